@@ -1,0 +1,24 @@
+package gatehouse
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// AuditEvent records one change of state: who, what, when, why, before and after. Events form a
+// hash chain: Hash = SHA-256(canonical encoding of the event, including PrevHash). See package
+// internal/audit for the encoding and the verifier.
+type AuditEvent struct {
+	Seq        int64           `json:"seq"`
+	Time       time.Time       `json:"time"`
+	Actor      string          `json:"actor"`  // an identity's email, "bootstrap-admin", or "system:<component>"
+	Action     string          `json:"action"` // e.g. identity.create, catalog.apply, grant.revoke
+	ObjectType string          `json:"object_type"`
+	ObjectID   string          `json:"object_id"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+	Reason     string          `json:"reason,omitempty"`
+	Reference  string          `json:"reference,omitempty"` // ticket, HR import, catalog apply id
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
+}

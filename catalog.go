@@ -1,0 +1,158 @@
+package gatehouse
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Tier says how critical a system is; deprovisioning works critical systems first.
+type Tier string
+
+const (
+	TierCritical Tier = "critical"
+	TierHigh     Tier = "high"
+	TierStandard Tier = "standard"
+)
+
+// Risk is an entitlement's risk level. Privileged access always needs security approval and an
+// expiry.
+type Risk string
+
+const (
+	RiskStandard   Risk = "standard"
+	RiskSensitive  Risk = "sensitive"
+	RiskPrivileged Risk = "privileged"
+)
+
+// EntitlementKind is what an entitlement is in its system.
+type EntitlementKind string
+
+const (
+	KindGroup         EntitlementKind = "group"
+	KindRole          EntitlementKind = "role"
+	KindLicense       EntitlementKind = "license"
+	KindPermissionSet EntitlementKind = "permission-set"
+)
+
+// SlugPattern is the syntax of system ids, entitlement slugs, role ids and SoD rule ids.
+var SlugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Duration is a time.Duration that reads and writes as Go duration text ("720h", "0s") in JSON
+// and YAML, which is what people write in a catalog.
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"8h\": %w", err)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// ParseDuration parses Go duration text, and also whole days ("30d"), which catalogs use often.
+func ParseDuration(s string) (Duration, error) {
+	if n := len(s); n > 1 && s[n-1] == 'd' {
+		var days int
+		if _, err := fmt.Sscanf(s[:n-1], "%d", &days); err == nil && fmt.Sprint(days) == s[:n-1] {
+			return Duration(time.Duration(days) * 24 * time.Hour), nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (examples: 0s, 8h, 720h, 30d)", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return Duration(v), nil
+}
+
+// Settings are catalog-wide settings.
+type Settings struct {
+	SecurityApprovers []string    `json:"security_approvers"`
+	LeaverGuard       LeaverGuard `json:"leaver_guard"`
+}
+
+// LeaverGuard holds an HR import that would terminate or suspend more than
+// max(MinCount, MaxFraction × active identities).
+type LeaverGuard struct {
+	MaxFraction float64 `json:"max_fraction"`
+	MinCount    int     `json:"min_count"`
+}
+
+// DefaultSettings are the settings of a catalog that names none.
+func DefaultSettings() Settings {
+	return Settings{SecurityApprovers: []string{}, LeaverGuard: LeaverGuard{MaxFraction: 0.05, MinCount: 20}}
+}
+
+// System is a target application or directory.
+type System struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Owner     string    `json:"owner"` // an identity's email
+	Tier      Tier      `json:"tier"`
+	Connector Connector `json:"connector"`
+}
+
+// Connector is a system's connector configuration: its type (ldap, scim, manual) and the
+// type-specific settings, exactly as written in the catalog. Secrets appear only by reference
+// (keys ending in _env or _file).
+type Connector struct {
+	Type     string         `json:"type"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// Entitlement is something grantable in a system. Its ID is "<system>/<slug>".
+type Entitlement struct {
+	ID          string          `json:"id"`
+	System      string          `json:"system"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	ExternalID  string          `json:"external_id,omitempty"`
+	Kind        EntitlementKind `json:"kind"`
+	Risk        Risk            `json:"risk"`
+	Owner       string          `json:"owner"` // defaults to the system owner
+	Requestable bool            `json:"requestable"`
+	MaxDuration Duration        `json:"max_duration"` // 0: may be permanent
+	Approval    []string        `json:"approval"`     // manager | owner | security | an email
+}
+
+// Role is a named bundle of entitlements. A birthright role has a CEL rule over `identity` that
+// assigns it automatically.
+type Role struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Description  string   `json:"description,omitempty"`
+	Entitlements []string `json:"entitlements"`
+	Birthright   string   `json:"birthright,omitempty"`
+}
+
+// SoDRule names two sets of entitlements that one person must not hold together.
+type SoDRule struct {
+	ID          string   `json:"id"`
+	Description string   `json:"description,omitempty"`
+	Left        []string `json:"left"`
+	Right       []string `json:"right"`
+	Severity    string   `json:"severity"`     // low | medium | high | critical
+	OnViolation string   `json:"on_violation"` // block | exception | record
+}
+
+// Catalog is the whole desired catalog: what a catalog YAML describes and what the store holds.
+type Catalog struct {
+	Settings     Settings       `json:"settings"`
+	Systems      []*System      `json:"systems"`
+	Entitlements []*Entitlement `json:"entitlements"`
+	Roles        []*Role        `json:"roles"`
+	SoD          []*SoDRule     `json:"sod"`
+}

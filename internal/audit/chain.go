@@ -1,0 +1,144 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// GenesisHash is the PrevHash of the first event.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// TimePrecision is the precision kept for event times: both databases store microseconds, and
+// the hash must be computed over what is stored.
+const TimePrecision = time.Microsecond
+
+// Seal assigns ev its place in the chain after an event with sequence prevSeq and hash prevHash,
+// normalizes its time and JSON, and computes its hash.
+func Seal(ev *gatehouse.AuditEvent, prevSeq int64, prevHash string) error {
+	ev.Seq = prevSeq + 1
+	ev.PrevHash = prevHash
+	ev.Time = ev.Time.UTC().Truncate(TimePrecision)
+	var err error
+	if ev.Before, err = compact(ev.Before); err != nil {
+		return fmt.Errorf("audit: before of %s %s: %w", ev.ObjectType, ev.ObjectID, err)
+	}
+	if ev.After, err = compact(ev.After); err != nil {
+		return fmt.Errorf("audit: after of %s %s: %w", ev.ObjectType, ev.ObjectID, err)
+	}
+	ev.Hash = Hash(ev)
+	return nil
+}
+
+// compact re-encodes JSON with sorted keys and no insignificant space, so that the bytes hashed
+// do not depend on who wrote them or how a database returns them.
+func compact(raw json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Hash computes an event's hash from its canonical encoding: each field length-prefixed, in a
+// fixed order, so no two different events encode alike.
+func Hash(ev *gatehouse.AuditEvent) string {
+	h := sha256.New()
+	field := func(s string) {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	field("gatehouse-audit-v1")
+	field(strconv.FormatInt(ev.Seq, 10))
+	field(ev.Time.UTC().Truncate(TimePrecision).Format(time.RFC3339Nano))
+	field(ev.Actor)
+	field(ev.Action)
+	field(ev.ObjectType)
+	field(ev.ObjectID)
+	field(string(ev.Before))
+	field(string(ev.After))
+	field(ev.Reason)
+	field(ev.Reference)
+	field(ev.PrevHash)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Verifier checks events fed to it in stored order (by sequence). It keeps only the previous
+// event, so a log of any length verifies in constant memory.
+type Verifier struct {
+	count    int64
+	prevSeq  int64
+	prevHash string
+	bad      *Break
+}
+
+// Break describes where the chain first fails.
+type Break struct {
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at sequence %d: %s", b.Seq, b.Reason)
+}
+
+// NewVerifier starts a verification from the beginning of the log.
+func NewVerifier() *Verifier { return &Verifier{prevHash: GenesisHash} }
+
+// Add checks the next stored event. After the first break it ignores further events: the first
+// bad sequence is the one to investigate.
+func (v *Verifier) Add(ev *gatehouse.AuditEvent) {
+	if v.bad != nil {
+		return
+	}
+	v.count++
+	switch {
+	case ev.Seq != v.prevSeq+1:
+		if ev.Seq <= v.prevSeq {
+			v.bad = &Break{Seq: ev.Seq, Reason: fmt.Sprintf("sequence %d follows %d (reordered or duplicated)", ev.Seq, v.prevSeq)}
+		} else {
+			v.bad = &Break{Seq: v.prevSeq + 1, Reason: fmt.Sprintf("sequence %d is missing (deleted); next stored is %d", v.prevSeq+1, ev.Seq)}
+		}
+	case ev.PrevHash != v.prevHash:
+		v.bad = &Break{Seq: ev.Seq, Reason: "previous-hash link does not match the preceding event (inserted, deleted or reordered)"}
+	case Hash(ev) != ev.Hash:
+		v.bad = &Break{Seq: ev.Seq, Reason: "content does not match its hash (altered)"}
+	}
+	v.prevSeq, v.prevHash = ev.Seq, ev.Hash
+}
+
+// Last returns the sequence of the last event added.
+func (v *Verifier) Last() int64 { return v.prevSeq }
+
+// Result returns the number of events checked and the first break, or nil when the chain is
+// intact. head is the sequence the store's chain head says was last written (0 if unknown):
+// events deleted from the end of the log are found by comparing it with the last event seen.
+func (v *Verifier) Result(head int64) (int64, *Break) {
+	if v.bad != nil {
+		return v.count, v.bad
+	}
+	if head > v.prevSeq {
+		return v.count, &Break{Seq: v.prevSeq + 1, Reason: fmt.Sprintf("events %d..%d are missing (deleted from the end)", v.prevSeq+1, head)}
+	}
+	if head != 0 && head < v.prevSeq {
+		return v.count, &Break{Seq: head + 1, Reason: fmt.Sprintf("event %d is past the chain head %d (appended outside Gatehouse)", head+1, head)}
+	}
+	return v.count, nil
+}

@@ -1,0 +1,140 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// GetSettings returns the catalog settings. Everyone signed in may read the catalog: people
+// need to see what exists to ask for it.
+func (s *Service) GetSettings(ctx context.Context, p *gatehouse.Principal) (gatehouse.Settings, error) {
+	if err := authenticated(p); err != nil {
+		return gatehouse.Settings{}, err
+	}
+	return s.store.GetSettings(ctx)
+}
+
+// GetCatalog returns the whole stored catalog.
+func (s *Service) GetCatalog(ctx context.Context, p *gatehouse.Principal) (*gatehouse.Catalog, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.LoadCatalog(ctx)
+}
+
+// ListSystems lists systems.
+func (s *Service) ListSystems(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.System, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.ListSystems(ctx)
+}
+
+// GetSystem returns one system.
+func (s *Service) GetSystem(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.System, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.GetSystem(ctx, id)
+}
+
+// ListEntitlements lists entitlements.
+func (s *Service) ListEntitlements(ctx context.Context, p *gatehouse.Principal, f store.EntitlementFilter) (store.Page[*gatehouse.Entitlement], error) {
+	if err := authenticated(p); err != nil {
+		return store.Page[*gatehouse.Entitlement]{}, err
+	}
+	return s.store.ListEntitlements(ctx, f)
+}
+
+// GetEntitlement returns one entitlement.
+func (s *Service) GetEntitlement(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Entitlement, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.GetEntitlement(ctx, id)
+}
+
+// ListRoles lists roles.
+func (s *Service) ListRoles(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.Role, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.ListRoles(ctx)
+}
+
+// GetRole returns one role.
+func (s *Service) GetRole(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Role, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.GetRole(ctx, id)
+}
+
+// ListSoDRules lists separation-of-duties rules.
+func (s *Service) ListSoDRules(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.SoDRule, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.ListSoDRules(ctx)
+}
+
+// GetSoDRule returns one SoD rule.
+func (s *Service) GetSoDRule(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SoDRule, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	return s.store.GetSoDRule(ctx, id)
+}
+
+// PlanCatalog says what applying files would change, and changes nothing. Readers may plan: a
+// reviewer of a catalog change should see its effect.
+func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File) (*catalog.Plan, error) {
+	if err := requireReadAll(p); err != nil {
+		return nil, err
+	}
+	doc, err := catalog.Parse(files)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.MakePlan(ctx, s.store, doc)
+}
+
+// ApplyResult is what an apply did, with the plan it carried out.
+type ApplyResult struct {
+	Plan   *catalog.Plan   `json:"plan"`
+	Result *catalog.Result `json:"result"`
+}
+
+// ApplyCatalog makes the stored catalog equal to files, atomically (admins only). The plan is
+// made inside the same transaction as the apply, so nothing can change in between.
+func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string) (*ApplyResult, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	doc, err := catalog.Parse(files)
+	if err != nil {
+		return nil, err
+	}
+	var out ApplyResult
+	err = s.update(ctx, func(tx store.Tx) error {
+		plan, err := catalog.MakePlan(ctx, tx, doc)
+		if err != nil {
+			return err
+		}
+		res, err := catalog.Apply(ctx, tx, plan, catalog.ApplyOptions{
+			Actor: p.Actor(), Prune: prune, Reason: reason, Now: s.now(),
+		})
+		if err != nil {
+			return err
+		}
+		out = ApplyResult{Plan: plan, Result: res}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,218 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// GetIdentity returns the identity named by id, email or employee_id.
+func (s *Service) GetIdentity(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	id, err := s.store.GetIdentity(ctx, key)
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && !p.CanReadAll() {
+			// Do not tell an ordinary identity which other identities exist.
+			return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own access")
+		}
+		return nil, err
+	}
+	if err := requireSelfOrReadAll(p, id.ID); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// ListIdentities lists identities (readers only).
+func (s *Service) ListIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+	if err := requireReadAll(p); err != nil {
+		return store.Page[*gatehouse.Identity]{}, err
+	}
+	return s.store.ListIdentities(ctx, f)
+}
+
+// CountIdentities counts identities matching f (readers only).
+func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (int, error) {
+	if err := requireReadAll(p); err != nil {
+		return 0, err
+	}
+	return s.store.CountIdentities(ctx, f)
+}
+
+// CreateIdentity adds an identity by hand (operators), for service accounts or before the HR
+// feed is connected. Gatehouse roles are set separately, by an admin (SetRoles).
+func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in *gatehouse.Identity, reason string) (*gatehouse.Identity, error) {
+	if err := requireOperator(p); err != nil {
+		return nil, err
+	}
+	id := *in
+	id.ID = ""
+	if len(id.Roles) > 0 && !p.Has(gatehouse.RoleAdmin) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin may give Gatehouse roles")
+	}
+	if id.Source == "" {
+		id.Source = "api"
+	}
+	if err := id.Validate(); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		if err := checkManager(ctx, tx, &id); err != nil {
+			return err
+		}
+		if err := tx.CreateIdentity(ctx, &id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, s.event(p, "identity.create", "identity", id.ID, nil, &id, reason))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// IdentityPatch holds the fields of an identity to change; nil fields stay as they are.
+type IdentityPatch struct {
+	Email          *string                   `json:"email,omitempty"`
+	FirstName      *string                   `json:"first_name,omitempty"`
+	LastName       *string                   `json:"last_name,omitempty"`
+	Department     *string                   `json:"department,omitempty"`
+	Title          *string                   `json:"title,omitempty"`
+	ManagerID      *string                   `json:"manager_id,omitempty"`
+	Location       *string                   `json:"location,omitempty"`
+	EmploymentType *gatehouse.EmploymentType `json:"employment_type,omitempty"`
+	Status         *gatehouse.IdentityStatus `json:"status,omitempty"`
+	StartDate      *string                   `json:"start_date,omitempty"`
+	EndDate        *string                   `json:"end_date,omitempty"`
+	Attributes     map[string]string         `json:"attributes,omitempty"` // merged; "" deletes a key
+}
+
+// UpdateIdentity changes an identity's fields (operators).
+func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, key string, patch IdentityPatch, reason string) (*gatehouse.Identity, error) {
+	if err := requireOperator(p); err != nil {
+		return nil, err
+	}
+	var out *gatehouse.Identity
+	err := s.update(ctx, func(tx store.Tx) error {
+		before, err := tx.GetIdentity(ctx, key)
+		if err != nil {
+			return err
+		}
+		after := *before
+		after.Attributes = cloneMap(before.Attributes)
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = strings.TrimSpace(*v)
+			}
+		}
+		set(&after.Email, patch.Email)
+		set(&after.FirstName, patch.FirstName)
+		set(&after.LastName, patch.LastName)
+		set(&after.Department, patch.Department)
+		set(&after.Title, patch.Title)
+		set(&after.ManagerID, patch.ManagerID)
+		set(&after.Location, patch.Location)
+		set(&after.StartDate, patch.StartDate)
+		set(&after.EndDate, patch.EndDate)
+		if patch.EmploymentType != nil {
+			after.EmploymentType = *patch.EmploymentType
+		}
+		if patch.Status != nil {
+			after.Status = *patch.Status
+		}
+		for k, v := range patch.Attributes {
+			if after.Attributes == nil {
+				after.Attributes = map[string]string{}
+			}
+			if v == "" {
+				delete(after.Attributes, k)
+			} else {
+				after.Attributes[k] = v
+			}
+		}
+		if err := after.Validate(); err != nil {
+			return err
+		}
+		if err := checkManager(ctx, tx, &after); err != nil {
+			return err
+		}
+		if err := tx.UpdateIdentity(ctx, &after); err != nil {
+			return err
+		}
+		out = &after
+		return tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, reason))
+	})
+	return out, err
+}
+
+// SetRoles replaces an identity's Gatehouse roles (admins only). An admin cannot remove their
+// own admin role, so that a typo cannot lock everyone out.
+func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key string, roles []gatehouse.AccessRole, reason string) (*gatehouse.Identity, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	roles = slices.Clone(roles)
+	slices.Sort(roles)
+	roles = slices.Compact(roles)
+	for _, r := range roles {
+		if !r.Valid() {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "roles: %q is not one of admin, operator, auditor", r)
+		}
+	}
+	var out *gatehouse.Identity
+	err := s.update(ctx, func(tx store.Tx) error {
+		before, err := tx.GetIdentity(ctx, key)
+		if err != nil {
+			return err
+		}
+		if before.ID == p.IdentityID && before.HasRole(gatehouse.RoleAdmin) && !slices.Contains(roles, gatehouse.RoleAdmin) {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "you cannot remove your own admin role; ask another admin")
+		}
+		if slices.Equal(before.Roles, roles) {
+			out = before
+			return nil
+		}
+		after := *before
+		after.Roles = roles
+		if err := tx.UpdateIdentity(ctx, &after); err != nil {
+			return err
+		}
+		out = &after
+		return tx.AppendAudit(ctx, s.event(p, "identity.roles", "identity", after.ID,
+			map[string]any{"roles": before.Roles}, map[string]any{"roles": roles}, reason))
+	})
+	return out, err
+}
+
+// checkManager refuses a manager_id that names no identity or the identity itself.
+func checkManager(ctx context.Context, r store.Reader, i *gatehouse.Identity) error {
+	if i.ManagerID == "" {
+		return nil
+	}
+	if i.ManagerID == i.EmployeeID {
+		return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: an identity cannot be its own manager")
+	}
+	if _, err := r.GetIdentity(ctx, i.ManagerID); err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: no identity with employee_id %q", i.ManagerID)
+		}
+		return err
+	}
+	return nil
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,121 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Service runs Gatehouse operations on a store.
+type Service struct {
+	store         store.Store
+	now           func() time.Time
+	log           *slog.Logger
+	bootstrapHash string // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
+}
+
+// Options configure a Service.
+type Options struct {
+	// BootstrapToken, when set, is accepted as an admin token that belongs to no identity.
+	BootstrapToken string
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// New returns a Service over st.
+func New(st store.Store, opts Options) *Service {
+	s := &Service{store: st, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if opts.BootstrapToken != "" {
+		s.bootstrapHash = gatehouse.HashToken(opts.BootstrapToken)
+	}
+	return s
+}
+
+// Store returns the underlying store, for health checks and metrics.
+func (s *Service) Store() store.Store { return s.store }
+
+// Now returns the service clock's current time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SystemPrincipal is the principal of Gatehouse's own components (the demo seeder, schedulers).
+func SystemPrincipal(component string) *gatehouse.Principal {
+	return &gatehouse.Principal{Email: "system:" + component, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}
+}
+
+// Authenticate turns a bearer token into a Principal. A token of a terminated identity no longer
+// works: leaving the company ends Gatehouse access too.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*gatehouse.Principal, error) {
+	if secret == "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required")
+	}
+	hash := gatehouse.HashToken(secret)
+	if s.bootstrapHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.bootstrapHash)) == 1 {
+		return &gatehouse.Principal{Bootstrap: true, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}, nil
+	}
+	tok, err := s.store.GetTokenByHash(ctx, hash)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "invalid token")
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if !tok.Valid(now) {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "token expired or revoked")
+	}
+	id, err := s.store.GetIdentity(ctx, tok.IdentityID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity no longer exists")
+	} else if err != nil {
+		return nil, err
+	}
+	if id.Status == gatehouse.StatusTerminated {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity is terminated")
+	}
+	// Recording use is best effort: a failure here must not deny a valid token.
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
+		if err := s.store.TouchToken(ctx, tok.ID, now); err != nil {
+			s.log.Warn("record token use", "token", tok.ID, "err", err)
+		}
+	}
+	return &gatehouse.Principal{
+		IdentityID: id.ID, Email: id.Email, Roles: id.Roles, TokenID: tok.ID, Scopes: tok.Scopes,
+	}, nil
+}
+
+// update runs fn in a store transaction.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.store.Update(ctx, fn)
+}
+
+// event builds an audit event for a change made by p.
+func (s *Service) event(p *gatehouse.Principal, action, objType, objID string, before, after any, reason string) *gatehouse.AuditEvent {
+	return &gatehouse.AuditEvent{
+		Time: s.now(), Actor: p.Actor(), Action: action, ObjectType: objType, ObjectID: objID,
+		Before: mustJSON(before), After: mustJSON(after), Reason: reason,
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("service: domain object does not marshal: " + err.Error())
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Store is the database behind Gatehouse.
+type Store interface {
+	Reader
+	// Update runs fn in one write transaction. If fn returns an error, or the transaction wrote
+	// state without appending an audit event, nothing is committed.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// TouchToken records that a token was used. It is not audited: it changes no decision.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	// Ping checks the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	// Engine names the database engine: "sqlite" or "postgres".
+	Engine() string
+	Close() error
+}
+
+// Reader reads state. Get methods return an error with code gatehouse.ENOTFOUND when nothing
+// matches; they never return (nil, nil).
+type Reader interface {
+	// GetIdentity finds an identity by id, email (case-insensitive) or employee_id.
+	GetIdentity(ctx context.Context, key string) (*gatehouse.Identity, error)
+	ListIdentities(ctx context.Context, f IdentityFilter) (Page[*gatehouse.Identity], error)
+	CountIdentities(ctx context.Context, f IdentityFilter) (int, error)
+
+	GetSettings(ctx context.Context) (gatehouse.Settings, error)
+	GetSystem(ctx context.Context, id string) (*gatehouse.System, error)
+	ListSystems(ctx context.Context) ([]*gatehouse.System, error)
+	GetEntitlement(ctx context.Context, id string) (*gatehouse.Entitlement, error)
+	ListEntitlements(ctx context.Context, f EntitlementFilter) (Page[*gatehouse.Entitlement], error)
+	GetRole(ctx context.Context, id string) (*gatehouse.Role, error)
+	ListRoles(ctx context.Context) ([]*gatehouse.Role, error)
+	GetSoDRule(ctx context.Context, id string) (*gatehouse.SoDRule, error)
+	ListSoDRules(ctx context.Context) ([]*gatehouse.SoDRule, error)
+	// LoadCatalog returns the whole stored catalog, each list sorted by id.
+	LoadCatalog(ctx context.Context) (*gatehouse.Catalog, error)
+
+	GetGrant(ctx context.Context, id string) (*gatehouse.Grant, error)
+	ListGrants(ctx context.Context, f GrantFilter) (Page[*gatehouse.Grant], error)
+	// CountActiveGrants counts unrevoked grants per entitlement id, for the given entitlements.
+	CountActiveGrants(ctx context.Context, entitlementIDs []string) (map[string]int, error)
+
+	ListAccounts(ctx context.Context, f AccountFilter) (Page[*gatehouse.Account], error)
+
+	GetToken(ctx context.Context, id string) (*gatehouse.Token, error)
+	GetTokenByHash(ctx context.Context, hash string) (*gatehouse.Token, error)
+	ListTokens(ctx context.Context, f TokenFilter) ([]*gatehouse.Token, error)
+
+	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
+	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
+	ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error
+	// AuditHead returns the sequence and hash of the last appended event (0 and the genesis hash
+	// for an empty log), as recorded by the chain head, not by reading the events.
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+}
+
+// Tx is a write transaction. Its reads see its own writes.
+type Tx interface {
+	Reader
+
+	CreateIdentity(ctx context.Context, i *gatehouse.Identity) error // sets ID, CreatedAt, UpdatedAt
+	UpdateIdentity(ctx context.Context, i *gatehouse.Identity) error // by ID; sets UpdatedAt
+
+	PutSettings(ctx context.Context, s gatehouse.Settings) error
+	PutSystem(ctx context.Context, s *gatehouse.System) error // insert or replace by id
+	DeleteSystem(ctx context.Context, id string) error
+	PutEntitlement(ctx context.Context, e *gatehouse.Entitlement) error
+	DeleteEntitlement(ctx context.Context, id string) error
+	PutRole(ctx context.Context, r *gatehouse.Role) error
+	DeleteRole(ctx context.Context, id string) error
+	PutSoDRule(ctx context.Context, r *gatehouse.SoDRule) error
+	DeleteSoDRule(ctx context.Context, id string) error
+
+	CreateGrant(ctx context.Context, g *gatehouse.Grant) error // sets ID (and GrantedAt if zero)
+	RevokeGrant(ctx context.Context, id string, at time.Time, by, reason string) error
+
+	UpsertAccount(ctx context.Context, a *gatehouse.Account) error // by (system_id, external_id)
+
+	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, CreatedAt
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// AppendAudit seals ev into the hash chain (filling Seq, Time if zero, PrevHash, Hash) and
+	// stores it. Appends are serialized across concurrent transactions and replicas.
+	AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error
+}
+
+// Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
+// next one.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// DefaultLimit and MaxLimit bound page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// IdentityFilter selects identities. Empty fields do not filter.
+type IdentityFilter struct {
+	Query          string // case-insensitive substring of email, first/last name, employee_id, title
+	Department     string
+	Status         gatehouse.IdentityStatus
+	EmploymentType gatehouse.EmploymentType
+	ManagerID      string // employee_id of the manager
+	Role           gatehouse.AccessRole
+	Location       string
+	Limit          int
+	Cursor         string
+}
+
+// EntitlementFilter selects entitlements.
+type EntitlementFilter struct {
+	System      string
+	Risk        gatehouse.Risk
+	Query       string // substring of id, name, description
+	Requestable *bool
+	Limit       int
+	Cursor      string
+}
+
+// GrantFilter selects grants.
+type GrantFilter struct {
+	IdentityID    string
+	EntitlementID string
+	System        string
+	Source        gatehouse.GrantSource
+	// Status: "active" (not revoked), "revoked", or "" for all.
+	Status string
+	Limit  int
+	Cursor string
+}
+
+// AccountFilter selects observed accounts.
+type AccountFilter struct {
+	SystemID   string
+	IdentityID string
+	Orphaned   bool // only accounts with no identity
+	Limit      int
+	Cursor     string
+}
+
+// TokenFilter selects tokens.
+type TokenFilter struct {
+	IdentityID     string // "" for all
+	IncludeRevoked bool
+}
+
+// AuditFilter selects audit events, newest first unless Ascending.
+type AuditFilter struct {
+	Since      time.Time
+	Until      time.Time
+	Actor      string
+	Action     string // exact, or a prefix ending in "." ("grant.")
+	ObjectType string
+	ObjectID   string
+	Ascending  bool
+	Limit      int
+	Cursor     string
+}
