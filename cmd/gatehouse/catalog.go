@@ -1,0 +1,232 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/client"
+)
+
+func (a *app) catalogCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "catalog",
+		Short: "Validate, plan, apply and export the catalog (systems, entitlements, roles, SoD rules)",
+		Long: `The catalog is YAML under version control: a file, or a directory of *.yaml files merged
+in name order. Validate it offline, see what it would change with plan, then apply it:
+
+  gatehouse catalog validate catalog/
+  gatehouse catalog plan catalog/
+  gatehouse catalog apply catalog/ --reason "PR #42"`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
+	}
+	cmd.AddCommand(a.catalogValidateCommand(), a.catalogPlanCommand(), a.catalogApplyCommand(), a.catalogExportCommand())
+	return cmd
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func (a *app) catalogValidateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate PATH",
+		Short: "Check a catalog file or directory offline; list every problem as file:line: field: message",
+		Long: `Check a catalog without a server: YAML syntax, fields, ids, references between objects,
+privileged access (time-bound, security-approved), connector settings (secrets by reference
+only) and birthright rules. Every problem is listed, one per line, as file:line: field: message.
+Whether owners and approvers are known identities is checked by plan and apply on the server.
+
+Exit code 0 when the catalog is valid, 1 when it has problems.`,
+		Args: exactArgs(1, "PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := catalog.Load(args[0])
+			if err != nil {
+				return err
+			}
+			doc, err := catalog.Parse(files)
+			var probs catalog.Problems
+			switch {
+			case errors.As(err, &probs):
+				if a.json() {
+					if err := printJSON(a.stdout, map[string]any{"ok": false, "problems": probs}); err != nil {
+						return err
+					}
+					return errFindings
+				}
+				for _, p := range probs {
+					fmt.Fprintln(a.stdout, p.String())
+				}
+				fmt.Fprintln(a.stdout, plural(len(probs), "problem", "problems"))
+				return errFindings
+			case err != nil:
+				return err
+			}
+			c := doc.Catalog
+			if a.json() {
+				return printJSON(a.stdout, map[string]any{
+					"ok": true, "digest": doc.Digest, "systems": len(c.Systems), "entitlements": len(c.Entitlements),
+					"roles": len(c.Roles), "sod_rules": len(c.SoD),
+				})
+			}
+			fmt.Fprintf(a.stdout, "catalog OK: %s, %s, %s, %s\n",
+				plural(len(c.Systems), "system", "systems"), plural(len(c.Entitlements), "entitlement", "entitlements"),
+				plural(len(c.Roles), "role", "roles"), plural(len(c.SoD), "SoD rule", "SoD rules"))
+			return nil
+		},
+	}
+}
+
+// loadForServer reads catalog files to send to the server. Problems are found by the server
+// too, but reading locally first names a missing path without a round trip.
+func loadForServer(path string) ([]client.CatalogFile, error) {
+	files, err := catalog.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return client.FilesOf(files), nil
+}
+
+// writeChanges writes one line per change: "+ entitlement corp-ldap/vpn",
+// "~ system wiki (owner, tier)", "- role x [3 active grants]".
+func writeChanges(w io.Writer, p *catalog.Plan) {
+	for _, c := range p.Changes {
+		sign := map[string]string{catalog.OpAdd: "+", catalog.OpChange: "~", catalog.OpRemove: "-"}[c.Op]
+		line := sign + " " + c.Kind
+		if c.Kind != catalog.KindSettings {
+			line += " " + c.ID
+		}
+		if len(c.Fields) > 0 {
+			line += " (" + strings.Join(c.Fields, ", ") + ")"
+		}
+		if c.ActiveGrants > 0 {
+			line += fmt.Sprintf(" [%s]", plural(c.ActiveGrants, "active grant", "active grants"))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func (a *app) catalogPlanCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "plan PATH",
+		Short: "Show what applying a catalog would change, without changing anything",
+		Args:  exactArgs(1, "PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := loadForServer(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			plan, err := c.PlanCatalog(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, plan)
+			}
+			if plan.Empty() {
+				fmt.Fprintln(a.stdout, "No changes.")
+				return nil
+			}
+			writeChanges(a.stdout, plan)
+			for _, b := range plan.Blocked() {
+				fmt.Fprintf(a.stdout, "! %s %s has %s: apply refuses to remove it without --prune, which revokes them\n",
+					b.Kind, b.ID, plural(b.ActiveGrants, "active grant", "active grants"))
+			}
+			t := plan.Summary().Total()
+			fmt.Fprintf(a.stdout, "Plan: %d to add, %d to change, %d to remove.\n", t.Added, t.Changed, t.Removed)
+			return nil
+		},
+	}
+}
+
+func (a *app) catalogApplyCommand() *cobra.Command {
+	var (
+		prune  bool
+		reason string
+	)
+	cmd := &cobra.Command{
+		Use:   "apply PATH [--prune] [--reason TEXT]",
+		Short: "Make the stored catalog equal to a catalog, atomically (admins)",
+		Long: `Apply a catalog: add, change and remove systems, entitlements, roles and SoD rules so that
+the stored catalog equals the given one, in one transaction, with an audit event per change.
+
+Removing an entitlement that people still hold is refused unless --prune is given; with
+--prune their grants are revoked (and audited) too.`,
+		Args: exactArgs(1, "PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := loadForServer(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.ApplyCatalog(cmd.Context(), files, prune, reason)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, res)
+			}
+			if res.Plan == nil || res.Plan.Empty() || (res.Result != nil && res.Result.NoChange) {
+				fmt.Fprintln(a.stdout, "No changes: the catalog is already applied.")
+				return nil
+			}
+			writeChanges(a.stdout, res.Plan)
+			t := res.Plan.Summary().Total()
+			msg := fmt.Sprintf("Applied: %d added, %d changed, %d removed", t.Added, t.Changed, t.Removed)
+			if res.Result != nil && res.Result.RevokedGrants > 0 {
+				msg += fmt.Sprintf("; %s revoked", plural(res.Result.RevokedGrants, "grant", "grants"))
+			}
+			fmt.Fprintln(a.stdout, msg+".")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&prune, "prune", false, "remove entitlements even if people hold them, revoking their grants")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (a ticket, a pull request), for the audit log")
+	return cmd
+}
+
+func (a *app) catalogExportCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "export",
+		Short: "Print the stored catalog as catalog YAML (or JSON with -o json)",
+		Long: `Print the stored catalog. The YAML is the catalog format, with every default written out, so
+that it can be put under version control and applied back:
+
+  gatehouse catalog export > catalog.yaml`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			cat, err := c.GetCatalog(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, cat)
+			}
+			out, err := catalog.Format(cat)
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(out)
+			return err
+		},
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/internal/api"
+	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
+	"github.com/gatehouse/gatehouse/internal/web"
+)
+
+// Defaults of serve and demo.
+const (
+	defaultDB         = "sqlite:./gatehouse.db"
+	defaultListenAddr = "127.0.0.1:8080"
+	// shutdownTimeout is how long requests in flight get to finish after SIGINT/SIGTERM.
+	shutdownTimeout = 15 * time.Second
+)
+
+// serverFlags are the flags serve and demo share.
+type serverFlags struct {
+	db        string
+	addr      string
+	logFormat string
+	logLevel  string
+}
+
+func (f *serverFlags) register(cmd *cobra.Command, addrDefault, levelDefault string) {
+	cmd.Flags().StringVar(&f.addr, "addr", addrDefault, "address to listen on, HOST:PORT (port 0: any free port)")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "log format on standard error: text or json")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", levelDefault, "log level: debug, info, warn or error")
+}
+
+// logger builds the process logger: slog to standard error, as text for people or JSON for log
+// collectors.
+func (a *app) logger(cmd *cobra.Command, f *serverFlags) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, usageErrorf(cmd, "--log-level %q: use debug, info, warn or error", f.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+	}
+	return nil, usageErrorf(cmd, "--log-format %q: use text or json", f.logFormat)
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "serve [--db DB] [--addr HOST:PORT]",
+		Short: "Run the Gatehouse server: API, web UI and health endpoints",
+		Long: `Run the Gatehouse server on one address: the JSON API under /api/v1, the web UI, /healthz,
+/readyz and /metrics. Migrations run at start. SIGINT or SIGTERM stops it gracefully.
+
+Environment:
+  GATEHOUSE_DB               database when --db is not given: sqlite:PATH or a postgres:// URL
+                             (default sqlite:./gatehouse.db)
+  GATEHOUSE_LISTEN_ADDR      address when --addr is not given (default 127.0.0.1:8080)
+  GATEHOUSE_BOOTSTRAP_TOKEN  a secret accepted as an admin token that belongs to no identity,
+                             to create the first real tokens; unset it afterwards`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("db") {
+				if env := a.getenv("GATEHOUSE_DB"); env != "" {
+					f.db = env
+				}
+			}
+			if !cmd.Flags().Changed("addr") {
+				if env := a.getenv("GATEHOUSE_LISTEN_ADDR"); env != "" {
+					f.addr = env
+				}
+			}
+			log, err := a.logger(cmd, &f)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := sqlstore.Open(ctx, f.db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			svc := service.New(st, service.Options{BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log})
+			ln, err := net.Listen("tcp", f.addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", f.addr, err)
+			}
+			srv, err := newServer(svc, log)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			url := baseURL(ln.Addr())
+			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
+			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")
+			return serveUntilDone(ctx, srv, ln, log)
+		},
+	}
+	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
+	f.register(cmd, defaultListenAddr, "info")
+	return cmd
+}
+
+// newServer wires the service, the API and the UI into one HTTP server.
+func newServer(svc *service.Service, log *slog.Logger) (*http.Server, error) {
+	ui, err := web.New(svc, web.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("web UI: %w", err)
+	}
+	return server.New(svc, server.Options{
+		UI:     ui,
+		API:    api.Options{Logger: log, Version: buildVersion()},
+		Logger: log,
+	}), nil
+}
+
+// serveUntilDone serves on ln until ctx ends (SIGINT or SIGTERM, see main), then lets requests
+// in flight finish.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// baseURL is the URL people and GATEHOUSE_ADDR use for a listener. A wildcard address
+// (0.0.0.0, ::) is shown as 127.0.0.1, which reaches it from the same machine.
+func baseURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// openEmpty opens a store and reports whether it holds nothing yet (no audit event: every
+// change of state writes one).
+func openEmpty(ctx context.Context, dsn string) (store.Store, bool, error) {
+	st, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, false, err
+	}
+	seq, _, err := st.AuditHead(ctx)
+	if err != nil {
+		st.Close()
+		return nil, false, fmt.Errorf("read the audit log of %s: %w", dsn, err)
+	}
+	return st, seq == 0, nil
+}

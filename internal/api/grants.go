@@ -1,0 +1,79 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+type revokeGrantRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	page, err := a.svc.ListGrants(r.Context(), principal(r), store.GrantFilter{
+		IdentityID:    q.str("identity"),
+		EntitlementID: q.str("entitlement"),
+		System:        q.str("system"),
+		Source:        gatehouse.GrantSource(q.str("source")),
+		Status:        q.str("status"),
+		Limit:         q.int("limit"),
+		Cursor:        q.str("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, nonNil(page))
+}
+
+func (a *api) createGrant(w http.ResponseWriter, r *http.Request) error {
+	var in service.NewGrant
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.CreateGrant(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/grants/"+g.ID)
+	return writeJSON(w, http.StatusCreated, g)
+}
+
+func (a *api) getGrant(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.svc.GetGrant(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
+}
+
+func (a *api) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+	var in revokeGrantRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.RevokeGrant(r.Context(), principal(r), r.PathValue("id"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
+}
+
+// listAccounts lives with grants: accounts are the observed side of what grants desire.
+func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	page, err := a.svc.ListAccounts(r.Context(), principal(r), store.AccountFilter{
+		SystemID:   q.str("system"),
+		IdentityID: q.str("identity"),
+		Orphaned:   q.bool("orphaned"),
+		Limit:      q.int("limit"),
+		Cursor:     q.str("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, nonNil(page))
+}

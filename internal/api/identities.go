@@ -1,0 +1,125 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// meAnswer is who the caller is. Identity is null for the bootstrap admin, which has none.
+type meAnswer struct {
+	Principal gatehouse.Principal `json:"principal"`
+	Identity  *gatehouse.Identity `json:"identity"`
+}
+
+type createIdentityRequest struct {
+	gatehouse.Identity
+	Reason string `json:"reason,omitempty"`
+}
+
+type updateIdentityRequest struct {
+	service.IdentityPatch
+	Reason string `json:"reason,omitempty"`
+}
+
+type setRolesRequest struct {
+	// A pointer, so that a missing list is told apart from an empty one (remove all roles).
+	Roles  *[]gatehouse.AccessRole `json:"roles,omitempty"`
+	Reason string                  `json:"reason,omitempty"`
+}
+
+func (a *api) me(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	out := meAnswer{Principal: *p}
+	if p.IdentityID != "" {
+		id, err := a.svc.GetIdentity(r.Context(), p, p.IdentityID)
+		if err != nil {
+			return err
+		}
+		out.Identity = id
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *api) listIdentities(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	page, err := a.svc.ListIdentities(r.Context(), principal(r), store.IdentityFilter{
+		Query:          q.str("q"),
+		Department:     q.str("department"),
+		Status:         gatehouse.IdentityStatus(q.str("status")),
+		EmploymentType: gatehouse.EmploymentType(q.str("employment_type")),
+		ManagerID:      q.str("manager_id"),
+		Role:           gatehouse.AccessRole(q.str("role")),
+		Location:       q.str("location"),
+		Limit:          q.int("limit"),
+		Cursor:         q.str("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, nonNil(page))
+}
+
+func (a *api) createIdentity(w http.ResponseWriter, r *http.Request) error {
+	var in createIdentityRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	id, err := a.svc.CreateIdentity(r.Context(), principal(r), &in.Identity, in.Reason)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/identities/"+id.ID)
+	return writeJSON(w, http.StatusCreated, id)
+}
+
+func (a *api) getIdentity(w http.ResponseWriter, r *http.Request) error {
+	id, err := a.svc.GetIdentity(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, id)
+}
+
+func (a *api) updateIdentity(w http.ResponseWriter, r *http.Request) error {
+	var in updateIdentityRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	id, err := a.svc.UpdateIdentity(r.Context(), principal(r), r.PathValue("id"), in.IdentityPatch, in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, id)
+}
+
+func (a *api) setRoles(w http.ResponseWriter, r *http.Request) error {
+	var in setRolesRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Roles == nil {
+		return gatehouse.Errorf(gatehouse.EINVALID, "roles: required; send [] to remove every role")
+	}
+	id, err := a.svc.SetRoles(r.Context(), principal(r), r.PathValue("id"), *in.Roles, in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, id)
+}
+
+// nonNil makes an empty page encode as "items": [] rather than null, which clients would
+// otherwise have to special-case.
+func nonNil[T any](p store.Page[T]) store.Page[T] {
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return p
+}
+
+// listOf wraps an unpaged list in the shape of a page, so every list answer looks alike.
+func listOf[T any](items []T) store.Page[T] {
+	return nonNil(store.Page[T]{Items: items})
+}

@@ -1,0 +1,245 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// access says who may call a route. It documents the service's decision (in the OpenAPI
+// document and the authorization walk test); it does not make it. The one thing the API itself
+// enforces is that only public routes may be called without a token.
+type access string
+
+const (
+	accessPublic       access = "public"
+	accessSignedIn     access = "signed in"
+	accessSelfOrReader access = "self or readers"
+	accessReaders      access = "readers (auditor, operator, admin)"
+	accessOperator     access = "operator"
+	accessAdmin        access = "admin"
+	accessSelfOrAdmin  access = "self or admin"
+)
+
+// route is one entry of the route table: everything the mux, the query validation and the
+// OpenAPI document need to know about an endpoint.
+type route struct {
+	name    string // operationId
+	method  string
+	path    string // ServeMux pattern path: {id}, or {id...} for an id with slashes
+	tag     string
+	summary string
+	access  access
+	query   []param
+	// body is a value of the JSON request body type (for decoding docs and the schema); nil
+	// for routes without a body. catalogBody routes also take YAML and get the larger limit.
+	body        any
+	catalogBody bool
+	status      int // success status
+	response    any // value of the success answer type, for the schema; nil: see contentType
+	// contentType of a non-JSON success answer (metrics).
+	contentType string
+	conflict    bool // may answer 409
+	handle      func(a *api, w http.ResponseWriter, r *http.Request) error
+}
+
+// pattern is the ServeMux pattern of the route.
+func (rt *route) pattern() string { return rt.method + " " + rt.path }
+
+// pathParams lists the names of the path's wildcards.
+func (rt *route) pathParams() []string {
+	var names []string
+	for _, seg := range strings.Split(rt.path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			names = append(names, strings.TrimSuffix(strings.Trim(seg, "{}"), "..."))
+		}
+	}
+	return names
+}
+
+// register installs every route of the table on mux. This is the only place routes are
+// registered.
+func (a *api) register(mux *http.ServeMux) {
+	for i := range routeTable {
+		rt := &routeTable[i]
+		mux.Handle(rt.pattern(), a.endpoint(rt))
+		a.patterns = append(a.patterns, rt.pattern())
+	}
+}
+
+// Query parameters shared by several routes.
+var (
+	pLimit  = param{name: "limit", kind: kindInt, min: 1, max: store.MaxLimit, desc: "page size (default 50)"}
+	pCursor = param{name: "cursor", desc: "next_cursor of the previous page"}
+	paged   = []param{pLimit, pCursor}
+)
+
+func withPaging(ps ...param) []param { return append(ps, paged...) }
+
+func enumOf[T ~string](vs ...T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+var (
+	identityStatuses = enumOf(gatehouse.StatusActive, gatehouse.StatusLeave, gatehouse.StatusTerminated)
+	employmentTypes  = enumOf(gatehouse.Employee, gatehouse.Contractor, gatehouse.Intern)
+	accessRoles      = enumOf(gatehouse.RoleAdmin, gatehouse.RoleOperator, gatehouse.RoleAuditor)
+	risks            = enumOf(gatehouse.RiskStandard, gatehouse.RiskSensitive, gatehouse.RiskPrivileged)
+	grantSources     = enumOf(gatehouse.SourceBirthright, gatehouse.SourceRequest, gatehouse.SourceReview,
+		gatehouse.SourceException, gatehouse.SourceEmergency)
+)
+
+// routeTable is every route the API serves.
+var routeTable = []route{
+	// Health, metrics and the API description: public.
+	{name: "healthz", method: "GET", path: "/healthz", tag: "health", access: accessPublic,
+		summary: "Liveness: the process answers", status: 200, response: statusAnswer{},
+		handle: (*api).healthz},
+	{name: "readyz", method: "GET", path: "/readyz", tag: "health", access: accessPublic,
+		summary: "Readiness: the database answers (503 when it does not)", status: 200, response: statusAnswer{},
+		handle: (*api).readyz},
+	{name: "metrics", method: "GET", path: "/metrics", tag: "health", access: accessPublic,
+		summary: "Prometheus metrics", status: 200, contentType: "text/plain",
+		handle: (*api).serveMetrics},
+	{name: "openapi", method: "GET", path: "/api/v1/openapi.json", tag: "health", access: accessPublic,
+		summary: "This OpenAPI document", status: 200, response: map[string]any{},
+		handle: (*api).serveOpenAPI},
+
+	// Identities.
+	{name: "me", method: "GET", path: "/api/v1/me", tag: "identities", access: accessSignedIn,
+		summary: "The caller: its principal and identity (null for the bootstrap admin)", status: 200, response: meAnswer{},
+		handle: (*api).me},
+	{name: "listIdentities", method: "GET", path: "/api/v1/identities", tag: "identities", access: accessReaders,
+		summary: "List identities",
+		query: withPaging(
+			param{name: "q", desc: "case-insensitive substring of email, names, employee_id, title"},
+			param{name: "department"},
+			param{name: "status", enum: identityStatuses},
+			param{name: "employment_type", enum: employmentTypes},
+			param{name: "manager_id", desc: "employee_id of the manager"},
+			param{name: "role", enum: accessRoles, desc: "Gatehouse access role"},
+			param{name: "location"},
+		),
+		status: 200, response: store.Page[*gatehouse.Identity]{}, handle: (*api).listIdentities},
+	{name: "createIdentity", method: "POST", path: "/api/v1/identities", tag: "identities", access: accessOperator,
+		summary: "Create an identity by hand (service accounts, before the HR feed)", body: createIdentityRequest{},
+		status: 201, response: &gatehouse.Identity{}, conflict: true, handle: (*api).createIdentity},
+	{name: "getIdentity", method: "GET", path: "/api/v1/identities/{id}", tag: "identities", access: accessSelfOrReader,
+		summary: "Get an identity by id, email or employee_id", status: 200, response: &gatehouse.Identity{},
+		handle: (*api).getIdentity},
+	{name: "updateIdentity", method: "PATCH", path: "/api/v1/identities/{id}", tag: "identities", access: accessOperator,
+		summary: "Change some fields of an identity", body: updateIdentityRequest{},
+		status: 200, response: &gatehouse.Identity{}, conflict: true, handle: (*api).updateIdentity},
+	{name: "setRoles", method: "PUT", path: "/api/v1/identities/{id}/roles", tag: "identities", access: accessAdmin,
+		summary: "Replace an identity's Gatehouse roles", body: setRolesRequest{},
+		status: 200, response: &gatehouse.Identity{}, conflict: true, handle: (*api).setRoles},
+
+	// Catalog.
+	{name: "getSettings", method: "GET", path: "/api/v1/settings", tag: "catalog", access: accessSignedIn,
+		summary: "Catalog settings", status: 200, response: gatehouse.Settings{}, handle: (*api).getSettings},
+	{name: "getCatalog", method: "GET", path: "/api/v1/catalog", tag: "catalog", access: accessSignedIn,
+		summary: "The whole stored catalog", status: 200, response: &gatehouse.Catalog{}, handle: (*api).getCatalog},
+	{name: "planCatalog", method: "POST", path: "/api/v1/catalog/plan", tag: "catalog", access: accessReaders,
+		summary: "What applying a catalog would change; changes nothing", body: catalogRequest{}, catalogBody: true,
+		status: 200, response: &catalog.Plan{}, handle: (*api).planCatalog},
+	{name: "applyCatalog", method: "POST", path: "/api/v1/catalog/apply", tag: "catalog", access: accessAdmin,
+		summary: "Make the stored catalog equal to the given one, atomically",
+		query: []param{
+			{name: "prune", kind: kindBool, desc: "delete what the catalog no longer names (also a JSON body field)"},
+			{name: "reason", desc: "why, for the audit log (also a JSON body field)"},
+		},
+		body: catalogRequest{}, catalogBody: true,
+		status: 200, response: &service.ApplyResult{}, conflict: true, handle: (*api).applyCatalog},
+	{name: "listSystems", method: "GET", path: "/api/v1/systems", tag: "catalog", access: accessSignedIn,
+		summary: "List systems", status: 200, response: store.Page[*gatehouse.System]{}, handle: (*api).listSystems},
+	{name: "getSystem", method: "GET", path: "/api/v1/systems/{id}", tag: "catalog", access: accessSignedIn,
+		summary: "Get a system", status: 200, response: &gatehouse.System{}, handle: (*api).getSystem},
+	{name: "listEntitlements", method: "GET", path: "/api/v1/entitlements", tag: "catalog", access: accessSignedIn,
+		summary: "List entitlements",
+		query: withPaging(
+			param{name: "system", desc: "system id"},
+			param{name: "risk", enum: risks},
+			param{name: "q", desc: "substring of id, name, description"},
+			param{name: "requestable", kind: kindBool},
+		),
+		status: 200, response: store.Page[*gatehouse.Entitlement]{}, handle: (*api).listEntitlements},
+	{name: "getEntitlement", method: "GET", path: "/api/v1/entitlements/{id...}", tag: "catalog", access: accessSignedIn,
+		summary: "Get an entitlement; its id contains a slash (corp-ldap/engineering)",
+		status:  200, response: &gatehouse.Entitlement{}, handle: (*api).getEntitlement},
+	{name: "listRoles", method: "GET", path: "/api/v1/roles", tag: "catalog", access: accessSignedIn,
+		summary: "List roles", status: 200, response: store.Page[*gatehouse.Role]{}, handle: (*api).listRoles},
+	{name: "getRole", method: "GET", path: "/api/v1/roles/{id}", tag: "catalog", access: accessSignedIn,
+		summary: "Get a role", status: 200, response: &gatehouse.Role{}, handle: (*api).getRole},
+	{name: "listSoDRules", method: "GET", path: "/api/v1/sod-rules", tag: "catalog", access: accessSignedIn,
+		summary: "List separation-of-duties rules", status: 200, response: store.Page[*gatehouse.SoDRule]{},
+		handle: (*api).listSoDRules},
+	{name: "getSoDRule", method: "GET", path: "/api/v1/sod-rules/{id}", tag: "catalog", access: accessSignedIn,
+		summary: "Get a separation-of-duties rule", status: 200, response: &gatehouse.SoDRule{}, handle: (*api).getSoDRule},
+
+	// Grants and observed accounts.
+	{name: "listGrants", method: "GET", path: "/api/v1/grants", tag: "grants", access: accessSelfOrReader,
+		summary: "List grants; an ordinary identity sees its own",
+		query: withPaging(
+			param{name: "identity", desc: "id, email or employee_id"},
+			param{name: "entitlement", desc: "entitlement id"},
+			param{name: "system", desc: "system id"},
+			param{name: "source", enum: grantSources},
+			param{name: "status", enum: []string{"active", "revoked"}},
+		),
+		status: 200, response: store.Page[*gatehouse.Grant]{}, handle: (*api).listGrants},
+	{name: "createGrant", method: "POST", path: "/api/v1/grants", tag: "grants", access: accessOperator,
+		summary: "Grant an entitlement directly (exception, emergency)", body: service.NewGrant{},
+		status: 201, response: &gatehouse.Grant{}, conflict: true, handle: (*api).createGrant},
+	{name: "getGrant", method: "GET", path: "/api/v1/grants/{id}", tag: "grants", access: accessSelfOrReader,
+		summary: "Get a grant", status: 200, response: &gatehouse.Grant{}, handle: (*api).getGrant},
+	{name: "revokeGrant", method: "POST", path: "/api/v1/grants/{id}/revoke", tag: "grants", access: accessOperator,
+		summary: "Revoke a grant (it is kept as evidence)", body: revokeGrantRequest{},
+		status: 200, response: &gatehouse.Grant{}, conflict: true, handle: (*api).revokeGrant},
+	{name: "listAccounts", method: "GET", path: "/api/v1/accounts", tag: "grants", access: accessReaders,
+		summary: "List observed accounts",
+		query: withPaging(
+			param{name: "system", desc: "system id"},
+			param{name: "identity", desc: "identity id"},
+			param{name: "orphaned", kind: kindBool, desc: "only accounts with no identity"},
+		),
+		status: 200, response: store.Page[*gatehouse.Account]{}, handle: (*api).listAccounts},
+
+	// Audit.
+	{name: "listAuditEvents", method: "GET", path: "/api/v1/audit/events", tag: "audit", access: accessReaders,
+		summary: "List audit events, newest first",
+		query: withPaging(
+			param{name: "since", kind: kindTime},
+			param{name: "until", kind: kindTime},
+			param{name: "actor"},
+			param{name: "action", desc: "exact, or a prefix ending in \".\" (grant.)"},
+			param{name: "object_type"},
+			param{name: "object_id"},
+			param{name: "order", enum: []string{"asc", "desc"}, desc: "desc (default): newest first"},
+		),
+		status: 200, response: store.Page[*gatehouse.AuditEvent]{}, handle: (*api).listAuditEvents},
+	{name: "verifyAudit", method: "GET", path: "/api/v1/audit/verify", tag: "audit", access: accessReaders,
+		summary: "Re-compute the audit hash chain (200 whether or not it is intact)",
+		status:  200, response: &service.Verification{}, handle: (*api).verifyAudit},
+
+	// Tokens.
+	{name: "listTokens", method: "GET", path: "/api/v1/tokens", tag: "tokens", access: accessSignedIn,
+		summary: "List tokens: admins all, others their own",
+		query: []param{
+			{name: "identity", desc: "id, email or employee_id (admins)"},
+			{name: "include_revoked", kind: kindBool},
+		},
+		status: 200, response: store.Page[*gatehouse.Token]{}, handle: (*api).listTokens},
+	{name: "createToken", method: "POST", path: "/api/v1/tokens", tag: "tokens", access: accessSelfOrAdmin,
+		summary: "Create a token; its secret is in this answer only", body: createTokenRequest{},
+		status: 201, response: &service.CreatedToken{}, conflict: true, handle: (*api).createToken},
+	{name: "revokeToken", method: "DELETE", path: "/api/v1/tokens/{id}", tag: "tokens", access: accessSelfOrAdmin,
+		summary: "Revoke a token", status: 200, response: &gatehouse.Token{}, handle: (*api).revokeToken},
+}

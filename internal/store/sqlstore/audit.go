@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+const auditColumns = `seq, time, actor, action, object_type, object_id, "before", "after", reason, reference,
+	prev_hash, hash`
+
+func scanAuditEvent(row interface{ Scan(...any) error }) (*gatehouse.AuditEvent, error) {
+	var ev gatehouse.AuditEvent
+	if err := row.Scan(&ev.Seq, timeDest{&ev.Time}, &ev.Actor, &ev.Action, &ev.ObjectType, &ev.ObjectID,
+		rawDest{&ev.Before}, rawDest{&ev.After}, &ev.Reason, &ev.Reference, &ev.PrevHash, &ev.Hash); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// AppendAudit seals ev after the chain head and stores it. The head is read once per
+// transaction, locked on PostgreSQL so that concurrent transactions and replicas append one
+// after another, and written back before commit.
+func (t *tx) AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
+	t.wrote = true
+	if err := t.loadHead(ctx); err != nil {
+		return err
+	}
+	if ev.Time.IsZero() {
+		ev.Time = t.clock()
+	}
+	if err := audit.Seal(ev, t.headSeq, t.headHash); err != nil {
+		return gatehouse.Errorf(gatehouse.EINVALID, "%s", err.Error())
+	}
+	var before, after any
+	if ev.Before != nil {
+		before = string(ev.Before)
+	}
+	if ev.After != nil {
+		after = string(ev.After)
+	}
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		ev.Seq, t.d.bindTime(ev.Time), ev.Actor, ev.Action, ev.ObjectType, ev.ObjectID, before, after,
+		ev.Reason, ev.Reference, ev.PrevHash, ev.Hash); err != nil {
+		if t.d.isUnique(err) {
+			// The head says seq is free but an event has it: rows were written around Gatehouse.
+			return fmt.Errorf("append audit event %d: the log already holds this sequence; verify the audit chain: %w", ev.Seq, err)
+		}
+		return fmt.Errorf("append audit event %s %s %s: %w", ev.Action, ev.ObjectType, ev.ObjectID, err)
+	}
+	t.headSeq, t.headHash, t.headDirty = ev.Seq, ev.Hash, true
+	t.audited = true
+	return nil
+}
+
+// AuditHead inside a transaction includes the transaction's own appends.
+func (t *tx) AuditHead(ctx context.Context) (int64, string, error) {
+	if t.headLoaded {
+		return t.headSeq, t.headHash, nil
+	}
+	return t.reader.AuditHead(ctx)
+}
+
+func (r *reader) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := r.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, audit.GenesisHash, nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read audit head: %w", err)
+	}
+	return seq, hash, nil
+}
+
+func (r *reader) ListAuditEvents(ctx context.Context, f store.AuditFilter) (store.Page[*gatehouse.AuditEvent], error) {
+	c := &conds{}
+	if !f.Since.IsZero() {
+		c.add(`time >= ` + c.arg(r.d.bindTime(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		c.add(`time < ` + c.arg(r.d.bindTime(f.Until)))
+	}
+	if f.Actor != "" {
+		c.add(`actor = ` + c.arg(f.Actor))
+	}
+	switch {
+	case f.Action == "":
+	case strings.HasSuffix(f.Action, "."):
+		prefixRange(c, "action", f.Action)
+	default:
+		c.add(`action = ` + c.arg(f.Action))
+	}
+	if f.ObjectType != "" {
+		c.add(`object_type = ` + c.arg(f.ObjectType))
+	}
+	if f.ObjectID != "" {
+		c.add(`object_id = ` + c.arg(f.ObjectID))
+	}
+	order, cmp := "DESC", "<"
+	if f.Ascending {
+		order, cmp = "ASC", ">"
+	}
+	if f.Cursor != "" {
+		key, err := decodeCursor("audit", f.Cursor)
+		if err != nil {
+			return store.Page[*gatehouse.AuditEvent]{}, err
+		}
+		seq, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return store.Page[*gatehouse.AuditEvent]{}, gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this audit list", f.Cursor)
+		}
+		c.add(`seq ` + cmp + ` ` + c.arg(seq))
+	}
+	limit := pageLimit(f.Limit)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events`+c.String()+
+		` ORDER BY seq `+order+` LIMIT `+c.arg(limit+1), c.args...)
+	if err != nil {
+		return store.Page[*gatehouse.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
+	}
+	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.AuditEvent, error) { return scanAuditEvent(rows) })
+	if err != nil {
+		return store.Page[*gatehouse.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
+	}
+	return page(items, limit, "audit", func(ev *gatehouse.AuditEvent) string { return strconv.FormatInt(ev.Seq, 10) }), nil
+}
+
+// scanBatch is how many events ScanAuditEvents reads per query.
+const scanBatch = 1000
+
+// ScanAuditEvents reads the log in batches by seq and calls fn after each batch's rows are
+// closed: memory stays constant for a log of millions of events, no query holds a snapshot for
+// the whole scan, and fn may itself use the store.
+func (r *reader) ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error {
+	var after int64 = -1 << 62 // below any seq, including tampered negative ones
+	for {
+		rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1
+			ORDER BY seq LIMIT $2`, after, scanBatch)
+		if err != nil {
+			return fmt.Errorf("scan audit events: %w", err)
+		}
+		batch, err := collect(rows, func(rows *sql.Rows) (*gatehouse.AuditEvent, error) { return scanAuditEvent(rows) })
+		if err != nil {
+			return fmt.Errorf("scan audit events: %w", err)
+		}
+		for _, ev := range batch {
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		if len(batch) < scanBatch {
+			return nil
+		}
+		after = batch[len(batch)-1].Seq
+	}
+}

@@ -1,0 +1,270 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common, so that every read is written once and
+// runs both on the pool and inside a transaction (where it sees the transaction's writes).
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conds builds a WHERE clause and numbers its placeholders as they are added. It never edits
+// SQL text after the fact.
+type conds struct {
+	where []string
+	args  []any
+}
+
+// arg records a value and returns its placeholder.
+func (c *conds) arg(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+// add appends a condition written with placeholders from arg.
+func (c *conds) add(cond string) { c.where = append(c.where, cond) }
+
+func (c *conds) String() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.where, " AND ")
+}
+
+// likeContains returns a LIKE pattern (used with ESCAPE '\') that matches s anywhere.
+func likeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// searchSep separates fields in a search column, so that a query cannot match across the end of
+// one field and the start of the next.
+const searchSep = "\x1f"
+
+// searchText is the value of a search column: the lowercased fields, separated.
+func searchText(fields ...string) string {
+	return strings.ToLower(strings.Join(fields, searchSep))
+}
+
+// searchPattern is the LIKE pattern for a user's query over a search column.
+func searchPattern(q string) string {
+	q = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(q)), searchSep, "")
+	return likeContains(q)
+}
+
+// pageLimit applies the default and the maximum page size.
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return store.DefaultLimit
+	case n > store.MaxLimit:
+		return store.MaxLimit
+	}
+	return n
+}
+
+// Cursors are opaque to callers: base64 of a tag naming the list and the last key seen. The tag
+// turns a cursor passed to the wrong list into a clear error instead of a wrong page.
+func encodeCursor(tag, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + key))
+}
+
+func decodeCursor(tag, cursor string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err == nil {
+		if key, ok := strings.CutPrefix(string(b), tag+":"); ok && key != "" {
+			return key, nil
+		}
+	}
+	return "", gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this %s list", cursor, tag)
+}
+
+// timeDest scans a timestamp column of either engine (int64 microseconds from SQLite,
+// time.Time from PostgreSQL) into a UTC time.Time.
+type timeDest struct{ t *time.Time }
+
+func (d timeDest) Scan(v any) error {
+	switch x := v.(type) {
+	case int64:
+		*d.t = time.UnixMicro(x).UTC()
+	case time.Time:
+		*d.t = x.UTC()
+	case nil:
+		*d.t = time.Time{}
+	default:
+		return fmt.Errorf("timestamp: unexpected %T", v)
+	}
+	return nil
+}
+
+// nullTimeDest scans a nullable timestamp column into a *time.Time (nil for NULL).
+type nullTimeDest struct{ t **time.Time }
+
+func (d nullTimeDest) Scan(v any) error {
+	if v == nil {
+		*d.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (timeDest{&t}).Scan(v); err != nil {
+		return err
+	}
+	*d.t = &t
+	return nil
+}
+
+// jsonDest scans a JSON TEXT column into v.
+type jsonDest struct{ v any }
+
+func (d jsonDest) Scan(src any) error {
+	var b []byte
+	switch x := src.(type) {
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	case nil:
+		return nil
+	default:
+		return fmt.Errorf("json column: unexpected %T", src)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, d.v)
+}
+
+// rawDest scans a nullable TEXT column into raw JSON bytes, byte for byte (nil for NULL).
+type rawDest struct{ b *json.RawMessage }
+
+func (d rawDest) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		*d.b = nil
+	case string:
+		*d.b = json.RawMessage(x)
+	case []byte:
+		*d.b = append(json.RawMessage(nil), x...)
+	default:
+		return fmt.Errorf("json column: unexpected %T", src)
+	}
+	return nil
+}
+
+// nullStringDest scans a nullable TEXT column into a string ("" for NULL).
+type nullStringDest struct{ s *string }
+
+func (d nullStringDest) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		*d.s = ""
+	case string:
+		*d.s = x
+	case []byte:
+		*d.s = string(x)
+	default:
+		return fmt.Errorf("text column: unexpected %T", src)
+	}
+	return nil
+}
+
+// nullIfEmpty stores "" as NULL, for optional references (an orphan account's identity).
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// jsonText encodes v for a JSON TEXT column. Empty slices and maps are stored as [] and {}, so
+// that the stored text does not depend on nil versus empty.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// nonNil returns s, or an empty slice for nil, for fields that must encode as [] not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// nilIfEmpty returns nil for an empty slice, for omitempty fields.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// utc normalizes a time the way it will be stored.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// utcPtr normalizes an optional time the way it will be stored.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
+}
+
+// notFound is the error of a Get, Update, Delete or Revoke that matched nothing.
+func notFound(what, key string) error {
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "%s %q not found", what, key)
+}
+
+// affected returns the error for an UPDATE or DELETE that matched no row.
+func affected(res sql.Result, what, key string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(what, key)
+	}
+	return nil
+}
+
+// collect drains rows with scan, closing them; it returns an empty, non-nil slice for no rows.
+func collect[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// page cuts a result fetched with limit+1 rows into a page, with a cursor if there is more.
+func page[T any](items []T, limit int, tag string, key func(T) string) store.Page[T] {
+	p := store.Page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.NextCursor = encodeCursor(tag, key(items[limit-1]))
+	}
+	return p
+}
