@@ -60,11 +60,17 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// maxDays bounds day durations well below where time.Duration overflows (about 106,751 days).
+const maxDays = 36500
+
 // ParseDuration parses Go duration text, and also whole days ("30d"), which catalogs use often.
 func ParseDuration(s string) (Duration, error) {
 	if n := len(s); n > 1 && s[n-1] == 'd' {
 		var days int
 		if _, err := fmt.Sscanf(s[:n-1], "%d", &days); err == nil && fmt.Sprint(days) == s[:n-1] {
+			if days < 0 || days > maxDays {
+				return 0, fmt.Errorf("%q is out of range (0d..%dd)", s, maxDays)
+			}
 			return Duration(time.Duration(days) * 24 * time.Hour), nil
 		}
 	}

@@ -34,8 +34,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 	}
 	out := make([]*gatehouse.Grant, 0, len(reqs))
 	err := s.update(ctx, func(tx store.Tx) error {
-		b := grantBatch{tx: tx, now: s.now(), identities: map[string]*gatehouse.Identity{},
-			entitlements: map[string]*gatehouse.Entitlement{}, held: map[string]map[string]string{}}
+		b := newGrantBatch(tx, s.now())
 		for i, req := range reqs {
 			g, err := b.add(ctx, p, req)
 			if err != nil {
@@ -130,6 +129,11 @@ type grantBatch struct {
 	identities   map[string]*gatehouse.Identity    // by the key the caller gave
 	entitlements map[string]*gatehouse.Entitlement // by id
 	held         map[string]map[string]string      // identity id → entitlement id → active grant id
+}
+
+func newGrantBatch(tx store.Tx, now time.Time) *grantBatch {
+	return &grantBatch{tx: tx, now: now, identities: map[string]*gatehouse.Identity{},
+		entitlements: map[string]*gatehouse.Entitlement{}, held: map[string]map[string]string{}}
 }
 
 // add checks one grant request against the state (including the grants added before it in the

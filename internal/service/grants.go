@@ -75,7 +75,7 @@ type NewGrant struct {
 
 // CreateGrant records a grant (operators). The entitlement's rules still hold: privileged and
 // time-limited entitlements get an expiry no later than max_duration, and an identity cannot
-// receive what it already holds, nor anything after termination.
+// receive what it already holds, nor anything after termination. CreateGrants records many.
 func (s *Service) CreateGrant(ctx context.Context, p *gatehouse.Principal, in NewGrant) (*gatehouse.Grant, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
@@ -83,56 +83,15 @@ func (s *Service) CreateGrant(ctx context.Context, p *gatehouse.Principal, in Ne
 	if in.Source == "" {
 		in.Source = gatehouse.SourceException
 	}
-	if !in.Source.Valid() {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "source: %q is not one of birthright, request, review, exception, emergency", in.Source)
-	}
-	if strings.TrimSpace(in.Reference) == "" {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "reference: a direct grant needs a ticket or exception reference")
-	}
-	if strings.TrimSpace(in.Reason) == "" {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "reason: a direct grant needs a reason")
+	if err := checkNewGrant(in); err != nil {
+		return nil, err
 	}
 	var out *gatehouse.Grant
 	err := s.update(ctx, func(tx store.Tx) error {
-		id, err := tx.GetIdentity(ctx, in.Identity)
+		b := newGrantBatch(tx, s.now())
+		g, err := b.add(ctx, p, in)
 		if err != nil {
 			return err
-		}
-		if id.Status == gatehouse.StatusTerminated {
-			return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is terminated; a leaver gets no access", id.Email)
-		}
-		ent, err := tx.GetEntitlement(ctx, in.Entitlement)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		held, err := tx.ListGrants(ctx, store.GrantFilter{IdentityID: id.ID, EntitlementID: ent.ID, Status: "active", Limit: store.MaxLimit})
-		if err != nil {
-			return err
-		}
-		for _, g := range held.Items {
-			if g.Active(now) {
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s already holds %s (grant %s)", id.Email, ent.ID, g.ID)
-			}
-		}
-		d := time.Duration(in.Duration)
-		maxD := time.Duration(ent.MaxDuration)
-		if maxD > 0 && (d == 0 || d > maxD) {
-			if d > maxD {
-				return gatehouse.Errorf(gatehouse.EINVALID, "duration: %s exceeds the max_duration %s of %s", d, maxD, ent.ID)
-			}
-			d = maxD
-		}
-		if ent.Risk == gatehouse.RiskPrivileged && d == 0 {
-			return gatehouse.Errorf(gatehouse.EINVALID, "duration: privileged access is always time-bound")
-		}
-		g := &gatehouse.Grant{
-			IdentityID: id.ID, EntitlementID: ent.ID, Source: in.Source, Reference: in.Reference,
-			GrantedBy: p.Actor(), GrantedAt: now,
-		}
-		if d > 0 {
-			exp := now.Add(d)
-			g.ExpiresAt = &exp
 		}
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err

@@ -122,8 +122,9 @@ func (r *reader) ListAuditEvents(ctx context.Context, f store.AuditFilter) (stor
 		c.add(`seq ` + cmp + ` ` + c.arg(seq))
 	}
 	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events`+c.String()+
-		` ORDER BY seq `+order+` LIMIT `+c.arg(limit+1), c.args...)
+	query := `SELECT ` + auditColumns + ` FROM audit_events` + c.String() +
+		` ORDER BY seq ` + order + ` LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
 	}

@@ -155,8 +155,9 @@ func (r *reader) ListEntitlements(ctx context.Context, f store.EntitlementFilter
 		c.add(`id > ` + c.arg(after))
 	}
 	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+entitlementColumns+` FROM entitlements`+c.String()+
-		` ORDER BY id LIMIT `+c.arg(limit+1), c.args...)
+	query := `SELECT ` + entitlementColumns + ` FROM entitlements` + c.String() +
+		` ORDER BY id LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.Entitlement]{}, fmt.Errorf("list entitlements: %w", err)
 	}

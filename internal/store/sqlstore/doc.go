@@ -14,9 +14,12 @@
 //     the process instead of failing with SQLITE_BUSY; reads use a separate, read-only pool and
 //     are not blocked by the writer. Consequently an Update must not call Update or TouchToken
 //     on the same store from inside fn: it would wait for the connection it holds.
-//   - PostgreSQL serializes audit appends by locking the one-row chain head (SELECT ... FOR
-//     UPDATE), which works across replicas, and serializes migrations with an advisory lock
-//     scoped to the current schema, so several processes may start at once.
+//   - PostgreSQL (12 or later) serializes audit appends by locking the one-row chain head
+//     (SELECT ... FOR UPDATE), which works across replicas, and serializes migrations with an
+//     advisory lock scoped to the current schema, so several processes may start at once. The
+//     schema is the connection's search_path, so a URL with ?search_path=NAME isolates a store.
+//     Connections plan every statement with its parameter values (plan_cache_mode), because a
+//     generic plan for a list filter can be many times slower than a custom one.
 //
 // Conventions shared by every method:
 //

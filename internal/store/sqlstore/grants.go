@@ -78,8 +78,9 @@ func (r *reader) ListGrants(ctx context.Context, f store.GrantFilter) (store.Pag
 		c.add(`id > ` + c.arg(after))
 	}
 	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+grantColumns+` FROM grants`+c.String()+
-		` ORDER BY id LIMIT `+c.arg(limit+1), c.args...)
+	query := `SELECT ` + grantColumns + ` FROM grants` + c.String() +
+		` ORDER BY id LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.Grant]{}, fmt.Errorf("list grants: %w", err)
 	}
@@ -212,8 +213,9 @@ func (r *reader) ListAccounts(ctx context.Context, f store.AccountFilter) (store
 		c.add(`id > ` + c.arg(after))
 	}
 	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts`+c.String()+
-		` ORDER BY id LIMIT `+c.arg(limit+1), c.args...)
+	query := `SELECT ` + accountColumns + ` FROM accounts` + c.String() +
+		` ORDER BY id LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.Account]{}, fmt.Errorf("list accounts: %w", err)
 	}

@@ -92,8 +92,9 @@ func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (st
 		c.add(`id > ` + c.arg(after))
 	}
 	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+identityColumns+` FROM identities`+c.String()+
-		` ORDER BY id LIMIT `+c.arg(limit+1), c.args...)
+	query := `SELECT ` + identityColumns + ` FROM identities` + c.String() +
+		` ORDER BY id LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.Identity]{}, fmt.Errorf("list identities: %w", err)
 	}

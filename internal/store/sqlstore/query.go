@@ -23,7 +23,8 @@ type querier interface {
 }
 
 // conds builds a WHERE clause and numbers its placeholders as they are added. It never edits
-// SQL text after the fact.
+// SQL text after the fact. Build the whole query text into a variable before passing c.args to
+// a call: within one call's arguments Go does not order a c.arg call against reading c.args.
 type conds struct {
 	where []string
 	args  []any

@@ -135,7 +135,7 @@ func postgresAdmin(tb testing.TB) (string, *sql.DB) {
 	}
 	pgMu.Unlock()
 	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL is not reachable at %s: %v (set GATEHOUSE_TEST_POSTGRES to a reachable server)", redact(dsn), err)
+		msg := fmt.Sprintf("PostgreSQL is not reachable at %s (set GATEHOUSE_TEST_POSTGRES to a reachable server): %v", redact(dsn), err)
 		if os.Getenv("CI") == "true" {
 			tb.Fatal(msg)
 		}

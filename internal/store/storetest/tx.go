@@ -38,7 +38,7 @@ func testUpdateRollsBackOnError(t *testing.T, open func(t *testing.T) Harness) {
 		}
 		return sentinel
 	})
-	if err != sentinel { //nolint:errorlint // the very same error value must come back
+	if err != sentinel { // the very same value, not a wrapper
 		t.Fatalf("Update returned %v, want fn's error unchanged", err)
 	}
 	var ge *gatehouse.Error
