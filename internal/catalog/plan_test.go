@@ -19,8 +19,8 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // examplePeople are the owners and approvers the example catalog names.
 var examplePeople = []string{
-	"sec-lead@example.com", "ciso@example.com", "it-lead@example.com", "finance-systems@example.com",
-	"eng-director@example.com", "controller@example.com", "cfo@example.com",
+	"tom.becker@example.com", "nadia.kowalski@example.com", "priya.raman@example.com", "sofia.marquez@example.com",
+	"daniel.okafor@example.com", "robert.lindqvist@example.com",
 }
 
 // addPeople creates identities with the given emails, each with its audit event.
@@ -240,7 +240,7 @@ func TestPlanApplyLifecycle(t *testing.T) {
 
 	// 3. Change, add and remove.
 	files, _ := Load(filepath.Join("..", "..", "examples", "catalog"))
-	systems := strings.Replace(string(files[1].Content), "owner: it-lead@example.com\n    tier: standard", "owner: eng-director@example.com\n    tier: high", 1)
+	systems := strings.Replace(string(files[1].Content), "owner: priya.raman@example.com\n    tier: standard", "owner: daniel.okafor@example.com\n    tier: high", 1)
 	access := string(files[0].Content)
 	access = access[:strings.Index(access, "  - id: accounts-payable")] + access[strings.Index(access, "sod:"):]
 	access = strings.Replace(access, "entitlements:\n", "entitlements:\n  - {id: wiki/readers, system: wiki, name: Readers, kind: group, risk: standard}\n", 1)
@@ -290,7 +290,7 @@ func TestPlanApplyLifecycle(t *testing.T) {
 func TestPlanUnknownPeople(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenSQLite(t)
-	addPeople(t, s, "sec-lead@example.com", "ciso@example.com", "IT-Lead@Example.com", "eng-director@example.com", "controller@example.com")
+	addPeople(t, s, "tom.becker@example.com", "nadia.kowalski@example.com", "Priya.Raman@Example.com", "daniel.okafor@example.com", "robert.lindqvist@example.com")
 	files, err := Load(filepath.Join("..", "..", "examples", "catalog"))
 	if err != nil {
 		t.Fatal(err)
@@ -300,8 +300,8 @@ func TestPlanUnknownPeople(t *testing.T) {
 	ps := asProblems(t, err)
 	access, systems := files[0].Name, files[1].Name
 	want := []string{
-		access + ":65: entitlements[erp/payments-approve].approval[2]: no identity with email cfo@example.com",
-		systems + ":33: systems[erp].owner: no identity with email finance-systems@example.com",
+		access + ":65: entitlements[erp/payments-approve].approval[2]: no identity with email sofia.marquez@example.com",
+		systems + ":33: systems[erp].owner: no identity with email sofia.marquez@example.com",
 	}
 	if got := strings.Split(ps.Error(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -335,10 +335,10 @@ func TestRemovalWithGrants(t *testing.T) {
 	if _, _, err := planAndApply(t, s, exampleDoc(t), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	g1 := grantTo(t, s, people["ciso@example.com"], "erp/payments-create")
-	g2 := grantTo(t, s, people["cfo@example.com"], "erp/payments-create")
-	g3 := grantTo(t, s, people["cfo@example.com"], "erp/payments-approve")
-	keep := grantTo(t, s, people["cfo@example.com"], "wiki/members")
+	g1 := grantTo(t, s, people["nadia.kowalski@example.com"], "erp/payments-create")
+	g2 := grantTo(t, s, people["sofia.marquez@example.com"], "erp/payments-create")
+	g3 := grantTo(t, s, people["sofia.marquez@example.com"], "erp/payments-approve")
+	keep := grantTo(t, s, people["sofia.marquez@example.com"], "wiki/members")
 	if err := s.Update(t.Context(), func(tx store.Tx) error {
 		if err := tx.RevokeGrant(t.Context(), g3.ID, t0, "test", "left the team"); err != nil {
 			return err
@@ -447,7 +447,7 @@ func TestApplyStalePlan(t *testing.T) {
 	doc := exampleDoc(t)
 	plan := makePlan(t, s, doc) // outside the transaction that applies it
 
-	other := mustParse(t, File{Name: "a.yaml", Content: []byte("settings: {security_approvers: [ciso@example.com]}\n")})
+	other := mustParse(t, File{Name: "a.yaml", Content: []byte("settings: {security_approvers: [nadia.kowalski@example.com]}\n")})
 	if _, _, err := planAndApply(t, s, other, ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -82,11 +82,16 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*gatehouse.P
 	if id.Status == gatehouse.StatusTerminated {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity is terminated")
 	}
-	// Recording use is best effort: a failure here must not deny a valid token.
+	// Recording use is best effort and off the request path: on SQLite it waits for the single
+	// writer, and a long import must not stall every signed-in request.
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
-		if err := s.store.TouchToken(ctx, tok.ID, now); err != nil {
-			s.log.Warn("record token use", "token", tok.ID, "err", err)
-		}
+		go func(id string) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := s.store.TouchToken(ctx, id, now); err != nil {
+				s.log.Warn("record token use", "token", id, "err", err)
+			}
+		}(tok.ID)
 	}
 	return &gatehouse.Principal{
 		IdentityID: id.ID, Email: id.Email, Roles: id.Roles, TokenID: tok.ID, Scopes: tok.Scopes,

@@ -61,7 +61,8 @@ type Reader interface {
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)
 }
 
-// Tx is a write transaction. Its reads see its own writes.
+// Tx is a write transaction. Its reads see its own writes. After a store error the transaction
+// may be unusable (PostgreSQL aborts it), so fn should return the error rather than carry on.
 type Tx interface {
 	Reader
 
@@ -83,7 +84,7 @@ type Tx interface {
 
 	UpsertAccount(ctx context.Context, a *gatehouse.Account) error // by (system_id, external_id)
 
-	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, CreatedAt
+	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, and CreatedAt if zero
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
 	// AppendAudit seals ev into the hash chain (filling Seq, Time if zero, PrevHash, Hash) and
@@ -154,7 +155,7 @@ type TokenFilter struct {
 	IncludeRevoked bool
 }
 
-// AuditFilter selects audit events, newest first unless Ascending.
+// AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).
 type AuditFilter struct {
 	Since      time.Time
 	Until      time.Time

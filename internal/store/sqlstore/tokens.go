@@ -84,7 +84,10 @@ func (t *tx) CreateToken(ctx context.Context, tok *gatehouse.Token) error {
 	if err != nil {
 		return fmt.Errorf("create token: scopes: %w", err)
 	}
-	now := t.clock()
+	now := tok.CreatedAt.UTC().Truncate(time.Microsecond)
+	if tok.CreatedAt.IsZero() {
+		now = t.clock()
+	}
 	expires, lastUsed, revoked := utcPtr(tok.ExpiresAt), utcPtr(tok.LastUsedAt), utcPtr(tok.RevokedAt)
 	_, err = t.q.ExecContext(ctx, `INSERT INTO tokens (id, identity_id, description, hash, hint, scopes,
 		created_by, created_at, expires_at, last_used_at, revoked_at)
