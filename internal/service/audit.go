@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/audit"
@@ -31,6 +32,34 @@ func (s *Service) VerifyAudit(ctx context.Context, p *gatehouse.Principal) (*Ver
 		return nil, err
 	}
 	return VerifyStore(ctx, s.store)
+}
+
+// RecentVerification returns the result of a full verification no older than maxAge when the
+// chain head has not moved since, and otherwise verifies again. Pages that show the chain's
+// state on every load use it, so that a long log does not make every page slow; `audit verify`
+// (CLI and API) always re-reads the whole chain.
+func (s *Service) RecentVerification(ctx context.Context, p *gatehouse.Principal, maxAge time.Duration) (*Verification, error) {
+	if err := requireReadAll(p); err != nil {
+		return nil, err
+	}
+	head, _, err := s.store.AuditHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.verified.Lock()
+	last, at := s.verified.result, s.verified.at
+	s.verified.Unlock()
+	if last != nil && last.HeadSeq == head && s.now().Sub(at) < maxAge {
+		return last, nil
+	}
+	v, err := VerifyStore(ctx, s.store)
+	if err != nil {
+		return nil, err
+	}
+	s.verified.Lock()
+	s.verified.result, s.verified.at = v, s.now()
+	s.verified.Unlock()
+	return v, nil
 }
 
 // VerifyStore checks a store's audit chain. The chain head is read before and after the scan:

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -17,6 +18,14 @@ type Service struct {
 	now           func() time.Time
 	log           *slog.Logger
 	bootstrapHash string // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
+
+	// verified caches the last full audit verification for RecentVerification. It is only a
+	// display shortcut: correctness never depends on it, so process-local state is fine here.
+	verified struct {
+		sync.Mutex
+		result *Verification
+		at     time.Time
+	}
 }
 
 // Options configure a Service.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -59,7 +60,7 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, p *gatehouse.Prin
 			return err
 		}
 		v.Grants, v.GrantsMore = len(all.Items), all.NextCursor != ""
-		if v.Verification, err = h.svc.VerifyAudit(ctx, p); err != nil {
+		if v.Verification, err = h.svc.RecentVerification(ctx, p, time.Minute); err != nil {
 			return err
 		}
 	}
