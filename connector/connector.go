@@ -1,0 +1,113 @@
+package connector
+
+import "context"
+
+// Connector is one open connection to one target system. Implementations are safe for
+// concurrent use. Every method takes a context first; a cancelled context stops waiting, and an
+// operation that may or may not have happened is reported as a retryable error (running it again
+// is safe because every operation is idempotent).
+type Connector interface {
+	// Capabilities says which operations the system supports, so the engine plans only those.
+	Capabilities() Capabilities
+
+	// Inventory reads, in bulk, every account the connector manages with its enabled state,
+	// and the members of each group in groups (external ids, e.g. LDAP DNs). A nil groups
+	// reads every group the connector can see. A group that does not exist in the system is
+	// absent from Inventory.Groups; an existing group without members is present and empty.
+	Inventory(ctx context.Context, groups []string) (*Inventory, error)
+
+	// CreateAccount creates an account for a person. It is idempotent: when an account for
+	// the same username already exists it is adopted and its reference returned (a disabled
+	// one stays disabled: enabling it is a separate, audited decision). Adopting an account
+	// that belongs to somebody else (another employee id) is a Permanent error.
+	CreateAccount(ctx context.Context, spec AccountSpec) (AccountRef, error)
+
+	// SetEnabled enables or disables an account. Disabling an account that is already
+	// disabled, or enabling an enabled one, succeeds and changes nothing. A connector whose
+	// Capabilities().DisableRemovesMemberships is true also removes the account from every
+	// group when disabling it.
+	SetEnabled(ctx context.Context, account AccountRef, enabled bool) error
+
+	// AddMember makes account a member of group (an external id). Adding an existing member
+	// succeeds. A connector with Capabilities().CreatesGroups creates a missing group.
+	AddMember(ctx context.Context, group string, account AccountRef) error
+
+	// RemoveMember removes account from group. Removing a non-member, or from a group that
+	// does not exist, succeeds.
+	RemoveMember(ctx context.Context, group string, account AccountRef) error
+
+	// Close releases the connection. The connector is not used afterwards.
+	Close() error
+}
+
+// Checker is an optional interface: a connector that can check its connection, credentials and
+// configured containers without changing anything implements it, so `gatehouse serve` can
+// report a broken system before a job fails. Find it with a type assertion.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// Capabilities are the operations a connector supports. The engine plans nothing a connector
+// cannot do: it reports it instead (e.g. an account to disable by hand).
+type Capabilities struct {
+	CreateAccount bool // CreateAccount works
+	Disable       bool // SetEnabled works
+	Groups        bool // AddMember / RemoveMember and Inventory groups work
+	// CreatesGroups: AddMember creates a group that does not exist yet, so a catalog may name a
+	// group before anybody is in it.
+	CreatesGroups bool
+	// DisableRemovesMemberships: disabling an account also removes it from every group (the
+	// OpenLDAP flavor, where "disabled" is not an attribute and a disabled entry must not keep
+	// access through its groups). The engine then expects no memberships on disabled accounts.
+	DisableRemovesMemberships bool
+}
+
+// AccountSpec is what a connector needs to create an account for a person. It is built from a
+// gatehouse.Identity by the engine.
+type AccountSpec struct {
+	Email      string
+	FirstName  string
+	LastName   string
+	EmployeeID string
+	// Username is the account name to use; "" lets the connector derive it (the LDAP connector
+	// uses the local part of Email).
+	Username string
+}
+
+// AccountRef identifies an account in a target system.
+type AccountRef struct {
+	// ID is the system's immutable id for the account (LDAP entryUUID, AD objectGUID, SCIM
+	// id): it survives renames and moves, so it is what the engine stores.
+	ID string `json:"id"`
+	// Locator is where the account was last seen (an LDAP DN). It is a hint that saves a
+	// lookup and may be stale (a disabled OpenLDAP account moves); connectors check it.
+	Locator string `json:"locator,omitempty"`
+}
+
+// Account is an account as read by Inventory: observed state.
+type Account struct {
+	Ref        AccountRef
+	Username   string // uid, sAMAccountName, SCIM userName
+	Email      string
+	EmployeeID string
+	Enabled    bool
+}
+
+// Group is a group's membership as read by Inventory.
+type Group struct {
+	// ID is the group's external id, as the engine asked for it.
+	ID string
+	// Members are the accounts in the group, in no particular order.
+	Members []AccountRef
+	// Foreign are member values that are not accounts this connector manages (an LDAP DN
+	// outside users_dn and disabled_dn, a nested group). They are reported as drift, never
+	// silently dropped. A connector's internal placeholder (an empty groupOfNames needs one)
+	// is never listed.
+	Foreign []string
+}
+
+// Inventory is everything a connector read from its system in one pass.
+type Inventory struct {
+	Accounts []Account
+	Groups   map[string]*Group // by the external id the caller asked for
+}

@@ -1,0 +1,245 @@
+package ldap
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse/gatehouse/connector"
+)
+
+// Flavor is the kind of directory: how accounts are named, disabled and identified.
+type Flavor string
+
+const (
+	FlavorOpenLDAP Flavor = "openldap"
+	FlavorAD       Flavor = "ad"
+)
+
+// Defaults for settings the catalog may leave out.
+const (
+	DefaultTimeout  = 10 * time.Second
+	DefaultPageSize = 500
+	// DefaultPlaceholder is the member an empty groupOfNames holds. It names no entry, so it
+	// grants nothing; it is never reported as a member.
+	DefaultPlaceholder = "cn=nobody"
+)
+
+// Config is an LDAP connector's configuration: the catalog settings of a system with
+// connector type ldap.
+type Config struct {
+	URL              string // ldap://host:port or ldaps://host:port
+	BindDN           string
+	BindPasswordEnv  string // the bind password by reference: an environment variable…
+	BindPasswordFile string // …or a file
+	UsersDN          string
+	GroupsDN         string
+	DisabledDN       string // OpenLDAP flavor: where disabled accounts live ("" cannot disable); unused by AD
+	Flavor           Flavor
+
+	StartTLS           bool   // upgrade an ldap:// connection with StartTLS
+	InsecureSkipVerify bool   // do not verify the server certificate (tests only)
+	CAFile             string // PEM file of CAs to trust instead of the system pool
+
+	Timeout  time.Duration // dial timeout and per-operation timeout
+	PageSize int           // RFC 2696 page size for inventory searches
+
+	// Placeholder is the member value of an empty groupOfNames (not a catalog setting).
+	Placeholder string
+}
+
+// ParseConfig reads a Config from catalog settings and checks it. Errors are Permanent and name
+// the setting, never its value.
+func ParseConfig(settings map[string]any) (*Config, error) {
+	s := connector.Settings(settings)
+	var c Config
+	var errs []error
+	str := func(k string, dst *string) {
+		v, err := s.String(k)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		*dst = strings.TrimSpace(v)
+	}
+	str("url", &c.URL)
+	str("bind_dn", &c.BindDN)
+	str("bind_password_env", &c.BindPasswordEnv)
+	str("bind_password_file", &c.BindPasswordFile)
+	str("users_dn", &c.UsersDN)
+	str("groups_dn", &c.GroupsDN)
+	str("disabled_dn", &c.DisabledDN)
+	str("ca_file", &c.CAFile)
+	var flavor string
+	str("flavor", &flavor)
+	c.Flavor = Flavor(flavor)
+	var err error
+	if c.StartTLS, err = s.Bool("start_tls"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.InsecureSkipVerify, err = s.Bool("insecure_skip_verify"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Timeout, err = s.Duration("timeout", DefaultTimeout); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PageSize, err = s.Int("page_size", DefaultPageSize); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, connector.Permanent(joinErrs(errs))
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func joinErrs(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+// validate fills defaults and checks the configuration.
+func (c *Config) validate() error {
+	if c.Flavor == "" {
+		c.Flavor = FlavorOpenLDAP
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Placeholder == "" {
+		c.Placeholder = DefaultPlaceholder
+	}
+	var problems []string
+	switch c.Flavor {
+	case FlavorOpenLDAP:
+	case FlavorAD:
+	default:
+		problems = append(problems, fmt.Sprintf("flavor %q: not one of openldap, ad", c.Flavor))
+	}
+	u, err := url.Parse(c.URL)
+	switch {
+	case c.URL == "":
+		problems = append(problems, "url: required")
+	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
+		problems = append(problems, "url: must be ldap://host:port or ldaps://host:port")
+	case u.Scheme == "ldaps" && c.StartTLS:
+		problems = append(problems, "start_tls: not with an ldaps:// url (it is TLS already)")
+	}
+	dn := func(name, v string, required bool) {
+		if v == "" {
+			if required {
+				problems = append(problems, name+": required")
+			}
+			return
+		}
+		if _, err := goldap.ParseDN(v); err != nil {
+			problems = append(problems, name+": not a valid DN")
+		}
+	}
+	dn("bind_dn", c.BindDN, true)
+	dn("users_dn", c.UsersDN, true)
+	dn("groups_dn", c.GroupsDN, true)
+	dn("disabled_dn", c.DisabledDN, false)
+	dn("placeholder", c.Placeholder, true)
+	if c.BindPasswordEnv != "" && c.BindPasswordFile != "" {
+		problems = append(problems, "bind_password_env, bind_password_file: set one, not both")
+	}
+	if c.BindPasswordEnv == "" && c.BindPasswordFile == "" {
+		problems = append(problems, "bind_password_env or bind_password_file: required")
+	}
+	if len(problems) > 0 {
+		return connector.Permanentf("ldap connector settings: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// tlsConfig returns the TLS configuration for ldaps:// and StartTLS, or nil when neither is used.
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, connector.Permanentf("ldap url: %w", err)
+	}
+	if u.Scheme != "ldaps" && !c.StartTLS {
+		return nil, nil
+	}
+	tc := &tls.Config{
+		ServerName:         u.Hostname(),
+		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // an explicit, documented opt-in
+		MinVersion:         tls.VersionTLS12,
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, connector.Permanentf("ldap ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, connector.Permanentf("ldap ca_file %s: no PEM certificate found", c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// Open resolves the bind password through secrets, connects and binds, so that a wrong
+// setting is reported now rather than at the first provisioning job.
+func (c *Config) Open(ctx context.Context, secrets connector.SecretResolver) (*Connector, error) {
+	cfg := *c
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	password, err := connector.Secret(ctx, secrets, map[string]any{
+		"bind_password_env": cfg.BindPasswordEnv, "bind_password_file": cfg.BindPasswordFile,
+	}, "bind_password", true)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	conn := &Connector{cfg: cfg, password: password, tls: tc}
+	if conn.usersDN, err = goldap.ParseDN(cfg.UsersDN); err != nil {
+		return nil, connector.Permanentf("users_dn: %w", err)
+	}
+	if conn.groupsDN, err = goldap.ParseDN(cfg.GroupsDN); err != nil {
+		return nil, connector.Permanentf("groups_dn: %w", err)
+	}
+	if cfg.DisabledDN != "" {
+		if conn.disabledDN, err = goldap.ParseDN(cfg.DisabledDN); err != nil {
+			return nil, connector.Permanentf("disabled_dn: %w", err)
+		}
+	}
+	conn.placeholder = normDN(cfg.Placeholder)
+	conn.d = &openLDAPDialect
+	if cfg.Flavor == FlavorAD {
+		conn.d = &adDialect
+	}
+	if _, err := conn.client(ctx); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Open is the connector factory for the registry: catalog settings in, an open connector out.
+func Open(ctx context.Context, settings map[string]any, secrets connector.SecretResolver) (connector.Connector, error) {
+	cfg, err := ParseConfig(settings)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Open(ctx, secrets)
+}
