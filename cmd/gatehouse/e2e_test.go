@@ -317,6 +317,30 @@ func TestEndToEnd(t *testing.T) {
 		expect(t, gh(t, url, admin, "entitlements", "show", "vpn/guests"), 0, "VPN guests")
 	})
 
+	t.Run("hr", func(t *testing.T) {
+		header := "employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date\n"
+		bad := filepath.Join(dir, "bad.csv")
+		writeFile(t, bad, header+
+			"X1,x1@example.com,X,One,Engineering,Dev,X9,Berlin,employee,active,2024-01-01,\n"+
+			"X2,not-an-email,X,Two,Engineering,Dev,,Berlin,worker,active,2024-02-30,\n")
+		expect(t, gh(t, url, admin, "hr", "import", bad), 1, "bad.csv: line 2: manager_id:",
+			"bad.csv: line 3: email:", "bad.csv: line 3: employment_type:", "bad.csv: line 3: start_date:")
+
+		// A feed of one person: everyone else of the demo company would leave, so the leaver
+		// guard holds it. The dry run shows it; the import is held, then rejected.
+		one := filepath.Join(dir, "one.csv")
+		writeFile(t, one, header+"X1,x1@example.com,X,One,Engineering,Dev,,Berlin,employee,active,2024-01-01,\n")
+		expect(t, gh(t, url, admin, "hr", "import", one, "--dry-run", "--max", "2"), 0, "Joiners:", "X1 x1@example.com",
+			"Leavers:", "… and ", "Dry run: nothing changed. Applying this file would be held")
+		r := gh(t, url, admin, "hr", "import", one)
+		expect(t, r, 1, "Held as import ", "Nothing was applied")
+		id := regexp.MustCompile(`Held as import (\S+):`).FindStringSubmatch(r.stdout)[1]
+		expect(t, gh(t, url, tokens["auditor"], "hr", "imports", "list", "--status", "held"), 0, id, "one.csv", "held")
+		expect(t, gh(t, url, tokens["auditor"], "hr", "imports", "reject", id), 1, "error: this needs the admin role")
+		expect(t, gh(t, url, admin, "hr", "imports", "reject", id, "--reason", "test"), 0, "Rejected import "+id)
+		expect(t, gh(t, url, admin, "hr", "imports", "approve", id), 1, "is rejected, not held")
+	})
+
 	t.Run("tokens", func(t *testing.T) {
 		r := gh(t, url, admin, "token", "create", "--for", emails["employee"], "--ttl", "1h", "--description", "e2e")
 		expect(t, r, 0, "expires")

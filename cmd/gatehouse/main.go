@@ -109,7 +109,8 @@ Exit codes: 0 ok, 1 failure or findings, 2 usage error.`,
 	for _, c := range []*cobra.Command{
 		a.whoamiCommand(), a.identitiesCommand(), a.grantsCommand(), a.catalogCommand(),
 		a.systemsCommand(), a.entitlementsCommand(), a.rolesCommand(), a.sodCommand(),
-		a.accountsCommand(), a.auditCommand(), a.tokenCommand(),
+		a.accountsCommand(), a.hrCommand(), a.auditCommand(), a.tokenCommand(),
+		a.reconcileCommand(), a.opsCommand(), a.driftCommand(), // provisioning (provision.go)
 	} {
 		c.GroupID = "client"
 		a.clientFlags(c)

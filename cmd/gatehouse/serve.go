@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/api"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -59,7 +60,10 @@ func (a *app) logger(cmd *cobra.Command, f *serverFlags) (*slog.Logger, error) {
 }
 
 func (a *app) serveCommand() *cobra.Command {
-	var f serverFlags
+	var (
+		f                 serverFlags
+		reconcileInterval time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "serve [--db DB] [--addr HOST:PORT]",
 		Short: "Run the Gatehouse server: API, web UI and health endpoints",
@@ -94,7 +98,19 @@ Environment:
 				return err
 			}
 			defer st.Close()
-			svc := service.New(st, service.Options{BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log})
+			// Provisioning workers and the scheduled reconcile; committed changes of desired
+			// state enqueue reconciles of the systems they affect (provision.Triggering).
+			queue, err := startProvisioning(ctx, st, reconcileInterval, log)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+				defer cancel()
+				_ = queue.Stop(sctx)
+			}()
+			svc := service.New(provision.Triggering(st, queue, log), service.Options{
+				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue})
 			ln, err := net.Listen("tcp", f.addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
@@ -104,6 +120,7 @@ Environment:
 				ln.Close()
 				return err
 			}
+			go hrDatesLoop(ctx, svc, log, time.Hour)
 			url := baseURL(ln.Addr())
 			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
 			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")
@@ -111,8 +128,38 @@ Environment:
 		},
 	}
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
+	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
+		"reconcile every system this often, to find and repair drift (0: only on changes)")
 	f.register(cmd, defaultListenAddr, "info")
 	return cmd
+}
+
+// hrDatesLoop applies passed end dates and reached start dates every interval, first at once,
+// until ctx ends. It needs no coordination between replicas: a run is one transaction and
+// idempotent, so a second replica's run finds nothing left (or fails on a conflict and retries
+// at its next tick).
+func hrDatesLoop(ctx context.Context, svc *service.Service, log *slog.Logger, every time.Duration) {
+	p := service.SystemPrincipal("hr-dates")
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		plan, err := svc.ApplyHRDates(ctx, p)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("HR date check", "err", err)
+		case plan.Held:
+			log.Warn("HR date check held by the leaver guard", "reason", plan.HeldReason)
+		case len(plan.Items) > 0:
+			log.Info("HR date check applied", "leavers", plan.Summary.Leavers, "joiners", plan.Summary.Joiners)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // newServer wires the service, the API and the UI into one HTTP server.

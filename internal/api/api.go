@@ -21,6 +21,7 @@ import (
 const (
 	DefaultBodyLimit    = 1 << 20  // 1 MiB
 	DefaultCatalogLimit = 10 << 20 // 10 MiB
+	DefaultHRLimit      = 64 << 20 // 64 MiB: a feed of 100,000 people is about 15 MiB
 )
 
 // DefaultReadyTimeout bounds the database ping of /readyz: a load balancer asks often, and a
@@ -37,6 +38,8 @@ type Options struct {
 	// DefaultCatalogLimit.
 	BodyLimit    int64
 	CatalogLimit int64
+	// HRLimit bounds HR feed bodies; 0 means DefaultHRLimit.
+	HRLimit int64
 	// ReadyTimeout bounds the database ping of /readyz; 0 means DefaultReadyTimeout.
 	ReadyTimeout time.Duration
 }
@@ -67,6 +70,9 @@ func newAPI(svc *service.Service, opts Options) *api {
 	}
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.HRLimit <= 0 {
+		opts.HRLimit = DefaultHRLimit
 	}
 	if opts.CatalogLimit <= 0 {
 		opts.CatalogLimit = DefaultCatalogLimit
@@ -238,6 +244,9 @@ func (a *api) endpoint(rt *route) http.Handler {
 	limit := a.opts.BodyLimit
 	if rt.catalogBody {
 		limit = a.opts.CatalogLimit
+	}
+	if rt.hrBody {
+		limit = a.opts.HRLimit
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r.Context())

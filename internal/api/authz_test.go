@@ -83,6 +83,23 @@ var walk = map[string]walkRow{
 		body: func(*fixture, string) string { return `{"reason":"walk"}` }},
 	"listAccounts": {path: static("/api/v1/accounts?orphaned=false"), want: readers},
 
+	"importHR": {path: static("/api/v1/hr/imports?dry_run=true"), want: operators, ct: "text/csv",
+		body: func(f *fixture, _ string) string { return f.feed() }},
+	"applyHRDates":  {path: static("/api/v1/hr/dates"), want: operators},
+	"listHRImports": {path: static("/api/v1/hr/imports?status=held"), want: readers},
+	"getHRImport":   {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("get") }, want: readers},
+	"approveHRImport": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("approve") + "/approve" }, want: admins,
+		body: func(*fixture, string) string { return `{"reason":"walk"}` }},
+	"rejectHRImport": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("reject") + "/reject" }, want: admins,
+		body: func(*fixture, string) string { return `{"reason":"walk"}` }},
+
+	// Provisioning: the fixture's provisioner is a fake queue (provision_test.go).
+	"reconcile": {path: static("/api/v1/reconcile"), want: operators,
+		body: func(*fixture, string) string { return `{"system":"corp-ldap"}` }},
+	"reconcileJobs":  {path: static("/api/v1/reconcile/jobs?ids=1,2"), want: readers},
+	"listOperations": {path: static("/api/v1/operations?system=corp-ldap&status=failed"), want: readers},
+	"drift":          {path: static("/api/v1/drift?system=corp-ldap"), want: readers},
+
 	"listAuditEvents": {path: static("/api/v1/audit/events?action=grant.&limit=5"), want: readers},
 	"verifyAudit":     {path: static("/api/v1/audit/verify"), want: readers},
 

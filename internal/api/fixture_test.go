@@ -77,7 +77,9 @@ roles:
   - id: engineering-baseline
     name: Engineering baseline
     entitlements: [corp-ldap/engineering, wiki/members]
-    birthright: identity.department == "Engineering" && identity.status == "active"
+    # Nobody in the fixture is in Platform: the tests hold exactly the grants they give, while
+    # a birthright role still exists to show (an apply grants birthright roles to everyone).
+    birthright: identity.department == "Platform" && identity.status == "active"
 sod:
   - id: eng-vs-admins
     description: Test rule
@@ -118,10 +120,11 @@ type fixture struct {
 	ids     map[string]*gatehouse.Identity // by caller name, plus "other"
 	secrets map[string]string              // bearer tokens by caller name; "none" has ""
 
-	otherToken *gatehouse.Token // a token of "other", for revocation checks
-	otherGrant *gatehouse.Grant // a grant of "other"
-	userGrant  *gatehouse.Grant // a grant of "user"
-	revokable  *gatehouse.Grant // a grant the walk revokes
+	otherToken *gatehouse.Token  // a token of "other", for revocation checks
+	otherGrant *gatehouse.Grant  // a grant of "other"
+	userGrant  *gatehouse.Grant  // a grant of "user"
+	revokable  *gatehouse.Grant  // a grant the walk revokes
+	held       map[string]string // held HR imports by purpose, made on first use (see heldImport)
 }
 
 // callers are the columns of the authorization walk.
@@ -135,6 +138,7 @@ func newFixture(t testing.TB, st store.Store) *fixture {
 		BootstrapToken: bootstrapSecret,
 		Now:            c.now,
 		Logger:         slog.New(slog.DiscardHandler),
+		Provisioner:    fakeProvisioner{}, // provision_test.go
 	})
 	f := &fixture{
 		t: t, st: st, svc: svc, clock: c, sys: service.SystemPrincipal("test"),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -39,8 +40,11 @@ type route struct {
 	// for routes without a body. catalogBody routes also take YAML and get the larger limit.
 	body        any
 	catalogBody bool
-	status      int // success status
-	response    any // value of the success answer type, for the schema; nil: see contentType
+	// hrBody routes take an HR feed: text/csv, or a JSON array (body is its element type's
+	// slice), with the HR limit.
+	hrBody   bool
+	status   int // success status
+	response any // value of the success answer type, for the schema; nil: see contentType
 	// contentType of a non-JSON success answer (metrics).
 	contentType string
 	conflict    bool // may answer 409
@@ -211,6 +215,51 @@ var routeTable = []route{
 			param{name: "orphaned", kind: kindBool, desc: "only accounts with no identity"},
 		),
 		status: 200, response: store.Page[*gatehouse.Account]{}, handle: (*api).listAccounts},
+
+	// HR imports.
+	{name: "importHR", method: "POST", path: "/api/v1/hr/imports", tag: "hr", access: accessOperator,
+		summary: "Import an HR feed snapshot (text/csv, or a JSON array); held when the leaver guard trips",
+		query:   []param{{name: "dry_run", kind: kindBool, desc: "plan only: answer the JML plan and change nothing (200)"}},
+		body:    []hrRecord{}, hrBody: true,
+		status: 201, response: &service.HRImportResult{}, conflict: true, handle: (*api).importHR},
+	{name: "applyHRDates", method: "POST", path: "/api/v1/hr/dates", tag: "hr", access: accessOperator,
+		summary: "Apply what the calendar changes without a feed: passed end dates (leavers), reached start dates (pre-hires); idempotent",
+		status:  200, response: &jml.Plan{}, handle: (*api).applyHRDates},
+	{name: "listHRImports", method: "GET", path: "/api/v1/hr/imports", tag: "hr", access: accessReaders,
+		summary: "List HR imports, newest first",
+		query:   withPaging(param{name: "status", enum: enumOf(gatehouse.ImportApplied, gatehouse.ImportHeld, gatehouse.ImportRejected)}),
+		status:  200, response: store.Page[*gatehouse.HRImport]{}, handle: (*api).listHRImports},
+	{name: "getHRImport", method: "GET", path: "/api/v1/hr/imports/{id}", tag: "hr", access: accessReaders,
+		summary: "Get an HR import with its summary", status: 200, response: &gatehouse.HRImport{},
+		handle: (*api).getHRImport},
+	{name: "approveHRImport", method: "POST", path: "/api/v1/hr/imports/{id}/approve", tag: "hr", access: accessAdmin,
+		summary: "Apply a held HR import, planned again against the current state", body: decideRequest{},
+		status: 200, response: &service.HRImportResult{}, conflict: true, handle: (*api).approveHRImport},
+	{name: "rejectHRImport", method: "POST", path: "/api/v1/hr/imports/{id}/reject", tag: "hr", access: accessAdmin,
+		summary: "Close a held HR import without applying it", body: decideRequest{},
+		status: 200, response: &gatehouse.HRImport{}, conflict: true, handle: (*api).rejectHRImport},
+
+	// Provisioning (internal/provision): reconcile, its jobs, operations and drift.
+	{name: "reconcile", method: "POST", path: "/api/v1/reconcile", tag: "provisioning", access: accessOperator,
+		summary: "Enqueue a reconcile of one system, or of every system (critical first); follow it with reconcileJobs",
+		body:    reconcileRequest{}, status: 200, response: &service.ReconcileStatus{}, handle: (*api).reconcile},
+	{name: "reconcileJobs", method: "GET", path: "/api/v1/reconcile/jobs", tag: "provisioning", access: accessReaders,
+		summary: "Progress of reconcile jobs: done, converged, the runs and their failed operations",
+		query:   []param{{name: "ids", desc: "comma-separated job ids, as answered by reconcile"}},
+		status:  200, response: &service.ReconcileStatus{}, handle: (*api).reconcileJobs},
+	{name: "listOperations", method: "GET", path: "/api/v1/operations", tag: "provisioning", access: accessReaders,
+		summary: "List provisioning operations (the evidence of every change in a target), newest first",
+		query: withPaging(
+			param{name: "system", desc: "system id"},
+			param{name: "status", enum: enumOf(gatehouse.OpPending, gatehouse.OpRunning, gatehouse.OpApplied, gatehouse.OpFailed)},
+			param{name: "identity", desc: "id, email or employee_id"},
+			param{name: "reconcile", desc: "reconcile run id"},
+		),
+		status: 200, response: store.Page[*gatehouse.Operation]{}, handle: (*api).listOperations},
+	{name: "drift", method: "GET", path: "/api/v1/drift", tag: "provisioning", access: accessReaders,
+		summary: "The last finished reconcile of each system, with its drift findings",
+		query:   []param{{name: "system", desc: "system id"}},
+		status:  200, response: store.Page[*gatehouse.Reconcile]{}, handle: (*api).drift},
 
 	// Audit.
 	{name: "listAuditEvents", method: "GET", path: "/api/v1/audit/events", tag: "audit", access: accessReaders,

@@ -22,9 +22,17 @@ const TimePrecision = time.Microsecond
 // Seal assigns ev its place in the chain after an event with sequence prevSeq and hash prevHash,
 // normalizes its time and JSON, and computes its hash.
 func Seal(ev *gatehouse.AuditEvent, prevSeq int64, prevHash string) error {
-	ev.Seq = prevSeq + 1
-	ev.PrevHash = prevHash
-	ev.Time = ev.Time.UTC().Truncate(TimePrecision)
+	if err := Canonicalize(ev); err != nil {
+		return err
+	}
+	SealCanonical(ev, prevSeq, prevHash)
+	return nil
+}
+
+// Canonicalize normalizes ev's JSON (Before, After) as Seal does. It does not depend on the
+// chain, so a batch of events can be canonicalized in parallel before being sealed in order
+// with SealCanonical.
+func Canonicalize(ev *gatehouse.AuditEvent) error {
 	var err error
 	if ev.Before, err = compact(ev.Before); err != nil {
 		return fmt.Errorf("audit: before of %s %s: %w", ev.ObjectType, ev.ObjectID, err)
@@ -32,8 +40,15 @@ func Seal(ev *gatehouse.AuditEvent, prevSeq int64, prevHash string) error {
 	if ev.After, err = compact(ev.After); err != nil {
 		return fmt.Errorf("audit: after of %s %s: %w", ev.ObjectType, ev.ObjectID, err)
 	}
-	ev.Hash = Hash(ev)
 	return nil
+}
+
+// SealCanonical is Seal for an event already passed through Canonicalize.
+func SealCanonical(ev *gatehouse.AuditEvent, prevSeq int64, prevHash string) {
+	ev.Seq = prevSeq + 1
+	ev.PrevHash = prevHash
+	ev.Time = ev.Time.UTC().Truncate(TimePrecision)
+	ev.Hash = Hash(ev)
 }
 
 // compact re-encodes JSON with sorted keys and no insignificant space, so that the bytes hashed

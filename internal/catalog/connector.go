@@ -17,12 +17,13 @@ var connectorFields = map[string][]string{
 	"ldap": {
 		"url", "bind_dn", "bind_password_env", "bind_password_file", "users_dn", "groups_dn",
 		"disabled_dn", "flavor", "start_tls", "insecure_skip_verify", "ca_file", "timeout", "page_size",
+		"drift", // the provisioning engine's drift policy (internal/provision.ParseDriftPolicy)
 	},
 	"scim": {
 		"url", "token_env", "token_file", "username", "password_env", "password_file",
-		"ca_file", "insecure_skip_verify", "timeout", "page_size",
+		"ca_file", "insecure_skip_verify", "timeout", "page_size", "drift",
 	},
-	"manual": {"assignee", "instructions"},
+	"manual": {"assignee", "instructions", "drift"},
 }
 
 // connectorStrings are settings that must be strings when present.

@@ -35,6 +35,16 @@ func (c *Client) PlanCatalog(ctx context.Context, files []CatalogFile) (*catalog
 type ApplyResult struct {
 	Plan   *catalog.Plan   `json:"plan"`
 	Result *catalog.Result `json:"result"`
+	// Birthright counts the grants recomputed because a birthright rule changed; nil otherwise.
+	Birthright *BirthrightResult `json:"birthright,omitempty"`
+}
+
+// BirthrightResult counts a birthright recomputation after a catalog apply.
+type BirthrightResult struct {
+	Identities   int      `json:"identities"`
+	GrantsGained int      `json:"grants_gained"`
+	GrantsLost   int      `json:"grants_lost"`
+	Warnings     []string `json:"warnings,omitempty"`
 }
 
 // ApplyCatalog calls POST /api/v1/catalog/apply. Without prune, removing an entitlement that

@@ -173,7 +173,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 
 	var rd io.Reader
-	if body != nil {
+	raw, isRaw := body.(rawBody)
+	if isRaw {
+		rd = bytes.NewReader(raw.data)
+	} else if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
@@ -186,7 +189,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req.Header.Set("User-Agent", c.ua)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	switch {
+	case isRaw:
+		req.Header.Set("Content-Type", raw.contentType)
+		for k, v := range raw.header {
+			req.Header.Set(k, v)
+		}
+	case body != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
@@ -214,6 +223,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// rawBody is a request body sent as it is (an HR feed CSV), not encoded as JSON.
+type rawBody struct {
+	contentType string
+	header      map[string]string
+	data        []byte
 }
 
 // decodeError turns an error answer into an *Error. A body that is not Gatehouse's JSON error

@@ -88,7 +88,8 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 	}
 
 	progress("catalog")
-	if _, err := svc.ApplyCatalog(ctx, p, CatalogFiles(), false, reason); err != nil {
+	applied, err := svc.ApplyCatalog(ctx, p, CatalogFiles(), false, reason)
+	if err != nil {
 		return nil, fmt.Errorf("demo: apply the demo catalog: %w", err)
 	}
 	cat, err := svc.GetCatalog(ctx, p)
@@ -101,8 +102,10 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := svc.CreateGrants(ctx, p, birthright); err != nil {
-		return nil, fmt.Errorf("demo: birthright grants: %w", err)
+	// Applying a catalog with birthright rules grants them to everyone already; computing them
+	// here again says what each person holds, and checks the two agree.
+	if applied.Birthright == nil || applied.Birthright.GrantsGained != len(birthright) {
+		return nil, fmt.Errorf("demo: the catalog apply granted %+v birthright grants, want %d", applied.Birthright, len(birthright))
 	}
 	other := otherGrants(created, held)
 	if _, err := svc.CreateGrants(ctx, p, other); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -106,6 +107,17 @@ func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files
 type ApplyResult struct {
 	Plan   *catalog.Plan   `json:"plan"`
 	Result *catalog.Result `json:"result"`
+	// Birthright is what recomputing birthright grants did, when the apply added, changed or
+	// removed a birthright role; nil otherwise.
+	Birthright *BirthrightResult `json:"birthright,omitempty"`
+}
+
+// BirthrightResult counts a birthright recomputation.
+type BirthrightResult struct {
+	Identities   int      `json:"identities"`
+	GrantsGained int      `json:"grants_gained"`
+	GrantsLost   int      `json:"grants_lost"`
+	Warnings     []string `json:"warnings,omitempty"`
 }
 
 // ApplyCatalog makes the stored catalog equal to files, atomically (admins only). The plan is
@@ -131,10 +143,71 @@ func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, file
 			return err
 		}
 		out = ApplyResult{Plan: plan, Result: res}
-		return nil
+		if !changesBirthright(plan) {
+			return nil
+		}
+		// Same transaction: a catalog whose rules changed never stands with grants that
+		// follow the old rules.
+		br, err := s.recomputeBirthright(ctx, tx, p, "catalog:"+prefix(plan.Digest, 12))
+		out.Birthright = br
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// changesBirthright reports whether a catalog plan adds, changes or removes a role that has (or
+// had) a birthright rule.
+func changesBirthright(plan *catalog.Plan) bool {
+	for _, c := range plan.Changes {
+		if c.Kind != "role" {
+			continue
+		}
+		for _, v := range []any{c.Before, c.After} {
+			if r, ok := v.(*gatehouse.Role); ok && r != nil && r.Birthright != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recomputeBirthright brings every active person's birthright grants in line with the stored
+// rules, in tx.
+func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string) (*BirthrightResult, error) {
+	current, err := allIdentities(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := activeGrants(ctx, tx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	cat, err := tx.LoadCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := jml.CompileRoles(cat.Roles)
+	if err != nil {
+		return nil, err
+	}
+	st := &hrState{byID: map[string]*gatehouse.Identity{}, entitlements: map[string]*gatehouse.Entitlement{}}
+	for _, e := range cat.Entitlements {
+		st.entitlements[e.ID] = e
+	}
+	plan := jml.Recompute(current, roles, grants)
+	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+		return nil, err
+	}
+	return &BirthrightResult{Identities: len(plan.Items), GrantsGained: plan.Summary.GrantsGained,
+		GrantsLost: plan.Summary.GrantsLost, Warnings: plan.Warnings}, nil
+}
+
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -18,6 +19,8 @@ type Service struct {
 	now           func() time.Time
 	log           *slog.Logger
 	bootstrapHash string // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
+	hr            HROptions
+	prov          Provisioner // the provisioning job queue; nil when not running one
 
 	// verified caches the last full audit verification for RecentVerification. It is only a
 	// display shortcut: correctness never depends on it, so process-local state is fine here.
@@ -34,11 +37,23 @@ type Options struct {
 	BootstrapToken string
 	Now            func() time.Time
 	Logger         *slog.Logger
+	HR             HROptions
+	// Provisioner runs reconciles (the server's job queue); nil: reconcile is unavailable.
+	Provisioner Provisioner
+}
+
+// HROptions tune HR imports.
+type HROptions struct {
+	// LeadTime: a future joiner is provisioned from start_date minus LeadTime.
+	LeadTime time.Duration
+	// Missing is what happens to a known person missing from a snapshot: jml.MissingLeaver
+	// (the default) or jml.MissingHold.
+	Missing jml.MissingPolicy
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger}
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -53,6 +53,20 @@ type Reader interface {
 	GetTokenByHash(ctx context.Context, hash string) (*gatehouse.Token, error)
 	ListTokens(ctx context.Context, f TokenFilter) ([]*gatehouse.Token, error)
 
+	// GetHRImport returns an HR import with its content (kept while it is held).
+	GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error)
+	// ListHRImports lists HR imports, newest first, without their content.
+	ListHRImports(ctx context.Context, f HRImportFilter) (Page[*gatehouse.HRImport], error)
+
+	// --- Provisioning evidence (internal/provision) ---
+
+	// GetReconcile returns one reconcile run with its drift findings.
+	GetReconcile(ctx context.Context, id string) (*gatehouse.Reconcile, error)
+	// ListReconciles lists reconcile runs, newest first.
+	ListReconciles(ctx context.Context, f ReconcileFilter) (Page[*gatehouse.Reconcile], error)
+	// ListOperations lists provisioning operations, newest first.
+	ListOperations(ctx context.Context, f OperationFilter) (Page[*gatehouse.Operation], error)
+
 	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
 	ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error
@@ -87,9 +101,29 @@ type Tx interface {
 	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, and CreatedAt if zero
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
+	CreateHRImport(ctx context.Context, imp *gatehouse.HRImport) error // sets ID, and CreatedAt if zero
+	// UpdateHRImport writes an import's status, reason, summary, content and decision, by ID.
+	UpdateHRImport(ctx context.Context, imp *gatehouse.HRImport) error
+
+	// --- Provisioning evidence (internal/provision) ---
+
+	CreateReconcile(ctx context.Context, r *gatehouse.Reconcile) error // sets ID
+	// UpdateReconcile writes a run's status, finish time, counts, error and findings, by ID.
+	UpdateReconcile(ctx context.Context, r *gatehouse.Reconcile) error
+	// CreateOperations records planned operations (setting ID and CreatedAt).
+	CreateOperations(ctx context.Context, ops []*gatehouse.Operation) error
+	// UpdateOperation writes an operation's status, times, attempts, error and account, by ID.
+	UpdateOperation(ctx context.Context, op *gatehouse.Operation) error
+	// AbandonOperations marks a system's pending and running operations failed with reason:
+	// a run cut short (crash, outage) leaves them behind, and the next run plans them again.
+	AbandonOperations(ctx context.Context, systemID string, at time.Time, reason string) (int, error)
+
 	// AppendAudit seals ev into the hash chain (filling Seq, Time if zero, PrevHash, Hash) and
 	// stores it. Appends are serialized across concurrent transactions and replicas.
 	AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error
+	// AppendAudits appends events in order, exactly as AppendAudit on each would, faster: a
+	// bulk change (an HR import) appends hundreds of thousands.
+	AppendAudits(ctx context.Context, evs []*gatehouse.AuditEvent) error
 }
 
 // Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
@@ -153,6 +187,33 @@ type AccountFilter struct {
 type TokenFilter struct {
 	IdentityID     string // "" for all
 	IncludeRevoked bool
+}
+
+// HRImportFilter selects HR imports.
+type HRImportFilter struct {
+	Status gatehouse.HRImportStatus // "" for all
+	Limit  int
+	Cursor string
+}
+
+// ReconcileFilter selects reconcile runs (provisioning).
+type ReconcileFilter struct {
+	SystemID string
+	JobIDs   []int64 // runs of these jobs
+	// Latest keeps only the newest finished run of each system: the current drift.
+	Latest bool
+	Limit  int
+	Cursor string
+}
+
+// OperationFilter selects provisioning operations.
+type OperationFilter struct {
+	SystemID    string
+	ReconcileID string
+	IdentityID  string
+	Status      gatehouse.OperationStatus // "" for all
+	Limit       int
+	Cursor      string
 }
 
 // AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).

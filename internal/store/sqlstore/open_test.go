@@ -132,9 +132,10 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	var n int
-	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations has %d rows (%v), want 1", n, err)
+	// One row per migration however often the database is opened: versions are 1..n.
+	var n, top int
+	if err := raw.QueryRowContext(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &top); err != nil || n != top || n < 2 {
+		t.Fatalf("schema_migrations has %d rows, top version %d (%v), want one row per version", n, top, err)
 	}
 	if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 'x')`); err != nil {
 		t.Fatal(err)

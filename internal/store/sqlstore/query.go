@@ -269,3 +269,27 @@ func page[T any](items []T, limit int, tag string, key func(T) string) store.Pag
 	}
 	return p
 }
+
+// stmtTx is a transaction that prepares each distinct write statement once. A bulk change (an
+// HR import writes hundreds of thousands of rows and audit events) otherwise spends a fifth of
+// its time having SQLite parse the same INSERT again for every row. Queries are not cached:
+// their text varies with filters, and they are few per transaction.
+type stmtTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.Tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if t.stmts == nil {
+			t.stmts = map[string]*sql.Stmt{}
+		}
+		t.stmts[query] = st // closed by the transaction's commit or rollback
+	}
+	return st.ExecContext(ctx, args...)
+}

@@ -80,7 +80,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 			_ = sqlTx.Rollback() // also on panic; the error of a rollback adds nothing
 		}
 	}()
-	t := &tx{reader: reader{q: sqlTx, d: s.d, now: s.now}}
+	t := &tx{reader: reader{q: &stmtTx{Tx: sqlTx}, d: s.d, now: s.now}}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -336,3 +336,55 @@ func testAuditTamper(t *testing.T, open func(t *testing.T) Harness) {
 		})
 	}
 }
+
+// testAuditAppendBatch checks that AppendAudits writes exactly what AppendAudit one by one
+// would: the same sealed events, in order, in one chain with events appended singly around them.
+func testAuditAppendBatch(t *testing.T, open func(t *testing.T) Harness) {
+	single, batched := open(t).Store, open(t).Store
+	ctx := t.Context()
+	base := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	one, two := auditFixture(250, base), auditFixture(250, base)
+	appendEvents(t, single, one)
+	// 1 single, 247 batched (enough for the parallel canonicalization), 2 single, in one transaction.
+	must(t, batched.Update(ctx, func(tx store.Tx) error {
+		if err := tx.AppendAudit(ctx, two[0]); err != nil {
+			return err
+		}
+		if err := tx.AppendAudits(ctx, two[1:248]); err != nil {
+			return err
+		}
+		if err := tx.AppendAudits(ctx, nil); err != nil {
+			return err
+		}
+		for _, ev := range two[248:] {
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	a, b := scanAll(t, single), scanAll(t, batched)
+	if len(a) != 250 || len(b) != 250 {
+		t.Fatalf("stored %d and %d events, want 250", len(a), len(b))
+	}
+	for i := range a {
+		equal(t, fmt.Sprintf("event %d", i+1), b[i], a[i])
+	}
+	seq, hash, err := batched.AuditHead(ctx)
+	must(t, err)
+	if seq != 250 || hash != a[249].Hash {
+		t.Fatalf("head = %d %s, want 250 %s", seq, hash, a[249].Hash)
+	}
+	v := audit.NewVerifier()
+	for _, ev := range b {
+		v.Add(ev)
+	}
+	if _, brk := v.Result(seq); brk != nil {
+		t.Fatalf("batched chain breaks: %v", brk)
+	}
+	// Bad JSON fails the whole transaction.
+	bad := auditFixture(1, base)
+	bad[0].After = json.RawMessage(`{"x":`)
+	err = batched.Update(ctx, func(tx store.Tx) error { return tx.AppendAudits(ctx, bad) })
+	wantCode(t, err, gatehouse.EINVALID)
+}

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"CountActiveGrants", testCountActiveGrants},
 		{"Accounts", testAccounts},
 		{"Tokens", testTokens},
+		{"HRImports", testHRImports},
+		{"Operations", testOperations}, // provisioning evidence
 		{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 		{"UpdateRefusesUnauditedWrites", testUpdateRefusesUnauditedWrites},
 		{"UpdateRollsBackOnPanic", testUpdateRollsBackOnPanic},
@@ -42,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"AuditAppendAndList", testAuditAppendAndList},
 		{"AuditConcurrentAppends", testAuditConcurrentAppends},
 		{"AuditTamper", testAuditTamper},
+		{"AuditAppendBatch", testAuditAppendBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

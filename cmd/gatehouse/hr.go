@@ -1,0 +1,305 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/jml"
+)
+
+func (a *app) hrCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "hr",
+		Short: "Import the HR feed (joiners, movers, leavers) and decide held imports",
+		Long: `The HR feed is a CSV snapshot of everyone (see DESIGN.md): import it, and Gatehouse creates
+joiners, updates movers, terminates leavers and recomputes birthright access:
+
+  gatehouse hr import people.csv --dry-run     # the plan, nothing changed
+  gatehouse hr import people.csv
+  gatehouse hr imports list --status held     # held by the leaver guard
+  gatehouse hr imports approve ID`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
+	}
+	cmd.AddCommand(a.hrImportCommand(), a.hrImportsCommand(), a.hrDatesCommand())
+	return cmd
+}
+
+func (a *app) hrImportCommand() *cobra.Command {
+	var (
+		dryRun bool
+		max    int
+	)
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv [--dry-run]",
+		Short: "Import an HR feed snapshot and print its joiner/mover/leaver plan (operators)",
+		Long: `Import an HR feed CSV. The plan is printed by class — leavers, leave, movers (with what
+changes), rehires, returners, joiners, pre-hires — with the birthright grants each person gains
+(+) and loses (-), then a summary.
+
+A file with any invalid row is rejected as a whole: every problem is listed as
+"file: line N: field: reason" and the exit code is 1. An import that would terminate or suspend
+more people than the catalog's leaver_guard allows is held: nothing is applied, the exit code
+is 1 (a dry run says it would be held, and exits 0), and an admin approves or rejects it with 'gatehouse hr imports approve|reject ID'.`,
+		Args: exactArgs(1, "FILE.csv"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.ImportHR(cmd.Context(), args[0], data, dryRun)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				if err := printJSON(a.stdout, res); err != nil {
+					return err
+				}
+			} else {
+				writeHRResult(a.stdout, res, max)
+			}
+			if res.Plan != nil && res.Plan.Held && !res.DryRun {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	cmd.Flags().IntVar(&max, "max", 50, "list at most this many people per class (0: all); -o json has everyone")
+	return cmd
+}
+
+// classTitles are the plan's sections, in the order the plan sorts items.
+var classTitles = map[jml.Class]string{
+	jml.Leaver: "Leavers", jml.Leave: "On leave (suspended, grants kept)", jml.Missing: "Missing from the feed (held for review)",
+	jml.Mover: "Movers", jml.Rehire: "Rehires", jml.Returner: "Back from leave", jml.Joiner: "Joiners",
+	jml.PreHire: "Pre-hires (nothing provisioned yet)", jml.NewTerminated: "First seen already terminated (nothing granted)",
+	jml.Updated: "Updated", jml.Skipped: "Skipped (not owned by HR)",
+}
+
+func grantList(cs []jml.GrantChange) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.EntitlementID
+		if c.Role != "" {
+			parts[i] += " (" + c.Role + ")"
+		} else if c.Source != "" {
+			parts[i] += " (" + string(c.Source) + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeHRResult prints an import's plan for people.
+func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
+	p := res.Plan
+	if p == nil {
+		return
+	}
+	var class jml.Class
+	shown, hidden := 0, 0
+	flushHidden := func() {
+		if hidden > 0 {
+			fmt.Fprintf(w, "  … and %d more (--max 0 or -o json for all)\n", hidden)
+		}
+	}
+	for _, it := range p.Items {
+		if it.Class != class {
+			flushHidden()
+			class, shown, hidden = it.Class, 0, 0
+			fmt.Fprintf(w, "%s:\n", classTitles[it.Class])
+		}
+		if max > 0 && shown >= max {
+			hidden++
+			continue
+		}
+		shown++
+		line := "  " + it.EmployeeID + " " + it.Email
+		var notes []string
+		if it.Reason != "" {
+			notes = append(notes, it.Reason)
+		}
+		for _, ch := range it.Changes {
+			from, to := ch.From, ch.To
+			if from == "" {
+				from = `""`
+			}
+			if to == "" {
+				to = `""`
+			}
+			notes = append(notes, ch.Field+" "+from+" → "+to)
+		}
+		if len(notes) > 0 {
+			line += ": " + strings.Join(notes, "; ")
+		}
+		fmt.Fprintln(w, line)
+		if len(it.Gain) > 0 {
+			fmt.Fprintf(w, "      + %s\n", grantList(it.Gain))
+		}
+		if len(it.Lose) > 0 {
+			fmt.Fprintf(w, "      - %s\n", grantList(it.Lose))
+		}
+		if len(it.Confirm) > 0 {
+			fmt.Fprintf(w, "      ? to be confirmed by the new manager %s: %s\n", it.ConfirmBy, grantList(it.Confirm))
+		}
+	}
+	flushHidden()
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	s := p.Summary
+	fmt.Fprintf(w, "Summary: %d rows; %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d; %d to confirm.\n",
+		s.Rows, s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
+		s.Unchanged, s.GrantsGained, s.GrantsLost, s.ToConfirm)
+	switch {
+	case res.DryRun && p.Held:
+		fmt.Fprintf(w, "Dry run: nothing changed. Applying this file would be held: %s.\n", p.HeldReason)
+	case res.DryRun:
+		fmt.Fprintln(w, "Dry run: nothing changed.")
+	case res.Import != nil && res.Import.Status == gatehouse.ImportHeld:
+		fmt.Fprintf(w, "Held as import %s: %s.\nNothing was applied; an admin runs 'gatehouse hr imports approve %s' or 'reject %s'.\n",
+			res.Import.ID, p.HeldReason, res.Import.ID, res.Import.ID)
+	case res.Import != nil:
+		fmt.Fprintf(w, "Applied as import %s (sha256 %s).\n", res.Import.ID, res.Import.SHA256)
+	}
+}
+
+func (a *app) hrImportsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "imports",
+		Short: "List HR imports; approve or reject held ones (admins)",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	var (
+		status string
+		lf     listFlags
+	)
+	list := &cobra.Command{
+		Use:   "list [--status applied|held|rejected]",
+		Short: "List HR imports, newest first",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.HRImport], error) {
+				return c.ListHRImports(cmd.Context(), status, o)
+			})
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, page)
+			}
+			t := newTable(a.stdout, "ID", "CREATED", "BY", "FILE", "ROWS", "STATUS", "REASON")
+			for _, imp := range page.Items {
+				t.row(imp.ID, ts(imp.CreatedAt), imp.CreatedBy, imp.FileName, fmt.Sprint(imp.RowCount), string(imp.Status), truncate(imp.Reason, 60))
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			a.moreHint(page.NextCursor)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&status, "status", "", "only imports with this status: applied, held or rejected")
+	lf.register(list)
+
+	var reason string
+	approve := &cobra.Command{
+		Use:   "approve ID [--reason TEXT]",
+		Short: "Apply a held import, planned again against the current state (admins)",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.ApproveHRImport(cmd.Context(), args[0], reason)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, res)
+			}
+			writeHRResult(a.stdout, res, 50)
+			return nil
+		},
+	}
+	approve.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	reject := &cobra.Command{
+		Use:   "reject ID [--reason TEXT]",
+		Short: "Close a held import without applying it (admins)",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			imp, err := c.RejectHRImport(cmd.Context(), args[0], reason)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, imp)
+			}
+			fmt.Fprintf(a.stdout, "Rejected import %s (%s); nothing was applied.\n", imp.ID, imp.FileName)
+			return nil
+		},
+	}
+	reject.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	cmd.AddCommand(list, approve, reject)
+	return cmd
+}
+
+func (a *app) hrDatesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dates",
+		Short: "Apply passed end dates (leavers) and reached start dates (pre-hires) now, without a feed (operators)",
+		Long: `Apply what the calendar changes without a new feed: active people whose end_date has passed
+become leavers (every grant revoked), pre-hires whose start date minus the lead time has come
+become joiners (birthright granted). 'gatehouse serve' does this every hour; running it again
+changes nothing. Exit code 1 when the leaver guard holds it.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			plan, err := c.ApplyHRDates(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				if err := printJSON(a.stdout, plan); err != nil {
+					return err
+				}
+			} else if len(plan.Items) == 0 && !plan.Held {
+				fmt.Fprintln(a.stdout, "Nothing to do: no end date passed and no start date reached.")
+			} else {
+				writeHRResult(a.stdout, &client.HRImportResult{Plan: plan}, 50)
+				if plan.Held {
+					fmt.Fprintf(a.stdout, "Nothing applied: %s.\n", plan.HeldReason)
+				} else {
+					fmt.Fprintln(a.stdout, "Applied.")
+				}
+			}
+			if plan.Held {
+				return errFindings
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+// Provisioning: reconcile, ops and drift (clients), and the workers serve runs.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/connector/connectors"
+	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// defaultReconcileInterval is how often serve reconciles every system when nothing changed:
+// drift made by hand in a target is found and repaired within this time.
+const defaultReconcileInterval = 10 * time.Minute
+
+// startProvisioning builds the job queue on st's database and starts its workers and the
+// scheduled reconcile (interval 0: none). The caller stops it.
+func startProvisioning(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger) (*provision.Queue, error) {
+	rec := &provision.Reconciler{Store: st, Log: log,
+		Open: func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error) {
+			return connectors.Open(ctx, cfg, nil)
+		}}
+	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{Interval: interval, Logger: log,
+		Supported: func(t string) bool { return connectors.Registry[t] != nil }})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (a *app) reconcileCommand() *cobra.Command {
+	var (
+		system string
+		wait   bool
+		poll   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "reconcile [--system ID] [--wait]",
+		Short: "Make target systems agree with the desired state (operators)",
+		Long: `Enqueue a reconcile of one system, or of every system (critical systems first). Each
+reconcile reads the system's accounts and groups, plans the operations that make it agree with
+identities and grants, and runs them; every operation is recorded (gatehouse ops list).
+
+With --wait, wait until every reconcile has finished: exit 0 when all converged, 1 listing the
+operations that failed (a target that is down is retried with backoff meanwhile).`,
+		Example: `  gatehouse reconcile --system corp-ldap --wait`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := c.Reconcile(ctx, system)
+			if err != nil {
+				return err
+			}
+			if wait {
+				last := ""
+				for !st.Done {
+					line := progress(st)
+					if line != last && !a.json() {
+						fmt.Fprintln(a.stderr, line)
+						last = line
+					}
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(poll):
+					}
+					if st, err = c.ReconcileJobs(ctx, st.JobIDs()); err != nil {
+						return err
+					}
+				}
+			}
+			if a.json() {
+				if err := printJSON(a.stdout, st); err != nil {
+					return err
+				}
+			} else {
+				a.printReconcile(st, wait)
+			}
+			if wait && !st.Converged {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&system, "system", "", "system id (default: every system)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until converged; exit 1 listing failed operations otherwise")
+	cmd.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait: how often to ask for progress")
+	return cmd
+}
+
+// progress is one line about jobs still running, for --wait.
+func progress(st *client.ReconcileStatus) string {
+	done, retrying := 0, 0
+	for _, j := range st.Jobs {
+		switch {
+		case j.Done:
+			done++
+		case j.Error != "":
+			retrying++
+		}
+	}
+	s := fmt.Sprintf("waiting: %d of %d reconciles finished", done, len(st.Jobs))
+	if retrying > 0 {
+		s += fmt.Sprintf(", %d retrying after errors", retrying)
+	}
+	return s
+}
+
+func (a *app) printReconcile(st *client.ReconcileStatus, waited bool) {
+	t := newTable(a.stdout, "JOB", "SYSTEM", "STATE", "ATTEMPT", "PLANNED", "APPLIED", "FAILED", "FINDINGS", "ERROR")
+	last := map[int64]*gatehouse.Reconcile{}
+	for _, r := range st.Runs {
+		if last[r.JobID] == nil {
+			last[r.JobID] = r
+		}
+	}
+	for _, j := range st.Jobs {
+		planned, applied, failed, findings, sys := "", "", "", "", j.SystemID
+		if r := last[j.ID]; r != nil {
+			planned, applied, failed = fmt.Sprint(r.Planned), fmt.Sprint(r.Applied), fmt.Sprint(r.Failed)
+			findings, sys = fmt.Sprint(len(r.Findings)), r.SystemID
+		}
+		t.row(fmt.Sprint(j.ID), sys, j.State, fmt.Sprint(j.Attempt), planned, applied, failed, findings, truncate(j.Error, 80))
+	}
+	_ = t.flush()
+	if len(st.Failed) > 0 {
+		fmt.Fprintln(a.stdout, "\nFailed operations:")
+		a.printOps(st.Failed)
+	}
+	switch {
+	case !waited:
+		fmt.Fprintln(a.stdout, "\nEnqueued. Follow with: gatehouse reconcile --wait, gatehouse ops list")
+	case st.Converged:
+		fmt.Fprintln(a.stdout, "\nConverged.")
+	default:
+		fmt.Fprintln(a.stdout, "\nNot converged.")
+	}
+}
+
+func (a *app) printOps(ops []*gatehouse.Operation) {
+	t := newTable(a.stdout, "FINISHED", "SYSTEM", "OPERATION", "ACCOUNT", "GROUP", "STATUS", "CAUSE", "LATENCY", "ERROR")
+	for _, o := range ops {
+		latency := ""
+		if o.FinishedAt != nil && o.Status == gatehouse.OpApplied {
+			latency = o.FinishedAt.Sub(o.RequestedAt).Round(time.Millisecond).String()
+		}
+		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(o.Error, 80))
+	}
+	_ = t.flush()
+}
+
+func (a *app) opsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "ops",
+		Aliases: []string{"operations"},
+		Short:   "Provisioning operations: every change made (or tried) in a target system",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRun,
+	}
+	var (
+		f      client.OperationFilter
+		failed bool
+		lf     listFlags
+	)
+	list := &cobra.Command{
+		Use:   "list [--system ID] [--failed]",
+		Short: "List operations, newest first (auditors, operators, admins)",
+		Long: `List provisioning operations, newest first: what was done in which system, for whom, why
+(cause: grant:<id>, hr-import:<id>, catalog, drift, schedule), and how long after the desired
+state changed it was applied (LATENCY: time-to-provision or time-to-deprovision).`,
+		Example: `  gatehouse ops list --system corp-ldap --failed`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			if failed {
+				f.Status = string(gatehouse.OpFailed)
+			}
+			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Operation], error) {
+				f.ListOptions = o
+				return c.ListOperations(cmd.Context(), f)
+			})
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, page)
+			}
+			a.printOps(page.Items)
+			a.moreHint(page.NextCursor)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&f.System, "system", "", "system id")
+	list.Flags().BoolVar(&failed, "failed", false, "only failed operations")
+	list.Flags().StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
+	lf.register(list)
+	cmd.AddCommand(list)
+	return cmd
+}
+
+func (a *app) driftCommand() *cobra.Command {
+	var system string
+	cmd := &cobra.Command{
+		Use:   "drift [--system ID]",
+		Short: "What the last reconcile of each system found that nobody asked for",
+		Long: `Show the drift findings of the last finished reconcile of each system: memberships nobody
+granted, accounts that match no identity, leavers' enabled accounts, foreign group members.
+ACTION says whether the system's drift policy repairs it (enforce) or only reports it (report).
+Exits 1 when there are findings.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			runs, err := c.Drift(cmd.Context(), system)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				if err := printJSON(a.stdout, runs); err != nil {
+					return err
+				}
+			} else {
+				t := newTable(a.stdout, "SYSTEM", "KIND", "ACTION", "ACCOUNT", "GROUP", "DETAIL")
+				for _, r := range runs {
+					for _, f := range r.Findings {
+						t.row(r.SystemID, f.Kind, f.Action, f.Username, f.Group+f.Member, f.Detail)
+					}
+				}
+				_ = t.flush()
+				for _, r := range runs {
+					fmt.Fprintf(a.stderr, "%s: last reconciled %s (%s), %d findings\n", r.SystemID, tsp(r.FinishedAt), r.Status, len(r.Findings))
+				}
+			}
+			for _, r := range runs {
+				if len(r.Findings) > 0 {
+					return errFindings
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&system, "system", "", "system id")
+	return cmd
+}

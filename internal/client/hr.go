@@ -1,0 +1,65 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"path/filepath"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
+)
+
+// HRImportResult is the answer of an HR import: the JML plan, and the stored import (nil for a
+// dry run).
+type HRImportResult struct {
+	Import *gatehouse.HRImport `json:"import,omitempty"`
+	DryRun bool                `json:"dry_run"`
+	Plan   *jml.Plan           `json:"plan"`
+}
+
+// ImportHR calls POST /api/v1/hr/imports with an HR feed CSV. name labels problems (its base
+// name is sent). A file with problems is an *Error whose message lists every
+// "file: line N: field: reason".
+func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, dryRun bool) (*HRImportResult, error) {
+	var out HRImportResult
+	q := url.Values{}
+	if dryRun {
+		q.Set("dry_run", "true")
+	}
+	body := rawBody{contentType: "text/csv", data: csv, header: map[string]string{"X-HR-File": filepath.Base(name)}}
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports", q, body, &out)
+}
+
+// ListHRImports calls GET /api/v1/hr/imports (status "" for all).
+func (c *Client) ListHRImports(ctx context.Context, status string, o ListOptions) (*Page[*gatehouse.HRImport], error) {
+	var out Page[*gatehouse.HRImport]
+	q := url.Values{}
+	set(q, "status", status)
+	o.add(q)
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/hr/imports", q, nil, &out)
+}
+
+// GetHRImport calls GET /api/v1/hr/imports/{id}.
+func (c *Client) GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error) {
+	var out gatehouse.HRImport
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/hr/imports/"+seg(id), nil, nil, &out)
+}
+
+// ApproveHRImport calls POST /api/v1/hr/imports/{id}/approve (admins).
+func (c *Client) ApproveHRImport(ctx context.Context, id, reason string) (*HRImportResult, error) {
+	var out HRImportResult
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports/"+seg(id)+"/approve", nil, map[string]string{"reason": reason}, &out)
+}
+
+// RejectHRImport calls POST /api/v1/hr/imports/{id}/reject (admins).
+func (c *Client) RejectHRImport(ctx context.Context, id, reason string) (*gatehouse.HRImport, error) {
+	var out gatehouse.HRImport
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports/"+seg(id)+"/reject", nil, map[string]string{"reason": reason}, &out)
+}
+
+// ApplyHRDates calls POST /api/v1/hr/dates (operators).
+func (c *Client) ApplyHRDates(ctx context.Context) (*jml.Plan, error) {
+	var out jml.Plan
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/dates", nil, nil, &out)
+}

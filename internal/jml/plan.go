@@ -1,0 +1,678 @@
+package jml
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
+)
+
+// AttrLifecycle is the attribute that marks a pre-hire (value LifecyclePreHire): an identity
+// with status active whose start date is further away than the lead time. It gets no access
+// until an import (or the daily check) finds the start date near enough.
+const (
+	AttrLifecycle    = "lifecycle"
+	LifecyclePreHire = "pre-hire"
+)
+
+// Class is what a snapshot means for one person.
+type Class string
+
+const (
+	Joiner        Class = "joiner"         // new and active: created with birthright access
+	PreHire       Class = "pre-hire"       // new (or still) before start_date minus the lead time: created, no access
+	NewTerminated Class = "new-terminated" // first seen already terminated: created, no access
+	Mover         Class = "mover"          // department/title/manager/location/employment type changed
+	Updated       Class = "updated"        // other fields changed, or the birthright result changed
+	Leaver        Class = "leaver"         // terminated, end date passed, or missing: every grant revoked
+	Leave         Class = "leave"          // went on leave: suspended, grants kept
+	Returner      Class = "returner"       // back from leave: birthright recomputed
+	Rehire        Class = "rehire"         // terminated before, active again: birthright only
+	Missing       Class = "missing"        // not in the snapshot, held for review (MissingHold)
+	Skipped       Class = "skipped"        // the employee_id belongs to an identity HR does not own
+)
+
+// classOrder is the order items are listed in: what removes access first.
+var classOrder = []Class{Leaver, Leave, Missing, Mover, Rehire, Returner, Joiner, PreHire, NewTerminated, Updated, Skipped}
+
+// MissingPolicy says what happens to a known person missing from a snapshot.
+type MissingPolicy string
+
+const (
+	MissingLeaver MissingPolicy = "leaver" // the default: DESIGN.md's leaver policy
+	MissingHold   MissingPolicy = "hold"   // reported for review, nothing changed
+)
+
+// Options tune a plan.
+type Options struct {
+	// LeadTime: a future joiner gets access from start_date minus LeadTime.
+	LeadTime time.Duration
+	Missing  MissingPolicy
+	Guard    gatehouse.LeaverGuard
+	// Owned says whether HR may change an existing identity. Default: Kind person with source
+	// hr-csv, api, demo or empty — the records HR created or that were created by hand before HR
+	// took over; identities of other sources (a SCIM client, say) are never overwritten.
+	Owned func(*gatehouse.Identity) bool
+}
+
+// DefaultOwned is the default Options.Owned.
+func DefaultOwned(i *gatehouse.Identity) bool {
+	if i.Kind == gatehouse.KindService {
+		return false
+	}
+	switch i.Source {
+	case Source, "api", "demo", "":
+		return true
+	}
+	return false
+}
+
+// BirthrightRole is a catalog role with its compiled birthright rule.
+type BirthrightRole struct {
+	Role *gatehouse.Role
+	Rule *policy.Rule
+}
+
+// CompileRoles compiles the birthright rules of roles (roles without one are skipped). The
+// catalog validated them on apply, so an error here means a stored rule no longer compiles.
+func CompileRoles(roles []*gatehouse.Role) ([]BirthrightRole, error) {
+	var out []BirthrightRole
+	for _, r := range roles {
+		if strings.TrimSpace(r.Birthright) == "" {
+			continue
+		}
+		rule, err := policy.CompileBirthright(r.Birthright)
+		if err != nil {
+			return nil, fmt.Errorf("role %s: birthright: %w", r.ID, err)
+		}
+		out = append(out, BirthrightRole{Role: r, Rule: rule})
+	}
+	slices.SortFunc(out, func(a, b BirthrightRole) int { return strings.Compare(a.Role.ID, b.Role.ID) })
+	return out, nil
+}
+
+// Change is one field that changes.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// GrantChange is a grant gained or lost. A gained grant has no GrantID yet.
+type GrantChange struct {
+	EntitlementID string                `json:"entitlement_id"`
+	Role          string                `json:"role,omitempty"` // the birthright role
+	Source        gatehouse.GrantSource `json:"source"`
+	GrantID       string                `json:"grant_id,omitempty"`
+}
+
+// Item is what the plan does to one person.
+type Item struct {
+	Class      Class  `json:"class"`
+	EmployeeID string `json:"employee_id"`
+	Email      string `json:"email"`
+	IdentityID string `json:"identity_id,omitempty"` // "" for a new identity
+	Reason     string `json:"reason,omitempty"`
+	// Identity is the identity as it will be stored (nil when it is not written).
+	Identity *gatehouse.Identity `json:"-"`
+	Changes  []Change            `json:"changes,omitempty"`
+	Gain     []GrantChange       `json:"gain,omitempty"`
+	Lose     []GrantChange       `json:"lose,omitempty"`
+	// Confirm lists a mover's request-sourced grants, kept but to be confirmed by ConfirmBy
+	// (the new manager's employee_id).
+	Confirm   []GrantChange `json:"confirm,omitempty"`
+	ConfirmBy string        `json:"confirm_by,omitempty"`
+}
+
+// statusChanged reports whether the item changes the identity's status.
+func (it *Item) statusChanged() bool {
+	for _, c := range it.Changes {
+		if c.Field == "status" {
+			return true
+		}
+	}
+	return false
+}
+
+// Write reports whether the item changes the stored identity.
+func (it *Item) Write() bool { return it.Identity != nil }
+
+// Summary counts a plan.
+type Summary struct {
+	Rows          int `json:"rows"`
+	Joiners       int `json:"joiners"`
+	PreHires      int `json:"pre_hires"`
+	NewTerminated int `json:"new_terminated"`
+	Movers        int `json:"movers"`
+	Updated       int `json:"updated"`
+	Leavers       int `json:"leavers"`
+	Leave         int `json:"leave"`
+	Returners     int `json:"returners"`
+	Rehires       int `json:"rehires"`
+	Missing       int `json:"missing"`
+	Skipped       int `json:"skipped"`
+	Unchanged     int `json:"unchanged"`
+	GrantsGained  int `json:"grants_gained"`
+	GrantsLost    int `json:"grants_lost"`
+	ToConfirm     int `json:"to_confirm"`
+	// Removals is what the leaver guard counts: people terminated or suspended by this import.
+	Removals int `json:"removals"`
+	// RuleErrors counts birthright evaluations that failed (the first maxWarnings are in
+	// Plan.Warnings); the grants of a failed rule are left as they are.
+	RuleErrors int `json:"rule_errors"`
+	GuardLimit int `json:"guard_limit"`
+}
+
+// maxWarnings bounds Plan.Warnings: a rule over a column the feed lacks fails for everyone.
+const maxWarnings = 100
+
+// Plan is what a snapshot changes. Items are sorted by class (removals first), then employee_id.
+type Plan struct {
+	Items      []*Item  `json:"items"`
+	Summary    Summary  `json:"summary"`
+	Held       bool     `json:"held"`
+	HeldReason string   `json:"held_reason,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// MakePlan compares snapshot (a parsed HR feed) with the current identities and their active
+// grants (grants maps identity id → its unrevoked grants), evaluating the birthright roles.
+// now decides pre-hires and passed end dates (in UTC dates).
+func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehouse.Identity, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
+	if opts.Owned == nil {
+		opts.Owned = DefaultOwned
+	}
+	if opts.Missing == "" {
+		opts.Missing = MissingLeaver
+	}
+	p := &Plan{Items: []*Item{}}
+	p.Summary.Rows = len(snapshot)
+	today := now.UTC().Format(gatehouse.DateLayout)
+	provisionFrom := now.UTC().Add(opts.LeadTime).Format(gatehouse.DateLayout)
+
+	byEmp := make(map[string]*gatehouse.Identity, len(current))
+	active := 0
+	for _, c := range current {
+		if c.EmployeeID != "" {
+			byEmp[c.EmployeeID] = c
+		}
+		if c.Status == gatehouse.StatusActive {
+			active++
+		}
+	}
+	// Evaluating the birthright rules is most of a plan's work, and independent per person:
+	// it runs on every CPU, and the classification after it in file order.
+	prep := make([]prepared, len(snapshot))
+	parallel(len(snapshot), func(i int) {
+		s := snapshot[i]
+		if cur := byEmp[s.EmployeeID]; cur == nil || opts.Owned(cur) {
+			prep[i] = prepare(cur, s, today, provisionFrom, roles, grants)
+		}
+	})
+	seen := make(map[string]bool, len(snapshot))
+	for i, s := range snapshot {
+		seen[s.EmployeeID] = true
+		cur := byEmp[s.EmployeeID]
+		if cur != nil && !opts.Owned(cur) {
+			p.add(&Item{Class: Skipped, EmployeeID: s.EmployeeID, Email: s.Email, IdentityID: cur.ID,
+				Reason: fmt.Sprintf("identity has source %q, which HR does not own", cur.Source)})
+			continue
+		}
+		p.merge(&prep[i].log)
+		if it := planPerson(cur, s, prep[i], grants); it != nil {
+			p.add(it)
+		} else {
+			p.Summary.Unchanged++
+		}
+	}
+	for _, c := range current {
+		if c.EmployeeID == "" || seen[c.EmployeeID] || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
+			continue
+		}
+		it := &Item{EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID}
+		if opts.Missing == MissingHold {
+			it.Class, it.Reason = Missing, "not in the snapshot; held for review"
+		} else {
+			it.Class, it.Reason = Leaver, "not in the snapshot"
+			next := cloneIdentity(c)
+			next.Status = gatehouse.StatusTerminated
+			it.Identity = next
+			it.Changes = []Change{{Field: "status", From: string(c.Status), To: string(gatehouse.StatusTerminated)}}
+			it.Lose = loseAll(grants[c.ID])
+		}
+		p.add(it)
+	}
+	slices.SortFunc(p.Items, func(a, b *Item) int {
+		if c := cmp.Compare(slices.Index(classOrder, a.Class), slices.Index(classOrder, b.Class)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.EmployeeID, b.EmployeeID)
+	})
+	p.guard(active, opts.Guard)
+	return p
+}
+
+// add records an item and counts it.
+func (p *Plan) add(it *Item) {
+	p.Items = append(p.Items, it)
+	s := &p.Summary
+	switch it.Class {
+	case Joiner:
+		s.Joiners++
+	case PreHire:
+		s.PreHires++
+	case NewTerminated:
+		s.NewTerminated++
+	case Mover:
+		s.Movers++
+	case Updated:
+		s.Updated++
+	case Leaver:
+		s.Leavers++
+		if it.IdentityID == "" || it.Identity == nil || it.Identity.Status != gatehouse.StatusTerminated || !it.statusChanged() {
+			break
+		}
+		s.Removals++
+	case Leave:
+		s.Leave++
+		s.Removals++
+	case Returner:
+		s.Returners++
+	case Rehire:
+		s.Rehires++
+	case Missing:
+		s.Missing++
+	case Skipped:
+		s.Skipped++
+	}
+	s.GrantsGained += len(it.Gain)
+	s.GrantsLost += len(it.Lose)
+	s.ToConfirm += len(it.Confirm)
+}
+
+// guard applies the leaver guard: more removals than max(MinCount, MaxFraction × active) holds
+// the import for an admin.
+func (p *Plan) guard(active int, g gatehouse.LeaverGuard) {
+	limit := max(g.MinCount, int(math.Floor(g.MaxFraction*float64(active))))
+	p.Summary.GuardLimit = limit
+	if p.Summary.Removals > limit {
+		p.Held = true
+		p.HeldReason = fmt.Sprintf("the import would terminate or suspend %d people, more than the leaver guard allows: max(min_count %d, max_fraction %g × %d active) = %d",
+			p.Summary.Removals, g.MinCount, g.MaxFraction, active, limit)
+	}
+}
+
+// planPerson classifies one snapshot row against its current identity (nil for a new person).
+// It returns nil for an unchanged person.
+func planPerson(cur, s *gatehouse.Identity, pr prepared, grants map[string][]*gatehouse.Grant) *Item {
+	next, preHire := pr.next, pr.preHire
+	it := &Item{EmployeeID: s.EmployeeID, Email: s.Email, Identity: next, Reason: pr.reason}
+	var held []*gatehouse.Grant
+	if cur != nil {
+		it.IdentityID = cur.ID
+		held = grants[cur.ID]
+	}
+	entitled := pr.want != nil
+	switch {
+	case cur == nil && next.Status == gatehouse.StatusTerminated:
+		it.Class = NewTerminated
+		if it.Reason == "" {
+			it.Reason = "first seen already terminated; gets nothing"
+		}
+		return it
+	case cur == nil && preHire:
+		it.Class, it.Reason = PreHire, "starts "+next.StartDate+"; nothing is provisioned before the start date minus the lead time"
+		return it
+	case cur == nil:
+		it.Class = Joiner
+		if entitled {
+			it.Gain = gains(pr.want, nil)
+		} else {
+			it.Reason = "on leave: no access until active"
+		}
+		return it
+	}
+	it.Changes = diff(cur, next)
+	switch {
+	case next.Status == gatehouse.StatusTerminated:
+		if cur.Status == gatehouse.StatusTerminated {
+			if len(held) > 0 {
+				// Terminated earlier, yet still holding access (a status set by hand, say):
+				// a leaver keeps nothing. Not a new removal for the leaver guard.
+				it.Class, it.Reason, it.Lose = Leaver, "already terminated; the access still held is revoked", loseAll(held)
+				if len(it.Changes) == 0 {
+					it.Identity = nil
+				}
+				return it
+			}
+			if len(it.Changes) == 0 {
+				return nil
+			}
+			it.Class = Updated
+			return it
+		}
+		it.Class = Leaver
+		if it.Reason == "" {
+			it.Reason = "terminated by HR"
+		}
+		it.Lose = loseAll(held)
+		return it
+	case next.Status == gatehouse.StatusLeave:
+		if cur.Status == gatehouse.StatusLeave {
+			// On leave the grants are kept as they are, whatever else changes.
+			if len(it.Changes) == 0 {
+				return nil
+			}
+			it.Class = Updated
+			return it
+		}
+		if cur.Status == gatehouse.StatusTerminated {
+			// Rehired straight onto leave: recorded, no access until active.
+			it.Class, it.Reason = Rehire, "rehired, on leave"
+			return it
+		}
+		it.Class, it.Reason = Leave, "on leave: suspended, grants kept"
+		return it
+	}
+	// Active (maybe a pre-hire).
+	wasPreHire := cur.Attributes[AttrLifecycle] == LifecyclePreHire
+	switch {
+	case cur.Status == gatehouse.StatusTerminated:
+		it.Class, it.Reason = Rehire, "terminated before, active again: birthright only, earlier requests not restored"
+	case cur.Status == gatehouse.StatusLeave:
+		it.Class, it.Reason = Returner, "back from leave"
+	case wasPreHire && !preHire:
+		it.Class, it.Reason = Joiner, "start date reached"
+	case moved(it.Changes):
+		it.Class = Mover
+	default:
+		it.Class = Updated
+	}
+	if preHire {
+		// A pre-hire holds no birthright yet; anything held from birthright goes.
+		it.Lose = loseBirthright(held, nil)
+	} else if entitled {
+		want := pr.want
+		it.Gain = gains(want, held)
+		it.Lose = loseBirthright(held, want)
+	}
+	if it.Class == Mover {
+		for _, g := range held {
+			if g.Source == gatehouse.SourceRequest {
+				it.Confirm = append(it.Confirm, GrantChange{EntitlementID: g.EntitlementID, Source: g.Source, GrantID: g.ID})
+			}
+		}
+		if len(it.Confirm) > 0 {
+			it.ConfirmBy = next.ManagerID
+		}
+	}
+	if it.Class == Updated && len(it.Changes) == 0 && len(it.Gain) == 0 && len(it.Lose) == 0 {
+		return nil
+	}
+	if len(it.Changes) == 0 {
+		it.Identity = nil // only grants change
+		if it.Reason == "" {
+			it.Reason = "birthright recomputed"
+		}
+	}
+	return it
+}
+
+// moverFields are the fields whose change makes a mover (DESIGN.md, issue 3).
+var moverFields = []string{"department", "title", "manager_id", "location", "employment_type"}
+
+func moved(changes []Change) bool {
+	for _, c := range changes {
+		if slices.Contains(moverFields, c.Field) {
+			return true
+		}
+	}
+	return false
+}
+
+// diff lists the HR fields that differ between the stored and the next identity. The source is
+// not one: an identity HR owns but did not create (source api or demo) becomes hr-csv with its
+// next real change, rather than every such record being rewritten by the first import.
+func diff(a, b *gatehouse.Identity) []Change {
+	var out []Change
+	f := func(name, x, y string) {
+		if x != y {
+			out = append(out, Change{Field: name, From: x, To: y})
+		}
+	}
+	f("email", a.Email, b.Email)
+	f("first_name", a.FirstName, b.FirstName)
+	f("last_name", a.LastName, b.LastName)
+	f("department", a.Department, b.Department)
+	f("title", a.Title, b.Title)
+	f("manager_id", a.ManagerID, b.ManagerID)
+	f("location", a.Location, b.Location)
+	f("employment_type", string(a.EmploymentType), string(b.EmploymentType))
+	f("status", string(a.Status), string(b.Status))
+	f("start_date", a.StartDate, b.StartDate)
+	f("end_date", a.EndDate, b.EndDate)
+	if !maps.Equal(a.Attributes, b.Attributes) {
+		keys := slices.Sorted(maps.Keys(a.Attributes))
+		for k := range b.Attributes {
+			if _, ok := a.Attributes[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if a.Attributes[k] != b.Attributes[k] {
+				f("attributes."+k, a.Attributes[k], b.Attributes[k])
+			}
+		}
+	}
+	return out
+}
+
+// desiredSet evaluates every birthright role for id: entitlement id → the first role (by id)
+// that gives it. An entitlement whose rule cannot be evaluated is kept if held, so a rule error
+// never revokes access by accident; the error is a plan warning.
+func desiredSet(id *gatehouse.Identity, roles []BirthrightRole, held []*gatehouse.Grant, log *ruleLog) map[string]string {
+	want := map[string]string{}
+	for _, r := range roles {
+		ok, err := r.Rule.Matches(id)
+		if err != nil {
+			log.errors++
+			if len(log.warnings) < maxWarnings {
+				log.warnings = append(log.warnings, fmt.Sprintf("%s: role %s: %v", id.EmployeeID, r.Role.ID, err))
+			}
+			for _, g := range held {
+				if g.Source == gatehouse.SourceBirthright && g.Reference == r.Role.ID {
+					if _, dup := want[g.EntitlementID]; !dup {
+						want[g.EntitlementID] = r.Role.ID
+					}
+				}
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		for _, e := range r.Role.Entitlements {
+			if _, dup := want[e]; !dup {
+				want[e] = r.Role.ID
+			}
+		}
+	}
+	return want
+}
+
+// gains is what an identity gains: desired entitlements it holds by no active grant (of any
+// source: a requested entitlement that birthright now implies needs no second grant).
+func gains(want map[string]string, held []*gatehouse.Grant) []GrantChange {
+	has := make(map[string]bool, len(held))
+	for _, g := range held {
+		has[g.EntitlementID] = true
+	}
+	var out []GrantChange
+	for _, e := range slices.Sorted(maps.Keys(want)) {
+		if !has[e] {
+			out = append(out, GrantChange{EntitlementID: e, Role: want[e], Source: gatehouse.SourceBirthright})
+		}
+	}
+	return out
+}
+
+// loseBirthright is the held birthright grants that want no longer supports.
+func loseBirthright(held []*gatehouse.Grant, want map[string]string) []GrantChange {
+	var out []GrantChange
+	for _, g := range held {
+		if g.Source != gatehouse.SourceBirthright {
+			continue
+		}
+		if _, ok := want[g.EntitlementID]; ok {
+			continue
+		}
+		out = append(out, GrantChange{EntitlementID: g.EntitlementID, Role: g.Reference, Source: g.Source, GrantID: g.ID})
+	}
+	sortChanges(out)
+	return out
+}
+
+// loseAll is every held grant: a leaver keeps nothing.
+func loseAll(held []*gatehouse.Grant) []GrantChange {
+	out := make([]GrantChange, 0, len(held))
+	for _, g := range held {
+		gc := GrantChange{EntitlementID: g.EntitlementID, Source: g.Source, GrantID: g.ID}
+		if g.Source == gatehouse.SourceBirthright {
+			gc.Role = g.Reference
+		}
+		out = append(out, gc)
+	}
+	sortChanges(out)
+	return out
+}
+
+func sortChanges(cs []GrantChange) {
+	slices.SortFunc(cs, func(a, b GrantChange) int { return strings.Compare(a.EntitlementID, b.EntitlementID) })
+}
+
+func cloneIdentity(i *gatehouse.Identity) *gatehouse.Identity {
+	c := *i
+	c.Attributes = maps.Clone(i.Attributes)
+	c.Roles = slices.Clone(i.Roles)
+	return &c
+}
+
+// Recompute recomputes the birthright grants of every active identity that has started (pre-hires
+// and people on leave or terminated keep what they have), for a catalog change that adds,
+// changes or removes a birthright rule: HR data and the catalog may arrive in either order.
+// Items are of class Updated and change only grants.
+func Recompute(current []*gatehouse.Identity, roles []BirthrightRole, grants map[string][]*gatehouse.Grant) *Plan {
+	p := &Plan{Items: []*Item{}}
+	for _, c := range current {
+		if c.Status != gatehouse.StatusActive || c.Attributes[AttrLifecycle] == LifecyclePreHire {
+			continue
+		}
+		held := grants[c.ID]
+		var log ruleLog
+		want := desiredSet(c, roles, held, &log)
+		p.merge(&log)
+		it := &Item{Class: Updated, EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID,
+			Reason: "catalog changed: birthright recomputed", Gain: gains(want, held), Lose: loseBirthright(held, want)}
+		if len(it.Gain) > 0 || len(it.Lose) > 0 {
+			p.add(it)
+		}
+	}
+	return p
+}
+
+// Only returns a plan with the items of the given classes, counted again; the leaver guard's
+// decision and the warnings are kept.
+func (p *Plan) Only(classes ...Class) *Plan {
+	out := &Plan{Items: []*Item{}, Held: p.Held, HeldReason: p.HeldReason, Warnings: p.Warnings}
+	out.Summary.Rows, out.Summary.GuardLimit, out.Summary.RuleErrors = p.Summary.Rows, p.Summary.GuardLimit, p.Summary.RuleErrors
+	for _, it := range p.Items {
+		if slices.Contains(classes, it.Class) {
+			out.add(it)
+		}
+	}
+	out.Summary.Unchanged = out.Summary.Rows - len(out.Items)
+	return out
+}
+
+// prepared is the part of planning one person that needs no other person: the identity to
+// store, and what birthright the rules give it (nil when it gets none: not active, or a
+// pre-hire).
+type prepared struct {
+	next    *gatehouse.Identity
+	preHire bool
+	reason  string
+	want    map[string]string
+	log     ruleLog
+}
+
+// prepare computes the identity to store for snapshot row s (cur is its stored identity, nil
+// for a new person) and evaluates the birthright rules for it.
+func prepare(cur, s *gatehouse.Identity, today, provisionFrom string, roles []BirthrightRole, grants map[string][]*gatehouse.Grant) prepared {
+	next := cloneIdentity(s)
+	pr := prepared{next: next}
+	if next.Status == gatehouse.StatusActive && next.EndDate != "" && next.EndDate < today {
+		next.Status = gatehouse.StatusTerminated
+		pr.reason = "end_date " + next.EndDate + " has passed"
+	}
+	pr.preHire = next.Status == gatehouse.StatusActive && next.StartDate > provisionFrom
+	if pr.preHire {
+		if next.Attributes == nil {
+			next.Attributes = map[string]string{}
+		}
+		next.Attributes[AttrLifecycle] = LifecyclePreHire
+	}
+	var held []*gatehouse.Grant
+	if cur != nil {
+		held = grants[cur.ID]
+		// What HR does not feed stays as it is: id, Gatehouse roles, creation time, kind.
+		next.ID, next.Roles, next.CreatedAt, next.Kind = cur.ID, cur.Roles, cur.CreatedAt, cur.Kind
+	}
+	if next.Status == gatehouse.StatusActive && !pr.preHire {
+		pr.want = desiredSet(next, roles, held, &pr.log)
+	}
+	return pr
+}
+
+// ruleLog collects the birthright rule errors of one person.
+type ruleLog struct {
+	errors   int
+	warnings []string
+}
+
+// merge adds a person's rule errors to the plan.
+func (p *Plan) merge(l *ruleLog) {
+	p.Summary.RuleErrors += l.errors
+	for _, w := range l.warnings {
+		if len(p.Warnings) < maxWarnings {
+			p.Warnings = append(p.Warnings, w)
+		}
+	}
+}
+
+// parallel calls fn(i) for i in [0, n) on every CPU.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), (n+63)/64)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,15 @@
+// Package provision is the provisioning engine: it makes every connected system agree with the
+// desired state (identities and grants) that HR, the catalog and requests write.
+//
+// The work is split so that each part can be tested on its own:
+//
+//   - Plan (plan.go) is pure: desired state + stored account links + a connector's inventory →
+//     idempotent operations and drift findings. No database, no network, no clock of its own.
+//   - Reconciler (reconcile.go) runs one system: reads inventory, plans, records every
+//     operation as a row (the evidence: cause, requested/started/finished, result), executes the
+//     operations through the connector and records the results.
+//   - Queue (queue.go) runs reconciles as durable River jobs in the same database, one job per
+//     system (never one per membership: River on SQLite works about 200 jobs/s), retried with
+//     exponential backoff on retryable connector errors. A retry re-plans from scratch, so a
+//     crash or an outage never loses an operation: desired state is in the database.
+package provision

@@ -1,0 +1,461 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Actor is the audit actor of the provisioning engine.
+const Actor = "system:provision"
+
+// Opener opens a system's connector (connectors.Open in the binary, a fake in tests).
+type Opener func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error)
+
+// Reconciler reconciles one system at a time: inventory → plan → evidence → execution →
+// evidence. It keeps no state between runs: everything it needs is in the store and the target.
+type Reconciler struct {
+	Store store.Store
+	Open  Opener
+	Now   func() time.Time
+	Log   *slog.Logger
+	// BatchSize is how many operation results share one evidence transaction (default 200):
+	// one transaction per membership would make a 20,000-user first load crawl on SQLite.
+	BatchSize int
+}
+
+// RunOptions describe why a reconcile runs.
+type RunOptions struct {
+	Cause   string    // hr-import:<id>, grant:<id>, catalog, schedule, …
+	Since   time.Time // when the desired state changed (zero: unknown)
+	JobID   int64     // the queue job running it, 0 when run directly
+	Attempt int
+}
+
+// Error is a failed reconcile. It is retryable unless it wraps a connector.PermanentError: the
+// queue retries with backoff, and the retry plans again from the desired state.
+type Error struct {
+	SystemID string
+	Failed   int // operations that failed
+	Err      error
+}
+
+func (e *Error) Error() string {
+	if e.Failed > 0 {
+		return fmt.Sprintf("reconcile %s: %d operations failed: %v", e.SystemID, e.Failed, e.Err)
+	}
+	return fmt.Sprintf("reconcile %s: %v", e.SystemID, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reconciler) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+// Reconcile runs one system once and returns the finished run. A non-nil error is an *Error
+// (the run is recorded as failed); store errors are returned as they are.
+func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOptions) (*gatehouse.Reconcile, error) {
+	run := &gatehouse.Reconcile{SystemID: systemID, Cause: o.Cause, JobID: o.JobID, Attempt: o.Attempt,
+		Status: gatehouse.ReconcileRunning, StartedAt: r.now()}
+	sys, err := r.Store.GetSystem(ctx, systemID)
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return nil, &Error{SystemID: systemID, Err: connector.Permanent(err)}
+		}
+		return nil, fmt.Errorf("reconcile %s: %w", systemID, err)
+	}
+	// Operations a crashed or cut-short run left pending are closed as failed: this run plans
+	// whatever is still needed again, so they would only be misleading evidence.
+	err = r.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateReconcile(ctx, run); err != nil {
+			return err
+		}
+		n, err := tx.AbandonOperations(ctx, systemID, run.StartedAt, "interrupted; planned again by reconcile "+run.ID)
+		if err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, r.event("reconcile.start", run, map[string]any{"cause": o.Cause, "abandoned": n}))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: start: %w", systemID, err)
+	}
+	finish := func(runErr error) (*gatehouse.Reconcile, error) {
+		at := r.now()
+		run.FinishedAt = &at
+		run.Status = gatehouse.ReconcileConverged
+		if runErr != nil {
+			run.Status, run.Error = gatehouse.ReconcileFailed, runErr.Error()
+		}
+		// The run's record must land even when the job's context was cancelled mid-run.
+		wctx := context.WithoutCancel(ctx)
+		if err := r.Store.Update(wctx, func(tx store.Tx) error {
+			if err := tx.UpdateReconcile(wctx, run); err != nil {
+				return err
+			}
+			return tx.AppendAudit(wctx, r.event("reconcile.finish", run, run))
+		}); err != nil {
+			return run, errors.Join(runErr, fmt.Errorf("reconcile %s: record finish: %w", systemID, err))
+		}
+		if runErr != nil {
+			return run, &Error{SystemID: systemID, Failed: run.Failed, Err: runErr}
+		}
+		return run, nil
+	}
+
+	in, conn, err := r.load(ctx, sys, o)
+	if err != nil {
+		return finish(err)
+	}
+	defer conn.Close()
+	plan := PlanSystem(*in)
+	run.Planned = len(plan.Ops)
+	for _, f := range plan.Findings {
+		run.Findings = append(run.Findings, gatehouse.DriftFinding{Kind: string(f.Kind), SystemID: f.SystemID,
+			IdentityID: f.IdentityID, Account: f.Account, Username: f.Username, Group: f.Group, Member: f.Member,
+			Action: string(f.Action), Detail: f.Detail})
+	}
+	rows := make([]*gatehouse.Operation, len(plan.Ops))
+	for i, op := range plan.Ops {
+		rows[i] = &gatehouse.Operation{ReconcileID: run.ID, SystemID: systemID, Kind: string(op.Kind),
+			IdentityID: op.IdentityID, AccountRef: op.Account.ID, Username: op.Username, Group: op.Group,
+			Cause: op.Cause, RequestedAt: op.RequestedAt, Status: gatehouse.OpPending, Attempts: max(o.Attempt, 1)}
+	}
+	if len(rows) > 0 || len(run.Findings) > 0 {
+		err = r.Store.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateOperations(ctx, rows); err != nil {
+				return err
+			}
+			if err := tx.UpdateReconcile(ctx, run); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, r.event("reconcile.plan", run, map[string]any{
+				"operations": summarize(rows), "findings": len(run.Findings)}))
+		})
+		if err != nil {
+			return finish(fmt.Errorf("record plan: %w", err))
+		}
+	}
+
+	execErr := r.execute(ctx, conn, in, plan, rows, run)
+	if err := r.saveLinks(ctx, in, plan, rows); err != nil {
+		execErr = errors.Join(execErr, fmt.Errorf("record accounts: %w", err))
+	}
+	return finish(execErr)
+}
+
+// load reads what the planner needs: desired state from the store, observed state from the
+// connector.
+func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, o RunOptions) (*Input, connector.Connector, error) {
+	policy, err := ParseDriftPolicy(sys.Connector.Settings)
+	if err != nil {
+		return nil, nil, connector.Permanent(err)
+	}
+	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now()}
+	if in.Entitlements, err = all(ctx, func(c string) (store.Page[*gatehouse.Entitlement], error) {
+		return r.Store.ListEntitlements(ctx, store.EntitlementFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	}); err != nil {
+		return nil, nil, fmt.Errorf("load entitlements: %w", err)
+	}
+	if in.Grants, err = all(ctx, func(c string) (store.Page[*gatehouse.Grant], error) {
+		return r.Store.ListGrants(ctx, store.GrantFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	}); err != nil {
+		return nil, nil, fmt.Errorf("load grants: %w", err)
+	}
+	if in.Identities, err = all(ctx, func(c string) (store.Page[*gatehouse.Identity], error) {
+		return r.Store.ListIdentities(ctx, store.IdentityFilter{Limit: store.MaxLimit, Cursor: c})
+	}); err != nil {
+		return nil, nil, fmt.Errorf("load identities: %w", err)
+	}
+	if in.Links, err = all(ctx, func(c string) (store.Page[*gatehouse.Account], error) {
+		return r.Store.ListAccounts(ctx, store.AccountFilter{SystemID: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	}); err != nil {
+		return nil, nil, fmt.Errorf("load accounts: %w", err)
+	}
+	conn, err := r.Open(ctx, sys.Connector)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open connector: %w", err)
+	}
+	in.Capabilities = conn.Capabilities()
+	var groups []string
+	for _, e := range in.Entitlements {
+		if e.ExternalID != "" {
+			groups = append(groups, e.ExternalID)
+		}
+	}
+	if in.Inventory, err = conn.Inventory(ctx, groups); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("read inventory: %w", err)
+	}
+	return in, conn, nil
+}
+
+// all reads every page of a list.
+func all[T any](ctx context.Context, list func(cursor string) (store.Page[T], error)) ([]T, error) {
+	var out []T
+	cursor := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, err := list(cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.NextCursor == "" {
+			return out, nil
+		}
+		cursor = p.NextCursor
+	}
+}
+
+// execute runs the plan's operations in order and records their results in batches. It stops
+// at the first retryable error (the target is probably down: the rest would fail the same way,
+// and the retry plans them again) and carries on after a permanent one (one bad account must not
+// block everybody else's leaver removal).
+func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *Input, plan Plan,
+	rows []*gatehouse.Operation, run *gatehouse.Reconcile) error {
+	batch := r.BatchSize
+	if batch <= 0 {
+		batch = 200
+	}
+	created := map[string]connector.AccountRef{} // identity → account made by this run
+	failedCreate := map[string]bool{}
+	var pending []*gatehouse.Operation
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		wctx := context.WithoutCancel(ctx) // evidence of what was done must be kept
+		err := r.Store.Update(wctx, func(tx store.Tx) error {
+			for _, row := range pending {
+				if err := tx.UpdateOperation(wctx, row); err != nil {
+					return err
+				}
+			}
+			return tx.AppendAudit(wctx, r.event("provision.apply", run, results(pending)))
+		})
+		pending = pending[:0]
+		return err
+	}
+	var errs []error              // permanent failures
+	var stopped, firstRetry error // the retryable error that stopped the run
+	for i, op := range plan.Ops {
+		row := rows[i]
+		start := r.now()
+		row.StartedAt = &start
+		var err error
+		switch {
+		case stopped != nil:
+			err = fmt.Errorf("not run: an earlier operation failed: %w", stopped)
+		case op.Account.ID == "" && op.Kind != OpCreateAccount && failedCreate[op.IdentityID]:
+			err = connector.Permanentf("not run: the account could not be created")
+		default:
+			if op.Account.ID == "" && op.Kind != OpCreateAccount {
+				op.Account = created[op.IdentityID]
+				row.AccountRef = op.Account.ID
+			}
+			var ref connector.AccountRef
+			ref, err = apply(ctx, conn, op)
+			if err == nil && op.Kind == OpCreateAccount {
+				created[op.IdentityID] = ref
+				row.AccountRef = ref.ID
+			}
+			if err != nil && op.Kind == OpCreateAccount {
+				failedCreate[op.IdentityID] = true
+			}
+			if connector.IsRetryable(err) {
+				stopped = err
+			}
+		}
+		end := r.now()
+		row.FinishedAt = &end
+		if err != nil {
+			row.Status, row.Error = gatehouse.OpFailed, err.Error()
+			run.Failed++
+			switch {
+			case errors.Is(err, stopped) && firstRetry == nil:
+				firstRetry = fmt.Errorf("%s: %w", op, err)
+			case stopped == nil || !errors.Is(err, stopped):
+				errs = append(errs, fmt.Errorf("%s: %w", op, err))
+			}
+		} else {
+			row.Status = gatehouse.OpApplied
+			run.Applied++
+		}
+		pending = append(pending, row)
+		if len(pending) >= batch {
+			if err := flush(); err != nil {
+				return fmt.Errorf("record results: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("record results: %w", err)
+	}
+	if len(errs) == 0 && stopped == nil {
+		return nil
+	}
+	if stopped != nil {
+		// Retryable, even when some operations also failed permanently: only the retryable
+		// error is wrapped, so that IsPermanent does not find the others.
+		if len(errs) > 0 {
+			return fmt.Errorf("%w (and %d operations failed permanently: %v)", firstRetry, len(errs), errors.Join(errs...))
+		}
+		return firstRetry
+	}
+	// Only permanent failures: retrying cannot help until somebody changes something.
+	return connector.Permanent(errors.Join(errs...))
+}
+
+// apply runs one operation through the connector.
+func apply(ctx context.Context, conn connector.Connector, op Op) (connector.AccountRef, error) {
+	switch op.Kind {
+	case OpCreateAccount:
+		return conn.CreateAccount(ctx, *op.Spec)
+	case OpEnable:
+		return op.Account, conn.SetEnabled(ctx, op.Account, true)
+	case OpDisable:
+		return op.Account, conn.SetEnabled(ctx, op.Account, false)
+	case OpAddMember:
+		return op.Account, conn.AddMember(ctx, op.Group, op.Account)
+	case OpRemoveMember:
+		return op.Account, conn.RemoveMember(ctx, op.Group, op.Account)
+	}
+	return op.Account, connector.Permanentf("unknown operation %q", op.Kind)
+}
+
+// saveLinks stores the observed accounts as they are after the applied operations, so the
+// accounts list and the next run's matching know whose account is whose. Only changed rows are
+// written.
+func (r *Reconciler) saveLinks(ctx context.Context, in *Input, plan Plan, rows []*gatehouse.Operation) error {
+	type state struct {
+		identity, username string
+		enabled            bool
+		groups             []string
+	}
+	accts := map[string]*state{}
+	for _, l := range plan.Links {
+		accts[l.Account.Ref.ID] = &state{l.IdentityID, l.Account.Username, l.Account.Enabled, slices.Clone(l.Groups)}
+	}
+	for i, row := range rows {
+		if row.Status != gatehouse.OpApplied || row.AccountRef == "" {
+			continue
+		}
+		st := accts[row.AccountRef]
+		if st == nil {
+			st = &state{identity: row.IdentityID, username: row.Username}
+			accts[row.AccountRef] = st
+		}
+		switch plan.Ops[i].Kind {
+		case OpCreateAccount:
+			// CreateAccount adopts an existing account as it is; a new one is enabled.
+			st.enabled = true
+		case OpEnable:
+			st.enabled = true
+		case OpDisable:
+			st.enabled = false
+			if in.Capabilities.DisableRemovesMemberships {
+				st.groups = nil
+			}
+		case OpAddMember:
+			if !slices.Contains(st.groups, row.Group) {
+				st.groups = append(st.groups, row.Group)
+			}
+		case OpRemoveMember:
+			st.groups = slices.DeleteFunc(st.groups, func(g string) bool { return g == row.Group })
+		}
+	}
+	stored := map[string]*gatehouse.Account{}
+	for _, a := range in.Links {
+		stored[a.ExternalID] = a
+	}
+	var changed []*gatehouse.Account
+	for _, ref := range sortedKeys(accts) {
+		st := accts[ref]
+		slices.Sort(st.groups)
+		a := &gatehouse.Account{SystemID: in.System.ID, ExternalID: ref, Username: st.username, IdentityID: st.identity,
+			Enabled: st.enabled, Memberships: st.groups, ObservedAt: r.now()}
+		if old := stored[ref]; old != nil {
+			a.ID = old.ID
+			if old.Username == a.Username && old.IdentityID == a.IdentityID && old.Enabled == a.Enabled &&
+				slices.Equal(old.Memberships, a.Memberships) {
+				continue
+			}
+		}
+		changed = append(changed, a)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	wctx := context.WithoutCancel(ctx)
+	return r.Store.Update(wctx, func(tx store.Tx) error {
+		for _, a := range changed {
+			if err := tx.UpsertAccount(wctx, a); err != nil {
+				return err
+			}
+		}
+		ev := &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: "account.observe", ObjectType: "system",
+			ObjectID: in.System.ID, After: mustJSON(map[string]any{"accounts": len(changed)})}
+		return tx.AppendAudit(wctx, ev)
+	})
+}
+
+func (r *Reconciler) event(action string, run *gatehouse.Reconcile, after any) *gatehouse.AuditEvent {
+	return &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: action, ObjectType: "system",
+		ObjectID: run.SystemID, After: mustJSON(after), Reference: run.ID, Reason: run.Cause}
+}
+
+// summarize counts operations by kind, for the plan's audit event.
+func summarize(rows []*gatehouse.Operation) map[string]int {
+	m := map[string]int{}
+	for _, r := range rows {
+		m[r.Kind]++
+	}
+	return m
+}
+
+// result is an operation's outcome as the audit log keeps it.
+type result struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Account string `json:"account,omitempty"`
+	Group   string `json:"group,omitempty"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+}
+
+func results(rows []*gatehouse.Operation) map[string]any {
+	out := make([]result, len(rows))
+	for i, r := range rows {
+		out[i] = result{r.ID, r.Kind, r.Username, r.Group, string(r.Status), r.Error}
+	}
+	return map[string]any{"operations": out}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("provision: evidence does not marshal: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,309 @@
+package provision_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// fakeDir is an in-memory target system. fail, when set, decides an error per operation.
+type fakeDir struct {
+	mu       sync.Mutex
+	accounts map[string]*connector.Account // by ref id
+	groups   map[string]map[string]bool    // group → account ids
+	next     int
+	fail     func(op string, username string) error
+	down     error // every call fails with it
+}
+
+func newFakeDir() *fakeDir {
+	return &fakeDir{accounts: map[string]*connector.Account{}, groups: map[string]map[string]bool{}}
+}
+
+func (d *fakeDir) Capabilities() connector.Capabilities {
+	return connector.Capabilities{CreateAccount: true, Disable: true, Groups: true, CreatesGroups: true}
+}
+
+func (d *fakeDir) check(op, user string) error {
+	if d.down != nil {
+		return d.down
+	}
+	if d.fail != nil {
+		return d.fail(op, user)
+	}
+	return nil
+}
+
+func (d *fakeDir) Inventory(_ context.Context, groups []string) (*connector.Inventory, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check("inventory", ""); err != nil {
+		return nil, err
+	}
+	inv := &connector.Inventory{Groups: map[string]*connector.Group{}}
+	for _, a := range d.accounts {
+		inv.Accounts = append(inv.Accounts, *a)
+	}
+	for _, g := range groups {
+		ms, ok := d.groups[g]
+		if !ok {
+			continue
+		}
+		grp := &connector.Group{ID: g}
+		for id := range ms {
+			grp.Members = append(grp.Members, connector.AccountRef{ID: id})
+		}
+		inv.Groups[g] = grp
+	}
+	return inv, nil
+}
+
+func (d *fakeDir) CreateAccount(_ context.Context, spec connector.AccountSpec) (connector.AccountRef, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	user, _, _ := strings.Cut(spec.Email, "@")
+	if err := d.check("create", user); err != nil {
+		return connector.AccountRef{}, err
+	}
+	d.next++
+	ref := connector.AccountRef{ID: fmt.Sprintf("u%d", d.next)}
+	d.accounts[ref.ID] = &connector.Account{Ref: ref, Username: user, Email: spec.Email, EmployeeID: spec.EmployeeID, Enabled: true}
+	return ref, nil
+}
+
+func (d *fakeDir) SetEnabled(_ context.Context, ref connector.AccountRef, enabled bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.accounts[ref.ID]
+	if a == nil {
+		return connector.Permanent(connector.ErrNotFound)
+	}
+	if err := d.check("enable", a.Username); err != nil {
+		return err
+	}
+	a.Enabled = enabled
+	return nil
+}
+
+func (d *fakeDir) AddMember(_ context.Context, group string, ref connector.AccountRef) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.accounts[ref.ID]
+	if a == nil {
+		return connector.Permanent(connector.ErrNotFound)
+	}
+	if err := d.check("add", a.Username); err != nil {
+		return err
+	}
+	if d.groups[group] == nil {
+		d.groups[group] = map[string]bool{}
+	}
+	d.groups[group][ref.ID] = true
+	return nil
+}
+
+func (d *fakeDir) RemoveMember(_ context.Context, group string, ref connector.AccountRef) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check("remove", ""); err != nil {
+		return err
+	}
+	delete(d.groups[group], ref.ID)
+	return nil
+}
+
+func (d *fakeDir) Close() error { return nil }
+
+// members lists a group's usernames, sorted.
+func (d *fakeDir) members(group string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for id := range d.groups[group] {
+		out = append(out, d.accounts[id].Username)
+	}
+	slices.Sort(out)
+	return out
+}
+
+const fakeCatalog = `
+systems:
+  - {id: app, name: App, owner: owner@example.com, tier: high, connector: {type: manual}}
+entitlements:
+  - {id: app/users, system: app, name: Users, kind: group, risk: standard, external_id: users}
+  - {id: app/eng, system: app, name: Eng, kind: group, risk: standard, external_id: eng}
+roles:
+  - {id: eng, name: Eng, entitlements: [app/users, app/eng], birthright: 'identity.department == "Eng"'}
+`
+
+func fakeFixture(t *testing.T, st store.Store) (*service.Service, *provision.Reconciler, *fakeDir) {
+	t.Helper()
+	ctx := t.Context()
+	svc := service.New(st, service.Options{})
+	p := service.SystemPrincipal("test")
+	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		id := &gatehouse.Identity{EmployeeID: fmt.Sprint("E", i), Email: fmt.Sprintf("u%d@example.com", i), Department: "Eng"}
+		if _, err := svc.CreateIdentity(ctx, p, id, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.ApplyCatalog(ctx, p, []catalog.File{{Name: "c.yaml", Content: []byte(fakeCatalog)}}, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	dir := newFakeDir()
+	rec := &provision.Reconciler{Store: st, BatchSize: 2,
+		Open: func(context.Context, gatehouse.Connector) (connector.Connector, error) { return dir, nil }}
+	return svc, rec, dir
+}
+
+func TestReconcileEvidence(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := t.Context()
+	_, rec, dir := fakeFixture(t, st)
+
+	// u2's account cannot be created (permanently): its memberships are not attempted, and
+	// everybody else is still provisioned.
+	dir.fail = func(op, user string) error {
+		if op == "create" && user == "u2" {
+			return connector.Permanentf("schema violation")
+		}
+		return nil
+	}
+	run, err := rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if err == nil || !connector.IsPermanent(err) {
+		t.Fatalf("err = %v, want a permanent error", err)
+	}
+	if run.Status != gatehouse.ReconcileFailed || run.Planned != 9 || run.Applied != 6 || run.Failed != 3 {
+		t.Fatalf("run = %+v", run)
+	}
+	if got := dir.members("eng"); !slices.Equal(got, []string{"u1", "u3"}) {
+		t.Fatalf("eng = %v", got)
+	}
+	failed, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpFailed})
+	if err != nil || len(failed.Items) != 3 {
+		t.Fatalf("failed = %+v, %v", failed.Items, err)
+	}
+	for _, o := range failed.Items {
+		if o.Username != "u2" || o.StartedAt == nil || o.FinishedAt == nil || o.Error == "" {
+			t.Fatalf("failed op = %+v", o)
+		}
+	}
+	// Accounts are linked to identities.
+	accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "app"})
+	if err != nil || len(accts.Items) != 2 || accts.Items[0].IdentityID == "" || len(accts.Items[0].Memberships) != 2 {
+		t.Fatalf("accounts = %+v, %v", accts.Items, err)
+	}
+
+	// Fixed: the next run plans only what is missing, and converges.
+	dir.fail = nil
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if err != nil || run.Status != gatehouse.ReconcileConverged || run.Planned != 3 || run.Applied != 3 {
+		t.Fatalf("second run = %+v, %v", run, err)
+	}
+	// Converged: nothing more to do.
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{})
+	if err != nil || run.Planned != 0 {
+		t.Fatalf("third run = %+v, %v", run, err)
+	}
+
+	// An outage stops the run at the first retryable error: the rest is not attempted, and
+	// the error is retryable.
+	grants, err := st.ListGrants(ctx, store.GrantFilter{System: "app", Status: "active"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(st, service.Options{})
+	for _, g := range grants.Items {
+		if g.EntitlementID == "app/eng" {
+			if _, err := svc.RevokeGrant(ctx, service.SystemPrincipal("test"), g.ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dir.fail = func(op, _ string) error {
+		if op == "remove" {
+			return errors.New("connection reset")
+		}
+		return nil
+	}
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{})
+	if err == nil || connector.IsPermanent(err) || run.Failed != 3 || run.Applied != 0 {
+		t.Fatalf("outage run = %+v, %v", run, err)
+	}
+	ops, _ := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID})
+	notRun := 0
+	for _, o := range ops.Items {
+		if strings.HasPrefix(o.Error, "not run") {
+			notRun++
+		}
+	}
+	if notRun != 2 {
+		t.Fatalf("%d operations not run after the first failure, want 2: %+v", notRun, ops.Items)
+	}
+	dir.fail = nil
+	if run, err = rec.Reconcile(ctx, "app", provision.RunOptions{}); err != nil || run.Applied != 3 {
+		t.Fatalf("after the outage = %+v, %v", run, err)
+	}
+	if got := dir.members("eng"); len(got) != 0 {
+		t.Fatalf("eng after revocation = %v", got)
+	}
+
+	// Every step left audit evidence.
+	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "provision.", Limit: 100})
+	if err != nil || len(evs.Items) == 0 {
+		t.Fatalf("provision.apply events = %d, %v", len(evs.Items), err)
+	}
+}
+
+// TestQueue runs reconciles through River on both engines: a job per system, completed.
+func TestQueue(t *testing.T) {
+	for _, eng := range []struct {
+		name string
+		open func(testing.TB) store.Store
+	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			st := eng.open(t)
+			ctx := t.Context()
+			_, rec, dir := fakeFixture(t, st)
+			q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Stop(context.Background()) })
+			// Changes through a triggering store enqueue by themselves: a new identity
+			// reconciles every system, which provisions the catalog's birthright grants.
+			svc := service.New(provision.Triggering(st, q, nil), service.Options{})
+			if _, err := svc.CreateIdentity(ctx, service.SystemPrincipal("test"),
+				&gatehouse.Identity{EmployeeID: "E9", Email: "u9@example.com", Department: "Eng"}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for !slices.Equal(dir.members("eng"), []string{"u1", "u2", "u3"}) {
+				if time.Now().After(deadline) {
+					t.Fatalf("eng = %v", dir.members("eng"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}

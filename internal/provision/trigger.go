@@ -1,0 +1,180 @@
+package provision
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Enqueuer is what Triggering needs from the queue.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error)
+	EnqueueAll(ctx context.Context, cause string, deprovision bool) ([]int64, error)
+}
+
+// Triggering wraps a store so that every committed change of desired state enqueues a
+// reconcile of the systems it affects: a grant created or revoked reconciles its system, an HR
+// import, a catalog apply or an identity change reconciles every system. It reads the audit
+// events each transaction appends, so the service, HR import and catalog code need not know
+// the queue exists.
+//
+// The enqueue happens right after the commit, not inside the transaction: on SQLite the store
+// and the queue share the one write connection, and a job insert inside the store's
+// transaction would wait for itself. A crash between commit and enqueue loses no work: the
+// scheduled reconcile of every system plans from the same desired state.
+func Triggering(st store.Store, q Enqueuer, log *slog.Logger) store.Store {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &triggerStore{Store: st, q: q, log: log}
+}
+
+type triggerStore struct {
+	store.Store
+	q   Enqueuer
+	log *slog.Logger
+}
+
+// DB forwards the wrapped store's database (see DB).
+func (s *triggerStore) DB() *sql.DB {
+	if d, ok := s.Store.(DB); ok {
+		return d.DB()
+	}
+	return nil
+}
+
+type watchTx struct {
+	store.Tx
+	events []*gatehouse.AuditEvent
+}
+
+func (t *watchTx) AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
+	if err := t.Tx.AppendAudit(ctx, ev); err != nil {
+		return err
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+func (s *triggerStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	var w *watchTx
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		w = &watchTx{Tx: tx}
+		return fn(w)
+	})
+	if err != nil || w == nil || len(w.events) == 0 {
+		return err
+	}
+	t := Affected(w.events)
+	if t.None() {
+		return nil
+	}
+	// The change is committed: a failed enqueue must not turn it into an error for the
+	// caller. The schedule catches up.
+	qctx := context.WithoutCancel(ctx)
+	if t.All {
+		_, err = s.q.EnqueueAll(qctx, t.Cause, t.Deprovision)
+	} else {
+		_, err = s.q.Enqueue(qctx, t.Systems, t.Cause, t.Deprovision)
+	}
+	if err != nil {
+		s.log.Warn("enqueue reconcile after a change; the schedule will catch up", "cause", t.Cause, "err", err)
+	}
+	return nil
+}
+
+// Trigger is what a committed transaction asks of the provisioning engine.
+type Trigger struct {
+	All         bool     // reconcile every system
+	Systems     []string // else these
+	Cause       string
+	Deprovision bool // access is taken away: run first
+}
+
+// None reports whether nothing needs reconciling.
+func (t Trigger) None() bool { return !t.All && len(t.Systems) == 0 }
+
+// Affected reads a transaction's audit events and says which systems to reconcile, why, and
+// whether access is being removed.
+func Affected(events []*gatehouse.AuditEvent) Trigger {
+	var t Trigger
+	seen := map[string]bool{}
+	// A bulk change (an HR import appends an event per identity and grant, and its own
+	// event last) reconciles everything: find that first, so that a 100,000-event import
+	// does not decode every grant to learn what "everything" already covers.
+	for _, ev := range events {
+		if (strings.HasPrefix(ev.Action, "hr.") && ev.Action != "hr.reject") || ev.Action == "catalog.apply" {
+			t.All = true
+			break
+		}
+	}
+	for _, ev := range events {
+		switch {
+		case strings.HasPrefix(ev.Action, "hr.") && ev.Action != "hr.reject":
+			// hr.import, hr.approve (a held import applied), hr.dates (end dates passed).
+			t.All = true
+			if strings.HasPrefix(ev.Reference, "hr-import:") {
+				t.Cause = ev.Reference
+			}
+			// Imports terminate people: run as deprovisioning, critical systems first.
+			t.Deprovision = true
+		case ev.Action == "catalog.apply":
+			t.All = true
+			if !strings.HasPrefix(t.Cause, "hr-import:") {
+				t.Cause = CauseCatalog // birthright grants it recomputed are its doing
+			}
+		case ev.ObjectType == "identity" && (strings.HasSuffix(ev.Action, ".update") || strings.HasSuffix(ev.Action, ".create")):
+			// A status change (leave, termination, return) changes every system's plan.
+			t.All = true
+			if t.Deprovision {
+				continue
+			}
+			var after struct {
+				Status gatehouse.IdentityStatus `json:"status"`
+			}
+			if json.Unmarshal(ev.After, &after) == nil && after.Status != "" && after.Status != gatehouse.StatusActive {
+				t.Deprovision = true
+			}
+		case ev.ObjectType == "grant":
+			if strings.HasSuffix(ev.Action, ".revoke") || strings.HasSuffix(ev.Action, ".expire") {
+				t.Deprovision = true
+			}
+			if t.Cause == "" {
+				t.Cause = GrantCause(ev.ObjectID)
+				if strings.HasPrefix(ev.Reference, "hr-import:") {
+					t.Cause = ev.Reference
+				}
+			}
+			if t.All {
+				continue
+			}
+			var g struct {
+				EntitlementID string `json:"entitlement_id"`
+			}
+			raw := ev.After
+			if len(raw) == 0 {
+				raw = ev.Before
+			}
+			if json.Unmarshal(raw, &g) != nil {
+				continue
+			}
+			// Entitlement ids are "<system>/<slug>".
+			if sys, _, ok := strings.Cut(g.EntitlementID, "/"); ok && !seen[sys] {
+				seen[sys] = true
+				t.Systems = append(t.Systems, sys)
+			}
+		}
+	}
+	if t.All {
+		t.Systems = nil
+	}
+	if t.Cause == "" {
+		t.Cause = CauseSchedule
+	}
+	return t
+}

@@ -1,0 +1,490 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// HR imports. Who HR owns: an existing identity is changed by an import only when it is a person
+// whose source is hr-csv, api, demo or empty (jml.DefaultOwned) — what HR created, or what was
+// created by hand before the feed took over; an import takes such a record over (its source
+// becomes hr-csv). Identities of any other source (a SCIM client, say) and service accounts are
+// never changed, and are reported as skipped when the feed names them.
+
+// HRImportResult is what an import did: the JML plan, and the stored import (nil for a dry run).
+type HRImportResult struct {
+	Import *gatehouse.HRImport `json:"import,omitempty"`
+	DryRun bool                `json:"dry_run"`
+	Plan   *jml.Plan           `json:"plan"`
+}
+
+// HRSummary is what an import record keeps of its plan: the counts, why it was held, the rule
+// warnings, and the request-sourced grants of movers that their new manager must confirm.
+type HRSummary struct {
+	jml.Summary
+	HeldReason    string         `json:"held_reason,omitempty"`
+	Warnings      []string       `json:"warnings,omitempty"`
+	Confirmations []Confirmation `json:"confirmations,omitempty"`
+}
+
+// Confirmation asks a mover's new manager to confirm access that came from a request.
+type Confirmation struct {
+	EmployeeID    string `json:"employee_id"`
+	GrantID       string `json:"grant_id"`
+	EntitlementID string `json:"entitlement_id"`
+	Manager       string `json:"manager"` // the new manager's employee_id
+}
+
+// hrOptions are the JML options of this service.
+func (s *Service) hrOptions(settings gatehouse.Settings) jml.Options {
+	return jml.Options{LeadTime: s.hr.LeadTime, Missing: s.hr.Missing, Guard: settings.LeaverGuard}
+}
+
+// parseHRFile parses an HR feed: a JSON array when the content starts with "[", CSV otherwise.
+func parseHRFile(name string, content []byte) ([]*gatehouse.Identity, string, error) {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		ids, err := jml.ParseHRJSON(name, bytes.NewReader(content))
+		return ids, "json", err
+	}
+	ids, err := jml.ParseHR(name, bytes.NewReader(content))
+	return ids, "csv", err
+}
+
+// ImportHR imports an HR feed snapshot (operators): the CSV of DESIGN.md, or a JSON array of
+// objects with the same field names. A file with any problem is rejected whole (EINVALID listing
+// every "line N: field: reason"). A dry run returns the plan and changes nothing. Otherwise the
+// plan is made and applied in one transaction: identities created and updated, birthright
+// grants created and revoked, every grant of a leaver revoked, each with an audit event
+// referencing "hr-import:<id>", and one hr.import event with the file's SHA-256 and row count.
+// An import the leaver guard stops is stored as held and applies nothing.
+func (s *Service) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName string, content []byte, dryRun bool) (*HRImportResult, error) {
+	if err := requireOperator(p); err != nil {
+		return nil, err
+	}
+	if fileName == "" {
+		fileName = "hr.csv"
+	}
+	snapshot, format, err := parseHRFile(fileName, content)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(content)
+	imp := &gatehouse.HRImport{CreatedBy: p.Actor(), FileName: fileName, SHA256: hex.EncodeToString(sum[:]),
+		RowCount: len(snapshot), Format: format}
+	if dryRun {
+		plan, _, err := s.planHR(ctx, s.store, snapshot)
+		if err != nil {
+			return nil, err
+		}
+		return &HRImportResult{DryRun: true, Plan: plan}, nil
+	}
+	var out *HRImportResult
+	err = s.update(ctx, func(tx store.Tx) error {
+		plan, st, err := s.planHR(ctx, tx, snapshot)
+		if err != nil {
+			return err
+		}
+		imp.Summary = mustJSON(summarize(plan))
+		if plan.Held {
+			imp.Status, imp.Reason, imp.Content = gatehouse.ImportHeld, plan.HeldReason, string(content)
+			if err := tx.CreateHRImport(ctx, imp); err != nil {
+				return err
+			}
+			ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "held: "+plan.HeldReason)
+			ev.Reference = "hr-import:" + imp.ID
+			out = &HRImportResult{Import: imp, Plan: plan}
+			return tx.AppendAudit(ctx, ev)
+		}
+		imp.Status = gatehouse.ImportApplied
+		if err := tx.CreateHRImport(ctx, imp); err != nil {
+			return err
+		}
+		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+			return err
+		}
+		ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "applied")
+		ev.Reference = "hr-import:" + imp.ID
+		out = &HRImportResult{Import: imp, Plan: plan}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApproveHRImport applies a held import (admins). The snapshot is planned again against the
+// current state, so what is applied is what the file means now; the leaver guard is not asked
+// again: an admin's approval is the decision it waits for.
+func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*HRImportResult, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	var out *HRImportResult
+	err := s.update(ctx, func(tx store.Tx) error {
+		imp, err := heldImport(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before := *imp
+		snapshot, _, err := parseHRFile(imp.FileName, []byte(imp.Content))
+		if err != nil {
+			return fmt.Errorf("held import %s no longer parses: %w", id, err)
+		}
+		plan, st, err := s.planHR(ctx, tx, snapshot)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		imp.Status, imp.Content, imp.DecidedBy, imp.DecidedAt = gatehouse.ImportApplied, "", p.Actor(), &now
+		if reason != "" {
+			imp.Reason = reason
+		}
+		imp.Summary = mustJSON(summarize(plan))
+		if err := tx.UpdateHRImport(ctx, imp); err != nil {
+			return err
+		}
+		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+			return err
+		}
+		ev := s.event(p, "hr.approve", "hr_import", imp.ID, &before, imp, reason)
+		ev.Reference = "hr-import:" + imp.ID
+		out = &HRImportResult{Import: imp, Plan: plan}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RejectHRImport closes a held import without applying it (admins). Its content is dropped;
+// the SHA-256 stays as evidence of which file was refused.
+func (s *Service) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.HRImport, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	var out *gatehouse.HRImport
+	err := s.update(ctx, func(tx store.Tx) error {
+		imp, err := heldImport(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before := *imp
+		now := s.now()
+		imp.Status, imp.Content, imp.DecidedBy, imp.DecidedAt = gatehouse.ImportRejected, "", p.Actor(), &now
+		if reason != "" {
+			imp.Reason = reason
+		}
+		if err := tx.UpdateHRImport(ctx, imp); err != nil {
+			return err
+		}
+		ev := s.event(p, "hr.reject", "hr_import", imp.ID, &before, imp, reason)
+		ev.Reference = "hr-import:" + imp.ID
+		out = imp
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetHRImport returns one import (readers), without its content.
+func (s *Service) GetHRImport(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.HRImport, error) {
+	if err := requireReadAll(p); err != nil {
+		return nil, err
+	}
+	imp, err := s.store.GetHRImport(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	imp.Content = ""
+	return imp, nil
+}
+
+// ListHRImports lists imports, newest first (readers).
+func (s *Service) ListHRImports(ctx context.Context, p *gatehouse.Principal, f store.HRImportFilter) (store.Page[*gatehouse.HRImport], error) {
+	if err := requireReadAll(p); err != nil {
+		return store.Page[*gatehouse.HRImport]{}, err
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return store.Page[*gatehouse.HRImport]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of applied, held, rejected", f.Status)
+	}
+	return s.store.ListHRImports(ctx, f)
+}
+
+func heldImport(ctx context.Context, tx store.Tx, id string) (*gatehouse.HRImport, error) {
+	imp, err := tx.GetHRImport(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if imp.Status != gatehouse.ImportHeld {
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT, "HR import %s is %s, not held", id, imp.Status)
+	}
+	return imp, nil
+}
+
+func summarize(plan *jml.Plan) HRSummary {
+	sum := HRSummary{Summary: plan.Summary, HeldReason: plan.HeldReason, Warnings: plan.Warnings}
+	for _, it := range plan.Items {
+		for _, c := range it.Confirm {
+			sum.Confirmations = append(sum.Confirmations, Confirmation{EmployeeID: it.EmployeeID, GrantID: c.GrantID,
+				EntitlementID: c.EntitlementID, Manager: it.ConfirmBy})
+		}
+	}
+	return sum
+}
+
+// hrState is the state a plan was made against, kept for applying it.
+type hrState struct {
+	byID         map[string]*gatehouse.Identity
+	entitlements map[string]*gatehouse.Entitlement
+}
+
+// planHR loads identities, active grants, birthright roles and settings from r and plans
+// snapshot against them.
+func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gatehouse.Identity) (*jml.Plan, *hrState, error) {
+	now := s.now()
+	current, err := allIdentities(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	grants, err := activeGrants(ctx, r, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := r.LoadCatalog(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	roles, err := jml.CompileRoles(cat.Roles)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &hrState{byID: make(map[string]*gatehouse.Identity, len(current)), entitlements: map[string]*gatehouse.Entitlement{}}
+	for _, c := range current {
+		st.byID[c.ID] = c
+	}
+	for _, e := range cat.Entitlements {
+		st.entitlements[e.ID] = e
+	}
+	return jml.MakePlan(now, current, snapshot, roles, grants, s.hrOptions(cat.Settings)), st, nil
+}
+
+// allIdentities reads every identity, a page at a time.
+func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, error) {
+	var out []*gatehouse.Identity
+	f := store.IdentityFilter{Limit: store.MaxLimit}
+	for {
+		page, err := r.ListIdentities(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("load identities: %w", err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+// activeGrants reads every grant in force at now, by identity id.
+func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[string][]*gatehouse.Grant, error) {
+	out := map[string][]*gatehouse.Grant{}
+	f := store.GrantFilter{Status: "active", Limit: store.MaxLimit}
+	for {
+		page, err := r.ListGrants(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("load grants: %w", err)
+		}
+		for _, g := range page.Items {
+			if g.Active(now) {
+				out[g.IdentityID] = append(out[g.IdentityID], g)
+			}
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+// applyHR writes a plan in tx: identities first (a joiner needs its id for its grants), then
+// revocations, then new grants, each with its audit event referencing the import.
+func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
+	ref := "hr-import:" + imp.ID
+	return s.applyJML(ctx, tx, p, ref, plan, st)
+}
+
+// applyJML writes the identity and grant changes of a JML plan, with reference ref on every
+// audit event.
+func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
+	now := s.now()
+	// Events are appended together at the end, in the order of the changes: AppendAudits seals
+	// a batch much faster than one append per change.
+	var events []pendingEvent
+	for _, it := range plan.Items {
+		reason := string(it.Class)
+		if it.Reason != "" {
+			reason += ": " + it.Reason
+		}
+		if it.Identity != nil {
+			next := it.Identity
+			var ev pendingEvent
+			if it.IdentityID == "" {
+				if err := tx.CreateIdentity(ctx, next); err != nil {
+					return fmt.Errorf("%s: %w", it.EmployeeID, err)
+				}
+				it.IdentityID = next.ID
+				ev = pendingEvent{s.event(p, "identity.create", "identity", next.ID, nil, nil, reason), nil, next}
+			} else {
+				if err := tx.UpdateIdentity(ctx, next); err != nil {
+					return fmt.Errorf("%s: %w", it.EmployeeID, err)
+				}
+				ev = pendingEvent{s.event(p, "identity.update", "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
+			}
+			ev.ev.Reference = ref
+			events = append(events, ev)
+		}
+		for i := range it.Lose {
+			l := &it.Lose[i]
+			why := "birthright no longer applies (" + reason + ")"
+			if it.Class == jml.Leaver {
+				why = "leaver: " + it.Reason
+			}
+			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
+				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
+			}
+			ev := s.event(p, "grant.revoke", "grant", l.GrantID, nil, nil, why)
+			ev.Reference = ref
+			events = append(events, pendingEvent{ev, nil, l})
+		}
+		for i := range it.Gain {
+			gc := &it.Gain[i]
+			ent, ok := st.entitlements[gc.EntitlementID]
+			if !ok {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "role %s gives %s, which is not in the catalog", gc.Role, gc.EntitlementID)
+			}
+			exp, err := grantExpiry(ent, 0, now)
+			if err != nil {
+				return gatehouse.Errorf(gatehouse.EINVALID, "role %s: %s: %s", gc.Role, gc.EntitlementID, gatehouse.ErrorMessage(err))
+			}
+			g := &gatehouse.Grant{IdentityID: it.IdentityID, EntitlementID: gc.EntitlementID, Source: gatehouse.SourceBirthright,
+				Reference: gc.Role, GrantedBy: p.Actor(), GrantedAt: now}
+			if !exp.IsZero() {
+				g.ExpiresAt = &exp
+			}
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
+			}
+			gc.GrantID = g.ID
+			ev := s.event(p, "grant.create", "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
+			ev.Reference = ref
+			events = append(events, pendingEvent{ev, nil, g})
+		}
+	}
+	return tx.AppendAudits(ctx, encodeEvents(events))
+}
+
+// pendingEvent is an audit event whose before and after are not encoded yet.
+type pendingEvent struct {
+	ev            *gatehouse.AuditEvent
+	before, after any
+}
+
+// encodeEvents encodes the before and after of every event on every CPU: for a bulk change
+// it costs as much as writing the rows. The objects are not changed after the event is made.
+func encodeEvents(pending []pendingEvent) []*gatehouse.AuditEvent {
+	out := make([]*gatehouse.AuditEvent, len(pending))
+	workers := min(runtime.GOMAXPROCS(0), (len(pending)+255)/256)
+	var wg sync.WaitGroup
+	for w := range max(workers, 1) {
+		wg.Go(func() {
+			for i := w; i < len(pending); i += max(workers, 1) {
+				pe := pending[i]
+				pe.ev.Before, pe.ev.After = mustJSON(pe.before), mustJSON(pe.after)
+				out[i] = pe.ev
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// ApplyHRDates applies what the calendar changes without a new feed (operators; meant to run
+// daily, as system:hr-dates): an active person whose end_date has passed becomes a leaver, and a
+// pre-hire whose start date (minus the lead time) has come becomes a joiner with birthright
+// access. It plans the stored people HR owns against themselves, so nothing else changes, and it
+// is idempotent: a second run the same day finds nothing, which makes running it on every
+// replica safe. A run the leaver guard stops applies nothing and returns the held plan; the
+// next feed import is where an admin decides.
+func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jml.Plan, error) {
+	if err := requireOperator(p); err != nil {
+		return nil, err
+	}
+	var out *jml.Plan
+	err := s.update(ctx, func(tx store.Tx) error {
+		current, err := allIdentities(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var snapshot []*gatehouse.Identity
+		for _, c := range current {
+			if c.EmployeeID == "" || !jml.DefaultOwned(c) {
+				continue
+			}
+			next := *c
+			next.Source = jml.Source
+			if c.Attributes[jml.AttrLifecycle] != "" {
+				// Decided again from the start date by the plan.
+				next.Attributes = make(map[string]string, len(c.Attributes))
+				for k, v := range c.Attributes {
+					if k != jml.AttrLifecycle {
+						next.Attributes[k] = v
+					}
+				}
+				if len(next.Attributes) == 0 {
+					next.Attributes = nil
+				}
+			}
+			snapshot = append(snapshot, &next)
+		}
+		plan, st, err := s.planHR(ctx, tx, snapshot)
+		if err != nil {
+			return err
+		}
+		// Only the calendar's changes: a birthright difference alone (a catalog change) is the
+		// catalog apply's business, and a rule error must not turn a date check into a revoke.
+		plan = plan.Only(jml.Leaver, jml.Joiner)
+		out = plan
+		if plan.Held || len(plan.Items) == 0 {
+			if plan.Held {
+				s.log.Warn("HR date check held by the leaver guard", "reason", plan.HeldReason)
+			}
+			return nil
+		}
+		ref := "hr-dates:" + s.now().UTC().Format(gatehouse.DateLayout)
+		if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+			return err
+		}
+		ev := s.event(p, "hr.dates", "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")
+		ev.Reference = ref
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
