@@ -42,9 +42,10 @@ func startProvisioning(ctx context.Context, st store.Store, interval time.Durati
 
 func (a *app) reconcileCommand() *cobra.Command {
 	var (
-		system string
-		wait   bool
-		poll   time.Duration
+		system  string
+		wait    bool
+		poll    time.Duration
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "reconcile [--system ID] [--wait]",
@@ -54,7 +55,8 @@ reconcile reads the system's accounts and groups, plans the operations that make
 identities and grants, and runs them; every operation is recorded (gatehouse ops list).
 
 With --wait, wait until every reconcile has finished: exit 0 when all converged, 1 listing the
-operations that failed (a target that is down is retried with backoff meanwhile).`,
+operations that failed. A target that is down is retried with exponential backoff meanwhile, so
+--wait waits through an outage; --timeout bounds the wait.`,
 		Example: `  gatehouse reconcile --system corp-ldap --wait`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,6 +71,11 @@ operations that failed (a target that is down is retried with backoff meanwhile)
 			}
 			if wait {
 				last := ""
+				var expired <-chan time.Time
+				if timeout > 0 {
+					expired = time.After(timeout)
+				}
+			poll:
 				for !st.Done {
 					line := progress(st)
 					if line != last && !a.json() {
@@ -78,6 +85,10 @@ operations that failed (a target that is down is retried with backoff meanwhile)
 					select {
 					case <-ctx.Done():
 						return ctx.Err()
+					case <-expired:
+						// Report where things stand; the jobs go on in the server.
+						fmt.Fprintf(a.stderr, "gave up waiting after %s\n", timeout)
+						break poll
 					case <-time.After(poll):
 					}
 					if st, err = c.ReconcileJobs(ctx, st.JobIDs()); err != nil {
@@ -101,6 +112,7 @@ operations that failed (a target that is down is retried with backoff meanwhile)
 	cmd.Flags().StringVar(&system, "system", "", "system id (default: every system)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until converged; exit 1 listing failed operations otherwise")
 	cmd.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait: how often to ask for progress")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait: stop waiting after this long and exit 1 (0: wait until done)")
 	return cmd
 }
 

@@ -307,3 +307,77 @@ func TestQueue(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceReconcile: the service's reconcile answers the jobs; when an operation fails
+// permanently the job ends, and the status is done, not converged, listing the failure.
+func TestServiceReconcile(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := t.Context()
+	_, rec, dir := fakeFixture(t, st)
+	dir.fail = func(op, user string) error {
+		if op == "add" && user == "u3" {
+			return connector.Permanentf("no such group")
+		}
+		return nil
+	}
+	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Stop(context.Background()) })
+	svc := service.New(st, service.Options{Provisioner: q})
+	p := service.SystemPrincipal("test")
+	status, err := svc.Reconcile(ctx, p, "app")
+	if err != nil || len(status.Jobs) != 1 {
+		t.Fatalf("reconcile = %+v, %v", status, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !status.Done {
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %+v", status.Jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if status, err = svc.ReconcileJobs(ctx, p, []int64{status.Jobs[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status.Converged || status.Jobs[0].State != "cancelled" || len(status.Failed) != 2 || status.Failed[0].Username != "u3" {
+		t.Fatalf("status = %+v, failed %+v", status.Jobs, status.Failed)
+	}
+	if _, err := svc.Reconcile(ctx, p, "nope"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Fatalf("unknown system: %v", err)
+	}
+	if _, err := svc.Reconcile(ctx, &gatehouse.Principal{Roles: []gatehouse.AccessRole{gatehouse.RoleAuditor}}, ""); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+		t.Fatalf("auditor may not reconcile: %v", err)
+	}
+	drift, err := svc.Drift(ctx, p, "")
+	if err != nil || len(drift) != 1 || drift[0].Status != gatehouse.ReconcileFailed {
+		t.Fatalf("drift = %+v, %v", drift, err)
+	}
+	// Fixed: the next reconcile converges.
+	dir.fail = nil
+	status, err = svc.Reconcile(ctx, p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, len(status.Jobs))
+	for i, j := range status.Jobs {
+		ids[i] = j.ID
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for !status.Done {
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %+v", status.Jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if status, err = svc.ReconcileJobs(ctx, p, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !status.Converged || len(status.Failed) != 0 {
+		t.Fatalf("after the fix: %+v", status)
+	}
+}

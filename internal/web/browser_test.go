@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // findChromium returns the browser to drive: Debian's chromium first, then whatever chromedp
@@ -28,10 +31,12 @@ func findChromium() string {
 	return ""
 }
 
-// TestBrowser drives the real UI in headless Chromium the way a person would: sign in with a
-// token, search for someone, open them, read their access. It takes screenshots at desktop and
-// phone widths; set GATEHOUSE_SCREENSHOTS=DIR to keep copies for a look.
-func TestBrowser(t *testing.T) {
+// browser starts headless Chromium for a parallel test, or skips it (fails under CI=true) when there is
+// none. Everything must finish within budget; a hung browser fails the test instead of stalling
+// the suite. shot saves a screenshot (and with GATEHOUSE_SCREENSHOTS=DIR a copy named
+// DIR/gatehouse-ui-NAME.png); step runs actions and fails the test on an error.
+func browser(t *testing.T, budget time.Duration) (bctx context.Context, shot func(name string), step func(what string, actions ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -43,20 +48,9 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	t.Parallel()
-	f := newFixture(t)
-	srv := httptest.NewServer(f.handler)
-	defer srv.Close()
-	alice := f.ids["alice"]
-
-	// Everything below must finish well within the test's budget; a hung browser fails the
-	// test instead of stalling the suite.
-	budget := 30 * time.Second
-	if os.Getenv("GATEHOUSE_SCREENSHOTS") != "" {
-		budget = 2 * time.Minute // the tour below photographs every page twice
-	}
+	t.Parallel() // before the budget starts: a parallel test waits for the serial ones first
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
-	defer cancel()
+	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -71,12 +65,12 @@ func TestBrowser(t *testing.T) {
 		chromedp.WindowSize(1280, 900),
 	)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
+	t.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	t.Cleanup(bcancel)
 
 	shots := t.TempDir()
-	shot := func(name string) {
+	shot = func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -93,12 +87,28 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("screenshot %s", p)
 	}
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	step = func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	return bctx, shot, step
+}
+
+// TestBrowser drives the real UI in headless Chromium the way a person would: sign in with a
+// token, search for someone, open them, read their access. It takes screenshots at desktop and
+// phone widths; set GATEHOUSE_SCREENSHOTS=DIR to keep copies for a look.
+func TestBrowser(t *testing.T) {
+	budget := 30 * time.Second
+	if os.Getenv("GATEHOUSE_SCREENSHOTS") != "" {
+		budget = 2 * time.Minute // the tour below photographs every page twice
+	}
+	bctx, shot, step := browser(t, budget)
+	f := newFixture(t)
+	srv := httptest.NewServer(f.handler)
+	defer srv.Close()
+	alice := f.ids["alice"]
 
 	// Signed out, a deep link lands on the login form, and returns there after signing in.
 	step("open the identities page signed out",
@@ -218,5 +228,138 @@ func TestBrowser(t *testing.T) {
 		step("sign in as auditor again", chromedp.Navigate(srv.URL+"/"), chromedp.Click(chromedp.CSS("button.signout")),
 			chromedp.WaitVisible(chromedp.CSS("#token")), chromedp.SendKeys(chromedp.CSS("#token"), f.tokens["auditor"]),
 			chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS(".stats")))
+	}
+}
+
+// TestBrowserHR imports an HR file the way an operator would: open the HR page, choose a CSV in
+// the file input, see the dry-run plan, apply it and land on the import's record; on a phone,
+// the plan, a rejected file's problems, a held import and the provisioning views must fit the
+// screen.
+func TestBrowserHR(t *testing.T) {
+	budget := 45 * time.Second
+	bctx, shot, step := browser(t, budget)
+	f := newFixture(t)
+	srv := httptest.NewServer(f.handler)
+	defer srv.Close()
+
+	dir := t.TempDir()
+	good, next, bad := filepath.Join(dir, "people.csv"), filepath.Join(dir, "people-2.csv"), filepath.Join(dir, "broken.csv")
+	if err := os.WriteFile(good, []byte(joinerFeed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// After people.csv: Bob becomes a Platform engineer with a long title, Sam leaves.
+	second := strings.Replace(joinerFeed, "Bob,Berg,Finance,Accountant", `Bob,Berg,Platform,"Senior site reliability engineer, infrastructure automation"`, 1)
+	second = strings.Replace(second, ",Security lead,,,employee,active,", ",Security lead,,,employee,terminated,", 1)
+	if err := os.WriteFile(next, []byte(second), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := hrFeed(nil, "E100,not-an-email,Pia,P,Platform,SRE,E999,,employee,active,2020-06-01,",
+		"E101,zed@example.com,Zed,Z,Platform,A rather long job title that has to wrap on a phone,,,wizard,active,2020-13-01,")
+	if err := os.WriteFile(bad, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fits := func(what string) {
+		t.Helper()
+		if w, err := chromedp.Run(bctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth")); err != nil || w > 390 {
+			t.Errorf("%s is %dpx wide at 390px (%v)", what, w, err)
+		}
+	}
+	upload := func(file string, dryRun bool, wait string) {
+		t.Helper()
+		actions := []chromedp.Action[chromedp.Void]{
+			chromedp.Navigate(srv.URL + "/hr"),
+			chromedp.WaitVisible(chromedp.CSS("#file")),
+			chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{file}),
+		}
+		if !dryRun {
+			actions = append(actions, chromedp.Click(chromedp.CSS(`input[name="dry_run"]`)))
+		}
+		actions = append(actions, chromedp.Click(chromedp.CSS(".upload-form button[type=submit]")))
+		actions = append(actions, chromedp.WaitVisible(chromedp.CSS(wait)))
+		step("upload "+filepath.Base(file), actions...)
+	}
+
+	step("sign in as admin",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(srv.URL+"/hr"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), f.tokens["admin"]),
+		chromedp.Submit(chromedp.CSS("#token")),
+		chromedp.WaitVisible(chromedp.CSS("#file")),
+	)
+	shot("hr-1280")
+	upload(good, true, "#plan")
+	plan, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#plan")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"pia@example.com", "joiner", "+ Engineering", "alice@example.com", "mover", "Engineering → Platform"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	shot("hr-plan-1280")
+	step("apply", chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(chromedp.CSS("#summary")))
+	if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/hr/imports/") {
+		t.Fatalf("after apply at %q (%v), want the import's page", loc, err)
+	}
+	shot("hr-import-1280")
+	if _, err := f.svc.GetIdentity(context.Background(), service.SystemPrincipal("test"), "pia@example.com"); err != nil {
+		t.Errorf("the joiner was not created: %v", err)
+	}
+
+	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	step("phone", phone, chromedp.Navigate(srv.URL+"/hr"), chromedp.WaitVisible(chromedp.CSS("#file")))
+	fits("/hr")
+	shot("hr-390")
+	upload(next, true, "#plan")
+	fits("the plan")
+	shot("hr-plan-390")
+	upload(bad, false, "#problems")
+	problems, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#problems")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"broken.csv was rejected", "line 9: email", "line 10: employment_type"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems lack %q:\n%s", want, problems)
+		}
+	}
+	fits("the problems")
+	shot("hr-problems-390")
+
+	// A file the leaver guard holds: it waits at the top of the page, with the admin's buttons.
+	guarded := strings.Replace(testCatalog, "settings:\n", "settings:\n  leaver_guard: {max_fraction: 0.01, min_count: 1}\n", 1)
+	if _, err := f.svc.ApplyCatalog(context.Background(), service.SystemPrincipal("test"), []catalog.File{{Name: "catalog.yaml", Content: []byte(guarded)}}, false, "guard"); err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "reorg.csv")
+	if err := os.WriteFile(cut, []byte(hrFeed([]string{"E004", "E005"})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upload(cut, false, ".banner-warn")
+	fits("a held import")
+	shot("hr-held-import-390")
+	step("held list", chromedp.Navigate(srv.URL+"/hr"), chromedp.WaitVisible(chromedp.CSS(".panel.held")))
+	fits("the held list")
+	shot("hr-held-390")
+	step("held list, desktop", chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".panel.held")))
+	shot("hr-held-1280")
+
+	// The provisioning views, with evidence in them, at both widths.
+	f.seedProvisioning(t)
+	for _, vp := range []struct {
+		name string
+		set  chromedp.Action[chromedp.Void]
+	}{{"1280", chromedp.EmulateViewport(1280, 900)}, {"390", phone}} {
+		step("operations "+vp.name, vp.set, chromedp.Navigate(srv.URL+"/operations"), chromedp.WaitVisible(chromedp.CSS("#operations")))
+		shot("hr-operations-" + vp.name)
+		step("drift "+vp.name, vp.set, chromedp.Navigate(srv.URL+"/drift"), chromedp.WaitVisible(chromedp.CSS("table.drift")))
+		shot("hr-drift-" + vp.name)
+		if vp.name == "390" {
+			fits("/drift")
+			step("operations again", chromedp.Navigate(srv.URL+"/operations"), chromedp.WaitVisible(chromedp.CSS("#operations")))
+			fits("/operations")
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 var pageNames = []string{
 	"login", "error", "home", "identities", "identity",
 	"systems", "system", "entitlements", "entitlement", "roles", "role", "sod", "audit",
+	"hr", "hrplan", "hrimport", "operations", "drift",
 }
 
 func (h *handler) parseTemplates() (map[string]*template.Template, error) {
@@ -68,10 +69,28 @@ func (h *handler) funcs() template.FuncMap {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// short is the prefix of a hash that people compare by eye; the full value is in a title.
+		"short":    func(s string) string { return s[:min(len(s), 12)] },
 		"until":    func(t time.Time) string { return relative(h.svc.Now(), t) },
 		"duration": humanDuration,
-		"entURL":   func(id string) string { return objectURL("entitlement", id) },
+		"causeURL": causeURL,
+		// elapsed is how long an operation took from the desired-state change to the target's
+		// confirmation: time-to-provision, as people read it ("1.2s", "3m10s").
+		"elapsed": func(from time.Time, to *time.Time) string {
+			if to == nil || from.IsZero() || to.Before(from) {
+				return ""
+			}
+			d := to.Sub(from)
+			switch {
+			case d < time.Second:
+				return d.Round(time.Millisecond).String()
+			case d < time.Minute:
+				return d.Round(100 * time.Millisecond).String()
+			}
+			return d.Round(time.Second).String()
+		},
+		"entURL": func(id string) string { return objectURL("entitlement", id) },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one

@@ -103,6 +103,16 @@ func (h *handler) routes(static fs.FS) *http.ServeMux {
 
 	m.Handle("GET /audit", h.page(h.audit))
 
+	m.Handle("GET /hr", h.page(h.hrImports))
+	m.Handle("GET /hr/imports", http.RedirectHandler("/hr", http.StatusFound))
+	m.Handle("POST /hr/imports", h.action(h.hrUpload))
+	m.Handle("GET /hr/imports/{id}", h.page(h.hrImport))
+	m.Handle("POST /hr/imports/{id}/approve", h.action(h.hrDecide(true)))
+	m.Handle("POST /hr/imports/{id}/reject", h.action(h.hrDecide(false)))
+
+	m.Handle("GET /operations", h.page(h.operations))
+	m.Handle("GET /drift", h.page(h.drift))
+
 	// Anything else is a friendly 404, but only for someone signed in: a stranger learns
 	// nothing about which paths exist.
 	m.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
@@ -178,6 +188,18 @@ func (h *handler) page(fn pageFunc) http.Handler {
 		if err := fn(w, r, p); err != nil {
 			h.fail(w, r, p, err)
 		}
+	})
+}
+
+// action is a page that changes something, behind a form. The session cookie is SameSite=Strict,
+// and on top of that a post from another origin is refused (by Sec-Fetch-Site, or Origin
+// against Host), as for the sign-in form, before the form is read.
+func (h *handler) action(fn pageFunc) http.Handler {
+	return h.page(func(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+		if err := h.cop.Check(r); err != nil {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this form came from another site and was refused; open Gatehouse directly and try again")
+		}
+		return fn(w, r, p)
 	})
 }
 
@@ -259,7 +281,7 @@ func sentence(s string) string {
 // view is what the layout needs on every page; Data is the page's own.
 type view struct {
 	Title   string
-	Section string // the nav item marked current: home, identities, catalog, audit
+	Section string // the nav item marked current: home, identities, catalog, hr, operations, drift, audit
 	Tab     string // the catalog tab marked current
 	Data    any
 
