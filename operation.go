@@ -39,6 +39,9 @@ type Operation struct {
 	Status      OperationStatus `json:"status"`
 	Attempts    int             `json:"attempts"` // the reconcile job's attempt that ran it
 	Error       string          `json:"error,omitempty"`
+	// Task is the manual task (TASK-000123) a pending operation waits for: a person does it,
+	// and the operation is applied when the task is done.
+	Task string `json:"task,omitempty"`
 }
 
 // ReconcileStatus is the outcome of a reconcile run.

@@ -47,6 +47,15 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// Sweeper is an optional interface of a connector whose operations wait for people (the manual
+// connector returns Deferred errors). After a reconcile ran every operation it planned, and none
+// stopped on a retryable error, the engine calls Sweep: waiting work that this run no longer
+// asked for is not wanted any more (the grant was revoked before anybody did it) and is
+// withdrawn. It returns how many items it withdrew.
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
 // Capabilities are the operations a connector supports. The engine plans nothing a connector
 // cannot do: it reports it instead (e.g. an account to disable by hand).
 type Capabilities struct {

@@ -12,7 +12,10 @@
 // account that does not exist) is not retried; any other error (connection refused, server
 // busy, a timeout) is retried with backoff.
 //
-// Connector implementations live in subpackages (ldap, later scim and manual), each exporting a
+// An operation handed to a person instead of done (the manual connector's fulfillment tasks)
+// returns a Deferred error: neither applied nor failed, and not retried.
+//
+// Connector implementations live in subpackages (ldap, manual, later scim), each exporting a
 // Config with an Open method. Package connectors holds the one explicit map from a catalog
 // connector type to its factory, and package connectortest the conformance suite every
 // connector must pass.

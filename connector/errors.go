@@ -41,5 +41,33 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// IsRetryable reports whether err is a non-nil error that is not permanent.
-func IsRetryable(err error) bool { return err != nil && !IsPermanent(err) }
+// IsRetryable reports whether err is a non-nil error that is neither permanent nor deferred.
+func IsRetryable(err error) bool { return err != nil && !IsPermanent(err) && !IsDeferred(err) }
+
+// DeferredError says an operation was handed to a person (a manual fulfillment task) instead
+// of being done: it is neither applied nor failed. The engine records the operation as pending,
+// waiting for Task, and does not retry it: retrying cannot make a person faster, and the next
+// reconcile reads whether the person did it. Find it with errors.As, or use IsDeferred.
+type DeferredError struct {
+	Task string // the reference of the work item a person has to do, e.g. TASK-000123
+}
+
+func (e *DeferredError) Error() string { return "waiting for task " + e.Task }
+
+// Deferred returns a DeferredError for the work item task.
+func Deferred(task string) error { return &DeferredError{Task: task} }
+
+// IsDeferred reports whether err, or an error it wraps, is a DeferredError.
+func IsDeferred(err error) bool {
+	var d *DeferredError
+	return errors.As(err, &d)
+}
+
+// DeferredTask returns the work item a deferred error waits for, and "" for any other error.
+func DeferredTask(err error) string {
+	var d *DeferredError
+	if errors.As(err, &d) {
+		return d.Task
+	}
+	return ""
+}

@@ -61,6 +61,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad since", server, []string{"audit", "list", "--since", "yesterday"}, 2, "is not a time"},
 		{"bad roles", server, []string{"identities", "roles", "a@b.c", "--set", "root"}, 2, "not one of admin"},
 		{"serve bad log format", nil, []string{"serve", "--log-format", "xml"}, 2, "text or json"},
+		{"serve bad HR missing policy", nil, []string{"serve", "--hr-missing", "ignore"}, 2, "use leaver or hold"},
+		{"serve negative HR lead time", nil, []string{"serve", "--hr-lead-time", "-1h"}, 2, "0 or more"},
+		{"confirmations decide needs an ID", server, []string{"confirmations", "confirm"}, 2, "ID"},
 		{"missing catalog", nil, []string{"catalog", "validate", filepath.Join(t.TempDir(), "none")}, 1, "no such file"},
 	}
 	for _, tt := range tests {

@@ -339,6 +339,12 @@ func TestEndToEnd(t *testing.T) {
 		expect(t, gh(t, url, tokens["auditor"], "hr", "imports", "reject", id), 1, "error: this needs the admin role")
 		expect(t, gh(t, url, admin, "hr", "imports", "reject", id, "--reason", "test"), 0, "Rejected import "+id)
 		expect(t, gh(t, url, admin, "hr", "imports", "approve", id), 1, "is rejected, not held")
+
+		// Mover confirmations (the flow itself is in the service's tests): the commands reach
+		// the API, and a missing one is an error.
+		expect(t, gh(t, url, tokens["auditor"], "confirmations", "list", "--status", "open"), 0, "ENTITLEMENT", "MANAGER")
+		expect(t, gh(t, url, admin, "confirmations", "list", "--mine", "-o", "json"), 0, `"items": []`)
+		expect(t, gh(t, url, admin, "confirmations", "confirm", "nope", "--comment", "e2e"), 1, `confirmation "nope" not found`)
 	})
 
 	t.Run("tokens", func(t *testing.T) {

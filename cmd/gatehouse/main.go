@@ -109,8 +109,9 @@ Exit codes: 0 ok, 1 failure or findings, 2 usage error.`,
 	for _, c := range []*cobra.Command{
 		a.whoamiCommand(), a.identitiesCommand(), a.grantsCommand(), a.catalogCommand(),
 		a.systemsCommand(), a.entitlementsCommand(), a.rolesCommand(), a.sodCommand(),
-		a.accountsCommand(), a.hrCommand(), a.auditCommand(), a.tokenCommand(),
+		a.accountsCommand(), a.hrCommand(), a.confirmationsCommand(), a.auditCommand(), a.tokenCommand(),
 		a.reconcileCommand(), a.opsCommand(), a.driftCommand(), // provisioning (provision.go)
+		a.tasksCommand(), // manual fulfillment tasks (tasks.go)
 	} {
 		c.GroupID = "client"
 		a.clientFlags(c)

@@ -26,8 +26,8 @@ const defaultReconcileInterval = 10 * time.Minute
 // scheduled reconcile (interval 0: none). The caller stops it.
 func startProvisioning(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger) (*provision.Queue, error) {
 	rec := &provision.Reconciler{Store: st, Log: log,
-		Open: func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error) {
-			return connectors.Open(ctx, cfg, nil)
+		Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
+			return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
 		}}
 	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{Interval: interval, Logger: log,
 		Supported: func(t string) bool { return connectors.Registry[t] != nil }})
@@ -172,7 +172,11 @@ func (a *app) printOps(ops []*gatehouse.Operation) {
 		if o.FinishedAt != nil && o.Status == gatehouse.OpApplied {
 			latency = o.FinishedAt.Sub(o.RequestedAt).Round(time.Millisecond).String()
 		}
-		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(o.Error, 80))
+		detail := o.Error
+		if detail == "" && o.Task != "" && o.Status == gatehouse.OpPending {
+			detail = "waiting for " + o.Task // a person does it: gatehouse tasks list
+		}
+		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(detail, 80))
 	}
 	_ = t.flush()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/api"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -63,6 +64,8 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		f                 serverFlags
 		reconcileInterval time.Duration
+		hrLeadTime        time.Duration
+		hrMissing         string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--db DB] [--addr HOST:PORT]",
@@ -92,6 +95,10 @@ Environment:
 			if err != nil {
 				return err
 			}
+			hr, err := hrOptions(cmd, hrLeadTime, hrMissing)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := sqlstore.Open(ctx, f.db)
 			if err != nil {
@@ -110,7 +117,7 @@ Environment:
 				_ = queue.Stop(sctx)
 			}()
 			svc := service.New(provision.Triggering(st, queue, log), service.Options{
-				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue})
+				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr})
 			ln, err := net.Listen("tcp", f.addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
@@ -130,8 +137,25 @@ Environment:
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
 	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
 		"reconcile every system this often, to find and repair drift (0: only on changes)")
+	cmd.Flags().DurationVar(&hrLeadTime, "hr-lead-time", 0,
+		"provision a future joiner this long before their start_date (e.g. 72h)")
+	cmd.Flags().StringVar(&hrMissing, "hr-missing", string(jml.MissingLeaver),
+		"a known person missing from an HR snapshot: leaver (terminated) or hold (reported for review, nothing changed)")
 	f.register(cmd, defaultListenAddr, "info")
 	return cmd
+}
+
+// hrOptions checks the HR flags of serve. A bad value is a usage error at start rather than a
+// surprise at the first import.
+func hrOptions(cmd *cobra.Command, leadTime time.Duration, missing string) (service.HROptions, error) {
+	if leadTime < 0 {
+		return service.HROptions{}, usageErrorf(cmd, "--hr-lead-time %s: use a duration of 0 or more", leadTime)
+	}
+	switch p := jml.MissingPolicy(missing); p {
+	case jml.MissingLeaver, jml.MissingHold:
+		return service.HROptions{LeadTime: leadTime, Missing: p}, nil
+	}
+	return service.HROptions{}, usageErrorf(cmd, "--hr-missing %q: use leaver or hold", missing)
 }
 
 // hrDatesLoop applies passed end dates and reached start dates every interval, first at once,

@@ -6,16 +6,38 @@ package connectors
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/ldap"
+	"github.com/gatehouse/gatehouse/connector/manual"
 )
 
-// Registry maps catalog connector types to factories. scim and manual join it when they are
-// written; until then the catalog may name them but opening one is a Permanent error.
+// Registry maps catalog connector types to factories. scim joins it when it is written; until
+// then the catalog may name it but opening one is a Permanent error. manual is listed so that
+// it counts as supported, but it needs the system and a task store: OpenSystem opens it.
 var Registry = connector.Registry{
-	"ldap": ldap.Open,
+	"ldap":      ldap.Open,
+	manual.Type: openManualAlone,
+}
+
+func openManualAlone(context.Context, map[string]any, connector.SecretResolver) (connector.Connector, error) {
+	return nil, connector.Permanentf("a manual connector needs its system and task queue: open it with connectors.OpenSystem")
+}
+
+// OpenSystem opens the connector of a catalog system. Connectors that need more than their
+// settings get it here: the manual connector its system (tasks are named by it and due by its
+// tier) and the task store tasks.
+func OpenSystem(ctx context.Context, sys *gatehouse.System, tasks manual.TaskStore, secrets connector.SecretResolver) (connector.Connector, error) {
+	if sys.Connector.Type == manual.Type {
+		cfg, err := manual.ParseConfig(sys, tasks)
+		if err != nil {
+			return nil, fmt.Errorf("open manual connector: %w", err)
+		}
+		return cfg.Open(), nil
+	}
+	return Open(ctx, sys.Connector, secrets)
 }
 
 // Open opens the connector of a catalog system, resolving its secrets through secrets (nil:

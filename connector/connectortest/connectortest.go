@@ -38,6 +38,10 @@ type Target struct {
 	// AddOutOfBand, when set, adds account to group directly in the target, bypassing the
 	// connector, as an administrator would by hand. The drift test uses it.
 	AddOutOfBand func(t *testing.T, group string, account connector.AccountRef)
+	// Fulfill, when set, does the work a connector deferred to a person (connector.Deferred,
+	// the manual connector's tasks): the suite calls it with the task and then repeats the
+	// operation, which must now succeed. A connector that defers without it fails the suite.
+	Fulfill func(t *testing.T, task string)
 }
 
 // Run runs the suite as subtests of t.
@@ -97,6 +101,9 @@ func (s *suite) create(t *testing.T, spec connector.AccountSpec) connector.Accou
 		t.Skip("connector cannot create accounts")
 	}
 	ref, err := s.c.CreateAccount(s.ctx, spec)
+	if s.deferred(t, err) {
+		ref, err = s.c.CreateAccount(s.ctx, spec)
+	}
 	if err != nil {
 		t.Fatalf("CreateAccount(%s): %v", spec.Email, err)
 	}
@@ -132,7 +139,7 @@ func isMember(inv *connector.Inventory, group string, ref connector.AccountRef) 
 func (s *suite) add(t *testing.T, group string, ref connector.AccountRef) {
 	t.Helper()
 	for i := range 2 { // twice: idempotent
-		if err := s.c.AddMember(s.ctx, group, ref); err != nil {
+		if err := s.retry(t, func() error { return s.c.AddMember(s.ctx, group, ref) }); err != nil {
 			t.Fatalf("AddMember(%s) #%d: %v", group, i+1, err)
 		}
 	}
@@ -141,7 +148,7 @@ func (s *suite) add(t *testing.T, group string, ref connector.AccountRef) {
 func (s *suite) remove(t *testing.T, group string, ref connector.AccountRef) {
 	t.Helper()
 	for i := range 2 {
-		if err := s.c.RemoveMember(s.ctx, group, ref); err != nil {
+		if err := s.retry(t, func() error { return s.c.RemoveMember(s.ctx, group, ref) }); err != nil {
 			t.Fatalf("RemoveMember(%s) #%d: %v", group, i+1, err)
 		}
 	}
@@ -150,10 +157,42 @@ func (s *suite) remove(t *testing.T, group string, ref connector.AccountRef) {
 func (s *suite) setEnabled(t *testing.T, ref connector.AccountRef, enabled bool) {
 	t.Helper()
 	for i := range 2 {
-		if err := s.c.SetEnabled(s.ctx, ref, enabled); err != nil {
+		if err := s.retry(t, func() error { return s.c.SetEnabled(s.ctx, ref, enabled) }); err != nil {
 			t.Fatalf("SetEnabled(%v) #%d: %v", enabled, i+1, err)
 		}
 	}
+}
+
+// deferred reports whether err handed the operation to a person; it then has the person do it
+// (Target.Fulfill), after checking that asking again waits for the same task rather than
+// making a second one.
+func (s *suite) deferred(t *testing.T, err error) bool {
+	t.Helper()
+	task := connector.DeferredTask(err)
+	if task == "" {
+		return false
+	}
+	if s.h.Fulfill == nil {
+		t.Fatalf("the connector deferred an operation (%v) and the harness has no Fulfill", err)
+	}
+	s.h.Fulfill(t, task)
+	return true
+}
+
+// retry runs op, and once more after a person did the work it deferred.
+func (s *suite) retry(t *testing.T, op func() error) error {
+	t.Helper()
+	err := op()
+	if connector.IsDeferred(err) {
+		again := op() // idempotent while waiting: the same task
+		if connector.DeferredTask(again) != connector.DeferredTask(err) {
+			t.Fatalf("asking again while %v: %v, want the same task", err, again)
+		}
+	}
+	if s.deferred(t, err) {
+		err = op()
+	}
+	return err
 }
 
 func (s *suite) needGroups(t *testing.T) {

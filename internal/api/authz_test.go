@@ -37,6 +37,8 @@ var (
 	operators  = [5]int{s401, s403, s403, s200, s200}
 	operators1 = [5]int{s401, s403, s403, s201, s201}
 	admins     = [5]int{s401, s403, s403, s403, s200}
+	// managerOrAdmin: the walk's confirmations are addressed to "user".
+	managerOrAdmin = [5]int{s401, s200, s403, s403, s200}
 )
 
 // walk has a row for every route of the route table, by operationId.
@@ -93,12 +95,30 @@ var walk = map[string]walkRow{
 	"rejectHRImport": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("reject") + "/reject" }, want: admins,
 		body: func(*fixture, string) string { return `{"reason":"walk"}` }},
 
+	// Mover confirmations are addressed to "user" (confirmations_test.go): the addressed manager
+	// and admins decide; readers without being addressed do not.
+	"listConfirmations": {path: static("/api/v1/confirmations?status=open&limit=5"), want: signedIn},
+	"getConfirmation": {path: func(f *fixture) string { return "/api/v1/confirmations/" + f.confirmation("get") },
+		want: [5]int{s401, s200, s200, s200, s200}},
+	"confirmConfirmation": {path: func(f *fixture) string { return "/api/v1/confirmations/" + f.confirmation("confirm") + "/confirm" },
+		want: managerOrAdmin, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+	"revokeConfirmation": {path: func(f *fixture) string { return "/api/v1/confirmations/" + f.confirmation("revoke") + "/revoke" },
+		want: managerOrAdmin, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+
 	// Provisioning: the fixture's provisioner is a fake queue (provision_test.go).
 	"reconcile": {path: static("/api/v1/reconcile"), want: operators,
 		body: func(*fixture, string) string { return `{"system":"corp-ldap"}` }},
 	"reconcileJobs":  {path: static("/api/v1/reconcile/jobs?ids=1,2"), want: readers},
 	"listOperations": {path: static("/api/v1/operations?system=corp-ldap&status=failed"), want: readers},
 	"drift":          {path: static("/api/v1/drift?system=corp-ldap"), want: readers},
+
+	// Manual tasks are assigned to "user" (tasks_test.go): the assignee sees them, operators
+	// complete them.
+	"listTasks": {path: static("/api/v1/tasks?status=open&overdue=true&limit=5"), want: signedIn},
+	"getTask": {path: func(f *fixture) string { return "/api/v1/tasks/" + f.task("get") },
+		want: [5]int{s401, s200, s200, s200, s200}},
+	"completeTask": {path: func(f *fixture) string { return "/api/v1/tasks/" + f.task("complete") + "/complete" },
+		want: operators, body: func(*fixture, string) string { return `{"note":"walk"}` }},
 
 	"listAuditEvents": {path: static("/api/v1/audit/events?action=grant.&limit=5"), want: readers},
 	"verifyAudit":     {path: static("/api/v1/audit/verify"), want: readers},

@@ -24,6 +24,11 @@ const (
 	accessOperator     access = "operator"
 	accessAdmin        access = "admin"
 	accessSelfOrAdmin  access = "self or admin"
+	// accessManagerOrAdmin: the manager a mover confirmation is addressed to, or an admin;
+	// never the mover, whatever their roles.
+	accessManagerOrAdmin access = "the addressed manager or admin, never the mover"
+	// accessReaderOrAssignee: readers, and the person a manual system assigns its tasks to.
+	accessReaderOrAssignee access = "readers, or the task's assignee"
 )
 
 // route is one entry of the route table: everything the mux, the query validation and the
@@ -239,6 +244,26 @@ var routeTable = []route{
 		summary: "Close a held HR import without applying it", body: decideRequest{},
 		status: 200, response: &gatehouse.HRImport{}, conflict: true, handle: (*api).rejectHRImport},
 
+	// Mover confirmations: request access a mover kept, for the new manager to confirm.
+	{name: "listConfirmations", method: "GET", path: "/api/v1/confirmations", tag: "hr", access: accessSignedIn,
+		summary: "List mover confirmations, newest first: readers see all, others those addressed to them",
+		query: withPaging(
+			param{name: "status", enum: enumOf(gatehouse.ConfirmationOpen, gatehouse.ConfirmationConfirmed, gatehouse.ConfirmationRevoked)},
+			param{name: "mine", kind: kindBool, desc: "only those addressed to the caller"},
+			param{name: "manager_id", desc: "identity id of the addressed manager (readers)"},
+			param{name: "identity_id", desc: "identity id of the mover"},
+		),
+		status: 200, response: store.Page[*gatehouse.Confirmation]{}, handle: (*api).listConfirmations},
+	{name: "getConfirmation", method: "GET", path: "/api/v1/confirmations/{id}", tag: "hr", access: accessSignedIn,
+		summary: "Get a mover confirmation (readers, or the addressed manager)", status: 200, response: &gatehouse.Confirmation{},
+		handle: (*api).getConfirmation},
+	{name: "confirmConfirmation", method: "POST", path: "/api/v1/confirmations/{id}/confirm", tag: "hr", access: accessManagerOrAdmin,
+		summary: "Keep a mover's request access", body: decideConfirmationRequest{},
+		status: 200, response: &gatehouse.Confirmation{}, conflict: true, handle: (*api).confirmConfirmation},
+	{name: "revokeConfirmation", method: "POST", path: "/api/v1/confirmations/{id}/revoke", tag: "hr", access: accessManagerOrAdmin,
+		summary: "Do not confirm a mover's request access: its grant is revoked", body: decideConfirmationRequest{},
+		status: 200, response: &gatehouse.Confirmation{}, conflict: true, handle: (*api).revokeConfirmation},
+
 	// Provisioning (internal/provision): reconcile, its jobs, operations and drift.
 	{name: "reconcile", method: "POST", path: "/api/v1/reconcile", tag: "provisioning", access: accessOperator,
 		summary: "Enqueue a reconcile of one system, or of every system (critical first); follow it with reconcileJobs",
@@ -260,6 +285,23 @@ var routeTable = []route{
 		summary: "The last finished reconcile of each system, with its drift findings",
 		query:   []param{{name: "system", desc: "system id"}},
 		status:  200, response: store.Page[*gatehouse.Reconcile]{}, handle: (*api).drift},
+
+	// Manual fulfillment tasks (connector type manual): operations done by people.
+	{name: "listTasks", method: "GET", path: "/api/v1/tasks", tag: "provisioning", access: accessReaderOrAssignee,
+		summary: "List manual tasks, most urgent first, with the overdue count: readers see all, others those assigned to them",
+		query: withPaging(
+			param{name: "system", desc: "system id"},
+			param{name: "status", enum: enumOf(gatehouse.TaskOpen, gatehouse.TaskDone, gatehouse.TaskCancelled), desc: "default: every status"},
+			param{name: "overdue", kind: kindBool, desc: "only open tasks past their due time"},
+		),
+		status: 200, response: &service.TaskList{}, handle: (*api).listTasks},
+	{name: "getTask", method: "GET", path: "/api/v1/tasks/{id}", tag: "provisioning", access: accessReaderOrAssignee,
+		summary: "Get a manual task by id or reference (TASK-000123)", status: 200, response: &gatehouse.ManualTask{},
+		handle: (*api).getTask},
+	{name: "completeTask", method: "POST", path: "/api/v1/tasks/{id}/complete", tag: "provisioning", access: accessOperator,
+		summary: "Record that a manual task was done: a note (required) and an optional evidence SHA-256; its operation is applied",
+		body:    service.TaskCompletion{}, status: 200, response: &gatehouse.ManualTask{}, conflict: true,
+		handle: (*api).completeTask},
 
 	// Audit.
 	{name: "listAuditEvents", method: "GET", path: "/api/v1/audit/events", tag: "audit", access: accessReaders,

@@ -8,6 +8,9 @@
 //   - Reconciler (reconcile.go) runs one system: reads inventory, plans, records every
 //     operation as a row (the evidence: cause, requested/started/finished, result), executes the
 //     operations through the connector and records the results.
+//   - An operation a connector defers to a person (connector.Deferred: a manual task) stays
+//     pending, naming its task, and is not recorded again while the task is open; the store
+//     applies it when the task is done. Tasks (tasks.go) is the manual connector's task store.
 //   - Queue (queue.go) runs reconciles as durable River jobs in the same database, one job per
 //     system (never one per membership: River on SQLite works about 200 jobs/s), retried with
 //     exponential backoff on retryable connector errors. A retry re-plans from scratch, so a

@@ -195,8 +195,8 @@ func TestLDAPEndToEnd(t *testing.T) {
 	if _, err := svc.ApplyCatalog(ctx, p, []catalog.File{{Name: "c.yaml", Content: []byte(ldapCatalog(slapd))}}, false, "test"); err != nil {
 		t.Fatal(err)
 	}
-	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error) {
-		return connectors.Open(ctx, cfg, nil)
+	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
+		return connectors.Open(ctx, sys.Connector, nil)
 	}}
 	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond,
 		RetryBase: 100 * time.Millisecond, RetryMax: 500 * time.Millisecond})
@@ -315,8 +315,8 @@ func BenchmarkReconcileFirstLoad(b *testing.B) {
 	if _, err := svc.ImportHR(ctx, p, "hr.csv", []byte(rows.String()), false); err != nil {
 		b.Fatal(err)
 	}
-	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error) {
-		return connectors.Open(ctx, cfg, nil)
+	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
+		return connectors.Open(ctx, sys.Connector, nil)
 	}}
 	for b.Loop() {
 		start := time.Now()

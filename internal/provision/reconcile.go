@@ -17,8 +17,10 @@ import (
 // Actor is the audit actor of the provisioning engine.
 const Actor = "system:provision"
 
-// Opener opens a system's connector (connectors.Open in the binary, a fake in tests).
-type Opener func(ctx context.Context, cfg gatehouse.Connector) (connector.Connector, error)
+// Opener opens a system's connector (connectors.OpenSystem in the binary, a fake in tests). It
+// is given the whole system because some connectors need more than their settings (the manual
+// connector names its tasks by the system and dates them by its tier).
+type Opener func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error)
 
 // Reconciler reconciles one system at a time: inventory → plan → evidence → execution →
 // evidence. It keeps no state between runs: everything it needs is in the store and the target.
@@ -133,22 +135,34 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 			IdentityID: f.IdentityID, Account: f.Account, Username: f.Username, Group: f.Group, Member: f.Member,
 			Action: string(f.Action), Detail: f.Detail})
 	}
+	// An operation already waiting for a person (a manual task) keeps its row: planning it
+	// again every reconcile would bury the evidence under copies.
+	waiting, err := r.waiting(ctx, systemID)
+	if err != nil {
+		return finish(fmt.Errorf("read waiting operations: %w", err))
+	}
 	rows := make([]*gatehouse.Operation, len(plan.Ops))
+	var fresh []*gatehouse.Operation
 	for i, op := range plan.Ops {
+		if w := waiting[waitKey(string(op.Kind), op.IdentityID, op.Account.ID, op.Group)]; w != nil {
+			rows[i] = w
+			continue
+		}
 		rows[i] = &gatehouse.Operation{ReconcileID: run.ID, SystemID: systemID, Kind: string(op.Kind),
 			IdentityID: op.IdentityID, AccountRef: op.Account.ID, Username: op.Username, Group: op.Group,
 			Cause: op.Cause, RequestedAt: op.RequestedAt, Status: gatehouse.OpPending, Attempts: max(o.Attempt, 1)}
+		fresh = append(fresh, rows[i])
 	}
-	if len(rows) > 0 || len(run.Findings) > 0 {
+	if len(fresh) > 0 || len(run.Findings) > 0 {
 		err = r.Store.Update(ctx, func(tx store.Tx) error {
-			if err := tx.CreateOperations(ctx, rows); err != nil {
+			if err := tx.CreateOperations(ctx, fresh); err != nil {
 				return err
 			}
 			if err := tx.UpdateReconcile(ctx, run); err != nil {
 				return err
 			}
 			return tx.AppendAudit(ctx, r.event("reconcile.plan", run, map[string]any{
-				"operations": summarize(rows), "findings": len(run.Findings)}))
+				"operations": summarize(fresh), "findings": len(run.Findings)}))
 		})
 		if err != nil {
 			return finish(fmt.Errorf("record plan: %w", err))
@@ -156,10 +170,47 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	}
 
 	execErr := r.execute(ctx, conn, in, plan, rows, run)
+	// Work waiting for people that this run no longer asked for is withdrawn, but only after
+	// a run that asked for everything it planned: one cut short by an outage did not.
+	if sw, ok := conn.(connector.Sweeper); ok && !connector.IsRetryable(execErr) {
+		if n, err := sw.Sweep(ctx); err != nil {
+			execErr = errors.Join(execErr, fmt.Errorf("withdraw tasks no longer needed: %w", err))
+		} else if n > 0 {
+			r.log().Info("withdrew manual tasks no longer needed", "system", systemID, "tasks", n)
+		}
+	}
 	if err := r.saveLinks(ctx, in, plan, rows); err != nil {
 		execErr = errors.Join(execErr, fmt.Errorf("record accounts: %w", err))
 	}
 	return finish(execErr)
+}
+
+// waitKey identifies an operation waiting for a person across reconciles: by identity when it
+// has one (the account of an account still being created has no id yet), else by account.
+func waitKey(kind, identity, account, group string) string {
+	who := "i:" + identity
+	if identity == "" {
+		who = "a:" + account
+	}
+	return kind + "\x00" + who + "\x00" + group
+}
+
+// waiting returns the system's operations waiting for a manual task, by waitKey.
+func (r *Reconciler) waiting(ctx context.Context, systemID string) (map[string]*gatehouse.Operation, error) {
+	ops, err := all(ctx, func(c string) (store.Page[*gatehouse.Operation], error) {
+		return r.Store.ListOperations(ctx, store.OperationFilter{SystemID: systemID, Status: gatehouse.OpPending,
+			Limit: store.MaxLimit, Cursor: c})
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]*gatehouse.Operation{}
+	for _, o := range ops {
+		if o.Task != "" {
+			m[waitKey(o.Kind, o.IdentityID, o.AccountRef, o.Group)] = o
+		}
+	}
+	return m, nil
 }
 
 // load reads what the planner needs: desired state from the store, observed state from the
@@ -190,7 +241,7 @@ func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, o RunOptio
 	}); err != nil {
 		return nil, nil, fmt.Errorf("load accounts: %w", err)
 	}
-	conn, err := r.Open(ctx, sys.Connector)
+	conn, err := r.Open(ctx, sys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open connector: %w", err)
 	}
@@ -261,8 +312,11 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	var stopped, firstRetry error // the retryable error that stopped the run
 	for i, op := range plan.Ops {
 		row := rows[i]
+		wasWaiting := row.Task != ""
 		start := r.now()
-		row.StartedAt = &start
+		if !wasWaiting {
+			row.StartedAt = &start
+		}
 		var err error
 		switch {
 		case stopped != nil:
@@ -276,16 +330,28 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			}
 			var ref connector.AccountRef
 			ref, err = apply(ctx, conn, op)
-			if err == nil && op.Kind == OpCreateAccount {
+			// A deferred creation names the account it will be: the memberships planned
+			// for it are asked for at once, not one reconcile later.
+			if (err == nil || connector.IsDeferred(err)) && op.Kind == OpCreateAccount {
 				created[op.IdentityID] = ref
 				row.AccountRef = ref.ID
 			}
-			if err != nil && op.Kind == OpCreateAccount {
+			if err != nil && !connector.IsDeferred(err) && op.Kind == OpCreateAccount {
 				failedCreate[op.IdentityID] = true
 			}
 			if connector.IsRetryable(err) {
 				stopped = err
 			}
+		}
+		if task := connector.DeferredTask(err); task != "" {
+			// Handed to a person: pending, naming the task, until the task is done
+			// (the store then marks it applied) or cancelled. Not a failure, not retried.
+			if wasWaiting && row.Task == task {
+				continue // nothing new to record
+			}
+			row.Task, row.Status, row.Error, row.FinishedAt = task, gatehouse.OpPending, "", nil
+			pending = append(pending, row)
+			continue
 		}
 		end := r.now()
 		row.FinishedAt = &end

@@ -168,7 +168,7 @@ func fakeFixture(t *testing.T, st store.Store) (*service.Service, *provision.Rec
 	}
 	dir := newFakeDir()
 	rec := &provision.Reconciler{Store: st, BatchSize: 2,
-		Open: func(context.Context, gatehouse.Connector) (connector.Connector, error) { return dir, nil }}
+		Open: func(context.Context, *gatehouse.System) (connector.Connector, error) { return dir, nil }}
 	return svc, rec, dir
 }
 

@@ -140,6 +140,19 @@ func Affected(events []*gatehouse.AuditEvent) Trigger {
 			if json.Unmarshal(ev.After, &after) == nil && after.Status != "" && after.Status != gatehouse.StatusActive {
 				t.Deprovision = true
 			}
+		case ev.Action == "task.complete":
+			// A person did a manual task: the next reconcile of its system reads it as done,
+			// links the account and records nothing new.
+			var tk struct {
+				SystemID string `json:"system_id"`
+			}
+			if t.Cause == "" {
+				t.Cause = "task:" + ev.ObjectID
+			}
+			if !t.All && json.Unmarshal(ev.After, &tk) == nil && tk.SystemID != "" && !seen[tk.SystemID] {
+				seen[tk.SystemID] = true
+				t.Systems = append(t.Systems, tk.SystemID)
+			}
 		case ev.ObjectType == "grant":
 			if strings.HasSuffix(ev.Action, ".revoke") || strings.HasSuffix(ev.Action, ".expire") {
 				t.Deprovision = true

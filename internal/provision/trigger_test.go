@@ -29,6 +29,11 @@ func TestAffected(t *testing.T) {
 		{"a leaver by hand", []*gatehouse.AuditEvent{{Action: "identity.update", ObjectType: "identity", After: json.RawMessage(`{"status":"terminated"}`)}},
 			Trigger{All: true, Cause: CauseSchedule, Deprovision: true}},
 		{"a catalog apply", []*gatehouse.AuditEvent{{Action: "catalog.apply", ObjectType: "catalog"}}, Trigger{All: true, Cause: CauseCatalog}},
+		{"a manual task done reconciles its system", []*gatehouse.AuditEvent{{Action: "task.complete", ObjectType: "task",
+			ObjectID: "TASK-000007", After: json.RawMessage(`{"system_id":"badge","status":"done"}`)}},
+			Trigger{Systems: []string{"badge"}, Cause: "task:TASK-000007"}},
+		{"a task the engine cancelled triggers nothing", []*gatehouse.AuditEvent{{Action: "task.cancel", ObjectType: "task",
+			ObjectID: "TASK-000008", After: json.RawMessage(`{"system_id":"badge"}`)}}, Trigger{Cause: CauseSchedule}},
 	}
 	for _, tt := range tests {
 		got := Affected(tt.events)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -29,7 +31,8 @@ type HRImportResult struct {
 }
 
 // HRSummary is what an import record keeps of its plan: the counts, why it was held, the rule
-// warnings, and the request-sourced grants of movers that their new manager must confirm.
+// warnings, and the request-sourced grants of movers that their new manager must confirm (the
+// tasks themselves are gatehouse.Confirmation rows, created when the import is applied).
 type HRSummary struct {
 	jml.Summary
 	HeldReason    string         `json:"held_reason,omitempty"`
@@ -37,7 +40,8 @@ type HRSummary struct {
 	Confirmations []Confirmation `json:"confirmations,omitempty"`
 }
 
-// Confirmation asks a mover's new manager to confirm access that came from a request.
+// Confirmation is a summary's line for a request-sourced grant a mover's new manager must
+// confirm.
 type Confirmation struct {
 	EmployeeID    string `json:"employee_id"`
 	GrantID       string `json:"grant_id"`
@@ -322,10 +326,14 @@ func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[strin
 }
 
 // applyHR writes a plan in tx: identities first (a joiner needs its id for its grants), then
-// revocations, then new grants, each with its audit event referencing the import.
+// revocations, then new grants, each with its audit event referencing the import, then the
+// movers' confirmations.
 func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
 	ref := "hr-import:" + imp.ID
-	return s.applyJML(ctx, tx, p, ref, plan, st)
+	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+		return err
+	}
+	return s.createConfirmations(ctx, tx, p, imp, plan)
 }
 
 // applyJML writes the identity and grant changes of a JML plan, with reference ref on every
@@ -333,8 +341,10 @@ func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Princip
 func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
 	now := s.now()
 	// Events are appended together at the end, in the order of the changes: AppendAudits seals
-	// a batch much faster than one append per change.
-	var events []pendingEvent
+	// a batch much faster than one append per change. Their JSON is encoded meanwhile, on the
+	// other CPUs, while this goroutine writes the rows.
+	enc := newEventEncoder()
+	defer enc.stop()
 	for _, it := range plan.Items {
 		reason := string(it.Class)
 		if it.Reason != "" {
@@ -356,7 +366,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 				ev = pendingEvent{s.event(p, "identity.update", "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
 			}
 			ev.ev.Reference = ref
-			events = append(events, ev)
+			enc.add(ev)
 		}
 		for i := range it.Lose {
 			l := &it.Lose[i]
@@ -369,7 +379,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			}
 			ev := s.event(p, "grant.revoke", "grant", l.GrantID, nil, nil, why)
 			ev.Reference = ref
-			events = append(events, pendingEvent{ev, nil, l})
+			enc.add(pendingEvent{ev, nil, l})
 		}
 		for i := range it.Gain {
 			gc := &it.Gain[i]
@@ -392,10 +402,14 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			gc.GrantID = g.ID
 			ev := s.event(p, "grant.create", "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
 			ev.Reference = ref
-			events = append(events, pendingEvent{ev, nil, g})
+			enc.add(pendingEvent{ev, nil, g})
 		}
 	}
-	return tx.AppendAudits(ctx, encodeEvents(events))
+	events, err := enc.finish()
+	if err != nil {
+		return err
+	}
+	return tx.AppendAudits(ctx, events)
 }
 
 // pendingEvent is an audit event whose before and after are not encoded yet.
@@ -404,23 +418,73 @@ type pendingEvent struct {
 	before, after any
 }
 
-// encodeEvents encodes the before and after of every event on every CPU: for a bulk change
-// it costs as much as writing the rows. The objects are not changed after the event is made.
-func encodeEvents(pending []pendingEvent) []*gatehouse.AuditEvent {
-	out := make([]*gatehouse.AuditEvent, len(pending))
-	workers := min(runtime.GOMAXPROCS(0), (len(pending)+255)/256)
-	var wg sync.WaitGroup
-	for w := range max(workers, 1) {
-		wg.Go(func() {
-			for i := w; i < len(pending); i += max(workers, 1) {
-				pe := pending[i]
-				pe.ev.Before, pe.ev.After = mustJSON(pe.before), mustJSON(pe.after)
-				out[i] = pe.ev
+// eventEncoder encodes the before and after of audit events in canonical form (what
+// AppendAudits would otherwise do, serially with the inserts, after them) on background
+// goroutines while the caller goes on writing rows: for a bulk change the encoding costs about
+// a third of writing the rows. The objects are not changed after their event is added.
+type eventEncoder struct {
+	events []*gatehouse.AuditEvent // in the order added
+	batch  []pendingEvent
+	work   chan []pendingEvent
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+	closed bool
+}
+
+// encodeBatch is how many events a worker takes at a time: enough to make the channel's cost
+// negligible.
+const encodeBatch = 256
+
+func newEventEncoder() *eventEncoder {
+	e := &eventEncoder{work: make(chan []pendingEvent, 64)}
+	// One CPU is the caller's, writing rows; the others encode.
+	for range max(runtime.GOMAXPROCS(0)-1, 1) {
+		e.wg.Go(func() {
+			for batch := range e.work {
+				for _, pe := range batch {
+					pe.ev.Before, pe.ev.After = mustJSON(pe.before), mustJSON(pe.after)
+					if err := audit.Canonicalize(pe.ev); err != nil {
+						e.mu.Lock()
+						e.err = errors.Join(e.err, err)
+						e.mu.Unlock()
+					}
+				}
 			}
 		})
 	}
-	wg.Wait()
-	return out
+	return e
+}
+
+func (e *eventEncoder) add(pe pendingEvent) {
+	e.events = append(e.events, pe.ev)
+	e.batch = append(e.batch, pe)
+	if len(e.batch) == encodeBatch {
+		e.work <- e.batch
+		e.batch = make([]pendingEvent, 0, encodeBatch)
+	}
+}
+
+// finish waits for every event to be encoded and returns them in the order added.
+func (e *eventEncoder) finish() ([]*gatehouse.AuditEvent, error) {
+	if len(e.batch) > 0 {
+		e.work <- e.batch
+		e.batch = nil
+	}
+	e.stop()
+	if e.err != nil {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "%s", e.err.Error())
+	}
+	return e.events, nil
+}
+
+// stop ends the workers (after finish, or when the change failed halfway).
+func (e *eventEncoder) stop() {
+	if !e.closed {
+		e.closed = true
+		close(e.work)
+	}
+	e.wg.Wait()
 }
 
 // ApplyHRDates applies what the calendar changes without a new feed (operators; meant to run

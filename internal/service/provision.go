@@ -32,7 +32,7 @@ type ReconcileStatus struct {
 
 func (s *Service) provisioner() (Provisioner, error) {
 	if s.prov == nil {
-		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "this server runs no provisioning workers")
+		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "this server runs no provisioning workers (gatehouse demo does not: its systems are examples with no servers behind them; gatehouse serve does)")
 	}
 	return s.prov, nil
 }

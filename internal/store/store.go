@@ -58,6 +58,11 @@ type Reader interface {
 	// ListHRImports lists HR imports, newest first, without their content.
 	ListHRImports(ctx context.Context, f HRImportFilter) (Page[*gatehouse.HRImport], error)
 
+	// GetConfirmation returns one mover confirmation.
+	GetConfirmation(ctx context.Context, id string) (*gatehouse.Confirmation, error)
+	// ListConfirmations lists mover confirmations, newest first.
+	ListConfirmations(ctx context.Context, f ConfirmationFilter) (Page[*gatehouse.Confirmation], error)
+
 	// --- Provisioning evidence (internal/provision) ---
 
 	// GetReconcile returns one reconcile run with its drift findings.
@@ -66,6 +71,11 @@ type Reader interface {
 	ListReconciles(ctx context.Context, f ReconcileFilter) (Page[*gatehouse.Reconcile], error)
 	// ListOperations lists provisioning operations, newest first.
 	ListOperations(ctx context.Context, f OperationFilter) (Page[*gatehouse.Operation], error)
+
+	// GetTask returns one manual fulfillment task by its id or its reference (TASK-000123).
+	GetTask(ctx context.Context, idOrRef string) (*gatehouse.ManualTask, error)
+	// ListTasks lists manual fulfillment tasks, oldest first (by number).
+	ListTasks(ctx context.Context, f TaskFilter) (Page[*gatehouse.ManualTask], error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
@@ -105,6 +115,12 @@ type Tx interface {
 	// UpdateHRImport writes an import's status, reason, summary, content and decision, by ID.
 	UpdateHRImport(ctx context.Context, imp *gatehouse.HRImport) error
 
+	// CreateConfirmations records mover confirmations (setting ID, and CreatedAt if zero).
+	CreateConfirmations(ctx context.Context, cs []*gatehouse.Confirmation) error
+	// DecideConfirmation writes a confirmation's status, decider, decision time and comment,
+	// by ID.
+	DecideConfirmation(ctx context.Context, c *gatehouse.Confirmation) error
+
 	// --- Provisioning evidence (internal/provision) ---
 
 	CreateReconcile(ctx context.Context, r *gatehouse.Reconcile) error // sets ID
@@ -112,11 +128,25 @@ type Tx interface {
 	UpdateReconcile(ctx context.Context, r *gatehouse.Reconcile) error
 	// CreateOperations records planned operations (setting ID and CreatedAt).
 	CreateOperations(ctx context.Context, ops []*gatehouse.Operation) error
-	// UpdateOperation writes an operation's status, times, attempts, error and account, by ID.
+	// UpdateOperation writes an operation's status, times, attempts, error, account and task, by
+	// ID. An operation waiting for a manual task gives the task its cause when it has none.
 	UpdateOperation(ctx context.Context, op *gatehouse.Operation) error
 	// AbandonOperations marks a system's pending and running operations failed with reason:
 	// a run cut short (crash, outage) leaves them behind, and the next run plans them again.
+	// Operations waiting for a manual task are not abandoned: a person is working on them.
 	AbandonOperations(ctx context.Context, systemID string, at time.Time, reason string) (int, error)
+
+	// CreateTask records a manual task (setting ID, Number, CreatedAt if zero, Status open,
+	// and IdentityID / EntitlementID from the account's email and the group when empty). When
+	// an open task for the same system, kind, account and group exists it is idempotent: t is
+	// filled from the existing task and created is false. So it is when doneSince is set and
+	// such a task was done at or after it: the work was finished after the caller read the
+	// system's state (t's Status tells the two apart).
+	CreateTask(ctx context.Context, t *gatehouse.ManualTask, doneSince time.Time) (created bool, err error)
+	// FinishTask closes an open task with t's status (done or cancelled), CompletedBy,
+	// CompletedAt, Note and EvidenceSHA256, and settles the operations waiting for it: applied
+	// when done, failed when cancelled. A task that is not open is an ECONFLICT.
+	FinishTask(ctx context.Context, t *gatehouse.ManualTask) error
 
 	// AppendAudit seals ev into the hash chain (filling Seq, Time if zero, PrevHash, Hash) and
 	// stores it. Appends are serialized across concurrent transactions and replicas.
@@ -196,6 +226,16 @@ type HRImportFilter struct {
 	Cursor string
 }
 
+// ConfirmationFilter selects mover confirmations. Empty fields do not filter.
+type ConfirmationFilter struct {
+	ManagerID  string // identity id of the manager addressed
+	IdentityID string // the mover
+	GrantID    string
+	Status     gatehouse.ConfirmationStatus
+	Limit      int
+	Cursor     string
+}
+
 // ReconcileFilter selects reconcile runs (provisioning).
 type ReconcileFilter struct {
 	SystemID string
@@ -214,6 +254,16 @@ type OperationFilter struct {
 	Status      gatehouse.OperationStatus // "" for all
 	Limit       int
 	Cursor      string
+}
+
+// TaskFilter selects manual tasks. Empty fields do not filter.
+type TaskFilter struct {
+	SystemID  string
+	Status    gatehouse.TaskStatus
+	Assignee  string
+	DueBefore time.Time // only tasks due before this time (with Status open: the overdue ones)
+	Limit     int
+	Cursor    string
 }
 
 // AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).

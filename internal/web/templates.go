@@ -18,7 +18,7 @@ import (
 var pageNames = []string{
 	"login", "error", "home", "identities", "identity",
 	"systems", "system", "entitlements", "entitlement", "roles", "role", "sod", "audit",
-	"hr", "hrplan", "hrimport", "operations", "drift",
+	"hr", "hrplan", "hrimport", "operations", "drift", "tasks",
 }
 
 func (h *handler) parseTemplates() (map[string]*template.Template, error) {

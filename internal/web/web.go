@@ -112,6 +112,8 @@ func (h *handler) routes(static fs.FS) *http.ServeMux {
 
 	m.Handle("GET /operations", h.page(h.operations))
 	m.Handle("GET /drift", h.page(h.drift))
+	m.Handle("GET /tasks", h.page(h.tasks))
+	m.Handle("POST /tasks/{id}/complete", h.action(h.taskComplete))
 
 	// Anything else is a friendly 404, but only for someone signed in: a stranger learns
 	// nothing about which paths exist.
@@ -281,7 +283,7 @@ func sentence(s string) string {
 // view is what the layout needs on every page; Data is the page's own.
 type view struct {
 	Title   string
-	Section string // the nav item marked current: home, identities, catalog, hr, operations, drift, audit
+	Section string // the nav item marked current: home, identities, catalog, hr, operations, drift, tasks, audit
 	Tab     string // the catalog tab marked current
 	Data    any
 

@@ -83,13 +83,13 @@ func (r *reader) ListReconciles(ctx context.Context, f store.ReconcileFilter) (s
 }
 
 const operationColumns = `id, reconcile_id, system_id, kind, identity_id, account_ref, username, grp, cause,
-	requested_at, created_at, started_at, finished_at, status, attempts, error`
+	requested_at, created_at, started_at, finished_at, status, attempts, error, task`
 
 func scanOperation(row interface{ Scan(...any) error }) (*gatehouse.Operation, error) {
 	var o gatehouse.Operation
 	if err := row.Scan(&o.ID, &o.ReconcileID, &o.SystemID, &o.Kind, &o.IdentityID, &o.AccountRef, &o.Username,
 		&o.Group, &o.Cause, timeDest{&o.RequestedAt}, timeDest{&o.CreatedAt}, nullTimeDest{&o.StartedAt},
-		nullTimeDest{&o.FinishedAt}, &o.Status, &o.Attempts, &o.Error); err != nil {
+		nullTimeDest{&o.FinishedAt}, &o.Status, &o.Attempts, &o.Error, &o.Task); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -223,11 +223,11 @@ func (t *tx) CreateOperations(ctx context.Context, ops []*gatehouse.Operation) e
 		o.CreatedAt, o.RequestedAt = utc(o.CreatedAt), utc(o.RequestedAt)
 		o.StartedAt, o.FinishedAt = utcPtr(o.StartedAt), utcPtr(o.FinishedAt)
 		_, err := t.q.ExecContext(ctx, `INSERT INTO operations (id, reconcile_id, system_id, kind, identity_id,
-			account_ref, username, grp, cause, requested_at, created_at, started_at, finished_at, status, attempts, error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			account_ref, username, grp, cause, requested_at, created_at, started_at, finished_at, status, attempts, error, task)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			o.ID, o.ReconcileID, o.SystemID, o.Kind, o.IdentityID, o.AccountRef, o.Username, o.Group, o.Cause,
 			t.d.bindTime(o.RequestedAt), t.d.bindTime(o.CreatedAt), t.d.nullTime(o.StartedAt), t.d.nullTime(o.FinishedAt),
-			string(o.Status), o.Attempts, o.Error)
+			string(o.Status), o.Attempts, o.Error, o.Task)
 		switch {
 		case err == nil:
 		case t.d.isForeignKey(err):
@@ -248,18 +248,28 @@ func (t *tx) UpdateOperation(ctx context.Context, o *gatehouse.Operation) error 
 	}
 	o.StartedAt, o.FinishedAt = utcPtr(o.StartedAt), utcPtr(o.FinishedAt)
 	res, err := t.q.ExecContext(ctx, `UPDATE operations SET status = $1, started_at = $2, finished_at = $3,
-		attempts = $4, error = $5, account_ref = $6 WHERE id = $7`,
-		string(o.Status), t.d.nullTime(o.StartedAt), t.d.nullTime(o.FinishedAt), o.Attempts, o.Error, o.AccountRef, o.ID)
+		attempts = $4, error = $5, account_ref = $6, task = $7 WHERE id = $8`,
+		string(o.Status), t.d.nullTime(o.StartedAt), t.d.nullTime(o.FinishedAt), o.Attempts, o.Error, o.AccountRef, o.Task, o.ID)
 	if err != nil {
 		return fmt.Errorf("update operation %q: %w", o.ID, err)
 	}
-	return affected(res, "operation", o.ID)
+	if err := affected(res, "operation", o.ID); err != nil {
+		return err
+	}
+	if n, ok := taskNumber(o.Task); ok && o.Cause != "" {
+		// The manual connector made the task without knowing why (connectors see operations,
+		// not grants); the operation waiting for it does.
+		if _, err := t.q.ExecContext(ctx, `UPDATE manual_tasks SET cause = $1 WHERE number = $2 AND cause = ''`, o.Cause, n); err != nil {
+			return fmt.Errorf("update operation %q: task cause: %w", o.ID, err)
+		}
+	}
+	return nil
 }
 
 func (t *tx) AbandonOperations(ctx context.Context, systemID string, at time.Time, reason string) (int, error) {
 	t.wrote = true
 	res, err := t.q.ExecContext(ctx, `UPDATE operations SET status = 'failed', finished_at = $1, error = $2
-		WHERE system_id = $3 AND status IN ('pending', 'running')`, t.d.bindTime(at), reason, systemID)
+		WHERE system_id = $3 AND status IN ('pending', 'running') AND task = ''`, t.d.bindTime(at), reason, systemID)
 	if err != nil {
 		return 0, fmt.Errorf("abandon operations of %q: %w", systemID, err)
 	}

@@ -35,7 +35,9 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Accounts", testAccounts},
 		{"Tokens", testTokens},
 		{"HRImports", testHRImports},
+		{"Confirmations", testConfirmations},
 		{"Operations", testOperations}, // provisioning evidence
+		{"Tasks", testTasks},           // manual fulfillment tasks
 		{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 		{"UpdateRefusesUnauditedWrites", testUpdateRefusesUnauditedWrites},
 		{"UpdateRollsBackOnPanic", testUpdateRollsBackOnPanic},

@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+const confirmationColumns = `id, identity_id, grant_id, entitlement_id, manager_id, hr_import_id, created_at,
+	status, decided_by, decided_at, comment`
+
+func scanConfirmation(row interface{ Scan(...any) error }) (*gatehouse.Confirmation, error) {
+	var c gatehouse.Confirmation
+	if err := row.Scan(&c.ID, &c.IdentityID, &c.GrantID, &c.EntitlementID, &c.ManagerID, &c.HRImportID,
+		timeDest{&c.CreatedAt}, &c.Status, &c.DecidedBy, nullTimeDest{&c.DecidedAt}, &c.Comment); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (r *reader) GetConfirmation(ctx context.Context, id string) (*gatehouse.Confirmation, error) {
+	c, err := scanConfirmation(r.q.QueryRowContext(ctx, `SELECT `+confirmationColumns+` FROM confirmations WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("confirmation", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get confirmation %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListConfirmations lists confirmations newest first (ids are time-ordered).
+func (r *reader) ListConfirmations(ctx context.Context, f store.ConfirmationFilter) (store.Page[*gatehouse.Confirmation], error) {
+	c := &conds{}
+	if f.ManagerID != "" {
+		c.add(`manager_id = ` + c.arg(f.ManagerID))
+	}
+	if f.IdentityID != "" {
+		c.add(`identity_id = ` + c.arg(f.IdentityID))
+	}
+	if f.GrantID != "" {
+		c.add(`grant_id = ` + c.arg(f.GrantID))
+	}
+	if f.Status != "" {
+		c.add(`status = ` + c.arg(string(f.Status)))
+	}
+	if f.Cursor != "" {
+		before, err := decodeCursor("confirmations", f.Cursor)
+		if err != nil {
+			return store.Page[*gatehouse.Confirmation]{}, err
+		}
+		c.add(`id < ` + c.arg(before))
+	}
+	limit := pageLimit(f.Limit)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+confirmationColumns+` FROM confirmations`+c.String()+
+		` ORDER BY id DESC LIMIT `+c.arg(limit+1), c.args...)
+	if err != nil {
+		return store.Page[*gatehouse.Confirmation]{}, fmt.Errorf("list confirmations: %w", err)
+	}
+	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Confirmation, error) { return scanConfirmation(rows) })
+	if err != nil {
+		return store.Page[*gatehouse.Confirmation]{}, fmt.Errorf("list confirmations: %w", err)
+	}
+	return page(items, limit, "confirmations", func(c *gatehouse.Confirmation) string { return c.ID }), nil
+}
+
+func (t *tx) CreateConfirmations(ctx context.Context, cs []*gatehouse.Confirmation) error {
+	t.wrote = true
+	for _, c := range cs {
+		if c.Status == "" {
+			c.Status = gatehouse.ConfirmationOpen
+		}
+		if !c.Status.Valid() {
+			return gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of open, confirmed, revoked", c.Status)
+		}
+		if c.ID == "" {
+			id, err := newID()
+			if err != nil {
+				return err
+			}
+			c.ID = id
+		}
+		created := utc(c.CreatedAt)
+		if c.CreatedAt.IsZero() {
+			created = t.clock()
+		}
+		decided := utcPtr(c.DecidedAt)
+		_, err := t.q.ExecContext(ctx, `INSERT INTO confirmations (id, identity_id, grant_id, entitlement_id, manager_id,
+			hr_import_id, created_at, status, decided_by, decided_at, comment)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			c.ID, c.IdentityID, c.GrantID, c.EntitlementID, c.ManagerID, c.HRImportID, t.d.bindTime(created),
+			string(c.Status), c.DecidedBy, t.d.nullTime(decided), c.Comment)
+		if err != nil {
+			if t.d.isUnique(err) {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "confirmation %q already exists", c.ID)
+			}
+			return fmt.Errorf("create confirmation: %w", err)
+		}
+		c.CreatedAt, c.DecidedAt = created, decided
+	}
+	return nil
+}
+
+func (t *tx) DecideConfirmation(ctx context.Context, c *gatehouse.Confirmation) error {
+	t.wrote = true
+	if !c.Status.Valid() {
+		return gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of open, confirmed, revoked", c.Status)
+	}
+	decided := utcPtr(c.DecidedAt)
+	res, err := t.q.ExecContext(ctx, `UPDATE confirmations SET status = $1, decided_by = $2, decided_at = $3, comment = $4
+		WHERE id = $5`, string(c.Status), c.DecidedBy, t.d.nullTime(decided), c.Comment, c.ID)
+	if err != nil {
+		return fmt.Errorf("decide confirmation %q: %w", c.ID, err)
+	}
+	if err := affected(res, "confirmation", c.ID); err != nil {
+		return err
+	}
+	c.DecidedAt = decided
+	return nil
+}
