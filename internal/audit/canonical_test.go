@@ -2,8 +2,15 @@ package audit
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // slowCompact is compact without the fast path: the definition of canonical.
@@ -60,4 +67,55 @@ func checkCanonical(t *testing.T, in []byte) {
 	if !bytes.Equal(fast, slow) {
 		t.Fatalf("%q: fast %q, slow %q", in, fast, slow)
 	}
+}
+
+// referenceHash is Hash as first written (a dozen writes per event): the chain's definition,
+// which existing logs were sealed with. Hash must answer exactly the same.
+func referenceHash(ev *gatehouse.AuditEvent) string {
+	h := sha256.New()
+	field := func(s string) {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	field("gatehouse-audit-v1")
+	field(strconv.FormatInt(ev.Seq, 10))
+	field(ev.Time.UTC().Truncate(TimePrecision).Format(time.RFC3339Nano))
+	field(ev.Actor)
+	field(ev.Action)
+	field(ev.ObjectType)
+	field(ev.ObjectID)
+	field(string(ev.Before))
+	field(string(ev.After))
+	field(ev.Reason)
+	field(ev.Reference)
+	field(ev.PrevHash)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestHashMatchesReference(t *testing.T) {
+	evs := []*gatehouse.AuditEvent{
+		{},
+		{Seq: 1, Time: time.Date(2026, 3, 2, 9, 0, 0, 123_456_789, time.FixedZone("CET", 3600)), Actor: "ops@example.com",
+			Action: "grant.create", ObjectType: "grant", ObjectID: "g1", After: []byte(`{"a":1}`), Reason: "r\nx", Reference: "hr-import:1",
+			PrevHash: GenesisHash},
+		{Seq: -5, Time: time.Unix(0, 0), Actor: strings.Repeat("é", 300), Before: []byte(`{}`), After: []byte(strings.Repeat("x", 5000))},
+	}
+	for i, ev := range evs {
+		if got, want := Hash(ev), referenceHash(ev); got != want {
+			t.Errorf("event %d: Hash %s, reference %s", i, got, want)
+		}
+	}
+}
+
+func FuzzHashMatchesReference(f *testing.F) {
+	f.Add(int64(7), int64(1_700_000_000_123_456), "a", "b", "c", "d", []byte(`{"x":1}`), []byte(nil), "r", "ref", "prev")
+	f.Fuzz(func(t *testing.T, seq, micros int64, actor, action, otype, oid string, before, after []byte, reason, ref, prev string) {
+		ev := &gatehouse.AuditEvent{Seq: seq, Time: time.UnixMicro(micros), Actor: actor, Action: action, ObjectType: otype,
+			ObjectID: oid, Before: before, After: after, Reason: reason, Reference: ref, PrevHash: prev}
+		if got, want := Hash(ev), referenceHash(ev); got != want {
+			t.Fatalf("Hash %s, reference %s", got, want)
+		}
+	})
 }

@@ -76,26 +76,39 @@ func compact(raw json.RawMessage) (json.RawMessage, error) {
 // Hash computes an event's hash from its canonical encoding: each field length-prefixed, in a
 // fixed order, so no two different events encode alike.
 func Hash(ev *gatehouse.AuditEvent) string {
-	h := sha256.New()
-	field := func(s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
-		h.Write([]byte{'\n'})
+	// The encoding is built in one buffer and hashed with one call: the chain is sealed serially,
+	// and for a bulk append (300,000 events for an HR import) a dozen small writes and string
+	// conversions per event added up.
+	size := 64 + len(ev.Actor) + len(ev.Action) + len(ev.ObjectType) + len(ev.ObjectID) + len(ev.Before) +
+		len(ev.After) + len(ev.Reason) + len(ev.Reference) + len(ev.PrevHash) + 12*8
+	buf := make([]byte, 0, size)
+	field := func(s []byte) {
+		buf = strconv.AppendInt(buf, int64(len(s)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, s...)
+		buf = append(buf, '\n')
 	}
-	field("gatehouse-audit-v1")
-	field(strconv.FormatInt(ev.Seq, 10))
-	field(ev.Time.UTC().Truncate(TimePrecision).Format(time.RFC3339Nano))
-	field(ev.Actor)
-	field(ev.Action)
-	field(ev.ObjectType)
-	field(ev.ObjectID)
-	field(string(ev.Before))
-	field(string(ev.After))
-	field(ev.Reason)
-	field(ev.Reference)
-	field(ev.PrevHash)
-	return hex.EncodeToString(h.Sum(nil))
+	str := func(s string) {
+		buf = strconv.AppendInt(buf, int64(len(s)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, s...)
+		buf = append(buf, '\n')
+	}
+	str("gatehouse-audit-v1")
+	var tmp [40]byte
+	field(strconv.AppendInt(tmp[:0], ev.Seq, 10))
+	field(ev.Time.UTC().Truncate(TimePrecision).AppendFormat(tmp[:0], time.RFC3339Nano))
+	str(ev.Actor)
+	str(ev.Action)
+	str(ev.ObjectType)
+	str(ev.ObjectID)
+	field(ev.Before)
+	field(ev.After)
+	str(ev.Reason)
+	str(ev.Reference)
+	str(ev.PrevHash)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // Verifier checks events fed to it in stored order (by sequence). It keeps only the previous

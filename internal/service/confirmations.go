@@ -140,6 +140,15 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		if c.Status != gatehouse.ConfirmationOpen {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "confirmation %s was already decided (%s by %s)", id, c.Status, c.DecidedBy)
 		}
+		// A second move opens a confirmation for the next manager; the earlier one is stale and
+		// its manager no longer decides about this person's access.
+		newer, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, Status: gatehouse.ConfirmationOpen, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(newer.Items) > 0 && newer.Items[0].ID > c.ID {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "confirmation %s is superseded by %s, addressed to the current manager", id, newer.Items[0].ID)
+		}
 		g, err := tx.GetGrant(ctx, c.GrantID)
 		if err != nil {
 			return err

@@ -138,3 +138,47 @@ func TestMoverConfirmations(t *testing.T) {
 		t.Fatalf("anonymous: %v", err)
 	}
 }
+
+// TestConfirmationSuperseded: after a second move the earlier manager's confirmation is stale;
+// only the newest open one is decided.
+func TestConfirmationSuperseded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, st, _ := hrFixture(t)
+	op := &gatehouse.Principal{Email: "ops@example.com", Roles: []gatehouse.AccessRole{gatehouse.RoleOperator}}
+	feed := hrHeader +
+		"E1,ann@example.com,Ann,A,Eng,Lead,,Berlin,employee,active,2020-01-01,,C1\n" +
+		"E2,bob@example.com,Bob,B,Sales,Rep,E1,Paris,employee,active,2021-01-01,,C2\n" +
+		"E3,cid@example.com,Cid,C,Eng,Lead,E1,Berlin,employee,active,2022-01-01,,C1\n"
+	if _, err := svc.ImportHR(ctx, op, "hr.csv", []byte(feed), false); err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGrant(ctx, op, service.NewGrant{Identity: "E2", Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ", Reason: "project"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := st.GetIdentity(ctx, "E2")
+	ann, _ := st.GetIdentity(ctx, "E1")
+	cid, _ := st.GetIdentity(ctx, "E3")
+	old := &gatehouse.Confirmation{IdentityID: bob.ID, GrantID: g.ID, EntitlementID: g.EntitlementID, ManagerID: ann.ID}
+	cur := &gatehouse.Confirmation{IdentityID: bob.ID, GrantID: g.ID, EntitlementID: g.EntitlementID, ManagerID: cid.ID}
+	err = st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateConfirmations(ctx, []*gatehouse.Confirmation{old}); err != nil {
+			return err
+		}
+		if err := tx.CreateConfirmations(ctx, []*gatehouse.Confirmation{cur}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Actor: "test", Action: "confirmation.create", ObjectType: "confirmation", ObjectID: cur.ID})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	annP := &gatehouse.Principal{IdentityID: ann.ID, Email: ann.Email}
+	if _, err := svc.RevokeConfirmation(ctx, annP, old.ID, ""); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT || !strings.Contains(gatehouse.ErrorMessage(err), "superseded") {
+		t.Fatalf("stale confirmation: %v", err)
+	}
+	if _, err := svc.ConfirmConfirmation(ctx, &gatehouse.Principal{IdentityID: cid.ID, Email: cid.Email}, cur.ID, ""); err != nil {
+		t.Fatalf("current confirmation: %v", err)
+	}
+}
