@@ -332,7 +332,45 @@ func (s *Server) signal(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return errors.New("slapd is not running")
 	}
-	return s.cmd.Process.Signal(sig)
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	if sig == syscall.SIGSTOP {
+		// Signal delivery is asynchronous: a thread running on another CPU may still answer a
+		// request or two. Wait until every thread of slapd is really stopped.
+		return waitStopped(s.cmd.Process.Pid, 5*time.Second)
+	}
+	return nil
+}
+
+// waitStopped waits until every thread of pid is in the stopped state ('T' in /proc).
+func waitStopped(pid int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		if err != nil || len(tasks) == 0 {
+			return nil // no /proc here: nothing better to wait on
+		}
+		stopped := true
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			// The state follows the command name, which is in parentheses and may hold spaces.
+			if i := strings.LastIndexByte(string(b), ')'); i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("slapd (pid %d) did not stop within %s", pid, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Conn returns an admin connection for changes behind the connector's back; it is closed when
