@@ -55,14 +55,7 @@ func scanSystem(row interface{ Scan(...any) error }) (*gatehouse.System, error) 
 }
 
 func (r *reader) GetSystem(ctx context.Context, id string) (*gatehouse.System, error) {
-	s, err := scanSystem(r.q.QueryRowContext(ctx, `SELECT `+systemColumns+` FROM systems WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("system", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get system %q: %w", id, err)
-	}
-	return s, nil
+	return getByID(ctx, r.q, scanSystem, "system", `SELECT `+systemColumns+` FROM systems WHERE id = $1`, id)
 }
 
 func (r *reader) ListSystems(ctx context.Context) ([]*gatehouse.System, error) {
@@ -123,14 +116,7 @@ func scanEntitlement(row interface{ Scan(...any) error }) (*gatehouse.Entitlemen
 }
 
 func (r *reader) GetEntitlement(ctx context.Context, id string) (*gatehouse.Entitlement, error) {
-	e, err := scanEntitlement(r.q.QueryRowContext(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("entitlement", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get entitlement %q: %w", id, err)
-	}
-	return e, nil
+	return getByID(ctx, r.q, scanEntitlement, "entitlement", `SELECT `+entitlementColumns+` FROM entitlements WHERE id = $1`, id)
 }
 
 func (r *reader) ListEntitlements(ctx context.Context, f store.EntitlementFilter) (store.Page[*gatehouse.Entitlement], error) {
@@ -218,14 +204,7 @@ func scanRole(row interface{ Scan(...any) error }) (*gatehouse.Role, error) {
 }
 
 func (r *reader) GetRole(ctx context.Context, id string) (*gatehouse.Role, error) {
-	role, err := scanRole(r.q.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("role", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get role %q: %w", id, err)
-	}
-	return role, nil
+	return getByID(ctx, r.q, scanRole, "role", `SELECT `+roleColumns+` FROM roles WHERE id = $1`, id)
 }
 
 func (r *reader) ListRoles(ctx context.Context) ([]*gatehouse.Role, error) {
@@ -274,14 +253,7 @@ func scanSoDRule(row interface{ Scan(...any) error }) (*gatehouse.SoDRule, error
 }
 
 func (r *reader) GetSoDRule(ctx context.Context, id string) (*gatehouse.SoDRule, error) {
-	rule, err := scanSoDRule(r.q.QueryRowContext(ctx, `SELECT `+sodColumns+` FROM sod_rules WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("SoD rule", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get SoD rule %q: %w", id, err)
-	}
-	return rule, nil
+	return getByID(ctx, r.q, scanSoDRule, "SoD rule", `SELECT `+sodColumns+` FROM sod_rules WHERE id = $1`, id)
 }
 
 func (r *reader) ListSoDRules(ctx context.Context) ([]*gatehouse.SoDRule, error) {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse"
@@ -23,14 +22,7 @@ func scanConfirmation(row interface{ Scan(...any) error }) (*gatehouse.Confirmat
 }
 
 func (r *reader) GetConfirmation(ctx context.Context, id string) (*gatehouse.Confirmation, error) {
-	c, err := scanConfirmation(r.q.QueryRowContext(ctx, `SELECT `+confirmationColumns+` FROM confirmations WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("confirmation", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get confirmation %q: %w", id, err)
-	}
-	return c, nil
+	return getByID(ctx, r.q, scanConfirmation, "confirmation", `SELECT `+confirmationColumns+` FROM confirmations WHERE id = $1`, id)
 }
 
 // ListConfirmations lists confirmations newest first (ids are time-ordered).

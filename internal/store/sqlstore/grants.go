@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,14 +27,7 @@ func scanGrant(row interface{ Scan(...any) error }) (*gatehouse.Grant, error) {
 }
 
 func (r *reader) GetGrant(ctx context.Context, id string) (*gatehouse.Grant, error) {
-	g, err := scanGrant(r.q.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("grant", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get grant %q: %w", id, err)
-	}
-	return g, nil
+	return getByID(ctx, r.q, scanGrant, "grant", `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id)
 }
 
 // prefixRange adds "col starts with prefix" as a range over byte order, which an index serves

@@ -5,7 +5,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,14 +35,7 @@ func scanReconcile(row interface{ Scan(...any) error }) (*gatehouse.Reconcile, e
 }
 
 func (r *reader) GetReconcile(ctx context.Context, id string) (*gatehouse.Reconcile, error) {
-	rec, err := scanReconcile(r.q.QueryRowContext(ctx, `SELECT `+reconcileColumns+` FROM reconciles WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("reconcile", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get reconcile %q: %w", id, err)
-	}
-	return rec, nil
+	return getByID(ctx, r.q, scanReconcile, "reconcile", `SELECT `+reconcileColumns+` FROM reconciles WHERE id = $1`, id)
 }
 
 // ListReconciles lists runs newest first (ids are time-ordered).

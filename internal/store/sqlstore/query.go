@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -292,4 +293,20 @@ func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 		t.stmts[query] = st // closed by the transaction's commit or rollback
 	}
 	return st.ExecContext(ctx, args...)
+}
+
+// getByID runs a one-row lookup by id and answers as every Get method must: ENOTFOUND naming
+// the kind and id when there is no row, never (nil, nil), and other errors wrapped with context.
+func getByID[T any](ctx context.Context, q querier, scan func(interface{ Scan(...any) error }) (T, error),
+	kind, query, id string) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, notFound(kind, id)
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("get %s %q: %w", kind, id, err)
+	}
+	return v, nil
 }

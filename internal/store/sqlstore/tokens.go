@@ -25,14 +25,7 @@ func scanToken(row interface{ Scan(...any) error }) (*gatehouse.Token, error) {
 }
 
 func (r *reader) GetToken(ctx context.Context, id string) (*gatehouse.Token, error) {
-	t, err := scanToken(r.q.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("token", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get token %q: %w", id, err)
-	}
-	return t, nil
+	return getByID(ctx, r.q, scanToken, "token", `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id)
 }
 
 // GetTokenByHash finds a token by the hash of its secret. Errors never repeat the hash: it is as
