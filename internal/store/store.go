@@ -77,6 +77,13 @@ type Reader interface {
 	// ListTasks lists manual fulfillment tasks, oldest first (by number).
 	ListTasks(ctx context.Context, f TaskFilter) (Page[*gatehouse.ManualTask], error)
 
+	// GetSCIMGroup returns one SCIM group with its members.
+	GetSCIMGroup(ctx context.Context, id string) (*gatehouse.SCIMGroup, error)
+	// ListSCIMGroups lists SCIM groups by display name, with their members.
+	ListSCIMGroups(ctx context.Context, f SCIMGroupFilter) (Page[*gatehouse.SCIMGroup], error)
+	// CountSCIMGroups counts the groups f selects (Limit and Cursor are ignored).
+	CountSCIMGroups(ctx context.Context, f SCIMGroupFilter) (int, error)
+
 	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
 	ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error
@@ -147,6 +154,15 @@ type Tx interface {
 	// CompletedAt, Note and EvidenceSHA256, and settles the operations waiting for it: applied
 	// when done, failed when cancelled. A task that is not open is an ECONFLICT.
 	FinishTask(ctx context.Context, t *gatehouse.ManualTask) error
+
+	// CreateSCIMGroup stores a new group (sets ID, Version 1, CreatedAt, UpdatedAt). A display
+	// name already taken (case-insensitive) is ECONFLICT; members must be identity ids.
+	CreateSCIMGroup(ctx context.Context, g *gatehouse.SCIMGroup) error
+	// UpdateSCIMGroup replaces a group's name, external id and members when its stored Version
+	// is g.Version (else ECONFLICT), and bumps Version and UpdatedAt in g.
+	UpdateSCIMGroup(ctx context.Context, g *gatehouse.SCIMGroup) error
+	// DeleteSCIMGroup deletes a group and its memberships.
+	DeleteSCIMGroup(ctx context.Context, id string) error
 
 	// AppendAudit seals ev into the hash chain (filling Seq, Time if zero, PrevHash, Hash) and
 	// stores it. Appends are serialized across concurrent transactions and replicas.
@@ -264,6 +280,16 @@ type TaskFilter struct {
 	DueBefore time.Time // only tasks due before this time (with Status open: the overdue ones)
 	Limit     int
 	Cursor    string
+}
+
+// SCIMGroupFilter selects SCIM groups. Empty fields do not filter.
+type SCIMGroupFilter struct {
+	DisplayName string // exact, case-insensitive
+	ExternalID  string
+	MemberID    string // groups this identity is a member of
+	Source      string
+	Limit       int
+	Cursor      string
 }
 
 // AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).
