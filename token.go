@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,6 +60,15 @@ func TokenHint(secret string) string {
 	return "…"
 }
 
+// Token scopes. A token without scopes acts for its identity everywhere a person may act (API,
+// CLI, UI). A token with scopes may do only what they name: ScopeSCIM is the SCIM service
+// provider at /scim/v2, for an IdP or HR system pushing people in; such a token cannot call the
+// API or sign in to the UI.
+const ScopeSCIM = "scim"
+
+// KnownScopes lists the scopes a token may carry.
+var KnownScopes = []string{ScopeSCIM}
+
 // Principal is who is calling: the identity behind a token, with its Gatehouse roles, or the
 // bootstrap admin.
 type Principal struct {
@@ -100,3 +110,10 @@ func (p *Principal) Has(r AccessRole) bool {
 func (p *Principal) CanReadAll() bool {
 	return p.Has(RoleAdmin) || p.Has(RoleOperator) || p.Has(RoleAuditor)
 }
+
+// HasScope reports whether the principal's token carries scope s.
+func (p *Principal) HasScope(s string) bool { return p != nil && slices.Contains(p.Scopes, s) }
+
+// Scoped reports whether the principal's token is limited to its scopes (it has any): such a
+// token may not use the API or the UI.
+func (p *Principal) Scoped() bool { return p != nil && len(p.Scopes) > 0 }

@@ -56,3 +56,20 @@ func requireSelfOrReadAll(p *gatehouse.Principal, identityID string) error {
 	}
 	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own access")
 }
+
+// requireSCIM admits a SCIM client: a token with the scim scope (gatehouse.ScopeSCIM). Such a
+// token is an identity source, not a person signing in; it may do nothing else.
+func requireSCIM(p *gatehouse.Principal) error {
+	if err := authenticated(p); err != nil {
+		return err
+	}
+	if !p.HasScope(gatehouse.ScopeSCIM) {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs a token with the scim scope")
+	}
+	return nil
+}
+
+// SCIMSource is the identity source a SCIM client writes as: "scim:" and the email of the
+// token's identity (a service account such as okta-provisioning@example.com). It names the
+// token's identity, not the token, so that rotating a token keeps what the source owns.
+func SCIMSource(p *gatehouse.Principal) string { return "scim:" + p.Email }
