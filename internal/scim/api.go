@@ -51,12 +51,15 @@ type Error struct {
 }
 
 // Errorf returns an *Error with a formatted detail.
-//   func Errorf(status int, scimType, format string, args ...any) *Error
+//
+//	func Errorf(status int, scimType, format string, args ...any) *Error
+//
 // (*Error).Error() string: "scim 400 invalidFilter: detail" (parts omitted when empty).
 // (*Error).MarshalJSON / UnmarshalJSON: the RFC body above.
 // WriteError(w http.ResponseWriter, err error): writes err as a SCIM error body with
-//   Content-Type application/scim+json; an err that is not an *Error becomes a 500 with a
-//   generic detail (the caller logs the real one).
+//
+//	Content-Type application/scim+json; an err that is not an *Error becomes a 500 with a
+//	generic detail (the caller logs the real one).
 var _ = http.StatusOK
 
 // Expr is a parsed filter (RFC 7644 section 3.4.2.2). It is one of *AttrExpr, *LogicalExpr,
@@ -84,8 +87,8 @@ const (
 // "name.givenName" → "", "name", "givenName"). Names keep the case they were written in;
 // comparisons of names are case-insensitive (RFC 7643 section 2.1).
 type AttrPath struct {
-	URN    string
-	Name   string
+	URN     string
+	Name    string
 	SubAttr string
 }
 
@@ -120,7 +123,8 @@ func (*ValuePathExpr) expr() {}
 
 // ParseFilter parses a filter. Errors are *Error with status 400 and scimType invalidFilter,
 // naming the position and what was expected. It never panics, whatever the input (fuzzed).
-//   func ParseFilter(s string) (Expr, error)
+//
+//	func ParseFilter(s string) (Expr, error)
 //
 // Match reports whether resource (a SCIM resource decoded from JSON into map[string]any, so
 // numbers are float64) matches e, with RFC 7644 semantics: attribute names case-insensitive;
@@ -128,7 +132,13 @@ func (*ValuePathExpr) expr() {}
 // meta.version are caseExact; pass the rest through Attributes if needed); multi-valued
 // attributes match when any value matches; "emails eq x" compares the value sub-attribute;
 // "pr" is present and not empty; dates (meta.created, meta.lastModified) compare as times.
-//   func Match(e Expr, resource map[string]any) bool
+//
+//	func Match(e Expr, resource map[string]any) bool
+//	func MatchSchema(e Expr, resource map[string]any, schema Schema) bool  // caseExact from schema
+//
+// Every Expr type, AttrPath and Path have a String method rendering filter text that parses
+// back to an equal tree; Quote(s) renders a string literal, for building filters from
+// untrusted text: "userName eq " + scim.Quote(name).
 //
 // Path is a PATCH path (RFC 7644 section 3.5.2): an attribute path, optionally with a value
 // filter and a sub-attribute after it: members[value eq "2819c223"], emails[type eq "work"].value,
@@ -140,7 +150,7 @@ type Path struct {
 	SubAttr string
 }
 
-//   func ParsePath(s string) (Path, error)      // *Error 400 invalidPath on a bad path
+//	func ParsePath(s string) (Path, error)      // *Error 400 invalidPath on a bad path
 //
 // PatchOp is one operation of a PatchOp request. Op is lower-cased by the decoder ("Replace",
 // "ADD" are accepted, as Entra ID sends them). Path is "" when the request has none; Value is
@@ -151,7 +161,8 @@ type PatchOp struct {
 	Value any    `json:"value,omitempty"`
 }
 
-// PatchRequest is the body of a PATCH (RFC 7644 section 3.5.2).
+// PatchRequest is the body of a PATCH (RFC 7644 section 3.5.2). DecodePatchRequest(r) reads
+// one, lower-casing op names; its errors are *Error 400 invalidSyntax.
 type PatchRequest struct {
 	Schemas    []string  `json:"schemas"`
 	Operations []PatchOp `json:"Operations"`
@@ -167,7 +178,8 @@ type PatchRequest struct {
 // attributes (id, meta, and names in readOnly) are refused with mutability. A failing
 // operation leaves resource unchanged (the whole request is atomic) and returns an *Error
 // (invalidPath, noTarget, invalidValue, mutability).
-//   func ApplyPatch(resource map[string]any, ops []PatchOp, schema Schema) error
+//
+//	func ApplyPatch(resource map[string]any, ops []PatchOp, schema Schema) error
 //
 // Schema says, for ApplyPatch and Match, which attributes are multi-valued, read-only and
 // case-exact. Names are lower case; sub-attributes as "name.sub".
@@ -175,11 +187,15 @@ type Schema struct {
 	MultiValued map[string]bool
 	ReadOnly    map[string]bool
 	CaseExact   map[string]bool
+	// Booleans are the boolean attributes ("active", "emails.primary"): ApplyPatch turns the
+	// strings "True"/"False" that Entra ID sends for them into JSON booleans.
+	Booleans map[string]bool
 }
 
 // UserSchema and GroupSchema are the schemas of the User and Group resources Gatehouse serves
 // and sends (core attributes plus the enterprise extension for users).
-//   var UserSchema, GroupSchema Schema
+//
+//	var UserSchema, GroupSchema Schema
 //
 // ListResponse is a page of resources (RFC 7644 section 3.4.2).
 type ListResponse struct {
