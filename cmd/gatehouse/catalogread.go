@@ -20,7 +20,7 @@ func (a *app) systemsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "systems",
 		Aliases: []string{"system"},
-		Short:   "List and show systems (target applications and directories)",
+		Short:   "List, show and test systems (target applications and directories)",
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
@@ -84,7 +84,7 @@ func (a *app) systemsCommand() *cobra.Command {
 			fmt.Fprintf(a.stdout, "\nentitlements (%d):\n", len(ents.Items))
 			return a.entitlementTable(ents.Items)
 		},
-	})
+	}, a.systemsTestCommand(), a.systemsStatusCommand()) // systems.go
 	return cmd
 }
 

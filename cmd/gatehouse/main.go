@@ -111,7 +111,8 @@ Exit codes: 0 ok, 1 failure or findings, 2 usage error.`,
 		a.systemsCommand(), a.entitlementsCommand(), a.rolesCommand(), a.sodCommand(),
 		a.accountsCommand(), a.hrCommand(), a.confirmationsCommand(), a.auditCommand(), a.tokenCommand(),
 		a.reconcileCommand(), a.opsCommand(), a.driftCommand(), // provisioning (provision.go)
-		a.tasksCommand(), // manual fulfillment tasks (tasks.go)
+		a.tasksCommand(),      // manual fulfillment tasks (tasks.go)
+		a.scimGroupsCommand(), // groups an IdP pushed over SCIM (scimgroups.go)
 	} {
 		c.GroupID = "client"
 		a.clientFlags(c)

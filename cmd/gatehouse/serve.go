@@ -117,7 +117,8 @@ Environment:
 				_ = queue.Stop(sctx)
 			}()
 			svc := service.New(provision.Triggering(st, queue, log), service.Options{
-				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr})
+				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr,
+				Open: systemOpener(st)})
 			ln, err := net.Listen("tcp", f.addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)

@@ -25,7 +25,7 @@ func (a *app) tokenCommand() *cobra.Command {
 func (a *app) tokenCreateCommand() *cobra.Command {
 	var in client.NewToken
 	cmd := &cobra.Command{
-		Use:   "create [--for EMAIL]",
+		Use:   "create [--for EMAIL] [--scope scim]",
 		Short: "Create a token; its secret is printed once",
 		Long: `Create an API token for yourself, or (admins) for anyone.
 
@@ -34,7 +34,12 @@ error, so that the secret can be captured:
 
   export GATEHOUSE_TOKEN=$(gatehouse token create --description laptop)
 
-Gatehouse stores only a hash: the secret cannot be shown again.`,
+Gatehouse stores only a hash: the secret cannot be shown again.
+
+A token with --scope scim is the credential of an identity provider's SCIM client (see
+docs/scim.md); it works only at /scim/v2, not for the API or the UI:
+
+  gatehouse token create --for okta-scim@example.com --scope scim --ttl 8760h --description "Okta SCIM"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in.TTL != "" {
@@ -67,6 +72,7 @@ Gatehouse stores only a hash: the secret cannot be shown again.`,
 	fl.StringVar(&in.For, "for", "", "email, id or employee_id of the identity (default: you)")
 	fl.StringVar(&in.TTL, "ttl", "", "lifetime, e.g. 720h or 30d (default 720h)")
 	fl.StringVar(&in.Description, "description", "", "what the token is for (shown in token list)")
+	fl.StringSliceVar(&in.Scopes, "scope", nil, "limit the token to a scope (admins only): scim, for an IdP's SCIM client at /scim/v2")
 	return cmd
 }
 

@@ -12,13 +12,15 @@ import (
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/ldap"
 	"github.com/gatehouse/gatehouse/connector/manual"
+	"github.com/gatehouse/gatehouse/connector/scim"
 )
 
-// Registry maps catalog connector types to factories. scim joins it when it is written; until
-// then the catalog may name it but opening one is a Permanent error. manual is listed so that
-// it counts as supported, but it needs the system and a task store: OpenSystem opens it.
+// Registry maps catalog connector types to factories: ldap (OpenLDAP and AD), scim (SCIM 2.0
+// service providers) and manual. manual is listed so that it counts as supported, but it needs
+// the system and a task store: OpenSystem opens it.
 var Registry = connector.Registry{
 	"ldap":      ldap.Open,
+	"scim":      scim.Open,
 	manual.Type: openManualAlone,
 }
 

@@ -200,17 +200,17 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 func (c *Config) Open(ctx context.Context, secrets connector.SecretResolver) (*Connector, error) {
 	cfg := *c
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return nil, connector.Failed(connector.FailConfig, "settings", err)
 	}
 	password, err := connector.Secret(ctx, secrets, map[string]any{
 		"bind_password_env": cfg.BindPasswordEnv, "bind_password_file": cfg.BindPasswordFile,
 	}, "bind_password", true)
 	if err != nil {
-		return nil, err
+		return nil, connector.Failed(connector.FailConfig, "read bind_password", err)
 	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
-		return nil, err
+		return nil, connector.Failed(connector.FailConfig, "settings", err)
 	}
 	conn := &Connector{cfg: cfg, password: password, tls: tc}
 	if conn.usersDN, err = goldap.ParseDN(cfg.UsersDN); err != nil {
@@ -239,7 +239,7 @@ func (c *Config) Open(ctx context.Context, secrets connector.SecretResolver) (*C
 func Open(ctx context.Context, settings map[string]any, secrets connector.SecretResolver) (connector.Connector, error) {
 	cfg, err := ParseConfig(settings)
 	if err != nil {
-		return nil, err
+		return nil, connector.Failed(connector.FailConfig, "settings", err)
 	}
 	return cfg.Open(ctx, secrets)
 }

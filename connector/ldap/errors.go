@@ -1,10 +1,12 @@
 package ldap
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -45,7 +47,8 @@ var permanentCodes = map[uint16]bool{
 	goldap.ErrorEmptyPassword:                     true,
 }
 
-// classify wraps err with what was being done and marks it Permanent when retrying cannot help.
+// classify wraps err with what was being done, marks it Permanent when retrying cannot help,
+// and names its connector.Failure kind when it has one.
 // Everything else — network errors (the connection dropped, the server is down), busy,
 // unavailable, time and admin limits, codes we do not know — is retryable: every operation is
 // idempotent, so trying again is safe, and the job queue bounds the attempts.
@@ -54,15 +57,18 @@ func classify(err error, format string, args ...any) error {
 		return nil
 	}
 	wrapped := fmt.Errorf(format+": %w", append(args, err)...)
-	if connector.IsPermanent(err) {
-		return wrapped
-	}
 	var le *goldap.Error
-	if errors.As(err, &le) && permanentCodes[le.ResultCode] {
-		return connector.Permanent(wrapped)
+	switch {
+	case connector.IsPermanent(err):
+	case errors.As(err, &le) && permanentCodes[le.ResultCode], isCertificateError(err):
+		wrapped = connector.Permanent(wrapped)
 	}
-	if isCertificateError(err) {
-		return connector.Permanent(wrapped)
+	// The kind says what a person has to fix (the operations list and `systems test` show it);
+	// an error that has one already (from the connection it needed) keeps it.
+	if connector.FailureOf(err) == "" {
+		if kind := failureKind(err); kind != "" {
+			return connector.Failed(kind, "", wrapped)
+		}
 	}
 	return wrapped
 }
@@ -93,4 +99,72 @@ func isCode(err error, codes ...uint16) bool {
 		}
 	}
 	return false
+}
+
+// failureKind says, in the terms of connector.Failure, why err happened: what a person has to
+// fix. It returns "" for an error it cannot place (the caller then reports it without a kind).
+func failureKind(err error) connector.Failure {
+	if k := connector.FailureOf(err); k != "" {
+		return k
+	}
+	if isCertificateError(err) || isTLSError(err) {
+		return connector.FailTLS
+	}
+	var le *goldap.Error
+	if errors.As(err, &le) {
+		switch le.ResultCode {
+		case goldap.LDAPResultInvalidCredentials, goldap.LDAPResultInappropriateAuthentication:
+			return connector.FailCredentials
+		case goldap.LDAPResultInsufficientAccessRights:
+			return connector.FailPermission
+		case goldap.LDAPResultNoSuchObject, goldap.LDAPResultInvalidDNSyntax, goldap.ErrorEmptyPassword,
+			goldap.LDAPResultAuthMethodNotSupported, goldap.LDAPResultStrongAuthRequired,
+			goldap.LDAPResultConfidentialityRequired:
+			return connector.FailConfig
+		case goldap.LDAPResultBusy, goldap.LDAPResultUnavailable, goldap.LDAPResultUnwillingToPerform,
+			goldap.LDAPResultOther, goldap.LDAPResultAdminLimitExceeded, goldap.LDAPResultTimeLimitExceeded,
+			goldap.LDAPResultOperationsError, goldap.LDAPResultLoopDetect:
+			return connector.FailServer
+		case goldap.ErrorNetwork:
+			return connector.FailUnreachable
+		}
+	}
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+	)
+	if errors.As(err, &dns) || errors.As(err, &op) || errors.Is(err, context.DeadlineExceeded) {
+		return connector.FailUnreachable
+	}
+	return ""
+}
+
+// isTLSError reports whether err is a failed TLS handshake other than an untrusted certificate:
+// a server that does not speak TLS on the port, or that refused our handshake. go-ldap reports a
+// failed StartTLS handshake with %v, losing the chain, hence the text check.
+func isTLSError(err error) bool {
+	var (
+		header tls.RecordHeaderError
+		alert  tls.AlertError
+	)
+	return errors.As(err, &header) || errors.As(err, &alert) ||
+		strings.Contains(err.Error(), "TLS handshake failed") || strings.Contains(err.Error(), "tls: ")
+}
+
+// failed classifies err (see classify) and names its failure kind and the step that failed, so
+// that `gatehouse systems test` and the operations list can explain it in plain words. An
+// error that already carries a kind (from the connection it needed) keeps it.
+func failed(step string, err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if connector.FailureOf(err) != "" {
+		return err
+	}
+	err = classify(err, format, args...)
+	var ce *connector.CheckError
+	if errors.As(err, &ce) && ce.Step == "" {
+		ce.Step = step // classify made it just now: nobody else holds it
+	}
+	return err
 }

@@ -3,7 +3,9 @@ package ldap
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -36,19 +38,28 @@ var (
 )
 
 // Check binds and reads users_dn, groups_dn and disabled_dn: a missing container is a
-// Permanent error naming the setting.
+// Permanent error naming the setting. Every failure is a connector.CheckError whose kind says
+// what to fix (unreachable, tls, credentials, permission, config, server). It changes nothing,
+// so it cannot prove that the bind DN may write: LDAP has no cheap "may I?" question, and a
+// missing write right shows as a permission failure of the first operation instead.
 func (c *Connector) Check(ctx context.Context) error {
+	if _, err := c.client(ctx); err != nil {
+		return err
+	}
 	containers := [][2]string{{"users_dn", c.cfg.UsersDN}, {"groups_dn", c.cfg.GroupsDN}}
 	if c.disabledDN != nil && !c.d.disableInPlace {
 		containers = append(containers, [2]string{"disabled_dn", c.cfg.DisabledDN})
 	}
 	for _, k := range containers {
+		step := "read " + k[0]
 		e, err := c.entry(ctx, k[1], "1.1")
 		if err != nil {
-			return classify(err, "ldap check %s %s", k[0], k[1])
+			return failed(step, err, "ldap check %s %s", k[0], k[1])
 		}
 		if e == nil {
-			return connector.Permanentf("ldap check: %s %s does not exist", k[0], k[1])
+			// Without read rights OpenLDAP answers noSuchObject too, so the message says both.
+			return connector.Failed(connector.FailConfig, step, connector.Permanentf(
+				"ldap check: %s %s does not exist (or the bind DN may not read it)", k[0], k[1]))
 		}
 	}
 	return nil
@@ -106,19 +117,23 @@ func (c *Connector) client(ctx context.Context) (*goldap.Conn, error) {
 	}
 	conn, err := goldap.DialURL(c.cfg.URL, opts...)
 	if err != nil {
-		return nil, classify(err, "ldap dial %s", c.cfg.URL)
+		if c.tls != nil && !c.cfg.StartTLS && errors.Is(err, io.EOF) {
+			// Hung up on during the handshake: the port speaks plain LDAP, or something else.
+			return nil, connector.Failed(connector.FailTLS, "connect", classify(err, "ldap dial %s: TLS handshake", c.cfg.URL))
+		}
+		return nil, failed("connect", err, "ldap dial %s", c.cfg.URL)
 	}
 	conn.SetTimeout(c.cfg.Timeout)
 	if c.cfg.StartTLS {
 		if err := conn.StartTLS(c.tls); err != nil {
 			conn.Close()
-			return nil, classify(err, "ldap starttls %s", c.cfg.URL)
+			return nil, failed("starttls", err, "ldap starttls %s", c.cfg.URL)
 		}
 	}
 	if err := conn.Bind(c.cfg.BindDN, c.password); err != nil {
 		conn.Close()
 		// The password is never part of the message; the bind DN is not a secret.
-		return nil, classify(err, "ldap bind as %s", c.cfg.BindDN)
+		return nil, failed("bind", err, "ldap bind as %s", c.cfg.BindDN)
 	}
 	c.conn = conn
 	return conn, nil

@@ -297,6 +297,10 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 	if p == nil {
 		return nil, fmt.Errorf("authenticate: %w", errors.New("service returned no principal and no error"))
 	}
+	if p.Scoped() {
+		// A scoped token (an IdP's SCIM client) works only where its scope does.
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this token may only be used for SCIM")
+	}
 	return p, nil
 }
 

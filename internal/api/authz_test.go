@@ -111,6 +111,9 @@ var walk = map[string]walkRow{
 	"reconcileJobs":  {path: static("/api/v1/reconcile/jobs?ids=1,2"), want: readers},
 	"listOperations": {path: static("/api/v1/operations?system=corp-ldap&status=failed"), want: readers},
 	"drift":          {path: static("/api/v1/drift?system=corp-ldap"), want: readers},
+	// corp-ldap is a manual system in the fixture: its test connects to nothing.
+	"testSystem":   {path: static("/api/v1/systems/corp-ldap/test"), want: operators},
+	"systemStatus": {path: static("/api/v1/systems/corp-ldap/status"), want: readers},
 
 	// Manual tasks are assigned to "user" (tasks_test.go): the assignee sees them, operators
 	// complete them.
@@ -119,6 +122,10 @@ var walk = map[string]walkRow{
 		want: [5]int{s401, s200, s200, s200, s200}},
 	"completeTask": {path: func(f *fixture) string { return "/api/v1/tasks/" + f.task("complete") + "/complete" },
 		want: operators, body: func(*fixture, string) string { return `{"note":"walk"}` }},
+
+	// SCIM groups are pushed by an IdP (scimgroups_test.go) and read by readers.
+	"listSCIMGroups": {path: static("/api/v1/scim-groups?member=other@example.com&limit=5"), want: readers},
+	"getSCIMGroup":   {path: func(f *fixture) string { return "/api/v1/scim-groups/" + f.scimGroup().ID }, want: readers},
 
 	"listAuditEvents": {path: static("/api/v1/audit/events?action=grant.&limit=5"), want: readers},
 	"verifyAudit":     {path: static("/api/v1/audit/verify"), want: readers},

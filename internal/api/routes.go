@@ -171,6 +171,12 @@ var routeTable = []route{
 		summary: "List systems", status: 200, response: store.Page[*gatehouse.System]{}, handle: (*api).listSystems},
 	{name: "getSystem", method: "GET", path: "/api/v1/systems/{id}", tag: "catalog", access: accessSignedIn,
 		summary: "Get a system", status: 200, response: &gatehouse.System{}, handle: (*api).getSystem},
+	{name: "testSystem", method: "POST", path: "/api/v1/systems/{id}/test", tag: "provisioning", access: accessOperator,
+		summary: "Test a system's connector: connection, credentials, configured containers; changes nothing. 200 with ok false when the check failed, with the failure kind and a plain-words explanation",
+		status:  200, response: &service.SystemTest{}, handle: (*api).testSystem},
+	{name: "systemStatus", method: "GET", path: "/api/v1/systems/{id}/status", tag: "provisioning", access: accessReaders,
+		summary: "A system's provisioning status: the last finished reconcile (last inventory, drift), recent runs and operations, open manual tasks",
+		status:  200, response: &service.SystemStatus{}, handle: (*api).systemStatus},
 	{name: "listEntitlements", method: "GET", path: "/api/v1/entitlements", tag: "catalog", access: accessSignedIn,
 		summary: "List entitlements",
 		query: withPaging(
@@ -302,6 +308,18 @@ var routeTable = []route{
 		summary: "Record that a manual task was done: a note (required) and an optional evidence SHA-256; its operation is applied",
 		body:    service.TaskCompletion{}, status: 200, response: &gatehouse.ManualTask{}, conflict: true,
 		handle: (*api).completeTask},
+
+	// SCIM groups: groups an IdP pushed over SCIM (/scim/v2), for people to review.
+	{name: "listSCIMGroups", method: "GET", path: "/api/v1/scim-groups", tag: "identities", access: accessReaders,
+		summary: "List the groups identity sources pushed over SCIM, by display name, with their members (identity ids)",
+		query: withPaging(
+			param{name: "display_name", desc: "exact, case-insensitive"},
+			param{name: "member", desc: "groups of this identity: id, email or employee_id"},
+		),
+		status: 200, response: store.Page[*gatehouse.SCIMGroup]{}, handle: (*api).listSCIMGroups},
+	{name: "getSCIMGroup", method: "GET", path: "/api/v1/scim-groups/{id}", tag: "identities", access: accessReaders,
+		summary: "Get a SCIM group with its members (identity ids)", status: 200, response: &gatehouse.SCIMGroup{},
+		handle: (*api).getSCIMGroup},
 
 	// Audit.
 	{name: "listAuditEvents", method: "GET", path: "/api/v1/audit/events", tag: "audit", access: accessReaders,

@@ -22,6 +22,7 @@ var connectorFields = map[string][]string{
 	"scim": {
 		"url", "token_env", "token_file", "username", "password_env", "password_file",
 		"ca_file", "insecure_skip_verify", "timeout", "page_size", "drift",
+		"user_name", "match_by", "deprovision", "max_retries",
 	},
 	"manual": {"assignee", "instructions", "drift"},
 }
@@ -29,7 +30,7 @@ var connectorFields = map[string][]string{
 // connectorStrings are settings that must be strings when present.
 var connectorStrings = []string{
 	"url", "bind_dn", "users_dn", "groups_dn", "disabled_dn", "flavor", "ca_file", "username",
-	"assignee", "instructions", "timeout",
+	"assignee", "instructions", "timeout", "user_name", "match_by", "deprovision",
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -133,6 +134,14 @@ func (v *validator) connector(l *objLoc, c gatehouse.Connector) {
 			v.problem(l, "connector.username", "set a bearer token or basic auth (username and password), not both")
 		}
 		v.connectorURL(l, str("url"), "http", "https")
+		oneOf := func(k string, allowed ...string) {
+			if has(k) && !slices.Contains(allowed, str(k)) {
+				v.problem(l, "connector."+k, "must be one of %s", strings.Join(allowed, ", "))
+			}
+		}
+		oneOf("user_name", "email", "employee_id", "local_part")
+		oneOf("match_by", "userName", "externalId", "email")
+		oneOf("deprovision", "disable", "delete")
 	case "manual":
 		if a := str("assignee"); a != "" && !gatehouse.ValidEmail(a) {
 			v.problem(l, "connector.assignee", "%q is not an email address", a)

@@ -365,6 +365,8 @@ type NewToken struct {
 	For         string `json:"for,omitempty"` // email, id or employee_id; "" for the caller
 	TTL         string `json:"ttl,omitempty"` // Go duration text, e.g. "720h"
 	Description string `json:"description,omitempty"`
+	// Scopes limit the token (admins only): "scim" makes it a SCIM client's credential.
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // CreatedToken carries a new token's secret, which the server shows this once.

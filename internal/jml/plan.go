@@ -61,6 +61,9 @@ type Options struct {
 	// hr-csv, api, demo or empty — the records HR created or that were created by hand before HR
 	// took over; identities of other sources (a SCIM client, say) are never overwritten.
 	Owned func(*gatehouse.Identity) bool
+	// Partial: the snapshot is a delta (a SCIM client's change to one person, say): identities
+	// missing from it are not touched (no leaver, no missing).
+	Partial bool
 }
 
 // DefaultOwned is the default Options.Owned.
@@ -234,6 +237,9 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 		}
 	}
 	for _, c := range current {
+		if opts.Partial {
+			break
+		}
 		if c.EmployeeID == "" || seen[c.EmployeeID] || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
 			continue
 		}

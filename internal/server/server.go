@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/api"
+	"github.com/gatehouse/gatehouse/internal/scimserver"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -27,6 +28,7 @@ const (
 )
 
 // New returns an *http.Server that serves the API under /api/, /healthz, /readyz and /metrics,
+// SCIM 2.0 under /scim/v2/,
 // and opts.UI everywhere else. Run it with ListenAndServe and stop it with Shutdown.
 func New(svc *service.Service, opts Options) *http.Server {
 	log := opts.Logger
@@ -42,6 +44,8 @@ func New(svc *service.Service, opts Options) *http.Server {
 	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiHandler)
 	}
+	// The SCIM service provider, for identity providers pushing people in (docs/scim.md).
+	mux.Handle(scimserver.Prefix+"/", scimserver.New(svc, scimserver.Options{Logger: log}))
 	if opts.UI != nil {
 		mux.Handle("/", opts.UI)
 	}

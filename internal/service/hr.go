@@ -142,11 +142,20 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		before := *imp
-		snapshot, _, err := parseHRFile(imp.FileName, []byte(imp.Content))
+		// A held SCIM change is a delta owned by its source (see scim.go).
+		var snapshot []*gatehouse.Identity
+		var tune []func(*jml.Options)
+		if imp.Format == SCIMImportFormat {
+			var opt func(*jml.Options)
+			snapshot, opt, err = scimHeldSnapshot(imp)
+			tune = append(tune, opt)
+		} else {
+			snapshot, _, err = parseHRFile(imp.FileName, []byte(imp.Content))
+		}
 		if err != nil {
 			return fmt.Errorf("held import %s no longer parses: %w", id, err)
 		}
-		plan, st, err := s.planHR(ctx, tx, snapshot)
+		plan, st, err := s.planHR(ctx, tx, snapshot, tune...)
 		if err != nil {
 			return err
 		}
@@ -259,7 +268,7 @@ type hrState struct {
 
 // planHR loads identities, active grants, birthright roles and settings from r and plans
 // snapshot against them.
-func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gatehouse.Identity) (*jml.Plan, *hrState, error) {
+func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gatehouse.Identity, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
 	now := s.now()
 	current, err := allIdentities(ctx, r)
 	if err != nil {
@@ -284,7 +293,11 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gateho
 	for _, e := range cat.Entitlements {
 		st.entitlements[e.ID] = e
 	}
-	return jml.MakePlan(now, current, snapshot, roles, grants, s.hrOptions(cat.Settings)), st, nil
+	opts := s.hrOptions(cat.Settings)
+	for _, t := range tune {
+		t(&opts)
+	}
+	return jml.MakePlan(now, current, snapshot, roles, grants, opts), st, nil
 }
 
 // allIdentities reads every identity, a page at a time.

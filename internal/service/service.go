@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -21,6 +22,7 @@ type Service struct {
 	bootstrapHash string // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
 	hr            HROptions
 	prov          Provisioner // the provisioning job queue; nil when not running one
+	open          provision.Opener
 
 	// verified caches the last full audit verification for RecentVerification. It is only a
 	// display shortcut: correctness never depends on it, so process-local state is fine here.
@@ -40,6 +42,9 @@ type Options struct {
 	HR             HROptions
 	// Provisioner runs reconciles (the server's job queue); nil: reconcile is unavailable.
 	Provisioner Provisioner
+	// Open opens a system's connector, for TestSystem (connectors.OpenSystem with the secrets
+	// provisioning uses); nil: systems cannot be tested.
+	Open provision.Opener
 }
 
 // HROptions tune HR imports.
@@ -53,7 +58,7 @@ type HROptions struct {
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner}
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -45,6 +47,19 @@ func (s *Service) CreateToken(ctx context.Context, p *gatehouse.Principal, in Ne
 	}
 	if in.TTL < 0 || in.TTL > MaxTokenTTL {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "ttl: %s is outside 1s..%s", in.TTL, MaxTokenTTL)
+	}
+	// A scoped token is an identity source's credential (a SCIM client), not a person's: only
+	// an admin hands one out.
+	for _, sc := range in.Scopes {
+		if !slices.Contains(gatehouse.KnownScopes, sc) {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "scopes: %q is not one of %s", sc, strings.Join(gatehouse.KnownScopes, ", "))
+		}
+	}
+	if len(in.Scopes) > 0 && !p.Has(gatehouse.RoleAdmin) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin may create a token with scopes")
+	}
+	if p.Scoped() {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this token may only be used for SCIM")
 	}
 	var out *CreatedToken
 	err := s.update(ctx, func(tx store.Tx) error {

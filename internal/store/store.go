@@ -194,9 +194,20 @@ type IdentityFilter struct {
 	ManagerID      string // employee_id of the manager
 	Role           gatehouse.AccessRole
 	Location       string
-	Limit          int
-	Cursor         string
+	Kind           gatehouse.IdentityKind
+	Source         string // exact
+	// Attribute keeps identities whose attribute Key has value Value; WithoutAttribute leaves
+	// them out (the SCIM server hides the people its clients deleted).
+	Attribute        *AttributeValue
+	WithoutAttribute *AttributeValue
+	Limit            int
+	Cursor           string
+	// Offset skips this many identities (in id order, after Cursor): SCIM pages by index.
+	Offset int
 }
+
+// AttributeValue is one key and value of Identity.Attributes.
+type AttributeValue struct{ Key, Value string }
 
 // EntitlementFilter selects entitlements.
 type EntitlementFilter struct {

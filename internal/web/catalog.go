@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -42,15 +43,30 @@ type systemView struct {
 	Settings     []keyValue
 	Entitlements []*gatehouse.Entitlement
 	More         bool
+	// Health (readers; systemhealth.go): the provisioning status, the test button for
+	// operators, and the result of a test when the page answers one.
+	Status  *service.SystemStatus
+	CanTest bool
+	Test    *service.SystemTest
 }
 
 func (h *handler) system(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+	return h.systemPage(w, r, p, nil)
+}
+
+// systemPage renders a system's page, with the result of a connection test when test is set.
+func (h *handler) systemPage(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, test *service.SystemTest) error {
 	ctx := r.Context()
 	s, err := h.svc.GetSystem(ctx, p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	v := systemView{System: s}
+	v := systemView{System: s, Test: test, CanTest: p.Has(gatehouse.RoleOperator) && h.svc.CanTestSystem(s)}
+	if p.CanReadAll() {
+		if v.Status, err = h.svc.SystemStatus(ctx, p, s.ID); err != nil {
+			return err
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(s.Connector.Settings)) {
 		v.Settings = append(v.Settings, keyValue{k, settingText(k, s.Connector.Settings[k])})
 	}

@@ -80,10 +80,17 @@ type identityView struct {
 	Revoked    []grantRow
 	GrantsMore bool // the identity has more grants than one page holds
 
+	// SCIMGroups are the groups an IdP pushed over SCIM that the identity is in (readers only).
+	SCIMGroups     []*gatehouse.SCIMGroup
+	SCIMGroupsMore bool
+
 	ShowAudit bool
 	Events    []eventRow
 	AuditURL  string // the full history in the audit log
 }
+
+// scimGroupsShown bounds the IdP groups on an identity's page; each comes with its members.
+const scimGroupsShown = 100
 
 type keyValue struct{ Key, Value string }
 
@@ -141,6 +148,14 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		}
 		row.Expired = !g.Active(now)
 		v.Active = append(v.Active, row)
+	}
+
+	if p.CanReadAll() {
+		groups, err := h.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{MemberID: id.ID, Limit: scimGroupsShown})
+		if err != nil {
+			return err
+		}
+		v.SCIMGroups, v.SCIMGroupsMore = groups.Items, groups.NextCursor != ""
 	}
 
 	if v.ShowAudit {

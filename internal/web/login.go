@@ -29,7 +29,11 @@ func (h *handler) principal(r *http.Request) (*gatehouse.Principal, error) {
 	if err != nil {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "sign in again")
 	}
-	return h.svc.Authenticate(r.Context(), string(token))
+	p, err := h.svc.Authenticate(r.Context(), string(token))
+	if err == nil && p.Scoped() {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "this token may only be used for SCIM")
+	}
+	return p, err
 }
 
 // cookieValue encodes a token for the cookie. Issued tokens are cookie-safe already, but the
@@ -65,7 +69,12 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
-	if _, err := h.svc.Authenticate(r.Context(), token); err != nil {
+	p, err := h.svc.Authenticate(r.Context(), token)
+	if err == nil && p.Scoped() {
+		// An IdP's SCIM credential is not a person's sign-in.
+		err = gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "this token may only be used for SCIM")
+	}
+	if err != nil {
 		status := statusFor(err)
 		msg := "That token was not accepted: " + gatehouse.ErrorMessage(err) + ". Check that you copied all of it, and that it has not expired or been revoked."
 		if status != http.StatusUnauthorized {

@@ -95,6 +95,7 @@ func (h *handler) routes(static fs.FS) *http.ServeMux {
 	m.Handle("GET /catalog", http.RedirectHandler("/catalog/systems", http.StatusFound))
 	m.Handle("GET /catalog/systems", h.page(h.systems))
 	m.Handle("GET /catalog/systems/{id}", h.page(h.system))
+	m.Handle("POST /catalog/systems/{id}/test", h.action(h.systemTest))
 	m.Handle("GET /catalog/entitlements", h.page(h.entitlements))
 	m.Handle("GET /catalog/entitlements/{id...}", h.page(h.entitlement))
 	m.Handle("GET /catalog/roles", h.page(h.roles))

@@ -79,7 +79,28 @@ func (r *reader) identityConds(f store.IdentityFilter) *conds {
 	if f.Location != "" {
 		c.add(`location = ` + c.arg(f.Location))
 	}
+	if f.Kind != "" {
+		c.add(`kind = ` + c.arg(string(f.Kind)))
+	}
+	if f.Source != "" {
+		c.add(`source = ` + c.arg(f.Source))
+	}
+	// Attributes are a JSON object written by encoding/json (sorted keys, no spaces), so a
+	// key and value match as the text "key":"value".
+	if f.Attribute != nil {
+		c.add(`attributes LIKE ` + c.arg(likeContains(attrPair(*f.Attribute))) + ` ESCAPE '\'`)
+	}
+	if f.WithoutAttribute != nil {
+		c.add(`attributes NOT LIKE ` + c.arg(likeContains(attrPair(*f.WithoutAttribute))) + ` ESCAPE '\'`)
+	}
 	return c
+}
+
+// attrPair is how one attribute appears in the stored JSON text.
+func attrPair(a store.AttributeValue) string {
+	k, _ := jsonText(a.Key)
+	v, _ := jsonText(a.Value)
+	return k + ":" + v
 }
 
 func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
@@ -94,6 +115,9 @@ func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (st
 	limit := pageLimit(f.Limit)
 	query := `SELECT ` + identityColumns + ` FROM identities` + c.String() +
 		` ORDER BY id LIMIT ` + c.arg(limit+1)
+	if f.Offset > 0 {
+		query += ` OFFSET ` + c.arg(f.Offset)
+	}
 	rows, err := r.q.QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return store.Page[*gatehouse.Identity]{}, fmt.Errorf("list identities: %w", err)

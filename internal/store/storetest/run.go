@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Confirmations", testConfirmations},
 		{"Operations", testOperations}, // provisioning evidence
 		{"Tasks", testTasks},           // manual fulfillment tasks
+		{"SCIMGroups", testSCIMGroups},
+		{"SCIMGroupPagination", testSCIMGroupPagination},
+		{"SCIMGroupLargeMembership", testSCIMGroupLargeMembership},
+		{"SCIMGroupWritesNeedAudit", testSCIMGroupWritesNeedAudit},
 		{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 		{"UpdateRefusesUnauditedWrites", testUpdateRefusesUnauditedWrites},
 		{"UpdateRollsBackOnPanic", testUpdateRollsBackOnPanic},

@@ -1,0 +1,32 @@
+package api
+
+// SCIM groups, read-only: they are written by identity sources over SCIM (/scim/v2), and
+// reviewed here.
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+func (a *api) listSCIMGroups(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	page, err := a.svc.ListSCIMGroups(r.Context(), principal(r), store.SCIMGroupFilter{
+		DisplayName: q.str("display_name"),
+		MemberID:    q.str("member"),
+		Limit:       q.int("limit"),
+		Cursor:      q.str("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, nonNil(page))
+}
+
+func (a *api) getSCIMGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.svc.GetSCIMGroup(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
+}

@@ -1,0 +1,564 @@
+package scimserver
+
+import (
+	"container/list"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Page sizes: RFC 7644 lets the server choose; ServiceProviderConfig announces maxResults.
+const (
+	defaultCount = 100
+	maxCount     = 1000
+)
+
+// query is a list request: the GET query parameters, or the body of POST .search.
+type query struct {
+	filter     scim.Expr
+	sortBy     string
+	descending bool
+	startIndex int // 1-based
+	count      int
+	attributes []string
+	excluded   []string
+}
+
+func parseQuery(r *http.Request) (*query, error) {
+	v := r.URL.Query()
+	q := &query{attributes: splitList(v.Get("attributes")), excluded: splitList(v.Get("excludedAttributes"))}
+	return q, q.fill(v.Get("filter"), v.Get("sortBy"), v.Get("sortOrder"), v.Get("startIndex"), v.Get("count"))
+}
+
+// parseSearch reads a SearchRequest body (RFC 7644 section 3.4.3).
+func parseSearch(r *http.Request) (*query, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var sr struct {
+		Schemas            []string        `json:"schemas"`
+		Attributes         []string        `json:"attributes"`
+		ExcludedAttributes []string        `json:"excludedAttributes"`
+		Filter             string          `json:"filter"`
+		SortBy             string          `json:"sortBy"`
+		SortOrder          string          `json:"sortOrder"`
+		StartIndex         json.RawMessage `json:"startIndex"`
+		Count              json.RawMessage `json:"count"`
+	}
+	if err := json.Unmarshal(body, &sr); err != nil {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the body is not a SearchRequest: %v", err)
+	}
+	if len(sr.Schemas) > 0 && !slices.Contains(sr.Schemas, scim.SchemaSearchRequest) {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "schemas must hold %s", scim.SchemaSearchRequest)
+	}
+	q := &query{attributes: sr.Attributes, excluded: sr.ExcludedAttributes}
+	num := func(raw json.RawMessage) string { return strings.Trim(string(raw), `"`) }
+	return q, q.fill(sr.Filter, sr.SortBy, sr.SortOrder, num(sr.StartIndex), num(sr.Count))
+}
+
+func (q *query) fill(filter, sortBy, sortOrder, startIndex, count string) error {
+	if strings.TrimSpace(filter) != "" {
+		e, err := scim.ParseFilter(filter)
+		if err != nil {
+			return err
+		}
+		q.filter = e
+	}
+	q.sortBy = strings.TrimSpace(sortBy)
+	switch strings.ToLower(strings.TrimSpace(sortOrder)) {
+	case "", "ascending":
+	case "descending":
+		q.descending = true
+	default:
+		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortOrder must be ascending or descending, not %q", sortOrder)
+	}
+	q.startIndex, q.count = 1, defaultCount
+	if startIndex != "" {
+		n, err := strconv.Atoi(startIndex)
+		if err != nil {
+			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "startIndex must be an integer, not %q", startIndex)
+		}
+		q.startIndex = max(n, 1) // RFC 7644 3.4.2.4: less than 1 is 1
+	}
+	if count != "" {
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "count must be an integer, not %q", count)
+		}
+		q.count = min(max(n, 0), maxCount)
+	}
+	return nil
+}
+
+// listResponse builds the page of matches (already in order) that q asks for.
+func (q *query) respond(w http.ResponseWriter, r *http.Request, total int, page []map[string]any) {
+	out := scim.ListResponse{Schemas: []string{scim.SchemaListResponse}, TotalResults: total,
+		StartIndex: q.startIndex, ItemsPerPage: len(page), Resources: make([]map[string]any, 0, len(page))}
+	for _, res := range page {
+		out.Resources = append(out.Resources, project(res, q.attributes, q.excluded))
+	}
+	writeJSON(w, r, http.StatusOK, out)
+}
+
+// window returns the page [startIndex, startIndex+count) of all.
+func (q *query) window(all []map[string]any) []map[string]any {
+	from := min(q.startIndex-1, len(all))
+	to := min(from+q.count, len(all))
+	return all[from:to]
+}
+
+// sortResources sorts by q.sortBy (an attribute path; strings ignoring case).
+func (q *query) sortResources(all []map[string]any) error {
+	if q.sortBy == "" {
+		return nil
+	}
+	path, err := scim.ParsePath(q.sortBy)
+	if err != nil || path.Filter != nil {
+		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortBy %q is not an attribute path", q.sortBy)
+	}
+	key := func(res map[string]any) string { return sortKey(attrValue(res, path.Attr)) }
+	slices.SortStableFunc(all, func(a, b map[string]any) int {
+		c := strings.Compare(key(a), key(b))
+		if q.descending {
+			c = -c
+		}
+		return c
+	})
+	return nil
+}
+
+func sortKey(v any) string {
+	switch v := v.(type) {
+	case []any: // multi-valued: the primary value, else the first (RFC 7644 3.4.2.3)
+		for _, el := range v {
+			if m, ok := el.(map[string]any); ok && m["primary"] == true {
+				return sortKey(m["value"])
+			}
+		}
+		if len(v) > 0 {
+			if m, ok := v[0].(map[string]any); ok {
+				return sortKey(m["value"])
+			}
+			return sortKey(v[0])
+		}
+		return ""
+	case string:
+		return strings.ToLower(v)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// attrValue returns the value of an attribute path in a resource.
+func attrValue(res map[string]any, p scim.AttrPath) any {
+	obj := res
+	if p.URN != "" && !strings.EqualFold(p.URN, scim.SchemaUser) && !strings.EqualFold(p.URN, scim.SchemaGroup) {
+		obj = getMap(res, p.URN)
+	}
+	v, _ := get(obj, p.Name)
+	if p.SubAttr != "" {
+		switch vv := v.(type) {
+		case map[string]any:
+			v, _ = get(vv, p.SubAttr)
+		case []any:
+			var out []any
+			for _, el := range vv {
+				if m, ok := el.(map[string]any); ok {
+					if s, ok := get(m, p.SubAttr); ok {
+						out = append(out, s)
+					}
+				}
+			}
+			v = out
+		default:
+			v = nil
+		}
+	}
+	return v
+}
+
+// project applies attributes / excludedAttributes (RFC 7644 section 3.4.2.5). id and schemas
+// are always returned.
+func project(res map[string]any, attrs, excluded []string) map[string]any {
+	if len(attrs) == 0 && len(excluded) == 0 {
+		return res
+	}
+	if len(attrs) > 0 {
+		out := map[string]any{"schemas": res["schemas"], "id": res["id"]}
+		for _, a := range attrs {
+			p, ok := projectionPath(a)
+			if !ok {
+				continue
+			}
+			src, dst := res, out
+			if p.ext != "" {
+				src = getMap(res, p.ext)
+				if src == nil {
+					continue
+				}
+				d, _ := out[p.ext].(map[string]any)
+				if d == nil {
+					d = map[string]any{}
+					out[p.ext] = d
+				}
+				dst = d
+			}
+			k, v, ok := lookupKey(src, p.name)
+			if !ok {
+				continue
+			}
+			if p.sub == "" {
+				dst[k] = v
+				continue
+			}
+			switch vv := v.(type) {
+			case map[string]any:
+				sk, sv, ok := lookupKey(vv, p.sub)
+				if !ok {
+					continue
+				}
+				d, _ := dst[k].(map[string]any)
+				if d == nil {
+					d = map[string]any{}
+					dst[k] = d
+				}
+				d[sk] = sv
+			case []any:
+				var list []any
+				for _, el := range vv {
+					if m, ok := el.(map[string]any); ok {
+						if sk, sv, ok := lookupKey(m, p.sub); ok {
+							list = append(list, map[string]any{sk: sv})
+						}
+					}
+				}
+				dst[k] = list
+			}
+		}
+		return out
+	}
+	out := make(map[string]any, len(res))
+	for k, v := range res {
+		out[k] = v
+	}
+	for _, a := range excluded {
+		p, ok := projectionPath(a)
+		if !ok {
+			continue
+		}
+		dst := out
+		if p.ext != "" {
+			ext := getMap(out, p.ext)
+			if ext == nil {
+				continue
+			}
+			c := make(map[string]any, len(ext))
+			for k, v := range ext {
+				c[k] = v
+			}
+			out[p.ext] = c
+			dst = c
+		}
+		k, v, ok := lookupKey(dst, p.name)
+		if !ok || strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") {
+			continue
+		}
+		if p.sub == "" {
+			delete(dst, k)
+			continue
+		}
+		if m, ok := v.(map[string]any); ok {
+			c := make(map[string]any, len(m))
+			for mk, mv := range m {
+				if !strings.EqualFold(mk, p.sub) {
+					c[mk] = mv
+				}
+			}
+			dst[k] = c
+		}
+	}
+	return out
+}
+
+type projPath struct{ ext, name, sub string }
+
+// projectionPath splits "name", "name.sub", "urn:...:User:name" and the enterprise
+// extension's "urn:...:enterprise:2.0:User:name.sub".
+func projectionPath(s string) (projPath, bool) {
+	s = strings.TrimSpace(s)
+	var p projPath
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaEnterpriseUser)+":"):
+		p.ext, s = scim.SchemaEnterpriseUser, s[len(scim.SchemaEnterpriseUser)+1:]
+	case strings.EqualFold(s, scim.SchemaEnterpriseUser):
+		return projPath{name: scim.SchemaEnterpriseUser}, true
+	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaUser)+":"):
+		s = s[len(scim.SchemaUser)+1:]
+	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaGroup)+":"):
+		s = s[len(scim.SchemaGroup)+1:]
+	}
+	p.name, p.sub, _ = strings.Cut(s, ".")
+	return p, p.name != ""
+}
+
+func lookupKey(m map[string]any, key string) (string, any, bool) {
+	if v, ok := m[key]; ok {
+		return key, v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return k, v, true
+		}
+	}
+	return "", nil, false
+}
+
+// eqLookup recognises a filter that one indexed lookup answers: "attr eq value" on one of
+// names (lower case attribute paths). It returns the value.
+func eqLookup(e scim.Expr, names ...string) (attr, value string, ok bool) {
+	switch e := e.(type) {
+	case *scim.AttrExpr:
+		s, isStr := e.Value.(string)
+		if e.Op != scim.OpEq || !isStr {
+			return "", "", false
+		}
+		name := strings.ToLower(e.Path.Name)
+		if e.Path.SubAttr != "" {
+			name += "." + strings.ToLower(e.Path.SubAttr)
+		}
+		if e.Path.URN != "" && !strings.EqualFold(e.Path.URN, scim.SchemaUser) && !strings.EqualFold(e.Path.URN, scim.SchemaGroup) {
+			name = strings.ToLower(e.Path.URN) + ":" + name
+		}
+		if slices.Contains(names, name) {
+			return name, s, true
+		}
+	case *scim.ValuePathExpr: // members[value eq "x"], emails[value eq "x"]
+		if inner, ok := e.Filter.(*scim.AttrExpr); ok && inner.Path.SubAttr == "" && inner.Path.URN == "" {
+			s, isStr := inner.Value.(string)
+			name := strings.ToLower(e.Path.Name) + "." + strings.ToLower(inner.Path.Name)
+			if inner.Op == scim.OpEq && isStr && slices.Contains(names, name) {
+				return name, s, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// --- Users ---
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	return h.users(w, r, p, q)
+}
+
+func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+	q, err := parseSearch(r)
+	if err != nil {
+		return err
+	}
+	return h.users(w, r, p, q)
+}
+
+// users answers a Users query three ways: a filter one indexed lookup answers (userName eq,
+// emails eq, externalId eq, id eq, employeeNumber eq); the plain listing, paged in the store;
+// anything else by a scan of every user through scim.Match.
+func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query) error {
+	ctx := r.Context()
+	base := baseURL(r)
+	mg := h.managers(ctx, p)
+	if q.filter != nil {
+		if attr, value, ok := eqLookup(q.filter, "username", "emails", "emails.value", "id", "externalid",
+			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok {
+			var matches []map[string]any
+			i, err := h.svc.SCIMLookupUser(ctx, p, value)
+			if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				return err
+			}
+			if err == nil {
+				if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
+					matches = append(matches, res)
+				}
+			}
+			if len(matches) == 0 && attr == "externalid" {
+				// The externalId is the lookup key only when no employee number was sent.
+				page, err := h.svc.SCIMListUsers(ctx, p, store.IdentityFilter{
+					Attribute: &store.AttributeValue{Key: "scim.externalId", Value: value}, Limit: 2})
+				if err != nil {
+					return err
+				}
+				for _, i := range page.Items {
+					if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
+						matches = append(matches, res)
+					}
+				}
+			}
+			q.respond(w, r, len(matches), q.window(matches))
+			return nil
+		}
+	}
+	if q.filter == nil && (q.sortBy == "" || strings.EqualFold(q.sortBy, "id")) && !q.descending {
+		return h.pageUsers(w, r, p, q, mg)
+	}
+	// A scan: every user, matched and sorted here.
+	var all []map[string]any
+	f := store.IdentityFilter{Limit: store.MaxLimit}
+	for {
+		page, err := h.svc.SCIMListUsers(ctx, p, f)
+		if err != nil {
+			return err
+		}
+		for _, i := range page.Items {
+			res := userResource(i, base, mg)
+			if q.filter == nil || scim.MatchSchema(q.filter, res, scim.UserSchema) {
+				all = append(all, res)
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	if err := q.sortResources(all); err != nil {
+		return err
+	}
+	q.respond(w, r, len(all), q.window(all))
+	return nil
+}
+
+// pageUsers serves the plain listing by id. startIndex is an offset; so that a client paging
+// through 100,000 users does not make the database skip ever more rows, the store cursor
+// after each page served is remembered, and the request for the next index continues from
+// it.
+func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query, mg *managers) error {
+	ctx := r.Context()
+	total, err := h.pages.count(func() (int, error) { return h.svc.SCIMCountUsers(ctx, p, store.IdentityFilter{}) })
+	if err != nil {
+		return err
+	}
+	var items []*gatehouse.Identity
+	if q.count > 0 && q.startIndex <= total {
+		f := store.IdentityFilter{Limit: q.count}
+		if cur, ok := h.pages.get(q.startIndex); ok {
+			f.Cursor = cur
+		} else {
+			f.Offset = q.startIndex - 1
+		}
+		page, err := h.svc.SCIMListUsers(ctx, p, f)
+		if err != nil {
+			return err
+		}
+		items = page.Items
+		if page.NextCursor != "" {
+			h.pages.put(q.startIndex+len(items), page.NextCursor)
+		}
+	}
+	base := baseURL(r)
+	out := make([]map[string]any, len(items))
+	for n, i := range items {
+		out[n] = userResource(i, base, mg)
+	}
+	q.respond(w, r, total, out)
+	return nil
+}
+
+// cursorCache remembers, per process, the store cursor that continues the user listing at a
+// startIndex (an LRU of a few hundred entries, each valid for a minute: a stale cursor only
+// shifts a page by the users created meanwhile, as an offset would). It also keeps the user
+// count for a second, so that a client paging quickly is not given a count per page.
+type cursorCache struct {
+	mu      sync.Mutex
+	max     int
+	order   *list.List
+	entries map[int]*list.Element
+	total   int
+	totalAt time.Time
+}
+
+type cursorEntry struct {
+	index  int
+	cursor string
+	at     time.Time
+}
+
+const (
+	cursorTTL = time.Minute
+	countTTL  = time.Second
+)
+
+func newCursorCache(n int) *cursorCache {
+	return &cursorCache{max: n, order: list.New(), entries: map[int]*list.Element{}}
+}
+
+func (c *cursorCache) get(index int) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[index]
+	if !ok {
+		return "", false
+	}
+	e := el.Value.(*cursorEntry)
+	if time.Since(e.at) > cursorTTL {
+		c.order.Remove(el)
+		delete(c.entries, index)
+		return "", false
+	}
+	c.order.MoveToFront(el)
+	return e.cursor, true
+}
+
+func (c *cursorCache) put(index int, cursor string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[index]; ok {
+		el.Value = &cursorEntry{index, cursor, time.Now()}
+		c.order.MoveToFront(el)
+		return
+	}
+	c.entries[index] = c.order.PushFront(&cursorEntry{index, cursor, time.Now()})
+	if c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.entries, last.Value.(*cursorEntry).index)
+	}
+}
+
+// count returns the cached user count, or counts again when it is older than countTTL.
+func (c *cursorCache) count(fn func() (int, error)) (int, error) {
+	c.mu.Lock()
+	if time.Since(c.totalAt) < countTTL {
+		n := c.total
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
+	n, err := fn()
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	c.total, c.totalAt = n, time.Now()
+	c.mu.Unlock()
+	return n, nil
+}
+
+// invalidate forgets the count (a user was created or deleted here).
+func (c *cursorCache) invalidate() {
+	c.mu.Lock()
+	c.totalAt = time.Time{}
+	c.mu.Unlock()
+}

@@ -1,0 +1,313 @@
+// Package scimserver is Gatehouse's SCIM 2.0 service provider (RFC 7643, RFC 7644) at
+// /scim/v2: an identity provider such as Okta or Entra ID pushes people (Users) and groups into
+// Gatehouse with a token that carries the scim scope. It is the HTTP side only: the users are
+// identities written through the service's JML engine (internal/service/scim.go) and the
+// groups go through the service's SCIM group methods; the protocol (filters, PATCH, errors)
+// is internal/scim.
+package scimserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// Prefix is where the handler is mounted.
+const Prefix = "/scim/v2"
+
+// DefaultBodyLimit bounds request bodies (ServiceProviderConfig says bulk is off, so a body
+// is one resource or one PATCH).
+const DefaultBodyLimit = 1 << 20
+
+// Options configure the handler. The zero value is usable.
+type Options struct {
+	Logger    *slog.Logger // nil: slog.Default()
+	BodyLimit int64        // 0: DefaultBodyLimit
+}
+
+// Handler serves /scim/v2.
+type Handler struct {
+	svc   *service.Service
+	log   *slog.Logger
+	limit int64
+	mux   *http.ServeMux
+	pages *cursorCache
+}
+
+// New returns the SCIM handler. Mount it at Prefix + "/".
+func New(svc *service.Service, opts Options) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	h := &Handler{svc: svc, log: opts.Logger, limit: opts.BodyLimit, mux: http.NewServeMux(), pages: newCursorCache(256)}
+	h.routes()
+	return h
+}
+
+type principalKey struct{}
+
+// endpoint is a SCIM handler: it returns an error to be written as a SCIM error body.
+type endpoint func(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error
+
+// methods routes by method, answering 405 with a SCIM body for the others.
+type methods map[string]endpoint
+
+func (h *Handler) routes() {
+	h.mux.Handle(Prefix+"/Users", methods{http.MethodGet: h.listUsers, http.MethodPost: h.createUser})
+	h.mux.Handle(Prefix+"/Users/.search", methods{http.MethodPost: h.searchUsers})
+	h.mux.Handle(Prefix+"/Users/{id}", methods{http.MethodGet: h.getUser, http.MethodPut: h.putUser,
+		http.MethodPatch: h.patchUser, http.MethodDelete: h.deleteUser})
+	h.mux.Handle(Prefix+"/Groups", methods{http.MethodGet: h.listGroups, http.MethodPost: h.createGroup})
+	h.mux.Handle(Prefix+"/Groups/.search", methods{http.MethodPost: h.searchGroups})
+	h.mux.Handle(Prefix+"/Groups/{id}", methods{http.MethodGet: h.getGroup, http.MethodPut: h.putGroup,
+		http.MethodPatch: h.patchGroup, http.MethodDelete: h.deleteGroup})
+	h.mux.Handle(Prefix+"/ServiceProviderConfig", methods{http.MethodGet: h.spConfig})
+	h.mux.Handle(Prefix+"/ResourceTypes", methods{http.MethodGet: h.resourceTypes})
+	h.mux.Handle(Prefix+"/ResourceTypes/{name}", methods{http.MethodGet: h.resourceType})
+	h.mux.Handle(Prefix+"/Schemas", methods{http.MethodGet: h.schemas})
+	h.mux.Handle(Prefix+"/Schemas/{urn}", methods{http.MethodGet: h.schema})
+	h.mux.Handle(Prefix+"/Bulk", methods{})
+	h.mux.Handle(Prefix+"/", methods{"": nil})
+}
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, unknown := m[""]; unknown {
+		scim.WriteError(w, scim.Errorf(http.StatusNotFound, "", "no SCIM resource at %s", r.URL.Path))
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/Bulk") {
+		scim.WriteError(w, scim.Errorf(http.StatusNotImplemented, "", "bulk operations are not supported (see /ServiceProviderConfig)"))
+		return
+	}
+	fn, ok := m[r.Method]
+	if !ok {
+		allow := make([]string, 0, len(m))
+		for k := range m {
+			allow = append(allow, k)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		scim.WriteError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	h := r.Context().Value(handlerKey{}).(*Handler)
+	p := r.Context().Value(principalKey{}).(*gatehouse.Principal)
+	if err := fn(w, r, p); err != nil {
+		h.writeError(w, r, err)
+	}
+}
+
+type handlerKey struct{}
+
+// ServeHTTP authenticates the caller (a bearer token with the scim scope), then routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("scim: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			scim.WriteError(w, errors.New("panic"))
+		}
+	}()
+	p, err := h.authenticate(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if !p.HasScope(gatehouse.ScopeSCIM) {
+		scim.WriteError(w, scim.Errorf(http.StatusForbidden, "", "this needs a token with the scim scope (gatehouse token create --scope scim)"))
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, h.limit)
+	}
+	ctx := context.WithValue(r.Context(), principalKey{}, p)
+	ctx = context.WithValue(ctx, handlerKey{}, h)
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func (h *Handler) authenticate(r *http.Request) (*gatehouse.Principal, error) {
+	auth := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(auth, " ")
+	if auth == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required (Authorization: Bearer <token>)")
+	}
+	return h.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+}
+
+// writeError writes err as a SCIM error body, mapping Gatehouse errors to statuses.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	se := h.toSCIM(r, err)
+	switch se.Status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "3600")
+	}
+	scim.WriteError(w, se)
+}
+
+func (h *Handler) toSCIM(r *http.Request, err error) *scim.Error {
+	var se *scim.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	var held *service.SCIMHeldError
+	if errors.As(err, &held) {
+		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", held.Error())
+	}
+	var stale *service.SCIMStaleError
+	if errors.As(err, &stale) {
+		return scim.Errorf(http.StatusPreconditionFailed, "", "%s", stale.Error())
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", mbe.Limit)
+	}
+	msg := gatehouse.ErrorMessage(err)
+	switch gatehouse.ErrorCode(err) {
+	case gatehouse.EINVALID:
+		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "%s", msg)
+	case gatehouse.ENOTFOUND:
+		return scim.Errorf(http.StatusNotFound, "", "%s", msg)
+	case gatehouse.ECONFLICT:
+		return scim.Errorf(http.StatusConflict, scim.ScimTypeUniqueness, "%s", msg)
+	case gatehouse.EFORBIDDEN:
+		return scim.Errorf(http.StatusForbidden, "", "%s", msg)
+	case gatehouse.EUNAUTHORIZED:
+		return scim.Errorf(http.StatusUnauthorized, "", "%s", msg)
+	case gatehouse.EUNAVAILABLE:
+		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", msg)
+	}
+	h.log.Error("scim: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	return scim.Errorf(http.StatusInternalServerError, "", "internal error")
+}
+
+// readBody reads a request body of a JSON media type (application/scim+json or
+// application/json; none given is taken as JSON).
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != scim.MediaType && mt != "application/json") {
+			return nil, scim.Errorf(http.StatusUnsupportedMediaType, scim.ScimTypeInvalidSyntax, "Content-Type must be %s or application/json, not %q", scim.MediaType, ct)
+		}
+	}
+	if r.Body == nil {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the request has no body")
+	}
+	return io.ReadAll(r.Body)
+}
+
+// readJSON decodes a request body into a JSON object.
+func readJSON(r *http.Request) (map[string]any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		if err == nil {
+			err = errors.New("not an object")
+		}
+		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the body is not a JSON object: %v", err)
+	}
+	return m, nil
+}
+
+// readPatch decodes a PatchOp body.
+func readPatch(r *http.Request) (scim.PatchRequest, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return scim.PatchRequest{}, err
+	}
+	return scim.DecodePatchRequest(bytes.NewReader(body))
+}
+
+// writeJSON writes a SCIM response body.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	ct := scim.MediaType
+	if acc := r.Header.Get("Accept"); strings.Contains(acc, "application/json") && !strings.Contains(acc, scim.MediaType) {
+		ct = "application/json"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		scim.WriteError(w, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// baseURL is the absolute URL of /scim/v2 as the client reached it (meta.location, $ref).
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + Prefix
+}
+
+// etagMatches reports whether an If-Match / If-None-Match header value names etag ("*" names
+// any).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == etag || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIfMatch answers 412 when the request's If-Match does not name the current version.
+func checkIfMatch(r *http.Request, etag string) error {
+	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, etag) {
+		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed: its version is %s, not %s", etag, im)
+	}
+	return nil
+}
+
+// writeResource writes one resource with its ETag, honouring If-None-Match on reads.
+func writeResource(w http.ResponseWriter, r *http.Request, status int, res map[string]any, etag string) {
+	w.Header().Set("ETag", etag)
+	if r.Method == http.MethodGet {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	if meta, _ := res["meta"].(map[string]any); meta != nil && status == http.StatusCreated {
+		if loc, ok := meta["location"].(string); ok {
+			w.Header().Set("Location", loc)
+		}
+	}
+	q := r.URL.Query()
+	res = project(res, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+	writeJSON(w, r, status, res)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,247 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// SCIM groups are what an IdP pushes over SCIM so that its groups can be reviewed in Gatehouse.
+// Only a SCIM client (a token with the scim scope) writes them, and only the source that created
+// a group may change or delete it. SCIM clients read every group (as they read every user, to
+// match by displayName); people read them with the reader roles.
+
+// requireSCIMOrReadAll admits a SCIM client or a reader (auditor, operator, admin).
+func requireSCIMOrReadAll(p *gatehouse.Principal) error {
+	if err := authenticated(p); err != nil {
+		return err
+	}
+	if p.HasScope(gatehouse.ScopeSCIM) || p.CanReadAll() {
+		return nil
+	}
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the auditor, operator or admin role, or a token with the scim scope")
+}
+
+// scimGroupAudit is how a group appears in audit events: small groups whole, big ones without
+// their member list, which a replace records as a difference instead (an "everyone" group of
+// 10,000 members would otherwise write 700 KB of evidence for each one-person change).
+type scimGroupAudit struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"display_name"`
+	ExternalID  string   `json:"external_id,omitempty"`
+	Source      string   `json:"source"`
+	Version     int64    `json:"version"`
+	MemberCount int      `json:"member_count"`
+	Members     []string `json:"members,omitempty"`
+}
+
+// auditMembersMax is the largest member list an audit event records whole.
+const auditMembersMax = 100
+
+func auditGroup(g *gatehouse.SCIMGroup, withMembers bool) scimGroupAudit {
+	a := scimGroupAudit{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Source: g.Source,
+		Version: g.Version, MemberCount: len(g.Members)}
+	if withMembers {
+		a.Members = slices.Clone(nonNilStrings(g.Members))
+	}
+	return a
+}
+
+// scimGroupChange is the after side of a replace event: the group without its members, and the
+// members added and removed.
+type scimGroupChange struct {
+	scimGroupAudit
+	MembersAdded   []string `json:"members_added,omitempty"`
+	MembersRemoved []string `json:"members_removed,omitempty"`
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// cleanSCIMGroup checks what a SCIM client sent and returns a copy with members de-duplicated
+// and sorted.
+func cleanSCIMGroup(g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
+	if g == nil || strings.TrimSpace(g.DisplayName) == "" {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "display_name: required")
+	}
+	out := *g
+	out.Members = slices.Clone(nonNilStrings(g.Members))
+	slices.Sort(out.Members)
+	out.Members = slices.Compact(out.Members)
+	for _, m := range out.Members {
+		if m == "" {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "members: an empty identity id")
+		}
+	}
+	return &out, nil
+}
+
+// CreateSCIMGroup stores a group a SCIM client pushed, owned by the client's source. Members
+// are identity ids; an unknown one is refused by name.
+func (s *Service) CreateSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
+	if err := requireSCIM(p); err != nil {
+		return nil, err
+	}
+	out, err := cleanSCIMGroup(g)
+	if err != nil {
+		return nil, err
+	}
+	out.ID, out.Source = "", SCIMSource(p)
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateSCIMGroup(ctx, out); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, s.event(p, "scim_group.create", "scim_group", out.ID, nil,
+			auditGroup(out, len(out.Members) <= auditMembersMax), ""))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetSCIMGroup returns one group with its members, to a SCIM client or a reader.
+func (s *Service) GetSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SCIMGroup, error) {
+	if err := requireSCIMOrReadAll(p); err != nil {
+		return nil, err
+	}
+	return s.store.GetSCIMGroup(ctx, id)
+}
+
+// ListSCIMGroups lists groups by display name, to a SCIM client or a reader. f.MemberID may be
+// an identity's id, email or employee_id.
+func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (store.Page[*gatehouse.SCIMGroup], error) {
+	if err := requireSCIMOrReadAll(p); err != nil {
+		return store.Page[*gatehouse.SCIMGroup]{}, err
+	}
+	if ok, err := s.resolveMember(ctx, &f); !ok {
+		return store.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
+	}
+	return s.store.ListSCIMGroups(ctx, f)
+}
+
+// CountSCIMGroups counts the groups f selects, for a SCIM client (totalResults) or a reader.
+func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (int, error) {
+	if err := requireSCIMOrReadAll(p); err != nil {
+		return 0, err
+	}
+	if ok, err := s.resolveMember(ctx, &f); !ok {
+		return 0, err
+	}
+	return s.store.CountSCIMGroups(ctx, f)
+}
+
+// resolveMember turns f.MemberID, an identity's id, email or employee_id, into its id. A key
+// that names nobody selects no group (ok false, no error): "the groups of x" is then empty,
+// for a SCIM client's filter as for a person's search.
+func (s *Service) resolveMember(ctx context.Context, f *store.SCIMGroupFilter) (ok bool, err error) {
+	if f.MemberID == "" {
+		return true, nil
+	}
+	i, err := s.store.GetIdentity(ctx, f.MemberID)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	f.MemberID = i.ID
+	return true, nil
+}
+
+// ReplaceSCIMGroup replaces the display name, external id and members of group g.ID. g.Version
+// is the version the client read (its If-Match), 0 for an unconditional replace; a group
+// changed since is an ECONFLICT. Only the group's own source may replace it.
+func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
+	if err := requireSCIM(p); err != nil {
+		return nil, err
+	}
+	out, err := cleanSCIMGroup(g)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		before, err := tx.GetSCIMGroup(ctx, out.ID)
+		if err != nil {
+			return err
+		}
+		if err := ownSCIMGroup(p, before); err != nil {
+			return err
+		}
+		if out.Version == 0 {
+			out.Version = before.Version
+		} else if out.Version != before.Version {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "scim group %q is at version %d, not %d: it changed since it was read",
+				out.ID, before.Version, out.Version)
+		}
+		if err := tx.UpdateSCIMGroup(ctx, out); err != nil {
+			return err
+		}
+		added, removed := memberDiff(before.Members, out.Members)
+		after := scimGroupChange{scimGroupAudit: auditGroup(out, false), MembersAdded: added, MembersRemoved: removed}
+		return tx.AppendAudit(ctx, s.event(p, "scim_group.replace", "scim_group", out.ID, auditGroup(before, false), after, ""))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteSCIMGroup deletes a group and its memberships; only its own source may.
+func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) error {
+	if err := requireSCIM(p); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		before, err := tx.GetSCIMGroup(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := ownSCIMGroup(p, before); err != nil {
+			return err
+		}
+		if err := tx.DeleteSCIMGroup(ctx, id); err != nil {
+			return err
+		}
+		// The before side keeps who was a member, for the review trail, unless the group is big.
+		return tx.AppendAudit(ctx, s.event(p, "scim_group.delete", "scim_group", id,
+			auditGroup(before, len(before.Members) <= auditMembersMax), nil, ""))
+	})
+}
+
+// ownSCIMGroup refuses a change to a group another source created: two IdPs pushing the same
+// directory must not undo each other's groups.
+func ownSCIMGroup(p *gatehouse.Principal, g *gatehouse.SCIMGroup) error {
+	if g.Source != SCIMSource(p) {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "scim group %q belongs to source %q, not %q", g.ID, g.Source, SCIMSource(p))
+	}
+	return nil
+}
+
+// memberDiff returns the members of after not in before, and of before not in after; both
+// lists sorted.
+func memberDiff(before, after []string) (added, removed []string) {
+	in := make(map[string]bool, len(before))
+	for _, m := range before {
+		in[m] = true
+	}
+	for _, m := range after {
+		if !in[m] {
+			added = append(added, m)
+		}
+		delete(in, m)
+	}
+	for _, m := range before {
+		if in[m] {
+			removed = append(removed, m)
+		}
+	}
+	return added, removed
+}
