@@ -67,8 +67,12 @@ type Reconcile struct {
 	Planned    int             `json:"planned"`
 	Applied    int             `json:"applied"`
 	Failed     int             `json:"failed"`
-	Error      string          `json:"error,omitempty"`
-	Findings   []DriftFinding  `json:"findings"`
+	// Accounts and Groups are how many accounts and groups the run's inventory read from the
+	// system: the system page's "last inventory".
+	Accounts int            `json:"accounts"`
+	Groups   int            `json:"groups"`
+	Error    string         `json:"error,omitempty"`
+	Findings []DriftFinding `json:"findings"`
 }
 
 // DriftFinding is a difference between a target system and the desired state that no

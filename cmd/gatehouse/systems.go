@@ -132,6 +132,7 @@ func (a *app) printSystemStatus(st *client.SystemStatus) {
 		}
 		kv = append(kv,
 			"last inventory", fmt.Sprintf("%s (%s%s, cause %s)", tsp(r.FinishedAt), r.Status, took, r.Cause),
+			"inventory size", plural(r.Accounts, "account", "accounts")+", "+plural(r.Groups, "group", "groups"),
 			"operations", fmt.Sprintf("%d planned, %d applied, %d failed", r.Planned, r.Applied, r.Failed),
 			"drift", driftSummary(r.Findings))
 		if r.Error != "" {

@@ -103,8 +103,10 @@ roles:
 	// already, so the run --wait waits for may have nothing left to do: the operations are
 	// those of both.
 	expect(t, gh(t, url, admin, "reconcile", "--system", "dir", "--wait"), 0, "Converged.")
+	// A second run reads the converged directory: its inventory is the last one shown.
+	expect(t, gh(t, url, admin, "reconcile", "--system", "dir", "--wait"), 0, "Converged.")
 	r = gh(t, url, admin, "systems", "status", "dir")
-	expect(t, r, 0, "last inventory:", "(converged, took ", "operations:", "applied, 0 failed", "drift:", "none",
+	expect(t, r, 0, "last inventory:", "inventory size:", "2 accounts, 1 group", "(converged, took ", "operations:", "applied, 0 failed", "drift:", "none",
 		"recent operations (4)", "create_account", "add_member")
 	t.Logf("systems status dir:\n%s", r.stdout)
 	srv.stop(t)

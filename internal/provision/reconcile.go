@@ -130,6 +130,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	defer conn.Close()
 	plan := PlanSystem(*in)
 	run.Planned = len(plan.Ops)
+	if in.Inventory != nil {
+		run.Accounts, run.Groups = len(in.Inventory.Accounts), len(in.Inventory.Groups)
+	}
 	for _, f := range plan.Findings {
 		run.Findings = append(run.Findings, gatehouse.DriftFinding{Kind: string(f.Kind), SystemID: f.SystemID,
 			IdentityID: f.IdentityID, Account: f.Account, Username: f.Username, Group: f.Group, Member: f.Member,

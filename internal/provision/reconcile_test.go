@@ -221,6 +221,10 @@ func TestReconcileEvidence(t *testing.T) {
 	if err != nil || run.Planned != 0 {
 		t.Fatalf("third run = %+v, %v", run, err)
 	}
+	// The run records its inventory's size (the system page's "last inventory").
+	if stored, err := st.GetReconcile(ctx, run.ID); err != nil || stored.Accounts != 3 || stored.Groups != 2 {
+		t.Fatalf("stored run = %+v, %v: want the inventory's 3 accounts (u1, u2, u3) and 2 groups", stored, err)
+	}
 
 	// An outage stops the run at the first retryable error: the rest is not attempted, and
 	// the error is retryable.

@@ -20,12 +20,12 @@ import (
 func (s *sqlStore) DB() *sql.DB { return s.write }
 
 const reconcileColumns = `id, system_id, cause, job_id, attempt, started_at, finished_at, status, planned, applied,
-	failed, error, findings`
+	failed, inventory_accounts, inventory_groups, error, findings`
 
 func scanReconcile(row interface{ Scan(...any) error }) (*gatehouse.Reconcile, error) {
 	var r gatehouse.Reconcile
 	if err := row.Scan(&r.ID, &r.SystemID, &r.Cause, &r.JobID, &r.Attempt, timeDest{&r.StartedAt},
-		nullTimeDest{&r.FinishedAt}, &r.Status, &r.Planned, &r.Applied, &r.Failed, &r.Error, jsonDest{&r.Findings}); err != nil {
+		nullTimeDest{&r.FinishedAt}, &r.Status, &r.Planned, &r.Applied, &r.Failed, &r.Accounts, &r.Groups, &r.Error, jsonDest{&r.Findings}); err != nil {
 		return nil, err
 	}
 	if r.Findings == nil {
@@ -175,8 +175,8 @@ func (t *tx) UpdateReconcile(ctx context.Context, r *gatehouse.Reconcile) error 
 		return fmt.Errorf("update reconcile: findings: %w", err)
 	}
 	res, err := t.q.ExecContext(ctx, `UPDATE reconciles SET finished_at = $1, status = $2, planned = $3, applied = $4,
-		failed = $5, error = $6, findings = $7 WHERE id = $8`,
-		t.d.nullTime(r.FinishedAt), string(r.Status), r.Planned, r.Applied, r.Failed, r.Error, findings, r.ID)
+		failed = $5, error = $6, findings = $7, inventory_accounts = $8, inventory_groups = $9 WHERE id = $10`,
+		t.d.nullTime(r.FinishedAt), string(r.Status), r.Planned, r.Applied, r.Failed, r.Error, findings, r.Accounts, r.Groups, r.ID)
 	if err != nil {
 		return fmt.Errorf("update reconcile %q: %w", r.ID, err)
 	}

@@ -119,6 +119,7 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	// system, which is the current drift.
 	done := finished
 	run.Status, run.FinishedAt, run.Planned, run.Applied, run.Failed, run.Error = gatehouse.ReconcileFailed, &done, 2, 1, 1, "1 operation failed"
+	run.Accounts, run.Groups = 20000, 1000
 	run.Findings = []gatehouse.DriftFinding{{Kind: "unknown_membership", SystemID: "corp-ldap", Username: "bob",
 		Group: "cn=fin", Action: "enforce", Detail: "no grant"}}
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateReconcile(ctx, run) })
