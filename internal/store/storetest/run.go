@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"SCIMGroupPagination", testSCIMGroupPagination},
 		{"SCIMGroupLargeMembership", testSCIMGroupLargeMembership},
 		{"SCIMGroupWritesNeedAudit", testSCIMGroupWritesNeedAudit},
+		{"SCIMGroupConcurrentUpdates", testSCIMGroupConcurrentUpdates},
 		{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 		{"UpdateRefusesUnauditedWrites", testUpdateRefusesUnauditedWrites},
 		{"UpdateRollsBackOnPanic", testUpdateRollsBackOnPanic},

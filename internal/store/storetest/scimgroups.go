@@ -253,3 +253,48 @@ func testSCIMGroupWritesNeedAudit(t *testing.T, open func(t *testing.T) Harness)
 	}
 	wantHead(t, s, 2)
 }
+
+// testSCIMGroupConcurrentUpdates: two replicas replacing the same version of a group at once:
+// exactly one wins, the other gets ECONFLICT (the SCIM client then re-reads).
+func testSCIMGroupConcurrentUpdates(t *testing.T, open func(t *testing.T) Harness) {
+	h := open(t)
+	s := h.Store
+	other := s
+	if h.Reopen != nil {
+		other = h.Reopen(t)
+	}
+	ann, bob := person(1), person(2)
+	createIdentities(t, s, ann, bob)
+	g := &gatehouse.SCIMGroup{DisplayName: "Race", Members: []string{ann.ID}}
+	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateSCIMGroup(ctx, g) })
+
+	errs := make(chan error, 2)
+	for i, st := range []store.Store{s, other} {
+		go func() {
+			u := *g
+			u.DisplayName, u.Members = fmt.Sprintf("Race %d", i), []string{bob.ID}
+			errs <- auditedErr(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateSCIMGroup(ctx, &u) })
+		}()
+	}
+	var won, lost int
+	for range 2 {
+		switch err := <-errs; gatehouse.ErrorCode(err) {
+		case "":
+			if err != nil {
+				t.Fatalf("concurrent update: %v", err)
+			}
+			won++
+		case gatehouse.ECONFLICT:
+			lost++
+		default:
+			t.Fatalf("concurrent update: %v", err)
+		}
+	}
+	if won != 1 || lost != 1 {
+		t.Fatalf("%d updates won and %d lost; want exactly one of each", won, lost)
+	}
+	got := mustGet[*gatehouse.SCIMGroup](t)(s.GetSCIMGroup(t.Context(), g.ID))
+	if got.Version != 2 || !slices.Equal(got.Members, []string{bob.ID}) {
+		t.Fatalf("after the race: %+v", got)
+	}
+}
