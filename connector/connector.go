@@ -47,6 +47,19 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// MemberBatcher is an optional interface of a connector that can change many memberships of one
+// group in one request: a SCIM PATCH carries many member values, and a SCIM app that takes a
+// tenth of a second a request makes 400 single changes a 40-second wait. The engine hands it
+// every add (or every remove) a reconcile planned for a group at once: one of add and remove is
+// empty. It is idempotent like AddMember and RemoveMember (adding a member twice, removing a
+// non-member, or removing from a missing group succeeds; a missing group is created for adds
+// when Capabilities().CreatesGroups). An error applies to the whole batch: a retryable one stops
+// the run as usual; after a permanent one the engine runs the batch's operations one by one, so
+// that one bad account fails alone and the rest still apply.
+type MemberBatcher interface {
+	ChangeMembers(ctx context.Context, group string, add, remove []AccountRef) error
+}
+
 // Sweeper is an optional interface of a connector whose operations wait for people (the manual
 // connector returns Deferred errors). After a reconcile ran every operation it planned, and none
 // stopped on a retryable error, the engine calls Sweep: waiting work that this run no longer

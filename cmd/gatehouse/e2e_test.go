@@ -355,6 +355,11 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("token create should print the secret alone on stdout: %s", r)
 		}
 		expect(t, gh(t, url, secret, "whoami"), 0, emails["employee"])
+		// A SCIM token (admins only) works at /scim/v2 alone; an unknown scope is named.
+		r = gh(t, url, admin, "token", "create", "--for", emails["employee"], "--scope", "scim", "--ttl", "1h")
+		expect(t, r, 0, "expires")
+		expect(t, gh(t, url, strings.TrimSpace(r.stdout), "whoami"), 1, "this token may only be used for SCIM")
+		expect(t, gh(t, url, admin, "token", "create", "--for", emails["employee"], "--scope", "root"), 1, `"root" is not one of scim`)
 		r = gh(t, url, admin, "token", "list", "--for", emails["employee"], "-o", "json")
 		var list struct {
 			Items []struct {

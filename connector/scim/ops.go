@@ -264,12 +264,16 @@ func (c *Connector) AddMember(ctx context.Context, grp string, ref connector.Acc
 
 var errExists = errors.New("scim: exists")
 
-// createGroup creates the group with one member. errExists: it exists now.
-func (c *Connector) createGroup(ctx context.Context, name, memberID string) error {
+// createGroup creates the group with its first members. errExists: it exists now.
+func (c *Connector) createGroup(ctx context.Context, name string, memberIDs ...string) error {
+	ms := make([]member, len(memberIDs))
+	for i, id := range memberIDs {
+		ms[i] = member{Value: id}
+	}
 	r := request{method: http.MethodPost, path: c.groupsPath, body: map[string]any{
 		"schemas":     []string{schemaGroup},
 		"displayName": name,
-		"members":     []member{{Value: memberID}},
+		"members":     ms,
 	}}
 	res, err := c.send(ctx, r)
 	if err != nil {
@@ -417,6 +421,135 @@ func (c *Connector) removeMember(ctx context.Context, path, memberID string) err
 				mm, _ := x.(map[string]any)
 				return mm != nil && mm["value"] == memberID
 			})
+		})
+		if errors.Is(err, errStale) && attempt == 0 {
+			continue
+		}
+		return err
+	}
+}
+
+// batchValues bounds the member values of one PATCH request: servers limit request sizes and
+// operation counts (RFC 7644 section 3.12 tooMany), and 100 keeps a request well under both.
+const batchValues = 100
+
+// ChangeMembers adds or removes many members of the group named grp (connector.MemberBatcher):
+// one PATCH per 100 members (an add of all their values, or one remove per member), or one
+// read-modify-write when the server has no PATCH. A missing group is created with the members
+// to add; removing from a missing group succeeds. A server that refuses the batch (400: an
+// unknown member value, say) gets a permanent error back, and the engine retries each change
+// alone so that only the bad one fails.
+func (c *Connector) ChangeMembers(ctx context.Context, grp string, add, remove []connector.AccountRef) error {
+	if !c.groups {
+		return connector.Permanentf("scim change members: the server has no groups")
+	}
+	adds, removes := refIDs(add), refIDs(remove)
+	if len(adds) == 0 && len(removes) == 0 {
+		return nil
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		gid, ok, err := c.groupByName(ctx, grp)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if len(adds) == 0 {
+				return nil
+			}
+			err = c.createGroup(ctx, grp, adds...)
+			if errors.Is(err, errExists) {
+				continue // created concurrently: change it
+			}
+			return err
+		}
+		err = c.changeMembers(ctx, c.groupsPath+"/"+url.PathEscape(gid), adds, removes)
+		if errors.Is(err, connector.ErrNotFound) || errors.Is(err, errStale) {
+			c.remember(grp, "") // deleted (and maybe recreated) since we learnt its id
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("scim change members of %s (%d to add, %d to remove): %w", grp, len(adds), len(removes), err)
+		}
+		return nil
+	}
+	return fmt.Errorf("scim change members of %s: the group keeps changing", grp)
+}
+
+func refIDs(refs []connector.AccountRef) []string {
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if r.ID != "" {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// changeMembers applies adds and removes to the group at path.
+func (c *Connector) changeMembers(ctx context.Context, path string, adds, removes []string) error {
+	if !c.patch {
+		return c.rewriteMembers(ctx, path, adds, removes)
+	}
+	for len(adds) > 0 || len(removes) > 0 {
+		var ops []scim.PatchOp
+		n := 0
+		if len(adds) > 0 {
+			k := min(len(adds), batchValues)
+			ms := make([]member, k)
+			for i, id := range adds[:k] {
+				ms[i] = member{Value: id}
+			}
+			ops = append(ops, scim.PatchOp{Op: "add", Path: "members", Value: ms})
+			adds, n = adds[k:], k
+		}
+		for len(removes) > 0 && n < batchValues {
+			ops = append(ops, scim.PatchOp{Op: "remove", Path: "members[value eq " + quote(removes[0]) + "]"})
+			removes, n = removes[1:], n+1
+		}
+		r := request{method: http.MethodPatch, path: path, body: scim.PatchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}}
+		res, err := c.send(ctx, r)
+		if err != nil {
+			return err
+		}
+		if res.status != http.StatusOK && res.status != http.StatusNoContent {
+			return c.statusError(r.step(), res)
+		}
+	}
+	return nil
+}
+
+// rewriteMembers is changeMembers for a server without PATCH: read the group, change its member
+// list, write it back (If-Match when the server keeps versions; one retry on a stale version).
+func (c *Connector) rewriteMembers(ctx context.Context, path string, adds, removes []string) error {
+	drop := make(map[string]bool, len(removes))
+	for _, id := range removes {
+		drop[id] = true
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := c.get(ctx, path, nil)
+		if err != nil {
+			return err
+		}
+		err = c.write(ctx, path, cur, nil, func(m map[string]any) {
+			ms, _ := m["members"].([]any)
+			have := map[string]bool{}
+			kept := ms[:0:0]
+			for _, x := range ms {
+				mm, _ := x.(map[string]any)
+				v, _ := mm["value"].(string)
+				if mm != nil && drop[v] {
+					continue
+				}
+				have[v] = true
+				kept = append(kept, x)
+			}
+			for _, id := range adds {
+				if !have[id] {
+					kept = append(kept, map[string]any{"value": id})
+					have[id] = true
+				}
+			}
+			m["members"] = kept
 		})
 		if errors.Is(err, errStale) && attempt == 0 {
 			continue

@@ -37,8 +37,9 @@ type Connector struct {
 }
 
 var (
-	_ connector.Connector = (*Connector)(nil)
-	_ connector.Checker   = (*Connector)(nil)
+	_ connector.Connector     = (*Connector)(nil)
+	_ connector.Checker       = (*Connector)(nil)
+	_ connector.MemberBatcher = (*Connector)(nil)
 )
 
 // Capabilities: accounts always; groups when the server has them (and then they are created

@@ -313,6 +313,61 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	}
 	var errs []error              // permanent failures
 	var stopped, firstRetry error // the retryable error that stopped the run
+	// A connector that changes many memberships of a group in one request gets them together:
+	// each group's adds (and each group's removes) run as one batch where the first of them
+	// stands in the plan, which keeps the plan's order (removals before creations before
+	// additions). batched holds each batched operation's result once its batch ran.
+	mb, _ := conn.(connector.MemberBatcher)
+	batches := membershipBatches(plan.Ops, rows, mb != nil)
+	batched := map[int]error{}
+	batchRan := map[int]bool{} // by the batch's first index
+	runBatch := func(idx []int) {
+		first := plan.Ops[idx[0]]
+		var refs []connector.AccountRef
+		var members []int
+		for _, j := range idx {
+			o := &plan.Ops[j]
+			if o.Account.ID == "" {
+				if failedCreate[o.IdentityID] {
+					batched[j] = connector.Permanentf("not run: the account could not be created")
+					continue
+				}
+				o.Account = created[o.IdentityID]
+				rows[j].AccountRef = o.Account.ID
+			}
+			refs = append(refs, o.Account)
+			members = append(members, j)
+		}
+		if len(members) == 0 {
+			return
+		}
+		var err error
+		if first.Kind == OpAddMember {
+			err = mb.ChangeMembers(ctx, first.Group, refs, nil)
+		} else {
+			err = mb.ChangeMembers(ctx, first.Group, nil, refs)
+		}
+		if err == nil || connector.IsRetryable(err) {
+			for _, j := range members {
+				batched[j] = err
+			}
+			return
+		}
+		// Refused as a whole: one by one, so that only the bad change fails.
+		r.log().Warn("batch refused; applying its changes one by one", "system", run.SystemID, "group", first.Group,
+			"changes", len(members), "err", err)
+		var retry error
+		for _, j := range members {
+			if retry != nil {
+				batched[j] = fmt.Errorf("not run: an earlier operation failed: %w", retry)
+				continue
+			}
+			_, batched[j] = apply(ctx, conn, plan.Ops[j])
+			if connector.IsRetryable(batched[j]) {
+				retry = batched[j]
+			}
+		}
+	}
 	for i, op := range plan.Ops {
 		row := rows[i]
 		wasWaiting := row.Task != ""
@@ -326,6 +381,15 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			err = fmt.Errorf("not run: an earlier operation failed: %w", stopped)
 		case op.Account.ID == "" && op.Kind != OpCreateAccount && failedCreate[op.IdentityID]:
 			err = connector.Permanentf("not run: the account could not be created")
+		case batches[i] != nil:
+			if b := batches[i]; !batchRan[b[0]] {
+				batchRan[b[0]] = true
+				runBatch(b)
+			}
+			err = batched[i]
+			if connector.IsRetryable(err) {
+				stopped = err
+			}
 		default:
 			if op.Account.ID == "" && op.Kind != OpCreateAccount {
 				op.Account = created[op.IdentityID]
@@ -394,6 +458,37 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	}
 	// Only permanent failures: retrying cannot help until somebody changes something.
 	return connector.Permanent(errors.Join(errs...))
+}
+
+// membershipBatches groups the membership operations of a plan for a MemberBatcher: for each
+// group, its adds, and its removes, when there are at least two (one goes alone, as usual).
+// Operations already waiting for a person stay out. It returns, for each batched operation's
+// index, the indices of its batch in plan order (nil for the rest).
+func membershipBatches(ops []Op, rows []*gatehouse.Operation, enabled bool) [][]int {
+	out := make([][]int, len(ops))
+	if !enabled {
+		return out
+	}
+	type key struct {
+		kind  OpKind
+		group string
+	}
+	byKey := map[key][]int{}
+	for i, op := range ops {
+		if (op.Kind == OpAddMember || op.Kind == OpRemoveMember) && rows[i].Task == "" {
+			k := key{op.Kind, op.Group}
+			byKey[k] = append(byKey[k], i)
+		}
+	}
+	for _, idx := range byKey {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, i := range idx {
+			out[i] = idx
+		}
+	}
+	return out
 }
 
 // apply runs one operation through the connector.

@@ -27,6 +27,7 @@ type fakeDir struct {
 	next     int
 	fail     func(op string, username string) error
 	down     error // every call fails with it
+	single   int   // AddMember and RemoveMember calls
 }
 
 func newFakeDir() *fakeDir {
@@ -101,6 +102,7 @@ func (d *fakeDir) SetEnabled(_ context.Context, ref connector.AccountRef, enable
 func (d *fakeDir) AddMember(_ context.Context, group string, ref connector.AccountRef) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.single++
 	a := d.accounts[ref.ID]
 	if a == nil {
 		return connector.Permanent(connector.ErrNotFound)
@@ -118,6 +120,7 @@ func (d *fakeDir) AddMember(_ context.Context, group string, ref connector.Accou
 func (d *fakeDir) RemoveMember(_ context.Context, group string, ref connector.AccountRef) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.single++
 	if err := d.check("remove", ""); err != nil {
 		return err
 	}
@@ -383,5 +386,122 @@ func TestServiceReconcile(t *testing.T) {
 	}
 	if !status.Converged || len(status.Failed) != 0 {
 		t.Fatalf("after the fix: %+v", status)
+	}
+}
+
+// batchDir is fakeDir with connector.MemberBatcher. refuse, when set, decides the error of a
+// whole batch.
+type batchDir struct {
+	*fakeDir
+	batches []string // "group +3" / "group -2", in call order
+	refuse  func(group string) error
+}
+
+func (d *batchDir) ChangeMembers(ctx context.Context, group string, add, remove []connector.AccountRef) error {
+	d.mu.Lock()
+	if len(add) > 0 {
+		d.batches = append(d.batches, fmt.Sprintf("%s +%d", group, len(add)))
+	} else {
+		d.batches = append(d.batches, fmt.Sprintf("%s -%d", group, len(remove)))
+	}
+	d.mu.Unlock()
+	if d.refuse != nil {
+		if err := d.refuse(group); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range add {
+		if d.accounts[r.ID] == nil {
+			return connector.Permanent(connector.ErrNotFound)
+		}
+		if d.groups[group] == nil {
+			d.groups[group] = map[string]bool{}
+		}
+		d.groups[group][r.ID] = true
+	}
+	for _, r := range remove {
+		delete(d.groups[group], r.ID)
+	}
+	return nil
+}
+
+// TestReconcileBatchesMemberships: a connector that takes many memberships of a group at once
+// gets each group's adds (and removes) in one call; accounts created in the same run join their
+// batch; a create that failed keeps its memberships out; a batch refused as a whole is applied
+// one by one; a retryable batch error stops the run like any other.
+func TestReconcileBatchesMemberships(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := t.Context()
+	svc, rec, fd := fakeFixture(t, st)
+	dir := &batchDir{fakeDir: fd}
+	rec.Open = func(context.Context, *gatehouse.System) (connector.Connector, error) { return dir, nil }
+	fd.fail = func(op, user string) error {
+		if op == "create" && user == "u2" {
+			return connector.Permanentf("schema violation")
+		}
+		return nil
+	}
+	run, err := rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if !connector.IsPermanent(err) || run.Applied != 6 || run.Failed != 3 {
+		t.Fatalf("run = %+v, %v: want u1 and u3 provisioned, u2's 3 operations failed", run, err)
+	}
+	slices.Sort(dir.batches)
+	if !slices.Equal(dir.batches, []string{"eng +2", "users +2"}) || fd.single != 0 {
+		t.Fatalf("batches %v, %d single calls: want one batch of 2 per group and no single call", dir.batches, fd.single)
+	}
+	if got := fd.members("eng"); !slices.Equal(got, []string{"u1", "u3"}) {
+		t.Fatalf("eng = %v", got)
+	}
+	ops, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpApplied})
+	if err != nil || len(ops.Items) != 6 {
+		t.Fatalf("applied = %+v, %v", ops.Items, err)
+	}
+
+	// u2 can be created now; the server refuses its batch as a whole (one of two adds a
+	// batch would carry is bad, say): each change is applied alone.
+	fd.fail = nil
+	dir.batches = nil
+	dir.refuse = func(string) error { return connector.Permanentf("400 invalidValue") }
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if err != nil || run.Applied != 3 || fd.single != 2 {
+		t.Fatalf("run = %+v, %v, %d single calls: want u2 created and added alone to both groups", run, err, fd.single)
+	}
+	if got := fd.members("users"); !slices.Equal(got, []string{"u1", "u2", "u3"}) {
+		t.Fatalf("users = %v", got)
+	}
+
+	// Two people losing both grants: their removals go as one batch per group; an outage on the batch stops the run
+	// with a retryable error, and the next run finishes the job.
+	for _, e := range []string{"E1", "E3"} {
+		id, err := st.GetIdentity(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: id.ID, Status: "active"})
+		if err != nil || len(gs.Items) != 2 {
+			t.Fatalf("%s grants = %+v, %v", e, gs.Items, err)
+		}
+		for _, g := range gs.Items {
+			if _, err := svc.RevokeGrant(ctx, service.SystemPrincipal("test"), g.ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dir.batches, fd.single = nil, 0
+	dir.refuse = func(string) error { return errors.New("connection reset") }
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if !connector.IsRetryable(err) || run.Applied != 0 || len(dir.batches) != 1 || fd.single != 0 {
+		t.Fatalf("run = %+v, %v, batches %v: want the run stopped at its first batch", run, err, dir.batches)
+	}
+	dir.refuse, dir.batches = nil, nil
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	slices.Sort(dir.batches)
+	if err != nil || run.Applied != 4 || !slices.Equal(dir.batches, []string{"eng -2", "users -2"}) {
+		t.Fatalf("run = %+v, %v, batches %v", run, err, dir.batches)
+	}
+	if got := fd.members("eng"); !slices.Equal(got, []string{"u2"}) {
+		t.Fatalf("eng = %v", got)
 	}
 }

@@ -94,6 +94,7 @@ func BenchmarkUserNameEq(b *testing.B) {
 		}
 	}
 	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
@@ -102,11 +103,13 @@ func BenchmarkUserNameEq(b *testing.B) {
 func BenchmarkListAll(b *testing.B) {
 	h, token := benchServer(b, benchUsers)
 	total := 0
-	start := time.Now()
+	var served time.Duration // the handler's time, not the test client's decoding
 	for b.Loop() {
 		seen := 0
 		for idx := 1; ; idx += 1000 {
+			start := time.Now()
 			rec := serve(b, h, token, fmt.Sprintf("/scim/v2/Users?startIndex=%d&count=1000", idx))
+			served += time.Since(start)
 			var lr struct {
 				TotalResults int
 				Resources    []json.RawMessage
@@ -127,5 +130,5 @@ func BenchmarkListAll(b *testing.B) {
 		}
 		total += seen
 	}
-	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "resources/s")
+	b.ReportMetric(float64(total)/served.Seconds(), "resources/s")
 }

@@ -468,6 +468,20 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse
 		}
 	}
 	base := baseURL(r)
+	if len(q.attributes) == 0 && len(q.excluded) == 0 {
+		docs := make([]*userDoc, len(items))
+		for n, i := range items {
+			docs[n] = newUserDoc(i, base, mg)
+		}
+		writeJSON(w, r, http.StatusOK, struct {
+			Schemas      []string   `json:"schemas"`
+			TotalResults int        `json:"totalResults"`
+			StartIndex   int        `json:"startIndex"`
+			ItemsPerPage int        `json:"itemsPerPage"`
+			Resources    []*userDoc `json:"Resources"`
+		}{[]string{scim.SchemaListResponse}, total, q.startIndex, len(docs), docs})
+		return nil
+	}
 	out := make([]map[string]any, len(items))
 	for n, i := range items {
 		out[n] = userResource(i, base, mg)

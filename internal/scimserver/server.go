@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scim"
@@ -113,8 +114,37 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type handlerKey struct{}
 
-// ServeHTTP authenticates the caller (a bearer token with the scim scope), then routes.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP authenticates the caller (a bearer token with the scim scope), then routes. Each
+// request is logged with its caller and status; the query is not, since filters carry
+// people's email addresses.
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	w := &statusWriter{ResponseWriter: rw}
+	actor := "anonymous"
+	defer func() {
+		h.log.Info("scim request", "method", r.Method, "path", r.URL.Path, "status", w.status, "actor", actor,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -129,6 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	actor = p.Actor()
 	if !p.HasScope(gatehouse.ScopeSCIM) {
 		scim.WriteError(w, scim.Errorf(http.StatusForbidden, "", "this needs a token with the scim scope (gatehouse token create --scope scim)"))
 		return

@@ -204,7 +204,8 @@ func (h *Handler) userToIdentity(ctx context.Context, p *gatehouse.Principal, m 
 		}
 	}
 	if next.FirstName == "" && next.LastName == "" {
-		if dn, _, _ := getString(m, "displayName"); dn != "" {
+		// Only a real name: a user without one is displayed by its email.
+		if dn, _, _ := getString(m, "displayName"); dn != "" && !strings.Contains(dn, "@") {
 			first, last, _ := strings.Cut(dn, " ")
 			next.FirstName, next.LastName = first, strings.TrimSpace(last)
 		}
@@ -435,4 +436,93 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, p *gatehous
 	h.pages.invalidate()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// userDoc is userResource as a struct, for the plain listing: encoding a struct is several
+// times faster than encoding maps, and a full listing of 100,000 users is mostly encoding.
+// TestUserDocMatchesResource keeps the two identical.
+type userDoc struct {
+	Schemas     []string      `json:"schemas"`
+	ID          string        `json:"id"`
+	ExternalID  string        `json:"externalId,omitempty"`
+	UserName    string        `json:"userName"`
+	Name        userDocName   `json:"name"`
+	DisplayName string        `json:"displayName"`
+	Title       string        `json:"title,omitempty"`
+	UserType    string        `json:"userType"`
+	Active      bool          `json:"active"`
+	Emails      any           `json:"emails"`
+	Addresses   []userDocAddr `json:"addresses,omitempty"`
+	Enterprise  userDocEnt    `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
+	Meta        userDocMeta   `json:"meta"`
+}
+
+type userDocName struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+	Formatted  string `json:"formatted"`
+}
+
+type userDocAddr struct {
+	Type     string `json:"type"`
+	Locality string `json:"locality"`
+	Primary  bool   `json:"primary"`
+}
+
+type userDocEnt struct {
+	EmployeeNumber string          `json:"employeeNumber"`
+	Department     string          `json:"department,omitempty"`
+	Organization   string          `json:"organization,omitempty"`
+	Manager        *userDocManager `json:"manager,omitempty"`
+}
+
+type userDocManager struct {
+	Value       string `json:"value"`
+	Ref         string `json:"$ref"`
+	DisplayName string `json:"displayName"`
+}
+
+type userDocMeta struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
+	Location     string `json:"location"`
+	Version      string `json:"version"`
+}
+
+type userDocEmail struct {
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+	Primary bool   `json:"primary"`
+}
+
+var userSchemas = []string{scim.SchemaUser, scim.SchemaEnterpriseUser}
+
+func newUserDoc(i *gatehouse.Identity, base string, mg *managers) *userDoc {
+	d := &userDoc{
+		Schemas: userSchemas, ID: i.ID, ExternalID: i.Attributes[service.AttrSCIMExternalID], UserName: i.Email,
+		Name:        userDocName{GivenName: i.FirstName, FamilyName: i.LastName, Formatted: strings.TrimSpace(i.FirstName + " " + i.LastName)},
+		DisplayName: i.DisplayName(), Title: i.Title, UserType: string(i.EmploymentType), Active: i.Status == gatehouse.StatusActive,
+		Enterprise: userDocEnt{EmployeeNumber: i.EmployeeID, Department: i.Department, Organization: i.Attributes[attrOrganization]},
+		Meta: userDocMeta{ResourceType: "User", Created: timeText(i.CreatedAt), LastModified: timeText(i.UpdatedAt),
+			Location: base + "/Users/" + i.ID, Version: userETag(i)},
+	}
+	if raw := i.Attributes[attrEmails]; raw != "" {
+		var emails []any
+		if json.Unmarshal([]byte(raw), &emails) == nil && len(emails) > 0 {
+			d.Emails = emails
+		}
+	}
+	if d.Emails == nil {
+		d.Emails = []userDocEmail{{Value: i.Email, Type: "work", Primary: true}}
+	}
+	if i.Location != "" {
+		d.Addresses = []userDocAddr{{Type: "work", Locality: i.Location, Primary: true}}
+	}
+	if i.ManagerID != "" && mg != nil {
+		if m := mg.get(i.ManagerID); m != nil {
+			d.Enterprise.Manager = &userDocManager{Value: m.ID, Ref: base + "/Users/" + m.ID, DisplayName: m.DisplayName()}
+		}
+	}
+	return d
 }

@@ -323,6 +323,9 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
 		return nil, nil, err
 	}
+	if err := s.scimConfirmations(ctx, tx, p, it, ref); err != nil {
+		return nil, nil, err
+	}
 	id := it.IdentityID
 	out, err := tx.GetIdentity(ctx, id)
 	if err != nil {
@@ -338,6 +341,44 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	ev := s.event(p, action, "identity", id, cur, out, why)
 	ev.Reference = ref
 	return out, nil, tx.AppendAudit(ctx, ev)
+}
+
+// scimConfirmations asks a mover's new manager to confirm the requested access the mover
+// keeps, as an HR import does (createConfirmations, which ties them to an import).
+func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehouse.Principal, it *jml.Item, ref string) error {
+	if len(it.Confirm) == 0 || it.ConfirmBy == "" {
+		return nil
+	}
+	mgr, err := tx.GetIdentity(ctx, it.ConfirmBy)
+	if err != nil {
+		return fmt.Errorf("%s: new manager %s: %w", it.EmployeeID, it.ConfirmBy, err)
+	}
+	var out []*gatehouse.Confirmation
+	for _, c := range it.Confirm {
+		open, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr.ID,
+			Status: gatehouse.ConfirmationOpen, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(open.Items) == 0 {
+			out = append(out, &gatehouse.Confirmation{IdentityID: it.IdentityID, GrantID: c.GrantID,
+				EntitlementID: c.EntitlementID, ManagerID: mgr.ID, CreatedAt: s.now(), Status: gatehouse.ConfirmationOpen})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if err := tx.CreateConfirmations(ctx, out); err != nil {
+		return err
+	}
+	for _, c := range out {
+		ev := s.event(p, "confirmation.create", "confirmation", c.ID, nil, c, "mover: request access kept, for the new manager to confirm")
+		ev.Reference = ref
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scimRemoval starts the reason of a SCIM event that terminated or suspended a person: the

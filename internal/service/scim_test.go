@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -49,14 +51,31 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != "scim:POST /Users" || evs.Items[0].Actor != "okta@example.com" {
 		t.Fatalf("scim event: %v %+v", err, evs.Items)
 	}
-	// A mover: birthright recomputed.
-	next := scimPerson("S1", "ann@example.com", "Sales")
-	ann2, err := svc.SCIMReplaceUser(ctx, okta, ann.ID, next, service.SCIMVersion(ann), "scim:PUT")
+	// A mover: birthright recomputed, and her requested access kept for her new manager to
+	// confirm.
+	boss, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S0", "boss@example.com", "Sales"), "t")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := heldBy(t, st, ann.ID); got != "app/sales(birthright) app/users(birthright)" {
+	req, err := svc.CreateGrant(ctx, service.SystemPrincipal("test"), service.NewGrant{Identity: ann.ID, Entitlement: "app/sales",
+		Source: gatehouse.SourceRequest, Reference: "REQ-1", Reason: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann, err = svc.SCIMGetUser(ctx, okta, ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	next := scimPerson("S1", "ann@example.com", "Sales")
+	next.ManagerID = "S0"
+	if _, err := svc.SCIMReplaceUser(ctx, okta, ann.ID, next, service.SCIMVersion(ann), "scim:PUT"); err != nil {
+		t.Fatal(err)
+	}
+	if got := heldBy(t, st, ann.ID); got != "app/sales(request) app/users(birthright)" {
 		t.Errorf("mover holds %q", got)
+	}
+	conf, err := st.ListConfirmations(ctx, store.ConfirmationFilter{IdentityID: ann.ID, Limit: 10})
+	if err != nil || len(conf.Items) != 1 || conf.Items[0].GrantID != req.ID || conf.Items[0].ManagerID != boss.ID {
+		t.Errorf("mover confirmations: %v %+v", err, conf.Items)
 	}
 	// A replace at an old version is stale; an unchanged replace writes nothing.
 	var stale *service.SCIMStaleError
@@ -64,7 +83,9 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 		t.Errorf("stale replace: %v", err)
 	}
 	head := auditHead(t, st)
-	if _, err := svc.SCIMReplaceUser(ctx, okta, ann.ID, scimPerson("S1", "ann@example.com", "Sales"), "", "t"); err != nil || auditHead(t, st) != head {
+	same := scimPerson("S1", "ann@example.com", "Sales")
+	same.ManagerID = "S0"
+	if _, err := svc.SCIMReplaceUser(ctx, okta, ann.ID, same, "", "t"); err != nil || auditHead(t, st) != head {
 		t.Errorf("unchanged replace: %v, audit %d → %d", err, head, auditHead(t, st))
 	}
 	// Another client reads but may not change or take over.
@@ -83,7 +104,6 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if err := svc.SCIMDeleteUser(ctx, entra, ann.ID, "", "t"); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Errorf("delete by another client: %v", err)
 	}
-	_ = ann2
 	// A leaver by delete: terminated, grants revoked, hidden; a create brings the person back.
 	if err := svc.SCIMDeleteUser(ctx, okta, ann.ID, "", "scim:DELETE"); err != nil {
 		t.Fatal(err)
@@ -94,7 +114,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if _, err := svc.SCIMGetUser(ctx, okta, ann.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("deleted user: %v", err)
 	}
-	if n, err := svc.SCIMCountUsers(ctx, okta, store.IdentityFilter{}); err != nil || n != 0 {
+	if n, err := svc.SCIMCountUsers(ctx, okta, store.IdentityFilter{}); err != nil || n != 1 { // the boss
 		t.Errorf("count after delete = %d, %v", n, err)
 	}
 	back, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")
@@ -217,5 +237,49 @@ func TestSCIMLeaverGuardHoldsAndApproves(t *testing.T) {
 		if i, _ := st.GetIdentity(ctx, id); i.Status != gatehouse.StatusActive {
 			t.Errorf("approval touched %s: %s", id, i.Status)
 		}
+	}
+}
+
+// recordingQueue records the reconciles a committed change asks for.
+type recordingQueue struct {
+	all         int
+	deprovision bool
+	causes      []string
+}
+
+func (q *recordingQueue) Enqueue(_ context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
+	q.causes = append(q.causes, cause)
+	q.deprovision = q.deprovision || deprovision
+	return nil, nil
+}
+
+func (q *recordingQueue) EnqueueAll(_ context.Context, cause string, deprovision bool) ([]int64, error) {
+	q.all++
+	q.causes = append(q.causes, cause)
+	q.deprovision = q.deprovision || deprovision
+	return nil, nil
+}
+
+// A SCIM change reconciles every system after it commits, as an HR import does; a leaver's
+// as deprovisioning (critical systems first).
+func TestSCIMChangesReconcile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, now := hrFixture(t)
+	q := &recordingQueue{}
+	svc := service.New(provision.Triggering(st, q, nil), service.Options{Now: func() time.Time { return *now }})
+	okta := scimClient("okta@example.com")
+	ann, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.all != 1 || q.deprovision {
+		t.Fatalf("after a joiner: %+v", q)
+	}
+	if err := svc.SCIMDeleteUser(ctx, okta, ann.ID, "", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if q.all != 2 || !q.deprovision {
+		t.Fatalf("after a leaver: %+v", q)
 	}
 }
