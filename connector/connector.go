@@ -49,9 +49,9 @@ type Checker interface {
 
 // MemberBatcher is an optional interface of a connector that can change many memberships of one
 // group in one request: a SCIM PATCH carries many member values, and a SCIM app that takes a
-// tenth of a second a request makes 400 single changes a 40-second wait. The engine hands it
-// every add (or every remove) a reconcile planned for a group at once: one of add and remove is
-// empty. It is idempotent like AddMember and RemoveMember (adding a member twice, removing a
+// tenth of a second a request makes 400 single changes a 40-second wait. The engine hands it the
+// changes a reconcile planned for a group together (an account is never in both add and
+// remove; either may be empty). It is idempotent like AddMember and RemoveMember (adding a member twice, removing a
 // non-member, or removing from a missing group succeeds; a missing group is created for adds
 // when Capabilities().CreatesGroups). An error applies to the whole batch: a retryable one stops
 // the run as usual; after a permanent one the engine runs the batch's operations one by one, so

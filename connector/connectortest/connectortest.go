@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 		{"SetEnabled", testSetEnabled},
 		{"Drift", testDrift},
 		{"NotFound", testNotFound},
+		{"BatchMembership", testBatchMembership},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,6 +357,49 @@ func testNotFound(t *testing.T, s *suite) {
 		err := s.c.AddMember(s.ctx, s.h.Groups[0], ghost)
 		if !connector.IsPermanent(err) || !errors.Is(err, connector.ErrNotFound) {
 			t.Fatalf("AddMember(unknown account) = %v, want a permanent ErrNotFound", err)
+		}
+	}
+}
+
+// testBatchMembership checks connector.MemberBatcher, for connectors that have it: a batch
+// creates a missing group with its members (when the connector creates groups), swaps members
+// in and out in one call, repeats idempotently, and removes from a missing group.
+func testBatchMembership(t *testing.T, s *suite) {
+	mb, ok := s.c.(connector.MemberBatcher)
+	if !ok {
+		t.Skip("connector has no MemberBatcher")
+	}
+	s.needGroups(t)
+	var refs []connector.AccountRef
+	for n := range 4 {
+		refs = append(refs, s.create(t, person(t, n)))
+	}
+	g := s.h.Groups[0]
+	if !s.caps.CreatesGroups {
+		s.add(t, g, refs[3]) // the group must exist; refs[3] is removed again below
+	}
+	for i := range 2 { // twice: idempotent
+		if err := mb.ChangeMembers(s.ctx, g, refs[:3], nil); err != nil {
+			t.Fatalf("ChangeMembers(%s, add 3) #%d: %v", g, i+1, err)
+		}
+	}
+	for i := range 2 {
+		if err := mb.ChangeMembers(s.ctx, g, refs[3:], refs[:2]); err != nil {
+			t.Fatalf("ChangeMembers(%s, add 1, remove 2) #%d: %v", g, i+1, err)
+		}
+	}
+	inv := s.inventory(t)
+	for i, want := range []bool{false, false, true, true} {
+		if got := isMember(inv, g, refs[i]); got != want {
+			t.Errorf("after the batches, account %d member of %s = %v, want %v", i, g, got, want)
+		}
+	}
+	if s.h.Missing != "" {
+		if err := mb.ChangeMembers(s.ctx, s.h.Missing, nil, refs[2:3]); err != nil {
+			t.Errorf("ChangeMembers removing from a missing group: %v, want success", err)
+		}
+		if _, ok := s.inventory(t).Groups[s.h.Missing]; ok {
+			t.Errorf("removing from the missing group %s created it", s.h.Missing)
 		}
 	}
 }

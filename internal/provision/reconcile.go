@@ -323,7 +323,7 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	batchRan := map[int]bool{} // by the batch's first index
 	runBatch := func(idx []int) {
 		first := plan.Ops[idx[0]]
-		var refs []connector.AccountRef
+		var add, remove []connector.AccountRef
 		var members []int
 		for _, j := range idx {
 			o := &plan.Ops[j]
@@ -335,18 +335,17 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 				o.Account = created[o.IdentityID]
 				rows[j].AccountRef = o.Account.ID
 			}
-			refs = append(refs, o.Account)
+			if o.Kind == OpAddMember {
+				add = append(add, o.Account)
+			} else {
+				remove = append(remove, o.Account)
+			}
 			members = append(members, j)
 		}
 		if len(members) == 0 {
 			return
 		}
-		var err error
-		if first.Kind == OpAddMember {
-			err = mb.ChangeMembers(ctx, first.Group, refs, nil)
-		} else {
-			err = mb.ChangeMembers(ctx, first.Group, nil, refs)
-		}
+		err := mb.ChangeMembers(ctx, first.Group, add, remove)
 		if err == nil || connector.IsRetryable(err) {
 			for _, j := range members {
 				batched[j] = err
@@ -460,23 +459,33 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	return connector.Permanent(errors.Join(errs...))
 }
 
-// membershipBatches groups the membership operations of a plan for a MemberBatcher: for each
-// group, its adds, and its removes, when there are at least two (one goes alone, as usual).
-// Operations already waiting for a person stay out. It returns, for each batched operation's
-// index, the indices of its batch in plan order (nil for the rest).
+// membershipBatches groups the membership operations of a plan for a MemberBatcher. For each
+// group, the changes of accounts that exist already (removals, and additions of accounts this
+// run does not create or enable) form one batch, run where the first of them stands: with the
+// removals, early, as deprovisioning should be. The additions of accounts this run creates or
+// enables form a second batch, run where the first of them stands, after those accounts exist.
+// A batch of one operation is not a batch; operations already waiting for a person stay out.
+// It returns, for each batched operation's index, the indices of its batch in plan order (nil
+// for the rest).
 func membershipBatches(ops []Op, rows []*gatehouse.Operation, enabled bool) [][]int {
 	out := make([][]int, len(ops))
 	if !enabled {
 		return out
 	}
+	late := map[string]bool{} // identities whose account this run creates or enables
+	for _, op := range ops {
+		if op.Kind == OpCreateAccount || op.Kind == OpEnable {
+			late[op.IdentityID] = true
+		}
+	}
 	type key struct {
-		kind  OpKind
+		late  bool
 		group string
 	}
 	byKey := map[key][]int{}
 	for i, op := range ops {
 		if (op.Kind == OpAddMember || op.Kind == OpRemoveMember) && rows[i].Task == "" {
-			k := key{op.Kind, op.Group}
+			k := key{op.Kind == OpAddMember && (op.Account.ID == "" || late[op.IdentityID]), op.Group}
 			byKey[k] = append(byKey[k], i)
 		}
 	}

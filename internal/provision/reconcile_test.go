@@ -393,17 +393,13 @@ func TestServiceReconcile(t *testing.T) {
 // whole batch.
 type batchDir struct {
 	*fakeDir
-	batches []string // "group +3" / "group -2", in call order
+	batches []string // "group +3 -2", in call order
 	refuse  func(group string) error
 }
 
 func (d *batchDir) ChangeMembers(ctx context.Context, group string, add, remove []connector.AccountRef) error {
 	d.mu.Lock()
-	if len(add) > 0 {
-		d.batches = append(d.batches, fmt.Sprintf("%s +%d", group, len(add)))
-	} else {
-		d.batches = append(d.batches, fmt.Sprintf("%s -%d", group, len(remove)))
-	}
+	d.batches = append(d.batches, fmt.Sprintf("%s +%d -%d", group, len(add), len(remove)))
 	d.mu.Unlock()
 	if d.refuse != nil {
 		if err := d.refuse(group); err != nil {
@@ -448,7 +444,7 @@ func TestReconcileBatchesMemberships(t *testing.T) {
 		t.Fatalf("run = %+v, %v: want u1 and u3 provisioned, u2's 3 operations failed", run, err)
 	}
 	slices.Sort(dir.batches)
-	if !slices.Equal(dir.batches, []string{"eng +2", "users +2"}) || fd.single != 0 {
+	if !slices.Equal(dir.batches, []string{"eng +2 -0", "users +2 -0"}) || fd.single != 0 {
 		t.Fatalf("batches %v, %d single calls: want one batch of 2 per group and no single call", dir.batches, fd.single)
 	}
 	if got := fd.members("eng"); !slices.Equal(got, []string{"u1", "u3"}) {
@@ -498,10 +494,35 @@ func TestReconcileBatchesMemberships(t *testing.T) {
 	dir.refuse, dir.batches = nil, nil
 	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
 	slices.Sort(dir.batches)
-	if err != nil || run.Applied != 4 || !slices.Equal(dir.batches, []string{"eng -2", "users -2"}) {
+	if err != nil || run.Applied != 4 || !slices.Equal(dir.batches, []string{"eng +0 -2", "users +0 -2"}) {
 		t.Fatalf("run = %+v, %v, batches %v", run, err, dir.batches)
 	}
 	if got := fd.members("eng"); !slices.Equal(got, []string{"u2"}) {
+		t.Fatalf("eng = %v", got)
+	}
+
+	// A swap in one group (u1 in, u2 out) is one request carrying both.
+	p := service.SystemPrincipal("test")
+	if _, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "E1", Entitlement: "app/eng", Reference: "TICKET-1", Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	u2, err := st.GetIdentity(ctx, "E2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: u2.ID, EntitlementID: "app/eng", Status: "active"})
+	if err != nil || len(gs.Items) != 1 {
+		t.Fatalf("u2's eng grant = %+v, %v", gs.Items, err)
+	}
+	if _, err := svc.RevokeGrant(ctx, p, gs.Items[0].ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	dir.batches, fd.single = nil, 0
+	run, err = rec.Reconcile(ctx, "app", provision.RunOptions{Cause: "test"})
+	if err != nil || run.Applied != 2 || !slices.Equal(dir.batches, []string{"eng +1 -1"}) || fd.single != 0 {
+		t.Fatalf("run = %+v, %v, batches %v, %d single calls", run, err, dir.batches, fd.single)
+	}
+	if got := fd.members("eng"); !slices.Equal(got, []string{"u1"}) {
 		t.Fatalf("eng = %v", got)
 	}
 }
