@@ -368,6 +368,9 @@ func planPerson(cur, s *gatehouse.Identity, pr prepared, grants map[string][]*ga
 		it.Class = Leaver
 		if it.Reason == "" {
 			it.Reason = "terminated by HR"
+			if strings.HasPrefix(next.Source, "scim:") {
+				it.Reason = "deactivated by " + next.Source // an IdP's SCIM client, not HR
+			}
 		}
 		it.Lose = loseAll(held)
 		return it

@@ -111,6 +111,11 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if got := heldBy(t, st, ann.ID); got != "" {
 		t.Errorf("leaver holds %q", got)
 	}
+	// The evidence names who ended the access: the SCIM client, not HR.
+	revokes, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 1})
+	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != "leaver: deactivated by scim:okta@example.com" {
+		t.Errorf("leaver's revocation = %+v, %v", revokes.Items, err)
+	}
 	if _, err := svc.SCIMGetUser(ctx, okta, ann.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("deleted user: %v", err)
 	}
