@@ -315,27 +315,7 @@ func (c *Connector) addMember(ctx context.Context, gid, memberID string) error {
 		}
 		return c.statusError(r.step(), res)
 	}
-	for attempt := 0; ; attempt++ {
-		cur, err := c.get(ctx, path, nil)
-		if err != nil {
-			return err
-		}
-		var g group
-		if err := cur.into(&g); err != nil {
-			return connector.Permanentf("scim read %s: %w", path, err)
-		}
-		if slices.ContainsFunc(g.Members, func(m member) bool { return m.Value == memberID }) {
-			return nil
-		}
-		err = c.write(ctx, path, cur, nil, func(m map[string]any) {
-			ms, _ := m["members"].([]any)
-			m["members"] = append(ms, map[string]any{"value": memberID})
-		})
-		if errors.Is(err, errStale) && attempt == 0 {
-			continue
-		}
-		return err
-	}
+	return c.rewriteMembers(ctx, path, []string{memberID}, nil)
 }
 
 // isMember reads the group at path and reports whether memberID is a member.
@@ -403,30 +383,7 @@ func (c *Connector) removeMember(ctx context.Context, path, memberID string) err
 		}
 		return c.statusError(r.step(), res)
 	}
-	for attempt := 0; ; attempt++ {
-		cur, err := c.get(ctx, path, nil)
-		if err != nil {
-			return err
-		}
-		var g group
-		if err := cur.into(&g); err != nil {
-			return connector.Permanentf("scim read %s: %w", path, err)
-		}
-		if !slices.ContainsFunc(g.Members, func(m member) bool { return m.Value == memberID }) {
-			return nil
-		}
-		err = c.write(ctx, path, cur, nil, func(m map[string]any) {
-			ms, _ := m["members"].([]any)
-			m["members"] = slices.DeleteFunc(ms, func(x any) bool {
-				mm, _ := x.(map[string]any)
-				return mm != nil && mm["value"] == memberID
-			})
-		})
-		if errors.Is(err, errStale) && attempt == 0 {
-			continue
-		}
-		return err
-	}
+	return c.rewriteMembers(ctx, path, nil, []string{memberID})
 }
 
 // batchValues bounds the member values of one PATCH request: servers limit request sizes and
@@ -520,6 +477,7 @@ func (c *Connector) changeMembers(ctx context.Context, path string, adds, remove
 
 // rewriteMembers is changeMembers for a server without PATCH: read the group, change its member
 // list, write it back (If-Match when the server keeps versions; one retry on a stale version).
+// A group that already is as asked is not written.
 func (c *Connector) rewriteMembers(ctx context.Context, path string, adds, removes []string) error {
 	drop := make(map[string]bool, len(removes))
 	for _, id := range removes {
@@ -530,27 +488,30 @@ func (c *Connector) rewriteMembers(ctx context.Context, path string, adds, remov
 		if err != nil {
 			return err
 		}
-		err = c.write(ctx, path, cur, nil, func(m map[string]any) {
-			ms, _ := m["members"].([]any)
-			have := map[string]bool{}
-			kept := ms[:0:0]
-			for _, x := range ms {
-				mm, _ := x.(map[string]any)
-				v, _ := mm["value"].(string)
-				if mm != nil && drop[v] {
-					continue
-				}
-				have[v] = true
-				kept = append(kept, x)
+		ms, _ := cur.raw["members"].([]any)
+		have := map[string]bool{}
+		kept := make([]any, 0, len(ms)+len(adds))
+		changed := false
+		for _, x := range ms {
+			mm, _ := x.(map[string]any)
+			v, _ := mm["value"].(string)
+			if mm != nil && drop[v] {
+				changed = true
+				continue
 			}
-			for _, id := range adds {
-				if !have[id] {
-					kept = append(kept, map[string]any{"value": id})
-					have[id] = true
-				}
+			have[v] = true
+			kept = append(kept, x)
+		}
+		for _, id := range adds {
+			if !have[id] {
+				kept = append(kept, map[string]any{"value": id})
+				have[id], changed = true, true
 			}
-			m["members"] = kept
-		})
+		}
+		if !changed {
+			return nil // already as asked: no write
+		}
+		err = c.write(ctx, path, cur, nil, func(m map[string]any) { m["members"] = kept })
 		if errors.Is(err, errStale) && attempt == 0 {
 			continue
 		}
