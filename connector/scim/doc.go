@@ -57,6 +57,9 @@
 // page_size capped by filter.maxResults), side by side, asking for the attributes it needs
 // only. It stops at totalResults or an empty page, and copes with servers that ignore count or
 // startIndex. Member values that are not users of the listing are reported as Foreign.
+// InventoryOf (connector.Finder, for the engine's targeted runs) reads chosen people only: their
+// known users by id, the others by filter (userName, externalId; joined with `or` unless the
+// server refuses it), and the groups as Inventory does.
 //
 // Errors. 429 and 503 are waited out (Retry-After in seconds or as an HTTP date, at most 30 s
 // a time) up to max_retries times, then reported as a retryable error for the job queue's

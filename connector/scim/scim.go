@@ -34,12 +34,14 @@ type Connector struct {
 	mu       sync.Mutex
 	groupIDs map[string]string // displayName → id, learnt from lookups and inventories
 	noAttrs  bool              // the server refused the attributes= parameter once
+	noOr     bool              // the server refused a filter joined with `or` once
 }
 
 var (
 	_ connector.Connector     = (*Connector)(nil)
 	_ connector.Checker       = (*Connector)(nil)
 	_ connector.MemberBatcher = (*Connector)(nil)
+	_ connector.Finder        = (*Connector)(nil)
 )
 
 // Capabilities: accounts always; groups when the server has them (and then they are created

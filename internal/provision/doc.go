@@ -15,4 +15,9 @@
 //     system (never one per membership: River on SQLite works about 200 jobs/s), retried with
 //     exponential backoff on retryable connector errors. A retry re-plans from scratch, so a
 //     crash or an outage never loses an operation: desired state is in the database.
+//   - Triggering (trigger.go) enqueues a reconcile after every committed change. When the
+//     change names its people (an HR import, a grant), the runs are targeted (targeted.go): a
+//     connector that can read chosen accounts (connector.Finder) is asked for theirs only, and
+//     only they are planned, because reading 20,000 accounts to apply 200 movers was most of a
+//     triggered run. Everybody else's drift is left to the full runs (schedule, catalog, CLI).
 package provision

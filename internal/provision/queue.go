@@ -44,6 +44,9 @@ type ReconcileArgs struct {
 	SystemID string    `json:"system_id"`
 	Cause    string    `json:"cause"`
 	Since    time.Time `json:"since"` // when the desired state changed, for KPIs
+	// Identities: a targeted run of the people a change touched (RunOptions.Identities);
+	// empty for a full run.
+	Identities []string `json:"identities,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -201,6 +204,20 @@ func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
 // Enqueue asks for a reconcile of each system, in the order given (callers order critical
 // systems first); deprovision gives the jobs the highest priority. It returns the job ids.
 func (q *Queue) Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
+	return q.EnqueueFor(ctx, systems, nil, cause, deprovision)
+}
+
+// EnqueueFor is Enqueue of targeted runs: each system is reconciled for these identities only
+// (nil: a full run, as Enqueue). Jobs are inserted without River's uniqueness options, so no
+// job is ever deduplicated against another: a targeted job must not swallow a full one, nor
+// one for other people, and a full one queued while another waits must run after the change
+// that queued it. Concurrent runs of one system are serialized by the worker instead.
+func (q *Queue) EnqueueFor(ctx context.Context, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
+	if len(identities) > 0 {
+		if identities = sortedUnique(identities); len(identities) > MaxTargeted {
+			identities = nil
+		}
+	}
 	prio := PriorityChange
 	if deprovision {
 		prio = PriorityDeprovision
@@ -211,7 +228,7 @@ func (q *Queue) Enqueue(ctx context.Context, systems []string, cause string, dep
 	since := q.rec.now()
 	ids := make([]int64, 0, len(systems))
 	for _, s := range systems {
-		res, err := q.client.Insert(ctx, ReconcileArgs{SystemID: s, Cause: cause, Since: since},
+		res, err := q.client.Insert(ctx, ReconcileArgs{SystemID: s, Cause: cause, Since: since, Identities: identities},
 			&river.InsertOpts{Priority: prio, MaxAttempts: q.opts.MaxAttempts})
 		if err != nil {
 			return ids, fmt.Errorf("enqueue reconcile of %s: %w", s, err)
@@ -223,6 +240,11 @@ func (q *Queue) Enqueue(ctx context.Context, systems []string, cause string, dep
 
 // EnqueueAll asks for a reconcile of every system, critical ones first.
 func (q *Queue) EnqueueAll(ctx context.Context, cause string, deprovision bool) ([]int64, error) {
+	return q.EnqueueAllFor(ctx, nil, cause, deprovision)
+}
+
+// EnqueueAllFor asks for a targeted reconcile of every system for these identities (nil: full).
+func (q *Queue) EnqueueAllFor(ctx context.Context, identities []string, cause string, deprovision bool) ([]int64, error) {
 	systems, err := q.rec.Store.ListSystems(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue reconciles: %w", err)
@@ -236,7 +258,7 @@ func (q *Queue) EnqueueAll(ctx context.Context, cause string, deprovision bool) 
 		}
 		ids = append(ids, s.ID)
 	}
-	return q.Enqueue(ctx, ids, cause, deprovision)
+	return q.EnqueueFor(ctx, ids, identities, cause, deprovision)
 }
 
 // JobState is where a reconcile job is.
@@ -302,9 +324,10 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		delete(q.running, sys)
 		q.mu.Unlock()
 	}()
-	run, err := q.rec.Reconcile(ctx, sys, RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID, Attempt: job.Attempt})
+	run, err := q.rec.Reconcile(ctx, sys, RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
+		Attempt: job.Attempt, Identities: job.Args.Identities})
 	if err == nil {
-		q.log.Info("reconciled", "system", sys, "cause", job.Args.Cause, "planned", run.Planned, "applied", run.Applied,
+		q.log.Info("reconciled", "system", sys, "cause", run.Cause, "planned", run.Planned, "applied", run.Applied,
 			"findings", len(run.Findings))
 		return nil
 	}

@@ -40,7 +40,15 @@ type RunOptions struct {
 	Since   time.Time // when the desired state changed (zero: unknown)
 	JobID   int64     // the queue job running it, 0 when run directly
 	Attempt int
+	// Identities, when set, are the identities a change touched: a connector that can read
+	// chosen accounts (connector.Finder) is asked for theirs only, and only they are planned
+	// (see loadScoped). Empty, more than MaxTargeted, or a connector without Finder: a full run.
+	Identities []string
 }
+
+// MaxTargeted is the most identities a targeted run reads one by one; beyond it, one full
+// listing is cheaper than the lookups.
+const MaxTargeted = 1000
 
 // Error is a failed reconcile. It is retryable unless it wraps a connector.PermanentError: the
 // queue retries with backoff, and the retry plans again from the desired state.
@@ -76,6 +84,9 @@ func (r *Reconciler) log() *slog.Logger {
 // Reconcile runs one system once and returns the finished run. A non-nil error is an *Error
 // (the run is recorded as failed); store errors are returned as they are.
 func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOptions) (*gatehouse.Reconcile, error) {
+	if o.Identities = sortedUnique(o.Identities); len(o.Identities) > MaxTargeted {
+		o.Identities = nil
+	}
 	run := &gatehouse.Reconcile{SystemID: systemID, Cause: o.Cause, JobID: o.JobID, Attempt: o.Attempt,
 		Status: gatehouse.ReconcileRunning, StartedAt: r.now()}
 	sys, err := r.Store.GetSystem(ctx, systemID)
@@ -85,15 +96,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 		}
 		return nil, fmt.Errorf("reconcile %s: %w", systemID, err)
 	}
+	// The connector is opened before the run is recorded, so that the run says whether it is
+	// targeted: the cause carries it (no schema change), because the run's counts and findings
+	// are then about these people only.
+	conn, openErr := r.Open(ctx, sys)
+	_, finder := conn.(connector.Finder)
+	targeted := openErr == nil && finder && len(o.Identities) > 0
+	if targeted {
+		run.Cause = fmt.Sprintf("%s (targeted: %d people)", o.Cause, len(o.Identities))
+	}
+	if openErr == nil {
+		defer conn.Close()
+	}
 	// Operations a crashed or cut-short run left pending are closed as failed: this run plans
-	// whatever is still needed again, so they would only be misleading evidence.
+	// whatever is still needed again, so they would only be misleading evidence. A targeted
+	// run plans a few people only and leaves them to the next full run.
 	err = r.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateReconcile(ctx, run); err != nil {
 			return err
 		}
-		n, err := tx.AbandonOperations(ctx, systemID, run.StartedAt, "interrupted; planned again by reconcile "+run.ID)
-		if err != nil {
-			return err
+		n := 0
+		if !targeted {
+			var err error
+			if n, err = tx.AbandonOperations(ctx, systemID, run.StartedAt, "interrupted; planned again by reconcile "+run.ID); err != nil {
+				return err
+			}
 		}
 		return tx.AppendAudit(ctx, r.event("reconcile.start", run, map[string]any{"cause": o.Cause, "abandoned": n}))
 	})
@@ -123,11 +150,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 		return run, nil
 	}
 
-	in, conn, err := r.load(ctx, sys, o)
+	if openErr != nil {
+		return finish(fmt.Errorf("open connector: %w", openErr))
+	}
+	var in *Input
+	if targeted {
+		in, err = r.loadScoped(ctx, sys, conn, o)
+	} else {
+		in, err = r.load(ctx, sys, conn, o)
+	}
 	if err != nil {
 		return finish(err)
 	}
-	defer conn.Close()
 	plan := PlanSystem(*in)
 	run.Planned = len(plan.Ops)
 	if in.Inventory != nil {
@@ -175,7 +209,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	execErr := r.execute(ctx, conn, in, plan, rows, run)
 	// Work waiting for people that this run no longer asked for is withdrawn, but only after
 	// a run that asked for everything it planned: one cut short by an outage did not.
-	if sw, ok := conn.(connector.Sweeper); ok && !connector.IsRetryable(execErr) {
+	// A targeted run did not ask for other people's work: it withdraws nothing.
+	if sw, ok := conn.(connector.Sweeper); ok && !targeted && !connector.IsRetryable(execErr) {
 		if n, err := sw.Sweep(ctx); err != nil {
 			execErr = errors.Join(execErr, fmt.Errorf("withdraw tasks no longer needed: %w", err))
 		} else if n > 0 {
@@ -218,48 +253,57 @@ func (r *Reconciler) waiting(ctx context.Context, systemID string) (map[string]*
 
 // load reads what the planner needs: desired state from the store, observed state from the
 // connector.
-func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, o RunOptions) (*Input, connector.Connector, error) {
-	policy, err := ParseDriftPolicy(sys.Connector.Settings)
+func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, conn connector.Connector, o RunOptions) (*Input, error) {
+	in, err := r.loadSystem(ctx, sys, conn, o)
 	if err != nil {
-		return nil, nil, connector.Permanent(err)
-	}
-	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now()}
-	if in.Entitlements, err = all(ctx, func(c string) (store.Page[*gatehouse.Entitlement], error) {
-		return r.Store.ListEntitlements(ctx, store.EntitlementFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
-	}); err != nil {
-		return nil, nil, fmt.Errorf("load entitlements: %w", err)
+		return nil, err
 	}
 	if in.Grants, err = all(ctx, func(c string) (store.Page[*gatehouse.Grant], error) {
 		return r.Store.ListGrants(ctx, store.GrantFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
 	}); err != nil {
-		return nil, nil, fmt.Errorf("load grants: %w", err)
+		return nil, fmt.Errorf("load grants: %w", err)
 	}
 	if in.Identities, err = all(ctx, func(c string) (store.Page[*gatehouse.Identity], error) {
 		return r.Store.ListIdentities(ctx, store.IdentityFilter{Limit: store.MaxLimit, Cursor: c})
 	}); err != nil {
-		return nil, nil, fmt.Errorf("load identities: %w", err)
+		return nil, fmt.Errorf("load identities: %w", err)
 	}
 	if in.Links, err = all(ctx, func(c string) (store.Page[*gatehouse.Account], error) {
 		return r.Store.ListAccounts(ctx, store.AccountFilter{SystemID: sys.ID, Limit: store.MaxLimit, Cursor: c})
 	}); err != nil {
-		return nil, nil, fmt.Errorf("load accounts: %w", err)
+		return nil, fmt.Errorf("load accounts: %w", err)
 	}
-	conn, err := r.Open(ctx, sys)
+	if in.Inventory, err = conn.Inventory(ctx, managedGroups(in.Entitlements)); err != nil {
+		return nil, fmt.Errorf("read inventory: %w", err)
+	}
+	return in, nil
+}
+
+// loadSystem reads what every run needs: the system's policy and entitlements, and the
+// connector's capabilities.
+func (r *Reconciler) loadSystem(ctx context.Context, sys *gatehouse.System, conn connector.Connector, o RunOptions) (*Input, error) {
+	policy, err := ParseDriftPolicy(sys.Connector.Settings)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open connector: %w", err)
+		return nil, connector.Permanent(err)
 	}
-	in.Capabilities = conn.Capabilities()
+	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now(), Capabilities: conn.Capabilities()}
+	if in.Entitlements, err = all(ctx, func(c string) (store.Page[*gatehouse.Entitlement], error) {
+		return r.Store.ListEntitlements(ctx, store.EntitlementFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	}); err != nil {
+		return nil, fmt.Errorf("load entitlements: %w", err)
+	}
+	return in, nil
+}
+
+// managedGroups are the external ids of entitlements: the groups the inventory reads.
+func managedGroups(ents []*gatehouse.Entitlement) []string {
 	var groups []string
-	for _, e := range in.Entitlements {
+	for _, e := range ents {
 		if e.ExternalID != "" {
 			groups = append(groups, e.ExternalID)
 		}
 	}
-	if in.Inventory, err = conn.Inventory(ctx, groups); err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("read inventory: %w", err)
-	}
-	return in, conn, nil
+	return groups
 }
 
 // all reads every page of a list.

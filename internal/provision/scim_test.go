@@ -328,3 +328,71 @@ func TestSCIMRateLimited(t *testing.T) {
 		})
 	}
 }
+
+// TestSCIMTargeted: an HR import moving one person, through the trigger, is reconciled by a
+// run targeted at that person: the SCIM users are looked up, never listed in full, the mover
+// converges, and a hand-made membership of somebody else is left for the next full run.
+func TestSCIMTargeted(t *testing.T) {
+	scimtest.Require(t)
+	t.Parallel()
+	for _, kind := range scimtest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			f := newSCIMFixture(t, kind, 3)
+			ctx := t.Context()
+			rows := []string{hrRow(1, "Eng", "active"), hrRow(2, "Eng", "active"), hrRow(3, "Sales", "active")}
+			f.reconcile(f.importHR(rows...))
+			ids := readSCIMIDs(t, f.srv)
+			status, body := f.srv.Do(t, http.MethodPatch, "/Groups/"+ids["group:"+sSales], map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []map[string]any{{"op": "add", "path": "members",
+					"value": []map[string]any{{"value": ids["user:p1"]}}}},
+			})
+			if status != http.StatusOK && status != http.StatusNoContent {
+				t.Fatalf("add member by hand: %d %v", status, body)
+			}
+			f.srv.ClearRequests(t)
+
+			// p2 moves Eng → Sales, imported through the trigger as `gatehouse serve` does.
+			svc := service.New(provision.Triggering(f.st, f.q, nil), service.Options{})
+			res, err := svc.ImportHR(ctx, service.SystemPrincipal("test"), "hr.csv",
+				[]byte(hrHeader+hrRow(1, "Eng", "active")+hrRow(2, "Sales", "active")+hrRow(3, "Sales", "active")), false)
+			if err != nil || res.Import.Status != gatehouse.ImportApplied {
+				t.Fatalf("import: %+v, %v", res, err)
+			}
+			want := provision.HRImportCause(res.Import.ID) + " (targeted: 1 people)"
+			var run *gatehouse.Reconcile
+			for deadline := time.Now().Add(30 * time.Second); run == nil; time.Sleep(20 * time.Millisecond) {
+				runs, err := f.st.ListReconciles(ctx, store.ReconcileFilter{SystemID: "app", Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range runs.Items {
+					if r.Cause == want && r.FinishedAt != nil {
+						run = r
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no finished run %q in 30s: %+v", want, runs.Items)
+				}
+			}
+			if run.Status != gatehouse.ReconcileConverged || run.Accounts != 1 || len(run.Findings) != 0 {
+				t.Fatalf("targeted run = %+v, want converged over p2's account alone, no findings", run)
+			}
+			// (The connector's discovery reads one user: count=1.)
+			for _, r := range f.srv.Requests(t) {
+				path, query, _ := strings.Cut(r.Path, "?")
+				if r.Method == http.MethodGet && path == "/Users" && !strings.Contains(query, "filter=") && query != "count=1" {
+					t.Errorf("a targeted run listed every user: %s %s", r.Method, r.Path)
+				}
+			}
+			f.want(scimState{enabled: []string{"owner", "p1", "p2", "p3"}, groups: map[string][]string{
+				sStaff: {"owner", "p1", "p2", "p3"}, sEng: {"p1"}, sSales: {"p1", "p2", "p3"}}})
+
+			// The next full run removes the hand-made membership.
+			f.reconcile(provision.CauseSchedule)
+			f.want(scimState{enabled: []string{"owner", "p1", "p2", "p3"}, groups: map[string][]string{
+				sStaff: {"owner", "p1", "p2", "p3"}, sEng: {"p1"}, sSales: {"p2", "p3"}}})
+		})
+	}
+}

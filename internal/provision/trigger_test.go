@@ -2,6 +2,7 @@ package provision
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -40,5 +41,47 @@ func TestAffected(t *testing.T) {
 		if got.All != tt.want.All || got.Cause != tt.want.Cause || got.Deprovision != tt.want.Deprovision || !slices.Equal(got.Systems, tt.want.Systems) {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestAffectedIdentities: who a transaction touched, when every change names its people; nil
+// (everybody) otherwise.
+func TestAffectedIdentities(t *testing.T) {
+	ev := func(action, typ, id, after string) *gatehouse.AuditEvent {
+		return &gatehouse.AuditEvent{Action: action, ObjectType: typ, ObjectID: id, After: json.RawMessage(after), Reference: "hr-import:i1"}
+	}
+	hr := ev("hr.import", "hr_import", "i1", `{}`)
+	tests := []struct {
+		name       string
+		events     []*gatehouse.AuditEvent
+		identities []string // nil: everybody
+		grants     []string
+	}{
+		{"an HR mover", []*gatehouse.AuditEvent{ev("identity.update", "identity", "p2", `{"department":"Sales"}`),
+			ev("grant.revoke", "grant", "g1", `{"entitlement_id":"app/eng","grant_id":"g1"}`),
+			ev("grant.create", "grant", "g2", `{"entitlement_id":"app/sales","identity_id":"p2"}`), hr},
+			[]string{"p2"}, []string{"g1"}},
+		{"a grant by hand", []*gatehouse.AuditEvent{ev("grant.create", "grant", "g3", `{"entitlement_id":"app/eng","identity_id":"p1"}`)},
+			[]string{"p1"}, nil},
+		{"a held import changes nobody", []*gatehouse.AuditEvent{hr}, nil, nil},
+		{"a catalog apply", []*gatehouse.AuditEvent{ev("grant.create", "grant", "g4", `{"entitlement_id":"app/eng","identity_id":"p1"}`),
+			ev("catalog.apply", "catalog", "", `{}`)}, nil, nil},
+		{"a grant event that does not decode", []*gatehouse.AuditEvent{ev("identity.update", "identity", "p2", `{}`),
+			ev("grant.revoke", "grant", "g5", `[`)}, nil, nil},
+		{"a task", []*gatehouse.AuditEvent{ev("task.complete", "task", "T1", `{"system_id":"badge"}`)}, nil, nil},
+	}
+	for _, tt := range tests {
+		got := Affected(tt.events)
+		if !slices.Equal(got.Identities, tt.identities) || (got.Identities == nil) != (tt.identities == nil) || !slices.Equal(got.grants, tt.grants) {
+			t.Errorf("%s: identities %v grants %v, want %v %v", tt.name, got.Identities, got.grants, tt.identities, tt.grants)
+		}
+	}
+	// More people than a targeted run takes: everybody.
+	var many []*gatehouse.AuditEvent
+	for i := range MaxTargeted + 1 {
+		many = append(many, ev("identity.update", "identity", fmt.Sprint("p", i), `{}`))
+	}
+	if got := Affected(many); got.Identities != nil {
+		t.Errorf("%d people: targeted at %d, want a full run", len(many), len(got.Identities))
 	}
 }
