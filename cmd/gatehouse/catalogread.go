@@ -265,7 +265,7 @@ func (a *app) rolesCommand() *cobra.Command {
 func (a *app) sodCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sod",
-		Short: "List and show separation-of-duties rules",
+		Short: "List and show separation-of-duties rules, and who breaks them",
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
@@ -317,6 +317,7 @@ func (a *app) sodCommand() *cobra.Command {
 			)
 		},
 	})
+	cmd.AddCommand(a.sodViolationsCommand()) // sod.go
 	return cmd
 }
 

@@ -43,7 +43,8 @@ func (a *app) grantsListCommand() *cobra.Command {
 		Short: "List grants (yours, or everyone's for auditors, operators and admins)",
 		Example: `  gatehouse grants list --identity sam.taylor@example.com
   gatehouse grants list --entitlement aws/prod-admin --status all
-  gatehouse grants list --source exception --all -o json`,
+  gatehouse grants list --source exception --all -o json
+  gatehouse grants list --expiring 7d`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch f.Status {
@@ -52,6 +53,14 @@ func (a *app) grantsListCommand() *cobra.Command {
 				f.Status = ""
 			default:
 				return usageErrorf(cmd, "--status %q: use active, revoked or all", f.Status)
+			}
+			if f.Expiring != "" {
+				if _, err := gatehouse.ParseDuration(f.Expiring); err != nil {
+					return usageErrorf(cmd, "--expiring: %v", err)
+				}
+				if f.Status != "active" {
+					return usageErrorf(cmd, "--expiring lists grants in force: leave --status at active")
+				}
 			}
 			c, err := a.client(cmd)
 			if err != nil {
@@ -92,6 +101,7 @@ func (a *app) grantsListCommand() *cobra.Command {
 	fl.StringVar(&f.System, "system", "", "system id")
 	fl.StringVar(&f.Source, "source", "", "birthright, request, review, exception or emergency")
 	fl.StringVar(&f.Status, "status", "active", "active, revoked or all")
+	fl.StringVar(&f.Expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
 	lf.register(cmd)
 	return cmd
 }

@@ -113,6 +113,7 @@ Exit codes: 0 ok, 1 failure or findings, 2 usage error.`,
 		a.reconcileCommand(), a.opsCommand(), a.driftCommand(), // provisioning (provision.go)
 		a.tasksCommand(),      // manual fulfillment tasks (tasks.go)
 		a.scimGroupsCommand(), // groups an IdP pushed over SCIM (scimgroups.go)
+		a.requestCommand(),    // access requests (request.go)
 	} {
 		c.GroupID = "client"
 		a.clientFlags(c)

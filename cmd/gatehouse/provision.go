@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
@@ -24,13 +25,14 @@ const defaultReconcileInterval = 10 * time.Minute
 
 // startProvisioning builds the job queue on st's database and starts its workers and the
 // scheduled reconcile (interval 0: none). The caller stops it.
-func startProvisioning(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger) (*provision.Queue, error) {
+func startProvisioning(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger,
+	extra ...func(*river.Workers, map[string]river.QueueConfig)) (*provision.Queue, error) {
 	rec := &provision.Reconciler{Store: st, Log: log,
 		Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
 			return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
 		}}
 	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{Interval: interval, Logger: log,
-		Supported: func(t string) bool { return connectors.Registry[t] != nil }})
+		Supported: func(t string) bool { return connectors.Registry[t] != nil }, Extra: extra})
 	if err != nil {
 		return nil, err
 	}

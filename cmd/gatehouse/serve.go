@@ -66,6 +66,8 @@ func (a *app) serveCommand() *cobra.Command {
 		reconcileInterval time.Duration
 		hrLeadTime        time.Duration
 		hrMissing         string
+		nf                notifyFlags
+		expiryInterval    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--db DB] [--addr HOST:PORT]",
@@ -107,7 +109,12 @@ Environment:
 			defer st.Close()
 			// Provisioning workers and the scheduled reconcile; committed changes of desired
 			// state enqueue reconciles of the systems they affect (provision.Triggering).
-			queue, err := startProvisioning(ctx, st, reconcileInterval, log)
+			// Notifications are River jobs on the same client (notify.Outbox.Register).
+			outbox, err := a.outbox(cmd, &nf, f.addr, log)
+			if err != nil {
+				return err
+			}
+			queue, err := startProvisioning(ctx, st, reconcileInterval, log, outbox.Register)
 			if err != nil {
 				return err
 			}
@@ -116,9 +123,14 @@ Environment:
 				defer cancel()
 				_ = queue.Stop(sctx)
 			}()
-			svc := service.New(provision.Triggering(st, queue, log), service.Options{
+			outbox.Attach(queue.Client())
+			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
+			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, queue, log), queue, log), service.Options{
 				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr,
 				Open: systemOpener(st)})
+			if err := queue.ExpireGrants(ctx, svc, expiryInterval); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", f.addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
@@ -129,6 +141,8 @@ Environment:
 				return err
 			}
 			go hrDatesLoop(ctx, svc, log, time.Hour)
+			// Approved requests become fulfilled once their target operations are applied.
+			go svc.RunRequestSync(ctx, time.Second)
 			url := baseURL(ln.Addr())
 			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
 			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")
@@ -138,11 +152,14 @@ Environment:
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
 	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
 		"reconcile every system this often, to find and repair drift (0: only on changes)")
+	cmd.Flags().DurationVar(&expiryInterval, "expiry-interval", provision.DefaultExpiryInterval,
+		"sweep for expired grants this often, besides the job scheduled at each expiry")
 	cmd.Flags().DurationVar(&hrLeadTime, "hr-lead-time", 0,
 		"provision a future joiner this long before their start_date (e.g. 72h)")
 	cmd.Flags().StringVar(&hrMissing, "hr-missing", string(jml.MissingLeaver),
 		"a known person missing from an HR snapshot: leaver (terminated) or hold (reported for review, nothing changed)")
 	f.register(cmd, defaultListenAddr, "info")
+	nf.register(cmd)
 	return cmd
 }
 

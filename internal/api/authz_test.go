@@ -39,6 +39,9 @@ var (
 	admins     = [5]int{s401, s403, s403, s403, s200}
 	// managerOrAdmin: the walk's confirmations are addressed to "user".
 	managerOrAdmin = [5]int{s401, s200, s403, s403, s200}
+	// approverOnly: "user" alone, as the step's approver or the request's party; admins do not
+	// bypass.
+	approverOnly = [5]int{s401, s200, s403, s403, s403}
 )
 
 // walk has a row for every route of the route table, by operationId.
@@ -75,6 +78,8 @@ var walk = map[string]walkRow{
 	"listSoDRules":     {path: static("/api/v1/sod-rules"), want: signedIn},
 	"getSoDRule":       {path: static("/api/v1/sod-rules/eng-vs-admins"), want: signedIn},
 
+	"listSoDViolations": {path: static("/api/v1/sod/violations?rule=eng-vs-admins"), want: readers},
+
 	"listGrants": {path: static("/api/v1/grants?status=active"), want: signedIn},
 	"createGrant": {path: static("/api/v1/grants"), want: operators1,
 		body: func(*fixture, string) string {
@@ -104,6 +109,32 @@ var walk = map[string]walkRow{
 		want: managerOrAdmin, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
 	"revokeConfirmation": {path: func(f *fixture) string { return "/api/v1/confirmations/" + f.confirmation("revoke") + "/revoke" },
 		want: managerOrAdmin, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+
+	// Access requests (requests_test.go): the walk's requests to decide are for people whose
+	// manager is "user", so "user" decides their first step and nobody else may, admins
+	// included; "user" resubmits and cancels a request of their own.
+	"listRequests": {path: static("/api/v1/requests?view=mine&limit=5"), want: signedIn},
+	"getRequest":   {path: func(f *fixture) string { return "/api/v1/requests/" + f.request("get") }, want: signedIn},
+	"previewRequest": {path: static("/api/v1/requests/preview"), want: signedIn,
+		body: func(*fixture, string) string {
+			return `{"entitlement":"wiki/members","justification":"document the on-call runbook"}`
+		}},
+	"approveRequest": {path: func(f *fixture) string { return "/api/v1/requests/" + f.request("approve") + "/approve" },
+		want: approverOnly, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+	"denyRequest": {path: func(f *fixture) string { return "/api/v1/requests/" + f.request("deny") + "/deny" },
+		want: approverOnly, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+	"returnRequest": {path: func(f *fixture) string { return "/api/v1/requests/" + f.request("return") + "/return" },
+		want: approverOnly, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+	"resubmitRequest": {path: func(f *fixture) string { return "/api/v1/requests/" + f.userRequest() + "/resubmit" },
+		want: approverOnly, body: func(*fixture, string) string { return `{"justification":"document the on-call runbook"}` }},
+	"cancelRequest": {path: func(f *fixture) string { return "/api/v1/requests/" + f.userRequest() + "/cancel" },
+		want: approverOnly, body: func(*fixture, string) string { return `{"comment":"walk"}` }},
+	"createRequest": {path: static("/api/v1/requests"), want: [5]int{s401, s201, s201, s201, s201},
+		body: func(*fixture, string) string {
+			return `{"entitlement":"wiki/members","justification":"document the on-call runbook"}`
+		}},
+	"createDelegation": {path: static("/api/v1/delegations"), want: [5]int{s401, s201, s201, s201, s201},
+		body: func(*fixture, string) string { return `{"to":"other@example.com","ends_at":"2099-01-01T00:00:00Z"}` }},
 
 	// Provisioning: the fixture's provisioner is a fake queue (provision_test.go).
 	"reconcile": {path: static("/api/v1/reconcile"), want: operators,

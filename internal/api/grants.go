@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -14,7 +15,7 @@ type revokeGrantRequest struct {
 
 func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListGrants(r.Context(), principal(r), store.GrantFilter{
+	f := store.GrantFilter{
 		IdentityID:    q.str("identity"),
 		EntitlementID: q.str("entitlement"),
 		System:        q.str("system"),
@@ -22,7 +23,18 @@ func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
 		Status:        q.str("status"),
 		Limit:         q.int("limit"),
 		Cursor:        q.str("cursor"),
-	})
+	}
+	var page store.Page[*gatehouse.Grant]
+	var err error
+	if s := q.str("expiring"); s != "" {
+		within, perr := gatehouse.ParseDuration(s)
+		if perr != nil {
+			return gatehouse.Errorf(gatehouse.EINVALID, "expiring: %v", perr)
+		}
+		page, err = a.svc.ListExpiringGrants(r.Context(), principal(r), f, time.Duration(within))
+	} else {
+		page, err = a.svc.ListGrants(r.Context(), principal(r), f)
+	}
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,12 @@ const (
 	accessManagerOrAdmin access = "the addressed manager or admin, never the mover"
 	// accessReaderOrAssignee: readers, and the person a manual system assigns its tasks to.
 	accessReaderOrAssignee access = "readers, or the task's assignee"
+	// Access requests: approvers decide the current step (admins do not bypass), the parties
+	// cancel, the requester resubmits; nobody decides their own request.
+	accessApprover    access = "the current step's approvers or their delegates, never the requester or beneficiary"
+	accessParty       access = "the requester or the beneficiary"
+	accessRequester   access = "the requester"
+	accessRequestRead access = "the requester, the beneficiary, the approvers, and readers"
 )
 
 // route is one entry of the route table: everything the mux, the query validation and the
@@ -198,6 +204,13 @@ var routeTable = []route{
 		handle: (*api).listSoDRules},
 	{name: "getSoDRule", method: "GET", path: "/api/v1/sod-rules/{id}", tag: "catalog", access: accessSignedIn,
 		summary: "Get a separation-of-duties rule", status: 200, response: &gatehouse.SoDRule{}, handle: (*api).getSoDRule},
+	{name: "listSoDViolations", method: "GET", path: "/api/v1/sod/violations", tag: "catalog", access: accessReaders,
+		summary: "Everyone whose active grants break an SoD rule today (detective; every on_violation mode), with counts; not paged",
+		query: []param{
+			{name: "rule", desc: "only this SoD rule id"},
+			{name: "identity", desc: "only this identity: id, email or employee_id"},
+		},
+		status: 200, response: &service.SoDViolations{}, handle: (*api).listSoDViolations},
 
 	// Grants and observed accounts.
 	{name: "listGrants", method: "GET", path: "/api/v1/grants", tag: "grants", access: accessSelfOrReader,
@@ -208,6 +221,7 @@ var routeTable = []route{
 			param{name: "system", desc: "system id"},
 			param{name: "source", enum: grantSources},
 			param{name: "status", enum: []string{"active", "revoked"}},
+			param{name: "expiring", desc: "only grants in force that expire within this time from now (e.g. 7d, 48h)"},
 		),
 		status: 200, response: store.Page[*gatehouse.Grant]{}, handle: (*api).listGrants},
 	{name: "createGrant", method: "POST", path: "/api/v1/grants", tag: "grants", access: accessOperator,
@@ -269,6 +283,43 @@ var routeTable = []route{
 	{name: "revokeConfirmation", method: "POST", path: "/api/v1/confirmations/{id}/revoke", tag: "hr", access: accessManagerOrAdmin,
 		summary: "Do not confirm a mover's request access: its grant is revoked", body: decideConfirmationRequest{},
 		status: 200, response: &gatehouse.Confirmation{}, conflict: true, handle: (*api).revokeConfirmation},
+
+	// Access requests (issue 5). The walk runs routes in table order: resubmit and cancel come
+	// before create because they use the caller's own request (authz_test.go).
+	{name: "listRequests", method: "GET", path: "/api/v1/requests", tag: "requests", access: accessSignedIn,
+		summary: "List access requests, newest first: mine (default), pending-me (my approvals, also as delegate), or all (readers)",
+		query: withPaging(
+			param{name: "view", enum: []string{"mine", "pending-me", "all"}},
+			param{name: "state", desc: "comma-separated request states"},
+		),
+		status: 200, response: store.Page[*gatehouse.AccessRequest]{}, handle: (*api).listRequests},
+	{name: "getRequest", method: "GET", path: "/api/v1/requests/{id}", tag: "requests", access: accessRequestRead,
+		summary: "Get an access request by id or number (REQ-000123), with its steps, findings and timeline",
+		status:  200, response: &gatehouse.AccessRequest{}, handle: (*api).getRequest},
+	{name: "previewRequest", method: "POST", path: "/api/v1/requests/preview", tag: "requests", access: accessSignedIn,
+		summary: "Check and route a request without creating it: who approves each step and why, and the policy findings",
+		body:    service.NewRequest{}, status: 200, response: &service.RequestPreview{}, conflict: true, handle: (*api).previewRequest},
+	{name: "approveRequest", method: "POST", path: "/api/v1/requests/{id}/approve", tag: "requests", access: accessApprover,
+		summary: "Approve the current step; the last approval writes the grants", body: requestDecision{},
+		status: 200, response: &gatehouse.AccessRequest{}, conflict: true, handle: approveRequestHandler},
+	{name: "denyRequest", method: "POST", path: "/api/v1/requests/{id}/deny", tag: "requests", access: accessApprover,
+		summary: "Deny the request (comment required)", body: requestDecision{},
+		status: 200, response: &gatehouse.AccessRequest{}, conflict: true, handle: denyRequestHandler},
+	{name: "returnRequest", method: "POST", path: "/api/v1/requests/{id}/return", tag: "requests", access: accessApprover,
+		summary: "Return the request to its requester for more information (comment required)", body: requestDecision{},
+		status: 200, response: &gatehouse.AccessRequest{}, conflict: true, handle: returnRequestHandler},
+	{name: "resubmitRequest", method: "POST", path: "/api/v1/requests/{id}/resubmit", tag: "requests", access: accessRequester,
+		summary: "Resubmit a returned request with a new justification", body: resubmitBody{},
+		status: 200, response: &gatehouse.AccessRequest{}, conflict: true, handle: (*api).resubmitRequest},
+	{name: "cancelRequest", method: "POST", path: "/api/v1/requests/{id}/cancel", tag: "requests", access: accessParty,
+		summary: "Cancel an open request", body: requestDecision{},
+		status: 200, response: &gatehouse.AccessRequest{}, conflict: true, handle: cancelRequestHandler},
+	{name: "createRequest", method: "POST", path: "/api/v1/requests", tag: "requests", access: accessSignedIn,
+		summary: "Request access for yourself (or, as an operator, for someone): refused with a reason, returned when the justification is weak",
+		body:    service.NewRequest{}, status: 201, response: &gatehouse.AccessRequest{}, conflict: true, handle: (*api).createRequest},
+	{name: "createDelegation", method: "POST", path: "/api/v1/delegations", tag: "requests", access: accessSignedIn,
+		summary: "Delegate your approvals to someone while you are away (operators: for someone else)",
+		body:    service.NewDelegation{}, status: 201, response: &gatehouse.Delegation{}, handle: (*api).createDelegation},
 
 	// Provisioning (internal/provision): reconcile, its jobs, operations and drift.
 	{name: "reconcile", method: "POST", path: "/api/v1/reconcile", tag: "provisioning", access: accessOperator,

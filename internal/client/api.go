@@ -227,6 +227,7 @@ type GrantFilter struct {
 	System      string
 	Source      string
 	Status      string // active, revoked, or "" for all
+	Expiring    string // only grants in force expiring within this time from now ("7d")
 	ListOptions
 }
 
@@ -238,6 +239,7 @@ func (c *Client) ListGrants(ctx context.Context, f GrantFilter) (*Page[*gatehous
 	set(q, "system", f.System)
 	set(q, "source", f.Source)
 	set(q, "status", f.Status)
+	set(q, "expiring", f.Expiring)
 	f.ListOptions.add(q)
 	var out Page[*gatehouse.Grant]
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/grants", q, nil, &out)

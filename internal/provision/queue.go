@@ -76,6 +76,10 @@ type QueueOptions struct {
 	// every system skips the others: a catalog may name a connector before this binary has
 	// it, and a reconcile that can only fail would make `reconcile --wait` fail for ever.
 	Supported func(connectorType string) bool
+	// Extra registers other packages' job kinds and queues (notifications) on this one client:
+	// only River's leader runs periodic jobs and schedules retries, and a second client on the
+	// same database could take the leadership from this one. See notify.Outbox.Register.
+	Extra []func(workers *river.Workers, queues map[string]river.QueueConfig)
 }
 
 // Queue runs reconciles as durable River jobs in the store's database.
@@ -90,6 +94,8 @@ type Queue struct {
 	// overlap costs duplicate evidence, not correctness.
 	mu      sync.Mutex
 	running map[string]bool
+
+	exp expiry // the expiry of time-bound grants (expiry.go)
 }
 
 // backoff is an exponential retry policy with a cap.
@@ -147,8 +153,13 @@ func NewQueue(ctx context.Context, st store.Store, rec *Reconciler, o QueueOptio
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reconcileWorker{q: q})
 	river.AddWorker(workers, &reconcileAllWorker{q: q})
+	river.AddWorker(workers, &expireWorker{q: q})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
+	for _, register := range o.Extra {
+		register(workers, queues)
+	}
 	cfg := &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Queues:            queues,
 		Workers:           workers,
 		RetryPolicy:       backoff{o.RetryBase, o.RetryMax},
 		MaxAttempts:       o.MaxAttempts,
@@ -200,6 +211,10 @@ func (q *Queue) Start(ctx context.Context) error {
 
 // Stop waits for running jobs to finish, up to ctx.
 func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+// Client is the River client, for the packages whose jobs QueueOptions.Extra registered to
+// insert them.
+func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
 
 // Enqueue asks for a reconcile of each system, in the order given (callers order critical
 // systems first); deprovision gives the jobs the highest priority. It returns the job ids.

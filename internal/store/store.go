@@ -90,6 +90,19 @@ type Reader interface {
 	// AuditHead returns the sequence and hash of the last appended event (0 and the genesis hash
 	// for an empty log), as recorded by the chain head, not by reading the events.
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+
+	// --- Access requests (service/requests.go) ---
+
+	// GetRequest returns one access request by its id or its reference (REQ-000123).
+	GetRequest(ctx context.Context, idOrRef string) (*gatehouse.AccessRequest, error)
+	// ListRequests lists access requests, newest first (by number).
+	ListRequests(ctx context.Context, f RequestFilter) (Page[*gatehouse.AccessRequest], error)
+	// ListDelegations lists approval delegations, oldest first.
+	ListDelegations(ctx context.Context, f DelegationFilter) ([]*gatehouse.Delegation, error)
+	// CountPeers counts an identity's peers (other active identities with its department and
+	// title; none when its department is empty) and, per entitlement, how many of them hold an
+	// unrevoked grant of it.
+	CountPeers(ctx context.Context, who *gatehouse.Identity, entitlementIDs []string) (peers int, holding map[string]int, err error)
 }
 
 // Tx is a write transaction. Its reads see its own writes. After a store error the transaction
@@ -170,6 +183,16 @@ type Tx interface {
 	// AppendAudits appends events in order, exactly as AppendAudit on each would, faster: a
 	// bulk change (an HR import) appends hundreds of thousands.
 	AppendAudits(ctx context.Context, evs []*gatehouse.AuditEvent) error
+
+	// CreateRequest stores a new access request: it sets ID, the next Number of the database
+	// (sequential, safe under concurrent writers), Ref, Version 1, and CreatedAt and UpdatedAt
+	// when zero.
+	CreateRequest(ctx context.Context, r *gatehouse.AccessRequest) error
+	// UpdateRequest writes r when its stored Version is r.Version (else ECONFLICT: someone
+	// decided first), and bumps Version and UpdatedAt in r.
+	UpdateRequest(ctx context.Context, r *gatehouse.AccessRequest) error
+	// CreateDelegation stores a delegation (sets ID, and CreatedAt when zero).
+	CreateDelegation(ctx context.Context, d *gatehouse.Delegation) error
 }
 
 // Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
@@ -227,8 +250,11 @@ type GrantFilter struct {
 	Source        gatehouse.GrantSource
 	// Status: "active" (not revoked), "revoked", or "" for all.
 	Status string
-	Limit  int
-	Cursor string
+	// ExpiresAfter and ExpiresBefore select grants whose expiry is in (ExpiresAfter,
+	// ExpiresBefore]; a zero bound is open. Setting either leaves out grants with no expiry.
+	ExpiresAfter, ExpiresBefore time.Time
+	Limit                       int
+	Cursor                      string
 }
 
 // AccountFilter selects observed accounts.
@@ -314,4 +340,24 @@ type AuditFilter struct {
 	Ascending  bool
 	Limit      int
 	Cursor     string
+}
+
+// RequestFilter selects access requests. Empty fields do not filter.
+type RequestFilter struct {
+	RequesterID   string
+	BeneficiaryID string
+	// Party keeps requests this identity submitted or is the beneficiary of.
+	Party string
+	// Approvers keeps requests whose current step asks one of these identities.
+	Approvers []string
+	States    []gatehouse.RequestState
+	Limit     int
+	Cursor    string
+}
+
+// DelegationFilter selects delegations. Empty fields do not filter.
+type DelegationFilter struct {
+	FromID   string
+	ToID     string
+	ActiveAt time.Time // only those in force at this time
 }

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Confirmations", testConfirmations},
 		{"Operations", testOperations}, // provisioning evidence
 		{"Tasks", testTasks},           // manual fulfillment tasks
+		{"Requests", testRequests},     // access requests and delegations
+		{"RequestNumbersConcurrent", testRequestNumbersConcurrent},
+		{"CountPeers", testCountPeers},
 		{"SCIMGroups", testSCIMGroups},
 		{"SCIMGroupPagination", testSCIMGroupPagination},
 		{"SCIMGroupLargeMembership", testSCIMGroupLargeMembership},

@@ -1,0 +1,22 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// listSoDViolations answers the detective SoD report: everyone who holds a conflicting pair
+// today. It is one list with its counts, not paged: the report is computed over all active
+// grants in one pass, and a page of it would cost the same as the whole.
+func (a *api) listSoDViolations(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	rep, err := a.svc.SoDViolations(r.Context(), principal(r), service.SoDViolationFilter{
+		Rule:     q.str("rule"),
+		Identity: q.str("identity"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,123 @@
+package provision_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+func TestExpiries(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	grant := func(exp, revoked *time.Time) json.RawMessage {
+		b, _ := json.Marshal(gatehouse.Grant{ID: "g", EntitlementID: "app/x", ExpiresAt: exp, RevokedAt: revoked})
+		return b
+	}
+	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+	for _, tc := range []struct {
+		name   string
+		events []*gatehouse.AuditEvent
+		want   []time.Time
+	}{
+		{"no events", nil, nil},
+		{"grant without expiry", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.create", After: grant(nil, nil)}}, nil},
+		{"grant with expiry", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour), nil)}},
+			[]time.Time{t0.Add(time.Hour)}},
+		{"revoked grant", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.revoke", After: grant(at(time.Hour), at(0))}}, nil},
+		{"not a grant", []*gatehouse.AuditEvent{{ObjectType: "identity", Action: "identity.create", After: grant(at(time.Hour), nil)}}, nil},
+		{"same time once, earliest first", []*gatehouse.AuditEvent{
+			{ObjectType: "grant", Action: "grant.create", After: grant(at(2*time.Hour), nil)},
+			{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour+100*time.Millisecond), nil)},
+			{ObjectType: "grant", Action: "grant.create", After: grant(at(2*time.Hour), nil)},
+			{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour+200*time.Millisecond), nil)},
+		}, []time.Time{t0.Add(time.Hour + 100*time.Millisecond), t0.Add(time.Hour + 200*time.Millisecond), t0.Add(2 * time.Hour)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := provision.Expiries(tc.events)
+			if !slices.EqualFunc(got, tc.want, time.Time.Equal) {
+				t.Errorf("Expiries = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExpiryJobs: a grant committed with an expiry is revoked by the job scheduled at that
+// expiry (the sweep is an hour away), and the revocation deprovisions it; on both engines.
+func TestExpiryJobs(t *testing.T) {
+	for _, eng := range []struct {
+		name string
+		open func(testing.TB) store.Store
+	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			st := eng.open(t)
+			ctx := t.Context()
+			_, rec, dir := fakeFixture(t, st)
+			q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Stop(context.Background()) })
+			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, q, nil), q, nil), service.Options{})
+			if err := q.ExpireGrants(ctx, svc, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.ExpireGrants(ctx, svc, 0); err == nil {
+				t.Error("an expiry interval of 0 was accepted")
+			}
+			p := service.SystemPrincipal("test")
+			if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{EmployeeID: "E9", Email: "u9@example.com"}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			g, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "u9@example.com", Entitlement: "app/eng",
+				Reference: "REQ-000009", Duration: gatehouse.Duration(1500 * time.Millisecond), Reason: "a short task"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !slices.Contains(dir.members("eng"), "u9") {
+				if time.Now().After(deadline) {
+					t.Fatalf("u9 never provisioned: eng = %v", dir.members("eng"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for {
+				got, err := st.GetGrant(ctx, g.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.RevokedAt != nil {
+					if got.RevokedBy != service.ExpiryActor {
+						t.Fatalf("grant revoked by %q, want %s", got.RevokedBy, service.ExpiryActor)
+					}
+					late := got.RevokedAt.Sub(*g.ExpiresAt)
+					t.Logf("revoked %s after its expiry", late.Round(time.Millisecond))
+					if late < 0 || late > 3*time.Second {
+						t.Errorf("revoked %s after expiry, want within 3s", late)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("grant not revoked 10s after it was created: %+v", got)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for slices.Contains(dir.members("eng"), "u9") {
+				if time.Now().After(deadline) {
+					t.Fatalf("membership kept after the grant expired: eng = %v", dir.members("eng"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
