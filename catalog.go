@@ -88,6 +88,13 @@ func ParseDuration(s string) (Duration, error) {
 type Settings struct {
 	SecurityApprovers []string    `json:"security_approvers"`
 	LeaverGuard       LeaverGuard `json:"leaver_guard"`
+	// EmergencyOperators may grant emergency entitlements at once (break-glass); they also
+	// need the operator role. EmergencyMaxDuration bounds every such grant (0: the default,
+	// see EmergencyLimit).
+	EmergencyOperators   []string `json:"emergency_operators,omitempty"`
+	EmergencyMaxDuration Duration `json:"emergency_max_duration,omitempty"`
+	// Exceptions are the exceptions register's defaults (exception.go).
+	Exceptions ExceptionSettings `json:"exceptions,omitzero"`
 }
 
 // LeaverGuard holds an HR import that would terminate or suspend more than
@@ -132,6 +139,8 @@ type Entitlement struct {
 	Requestable bool            `json:"requestable"`
 	MaxDuration Duration        `json:"max_duration"` // 0: may be permanent
 	Approval    []string        `json:"approval"`     // manager | owner | security | an email
+	// Emergency: pre-approved for break-glass grants (service/emergency.go).
+	Emergency bool `json:"emergency,omitempty"`
 }
 
 // Role is a named bundle of entitlements. A birthright role has a CEL rule over `identity` that

@@ -120,6 +120,9 @@ type SoDFinding struct {
 	OnViolation string `json:"on_violation"`
 	Left        string `json:"left"`
 	Right       string `json:"right"`
+	// Exception is the approved exception (EXC-000123) that lets an on_violation: exception
+	// rule be broken.
+	Exception string `json:"exception,omitempty"`
 }
 
 // PeerContext says how common an entitlement is among the beneficiary's peers (same department

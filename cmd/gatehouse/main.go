@@ -114,6 +114,8 @@ Exit codes: 0 ok, 1 failure or findings, 2 usage error.`,
 		a.tasksCommand(),      // manual fulfillment tasks (tasks.go)
 		a.scimGroupsCommand(), // groups an IdP pushed over SCIM (scimgroups.go)
 		a.requestCommand(),    // access requests (request.go)
+		a.emergencyCommand(),  // break-glass access (emergency.go)
+		a.exceptionsCommand(), // exceptions register (exceptions.go)
 	} {
 		c.GroupID = "client"
 		a.clientFlags(c)

@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/notify"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // notifyFlags configure notifications (email and webhook) for serve.
@@ -17,6 +19,8 @@ type notifyFlags struct {
 	smtpURL, smtpFrom, smtpPasswordEnv, smtpPasswordFile string
 	webhookURL, webhookSecretEnv                         string
 	publicURL                                            string
+	// The periodic checks: request SLAs (reminders, escalation, expiry) and grant expiry notices.
+	noticeInterval, expiringNotice, requestExpiry time.Duration
 }
 
 func (f *notifyFlags) register(cmd *cobra.Command) {
@@ -32,11 +36,29 @@ func (f *notifyFlags) register(cmd *cobra.Command) {
 		"environment variable that holds the HMAC-SHA256 key signing webhook calls (X-Gatehouse-Signature)")
 	fl.StringVar(&f.publicURL, "public-url", "",
 		"URL people use to reach Gatehouse, the base of links in notifications (default: the listen address)")
+	fl.DurationVar(&f.noticeInterval, "notice-interval", time.Minute,
+		"check request SLAs (overdue reminders, escalation, expiry) and expiring grants this often")
+	fl.DurationVar(&f.expiringNotice, "expiring-notice", 72*time.Hour,
+		"tell a beneficiary this long before a time-bound grant ends (0: never)")
+	fl.DurationVar(&f.requestExpiry, "request-expiry", service.DefaultRequestExpiry,
+		"a request with no decision this long after submission expires")
+}
+
+// notifier is what the service is given: nil when no channel is configured, so nothing is
+// recorded as told (expiring-grant notices) when nobody was.
+func notifier(ob *notify.Outbox) service.Notifier {
+	if !ob.Enabled() {
+		return nil
+	}
+	return ob
 }
 
 // outbox builds the notification outbox from the flags. Without --smtp-url and --webhook-url
 // it is disabled: messages are logged at debug level and dropped.
 func (a *app) outbox(cmd *cobra.Command, f *notifyFlags, addr string, log *slog.Logger) (*notify.Outbox, error) {
+	if f.noticeInterval <= 0 || f.expiringNotice < 0 || f.requestExpiry <= 0 {
+		return nil, usageErrorf(cmd, "--notice-interval and --request-expiry must be above zero, --expiring-notice zero or more")
+	}
 	o := notify.OutboxOptions{Logger: log, PublicURL: f.publicURL}
 	if o.PublicURL == "" {
 		o.PublicURL = "http://" + addr

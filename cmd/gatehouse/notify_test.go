@@ -25,6 +25,8 @@ func TestServeNotificationFlags(t *testing.T) {
 		{"empty webhook secret", nil, []string{"--webhook-url", "https://hooks.example.com/x", "--webhook-secret-env", "HOOK_KEY"},
 			"HOOK_KEY: the variable is empty"},
 		{"relative public URL", nil, []string{"--public-url", "gatehouse.example.com"}, "absolute URL"},
+		{"no notice interval", nil, []string{"--notice-interval", "0s"}, "--notice-interval and --request-expiry must be above zero"},
+		{"negative request expiry", nil, []string{"--request-expiry", "-1h"}, "--notice-interval and --request-expiry must be above zero"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

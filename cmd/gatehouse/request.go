@@ -336,7 +336,11 @@ func durationOrNone(d gatehouse.Duration) string {
 
 func writeFindings(w io.Writer, f gatehouse.RequestFindings) {
 	for _, s := range f.SoD {
-		fmt.Fprintf(w, "SoD %s (%s, %s): %s with %s\n", s.Rule, s.Severity, s.OnViolation, s.Left, s.Right)
+		fmt.Fprintf(w, "SoD %s (%s, %s): %s with %s", s.Rule, s.Severity, s.OnViolation, s.Left, s.Right)
+		if s.Exception != "" {
+			fmt.Fprintf(w, ", allowed by exception %s", s.Exception)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, p := range f.Peers {
 		fmt.Fprintf(w, "Peers: %d of %d in %s / %s hold %s\n", p.Holding, p.Peers, p.Department, p.Title, p.EntitlementID)

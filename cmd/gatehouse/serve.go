@@ -127,7 +127,7 @@ Environment:
 			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
 			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, queue, log), queue, log), service.Options{
 				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr,
-				Open: systemOpener(st)})
+				Open: systemOpener(st), Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry})
 			if err := queue.ExpireGrants(ctx, svc, expiryInterval); err != nil {
 				return err
 			}
@@ -143,6 +143,11 @@ Environment:
 			go hrDatesLoop(ctx, svc, log, time.Hour)
 			// Approved requests become fulfilled once their target operations are applied.
 			go svc.RunRequestSync(ctx, time.Second)
+			// Expired exceptions revoke their access or come back for review (a query each run,
+			// so a restart loses nothing).
+			go svc.RunExceptionExpiry(ctx, expiryInterval)
+			// Overdue reminders, escalations, request expiry and expiring-grant notices.
+			go svc.RunNotices(ctx, nf.noticeInterval, nf.expiringNotice)
 			url := baseURL(ln.Addr())
 			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
 			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")

@@ -136,6 +136,31 @@ var walk = map[string]walkRow{
 	"createDelegation": {path: static("/api/v1/delegations"), want: [5]int{s401, s201, s201, s201, s201},
 		body: func(*fixture, string) string { return `{"to":"other@example.com","ends_at":"2099-01-01T00:00:00Z"}` }},
 
+	// Exceptions register: admin@example.com is the walk's security approver and an admin.
+	"listExceptions":  {path: static("/api/v1/exceptions?expiring=30d"), want: signedIn},
+	"getException":    {path: func(f *fixture) string { return "/api/v1/exceptions/" + f.exception("get") }, want: [5]int{s401, http.StatusNotFound, s200, s200, s200}},
+	"createException": {path: static("/api/v1/exceptions"), want: [5]int{s401, s403, s403, s201, s201}, body: exceptionBody},
+	"approveException": {path: func(f *fixture) string { return "/api/v1/exceptions/" + f.exception("approve") + "/approve" }, want: admins,
+		body: func(*fixture, string) string { return `{"comment":"controls checked"}` }},
+	"rejectException": {path: func(f *fixture) string { return "/api/v1/exceptions/" + f.exception("reject") + "/reject" }, want: admins,
+		body: func(*fixture, string) string { return `{"comment":"not acceptable"}` }},
+	"revokeException": {path: func(f *fixture) string { return "/api/v1/exceptions/" + f.exception("revoke") + "/revoke" }, want: admins,
+		body: func(*fixture, string) string { return `{"comment":"no longer needed"}` }},
+
+	// Emergency access (emergency_test.go): "operator" and "admin" are emergency operators;
+	// the reviews were granted by a third operator, so both may complete them.
+	"grantEmergency": {path: static("/api/v1/emergency/grants"), want: operators1,
+		body: func(f *fixture, _ string) string {
+			f.emergencyReady()
+			return `{"identity":"other@example.com","entitlement":"corp-ldap/breakglass","reason":"INC-9 directory outage, walk","duration":"1h"}`
+		}},
+	"listEmergencyReviews": {path: static("/api/v1/emergency/reviews?open=true&limit=5"), want: readers},
+	"getEmergencyReview":   {path: func(f *fixture) string { return "/api/v1/emergency/reviews/" + f.emergencyReview("get") }, want: readers},
+	"completeEmergencyReview": {path: func(f *fixture) string {
+		return "/api/v1/emergency/reviews/" + f.emergencyReview("complete") + "/complete"
+	},
+		want: operators, body: func(*fixture, string) string { return `{"who":"other","why":"INC-9","what":"restarted"}` }},
+
 	// Provisioning: the fixture's provisioner is a fake queue (provision_test.go).
 	"reconcile": {path: static("/api/v1/reconcile"), want: operators,
 		body: func(*fixture, string) string { return `{"system":"corp-ldap"}` }},

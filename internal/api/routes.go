@@ -35,6 +35,15 @@ const (
 	accessParty       access = "the requester or the beneficiary"
 	accessRequester   access = "the requester"
 	accessRequestRead access = "the requester, the beneficiary, the approvers, and readers"
+	// Emergency access: settings.emergency_operators with the operator role grant; operators
+	// and security approvers review, never the granter.
+	accessEmergencyOperator access = "emergency operators (settings.emergency_operators) with the operator role, not for themselves"
+	accessEmergencyReviewer access = "operators and security approvers, never the granter"
+	// accessSecurityApprover: settings.security_approvers or admins, never the requester nor
+	// the person concerned (exceptions).
+	accessSecurityApprover access = "security approvers or admins, never the requester or the person concerned"
+	accessExceptionRead    access = "the person concerned, security approvers, and readers"
+	accessExceptionRevoke  access = "security approvers, admins, or whoever recorded the exception"
 )
 
 // route is one entry of the route table: everything the mux, the query validation and the
@@ -320,6 +329,49 @@ var routeTable = []route{
 	{name: "createDelegation", method: "POST", path: "/api/v1/delegations", tag: "requests", access: accessSignedIn,
 		summary: "Delegate your approvals to someone while you are away (operators: for someone else)",
 		body:    service.NewDelegation{}, status: 201, response: &gatehouse.Delegation{}, handle: (*api).createDelegation},
+
+	// Exceptions register: security approvers (settings) or admins decide, never the
+	// requester nor the person concerned (service/exceptions.go).
+	{name: "listExceptions", method: "GET", path: "/api/v1/exceptions", tag: "exceptions", access: accessSignedIn,
+		summary: "List exceptions, newest first: one's own, or everyone's for readers; expiring=30d lists approved ones ending within 30 days",
+		query: withPaging(
+			param{name: "identity", desc: "id, email or employee_id"},
+			param{name: "rule", desc: "SoD rule id"},
+			param{name: "status", desc: "comma-separated: pending, approved, rejected, expired, revoked"},
+			param{name: "expiring", desc: "a duration such as 30d"},
+		),
+		status: 200, response: store.Page[*gatehouse.Exception]{}, handle: (*api).listExceptions},
+	{name: "getException", method: "GET", path: "/api/v1/exceptions/{id}", tag: "exceptions", access: accessExceptionRead,
+		summary: "Get an exception by id or number (EXC-000123)",
+		status:  200, response: &gatehouse.Exception{}, handle: (*api).getException},
+	{name: "createException", method: "POST", path: "/api/v1/exceptions", tag: "exceptions", access: accessSignedIn,
+		summary: "Record a pending exception (for yourself, or as an operator for someone) with risk rationale, compensating controls, expiry and review date",
+		body:    service.NewException{}, status: 201, response: &gatehouse.Exception{}, handle: (*api).createException},
+	{name: "approveException", method: "POST", path: "/api/v1/exceptions/{id}/approve", tag: "exceptions", access: accessSecurityApprover,
+		summary: "Approve a pending exception (expires renews one back for review)", body: service.ExceptionDecision{},
+		status: 200, response: &gatehouse.Exception{}, conflict: true, handle: (*api).approveException},
+	{name: "rejectException", method: "POST", path: "/api/v1/exceptions/{id}/reject", tag: "exceptions", access: accessSecurityApprover,
+		summary: "Reject a pending exception", body: service.ExceptionDecision{},
+		status: 200, response: &gatehouse.Exception{}, conflict: true, handle: (*api).rejectException},
+	{name: "revokeException", method: "POST", path: "/api/v1/exceptions/{id}/revoke", tag: "exceptions", access: accessExceptionRevoke,
+		summary: "End an exception early: an approved one's access is revoked", body: service.ExceptionDecision{},
+		status: 200, response: &gatehouse.Exception{}, conflict: true, handle: (*api).revokeException},
+
+	// Emergency (break-glass) access (service/emergency.go).
+	{name: "grantEmergency", method: "POST", path: "/api/v1/emergency/grants", tag: "emergency", access: accessEmergencyOperator,
+		summary: "Grant an emergency entitlement at once (reason, short duration); security is told and a post-event review (EMG-000123) opens",
+		body:    service.NewEmergencyGrant{}, status: 201, response: &service.EmergencyGrant{}, conflict: true, handle: (*api).grantEmergency},
+	{name: "listEmergencyReviews", method: "GET", path: "/api/v1/emergency/reviews", tag: "emergency", access: accessReaders,
+		summary: "List post-event reviews of emergency grants, newest first, with the open and overdue counts",
+		query:   withPaging(param{name: "open", kind: kindBool, desc: "only reviews not yet completed"}),
+		status:  200, response: &service.EmergencyReviews{}, handle: (*api).listEmergencyReviews},
+	{name: "getEmergencyReview", method: "GET", path: "/api/v1/emergency/reviews/{id}", tag: "emergency", access: accessReaders,
+		summary: "Get a post-event review by id or reference (EMG-000123)",
+		status:  200, response: &gatehouse.EmergencyReview{}, handle: (*api).getEmergencyReview},
+	{name: "completeEmergencyReview", method: "POST", path: "/api/v1/emergency/reviews/{id}/complete", tag: "emergency", access: accessEmergencyReviewer,
+		summary: "Complete a post-event review: who used the access, why, and what was done (all required)",
+		body:    service.EmergencyReviewCompletion{}, status: 200, response: &gatehouse.EmergencyReview{}, conflict: true,
+		handle: (*api).completeEmergencyReview},
 
 	// Provisioning (internal/provision): reconcile, its jobs, operations and drift.
 	{name: "reconcile", method: "POST", path: "/api/v1/reconcile", tag: "provisioning", access: accessOperator,

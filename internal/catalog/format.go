@@ -27,6 +27,18 @@ func Format(c *gatehouse.Catalog) ([]byte, error) {
 	add(lg, "max_fraction", scalar(c.Settings.LeaverGuard.MaxFraction))
 	add(lg, "min_count", scalar(c.Settings.LeaverGuard.MinCount))
 	add(settings, "leaver_guard", lg)
+	if len(c.Settings.EmergencyOperators) > 0 {
+		add(settings, "emergency_operators", flowList(c.Settings.EmergencyOperators))
+	}
+	if c.Settings.EmergencyMaxDuration != 0 {
+		add(settings, "emergency_max_duration", str(formatDuration(c.Settings.EmergencyMaxDuration)))
+	}
+	if c.Settings.Exceptions.OnExpiry != "" {
+		ex := mapping()
+		ex.Style = yaml.FlowStyle
+		add(ex, "on_expiry", str(string(c.Settings.Exceptions.OnExpiry)))
+		add(settings, "exceptions", ex)
+	}
 	add(root, "settings", settings)
 
 	if len(c.Systems) > 0 {
@@ -68,6 +80,9 @@ func Format(c *gatehouse.Catalog) ([]byte, error) {
 				add(m, "max_duration", str(formatDuration(e.MaxDuration)))
 			}
 			add(m, "approval", flowList(e.Approval))
+			if e.Emergency {
+				add(m, "emergency", scalar(true))
+			}
 			list.Content = append(list.Content, m)
 		}
 		add(root, "entitlements", list)

@@ -39,10 +39,11 @@ var listKey = map[string]string{
 // messages and suggestions).
 var (
 	topFields         = []string{"settings", "systems", "entitlements", "roles", "sod"}
-	settingsFields    = []string{"security_approvers", "leaver_guard"}
+	settingsFields    = []string{"security_approvers", "leaver_guard", "emergency_operators", "emergency_max_duration", "exceptions"}
 	leaverGuardFields = []string{"max_fraction", "min_count"}
+	exceptionsFields  = []string{"on_expiry"}
 	systemFields      = []string{"id", "name", "owner", "tier", "connector"}
-	entitlementFields = []string{"id", "system", "name", "description", "external_id", "kind", "risk", "owner", "requestable", "max_duration", "approval"}
+	entitlementFields = []string{"id", "system", "name", "description", "external_id", "kind", "risk", "owner", "requestable", "max_duration", "approval", "emergency"}
 	roleFields        = []string{"id", "name", "description", "entitlements", "birthright"}
 	sodFields         = []string{"id", "description", "left", "right", "severity", "on_violation"}
 )
@@ -650,6 +651,38 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 				if l := p.strList(file, loc, name, v); l != nil {
 					s.SecurityApprovers = l
 				}
+			case "emergency_operators":
+				if l := p.strList(file, loc, name, v); l != nil {
+					s.EmergencyOperators = l
+				}
+			case "emergency_max_duration":
+				if str := p.str(file, loc.fieldPath(name), v); str != "" {
+					d, err := gatehouse.ParseDuration(str)
+					switch {
+					case err != nil:
+						p.add(file, v.Line, loc.fieldPath(name), "%v", err)
+					case d <= 0 || d > maxDuration:
+						p.add(file, v.Line, loc.fieldPath(name), "%q is out of range (more than 0, at most %dd)", str, maxDuration/gatehouse.Duration(24*time.Hour))
+					default:
+						s.EmergencyMaxDuration = d
+					}
+				}
+			case "exceptions":
+				if isNull(v) {
+					return
+				}
+				p.fields(file, v, "settings.exceptions", exceptionsFields, func(name string, k, v *yaml.Node) {
+					f := "exceptions." + name
+					record(loc, f, k, v)
+					if name == "on_expiry" && !isNull(v) {
+						o := gatehouse.OnExpiry(p.str(file, loc.fieldPath(f), v))
+						if !o.Valid() {
+							p.add(file, v.Line, loc.fieldPath(f), "%q is not revoke or review", o)
+							return
+						}
+						s.Exceptions.OnExpiry = o
+					}
+				})
 			case "leaver_guard":
 				if isNull(v) {
 					return
@@ -826,6 +859,10 @@ func (p *parser) entitlement(file string, n *yaml.Node, loc *objLoc) {
 			}
 		case "approval":
 			e.Approval = p.strList(file, loc, name, v)
+		case "emergency":
+			if !isNull(v) {
+				e.Emergency = p.boolean(file, fp, v)
+			}
 		}
 	})
 	p.cat.Entitlements = append(p.cat.Entitlements, e)

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/policy"
@@ -191,6 +192,7 @@ func (v *validator) settings() {
 	s := v.c.Settings
 	l := v.at(KindSettings, 0, "")
 	v.emails(l, "security_approvers", s.SecurityApprovers)
+	v.emails(l, "emergency_operators", s.EmergencyOperators)
 	if f := s.LeaverGuard.MaxFraction; !(f > 0 && f <= 1) {
 		v.problem(l, "leaver_guard.max_fraction", "must be more than 0 and at most 1 (a share of active identities, e.g. 0.05), got %v", f)
 	}
@@ -283,6 +285,16 @@ func (v *validator) entitlement(l *objLoc, e *gatehouse.Entitlement) {
 	}
 	if e.MaxDuration < 0 {
 		v.problem(l, "max_duration", "must not be negative")
+	}
+	if e.Emergency {
+		// Break-glass access is short by construction: the entitlement says how short.
+		limit := v.c.Settings.EmergencyLimit()
+		switch {
+		case e.MaxDuration == 0:
+			v.problem(l, "max_duration", "emergency access is always time-bound: set a max_duration of at most %s (settings.emergency_max_duration)", limit)
+		case time.Duration(e.MaxDuration) > limit:
+			v.problem(l, "max_duration", "emergency access may last at most %s (settings.emergency_max_duration), got %s", limit, time.Duration(e.MaxDuration))
+		}
 	}
 	if e.Risk == gatehouse.RiskPrivileged {
 		if e.MaxDuration == 0 {

@@ -191,6 +191,9 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 		out = r
 		return nil
 	})
+	if err == nil {
+		s.announce(ctx, out) // after the commit: approvers, or the requester if returned
+	}
 	return out, err
 }
 
@@ -233,6 +236,9 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 		out = r
 		return s.auditRequest(ctx, tx, p, "request.resubmit", &before, r, justification)
 	})
+	if err == nil {
+		s.announce(ctx, out)
+	}
 	return out, err
 }
 
@@ -448,8 +454,16 @@ func (s *Service) policyFindings(ctx context.Context, rd store.Reader, r *gateho
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "blocked by SoD rule %s (%s severity): %s and %s must not be held together by %s",
 				c.Rule.ID, c.Rule.Severity, c.Left, c.Right, ben.Email)
 		case "exception":
-			return gatehouse.Errorf(gatehouse.ECONFLICT, "SoD rule %s (%s severity): %s and %s together need an approved exception for %s; "+
-				"exceptions cannot be recorded in Gatehouse yet, so this request cannot be submitted", c.Rule.ID, c.Rule.Severity, c.Left, c.Right, ben.Email)
+			// An approved, unexpired exception for the rule lets the request through (exceptions.go).
+			exc, err := exceptionFor(ctx, rd, ben.ID, c.Rule.ID, c.Left, c.Right, s.now())
+			if err != nil {
+				return err
+			}
+			if exc == nil {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "SoD rule %s (%s severity): %s and %s together need an approved exception for %s, "+
+					"and none is in force (gatehouse exceptions create --for %s --rule %s)", c.Rule.ID, c.Rule.Severity, c.Left, c.Right, ben.Email, ben.Email, c.Rule.ID)
+			}
+			f.Exception = exc.Ref
 		}
 		r.Findings.SoD = append(r.Findings.SoD, f)
 	}
@@ -876,6 +890,9 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		out = r
 		return nil
 	})
+	if err == nil {
+		s.announce(ctx, out) // the next step's approvers, or the decision to the requester
+	}
 	return out, err
 }
 
@@ -926,7 +943,18 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 		for e := range held {
 			have = append(have, e)
 		}
+		var excs []exceptionUse // exceptions that let this request through (exceptions.go)
 		for _, c := range idx.Conflicts(have, r.Entitlements) {
+			if c.Rule.OnViolation == "exception" {
+				exc, err := exceptionFor(ctx, tx, r.BeneficiaryID, c.Rule.ID, c.Left, c.Right, now)
+				if err != nil {
+					return err
+				}
+				if exc != nil {
+					excs = append(excs, exceptionUse{exc, c.Rule})
+					continue
+				}
+			}
 			if c.Rule.OnViolation == "block" || c.Rule.OnViolation == "exception" {
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "SoD rule %s (%s): %s now holds %s, which conflicts with %s; deny the request instead",
 					c.Rule.ID, c.Rule.OnViolation, r.BeneficiaryID, c.Left, c.Right)
@@ -947,6 +975,13 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 			ev.Reference = r.Ref
 			events = append(events, ev)
 			r.GrantIDs = append(r.GrantIDs, g.ID)
+		}
+		for _, u := range excs {
+			ev, err := s.recordExceptionGrants(ctx, tx, p, u, r, b.held[r.BeneficiaryID])
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
 		}
 	}
 	r.State, r.ApprovedAt = gatehouse.RequestProvisioning, &now
@@ -1062,6 +1097,7 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 			if !done && failed == "" {
 				continue
 			}
+			var moved *gatehouse.AccessRequest
 			err = s.update(ctx, func(tx store.Tx) error {
 				cur, err := tx.GetRequest(ctx, r.ID)
 				if err != nil {
@@ -1091,10 +1127,14 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 					return err
 				}
 				changed++
+				moved = cur
 				return s.auditRequest(ctx, tx, p, action, before, cur, cur.Error)
 			})
 			if err != nil && gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 				return changed, err
+			}
+			if err == nil {
+				s.announce(ctx, moved) // fulfilled: the requester and the beneficiary
 			}
 		}
 		if page.NextCursor == "" {

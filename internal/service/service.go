@@ -23,6 +23,8 @@ type Service struct {
 	hr            HROptions
 	prov          Provisioner // the provisioning job queue; nil when not running one
 	open          provision.Opener
+	notifier      Notifier      // nil: nobody is told (notify.go)
+	requestExpiry time.Duration // an undecided request expires this long after submission
 
 	// verified caches the last full audit verification for RecentVerification. It is only a
 	// display shortcut: correctness never depends on it, so process-local state is fine here.
@@ -45,6 +47,12 @@ type Options struct {
 	// Open opens a system's connector, for TestSystem (connectors.OpenSystem with the secrets
 	// provisioning uses); nil: systems cannot be tested.
 	Open provision.Opener
+	// Notifier tells people about requests and expiring access (the server's outbox); nil:
+	// no notifications.
+	Notifier Notifier
+	// RequestExpiry: a request undecided this long after submission expires (default
+	// DefaultRequestExpiry).
+	RequestExpiry time.Duration
 }
 
 // HROptions tune HR imports.
@@ -58,7 +66,11 @@ type HROptions struct {
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open}
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open,
+		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry}
+	if s.requestExpiry <= 0 {
+		s.requestExpiry = DefaultRequestExpiry
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

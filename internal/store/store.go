@@ -103,6 +103,22 @@ type Reader interface {
 	// title; none when its department is empty) and, per entitlement, how many of them hold an
 	// unrevoked grant of it.
 	CountPeers(ctx context.Context, who *gatehouse.Identity, entitlementIDs []string) (peers int, holding map[string]int, err error)
+
+	// --- Exceptions register (service/exceptions.go) ---
+
+	// GetException returns one exception by its id or its reference (EXC-000123).
+	GetException(ctx context.Context, idOrRef string) (*gatehouse.Exception, error)
+	// ListExceptions lists exceptions, newest first (by number).
+	ListExceptions(ctx context.Context, f ExceptionFilter) (Page[*gatehouse.Exception], error)
+
+	// --- Emergency access (service/emergency.go) ---
+
+	// GetEmergencyReview returns one post-event review by its id or its reference (EMG-000123).
+	GetEmergencyReview(ctx context.Context, idOrRef string) (*gatehouse.EmergencyReview, error)
+	// ListEmergencyReviews lists post-event reviews, newest first (by number).
+	ListEmergencyReviews(ctx context.Context, f EmergencyReviewFilter) (Page[*gatehouse.EmergencyReview], error)
+	// CountEmergencyReviews counts open reviews, and of those the ones due at or before now.
+	CountEmergencyReviews(ctx context.Context, now time.Time) (open, overdue int, err error)
 }
 
 // Tx is a write transaction. Its reads see its own writes. After a store error the transaction
@@ -193,6 +209,23 @@ type Tx interface {
 	UpdateRequest(ctx context.Context, r *gatehouse.AccessRequest) error
 	// CreateDelegation stores a delegation (sets ID, and CreatedAt when zero).
 	CreateDelegation(ctx context.Context, d *gatehouse.Delegation) error
+
+	// CreateException stores a new exception: it sets ID, the next Number (sequential, safe
+	// under concurrent writers), Ref, Version 1, and CreatedAt and UpdatedAt when zero.
+	CreateException(ctx context.Context, e *gatehouse.Exception) error
+	// UpdateException writes e when its stored Version is e.Version (else ECONFLICT), and bumps
+	// Version and UpdatedAt in e.
+	UpdateException(ctx context.Context, e *gatehouse.Exception) error
+
+	// NextEmergencyNumber takes the next emergency number of the database (sequential, safe
+	// under concurrent writers): the grant's reference is made from it before the review exists.
+	NextEmergencyNumber(ctx context.Context) (int64, error)
+	// CreateEmergencyReview stores a new post-event review with the Number from
+	// NextEmergencyNumber: it sets ID and Ref.
+	CreateEmergencyReview(ctx context.Context, r *gatehouse.EmergencyReview) error
+	// UpdateEmergencyReview writes r by ID. Completing an already completed review is
+	// ECONFLICT: someone completed it first.
+	UpdateEmergencyReview(ctx context.Context, r *gatehouse.EmergencyReview) error
 }
 
 // Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
@@ -360,4 +393,23 @@ type DelegationFilter struct {
 	FromID   string
 	ToID     string
 	ActiveAt time.Time // only those in force at this time
+}
+
+// ExceptionFilter selects exceptions. Empty fields do not filter.
+type ExceptionFilter struct {
+	IdentityID string
+	RuleID     string
+	Statuses   []gatehouse.ExceptionStatus
+	// ExpiresBefore keeps exceptions whose expiry is at or before it.
+	ExpiresBefore time.Time
+	Limit         int
+	Cursor        string
+}
+
+// EmergencyReviewFilter selects post-event reviews of break-glass grants. Empty fields do not
+// filter.
+type EmergencyReviewFilter struct {
+	OpenOnly bool
+	Limit    int
+	Cursor   string
 }

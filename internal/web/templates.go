@@ -19,6 +19,7 @@ var pageNames = []string{
 	"login", "error", "home", "identities", "identity",
 	"systems", "system", "entitlements", "entitlement", "roles", "role", "sod", "audit",
 	"hr", "hrplan", "hrimport", "operations", "drift", "tasks",
+	"requestnew", "requests", "request", "approvals", "requestqueue",
 }
 
 func (h *handler) parseTemplates() (map[string]*template.Template, error) {

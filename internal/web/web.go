@@ -116,6 +116,16 @@ func (h *handler) routes(static fs.FS) *http.ServeMux {
 	m.Handle("GET /tasks", h.page(h.tasks))
 	m.Handle("POST /tasks/{id}/complete", h.action(h.taskComplete))
 
+	m.Handle("GET /requests", h.page(h.myRequests))
+	m.Handle("GET /requests/new", h.page(h.requestNew))
+	m.Handle("POST /requests/new", h.action(h.requestSubmit))
+	m.Handle("GET /requests/queue", h.page(h.requestQueue))
+	m.Handle("GET /requests/{ref}", h.page(h.request))
+	for _, a := range []string{"approve", "deny", "return", "cancel", "resubmit"} {
+		m.Handle("POST /requests/{ref}/"+a, h.action(h.requestAction(a)))
+	}
+	m.Handle("GET /approvals", h.page(h.approvals))
+
 	// Anything else is a friendly 404, but only for someone signed in: a stranger learns
 	// nothing about which paths exist.
 	m.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
@@ -284,7 +294,7 @@ func sentence(s string) string {
 // view is what the layout needs on every page; Data is the page's own.
 type view struct {
 	Title   string
-	Section string // the nav item marked current: home, identities, catalog, hr, operations, drift, tasks, audit
+	Section string // the nav item marked current: home, identities, catalog, requests, approvals, hr, operations, drift, tasks, audit
 	Tab     string // the catalog tab marked current
 	Data    any
 

@@ -101,13 +101,13 @@ func (t *tx) deleteByID(ctx context.Context, table, what, id string) error {
 // Entitlements
 
 const entitlementColumns = `id, system_id, name, description, external_id, kind, risk, owner, requestable,
-	max_duration, approval`
+	max_duration, approval, emergency`
 
 func scanEntitlement(row interface{ Scan(...any) error }) (*gatehouse.Entitlement, error) {
 	var e gatehouse.Entitlement
 	var maxDuration int64
 	if err := row.Scan(&e.ID, &e.System, &e.Name, &e.Description, &e.ExternalID, &e.Kind, &e.Risk, &e.Owner,
-		&e.Requestable, &maxDuration, jsonDest{&e.Approval}); err != nil {
+		&e.Requestable, &maxDuration, jsonDest{&e.Approval}, &e.Emergency); err != nil {
 		return nil, err
 	}
 	e.MaxDuration = gatehouse.Duration(maxDuration)
@@ -173,14 +173,15 @@ func (t *tx) PutEntitlement(ctx context.Context, e *gatehouse.Entitlement) error
 		return fmt.Errorf("put entitlement %s: approval: %w", e.ID, err)
 	}
 	if _, err := t.q.ExecContext(ctx, `INSERT INTO entitlements (id, system_id, name, description, external_id,
-		kind, risk, owner, requestable, max_duration, approval, search)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		kind, risk, owner, requestable, max_duration, approval, search, emergency)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (id) DO UPDATE SET system_id = excluded.system_id, name = excluded.name,
 		description = excluded.description, external_id = excluded.external_id, kind = excluded.kind,
 		risk = excluded.risk, owner = excluded.owner, requestable = excluded.requestable,
-		max_duration = excluded.max_duration, approval = excluded.approval, search = excluded.search`,
+		max_duration = excluded.max_duration, approval = excluded.approval, search = excluded.search,
+		emergency = excluded.emergency`,
 		e.ID, e.System, e.Name, e.Description, e.ExternalID, string(e.Kind), string(e.Risk), e.Owner,
-		e.Requestable, int64(e.MaxDuration), approval, searchText(e.ID, e.Name, e.Description)); err != nil {
+		e.Requestable, int64(e.MaxDuration), approval, searchText(e.ID, e.Name, e.Description), e.Emergency); err != nil {
 		return fmt.Errorf("put entitlement %s: %w", e.ID, err)
 	}
 	return nil

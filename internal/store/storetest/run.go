@@ -41,6 +41,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Requests", testRequests},     // access requests and delegations
 		{"RequestNumbersConcurrent", testRequestNumbersConcurrent},
 		{"CountPeers", testCountPeers},
+		{"EmergencyReviews", testEmergencyReviews}, // break-glass post-event reviews
+		{"EmergencyNumbersConcurrent", testEmergencyNumbersConcurrent},
+		{"Exceptions", testExceptions}, // exceptions register
+		{"ExceptionNumbersConcurrent", testExceptionNumbersConcurrent},
 		{"SCIMGroups", testSCIMGroups},
 		{"SCIMGroupPagination", testSCIMGroupPagination},
 		{"SCIMGroupLargeMembership", testSCIMGroupLargeMembership},

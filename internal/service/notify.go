@@ -1,0 +1,497 @@
+package service
+
+// Notifications and request SLAs.
+//
+// The request engine tells people what concerns them: approvers that a decision waits for
+// them, the requester and the beneficiary what was decided and when the access is in place,
+// a beneficiary that time-bound access ends soon, approvers (then operators) that a step is
+// overdue. Messages are handed to a Notifier (the server's durable outbox, internal/notify)
+// only after the change they report has committed, and a failure to hand one over is logged,
+// never returned: a down mail server must not fail an approval.
+//
+// Overdue reminders, escalations and the expiry of undecided requests are found by
+// CheckRequestSLAs, which the server runs periodically. What was done is written to the
+// request's timeline and the audit log in one transaction before anyone is told, so a restart
+// or a second replica does not remind twice; the price is that a crash between that commit
+// and the hand-over loses one reminder (at most once, by design: a reminder is a nudge).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/notify"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Notifier hands messages over for delivery; *notify.Outbox is one.
+type Notifier interface {
+	// Enqueue schedules m; it returns once the message is stored for delivery.
+	Enqueue(ctx context.Context, m notify.Message) error
+	// Link is the absolute URL of a Gatehouse page, e.g. Link("/requests/REQ-000123").
+	Link(path string) string
+}
+
+// DefaultRequestExpiry is how long a request may wait for a decision before it expires
+// (Options.RequestExpiry; gatehouse serve --request-expiry).
+const DefaultRequestExpiry = 14 * 24 * time.Hour
+
+// notifyTimeout bounds the hand-over of the messages of one change.
+const notifyTimeout = 30 * time.Second
+
+// Timeline event kinds and audit actions of the SLA check.
+const (
+	kindReminded  = "reminded"
+	kindEscalated = "escalated"
+	kindExpired   = "expired"
+	// ActionNotifyExpiring records that a grant's beneficiary was told it ends soon.
+	ActionNotifyExpiring = "grant.notify_expiring"
+)
+
+// send hands m to the notifier, logging (never returning) a failure. A message without
+// recipients still goes to the webhook channel (the outbox sends email only with some).
+func (s *Service) send(ctx context.Context, m notify.Message) {
+	if s.notifier == nil {
+		return
+	}
+	if err := s.notifier.Enqueue(ctx, m); err != nil {
+		s.log.Error("notification not enqueued", "event", m.Event, "reference", m.Reference, "recipients", len(m.To), "err", err)
+	}
+}
+
+// announce tells the people concerned about r's state, after the change that put it there
+// has committed: approvers when it waits for them, requester and beneficiary when it was
+// decided, fulfilled or expired. It runs on a context that outlives the caller's: the change
+// is done even if the client has gone.
+func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
+	if s.notifier == nil || r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	what, link := s.requestWhat(ctx, r), s.notifier.Link("/requests/"+r.Ref)
+	parties := recipients(r.Requester, r.Beneficiary)
+	decision := func(d, why string) {
+		s.send(ctx, notify.Decision(r.Ref, what, r.Beneficiary, d, why, link, parties...).
+			With(notify.Field{Key: "Requested by", Value: r.Requester}))
+	}
+	switch r.State {
+	case gatehouse.RequestPendingApproval:
+		i := r.CurrentStep()
+		if i < 0 {
+			return
+		}
+		st := r.Steps[i]
+		to := s.approverRecipients(ctx, r, st.Approvers)
+		s.send(ctx, notify.ApprovalNeeded(r.Ref, what, r.Beneficiary, r.Justification, link, to...).With(
+			notify.Field{Key: "Requested by", Value: r.Requester},
+			notify.Field{Key: "Step", Value: fmt.Sprintf("%d of %d (%s)", i+1, len(r.Steps), st.Kind)},
+			notify.Field{Key: "Why you", Value: st.Why},
+			notify.Field{Key: "Risk", Value: string(r.Findings.Risk)},
+			notify.Field{Key: "Priority", Value: string(r.Priority)},
+			notify.Field{Key: "Due", Value: when(r.DueAt)}))
+	case gatehouse.RequestReturned:
+		decision("returned", "needs "+strings.Join(r.Missing, "; "))
+	case gatehouse.RequestDenied:
+		decision("denied", decidedComment(r))
+	case gatehouse.RequestProvisioning:
+		if len(r.Steps) == 0 {
+			return // a removal: no one decided, and "fulfilled" follows
+		}
+		decision("approved", decidedComment(r))
+	case gatehouse.RequestFulfilled:
+		s.send(ctx, notify.Fulfilled(r.Ref, what, r.Beneficiary, r.Justification, link, parties...).
+			With(notify.Field{Key: "Requested by", Value: r.Requester}))
+	case gatehouse.RequestExpired:
+		decision("expired", lastComment(r))
+	}
+}
+
+// requestWhat says what r asks for: "Add Eng (app), Ledger (app)".
+func (s *Service) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) string {
+	names := make([]string, 0, len(r.Entitlements))
+	for _, id := range r.Entitlements {
+		names = append(names, s.entitlementName(ctx, id))
+	}
+	verb := "Add"
+	if r.Action == gatehouse.ActionRemove {
+		verb = "Remove"
+	}
+	return verb + " " + strings.Join(names, ", ")
+}
+
+func (s *Service) entitlementName(ctx context.Context, id string) string {
+	e, err := s.store.GetEntitlement(ctx, id)
+	if err != nil {
+		return id
+	}
+	return fmt.Sprintf("%s (%s)", e.Name, e.System)
+}
+
+// approverRecipients are the active identities among ids and their active delegates, minus
+// the requester and the beneficiary (who may not decide).
+func (s *Service) approverRecipients(ctx context.Context, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
+	now := s.now()
+	var emails []string
+	add := func(id string) {
+		if r != nil && (id == r.RequesterID || id == r.BeneficiaryID) {
+			return
+		}
+		who, err := s.store.GetIdentity(ctx, id)
+		if err != nil {
+			s.log.Warn("notification: approver not found", "identity", id, "err", err)
+			return
+		}
+		if who.Status != gatehouse.StatusTerminated {
+			emails = append(emails, who.Email)
+		}
+	}
+	for _, id := range ids {
+		add(id)
+		ds, err := s.store.ListDelegations(ctx, store.DelegationFilter{FromID: id, ActiveAt: now})
+		if err != nil {
+			s.log.Warn("notification: delegations of an approver", "identity", id, "err", err)
+			continue
+		}
+		for _, d := range ds {
+			add(d.ToID)
+		}
+	}
+	return recipients(emails...)
+}
+
+// recipients turns emails into distinct recipients, leaving out what is not a plain address
+// (a system actor, a bootstrap token's empty email).
+func recipients(emails ...string) []notify.Recipient {
+	var out []notify.Recipient
+	seen := map[string]bool{}
+	for _, e := range emails {
+		k := strings.ToLower(e)
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, notify.Recipient{Email: e})
+	}
+	return out
+}
+
+// decidedComment is the comment of the last decided step: the approver's words.
+func decidedComment(r *gatehouse.AccessRequest) string {
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		if r.Steps[i].Decision != "" {
+			return r.Steps[i].Comment
+		}
+	}
+	return ""
+}
+
+func lastComment(r *gatehouse.AccessRequest) string {
+	if n := len(r.Events); n > 0 {
+		return r.Events[n-1].Comment
+	}
+	return ""
+}
+
+// spanText says a duration as people do: "14 days", "8h".
+func spanText(d time.Duration) string {
+	switch {
+	case d == 24*time.Hour:
+		return "1 day"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
+func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// SLAReport counts what one CheckRequestSLAs did.
+type SLAReport struct {
+	Reminded  int `json:"reminded"`  // overdue steps whose approvers were reminded
+	Escalated int `json:"escalated"` // requests escalated to operators
+	Expired   int `json:"expired"`   // requests expired without a decision
+}
+
+// CheckRequestSLAs looks at every request waiting for approval: one undecided for longer than
+// the request expiry becomes expired (audited request.expire, the requester told); with a
+// notifier, one past its due time has its current step's approvers reminded once
+// (request.remind), and one overdue by more than its SLA again is escalated once to operators
+// (request.escalate). Each is recorded
+// on the request's timeline, so it happens once per submission (a reminder once per step)
+// however often the check runs, and on however many replicas.
+func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
+	var rep SLAReport
+	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: store.MaxLimit}
+	for {
+		page, err := s.store.ListRequests(ctx, f)
+		if err != nil {
+			return rep, fmt.Errorf("list pending requests: %w", err)
+		}
+		for _, r := range page.Items {
+			if err := s.checkSLA(ctx, r.ID, &rep); err != nil && gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+				return rep, fmt.Errorf("SLA of %s: %w", r.Ref, err)
+			}
+		}
+		if page.NextCursor == "" {
+			return rep, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+// slaDue says what the SLA check owes r at now.
+func (s *Service) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
+	if r.State != gatehouse.RequestPendingApproval {
+		return false, false, false, -1
+	}
+	if !now.Before(r.SubmittedAt.Add(s.requestExpiry)) {
+		return true, false, false, -1
+	}
+	step = r.CurrentStep()
+	// Without a notifier nobody could be reminded: nothing is recorded as done.
+	if step < 0 || !now.After(r.DueAt) || s.notifier == nil {
+		return false, false, false, step
+	}
+	remind = !hasEvent(r, kindReminded, stepLabel(r, step))
+	escalate = now.After(r.DueAt.Add(r.Priority.SLA())) && !hasEvent(r, kindEscalated, "")
+	return false, remind, escalate, step
+}
+
+func stepLabel(r *gatehouse.AccessRequest, i int) string {
+	return fmt.Sprintf("step %d (%s)", i+1, r.Steps[i].Kind)
+}
+
+// hasEvent reports whether r's timeline holds an event of kind, since its last submission,
+// whose comment starts with prefix.
+func hasEvent(r *gatehouse.AccessRequest, kind, prefix string) bool {
+	return slices.ContainsFunc(r.Events, func(e gatehouse.RequestEvent) bool {
+		return e.Kind == kind && !e.At.Before(r.SubmittedAt) && strings.HasPrefix(e.Comment, prefix)
+	})
+}
+
+func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
+	p := SystemPrincipal("sla")
+	var (
+		out                      *gatehouse.AccessRequest
+		expire, remind, escalate bool
+		step                     int
+		remindNote, escalateNote string
+	)
+	err := s.update(ctx, func(tx store.Tx) error {
+		r, err := tx.GetRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		expire, remind, escalate, step = s.slaDue(r, now)
+		if !expire && !remind && !escalate {
+			return nil
+		}
+		before := cloneRequest(r)
+		var evs []*gatehouse.AuditEvent
+		record := func(kind, action, note string) {
+			r.Events = append(r.Events, gatehouse.RequestEvent{At: now, Actor: p.Actor(), Kind: kind, Comment: note})
+			ev := s.event(p, action, "request", r.ID, before, r, note)
+			ev.Reference = r.Ref
+			evs = append(evs, ev)
+		}
+		if expire {
+			r.State = gatehouse.RequestExpired
+			record(kindExpired, "request.expire", fmt.Sprintf("no decision within %s of submission (%s); submit a new request if it is still needed",
+				spanText(s.requestExpiry), when(r.SubmittedAt)))
+		}
+		if remind {
+			remindNote = fmt.Sprintf("%s overdue since %s: its approvers were reminded", stepLabel(r, step), when(r.DueAt))
+			record(kindReminded, "request.remind", remindNote)
+		}
+		if escalate {
+			escalateNote = fmt.Sprintf("overdue by more than its %s SLA (due %s, waiting at %s): escalated to operators",
+				spanText(r.Priority.SLA()), when(r.DueAt), stepLabel(r, step))
+			record(kindEscalated, "request.escalate", escalateNote)
+		}
+		if err := tx.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		// Each event's after image is the request as finally written.
+		for _, ev := range evs {
+			ev.After = mustJSON(r)
+		}
+		out = r
+		return tx.AppendAudits(ctx, evs)
+	})
+	if err != nil || out == nil {
+		return err
+	}
+	if expire {
+		rep.Expired++
+		s.log.Info("access request expired without a decision", "request", out.Ref)
+		s.announce(ctx, out)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	what, link := s.requestWhat(ctx, out), s.notifier.Link("/requests/"+out.Ref)
+	fields := []notify.Field{{Key: "Requested by", Value: out.Requester}, {Key: "Priority", Value: string(out.Priority)},
+		{Key: "Waiting at", Value: stepLabel(out, step)}}
+	if remind {
+		rep.Reminded++
+		to := s.approverRecipients(ctx, out, out.Steps[step].Approvers)
+		s.send(ctx, notify.Overdue(out.Ref, what, out.Beneficiary, when(out.DueAt), remindNote+". Justification: "+out.Justification,
+			link, to...).With(fields...))
+	}
+	if escalate {
+		rep.Escalated++
+		to, err := s.operatorRecipients(ctx)
+		if err != nil {
+			s.log.Error("escalation: list operators", "request", out.Ref, "err", err)
+		}
+		s.send(ctx, notify.Overdue(out.Ref, what, out.Beneficiary, when(out.DueAt), escalateNote, link, to...).
+			With(append(fields, notify.Field{Key: "Approvers", Value: strings.Join(out.Steps[step].Emails, ", ")})...))
+	}
+	return nil
+}
+
+// operatorRecipients are the active operators, or the admins when there are none.
+func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, error) {
+	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
+		var emails []string
+		f := store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
+		for {
+			page, err := s.store.ListIdentities(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range page.Items {
+				emails = append(emails, id.Email)
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+		if len(emails) > 0 {
+			return recipients(emails...), nil
+		}
+	}
+	return nil, nil
+}
+
+// NotifyExpiringGrants tells the beneficiary of every grant in force that ends within the
+// given time, once per grant: each notice is recorded as a grant.notify_expiring audit event
+// before it is handed over, and a grant with one is not noticed again (after a restart, or
+// on another replica). It returns how many grants were noticed. Without a notifier it does
+// nothing: nobody is told, so nothing is recorded as told.
+func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
+	if s.notifier == nil {
+		return 0, nil
+	}
+	p := SystemPrincipal("notify")
+	grants, err := s.ExpiringGrants(ctx, p, within)
+	if err != nil {
+		return 0, fmt.Errorf("expiring grants: %w", err)
+	}
+	n := 0
+	for _, g := range grants {
+		told, err := s.toldExpiring(ctx, s.store, g.ID)
+		if err != nil {
+			return n, err
+		}
+		if told {
+			continue
+		}
+		var ben *gatehouse.Identity
+		err = s.update(ctx, func(tx store.Tx) error {
+			if told, err := s.toldExpiring(ctx, tx, g.ID); err != nil || told {
+				return err
+			}
+			b, err := tx.GetIdentity(ctx, g.IdentityID)
+			if err != nil {
+				return err
+			}
+			ev := s.event(p, ActionNotifyExpiring, "grant", g.ID, nil, nil,
+				fmt.Sprintf("%s told that access ends at %s", b.Email, when(*g.ExpiresAt)))
+			ev.Reference = g.Reference
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+			// Appending took the audit head, the lock every writer takes: a replica that
+			// recorded the same notice first has committed by now, and is seen here.
+			page, err := tx.ListAuditEvents(ctx, store.AuditFilter{Action: ActionNotifyExpiring, ObjectType: "grant", ObjectID: g.ID, Limit: 2})
+			if err != nil {
+				return err
+			}
+			if len(page.Items) > 1 {
+				return errToldAlready
+			}
+			ben = b
+			return nil
+		})
+		if errors.Is(err, errToldAlready) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("record the expiry notice of grant %s: %w", g.ID, err)
+		}
+		if ben == nil {
+			continue
+		}
+		n++
+		ref, path := g.Reference, "/grants/"+g.ID
+		if _, ok := gatehouse.ParseRequestRef(ref); ok {
+			path = "/requests/" + strings.ToUpper(ref)
+		} else if ref == "" {
+			ref = g.ID
+		}
+		why := fmt.Sprintf("This access was granted until %s (%s, by %s). To keep it, submit a new request before it ends.",
+			when(*g.ExpiresAt), g.Source, g.GrantedBy)
+		s.send(ctx, notify.Expiring(ref, s.entitlementName(ctx, g.EntitlementID), ben.Email, when(*g.ExpiresAt), why,
+			s.notifier.Link(path), recipients(ben.Email)...))
+	}
+	return n, nil
+}
+
+// errToldAlready rolls back an expiry notice another replica recorded first.
+var errToldAlready = errors.New("expiry notice already recorded")
+
+func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
+	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: ActionNotifyExpiring, ObjectType: "grant", ObjectID: grantID, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)
+	}
+	return len(page.Items) > 0, nil
+}
+
+// RunNotices runs CheckRequestSLAs and NotifyExpiringGrants (notice: how long before a
+// grant ends its beneficiary is told) every interval, first at once, until ctx ends
+// (gatehouse serve).
+func (s *Service) RunNotices(ctx context.Context, interval, notice time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if rep, err := s.CheckRequestSLAs(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("request SLA check", "err", err)
+		} else if rep != (SLAReport{}) {
+			s.log.Info("request SLA check", "reminded", rep.Reminded, "escalated", rep.Escalated, "expired", rep.Expired)
+		}
+		if notice > 0 {
+			if n, err := s.NotifyExpiringGrants(ctx, notice); err != nil && ctx.Err() == nil {
+				s.log.Warn("expiring grant notices", "err", err)
+			} else if n > 0 {
+				s.log.Info("expiring grant notices sent", "grants", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
