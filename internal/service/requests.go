@@ -635,7 +635,7 @@ func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlemen
 		st.Approvers = append(st.Approvers, id.ID)
 		st.Emails = append(st.Emails, id.Email)
 	}
-	st.Why = strings.Join(why, "; ")
+	st.Why = strings.Join(slices.Compact(why), "; ") // the system owner may be the entitlement owner: say it once
 	return st, nil
 }
 

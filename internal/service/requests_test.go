@@ -182,7 +182,7 @@ func TestRequestRouting(t *testing.T) {
 		{"terminated manager: system owner", "gone", service.NewRequest{Entitlement: "app/eng"},
 			[]step{{gatehouse.StepManager, "owner@example.com", "leaver@example.com is terminated"}, {gatehouse.StepOwner, "owner@example.com", ""}}},
 		{"owner asks: operators", "owner", service.NewRequest{Entitlement: "app/ledger"},
-			[]step{{gatehouse.StepOwner, "op@example.com", "owner@example.com is the beneficiary (no one approves their own access); owner@example.com is the beneficiary (no one approves their own access); the system owner cannot approve either, so it goes to the operators"}}},
+			[]step{{gatehouse.StepOwner, "op@example.com", "owner@example.com is the beneficiary (no one approves their own access); the system owner cannot approve either, so it goes to the operators"}}},
 		{"named person", "ann", service.NewRequest{Entitlement: "app/vault"},
 			[]step{{gatehouse.StepPerson, "cid@example.com", "named in the approval chain of app/vault"}}},
 		{"operator for ann: the operator is left out", "op", service.NewRequest{For: "ann@example.com", Entitlement: "app/eng"},
