@@ -161,9 +161,6 @@ func TestExceptionDenials(t *testing.T) {
 // once the exception has expired, and the expiry revokes the access it allowed.
 func TestExceptionRequestPath(t *testing.T) {
 	t.Parallel()
-	if !sodEvaluatorReady() {
-		t.Skip("policy.CompileSoD is still a placeholder: SoD findings cannot be checked yet")
-	}
 	for _, eng := range expiryEngines {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()

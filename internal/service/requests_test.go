@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
-	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -115,12 +114,6 @@ func (f *reqFixture) create(t testing.TB, who string, in service.NewRequest) *ga
 	return r
 }
 
-// sodEvaluatorReady reports whether policy.CompileSoD is implemented yet (it is built in
-// parallel; its placeholder finds nothing).
-func sodEvaluatorReady() bool {
-	x := policy.CompileSoD([]*gatehouse.SoDRule{{ID: "r", Left: []string{"a"}, Right: []string{"b"}, OnViolation: "block"}})
-	return len(x.Conflicts([]string{"a"}, []string{"b"})) == 1
-}
 
 func TestJustificationProblems(t *testing.T) {
 	t.Parallel()
@@ -252,9 +245,6 @@ func TestRequestRefusals(t *testing.T) {
 
 func TestRequestSoDPolicy(t *testing.T) {
 	t.Parallel()
-	if !sodEvaluatorReady() {
-		t.Skip("policy.CompileSoD is still a placeholder (built in parallel): SoD findings cannot be checked yet")
-	}
 	f := newReqFixture(t, storetest.OpenSQLite(t))
 	ctx := context.Background()
 	for _, e := range []string{"app/pay", "app/eng"} {
