@@ -114,7 +114,6 @@ func (f *reqFixture) create(t testing.TB, who string, in service.NewRequest) *ga
 	return r
 }
 
-
 func TestJustificationProblems(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
