@@ -422,7 +422,10 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 	if err != nil {
 		return err
 	}
-	return tx.AppendAudits(ctx, events)
+	if err := tx.AppendAudits(ctx, events); err != nil {
+		return err
+	}
+	return s.closeLeaversRequests(ctx, tx, p, plan)
 }
 
 // pendingEvent is an audit event whose before and after are not encoded yet.

@@ -604,3 +604,39 @@ func TestRequestSyncFailure(t *testing.T) {
 		t.Fatalf("after a failed operation: %s %q %v", got.State, got.Error, err)
 	}
 }
+
+// TestLeaverRequestsCancelled: when the HR feed makes someone a leaver, their open requests are
+// cancelled in the same import, audited with the request number, and leave the approver's inbox.
+func TestLeaverRequestsCancelled(t *testing.T) {
+	t.Parallel()
+	f := newReqFixture(t, storetest.OpenSQLite(t))
+	ctx := context.Background()
+	r := f.create(t, "ann", service.NewRequest{Entitlement: "app/eng", Justification: "code review of the billing service"})
+	if r.State != gatehouse.RequestPendingApproval {
+		t.Fatalf("state = %s", r.State)
+	}
+	csv := "employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date\n"
+	for _, name := range []string{"boss", "ann", "cid", "owner", "sec", "op", "leaver", "orphan", "gone"} {
+		id := f.id[name]
+		status := id.Status
+		if name == "ann" {
+			status = gatehouse.StatusTerminated
+		}
+		csv += fmt.Sprintf("%s,%s,,,%s,%s,%s,,employee,%s,2025-01-01,\n", id.EmployeeID, id.Email, id.Department, id.Title, id.ManagerID, status)
+	}
+	if _, err := f.svc.ImportHR(ctx, f.p["op"], "hr.csv", []byte(csv), false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.GetRequest(ctx, f.p["boss"], r.Ref)
+	if err != nil || got.State != gatehouse.RequestCancelled || !strings.Contains(got.Events[len(got.Events)-1].Comment, "the beneficiary left") {
+		t.Fatalf("after the leaver import: %+v, %v", got, err)
+	}
+	inbox, err := f.svc.ListRequests(ctx, f.p["boss"], service.ViewPendingMe, store.RequestFilter{})
+	if err != nil || len(inbox.Items) != 0 {
+		t.Fatalf("boss's inbox = %+v, %v", inbox.Items, err)
+	}
+	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "request.cancel", Limit: 5})
+	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != r.Ref {
+		t.Fatalf("audit = %+v, %v", evs.Items, err)
+	}
+}
