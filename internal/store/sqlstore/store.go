@@ -32,6 +32,7 @@ type sqlStore struct {
 	reader
 	read  *sql.DB
 	write *sql.DB // the same pool as read on PostgreSQL; one connection on SQLite
+	stmts *stmtCache
 }
 
 var (
@@ -40,10 +41,12 @@ var (
 )
 
 func newStore(d *dialect, read, write *sql.DB, o options) *sqlStore {
+	stmts := newStmtCache(read)
 	return &sqlStore{
-		reader: reader{q: read, d: d, now: o.now, db: read},
+		reader: reader{q: stmts, d: d, now: o.now, db: read},
 		read:   read,
 		write:  write,
+		stmts:  stmts,
 	}
 }
 
@@ -60,7 +63,7 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
-	err := s.read.Close()
+	err := errors.Join(s.stmts.close(), s.read.Close())
 	if s.write != s.read {
 		err = errors.Join(err, s.write.Close())
 	}
