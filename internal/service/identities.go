@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -145,7 +146,13 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 			return err
 		}
 		out = &after
-		return tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, reason))
+		if err := tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, reason)); err != nil {
+			return err
+		}
+		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {
+			return s.terminateByHand(ctx, tx, p, &after, reason)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -215,4 +222,38 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// terminateByHand applies the leaver policy to an identity an operator terminated directly
+// (not through the HR feed or a SCIM client, which run the JML engine): every grant it holds is
+// revoked and its open access requests are cancelled, in the same transaction, so that the
+// provisioning engine removes the access at once instead of keeping it for a person who left.
+func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
+	why := "leaver: terminated by " + p.Actor()
+	if reason != "" {
+		why += ": " + reason
+	}
+	now := s.now()
+	f := store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit}
+	for {
+		page, err := tx.ListGrants(ctx, f)
+		if err != nil {
+			return fmt.Errorf("leaver %s: grants: %w", id.Email, err)
+		}
+		for _, g := range page.Items {
+			if err := tx.RevokeGrant(ctx, g.ID, now, p.Actor(), why); err != nil {
+				return fmt.Errorf("leaver %s: revoke %s: %w", id.Email, g.EntitlementID, err)
+			}
+			ev := s.event(p, "grant.revoke", "grant", g.ID, g, nil, why)
+			ev.Reference = g.Reference
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	return s.cancelOpenRequests(ctx, tx, p, id.ID, "the beneficiary left ("+why+")")
 }

@@ -1030,26 +1030,33 @@ func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idO
 // of the plan's leavers: nobody should approve access for someone who has left, and an approver
 // should not find such a request in the inbox. Each is audited with its number.
 func (s *Service) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
-	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
 	for _, it := range plan.Items {
 		if it.Class != jml.Leaver || it.IdentityID == "" {
 			continue
 		}
-		page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: it.IdentityID, States: open, Limit: store.MaxLimit})
-		if err != nil {
-			return fmt.Errorf("%s: open requests: %w", it.EmployeeID, err)
+		if err := s.cancelOpenRequests(ctx, tx, p, it.IdentityID, "the beneficiary left ("+it.Reason+")"); err != nil {
+			return fmt.Errorf("%s: %w", it.EmployeeID, err)
 		}
-		for _, r := range page.Items {
-			before := cloneRequest(r)
-			why := "the beneficiary left (" + it.Reason + ")"
-			r.State = gatehouse.RequestCancelled
-			r.Events = append(r.Events, gatehouse.RequestEvent{At: s.now(), Actor: p.Actor(), Kind: "cancelled", Comment: why})
-			if err := tx.UpdateRequest(ctx, r); err != nil {
-				return fmt.Errorf("%s: cancel %s: %w", it.EmployeeID, r.Ref, err)
-			}
-			if err := s.auditRequest(ctx, tx, p, "request.cancel", before, r, why); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
+func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
+	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
+	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
+	if err != nil {
+		return fmt.Errorf("open requests: %w", err)
+	}
+	for _, r := range page.Items {
+		before := cloneRequest(r)
+		r.State = gatehouse.RequestCancelled
+		r.Events = append(r.Events, gatehouse.RequestEvent{At: s.now(), Actor: p.Actor(), Kind: "cancelled", Comment: why})
+		if err := tx.UpdateRequest(ctx, r); err != nil {
+			return fmt.Errorf("cancel %s: %w", r.Ref, err)
+		}
+		if err := s.auditRequest(ctx, tx, p, "request.cancel", before, r, why); err != nil {
+			return err
 		}
 	}
 	return nil

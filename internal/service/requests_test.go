@@ -640,3 +640,38 @@ func TestLeaverRequestsCancelled(t *testing.T) {
 		t.Fatalf("audit = %+v, %v", evs.Items, err)
 	}
 }
+
+// TestTerminateByHand: an operator terminating someone directly applies the leaver policy as the
+// HR feed would: every grant revoked (audited, with the reason) and open requests cancelled.
+func TestTerminateByHand(t *testing.T) {
+	t.Parallel()
+	f := newReqFixture(t, storetest.OpenSQLite(t))
+	ctx := context.Background()
+	if _, err := f.svc.CreateGrant(ctx, f.p["op"], service.NewGrant{Identity: "ann@example.com", Entitlement: "app/pay", Reference: "CHG-9", Reason: "setup"}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.create(t, "ann", service.NewRequest{Entitlement: "app/eng", Justification: "code review of the billing service"})
+	term := gatehouse.StatusTerminated
+	if _, err := f.svc.UpdateIdentity(ctx, f.p["op"], "ann@example.com", service.IdentityPatch{Status: &term}, "resigned"); err != nil {
+		t.Fatal(err)
+	}
+	active, err := f.st.ListGrants(ctx, store.GrantFilter{IdentityID: f.id["ann"].ID, Status: "active"})
+	if err != nil || len(active.Items) != 0 {
+		t.Fatalf("active grants after termination = %+v, %v", active.Items, err)
+	}
+	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 5})
+	if err != nil || len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Reason, "resigned") || evs.Items[0].Reference != "CHG-9" {
+		t.Fatalf("revocation events = %+v, %v", evs.Items, err)
+	}
+	got, err := f.svc.GetRequest(ctx, f.p["boss"], r.Ref)
+	if err != nil || got.State != gatehouse.RequestCancelled {
+		t.Fatalf("request after termination = %+v, %v", got, err)
+	}
+	// Terminating again changes nothing more.
+	if _, err := f.svc.UpdateIdentity(ctx, f.p["op"], "ann@example.com", service.IdentityPatch{Status: &term}, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 5}); len(again.Items) != 1 {
+		t.Fatalf("a second termination revoked again: %+v", again.Items)
+	}
+}
