@@ -1,11 +1,6 @@
 package gatehouse
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-)
+import "time"
 
 // DefaultEmergencyMaxDuration bounds break-glass grants of a catalog whose settings name no
 // emergency_max_duration: long enough to fix an incident, short enough to be noticed.
@@ -52,14 +47,7 @@ func (r *EmergencyReview) Open() bool { return r.CompletedAt == nil }
 func (r *EmergencyReview) Overdue(now time.Time) bool { return r.Open() && !now.Before(r.DueAt) }
 
 // EmergencyRef formats an emergency grant number as its reference, EMG-000123.
-func EmergencyRef(n int64) string { return fmt.Sprintf("EMG-%06d", n) }
+func EmergencyRef(n int64) string { return formatRef("EMG", n) }
 
 // ParseEmergencyRef parses EMG-000123 (case-insensitive) into its number.
-func ParseEmergencyRef(s string) (int64, bool) {
-	up := strings.ToUpper(s)
-	if !strings.HasPrefix(up, "EMG-") {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(up[len("EMG-"):], 10, 64)
-	return n, err == nil && n > 0
-}
+func ParseEmergencyRef(s string) (int64, bool) { return parseRef("EMG", s) }

@@ -1,11 +1,6 @@
 package gatehouse
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-)
+import "time"
 
 // Exceptions register: a recorded, approved decision to let someone hold access that a
 // separation-of-duties rule (or another policy) would forbid, for a while, with the risk
@@ -117,14 +112,7 @@ func (e *Exception) Covers(rule, left, right string, now time.Time) bool {
 }
 
 // ExceptionRef formats an exception number as people see it: EXC-000123.
-func ExceptionRef(n int64) string { return fmt.Sprintf("EXC-%06d", n) }
+func ExceptionRef(n int64) string { return formatRef("EXC", n) }
 
 // ParseExceptionRef parses EXC-000123 (case-insensitive) into its number.
-func ParseExceptionRef(s string) (int64, bool) {
-	up := strings.ToUpper(s)
-	if !strings.HasPrefix(up, "EXC-") {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(up[len("EXC-"):], 10, 64)
-	return n, err == nil && n > 0
-}
+func ParseExceptionRef(s string) (int64, bool) { return parseRef("EXC", s) }

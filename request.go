@@ -1,11 +1,6 @@
 package gatehouse
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-)
+import "time"
 
 // Access requests: someone asks for (or gives up) catalog access for a beneficiary, approvers
 // decide step by step, and the final approval writes the grants that provisioning carries out.
@@ -187,17 +182,10 @@ type AccessRequest struct {
 }
 
 // RequestRef formats a request number as people see it: REQ-000123.
-func RequestRef(n int64) string { return fmt.Sprintf("REQ-%06d", n) }
+func RequestRef(n int64) string { return formatRef("REQ", n) }
 
 // ParseRequestRef parses REQ-000123 (case-insensitive) into its number.
-func ParseRequestRef(s string) (int64, bool) {
-	up := strings.ToUpper(s)
-	if !strings.HasPrefix(up, "REQ-") {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(up[len("REQ-"):], 10, 64)
-	return n, err == nil && n > 0
-}
+func ParseRequestRef(s string) (int64, bool) { return parseRef("REQ", s) }
 
 // CurrentStep returns the index of the first undecided step, or -1 when every step is decided.
 func (r *AccessRequest) CurrentStep() int {

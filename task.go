@@ -1,7 +1,6 @@
 package gatehouse
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -56,7 +55,10 @@ type ManualTask struct {
 func (t *ManualTask) Ref() string { return TaskRef(t.Number) }
 
 // TaskRef formats a task number as TASK-000123.
-func TaskRef(n int64) string { return fmt.Sprintf("TASK-%06d", n) }
+func TaskRef(n int64) string { return formatRef("TASK", n) }
+
+// ParseTaskRef parses TASK-000123 (case-insensitive) into its number.
+func ParseTaskRef(s string) (int64, bool) { return parseRef("TASK", s) }
 
 // Overdue reports whether an open task is past its due time at now.
 func (t *ManualTask) Overdue(now time.Time) bool { return t.Status == TaskOpen && now.After(t.DueAt) }

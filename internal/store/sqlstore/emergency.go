@@ -91,13 +91,9 @@ func emergencyDoc(r *gatehouse.EmergencyReview) (string, error) {
 
 func (t *tx) NextEmergencyNumber(ctx context.Context) (int64, error) {
 	t.wrote = true
-	// One counter row, updated in this transaction: PostgreSQL holds its row lock until
-	// commit, so a concurrent granter waits and takes the next number; SQLite serializes
-	// writers anyway.
-	var n int64
-	if err := t.q.QueryRowContext(ctx, `INSERT INTO emergency_numbers (id, last) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET last = emergency_numbers.last + 1 RETURNING last`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("emergency number: %w", err)
+	n, err := nextNumber(ctx, t.q, "emergency_numbers")
+	if err != nil {
+		return 0, fmt.Errorf("emergency %w", err)
 	}
 	return n, nil
 }

@@ -108,12 +108,9 @@ func (t *tx) CreateException(ctx context.Context, e *gatehouse.Exception) error 
 	if err != nil {
 		return err
 	}
-	// One counter row updated in this transaction, as for request numbers: sequential, and
-	// concurrent creators wait for each other rather than share a number.
-	var n int64
-	if err := t.q.QueryRowContext(ctx, `INSERT INTO exception_numbers (id, last) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET last = exception_numbers.last + 1 RETURNING last`).Scan(&n); err != nil {
-		return fmt.Errorf("create exception: number: %w", err)
+	n, err := nextNumber(ctx, t.q, "exception_numbers")
+	if err != nil {
+		return fmt.Errorf("create exception: %w", err)
 	}
 	now := t.clock()
 	e.ID, e.Number, e.Ref, e.Version = id, n, gatehouse.ExceptionRef(n), 1

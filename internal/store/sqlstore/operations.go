@@ -248,7 +248,7 @@ func (t *tx) UpdateOperation(ctx context.Context, o *gatehouse.Operation) error 
 	if err := affected(res, "operation", o.ID); err != nil {
 		return err
 	}
-	if n, ok := taskNumber(o.Task); ok && o.Cause != "" {
+	if n, ok := gatehouse.ParseTaskRef(o.Task); ok && o.Cause != "" {
 		// The manual connector made the task without knowing why (connectors see operations,
 		// not grants); the operation waiting for it does.
 		if _, err := t.q.ExecContext(ctx, `UPDATE manual_tasks SET cause = $1 WHERE number = $2 AND cause = ''`, o.Cause, n); err != nil {

@@ -380,3 +380,18 @@ func (c *stmtCache) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// nextNumber takes the next number of a counter table (request_numbers, emergency_numbers,
+// exception_numbers: one row, id 1, last). The row is updated in the caller's transaction:
+// PostgreSQL holds its lock until commit, so a concurrent writer waits and takes the number
+// after; SQLite serializes writers anyway. Numbers are therefore sequential and never shared.
+// counter is one of our table names, never input.
+func nextNumber(ctx context.Context, q querier, counter string) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, `INSERT INTO `+counter+` (id, last) VALUES (1, 1)
+		ON CONFLICT (id) DO UPDATE SET last = `+counter+`.last + 1 RETURNING last`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("number from %s: %w", counter, err)
+	}
+	return n, nil
+}

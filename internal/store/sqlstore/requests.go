@@ -152,13 +152,9 @@ func (t *tx) CreateRequest(ctx context.Context, r *gatehouse.AccessRequest) erro
 	if err != nil {
 		return err
 	}
-	// One counter row, updated in this transaction: PostgreSQL holds its row lock until
-	// commit, so a concurrent creator waits and takes the next number; SQLite serializes
-	// writers anyway.
-	var n int64
-	if err := t.q.QueryRowContext(ctx, `INSERT INTO request_numbers (id, last) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET last = request_numbers.last + 1 RETURNING last`).Scan(&n); err != nil {
-		return fmt.Errorf("create request: number: %w", err)
+	n, err := nextNumber(ctx, t.q, "request_numbers")
+	if err != nil {
+		return fmt.Errorf("create request: %w", err)
 	}
 	now := t.clock()
 	r.ID, r.Number, r.Ref, r.Version = id, n, gatehouse.RequestRef(n), 1

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -29,19 +28,9 @@ func scanTask(row interface{ Scan(...any) error }) (*gatehouse.ManualTask, error
 	return &t, nil
 }
 
-// taskNumber parses a reference (TASK-000123, case-insensitive) into its number.
-func taskNumber(ref string) (int64, bool) {
-	up := strings.ToUpper(ref)
-	if !strings.HasPrefix(up, "TASK-") {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(up[len("TASK-"):], 10, 64)
-	return n, err == nil && n > 0
-}
-
 func (r *reader) GetTask(ctx context.Context, idOrRef string) (*gatehouse.ManualTask, error) {
 	q, arg := `SELECT `+taskColumns+` FROM manual_tasks WHERE id = $1`, any(idOrRef)
-	if n, ok := taskNumber(idOrRef); ok {
+	if n, ok := gatehouse.ParseTaskRef(idOrRef); ok {
 		q, arg = `SELECT `+taskColumns+` FROM manual_tasks WHERE number = $1`, n
 	}
 	t, err := scanTask(r.q.QueryRowContext(ctx, q, arg))
