@@ -479,3 +479,16 @@ func removeEntitlement(t *testing.T, path, id string) {
 	}
 	writeFile(t, path, out.String())
 }
+
+// fileWriter returns a function that writes a file in dir (mode 0600: catalogs and HR feeds
+// are sensitive) and returns its path, failing the test on an error.
+func fileWriter(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,13 +69,7 @@ func testExpiryEndToEnd(t *testing.T, db string) {
 	slapd := ldaptest.Start(t, ldaptest.Options{})
 	set := slapd.Settings()
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cat := write("catalog.yaml", fmt.Sprintf(`
 settings:
   security_approvers: [p0@example.com]

@@ -38,13 +38,7 @@ func TestJMLLDAPFigures(t *testing.T) {
 	slapd := ldaptest.Start(t, ldaptest.Options{})
 	set := slapd.Settings()
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	depts := []string{"d0", "d1", "d2", "d3", "d4"}
 	var cat strings.Builder
 	fmt.Fprintf(&cat, `settings:

@@ -39,13 +39,7 @@ func TestJMLSCIMFigures(t *testing.T) {
 	seeded := time.Since(t0)
 	sset := app.Settings(t)
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	// Person n (1-based) is in group ceil(n/per), as the peer seeds it; department d<group>.
 	group := func(n int) int { return (n-1)/per + 1 }
 	var cat strings.Builder

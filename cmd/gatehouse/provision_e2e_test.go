@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,13 +23,7 @@ func TestProvisionEndToEnd(t *testing.T) {
 	slapd := ldaptest.Start(t, ldaptest.Options{})
 	set := slapd.Settings()
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cat := write("catalog.yaml", fmt.Sprintf(`
 settings:
   leaver_guard: {max_fraction: 0.9, min_count: 5}

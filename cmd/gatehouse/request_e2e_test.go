@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,13 +17,7 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	hr := write("hr.csv", "employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date\n"+
 		"E0,owner@example.com,Olga,Owner,IT,Staff,,HQ,employee,active,2020-01-01,\n"+
 		"E1,boss@example.com,Bea,Boss,Eng,Lead,,HQ,employee,active,2020-01-01,\n"+

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,13 +27,7 @@ func testAccessRequestLDAP(t *testing.T, db string) {
 	slapd := ldaptest.Start(t, ldaptest.Options{})
 	set := slapd.Settings()
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cat := write("catalog.yaml", fmt.Sprintf(`
 settings:
   security_approvers: [sec@example.com]

@@ -27,13 +27,7 @@ func TestLDAPAndSCIMEndToEnd(t *testing.T) {
 	app := scimtest.Start(t, scimtest.Scimmy)
 	set, sset := slapd.Settings(), app.Settings(t)
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cat := write("catalog.yaml", fmt.Sprintf(`
 settings:
   leaver_guard: {max_fraction: 0.9, min_count: 5}
