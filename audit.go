@@ -11,7 +11,7 @@ import (
 type AuditEvent struct {
 	Seq        int64           `json:"seq"`
 	Time       time.Time       `json:"time"`
-	Actor      string          `json:"actor"`  // an identity's email, "bootstrap-admin", or "system:<component>"
+	Actor      string          `json:"actor"`  // an identity's email, "bootstrap", or "system:<component>"
 	Action     string          `json:"action"` // e.g. identity.create, catalog.apply, grant.revoke
 	ObjectType string          `json:"object_type"`
 	ObjectID   string          `json:"object_id"`

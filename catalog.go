@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -95,6 +97,22 @@ type Settings struct {
 	EmergencyMaxDuration Duration `json:"emergency_max_duration,omitempty"`
 	// Exceptions are the exceptions register's defaults (exception.go).
 	Exceptions ExceptionSettings `json:"exceptions,omitzero"`
+	// SecurityApproverIDs and EmergencyOperatorIDs pin each email above (same index) to the
+	// identity it named when the catalog was applied: a power belongs to a person, and renaming
+	// someone, or giving their old address to someone else, does not move it. "" pins no one.
+	// Never written in a catalog file; catalog apply fills them in.
+	SecurityApproverIDs  []string `json:"security_approver_ids,omitempty"`
+	EmergencyOperatorIDs []string `json:"emergency_operator_ids,omitempty"`
+}
+
+// IsSecurityApprover reports whether the identity is a pinned security approver.
+func (s Settings) IsSecurityApprover(identityID string) bool {
+	return identityID != "" && slices.Contains(s.SecurityApproverIDs, identityID)
+}
+
+// IsEmergencyOperator reports whether the identity is a pinned emergency operator.
+func (s Settings) IsEmergencyOperator(identityID string) bool {
+	return identityID != "" && slices.Contains(s.EmergencyOperatorIDs, identityID)
 }
 
 // LeaverGuard holds an HR import that would terminate or suspend more than
@@ -116,6 +134,8 @@ type System struct {
 	Owner     string    `json:"owner"` // an identity's email
 	Tier      Tier      `json:"tier"`
 	Connector Connector `json:"connector"`
+	// OwnerID is the identity Owner named when the catalog was applied (see Settings).
+	OwnerID string `json:"owner_id,omitempty"`
 }
 
 // Connector is a system's connector configuration: its type (ldap, scim, manual) and the
@@ -141,6 +161,15 @@ type Entitlement struct {
 	Approval    []string        `json:"approval"`     // manager | owner | security | an email
 	// Emergency: pre-approved for break-glass grants (service/emergency.go).
 	Emergency bool `json:"emergency,omitempty"`
+	// OwnerID is the identity Owner named when the catalog was applied; ApproverIDs pins each
+	// email step of Approval (by the email, lowercased) the same way (see Settings).
+	OwnerID     string            `json:"owner_id,omitempty"`
+	ApproverIDs map[string]string `json:"approver_ids,omitempty"`
+}
+
+// ApproverID returns the identity an email step of the approval chain is pinned to ("" if none).
+func (e *Entitlement) ApproverID(email string) string {
+	return e.ApproverIDs[strings.ToLower(email)]
 }
 
 // Role is a named bundle of entitlements. A birthright role has a CEL rule over `identity` that

@@ -17,6 +17,10 @@ const (
 	EUNAVAILABLE  = "unavailable"  // a dependency (database, target system) is down
 )
 
+// ETOOMANY: this client failed to authenticate too often and must wait (Retry-After) before
+// it may try again, even with a right credential.
+const ETOOMANY = "too_many_requests"
+
 // Error is an application error with a code from the table above and a message that is safe to
 // show to the caller.
 type Error struct {

@@ -12,12 +12,16 @@ const (
 	SourceReview     GrantSource = "review"     // reference: the campaign
 	SourceException  GrantSource = "exception"  // reference: the exception or ticket
 	SourceEmergency  GrantSource = "emergency"  // reference: the break-glass ticket
+	// SourceDirect is a grant an operator made by hand (grants create): never to themselves,
+	// under the same SoD rules as a request, with a reason and a reference that is either the
+	// operator's own ticket or a Gatehouse number that is real and fits.
+	SourceDirect GrantSource = "direct"
 )
 
 // Valid reports whether s is a known grant source.
 func (s GrantSource) Valid() bool {
 	switch s {
-	case SourceBirthright, SourceRequest, SourceReview, SourceException, SourceEmergency:
+	case SourceBirthright, SourceRequest, SourceReview, SourceException, SourceEmergency, SourceDirect:
 		return true
 	}
 	return false

@@ -78,8 +78,9 @@ type Identity struct {
 	EndDate        string            `json:"end_date,omitempty"` // YYYY-MM-DD or ""
 	Kind           IdentityKind      `json:"kind"`
 	Attributes     map[string]string `json:"attributes,omitempty"`
-	Roles          []AccessRole      `json:"roles,omitempty"` // Gatehouse access roles
-	Source         string            `json:"source"`          // who owns the record: "hr-csv", "api", "demo", "scim:<token>"
+	Roles          []AccessRole      `json:"roles,omitempty"`       // Gatehouse access roles
+	Source         string            `json:"source"`                // who owns the record: "hr-csv", "api", "demo", "scim:<service account id>"
+	SourceName     string            `json:"source_name,omitempty"` // Source as people read it (SourceLabel); never stored
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
 }
@@ -105,6 +106,9 @@ func (i *Identity) HasRole(r AccessRole) bool { return slices.Contains(i.Roles, 
 // Validate checks the fields an identity must have whatever its source, and returns an EINVALID
 // error naming the first bad field.
 func (i *Identity) Validate() error {
+	if err := i.checkText(); err != nil {
+		return err
+	}
 	if i.Email == "" || !ValidEmail(i.Email) {
 		return Errorf(EINVALID, "email: %q is not a valid email address", i.Email)
 	}
@@ -145,6 +149,40 @@ func (i *Identity) Validate() error {
 	for _, r := range i.Roles {
 		if !r.Valid() {
 			return Errorf(EINVALID, "roles: %q is not one of admin, operator, auditor", r)
+		}
+	}
+	return nil
+}
+
+// checkText refuses bytes and lengths that make no sense in an identity's fields, whatever the
+// source (API, HR feed, SCIM): they are shown on pages, in CLI tables and in audit events.
+func (i *Identity) checkText() error {
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{
+		{"email", i.Email, MaxEmailLength},
+		{"employee_id", i.EmployeeID, MaxIDLength},
+		{"first_name", i.FirstName, MaxNameLength},
+		{"last_name", i.LastName, MaxNameLength},
+		{"department", i.Department, MaxNameLength},
+		{"title", i.Title, MaxNameLength},
+		{"manager_id", i.ManagerID, MaxIDLength},
+		{"location", i.Location, MaxNameLength},
+		{"start_date", i.StartDate, MaxIDLength},
+		{"end_date", i.EndDate, MaxIDLength},
+		{"source", i.Source, MaxNameLength},
+	} {
+		if err := CheckLine(f.name, f.value, f.max); err != nil {
+			return err
+		}
+	}
+	for k, v := range i.Attributes {
+		if err := CheckLine("attributes", k, MaxIDLength); err != nil {
+			return err
+		}
+		if err := CheckText("attributes."+k, v, MaxAttributeLength); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -105,6 +105,12 @@ type ApprovalStep struct {
 	DecidedBy string     `json:"decided_by,omitempty"` // the actor
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	Comment   string     `json:"comment,omitempty"`
+	// DecidedByID is the person who decided, also when deciding as someone's delegate: one
+	// person decides at most one step of a request.
+	DecidedByID string `json:"decided_by_id,omitempty"`
+	// Entitlement is the entitlement whose approval chain asked for the step (the first one,
+	// when several asked for the same step): its system's owner is the step's fallback.
+	Entitlement string `json:"entitlement,omitempty"`
 }
 
 // SoDFinding is an SoD rule a request would break, as recorded on the request.

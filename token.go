@@ -86,7 +86,7 @@ func (p *Principal) Actor() string {
 	case p == nil:
 		return "anonymous"
 	case p.Bootstrap:
-		return "bootstrap-admin"
+		return "bootstrap"
 	case p.Email != "":
 		return p.Email
 	}

@@ -43,7 +43,7 @@ func TestSecret(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GATEHOUSE_TEST_CONNECTOR_SECRET", "from-env")
+	t.Setenv("CONNECTOR_TEST_SECRET", "from-env")
 	tests := []struct {
 		name     string
 		settings map[string]any
@@ -51,9 +51,9 @@ func TestSecret(t *testing.T) {
 		want     string
 		wantErr  string
 	}{
-		{"env", map[string]any{"bind_password_env": "GATEHOUSE_TEST_CONNECTOR_SECRET"}, true, "from-env", ""},
+		{"env", map[string]any{"bind_password_env": "CONNECTOR_TEST_SECRET"}, true, "from-env", ""},
 		{"file, newline dropped", map[string]any{"bind_password_file": file}, true, "from-file", ""},
-		{"unset env", map[string]any{"bind_password_env": "GATEHOUSE_TEST_CONNECTOR_UNSET"}, true, "", "not set"},
+		{"unset env", map[string]any{"bind_password_env": "CONNECTOR_TEST_UNSET"}, true, "", "not set"},
 		{"missing file", map[string]any{"bind_password_file": filepath.Join(dir, "nope")}, true, "", "no such file"},
 		{"both", map[string]any{"bind_password_env": "A", "bind_password_file": file}, true, "", "not both"},
 		{"none, required", map[string]any{}, true, "", "required"},

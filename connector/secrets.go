@@ -43,20 +43,39 @@ func (f SecretFunc) ResolveSecret(ctx context.Context, ref SecretRef) (string, e
 
 // OSSecrets reads secrets from the process environment and from files. A file's trailing
 // newline is dropped, because `echo secret > file` is how people write them.
-type OSSecrets struct{}
+//
+// Every reference is checked when it is used, not only when the catalog is applied, so that a
+// catalog stored before a policy existed (or changed) cannot reach past it: GATEHOUSE_*
+// variables are always refused, and with a Policy (the server always sets one) so is anything
+// it does not allow. Without a Policy any file may be named: that is for tests and programs
+// that embed a connector and own the whole process.
+type OSSecrets struct {
+	Policy *SecretPolicy
+}
 
 // ResolveSecret reads ref from the environment or a file. Errors name the reference, never
 // the value.
-func (OSSecrets) ResolveSecret(_ context.Context, ref SecretRef) (string, error) {
+func (o OSSecrets) ResolveSecret(_ context.Context, ref SecretRef) (string, error) {
 	switch {
 	case ref.Env != "":
+		if err := o.checkEnv(ref.Env); err != nil {
+			return "", Permanentf("secret %s: %w", ref, err)
+		}
 		v, ok := os.LookupEnv(ref.Env)
 		if !ok || v == "" {
 			return "", Permanentf("secret %s: environment variable is not set", ref)
 		}
 		return v, nil
 	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
+		name := ref.File
+		if o.Policy != nil {
+			resolved, err := o.Policy.CheckFile(ref.File)
+			if err != nil {
+				return "", Permanentf("secret %s: %w", ref, err)
+			}
+			name = resolved // what was checked is what is read
+		}
+		b, err := os.ReadFile(name)
 		if err != nil {
 			// The path is ours to show; the content never is.
 			if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
@@ -100,4 +119,14 @@ func Secret(ctx context.Context, r SecretResolver, settings map[string]any, name
 		r = OSSecrets{}
 	}
 	return r.ResolveSecret(ctx, ref)
+}
+
+func (o OSSecrets) checkEnv(name string) error {
+	if o.Policy == nil {
+		if why := ReservedEnv(name); why != "" {
+			return Permanentf("%s: %s", name, why)
+		}
+		return nil
+	}
+	return o.Policy.CheckEnv(name)
 }

@@ -63,7 +63,7 @@ Exit code 0 when the catalog is valid, 1 when it has problems.`,
 					return errFindings
 				}
 				for _, p := range probs {
-					fmt.Fprintln(a.stdout, p.String())
+					fmt.Fprintln(a.stdout, printable(p.String()))
 				}
 				fmt.Fprintln(a.stdout, plural(len(probs), "problem", "problems"))
 				return errFindings
@@ -77,7 +77,7 @@ Exit code 0 when the catalog is valid, 1 when it has problems.`,
 					"roles": len(c.Roles), "sod_rules": len(c.SoD),
 				})
 			}
-			fmt.Fprintf(a.stdout, "catalog OK: %s, %s, %s, %s\n",
+			printf(a.stdout, "catalog OK: %s, %s, %s, %s\n",
 				plural(len(c.Systems), "system", "systems"), plural(len(c.Entitlements), "entitlement", "entitlements"),
 				plural(len(c.Roles), "role", "roles"), plural(len(c.SoD), "SoD rule", "SoD rules"))
 			return nil
@@ -110,7 +110,7 @@ func writeChanges(w io.Writer, p *catalog.Plan) {
 		if c.ActiveGrants > 0 {
 			line += fmt.Sprintf(" [%s]", plural(c.ActiveGrants, "active grant", "active grants"))
 		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, printable(line))
 	}
 }
 
@@ -141,11 +141,15 @@ func (a *app) catalogPlanCommand() *cobra.Command {
 			}
 			writeChanges(a.stdout, plan)
 			for _, b := range plan.Blocked() {
-				fmt.Fprintf(a.stdout, "! %s %s has %s: apply refuses to remove it without --prune, which revokes them\n",
+				printf(a.stdout, "! %s %s has %s: apply refuses to remove it without --prune, which revokes them\n",
 					b.Kind, b.ID, plural(b.ActiveGrants, "active grant", "active grants"))
 			}
+			for _, rb := range plan.SecretRebinds {
+				printf(a.stdout, "! system %s: %s changes but its secrets (%s) stay the same: apply refuses it without --rebind-secrets %s\n",
+					rb.System, strings.Join(rb.Settings, ", "), strings.Join(rb.Secrets, ", "), rb.System)
+			}
 			t := plan.Summary().Total()
-			fmt.Fprintf(a.stdout, "Plan: %d to add, %d to change, %d to remove.\n", t.Added, t.Changed, t.Removed)
+			printf(a.stdout, "Plan: %d to add, %d to change, %d to remove.\n", t.Added, t.Changed, t.Removed)
 			return nil
 		},
 	}
@@ -155,15 +159,22 @@ func (a *app) catalogApplyCommand() *cobra.Command {
 	var (
 		prune  bool
 		reason string
+		rebind []string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply PATH [--prune] [--reason TEXT]",
+		Use:   "apply PATH [--prune] [--reason TEXT] [--rebind-secrets ID,...]",
 		Short: "Make the stored catalog equal to a catalog, atomically (admins)",
 		Long: `Apply a catalog: add, change and remove systems, entitlements, roles and SoD rules so that
 the stored catalog equals the given one, in one transaction, with an audit event per change.
 
 Removing an entitlement that people still hold is refused unless --prune is given; with
---prune their grants are revoked (and audited) too.`,
+--prune their grants are revoked (and audited) too.
+
+Changing a system's connector url while its secret references (*_env, *_file) stay the same
+is refused: the secrets would go to the new server unasked. Name them again in the same change
+(a different variable or file), or confirm with --rebind-secrets ID that they go along; plan
+shows such systems with "!". Secret references must also be allowed by the server (serve
+--secrets-dir, --secret-env-allow; never GATEHOUSE_*).`,
 		Args: exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := loadForServer(args[0])
@@ -174,7 +185,7 @@ Removing an entitlement that people still hold is refused unless --prune is give
 			if err != nil {
 				return err
 			}
-			res, err := c.ApplyCatalog(cmd.Context(), files, prune, reason)
+			res, err := c.ApplyCatalog(cmd.Context(), files, prune, reason, rebind...)
 			if err != nil {
 				return err
 			}
@@ -197,6 +208,8 @@ Removing an entitlement that people still hold is refused unless --prune is give
 	}
 	cmd.Flags().BoolVar(&prune, "prune", false, "remove entitlements even if people hold them, revoking their grants")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (a ticket, a pull request), for the audit log")
+	cmd.Flags().StringSliceVar(&rebind, "rebind-secrets", nil,
+		"systems whose connector url changes while their secrets stay the same: confirm the secrets go to the new url")
 	return cmd
 }
 

@@ -69,7 +69,7 @@ func (a *app) systemsCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, map[string]any{"system": s, "entitlements": nonNil(ents.Items)})
 			}
-			kv := []string{"id", s.ID, "name", s.Name, "owner", s.Owner, "tier", string(s.Tier), "connector", s.Connector.Type}
+			kv := []string{"id", s.ID, "name", s.Name, "owner", s.Owner, "owner pinned to", pinText(s.OwnerID), "tier", string(s.Tier), "connector", s.Connector.Type}
 			keys := make([]string, 0, len(s.Connector.Settings))
 			for k := range s.Connector.Settings {
 				keys = append(keys, k)
@@ -81,7 +81,7 @@ func (a *app) systemsCommand() *cobra.Command {
 			if err := fields(a.stdout, kv...); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\nentitlements (%d):\n", len(ents.Items))
+			printf(a.stdout, "\nentitlements (%d):\n", len(ents.Items))
 			return a.entitlementTable(ents.Items)
 		},
 	}, a.systemsTestCommand(), a.systemsStatusCommand()) // systems.go
@@ -98,6 +98,26 @@ func (a *app) entitlementTable(list []*gatehouse.Entitlement) error {
 		t.row(e.ID, truncate(e.Name, 36), string(e.Kind), string(e.Risk), maxD, yesNo(e.Requestable), e.Owner)
 	}
 	return t.flush()
+}
+
+// pinText shows the identity a designated email was pinned to at catalog apply: powers go by
+// that identity, whoever holds the email now.
+func pinText(id string) string {
+	if id == "" {
+		return "nobody (apply the catalog again to pin it)"
+	}
+	return "identity " + id
+}
+
+// approverPins shows the pins of the emails named in an approval chain ("" when none is named).
+func approverPins(e *gatehouse.Entitlement) string {
+	var out []string
+	for _, step := range e.Approval {
+		if strings.Contains(step, "@") {
+			out = append(out, step+" → "+pinText(e.ApproverID(step)))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func yesNo(b bool) string {
@@ -189,9 +209,11 @@ func (a *app) entitlementsCommand() *cobra.Command {
 				"kind", string(e.Kind),
 				"risk", string(e.Risk),
 				"owner", e.Owner,
+				"owner pinned to", pinText(e.OwnerID),
 				"requestable", yesNo(e.Requestable),
 				"max_duration", maxD,
 				"approval", strings.Join(e.Approval, " → "),
+				"approvers pinned to", approverPins(e),
 			)
 		},
 	}
@@ -252,9 +274,9 @@ func (a *app) rolesCommand() *cobra.Command {
 			if err := fields(a.stdout, "id", r.ID, "name", r.Name, "description", r.Description, "birthright", birthright); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\nentitlements (%d):\n", len(r.Entitlements))
+			printf(a.stdout, "\nentitlements (%d):\n", len(r.Entitlements))
 			for _, e := range r.Entitlements {
-				fmt.Fprintf(a.stdout, "  %s\n", e)
+				printf(a.stdout, "  %s\n", e)
 			}
 			return nil
 		},

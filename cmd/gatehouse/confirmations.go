@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
@@ -81,7 +79,7 @@ The addressed manager or an admin decides; nobody decides on their own access.`,
 				if a.json() {
 					return printJSON(a.stdout, x)
 				}
-				fmt.Fprintf(a.stdout, "Confirmation %s: %s (%s of identity %s).\n", x.ID, x.Status, x.EntitlementID, x.IdentityID)
+				printf(a.stdout, "Confirmation %s: %s (%s of identity %s).\n", x.ID, x.Status, x.EntitlementID, x.IdentityID)
 				return nil
 			},
 		}

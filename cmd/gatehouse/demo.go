@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/demo"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -58,6 +59,9 @@ holds data is refused rather than seeded twice.`,
 			defer ln.Close()
 
 			bootstrap := a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
+			if err := service.CheckBootstrapToken(bootstrap); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			svc := service.New(st, service.Options{BootstrapToken: bootstrap, Logger: log})
 			res, err := demo.Seed(ctx, svc, demo.Options{
 				Progress: func(phase string) { log.Debug("seeding", "phase", phase, "after", time.Since(start)) },
@@ -75,7 +79,12 @@ holds data is refused rather than seeded twice.`,
 			}
 			url := baseURL(ln.Addr())
 			ready := time.Since(start)
+			settings, err := st.GetSettings(ctx)
+			if err != nil {
+				return err
+			}
 			a.printDemo(url, dsn, res, logins, bootstrap != "", ready)
+			a.printPowers(res, logins, settings)
 			log.Info("demo listening", "url", url, "seed", res.Took.Round(time.Millisecond), "ready", ready.Round(time.Millisecond))
 			return serveUntilDone(ctx, srv, ln, log)
 		},
@@ -134,4 +143,31 @@ func (a *app) printDemo(url, dsn string, res *demo.Result, logins []demoLogin, b
 		res.Employee, url, logins[len(logins)-1].secret)
 	fmt.Fprintf(w, "\nThe data stays in %s: `gatehouse serve --db %s` serves it again.\nPress Ctrl-C to stop.\n",
 		strings.TrimPrefix(dsn, "sqlite:"), dsn)
+}
+
+// printPowers says who may do what in the demo company: each Gatehouse role with its person and
+// its limits, then the designated powers the catalog gives.
+func (a *app) printPowers(res *demo.Result, logins []demoLogin, st gatehouse.Settings) {
+	w := a.stdout
+	what := map[string]string{
+		"admin":    "everything, including catalog apply and roles; no approving, granting or reviewing for themselves",
+		"operator": "identities, direct grants, imports, reconciles, tasks; never for themselves, never past an SoD block",
+		"auditor":  "reads everything and the audit log, takes signed checkpoints; changes nothing",
+		"employee": "own access and requests; decides the approval steps routed to them",
+	}
+	fmt.Fprintf(w, "\n  Who may do what:\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, l := range logins {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", l.role, l.email, what[l.role])
+	}
+	if len(st.SecurityApprovers) > 0 {
+		fmt.Fprintf(tw, "    security approvers\t%s\tthe security step of privileged requests, SoD exceptions\n", strings.Join(st.SecurityApprovers, ", "))
+	}
+	if len(st.EmergencyOperators) > 0 {
+		fmt.Fprintf(tw, "    emergency operators\t%s\tbreak-glass grants (with the operator role), reviewed afterwards by someone else\n", strings.Join(st.EmergencyOperators, ", "))
+	}
+	fmt.Fprintf(tw, "    owners\t(gatehouse systems list)\tthe owner step of their systems' and entitlements' requests\n")
+	tw.Flush()
+	fmt.Fprintln(w, "  Designated powers are pinned to the person at catalog apply: changing an address does not move them.")
+	fmt.Fprintln(w, "  One person decides at most one step of a request.")
 }

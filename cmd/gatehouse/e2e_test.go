@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,6 +105,11 @@ func freeAddr(t *testing.T) string {
 func start(t *testing.T, env []string, ready string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
+	if len(args) > 0 && args[0] == "serve" && !slices.Contains(args, "--secrets-dir") {
+		// The connectors' secret files (slapd's password, a SCIM peer's token) are written in
+		// test temporary directories: serve refuses *_file references outside --secrets-dir.
+		args = append(args, "--secrets-dir", os.TempDir())
+	}
 	s := &proc{
 		cmd:    exec.Command(binary(t), append(args, "--addr", addr)...),
 		url:    "http://" + addr,
@@ -439,7 +445,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	raw.Close()
 
-	const bootstrap = "e2e-bootstrap-secret"
+	const bootstrap = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + bootstrap}, "listening on", "serve", "--db", "sqlite:"+db)
 	expect(t, gh(t, srv.url, bootstrap, "whoami"), 0, "bootstrap admin")
 	expect(t, gh(t, srv.url, bootstrap, "audit", "verify"), 1, fmt.Sprintf("audit chain BROKEN at sequence %d: ", tampered))

@@ -3,7 +3,6 @@ package main
 // Emergency (break-glass) access: grant at once, list the post-event reviews, complete one.
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +58,7 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 				"Entitlement", out.Grant.EntitlementID, "Expires", tsp(out.Grant.ExpiresAt), "Review due", ts(out.Review.DueAt)); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "granted; security is notified and review %s is open until someone else completes it\n", out.Review.Ref)
+			printf(a.stderr, "granted; security is notified and review %s is open until someone else completes it\n", out.Review.Ref)
 			return nil
 		},
 	}
@@ -103,7 +102,7 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 				t.row(r.Ref, status, ts(r.DueAt), r.EntitlementID, ts(r.GrantedAt), ts(r.ExpiresAt), truncate(r.Reason, 50))
 			}
 			_ = t.flush()
-			fmt.Fprintf(a.stderr, "%d open reviews, %d overdue\n", out.Open, out.Overdue)
+			printf(a.stderr, "%d open reviews, %d overdue\n", out.Open, out.Overdue)
 			a.moreHint(out.NextCursor)
 			return nil
 		},

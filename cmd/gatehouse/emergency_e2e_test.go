@@ -49,7 +49,7 @@ roles:
 		return fmt.Sprintf("E%d,%s@example.com,P,%d,IT,Staff,,HQ,employee,active,2020-01-01,\n", n, name, n)
 	}
 	hr := write("hr.csv", header+row(1, "oncall")+row(2, "oncall2")+row(3, "dev")+row(4, "sec"))
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	env := []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}
 	srv := start(t, env, "listening on", "serve", "--db", "sqlite:"+filepath.Join(t.TempDir(), "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

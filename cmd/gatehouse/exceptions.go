@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,7 +64,7 @@ revoke, the default) or it comes back for review (--on-expiry review).
 			if a.json() {
 				return printJSON(a.stdout, e)
 			}
-			fmt.Fprintf(a.stdout, "%s %s for %s: expires %s, review %s, on expiry %s.\nApprove with: gatehouse exceptions approve %s --comment TEXT\n",
+			printf(a.stdout, "%s %s for %s: expires %s, review %s, on expiry %s.\nApprove with: gatehouse exceptions approve %s --comment TEXT\n",
 				e.Ref, e.Status, e.Identity, ts(e.ExpiresAt), ts(e.ReviewAt), e.OnExpiry, e.Ref)
 			return nil
 		},
@@ -110,7 +109,7 @@ revoke, the default) or it comes back for review (--on-expiry review).
 				if a.json() {
 					return printJSON(a.stdout, e)
 				}
-				fmt.Fprintf(a.stdout, "%s: %s (expires %s).\n", e.Ref, e.Status, ts(e.ExpiresAt))
+				printf(a.stdout, "%s: %s (expires %s).\n", e.Ref, e.Status, ts(e.ExpiresAt))
 				return nil
 			},
 		}

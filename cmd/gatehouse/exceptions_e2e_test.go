@@ -31,7 +31,7 @@ entitlements:
 sod:
   - {id: maker-checker, left: [pay/create], right: [pay/approve], severity: critical, on_violation: exception}
 `)
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

@@ -93,7 +93,7 @@ roles:
 		return fmt.Sprintf("E%d,p%d@example.com,P,%d,IT,Staff,,HQ,employee,active,2020-01-01,\n", n, n, n)
 	}
 	hr := write("hr.csv", header+row(0)+row(1)+row(2))
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	env := []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}
 
 	// The default sweep interval (30s): what ends this access on time is the job scheduled at
@@ -106,7 +106,7 @@ roles:
 	c := slapd.Conn(t)
 
 	r := gh(t, url, admin, "-o", "json", "grants", "create", "--identity", "p1@example.com", "--entitlement", "dir/oncall",
-		"--duration", "2s", "--reference", "REQ-000001", "--reason", "incident 42")
+		"--duration", "2s", "--reference", "INC-000001", "--reason", "incident 42")
 	expect(t, r, 0)
 	var g gatehouse.Grant
 	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || g.ExpiresAt == nil {
@@ -122,8 +122,8 @@ roles:
 		t.Errorf("membership removed %s after expiry, want within 10s", d)
 	}
 	r = gh(t, url, admin, "grants", "list", "--status", "revoked")
-	expect(t, r, 0, "REQ-000001", "revoked")
-	expect(t, gh(t, url, admin, "audit", "list", "--action", "grant.expire"), 0, "system:expiry", "REQ-000001")
+	expect(t, r, 0, "INC-000001", "revoked")
+	expect(t, gh(t, url, admin, "audit", "list", "--action", "grant.expire"), 0, "system:expiry", "INC-000001")
 	if r := gh(t, url, admin, "grants", "list", "--expiring", "7d"); strings.Contains(r.stdout, "dir/oncall") {
 		t.Errorf("an expired grant is still listed as expiring: %s", r)
 	}
@@ -134,7 +134,7 @@ roles:
 
 	// Restart catch-up: the grant expires while the server is down (killed, as in a crash).
 	expect(t, gh(t, url, admin, "grants", "create", "--identity", "p2@example.com", "--entitlement", "dir/oncall",
-		"--duration", "2s", "--reference", "REQ-000002", "--reason", "incident 43"), 0)
+		"--duration", "2s", "--reference", "INC-000002", "--reason", "incident 43"), 0)
 	waitMember(t, c, "oncall", "p2", true, 5*time.Second)
 	if err := srv.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ roles:
 	started := time.Now()
 	gone = waitMember(t, c, "oncall", "p2", false, 20*time.Second)
 	t.Logf("restart → expired membership removed from slapd: %s", gone.Sub(started).Round(time.Millisecond))
-	expect(t, gh(t, srv.url, admin, "audit", "list", "--action", "grant.expire"), 0, "REQ-000002")
+	expect(t, gh(t, srv.url, admin, "audit", "list", "--action", "grant.expire"), 0, "INC-000002")
 	expect(t, gh(t, srv.url, admin, "audit", "verify"), 0)
 	srv.stop(t)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +42,7 @@ func (a *app) grantsListCommand() *cobra.Command {
 		Short: "List grants (yours, or everyone's for auditors, operators and admins)",
 		Example: `  gatehouse grants list --identity sam.taylor@example.com
   gatehouse grants list --entitlement aws/prod-admin --status all
-  gatehouse grants list --source exception --all -o json
+  gatehouse grants list --source direct --all -o json
   gatehouse grants list --expiring 7d`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -99,7 +98,7 @@ func (a *app) grantsListCommand() *cobra.Command {
 	fl.StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
 	fl.StringVar(&f.Entitlement, "entitlement", "", "entitlement id (system/slug)")
 	fl.StringVar(&f.System, "system", "", "system id")
-	fl.StringVar(&f.Source, "source", "", "birthright, request, review, exception or emergency")
+	fl.StringVar(&f.Source, "source", "", "direct, birthright, request, review, exception or emergency")
 	fl.StringVar(&f.Status, "status", "active", "active, revoked or all")
 	fl.StringVar(&f.Expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
 	lf.register(cmd)
@@ -153,11 +152,18 @@ func (a *app) grantsCreateCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "Grant an entitlement directly (operators): an exception or emergency, with a reference",
+		Short: "Grant an entitlement directly (operators): source direct, with a reference and a reason",
+		Long: `Grant an entitlement directly (operators). The grant's source is direct; requests, emergency
+access (gatehouse emergency grant), birthright rules and reviews write their own sources, and
+asking for one of those here is refused. Nobody grants to themselves. SoD rules apply as they do
+to requests: a block rule refuses, an exception rule refuses unless the person holds an approved
+exception for it. The reference is your ticket (INC-4412, CHG-42); a Gatehouse number must be
+real and fit: EXC-n an approved exception in force for this person and entitlement, REQ-n an
+approved request of this person for it, TASK-n a manual task about them; EMG-n never.`,
 		Example: `  gatehouse grants create --identity sam.taylor@example.com --entitlement aws/prod-readonly \
-      --reference EXC-2026-007 --reason "Incident follow-up" --duration 72h
-  gatehouse grants create --identity mei.lin@example.com --entitlement aws/break-glass \
-      --source emergency --reference INC-3120 --reason "Database outage"`,
+      --reference INC-4412 --reason "Incident follow-up" --duration 72h
+  gatehouse grants create --identity ann@example.com --entitlement pay/approve \
+      --reference EXC-000007 --reason "Month-end cover under the exception"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, req := range []struct{ flag, val string }{
@@ -189,17 +195,17 @@ func (a *app) grantsCreateCommand() *cobra.Command {
 			if g.ExpiresAt != nil {
 				until = "until " + tsp(g.ExpiresAt)
 			}
-			fmt.Fprintf(a.stdout, "Granted %s to %s, %s (grant %s).\n", g.EntitlementID, in.Identity, until, g.ID)
+			printf(a.stdout, "Granted %s to %s, %s (grant %s).\n", g.EntitlementID, in.Identity, until, g.ID)
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&in.Identity, "identity", "", "identity id, email or employee_id (required)")
 	fl.StringVar(&in.Entitlement, "entitlement", "", "entitlement id, system/slug (required)")
-	fl.StringVar(&in.Reference, "reference", "", "ticket or exception reference (required)")
+	fl.StringVar(&in.Reference, "reference", "", "your ticket, or an approved exception EXC-n (required)")
 	fl.StringVar(&in.Reason, "reason", "", "why (required)")
 	fl.StringVar(&duration, "duration", "", "how long, e.g. 8h or 30d (default: the entitlement's max_duration, or no expiry)")
-	fl.StringVar(&in.Source, "source", "exception", "exception or emergency (or request, review, birthright)")
+	fl.StringVar(&in.Source, "source", "", "direct, the only source accepted here (others are written by their own flows)")
 	return cmd
 }
 
@@ -225,7 +231,7 @@ func (a *app) grantsRevokeCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, g)
 			}
-			fmt.Fprintf(a.stdout, "Revoked grant %s (%s).\n", g.ID, g.EntitlementID)
+			printf(a.stdout, "Revoked grant %s (%s).\n", g.ID, g.EntitlementID)
 			return nil
 		},
 	}

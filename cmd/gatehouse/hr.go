@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,9 @@ more people than the catalog's leaver_guard allows is held: nothing is applied, 
 is 1 (a dry run says it would be held, and exits 0), and an admin approves or rejects it with 'gatehouse hr imports approve|reject ID'.`,
 		Args: exactArgs(1, "FILE.csv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if max < 0 {
+				return usageErrorf(cmd, "--max %d: use 0 (all) or more", max)
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
@@ -57,7 +62,7 @@ is 1 (a dry run says it would be held, and exits 0), and an admin approves or re
 			if err != nil {
 				return err
 			}
-			res, err := c.ImportHR(cmd.Context(), args[0], data, dryRun)
+			res, err := importHRPages(cmd, c, args[0], data, dryRun, max)
 			if err != nil {
 				return err
 			}
@@ -75,8 +80,41 @@ is 1 (a dry run says it would be held, and exits 0), and an admin approves or re
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
-	cmd.Flags().IntVar(&max, "max", 50, "list at most this many people per class (0: all); -o json has everyone")
+	cmd.Flags().IntVar(&max, "max", 50, "list at most this many people per class (0: all, which a dry run fetches page by page; an import lists up to 1000 per class, the audit log has every change)")
 	return cmd
+}
+
+// hrPageMax is the most plan items per class the server answers at once.
+const hrPageMax = 1000
+
+// importHRPages imports (or dry-runs) a file and fetches the plan items that --max asks for:
+// the server answers a page of each class, never the whole company. A dry run with --max 0 is
+// asked again, with the same file, for each further page; an import is sent once.
+func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, dryRun bool, max int) (*client.HRImportResult, error) {
+	limit := max
+	if limit == 0 || limit > hrPageMax {
+		limit = hrPageMax
+	}
+	res, err := c.ImportHRPage(cmd.Context(), name, data, dryRun, client.HRPage{Limit: limit})
+	if err != nil || !dryRun || max != 0 || res.Plan == nil {
+		return res, err
+	}
+	for res.Plan.Page != nil && res.Plan.Page.NextOffset > 0 {
+		next, err := c.ImportHRPage(cmd.Context(), name, data, true, client.HRPage{Limit: limit, Offset: res.Plan.Page.NextOffset})
+		if err != nil {
+			return nil, err
+		}
+		res.Plan.Items = append(res.Plan.Items, next.Plan.Items...)
+		res.Plan.Page = next.Plan.Page
+	}
+	order := jml.Classes()
+	slices.SortStableFunc(res.Plan.Items, func(a, b *jml.Item) int {
+		return cmp.Compare(slices.Index(order, a.Class), slices.Index(order, b.Class))
+	})
+	if res.Plan.Page != nil {
+		res.Plan.Page.Offset, res.Plan.Page.Limit, res.Plan.Page.Returned = 0, 0, len(res.Plan.Items)
+	}
+	return res, nil
 }
 
 // classTitles are the plan's sections, in the order the plan sorts items.
@@ -107,20 +145,29 @@ func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
 		return
 	}
 	var class jml.Class
-	shown, hidden := 0, 0
+	shown := 0
+	// The answer carries a page of each class at most: the summary counts the rest.
 	flushHidden := func() {
-		if hidden > 0 {
-			fmt.Fprintf(w, "  … and %d more (--max 0 or -o json for all)\n", hidden)
+		if class == "" {
+			return
+		}
+		if hidden := p.Summary.Count(class) - shown; hidden > 0 {
+			more := "--max 0 for all"
+			if res.Import != nil {
+				more = "every change is in the audit log, with reference hr-import:" + res.Import.ID
+			} else if !res.DryRun {
+				more = "the answer lists a page of each class"
+			}
+			printf(w, "  … and %d more (%s)\n", hidden, more)
 		}
 	}
 	for _, it := range p.Items {
 		if it.Class != class {
 			flushHidden()
-			class, shown, hidden = it.Class, 0, 0
-			fmt.Fprintf(w, "%s:\n", classTitles[it.Class])
+			class, shown = it.Class, 0
+			printf(w, "%s:\n", classTitles[it.Class])
 		}
 		if max > 0 && shown >= max {
-			hidden++
 			continue
 		}
 		shown++
@@ -142,35 +189,35 @@ func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
 		if len(notes) > 0 {
 			line += ": " + strings.Join(notes, "; ")
 		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, printable(line))
 		if len(it.Gain) > 0 {
-			fmt.Fprintf(w, "      + %s\n", grantList(it.Gain))
+			printf(w, "      + %s\n", grantList(it.Gain))
 		}
 		if len(it.Lose) > 0 {
-			fmt.Fprintf(w, "      - %s\n", grantList(it.Lose))
+			printf(w, "      - %s\n", grantList(it.Lose))
 		}
 		if len(it.Confirm) > 0 {
-			fmt.Fprintf(w, "      ? to be confirmed by the new manager %s: %s\n", it.ConfirmBy, grantList(it.Confirm))
+			printf(w, "      ? to be confirmed by the new manager %s: %s\n", it.ConfirmBy, grantList(it.Confirm))
 		}
 	}
 	flushHidden()
 	for _, warn := range p.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		printf(w, "warning: %s\n", warn)
 	}
 	s := p.Summary
-	fmt.Fprintf(w, "Summary: %d rows; %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d; %d to confirm.\n",
+	printf(w, "Summary: %d rows; %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d; %d to confirm.\n",
 		s.Rows, s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
 		s.Unchanged, s.GrantsGained, s.GrantsLost, s.ToConfirm)
 	switch {
 	case res.DryRun && p.Held:
-		fmt.Fprintf(w, "Dry run: nothing changed. Applying this file would be held: %s.\n", p.HeldReason)
+		printf(w, "Dry run: nothing changed. Applying this file would be held: %s.\n", p.HeldReason)
 	case res.DryRun:
 		fmt.Fprintln(w, "Dry run: nothing changed.")
 	case res.Import != nil && res.Import.Status == gatehouse.ImportHeld:
-		fmt.Fprintf(w, "Held as import %s: %s.\nNothing was applied; an admin runs 'gatehouse hr imports approve %s' or 'reject %s'.\n",
+		printf(w, "Held as import %s: %s.\nNothing was applied; an admin runs 'gatehouse hr imports approve %s' or 'reject %s'.\n",
 			res.Import.ID, p.HeldReason, res.Import.ID, res.Import.ID)
 	case res.Import != nil:
-		fmt.Fprintf(w, "Applied as import %s (sha256 %s).\n", res.Import.ID, res.Import.SHA256)
+		printf(w, "Applied as import %s (sha256 %s).\n", res.Import.ID, res.Import.SHA256)
 	}
 }
 
@@ -255,7 +302,7 @@ func (a *app) hrImportsCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, imp)
 			}
-			fmt.Fprintf(a.stdout, "Rejected import %s (%s); nothing was applied.\n", imp.ID, imp.FileName)
+			printf(a.stdout, "Rejected import %s (%s); nothing was applied.\n", imp.ID, imp.FileName)
 			return nil
 		},
 	}
@@ -291,7 +338,7 @@ changes nothing. Exit code 1 when the leaver guard holds it.`,
 			} else {
 				writeHRResult(a.stdout, &client.HRImportResult{Plan: plan}, 50)
 				if plan.Held {
-					fmt.Fprintf(a.stdout, "Nothing applied: %s.\n", plan.HeldReason)
+					printf(a.stdout, "Nothing applied: %s.\n", plan.HeldReason)
 				} else {
 					fmt.Fprintln(a.stdout, "Applied.")
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,7 +157,7 @@ func (a *app) identitiesShowCommand() *cobra.Command {
 				"start_date", id.StartDate,
 				"end_date", id.EndDate,
 				"gatehouse_roles", joinRoles(id.Roles),
-				"source", id.Source,
+				"source", cmp.Or(id.SourceName, id.Source),
 				"created", ts(id.CreatedAt),
 				"updated", ts(id.UpdatedAt),
 			); err != nil {
@@ -177,7 +178,7 @@ func (a *app) identitiesShowCommand() *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(a.stdout, "\nactive grants (%d):\n", len(grants.Items))
+			printf(a.stdout, "\nactive grants (%d):\n", len(grants.Items))
 			if len(grants.Items) == 0 {
 				return nil
 			}
@@ -232,7 +233,7 @@ func (a *app) identitiesCreateCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, id)
 			}
-			fmt.Fprintf(a.stdout, "Created identity %s (id %s).\n", id.Email, id.ID)
+			printf(a.stdout, "Created identity %s (id %s).\n", id.Email, id.ID)
 			return nil
 		},
 	}
@@ -303,7 +304,7 @@ func (a *app) identitiesRolesCommand() *cobra.Command {
 			if roles == "" {
 				roles = "none"
 			}
-			fmt.Fprintf(a.stdout, "%s: %s\n", id.Email, roles)
+			printf(a.stdout, "%s: %s\n", id.Email, roles)
 			return nil
 		},
 	}

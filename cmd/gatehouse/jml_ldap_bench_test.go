@@ -82,7 +82,7 @@ entitlements:
 		return home(n)
 	}
 
-	const admin = "bench-bootstrap-secret"
+	const admin = "bench-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

@@ -258,12 +258,12 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 		if len(apiErr.Details) > 0 {
 			// The details are the problems, one per line; the message repeats them.
 			for _, d := range apiErr.Details {
-				fmt.Fprintln(stderr, d.String())
+				fmt.Fprintln(stderr, printable(d.String()))
 			}
 			msg, _, _ = strings.Cut(msg, "\n")
 			msg = strings.TrimSuffix(msg, ":")
 		}
-		fmt.Fprintf(stderr, "error: %s\n", msg)
+		fmt.Fprintf(stderr, "error: %s\n", printableLines(msg))
 		if hint := hintFor(apiErr); hint != "" {
 			fmt.Fprintln(stderr, hint)
 		}

@@ -68,7 +68,7 @@ systems:
 entitlements:
   - {id: badge/lab, system: badge, name: Lab door, kind: group, risk: standard, external_id: Lab, requestable: true, approval: [manager, owner]}
 `)
-	const admin = "notify-e2e-bootstrap"
+	const admin = "notify-e2e-bootstrap-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0",
 		"--smtp-url", "smtp://"+relay.Addr+"?starttls=false", "--smtp-from", "Gatehouse <gatehouse@example.com>",

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -41,8 +42,8 @@ func (t *table) row(cells ...string) {
 		if c == "" {
 			c = "-"
 		}
-		// A tab or newline inside a cell would break the alignment.
-		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		// A tab or newline inside a cell would break the alignment or forge a row.
+		cells[i] = printable(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
@@ -57,9 +58,95 @@ func fields(w io.Writer, kv ...string) error {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[i], v)
+		fmt.Fprintf(tw, "%s:\t%s\n", printable(kv[i]), printable(v))
 	}
 	return tw.Flush()
+}
+
+// printable is s made safe to print on a terminal: every printer of data (table, fields, and the
+// few direct Printf calls) passes values through it, so data can never move the cursor, colour
+// the screen, reorder text or forge a line of output ("Sam\n    roles: admin" prints as one
+// line, with the \n visible). Control characters become Go-style escapes (\n, \t, \x1b),
+// bidirectional controls and C1 controls \u escapes, and bytes that are not UTF-8 \x escapes; a
+// backslash is left as it is, since names and paths carry them and escapes are only a display.
+// JSON output (-o json) needs none of this: the encoder escapes control characters itself.
+func printable(s string) string {
+	i := 0
+	for i < len(s) {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 || unsafeRune(c) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s // the common case: nothing to escape, no allocation
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x80 && unsafeRune(c):
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case unsafeRune(c):
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// printf is fmt.Fprintf for lines that carry data: every string, error and fmt.Stringer
+// argument passes through printable first. The format itself is ours and is printed as it is.
+func printf(w io.Writer, format string, args ...any) {
+	for i, v := range args {
+		switch x := v.(type) {
+		case string:
+			args[i] = printable(x)
+		case error:
+			args[i] = printable(x.Error())
+		case fmt.Stringer:
+			args[i] = printable(x.String())
+		}
+	}
+	fmt.Fprintf(w, format, args...)
+}
+
+// printableLines escapes each line of a text that is meant to span lines (an error message
+// that lists problems), keeping its line breaks.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// unsafeRune reports the characters a terminal acts on or that change how text around them is
+// shown: C0 and C1 controls, DEL, bidirectional embeddings, overrides, isolates and marks, the
+// line and paragraph separators, and the zero-width space and BOM, which hide text. (The
+// zero-width joiners stay: Persian and Indic names and emoji need them.)
+func unsafeRune(c rune) bool {
+	switch {
+	case c < 0x20, c >= 0x7f && c < 0xa0:
+		return true
+	case c >= 0x202a && c <= 0x202e, c >= 0x2066 && c <= 0x2069, c == 0x200e, c == 0x200f, c == 0x061c:
+		return true
+	case c == 0x2028, c == 0x2029, c == 0xfeff, c == 0x200b:
+		return true
+	}
+	return false
 }
 
 // ts formats a time in RFC 3339 UTC, the one time format of the CLI.

@@ -24,13 +24,11 @@ import (
 const defaultReconcileInterval = 10 * time.Minute
 
 // startProvisioning builds the job queue on st's database and starts its workers and the
-// scheduled reconcile (interval 0: none). The caller stops it.
-func startProvisioning(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger,
+// scheduled reconcile (interval 0: none). Connectors resolve their secrets under secrets (serve
+// --secrets-dir, --secret-env-allow). The caller stops it.
+func startProvisioning(ctx context.Context, st store.Store, secrets *connector.SecretPolicy, interval time.Duration, log *slog.Logger,
 	extra ...func(*river.Workers, map[string]river.QueueConfig)) (*provision.Queue, error) {
-	rec := &provision.Reconciler{Store: st, Log: log,
-		Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
-			return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
-		}}
+	rec := &provision.Reconciler{Store: st, Log: log, Open: systemOpener(st, secrets)}
 	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{Interval: interval, Logger: log,
 		Supported: func(t string) bool { return connectors.Registry[t] != nil }, Extra: extra})
 	if err != nil {
@@ -81,7 +79,7 @@ operations that failed. A target that is down is retried with exponential backof
 				for !st.Done {
 					line := progress(st)
 					if line != last && !a.json() {
-						fmt.Fprintln(a.stderr, line)
+						fmt.Fprintln(a.stderr, printable(line))
 						last = line
 					}
 					select {
@@ -89,7 +87,7 @@ operations that failed. A target that is down is retried with exponential backof
 						return ctx.Err()
 					case <-expired:
 						// Report where things stand; the jobs go on in the server.
-						fmt.Fprintf(a.stderr, "gave up waiting after %s\n", timeout)
+						printf(a.stderr, "gave up waiting after %s\n", timeout)
 						break poll
 					case <-time.After(poll):
 					}
@@ -267,7 +265,7 @@ Exits 1 when there are findings.`,
 				}
 				_ = t.flush()
 				for _, r := range runs {
-					fmt.Fprintf(a.stderr, "%s: last reconciled %s (%s), %d findings\n", r.SystemID, tsp(r.FinishedAt), r.Status, len(r.Findings))
+					printf(a.stderr, "%s: last reconciled %s (%s), %d findings\n", r.SystemID, tsp(r.FinishedAt), r.Status, len(r.Findings))
 				}
 			}
 			for _, r := range runs {

@@ -84,9 +84,9 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			if a.json() {
 				return printJSON(a.stdout, x)
 			}
-			fmt.Fprintf(a.stdout, "%s %s: %s, due %s.\n", x.Ref, x.State, strings.Join(x.Entitlements, ", "), ts(x.DueAt))
+			printf(a.stdout, "%s %s: %s, due %s.\n", x.Ref, x.State, strings.Join(x.Entitlements, ", "), ts(x.DueAt))
 			if len(x.Missing) > 0 {
-				fmt.Fprintf(a.stdout, "Returned to you: it needs %s.\nFix it with: gatehouse request resubmit %s --justification TEXT\n", strings.Join(x.Missing, "; "), x.Ref)
+				printf(a.stdout, "Returned to you: it needs %s.\nFix it with: gatehouse request resubmit %s --justification TEXT\n", strings.Join(x.Missing, "; "), x.Ref)
 			}
 			return writeSteps(a.stdout, x.Steps)
 		},
@@ -112,9 +112,9 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			if a.json() {
 				return printJSON(a.stdout, x)
 			}
-			fmt.Fprintf(a.stdout, "For %s: %s (risk %s).\n", x.Beneficiary, strings.Join(x.Entitlements, ", "), x.Findings.Risk)
+			printf(a.stdout, "For %s: %s (risk %s).\n", x.Beneficiary, strings.Join(x.Entitlements, ", "), x.Findings.Risk)
 			if len(x.Missing) > 0 {
-				fmt.Fprintf(a.stdout, "It would be returned: it needs %s.\n", strings.Join(x.Missing, "; "))
+				printf(a.stdout, "It would be returned: it needs %s.\n", strings.Join(x.Missing, "; "))
 			}
 			writeFindings(a.stdout, x.Findings)
 			return writeSteps(a.stdout, x.Steps)
@@ -245,12 +245,12 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 				if a.json() {
 					return printJSON(a.stdout, x)
 				}
-				fmt.Fprintf(a.stdout, "%s: %s.\n", x.Ref, x.State)
+				printf(a.stdout, "%s: %s.\n", x.Ref, x.State)
 				if i := x.CurrentStep(); i >= 0 && x.State == gatehouse.RequestPendingApproval {
-					fmt.Fprintf(a.stdout, "Next: the %s step (%s).\n", x.Steps[i].Kind, strings.Join(x.Steps[i].Emails, ", "))
+					printf(a.stdout, "Next: the %s step (%s).\n", x.Steps[i].Kind, strings.Join(x.Steps[i].Emails, ", "))
 				}
 				if len(x.GrantIDs) > 0 && verb == "approve" {
-					fmt.Fprintf(a.stdout, "Grants: %s.\n", strings.Join(x.GrantIDs, ", "))
+					printf(a.stdout, "Grants: %s.\n", strings.Join(x.GrantIDs, ", "))
 				}
 				return nil
 			},
@@ -275,7 +275,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			if a.json() {
 				return printJSON(a.stdout, x)
 			}
-			fmt.Fprintf(a.stdout, "%s: %s.\n", x.Ref, x.State)
+			printf(a.stdout, "%s: %s.\n", x.Ref, x.State)
 			return writeSteps(a.stdout, x.Steps)
 		},
 	}
@@ -309,7 +309,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			if a.json() {
 				return printJSON(a.stdout, d)
 			}
-			fmt.Fprintf(a.stdout, "Delegation %s: %s decides for %s until %s.\n", d.ID, d.ToID, d.FromID, ts(d.EndsAt))
+			printf(a.stdout, "Delegation %s: %s decides for %s until %s.\n", d.ID, d.ToID, d.FromID, ts(d.EndsAt))
 			return nil
 		},
 	}
@@ -336,14 +336,14 @@ func durationOrNone(d gatehouse.Duration) string {
 
 func writeFindings(w io.Writer, f gatehouse.RequestFindings) {
 	for _, s := range f.SoD {
-		fmt.Fprintf(w, "SoD %s (%s, %s): %s with %s", s.Rule, s.Severity, s.OnViolation, s.Left, s.Right)
+		printf(w, "SoD %s (%s, %s): %s with %s", s.Rule, s.Severity, s.OnViolation, s.Left, s.Right)
 		if s.Exception != "" {
-			fmt.Fprintf(w, ", allowed by exception %s", s.Exception)
+			printf(w, ", allowed by exception %s", s.Exception)
 		}
 		fmt.Fprintln(w)
 	}
 	for _, p := range f.Peers {
-		fmt.Fprintf(w, "Peers: %d of %d in %s / %s hold %s\n", p.Holding, p.Peers, p.Department, p.Title, p.EntitlementID)
+		printf(w, "Peers: %d of %d in %s / %s hold %s\n", p.Holding, p.Peers, p.Department, p.Title, p.EntitlementID)
 	}
 }
 

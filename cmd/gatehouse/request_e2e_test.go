@@ -34,7 +34,7 @@ systems:
 entitlements:
   - {id: badge/lab, system: badge, name: Lab door, kind: group, risk: standard, external_id: Lab, requestable: true, approval: [manager, owner]}
 `)
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

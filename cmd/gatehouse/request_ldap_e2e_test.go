@@ -55,7 +55,7 @@ sod:
 		"E1,boss@example.com,B,Boss,Fin,Lead,,HQ,employee,active,2020-01-01,\n"+
 		"E2,emp@example.com,E,Emp,Fin,Analyst,E1,HQ,employee,active,2021-01-01,\n"+
 		"E3,sec@example.com,S,Sec,Security,Analyst,,HQ,employee,active,2021-01-01,\n")
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", db, "--reconcile-interval", "0")
 	url := srv.url

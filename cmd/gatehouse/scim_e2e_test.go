@@ -60,7 +60,7 @@ roles:
 	hr1 := write("hr1.csv", header+row(0, "IT", "active")+row(1, "Eng", "active")+row(2, "Eng", "active")+row(3, "Sales", "active"))
 	hr2 := write("hr2.csv", header+row(0, "IT", "active")+row(1, "Eng", "active")+row(2, "Sales", "active")+row(3, "Sales", "terminated"))
 
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

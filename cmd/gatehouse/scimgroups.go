@@ -3,6 +3,7 @@ package main
 // SCIM groups: the groups an IdP pushed over SCIM, for people to review (read-only here).
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -51,7 +52,7 @@ They are read-only here: the IdP that pushed a group is the only one that change
 			}
 			t := newTable(a.stdout, "NAME", "MEMBERS", "SOURCE", "EXTERNAL ID", "UPDATED", "ID")
 			for _, g := range page.Items {
-				t.row(g.DisplayName, strconv.Itoa(len(g.Members)), g.Source, g.ExternalID, ts(g.UpdatedAt), g.ID)
+				t.row(g.DisplayName, strconv.Itoa(len(g.Members)), cmp.Or(g.SourceName, g.Source), g.ExternalID, ts(g.UpdatedAt), g.ID)
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -80,7 +81,7 @@ They are read-only here: the IdP that pushed a group is the only one that change
 			if a.json() {
 				return printJSON(a.stdout, g)
 			}
-			if err := fields(a.stdout, "ID", g.ID, "Name", g.DisplayName, "External ID", g.ExternalID, "Source", g.Source,
+			if err := fields(a.stdout, "ID", g.ID, "Name", g.DisplayName, "External ID", g.ExternalID, "Source", cmp.Or(g.SourceName, g.Source),
 				"Version", strconv.FormatInt(g.Version, 10), "Created", ts(g.CreatedAt), "Updated", ts(g.UpdatedAt),
 				"Members", strconv.Itoa(len(g.Members))); err != nil {
 				return err

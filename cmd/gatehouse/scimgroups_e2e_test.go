@@ -26,7 +26,7 @@ func TestSCIMGroupsEndToEnd(t *testing.T) {
 		"E0,p0@example.com,P,0,IT,Staff,,HQ,employee,active,2020-01-01,\n"+
 		"E1,p1@example.com,P,1,Eng,Staff,,HQ,employee,active,2020-01-01,\n")
 	db := "sqlite:" + filepath.Join(dir, "gh.db")
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on", "serve", "--db", db, "--reconcile-interval", "0")
 	expect(t, gh(t, srv.url, admin, "hr", "import", hr), 0)
 
@@ -37,7 +37,12 @@ func TestSCIMGroupsEndToEnd(t *testing.T) {
 	}
 	defer st.Close()
 	svc := service.New(st, service.Options{})
-	idp := &gatehouse.Principal{Email: "okta@example.com", Scopes: []string{gatehouse.ScopeSCIM}}
+	sa, err := svc.CreateIdentity(ctx, service.SystemPrincipal("e2e"), &gatehouse.Identity{Email: "okta@example.com",
+		Kind: gatehouse.KindService}, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := &gatehouse.Principal{IdentityID: sa.ID, Email: sa.Email, Scopes: []string{gatehouse.ScopeSCIM}}
 	p0, err := st.GetIdentity(ctx, "p0@example.com")
 	if err != nil {
 		t.Fatal(err)

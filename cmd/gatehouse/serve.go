@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/internal/api"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -66,8 +65,12 @@ func (a *app) serveCommand() *cobra.Command {
 		reconcileInterval time.Duration
 		hrLeadTime        time.Duration
 		hrMissing         string
+		hrGuardWindow     time.Duration
 		nf                notifyFlags
 		expiryInterval    time.Duration
+		lf                signInFlags     // sign-in: sessions and failed-authentication limits (signin.go)
+		cf                checkpointFlags // signed audit checkpoints (audit.go)
+		sf                secretFlags     // what connector secret references may name (secrets.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--db DB] [--addr HOST:PORT]",
@@ -80,7 +83,10 @@ Environment:
                              (default sqlite:./gatehouse.db)
   GATEHOUSE_LISTEN_ADDR      address when --addr is not given (default 127.0.0.1:8080)
   GATEHOUSE_BOOTSTRAP_TOKEN  a secret accepted as an admin token that belongs to no identity,
-                             to create the first real tokens; unset it afterwards`,
+                             to create the first real tokens; unset it afterwards. At least 32
+                             characters (serve refuses to start otherwise, exit 2); every use
+                             is logged with the client address and audited as "bootstrap", and
+                             serve warns while it is set and an admin has a token of their own`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("db") {
@@ -97,7 +103,25 @@ Environment:
 			if err != nil {
 				return err
 			}
+			// A short bootstrap token is refused before anything starts (exit 2): it is an
+			// admin credential that nobody issued and that never expires.
+			bootstrap := a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
+			if err := service.CheckBootstrapToken(bootstrap); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			hr, err := hrOptions(cmd, hrLeadTime, hrMissing)
+			if err != nil {
+				return err
+			}
+			if hrGuardWindow <= 0 {
+				return usageErrorf(cmd, "--hr-guard-window %s: use a duration above 0 (e.g. 24h)", hrGuardWindow)
+			}
+			hr.GuardWindow = hrGuardWindow
+			checkpoints, err := cf.setup(cmd)
+			if err != nil {
+				return err
+			}
+			secrets, err := sf.policy(cmd, &nf, cf.key)
 			if err != nil {
 				return err
 			}
@@ -114,7 +138,7 @@ Environment:
 			if err != nil {
 				return err
 			}
-			queue, err := startProvisioning(ctx, st, reconcileInterval, log, outbox.Register)
+			queue, err := startProvisioning(ctx, st, secrets, reconcileInterval, log, outbox.Register)
 			if err != nil {
 				return err
 			}
@@ -127,7 +151,8 @@ Environment:
 			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
 			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, queue, log), queue, log), service.Options{
 				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr,
-				Open: systemOpener(st), Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry})
+				Open: systemOpener(st, secrets), Secrets: secrets, Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry,
+				Checkpoints: checkpoints})
 			if err := queue.ExpireGrants(ctx, svc, expiryInterval); err != nil {
 				return err
 			}
@@ -135,7 +160,12 @@ Environment:
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
 			}
-			srv, err := newServer(svc, log)
+			signIn, err := lf.settings(cmd, nf.publicURL)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			srv, err := newSecuredServer(svc, log, signIn)
 			if err != nil {
 				ln.Close()
 				return err
@@ -151,7 +181,17 @@ Environment:
 			url := baseURL(ln.Addr())
 			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
 			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")
-			return serveUntilDone(ctx, srv, ln, log)
+			if bootstrap != "" {
+				go bootstrapWarnings(ctx, svc, log, bootstrapWarnEvery)
+			}
+			if checkpoints != nil {
+				go checkpointLoop(ctx, svc, cf.interval)
+			}
+			err = serveUntilDone(ctx, srv, ln, log)
+			if checkpoints != nil {
+				finalCheckpoint(svc)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
@@ -161,10 +201,15 @@ Environment:
 		"sweep for expired grants this often, besides the job scheduled at each expiry")
 	cmd.Flags().DurationVar(&hrLeadTime, "hr-lead-time", 0,
 		"provision a future joiner this long before their start_date (e.g. 72h)")
+	cmd.Flags().DurationVar(&hrGuardWindow, "hr-guard-window", service.DefaultHRGuardWindow,
+		"the HR leaver guard counts the terminations and suspensions of the HR imports of this rolling window together")
 	cmd.Flags().StringVar(&hrMissing, "hr-missing", string(jml.MissingLeaver),
 		"a known person missing from an HR snapshot: leaver (terminated) or hold (reported for review, nothing changed)")
 	f.register(cmd, defaultListenAddr, "info")
 	nf.register(cmd)
+	lf.register(cmd)
+	cf.register(cmd)
+	sf.register(cmd)
 	return cmd
 }
 
@@ -209,17 +254,52 @@ func hrDatesLoop(ctx context.Context, svc *service.Service, log *slog.Logger, ev
 	}
 }
 
-// newServer wires the service, the API and the UI into one HTTP server.
+// newServer wires the service, the API and the UI into one HTTP server, with the default
+// sign-in settings (signin.go).
 func newServer(svc *service.Service, log *slog.Logger) (*http.Server, error) {
-	ui, err := web.New(svc, web.Options{Logger: log})
+	return newSecuredServer(svc, log, signIn{})
+}
+
+// newSecuredServer is newServer with the sign-in settings of serve's flags.
+func newSecuredServer(svc *service.Service, log *slog.Logger, si signIn) (*http.Server, error) {
+	ui, err := web.New(svc, si.webOptions(log))
 	if err != nil {
 		return nil, fmt.Errorf("web UI: %w", err)
 	}
-	return server.New(svc, server.Options{
-		UI:     ui,
-		API:    api.Options{Logger: log, Version: buildVersion()},
-		Logger: log,
-	}), nil
+	srv := server.New(svc, si.serverOptions(log, ui))
+	// The log and audit of a bootstrap token's use name the client's address.
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return service.WithClientAddr(ctx, c.RemoteAddr().String())
+	}
+	return srv, nil
+}
+
+// bootstrapWarnEvery is how often serve repeats that the bootstrap token should be unset.
+const bootstrapWarnEvery = 15 * time.Minute
+
+// bootstrapWarnings warns, at start and then every interval until ctx ends, while the
+// bootstrap token is set although an admin has a token of their own: from then on the token is
+// a spare master key nobody needs (each use is logged and audited too, see service.Authenticate).
+func bootstrapWarnings(ctx context.Context, svc *service.Service, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		admin, err := svc.BootstrapRedundant(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("check for admins with tokens", "err", err)
+		case admin != "":
+			log.Warn("GATEHOUSE_BOOTSTRAP_TOKEN is set although an admin has a token of their own; unset it and restart",
+				"admin", admin)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // serveUntilDone serves on ln until ctx ends (SIGINT or SIGTERM, see main), then lets requests

@@ -53,7 +53,7 @@ there are none (like drift).`,
 				if len(modes) > 0 {
 					detail = " (" + strings.Join(modes, ", ") + ")"
 				}
-				fmt.Fprintf(a.stderr, "%d violations by %d identities%s; %d rules checked against %d active grants\n",
+				printf(a.stderr, "%d violations by %d identities%s; %d rules checked against %d active grants\n",
 					rep.Count, rep.Identities, detail, rep.RulesChecked, rep.GrantsChecked)
 			}
 			if rep.Count > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,12 +28,17 @@ sod:
   - {id: maker-checker, left: [pay/create], right: [pay/approve], severity: critical, on_violation: record}
   - {id: view-vs-approve, left: [pay/view], right: [pay/approve], severity: low, on_violation: block}
 `)
+	full, err := os.ReadFile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := write("catalog-without-block.yaml", strings.Replace(string(full), "  - {id: view-vs-approve", "  # - {id: view-vs-approve", 1))
 	hr := write("hr.csv", "employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date\n"+
 		"E0,p0@example.com,P,0,IT,Staff,,HQ,employee,active,2020-01-01,\n"+
 		"E1,p1@example.com,P,1,Finance,Clerk,E0,HQ,employee,active,2020-01-01,\n"+
 		"E2,p2@example.com,P,2,Finance,Clerk,E0,HQ,employee,active,2020-01-01,\n")
 
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url
@@ -49,7 +55,13 @@ sod:
 
 	// p1 now makes and checks payments; the record rule reports it, nothing stopped it.
 	grant("p1@example.com", "pay/approve")
+	// A block rule refuses a direct grant, so p2's pair predates the rule: granted under a
+	// catalog without it, which is then applied again with it.
+	expect(t, gh(t, url, admin, "grants", "create", "--identity", "p2@example.com", "--entitlement", "pay/view",
+		"--reference", "EXC-SOD", "--reason", "e2e"), 1, "blocked by SoD rule view-vs-approve")
+	expect(t, gh(t, url, admin, "catalog", "apply", without, "--reason", "e2e"), 0)
 	grant("p2@example.com", "pay/view")
+	expect(t, gh(t, url, admin, "catalog", "apply", cat, "--reason", "e2e"), 0)
 	r := gh(t, url, admin, "sod", "violations")
 	expect(t, r, 1, "RULE", "SEVERITY", "MODE", "IDENTITY", "LEFT", "RIGHT",
 		"2 violations by 2 identities (1 block, 1 record)")

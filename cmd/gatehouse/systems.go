@@ -20,11 +20,15 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// systemOpener opens a system's connector as the provisioning workers do (the same secrets:
-// the server's environment and files), for `systems test`.
-func systemOpener(st store.Store) provision.Opener {
+// systemOpener opens a system's connector, for the provisioning workers and `systems test`
+// alike: secrets come from the server's environment and files, within what secrets allows,
+// checked again at each use so that a catalog stored before the policy cannot reach past it.
+func systemOpener(st store.Store, secrets *connector.SecretPolicy) provision.Opener {
+	if secrets == nil {
+		secrets = &connector.SecretPolicy{}
+	}
 	return func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
-		return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
+		return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, connector.OSSecrets{Policy: secrets})
 	}
 }
 
@@ -71,11 +75,11 @@ The test runs on the server, where the secrets are. Exits 1 when the check fails
 func printSystemTest(a *app, res *client.SystemTest) {
 	head := fmt.Sprintf("%s (%s)", res.SystemID, res.Type)
 	if res.OK && res.Type == manual.Type {
-		fmt.Fprintf(a.stdout, "%s: OK — %s\n", head, res.Checked)
+		printf(a.stdout, "%s: OK — %s\n", head, res.Checked)
 		return
 	}
 	if res.OK {
-		fmt.Fprintf(a.stdout, "%s: OK in %d ms — %s\n", head, res.DurationMS, res.Checked)
+		printf(a.stdout, "%s: OK in %d ms — %s\n", head, res.DurationMS, res.Checked)
 		return
 	}
 	kind := res.Failure
@@ -86,12 +90,12 @@ func printSystemTest(a *app, res *client.SystemTest) {
 	if step == "" {
 		step = "check"
 	}
-	fmt.Fprintf(a.stdout, "%s: FAILED at %s: %s\n", head, step, kind)
+	printf(a.stdout, "%s: FAILED at %s: %s\n", head, step, kind)
 	if res.Explanation != "" {
-		fmt.Fprintf(a.stdout, "  %s\n", res.Explanation)
+		printf(a.stdout, "  %s\n", res.Explanation)
 	}
 	if res.Detail != "" {
-		fmt.Fprintf(a.stdout, "  detail: %s\n", res.Detail)
+		printf(a.stdout, "  detail: %s\n", res.Detail)
 	}
 }
 
@@ -153,14 +157,14 @@ func (a *app) printSystemStatus(st *client.SystemStatus) {
 	}
 	_ = fields(a.stdout, kv...)
 	if r := st.LastRun; r != nil && len(r.Findings) > 0 {
-		fmt.Fprintf(a.stdout, "\ndrift findings (%d):\n", len(r.Findings))
+		printf(a.stdout, "\ndrift findings (%d):\n", len(r.Findings))
 		t := newTable(a.stdout, "KIND", "ACTION", "ACCOUNT", "GROUP", "DETAIL")
 		for _, f := range r.Findings {
 			t.row(f.Kind, f.Action, f.Username, f.Group+f.Member, truncate(f.Detail, 80))
 		}
 		_ = t.flush()
 	}
-	fmt.Fprintf(a.stdout, "\nrecent operations (%d):\n", len(st.Operations))
+	printf(a.stdout, "\nrecent operations (%d):\n", len(st.Operations))
 	if len(st.Operations) > 0 {
 		a.printOps(st.Operations)
 	}

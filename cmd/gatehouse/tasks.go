@@ -67,7 +67,7 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 				t.row(tk.Ref(), ts(tk.DueAt), tk.SystemID, tk.Kind, tk.Account, tk.Group, status, tk.Assignee)
 			}
 			_ = t.flush()
-			fmt.Fprintf(a.stderr, "%d tasks, %d overdue\n", len(page.Items), page.Overdue)
+			printf(a.stderr, "%d tasks, %d overdue\n", len(page.Items), page.Overdue)
 			a.moreHint(page.NextCursor)
 			return nil
 		},

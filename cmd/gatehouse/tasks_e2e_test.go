@@ -37,7 +37,7 @@ roles:
 	evidence := write("badge.txt", "badge 4711 issued to p1\n")
 	sum := sha256.Sum256([]byte("badge 4711 issued to p1\n"))
 
-	const admin = "e2e-bootstrap-secret"
+	const admin = "e2e-bootstrap-secret-at-least-32-chars"
 	srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + admin}, "listening on",
 		"serve", "--db", "sqlite:"+filepath.Join(dir, "gh.db"), "--reconcile-interval", "0")
 	url := srv.url

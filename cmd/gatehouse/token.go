@@ -63,7 +63,7 @@ docs/scim.md); it works only at /scim/v2, not for the API or the UI:
 			if owner == "" {
 				owner = "you"
 			}
-			fmt.Fprintf(a.stderr, "Token %s for %s, expires %s. Copy the secret now: it is not shown again.\n",
+			printf(a.stderr, "Token %s for %s, expires %s. Copy the secret now: it is not shown again.\n",
 				ct.Token.ID, owner, tsp(ct.Token.ExpiresAt))
 			return nil
 		},
@@ -144,7 +144,7 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 				}
 				return printJSON(a.stdout, tok)
 			}
-			fmt.Fprintf(a.stdout, "Revoked token %s.\n", args[0])
+			printf(a.stdout, "Revoked token %s.\n", args[0])
 			return nil
 		},
 	}

@@ -62,7 +62,7 @@ func TestOpenFailureKinds(t *testing.T) {
 		{"404 everywhere", map[string]any{"url": notFound.URL + "/nope", "token_file": token}, connector.FailURL},
 		{"untrusted certificate", map[string]any{"url": tlsSrv.URL + "/scim/v2", "token_file": token}, connector.FailTLS},
 		{"not tls", map[string]any{"url": strings.Replace(plain.URL, "http://", "https://", 1), "token_file": token}, connector.FailTLS},
-		{"secret not set", map[string]any{"url": html.URL, "token_env": "GATEHOUSE_TEST_SCIM_TOKEN_UNSET"}, connector.FailConfig},
+		{"secret not set", map[string]any{"url": html.URL, "token_env": "SCIM_TEST_TOKEN_UNSET"}, connector.FailConfig},
 		{"bad setting", map[string]any{"url": html.URL, "token_file": token, "deprovision": "shred"}, connector.FailConfig},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	HRLimit int64
 	// ReadyTimeout bounds the database ping of /readyz; 0 means DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// Limiter counts failed authentications per client address and refuses a blocked one
+	// (429); nil means one of the API's own with the defaults. The server shares one between
+	// the API, SCIM and the UI.
+	Limiter *ratelimit.Limiter
 }
 
 // api holds what the handlers share.
@@ -79,6 +84,9 @@ func newAPI(svc *service.Service, opts Options) *api {
 	}
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = DefaultReadyTimeout
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = ratelimit.New(ratelimit.Options{})
 	}
 	a := &api{svc: svc, log: opts.Logger, opts: opts, mux: http.NewServeMux()}
 	a.metrics = newMetrics(svc, a.log)
@@ -260,6 +268,10 @@ func (a *api) endpoint(rt *route) http.Handler {
 			st.actor = p.Actor()
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
+		if err := checkInput(r, rt); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if err := checkQuery(r, rt); err != nil {
 			a.writeError(w, r, err)
 			return
@@ -290,8 +302,16 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 	if token == "" {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the bearer token is empty")
 	}
+	// A blocked address is refused before its token is looked at (ratelimit.Check).
+	key, err := a.opts.Limiter.Check(r)
+	if err != nil {
+		return nil, err
+	}
 	p, err := a.svc.Authenticate(r.Context(), token)
 	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+			a.opts.Limiter.Failed(r.Context(), a.log, "api", key, gatehouse.ErrorMessage(err))
+		}
 		return nil, err
 	}
 	if p == nil {

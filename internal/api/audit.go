@@ -34,3 +34,14 @@ func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, v)
 }
+
+// createCheckpoint signs a checkpoint of the audit chain's head now and answers it; the server
+// also writes it to its checkpoint directory (and webhook) as every checkpoint. 409 when the
+// server has no audit key, or when the chain head is behind the newest checkpoint.
+func (a *api) createCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.svc.Checkpoint(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, c)
+}

@@ -24,6 +24,9 @@ type catalogRequest struct {
 	Files  []catalogFile `json:"files"`
 	Prune  bool          `json:"prune,omitempty"`  // apply only
 	Reason string        `json:"reason,omitempty"` // apply only
+	// RebindSecrets (apply only) names the systems whose connector url may change while their
+	// secret references stay the same (catalog.SecretRebind).
+	RebindSecrets []string `json:"rebind_secrets,omitempty"`
 }
 
 type catalogFile struct {
@@ -131,7 +134,13 @@ func (a *api) applyCatalog(w http.ResponseWriter, r *http.Request) error {
 	if reason == "" {
 		reason = q.str("reason")
 	}
-	res, err := a.svc.ApplyCatalog(r.Context(), principal(r), files, prune, reason)
+	rebind := in.RebindSecrets
+	for _, id := range strings.Split(q.str("rebind_secrets"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			rebind = append(rebind, id)
+		}
+	}
+	res, err := a.svc.ApplyCatalog(r.Context(), principal(r), files, prune, reason, rebind...)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,13 @@ func (f *fixture) emergencyReady() {
 			return err
 		}
 		st.EmergencyOperators = []string{"operator@example.com", "admin@example.com", "granter@example.com"}
+		// Written past catalog apply, so pinned here as apply would: powers go by identity.
+		st.EmergencyOperatorIDs = []string{f.ids["operator"].ID, f.ids["admin"].ID, granter.ID}
 		if err := tx.PutSettings(ctx, st); err != nil {
 			return err
 		}
 		if err := tx.PutEntitlement(ctx, &gatehouse.Entitlement{ID: "corp-ldap/breakglass", System: "corp-ldap", Name: "Break glass",
-			Kind: gatehouse.KindGroup, Risk: gatehouse.RiskStandard, Owner: "admin@example.com", Approval: []string{},
+			Kind: gatehouse.KindGroup, Risk: gatehouse.RiskStandard, Owner: "admin@example.com", OwnerID: f.ids["admin"].ID, Approval: []string{},
 			MaxDuration: gatehouse.Duration(2 * time.Hour), Emergency: true}); err != nil {
 			return err
 		}

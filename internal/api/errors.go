@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 )
 
 // statusOf is THE table from error code to HTTP status (docs/api.md). A handler never picks an
@@ -21,6 +22,7 @@ var statusOf = map[string]int{
 	gatehouse.ECONFLICT:     http.StatusConflict,
 	gatehouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	gatehouse.EINTERNAL:     http.StatusInternalServerError,
+	gatehouse.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // errorBody is the JSON shape of every error answer.
@@ -64,6 +66,11 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if tooBig != nil {
+		// The one status not in the table: the code stays "invalid" for clients that map
+		// codes, and the status says the body, not its content, is what was refused.
+		status = http.StatusRequestEntityTooLarge
+	}
 	switch {
 	case status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
@@ -71,6 +78,10 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusUnauthorized:
 		// RFC 6750: tell the client which scheme to use.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	}
+	var blocked *ratelimit.BlockedError
+	if errors.As(err, &blocked) {
+		w.Header().Set("Retry-After", blocked.RetryAfterSeconds())
 	}
 	_ = writeJSON(w, status, body) // errorBody always encodes
 }

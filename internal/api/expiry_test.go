@@ -13,7 +13,7 @@ import (
 func TestListExpiringGrants(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, f *fixture) {
-		body := `{"identity":"E-user","entitlement":"corp-ldap/admins","source":"emergency","reference":"INC-8","duration":"1d","reason":"outage"}`
+		body := `{"identity":"E-user","entitlement":"wiki/members","reference":"INC-8","duration":"1d","reason":"outage"}`
 		var g gatehouse.Grant
 		must(t, f.as(t, "operator", "POST", "/api/v1/grants", body), s201).json(t, &g)
 		ids := func(caller, query string) []string {

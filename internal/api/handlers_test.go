@@ -187,7 +187,7 @@ func TestBadRequests(t *testing.T) {
 		{"body array", "POST", "/api/v1/grants/x/revoke", `[1]`, 400, "object"},
 		{"body twice", "POST", "/api/v1/tokens", `{}{}`, 400, "after"},
 		{"body missing", "POST", "/api/v1/tokens", ``, 400, "required"},
-		{"body too large", "POST", "/api/v1/tokens", big, 400, "1 MiB"},
+		{"body too large", "POST", "/api/v1/tokens", big, 413, "1 MiB"},
 		{"bad duration", "POST", "/api/v1/grants", `{"identity":"user@example.com","entitlement":"wiki/members","duration":"soon"}`, 400, "soon"},
 		{"bad ttl", "POST", "/api/v1/tokens", `{"ttl":"forever"}`, 400, "ttl"},
 		{"ttl too long", "POST", "/api/v1/tokens", `{"ttl":"1000d"}`, 400, "ttl"},
@@ -340,10 +340,10 @@ func TestCatalogErrors(t *testing.T) {
 func TestGrantHandlers(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, f *fixture) {
-		body := `{"identity":"E-user","entitlement":"corp-ldap/admins","source":"emergency","reference":"INC-7","duration":"1d","reason":"outage"}`
+		body := `{"identity":"E-user","entitlement":"wiki/members","reference":"INC-7","duration":"1d","reason":"outage"}`
 		var g gatehouse.Grant
 		must(t, f.as(t, "operator", "POST", "/api/v1/grants", body), s201).json(t, &g)
-		if g.IdentityID != f.ids["user"].ID || g.Source != gatehouse.SourceEmergency || g.ExpiresAt == nil ||
+		if g.IdentityID != f.ids["user"].ID || g.Source != gatehouse.SourceDirect || g.ExpiresAt == nil ||
 			g.ExpiresAt.Sub(g.GrantedAt) != 24*time.Hour || g.GrantedBy != "operator@example.com" {
 			t.Errorf("grant = %+v", g)
 		}
@@ -370,9 +370,9 @@ func TestGrantHandlers(t *testing.T) {
 		}{
 			{"identity=user@example.com", 2},
 			{"entitlement=corp-ldap/engineering", 2},
-			{"system=wiki", 1},
-			{"source=emergency", 1},
-			{"source=exception&identity=E-other", 2},
+			{"system=wiki", 2},
+			{"source=direct", 4},
+			{"source=direct&identity=E-other", 2},
 		} {
 			var page store.Page[*gatehouse.Grant]
 			must(t, f.as(t, "auditor", "GET", "/api/v1/grants?"+tc.query, ""), s200).json(t, &page)

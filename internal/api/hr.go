@@ -1,14 +1,14 @@
 package api
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -38,23 +38,29 @@ type decideRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Dry-run answers carry a page of the plan's items, never the whole company: at most
+// hrPageLimit items of each class (hrPageDefault unless the caller asks), with the summary
+// counting everyone; page.next_offset asks for the next page (the same file sent again).
+const (
+	hrPageDefault = 100
+	hrPageLimit   = 1000
+	hrOffsetLimit = 10_000_000
+)
+
 func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || (mt != "text/csv" && mt != "application/json") {
 		return gatehouse.Errorf(gatehouse.EINVALID, "Content-Type: send the HR feed as text/csv, or as application/json (an array of objects with the CSV field names)")
 	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return fmt.Errorf("read HR body: %w", err)
+	q := queryOf(r)
+	class := jml.Class(q.str("class"))
+	if class != "" && !slices.Contains(jml.Classes(), class) {
+		return gatehouse.Errorf(gatehouse.EINVALID, "class: %q is not a plan class", class)
 	}
-	trimmed := bytes.TrimSpace(data)
-	if mt == "application/json" && (len(trimmed) == 0 || trimmed[0] != '[') {
-		return gatehouse.Errorf(gatehouse.EINVALID, "body: a JSON HR feed is an array of objects")
-	}
-	if mt == "text/csv" && len(trimmed) > 0 && trimmed[0] == '[' {
-		// The service reads a body starting with "[" as JSON; a CSV never starts so.
-		return gatehouse.Errorf(gatehouse.EINVALID, "body: a CSV HR feed starts with its header row, not \"[\"")
+	limit, offset := q.int("limit"), q.int("offset")
+	if limit <= 0 {
+		limit = hrPageDefault
 	}
 	name := defaultHRFile
 	if h := strings.TrimSpace(r.Header.Get("X-HR-File")); h != "" {
@@ -63,10 +69,20 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 		}
 		name = h
 	}
-	res, err := a.svc.ImportHR(r.Context(), principal(r), name, data, queryOf(r).bool("dry_run"))
+	format := "csv"
+	if mt == "application/json" {
+		format = "json"
+	}
+	dry := q.bool("dry_run")
+	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: dry}
+	if dry {
+		up.Keep = offset + limit
+	}
+	res, err := a.svc.ImportHRFrom(r.Context(), principal(r), up)
 	if err != nil {
 		return err
 	}
+	res.Plan.Window(class, offset, limit)
 	status := http.StatusOK
 	if res.Import != nil {
 		status = http.StatusCreated
@@ -112,6 +128,7 @@ func (a *api) approveHRImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	res.Plan.Window("", 0, hrPageDefault) // the audit log has every change
 	return writeJSON(w, http.StatusOK, res)
 }
 
@@ -132,5 +149,6 @@ func (a *api) applyHRDates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	plan.Window("", 0, hrPageDefault) // the audit log has every change
 	return writeJSON(w, http.StatusOK, plan)
 }

@@ -80,6 +80,7 @@ func (a *api) getIdentity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	id.SourceName = a.svc.SourceLabel(r.Context(), id.Source) // the SCIM account's email, for people
 	return writeJSON(w, http.StatusOK, id)
 }
 

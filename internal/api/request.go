@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -127,7 +128,16 @@ func (q query) time(name string) time.Time {
 // decodeJSON reads the request body into v. Unknown fields are refused (a misspelt field must
 // not be silently dropped), and so is anything after the JSON value.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	// The body is bounded (endpoint), so it is read whole: NULs and bytes that are not UTF-8
+	// are refused by the raw bytes, since the decoder would silently replace them.
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := gatehouse.CheckJSON(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -23,7 +24,9 @@ const (
 	accessReaders      access = "readers (auditor, operator, admin)"
 	accessOperator     access = "operator"
 	accessAdmin        access = "admin"
-	accessSelfOrAdmin  access = "self or admin"
+	// accessAdminOrAuditor: audit checkpoints, which auditors take when they choose.
+	accessAdminOrAuditor access = "admin or auditor"
+	accessSelfOrAdmin    access = "self or admin"
 	// accessManagerOrAdmin: the manager a mover confirmation is addressed to, or an admin;
 	// never the mover, whatever their roles.
 	accessManagerOrAdmin access = "the addressed manager or admin, never the mover"
@@ -118,7 +121,7 @@ var (
 	accessRoles      = enumOf(gatehouse.RoleAdmin, gatehouse.RoleOperator, gatehouse.RoleAuditor)
 	risks            = enumOf(gatehouse.RiskStandard, gatehouse.RiskSensitive, gatehouse.RiskPrivileged)
 	grantSources     = enumOf(gatehouse.SourceBirthright, gatehouse.SourceRequest, gatehouse.SourceReview,
-		gatehouse.SourceException, gatehouse.SourceEmergency)
+		gatehouse.SourceException, gatehouse.SourceEmergency, gatehouse.SourceDirect)
 )
 
 // routeTable is every route the API serves.
@@ -179,6 +182,7 @@ var routeTable = []route{
 		query: []param{
 			{name: "prune", kind: kindBool, desc: "delete what the catalog no longer names (also a JSON body field)"},
 			{name: "reason", desc: "why, for the audit log (also a JSON body field)"},
+			{name: "rebind_secrets", desc: "comma-separated ids of systems whose connector url changes while their secret references stay the same: confirms the secrets go to the new url (also a JSON body field)"},
 		},
 		body: catalogRequest{}, catalogBody: true,
 		status: 200, response: &service.ApplyResult{}, conflict: true, handle: (*api).applyCatalog},
@@ -234,7 +238,7 @@ var routeTable = []route{
 		),
 		status: 200, response: store.Page[*gatehouse.Grant]{}, handle: (*api).listGrants},
 	{name: "createGrant", method: "POST", path: "/api/v1/grants", tag: "grants", access: accessOperator,
-		summary: "Grant an entitlement directly (exception, emergency)", body: service.NewGrant{},
+		summary: "Grant an entitlement directly (source: direct; never to yourself; SoD rules apply)", body: service.NewGrant{},
 		status: 201, response: &gatehouse.Grant{}, conflict: true, handle: (*api).createGrant},
 	{name: "getGrant", method: "GET", path: "/api/v1/grants/{id}", tag: "grants", access: accessSelfOrReader,
 		summary: "Get a grant", status: 200, response: &gatehouse.Grant{}, handle: (*api).getGrant},
@@ -253,8 +257,11 @@ var routeTable = []route{
 	// HR imports.
 	{name: "importHR", method: "POST", path: "/api/v1/hr/imports", tag: "hr", access: accessOperator,
 		summary: "Import an HR feed snapshot (text/csv, or a JSON array); held when the leaver guard trips",
-		query:   []param{{name: "dry_run", kind: kindBool, desc: "plan only: answer the JML plan and change nothing (200)"}},
-		body:    []hrRecord{}, hrBody: true,
+		query: []param{{name: "dry_run", kind: kindBool, desc: "plan only: answer the JML plan and change nothing (200)"},
+			{name: "limit", kind: kindInt, min: 1, max: hrPageLimit, desc: "plan items per class in the answer (default 100, at most 1000); plan.summary counts everyone"},
+			{name: "offset", kind: kindInt, max: hrOffsetLimit, desc: "skip this many items of each class (plan.page.next_offset of the previous page; send the same file again)"},
+			{name: "class", enum: enumOf(jml.Classes()...), desc: "only this class's items"}},
+		body: []hrRecord{}, hrBody: true,
 		status: 201, response: &service.HRImportResult{}, conflict: true, handle: (*api).importHR},
 	{name: "applyHRDates", method: "POST", path: "/api/v1/hr/dates", tag: "hr", access: accessOperator,
 		summary: "Apply what the calendar changes without a feed: passed end dates (leavers), reached start dates (pre-hires); idempotent",
@@ -440,6 +447,9 @@ var routeTable = []route{
 	{name: "verifyAudit", method: "GET", path: "/api/v1/audit/verify", tag: "audit", access: accessReaders,
 		summary: "Re-compute the audit hash chain (200 whether or not it is intact)",
 		status:  200, response: &service.Verification{}, handle: (*api).verifyAudit},
+	{name: "createAuditCheckpoint", method: "POST", path: "/api/v1/audit/checkpoints", tag: "audit", access: accessAdminOrAuditor,
+		summary: "Sign a checkpoint of the audit chain head now (Ed25519, the server's --audit-key) and write it to the checkpoint directory; 409 when the server has no audit key or the head is behind the newest checkpoint",
+		status:  201, response: &audit.Checkpoint{}, conflict: true, handle: (*api).createCheckpoint},
 
 	// Tokens.
 	{name: "listTokens", method: "GET", path: "/api/v1/tokens", tag: "tokens", access: accessSignedIn,

@@ -9,7 +9,27 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-var madeSCIMGroups sync.Map // *fixture → *gatehouse.SCIMGroup
+var (
+	madeSCIMGroups sync.Map // *fixture → *gatehouse.SCIMGroup
+	madeSCIMIdPs   sync.Map // *fixture → *gatehouse.Principal
+)
+
+// scimIdP returns the principal of an IdP's SCIM client: the service account okta@example.com
+// with a scim-scoped token, made on first use per fixture.
+func (f *fixture) scimIdP() *gatehouse.Principal {
+	f.t.Helper()
+	if p, ok := madeSCIMIdPs.Load(f); ok {
+		return p.(*gatehouse.Principal)
+	}
+	sa, err := f.svc.CreateIdentity(context.Background(), f.sys, &gatehouse.Identity{Email: "okta@example.com",
+		Kind: gatehouse.KindService}, "test setup")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p := &gatehouse.Principal{IdentityID: sa.ID, Email: sa.Email, Scopes: []string{gatehouse.ScopeSCIM}}
+	madeSCIMIdPs.Store(f, p)
+	return p
+}
 
 // scimGroup returns a group "Engineering" with "user" and "other" as members, pushed by an IdP
 // client on first use per fixture.
@@ -18,7 +38,7 @@ func (f *fixture) scimGroup() *gatehouse.SCIMGroup {
 	if g, ok := madeSCIMGroups.Load(f); ok {
 		return g.(*gatehouse.SCIMGroup)
 	}
-	idp := &gatehouse.Principal{Email: "okta@example.com", Scopes: []string{gatehouse.ScopeSCIM}}
+	idp := f.scimIdP()
 	g, err := f.svc.CreateSCIMGroup(context.Background(), idp, &gatehouse.SCIMGroup{DisplayName: "Engineering",
 		ExternalID: "00g-eng", Members: []string{f.ids["user"].ID, f.ids["other"].ID}})
 	if err != nil {
@@ -35,7 +55,7 @@ func TestSCIMGroupHandlers(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, eng.open(t))
 			g := f.scimGroup()
-			idp := &gatehouse.Principal{Email: "okta@example.com", Scopes: []string{gatehouse.ScopeSCIM}}
+			idp := f.scimIdP()
 			if _, err := f.svc.CreateSCIMGroup(context.Background(), idp, &gatehouse.SCIMGroup{DisplayName: "Admins",
 				Members: []string{f.ids["admin"].ID}}); err != nil {
 				t.Fatal(err)
@@ -89,7 +109,7 @@ func TestSCIMGroupHandlers(t *testing.T) {
 
 			var got gatehouse.SCIMGroup
 			must(t, f.as(t, "operator", "GET", "/api/v1/scim-groups/"+g.ID, ""), s200).json(t, &got)
-			if got.ID != g.ID || got.Source != "scim:okta@example.com" || got.ExternalID != "00g-eng" || len(got.Members) != 2 {
+			if got.ID != g.ID || got.Source != "scim:"+idp.IdentityID || got.SourceName != "scim:okta@example.com" || got.ExternalID != "00g-eng" || len(got.Members) != 2 {
 				t.Fatalf("get = %+v", got)
 			}
 			must(t, f.as(t, "auditor", "GET", "/api/v1/scim-groups/nope", ""), http.StatusNotFound)

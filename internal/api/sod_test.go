@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -10,8 +11,14 @@ import (
 func TestSoDViolationsHandler(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, engines[0].open(t))
-	// other holds corp-ldap/engineering; adding corp-ldap/admins breaks eng-vs-admins.
-	admins := f.grant("other", "corp-ldap/admins")
+	// other holds corp-ldap/engineering; adding corp-ldap/admins breaks eng-vs-admins. A direct
+	// grant is refused by the block rule, so the pair is loaded as access that predates it.
+	loaded, err := f.svc.CreateGrants(context.Background(), f.sys, []service.NewGrant{{Identity: "other@example.com",
+		Entitlement: "corp-ldap/admins", Reference: "TEST-1", Reason: "test setup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admins := loaded[0]
 
 	var rep service.SoDViolations
 	must(t, f.as(t, "auditor", "GET", "/api/v1/sod/violations", ""), s200).json(t, &rep)

@@ -124,6 +124,13 @@ type Verifier struct {
 type Break struct {
 	Seq    int64  `json:"seq"`
 	Reason string `json:"reason"`
+	// Through is the last sequence of a range the break may lie in (0: Seq alone). A re-sealed
+	// chain is consistent event by event; a checkpoint shows only that something between the
+	// previous checkpoint and it changed.
+	Through int64 `json:"through,omitempty"`
+	// Checkpoint is the number of the signed checkpoint that shows the break (0: the chain
+	// alone shows it).
+	Checkpoint int64 `json:"checkpoint,omitempty"`
 }
 
 func (b *Break) Error() string {

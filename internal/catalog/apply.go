@@ -17,7 +17,7 @@ const PruneReason = "catalog prune: entitlement removed"
 
 // ApplyOptions say who applies a plan, and how.
 type ApplyOptions struct {
-	Actor string // as in audit events: an email, "bootstrap-admin", "system:<component>"
+	Actor string // as in audit events: an email, "bootstrap", "system:<component>"
 	// Prune allows removing entitlements that still have active grants, revoking the grants.
 	Prune  bool
 	Reason string // why (a ticket, a pull request); recorded on every audit event

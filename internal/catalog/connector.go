@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector"
 )
 
 // connectorFields lists the settings each connector type accepts. A connector option is added
@@ -89,6 +90,9 @@ func (v *validator) connector(l *objLoc, c gatehouse.Connector) {
 		case strings.HasSuffix(k, "_env"):
 			if !isStr || !envName.MatchString(s) {
 				v.problem(l, f, "must name an environment variable (letters, digits, _)")
+			} else if why := connector.ReservedEnv(s); why != "" {
+				// Refused by every server; a server's own limits are checked by plan and apply.
+				v.problem(l, f, "%s: %s", s, why)
 			}
 		case strings.HasSuffix(k, "_file"):
 			if !isStr || strings.TrimSpace(s) == "" {

@@ -11,8 +11,10 @@
 //     enumerations, references, durations, inline secrets, birthright rules (CEL, via package
 //     policy). It needs no server, so it runs in CI on every pull request. Any problem makes
 //     it return Problems, all of them, sorted by file and line.
-//   - MakePlan diffs the stored catalog against the document and checks owner and approver
-//     emails against identities (Problems again, with file:line).
+//   - MakePlan checks owner and approver emails against identities (Problems again, with
+//     file:line), pins each to the identity it names (the …ID fields of the settings, systems
+//     and entitlements: powers follow the person, not the address; Plan.Pins lists new and
+//     moved pins), then diffs the stored catalog against the document.
 //   - Apply writes the plan in the caller's transaction, refusing to revoke access implicitly:
 //     removing an entitlement that people hold needs Prune.
 //

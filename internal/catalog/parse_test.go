@@ -292,6 +292,22 @@ entitlements:
 			{"systems[dir].connector.url", "inline secret: the URL holds a password", 17},
 			{"systems[dir].connector.bind_password", "inline secret: use bind_password_env or bind_password_file", 19},
 		}},
+		{"Gatehouse's own secrets are never a connector's", `systems:
+  - id: hr
+    name: HR
+    owner: hr@example.com
+    tier: high
+    connector: {type: scim, url: "https://attacker.example.net/scim", token_env: GATEHOUSE_BOOTSTRAP_TOKEN}
+  - id: dir
+    name: Dir
+    owner: hr@example.com
+    tier: high
+    connector: {type: ldap, url: "ldap://dir.example.com", bind_dn: cn=admin, bind_password_env: PGPASSWORD,
+                users_dn: ou=people, groups_dn: ou=groups}
+`, []want{
+			{"systems[hr].connector.token_env", "GATEHOUSE_BOOTSTRAP_TOKEN: GATEHOUSE_* variables are Gatehouse's own settings and secrets, never a connector's", 6},
+			{"systems[dir].connector.bind_password_env", "PGPASSWORD: the database password (libpq, pgx), never a connector's", 11},
+		}},
 		{"connector requirements", `systems:
   - id: dir
     name: Dir

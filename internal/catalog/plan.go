@@ -49,6 +49,12 @@ type Plan struct {
 	// Base identifies the stored catalog the plan was made against. Apply refuses a plan whose
 	// base is no longer what is stored: a plan shown to a person must be the plan applied.
 	Base string `json:"base"`
+	// Pins are the designated emails the plan pins to a person for the first time, or to a
+	// different person than the stored catalog does (see Pin). Unchanged pins are not listed.
+	Pins []Pin `json:"pins,omitempty"`
+	// SecretRebinds are the systems whose connector URL changes while their secret references
+	// stay: apply refuses them unless it is told to rebind (see SecretRebind).
+	SecretRebinds []SecretRebind `json:"secret_rebinds,omitempty"`
 }
 
 // Counts are the changes of one kind.
@@ -153,8 +159,23 @@ func (p *Plan) Write(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	for _, pin := range p.Pins {
+		where := pin.Kind + " " + pin.ID + " " + pin.Field
+		if pin.Kind == KindSettings {
+			where = "settings." + pin.Field
+		}
+		fmt.Fprintf(&b, "@ %s: %s is pinned to %s", where, pin.Email, pin.Name)
+		if pin.WasID != "" {
+			fmt.Fprintf(&b, " (was %s: the address now names someone else)", pin.Was)
+		}
+		b.WriteString("\n")
+	}
 	for _, c := range p.Blocked() {
 		fmt.Fprintf(&b, "! %s %s has %d active grant(s); re-run with --prune to revoke them\n", c.Kind, c.ID, c.ActiveGrants)
+	}
+	for _, rb := range p.SecretRebinds {
+		fmt.Fprintf(&b, "! system %s: %s changes but its secrets (%s) stay; apply needs --rebind-secrets %s\n",
+			rb.System, strings.Join(rb.Settings, ", "), strings.Join(rb.Secrets, ", "), rb.System)
 	}
 	t := p.Summary().Total()
 	fmt.Fprintf(&b, "Plan for catalog %s: %d to add, %d to change, %d to remove.\n", short, t.Added, t.Changed, t.Removed)
@@ -172,19 +193,20 @@ func MakePlan(ctx context.Context, r store.Reader, doc *Document) (*Plan, error)
 	if doc == nil || doc.Catalog == nil {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "catalog: no document to plan")
 	}
-	if err := checkPeople(ctx, r, doc); err != nil {
-		return nil, err
-	}
 	stored, err := r.LoadCatalog(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("catalog plan: %w", err)
+	}
+	pins, err := pinPeople(ctx, r, doc, stored)
+	if err != nil {
+		return nil, err
 	}
 	base, err := baseDigest(stored)
 	if err != nil {
 		return nil, fmt.Errorf("catalog plan: %w", err)
 	}
 	want := doc.Catalog
-	plan := &Plan{Digest: doc.Digest, Base: base, Changes: []Change{}}
+	plan := &Plan{Digest: doc.Digest, Base: base, Changes: []Change{}, Pins: pins}
 
 	// Settings always exist (a store without settings reports the defaults), so they only
 	// ever change.
@@ -238,6 +260,7 @@ func MakePlan(ctx context.Context, r store.Reader, doc *Document) (*Plan, error)
 			}
 		}
 	}
+	plan.SecretRebinds = secretRebinds(plan)
 	return plan, nil
 }
 
@@ -314,7 +337,19 @@ func diffFields(a, b any) ([]string, error) {
 			fields = append(fields, f)
 		}
 	}
-	return fields, nil
+	// A pin that changed with its email says nothing more (the plan's Pins name the person);
+	// a pin that changed alone is listed: the address now names someone else.
+	all := slices.Clone(fields)
+	return slices.DeleteFunc(fields, func(f string) bool {
+		email, ok := pinOf[f]
+		return ok && slices.Contains(all, email)
+	}), nil
+}
+
+// pinOf maps the JSON name of each pin field to the email field it pins.
+var pinOf = map[string]string{
+	"security_approver_ids": "security_approvers", "emergency_operator_ids": "emergency_operators",
+	"owner_id": "owner", "approver_ids": "approval",
 }
 
 // canonical decodes a JSON object and drops empty values (null, "", [], {}), which mean the
@@ -386,59 +421,173 @@ func baseDigest(c *gatehouse.Catalog) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// personRef is a place in the catalog that names a person by email.
-type personRef struct {
-	email, kind, id, field string
+// Pin is one designated email (a security approver, an emergency operator, an owner, a person
+// named in an approval chain) and the identity apply pins it to. Powers are checked against the
+// pinned identity, never the email: renaming someone, or giving their old address to someone
+// else, does not move a power.
+type Pin struct {
+	Kind  string `json:"kind"`  // settings | system | entitlement
+	ID    string `json:"id"`    // "settings" for the settings
+	Field string `json:"field"` // security_approvers[0], owner, approval[2]
+	Email string `json:"email"`
+	// IdentityID is who the email names now; Name says who that is for people reading the plan
+	// ("Ada Lovelace, E1001").
+	IdentityID string `json:"identity_id"`
+	Name       string `json:"name"`
+	// WasID and Was are the identity the stored catalog pins the same place to, when it is
+	// someone else: the address now belongs to another person. Empty for a new pin.
+	WasID string `json:"was_id,omitempty"`
+	Was   string `json:"was,omitempty"`
 }
 
-// checkPeople looks up every owner and approver email among identities. A catalog that names
-// an owner nobody can sign in as has no one to approve or review that access.
-func checkPeople(ctx context.Context, r store.Reader, doc *Document) error {
+// personRef is a place in the catalog that names a person by email, and where its pin goes.
+type personRef struct {
+	email, kind, id, field string
+	report                 bool    // a defaulted owner is checked where it was written
+	pin                    *string // where the identity id goes
+	was                    string  // the stored pin of the same place
+}
+
+// pinPeople looks up every owner and approver email among identities, pins each place to the
+// identity found (doc's …ID fields), and returns the pins that are new or changed against the
+// stored catalog. A catalog that names an owner nobody can sign in as has no one to approve or
+// review that access: unknown emails are Problems, with the file and line they were written on.
+func pinPeople(ctx context.Context, r store.Reader, doc *Document, stored *gatehouse.Catalog) ([]Pin, error) {
 	c := doc.Catalog
+	old := struct {
+		sec, emg map[string]string
+		sys      map[string]*gatehouse.System
+		ent      map[string]*gatehouse.Entitlement
+	}{map[string]string{}, map[string]string{}, map[string]*gatehouse.System{}, map[string]*gatehouse.Entitlement{}}
+	if stored != nil {
+		for i, e := range stored.Settings.SecurityApprovers {
+			if i < len(stored.Settings.SecurityApproverIDs) {
+				old.sec[strings.ToLower(e)] = stored.Settings.SecurityApproverIDs[i]
+			}
+		}
+		for i, e := range stored.Settings.EmergencyOperators {
+			if i < len(stored.Settings.EmergencyOperatorIDs) {
+				old.emg[strings.ToLower(e)] = stored.Settings.EmergencyOperatorIDs[i]
+			}
+		}
+		for _, s := range stored.Systems {
+			old.sys[s.ID] = s
+		}
+		for _, e := range stored.Entitlements {
+			old.ent[e.ID] = e
+		}
+	}
 	var refs []personRef
+	var fills []func()
+	c.Settings.SecurityApproverIDs = make([]string, len(c.Settings.SecurityApprovers))
 	for i, e := range c.Settings.SecurityApprovers {
-		refs = append(refs, personRef{e, KindSettings, KindSettings, fmt.Sprintf("security_approvers[%d]", i)})
+		refs = append(refs, personRef{e, KindSettings, KindSettings, fmt.Sprintf("security_approvers[%d]", i), true,
+			&c.Settings.SecurityApproverIDs[i], old.sec[strings.ToLower(e)]})
+	}
+	c.Settings.EmergencyOperatorIDs = nil
+	if len(c.Settings.EmergencyOperators) > 0 {
+		c.Settings.EmergencyOperatorIDs = make([]string, len(c.Settings.EmergencyOperators))
+	}
+	for i, e := range c.Settings.EmergencyOperators {
+		refs = append(refs, personRef{e, KindSettings, KindSettings, fmt.Sprintf("emergency_operators[%d]", i), true,
+			&c.Settings.EmergencyOperatorIDs[i], old.emg[strings.ToLower(e)]})
 	}
 	for _, s := range c.Systems {
-		refs = append(refs, personRef{s.Owner, KindSystem, s.ID, "owner"})
+		ref := personRef{s.Owner, KindSystem, s.ID, "owner", true, &s.OwnerID, ""}
+		if o := old.sys[s.ID]; o != nil && strings.EqualFold(o.Owner, s.Owner) {
+			ref.was = o.OwnerID
+		}
+		refs = append(refs, ref)
 	}
 	for _, e := range c.Entitlements {
-		if doc.written(KindEntitlement, e.ID, "owner") {
-			// A defaulted owner is the system's owner, checked at the system.
-			refs = append(refs, personRef{e.Owner, KindEntitlement, e.ID, "owner"})
+		o := old.ent[e.ID]
+		// A defaulted owner is the system's owner, checked (and reported) at the system.
+		ref := personRef{e.Owner, KindEntitlement, e.ID, "owner", doc.written(KindEntitlement, e.ID, "owner"), &e.OwnerID, ""}
+		if o != nil && strings.EqualFold(o.Owner, e.Owner) {
+			ref.was = o.OwnerID
 		}
+		refs = append(refs, ref)
+		e.ApproverIDs = nil
 		for i, step := range e.Approval {
-			if strings.Contains(step, "@") {
-				refs = append(refs, personRef{step, KindEntitlement, e.ID, fmt.Sprintf("approval[%d]", i)})
+			if !strings.Contains(step, "@") {
+				continue
 			}
+			if e.ApproverIDs == nil {
+				e.ApproverIDs = map[string]string{}
+			}
+			key := strings.ToLower(step)
+			ref := personRef{step, KindEntitlement, e.ID, fmt.Sprintf("approval[%d]", i), true, new(string), ""}
+			if o != nil {
+				ref.was = o.ApproverID(step)
+			}
+			refs = append(refs, ref)
+			// The map entry is written once the identity is known (below).
+			fills = append(fills, func(m map[string]string, p *string) func() { return func() { m[key] = *p } }(e.ApproverIDs, ref.pin))
 		}
 	}
-	known := map[string]bool{}
+	known := map[string]*gatehouse.Identity{}
 	var probs Problems
+	var pins []Pin
 	for _, ref := range refs {
+		if ref.email == "" {
+			continue // validation reports a missing owner
+		}
 		key := strings.ToLower(ref.email)
-		ok, looked := known[key]
+		who, looked := known[key]
 		if !looked {
-			_, err := r.GetIdentity(ctx, ref.email)
+			id, err := r.GetIdentity(ctx, ref.email)
 			switch {
 			case err == nil:
-				ok = true
+				who = id
 			case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
-				ok = false
 			default:
-				return fmt.Errorf("catalog plan: look up %s: %w", ref.email, err)
+				return nil, fmt.Errorf("catalog plan: look up %s: %w", ref.email, err)
 			}
-			known[key] = ok
+			known[key] = who
 		}
-		if !ok {
-			pos := doc.Pos(ref.kind, ref.id, ref.field)
-			probs = append(probs, Problem{File: pos.File, Line: pos.Line, Field: doc.Path(ref.kind, ref.id, ref.field),
-				Message: fmt.Sprintf("no identity with email %s", ref.email)})
+		if who == nil {
+			if ref.report {
+				pos := doc.Pos(ref.kind, ref.id, ref.field)
+				probs = append(probs, Problem{File: pos.File, Line: pos.Line, Field: doc.Path(ref.kind, ref.id, ref.field),
+					Message: fmt.Sprintf("no identity with email %s", ref.email)})
+			}
+			continue
 		}
+		*ref.pin = who.ID
+		if ref.was == who.ID || !ref.report {
+			continue
+		}
+		pin := Pin{Kind: ref.kind, ID: ref.id, Field: ref.field, Email: ref.email, IdentityID: who.ID, Name: personName(who)}
+		if ref.was != "" {
+			pin.WasID = ref.was
+			if prev, err := r.GetIdentity(ctx, ref.was); err == nil {
+				pin.Was = personName(prev)
+			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				return nil, fmt.Errorf("catalog plan: look up %s: %w", ref.was, err)
+			} else {
+				pin.Was = ref.was
+			}
+		}
+		pins = append(pins, pin)
 	}
 	if len(probs) > 0 {
 		sortProblems(probs)
-		return probs
+		return nil, probs
 	}
-	return nil
+	for _, f := range fills {
+		f()
+	}
+	return pins, nil
+}
+
+// personName says who an identity is, for people reading a plan: "Ada Lovelace, E1001 (id …)".
+func personName(i *gatehouse.Identity) string {
+	name := strings.TrimSpace(i.FirstName + " " + i.LastName)
+	if name == "" {
+		name = i.Email
+	}
+	if i.EmployeeID != "" {
+		name += ", " + i.EmployeeID
+	}
+	return name + " (id " + i.ID + ")"
 }

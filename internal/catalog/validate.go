@@ -92,6 +92,7 @@ func (v *validator) problem(l *objLoc, field, format string, args ...any) {
 }
 
 func (v *validator) run() {
+	v.texts() // text.go: NULs, control characters and lengths
 	v.settings()
 	firstSys := map[string]*objLoc{}
 	for i, s := range v.c.Systems {

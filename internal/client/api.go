@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/audit"
 )
 
 // Page is one page of a list answer. NextCursor is "" on the last page.
@@ -339,6 +340,9 @@ type Verification struct {
 type Break struct {
 	Seq    int64  `json:"seq"`
 	Reason string `json:"reason"`
+	// Through and Checkpoint: a range found by a signed checkpoint (audit.Break).
+	Through    int64 `json:"through,omitempty"`
+	Checkpoint int64 `json:"checkpoint,omitempty"`
 }
 
 // VerifyAudit calls GET /api/v1/audit/verify. A broken chain is not an error here: the answer
@@ -346,6 +350,13 @@ type Break struct {
 func (c *Client) VerifyAudit(ctx context.Context) (*Verification, error) {
 	var out Verification
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/audit/verify", nil, nil, &out)
+}
+
+// CreateAuditCheckpoint calls POST /api/v1/audit/checkpoints: the server signs a checkpoint of
+// the audit chain head now (admins and auditors; 409 when it has no audit key).
+func (c *Client) CreateAuditCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
+	var out audit.Checkpoint
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/audit/checkpoints", nil, nil, &out)
 }
 
 // ListTokens calls GET /api/v1/tokens. identity narrows an admin's list to one identity.

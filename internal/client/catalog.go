@@ -49,9 +49,12 @@ type BirthrightResult struct {
 
 // ApplyCatalog calls POST /api/v1/catalog/apply. Without prune, removing an entitlement that
 // still has active grants is refused with a conflict.
-func (c *Client) ApplyCatalog(ctx context.Context, files []CatalogFile, prune bool, reason string) (*ApplyResult, error) {
+func (c *Client) ApplyCatalog(ctx context.Context, files []CatalogFile, prune bool, reason string, rebindSecrets ...string) (*ApplyResult, error) {
 	var out ApplyResult
 	body := map[string]any{"files": files}
+	if len(rebindSecrets) > 0 {
+		body["rebind_secrets"] = rebindSecrets
+	}
 	if prune {
 		body["prune"] = true
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
@@ -20,13 +21,35 @@ type HRImportResult struct {
 
 // ImportHR calls POST /api/v1/hr/imports with an HR feed CSV. name labels problems (its base
 // name is sent). A file with problems is an *Error whose message lists every
-// "file: line N: field: reason".
+// "file: line N: field: reason". The answer's plan carries the server's default page of items
+// (100 per class); ImportHRPage asks for another.
 func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, dryRun bool) (*HRImportResult, error) {
+	return c.ImportHRPage(ctx, name, csv, dryRun, HRPage{})
+}
+
+// HRPage asks for a page of an import's plan items: Limit items of each class (0: the server's
+// default, at most 1000) after skipping Offset of them, of Class only when it is set. The
+// summary always counts everyone; Plan.Page.NextOffset is the next page's Offset (a dry run is
+// asked again with the same file).
+type HRPage struct {
+	Limit, Offset int
+	Class         jml.Class
+}
+
+// ImportHRPage is ImportHR answering the given page of the plan's items.
+func (c *Client) ImportHRPage(ctx context.Context, name string, csv []byte, dryRun bool, pg HRPage) (*HRImportResult, error) {
 	var out HRImportResult
 	q := url.Values{}
 	if dryRun {
 		q.Set("dry_run", "true")
 	}
+	if pg.Limit > 0 {
+		q.Set("limit", strconv.Itoa(pg.Limit))
+	}
+	if pg.Offset > 0 {
+		q.Set("offset", strconv.Itoa(pg.Offset))
+	}
+	set(q, "class", string(pg.Class))
 	body := rawBody{contentType: "text/csv", data: csv, header: map[string]string{"X-HR-File": filepath.Base(name)}}
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports", q, body, &out)
 }

@@ -1,6 +1,7 @@
 package jml
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -74,36 +75,42 @@ func (ps Problems) As(target any) bool {
 	return false
 }
 
-// row is one record of the feed, whatever its encoding, with the line it came from.
-type row struct {
-	line   int
-	values map[string]string // column → trimmed value
-}
+// maxProblems bounds the problems listed for one file: a file that is wrong on every row (a
+// wrong delimiter, say) must not answer with a message as large as itself.
+const maxProblems = 1000
 
 // ParseHR reads an HR feed CSV (header row, UTF-8, a BOM tolerated) into identities, in file
 // order. Any problem rejects the whole file: the error is Problems listing all of them, each
 // prefixed with name. The identities have Kind person and Source "hr-csv"; extra columns are in
-// Attributes.
+// Attributes. Large feeds are read with ReadHR, which keeps them compact.
 func ParseHR(name string, r io.Reader) ([]*gatehouse.Identity, error) {
-	data, err := io.ReadAll(r)
+	f, err := ReadHR(name, r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		// Report the line of the first bad byte: usually a file saved as Latin-1 or UTF-16.
-		bad := len(data)
-		for i := 0; i < len(data); {
-			c, size := utf8.DecodeRune(data[i:])
-			if c == utf8.RuneError && size == 1 {
-				bad = i
-				break
-			}
-			i += size
-		}
-		return nil, Problems{{File: name, Line: bytes.Count(data[:bad], []byte("\n")) + 1, Message: "not valid UTF-8 (save the file as UTF-8)"}}
+	return f.Identities(), nil
+}
+
+// ParseHRJSON reads the JSON form of the feed: an array of objects whose keys are the CSV column
+// names (string values; null or a missing key is an empty value). It is checked exactly as
+// ParseHR checks a CSV; "line N" in a problem is the Nth object.
+func ParseHRJSON(name string, r io.Reader) ([]*gatehouse.Identity, error) {
+	f, err := ReadHRJSON(name, r)
+	if err != nil {
+		return nil, err
 	}
-	cr := csv.NewReader(bytes.NewReader(data))
+	return f.Identities(), nil
+}
+
+// ReadHR reads an HR feed CSV as ParseHR does, a record at a time: the file is never held
+// whole, and each row is kept as a Feed row (its values end to end in one string), not as an
+// identity. Memory is about the size of the values plus a few dozen bytes a row.
+func ReadHR(name string, r io.Reader) (*Feed, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // checked here, to report the line instead of stopping at it
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -113,19 +120,25 @@ func ParseHR(name string, r io.Reader) ([]*gatehouse.Identity, error) {
 	if err != nil {
 		return nil, Problems{{File: name, Line: 1, Field: "header", Message: csvMessage(err)}}
 	}
+	for _, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, notUTF8(name, 1)
+		}
+	}
 	cols := make([]string, len(header))
 	for i, h := range header {
 		cols[i] = strings.ToLower(strings.TrimSpace(h))
 	}
-	var probs Problems
 	if p := checkHeader(cols); len(p) > 0 {
+		probs := make(Problems, 0, len(p))
 		for _, x := range p {
 			x.File = name
 			probs = append(probs, x)
 		}
 		return nil, probs
 	}
-	var rows []row
+	b := newFeedBuilder(name, cols)
+	vals := make([]string, len(cols))
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -137,91 +150,89 @@ func ParseHR(name string, r io.Reader) ([]*gatehouse.Identity, error) {
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			probs = append(probs, Problem{File: name, Line: line, Message: csvMessage(err)})
+			b.problem(Problem{Line: line, Message: csvMessage(err)})
 			// A quoting error leaves the reader mid-field; what follows cannot be trusted.
-			return nil, probs
+			return nil, b.probs.list(name)
 		}
 		line, _ := cr.FieldPos(0)
+		for i, v := range rec {
+			if !utf8.ValidString(v) {
+				// Usually a file saved as Latin-1 or UTF-16: one problem says it all.
+				l, _ := cr.FieldPos(i)
+				return nil, notUTF8(name, l)
+			}
+		}
 		if len(rec) != len(cols) {
-			probs = append(probs, Problem{File: name, Line: line, Message: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(cols))})
+			b.problem(Problem{Line: line, Message: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(cols))})
 			continue
 		}
-		vals := make(map[string]string, len(cols))
-		for i, c := range cols {
-			vals[c] = strings.TrimSpace(rec[i])
+		for i, v := range rec {
+			vals[i] = strings.TrimSpace(v)
 		}
-		rows = append(rows, row{line: line, values: vals})
+		b.add(line, vals)
 	}
-	ids, rp := buildIdentities(rows, cols)
-	for _, p := range rp {
-		p.File = name
-		probs = append(probs, p)
-	}
-	if len(probs) > 0 {
-		sortProblems(probs)
-		return nil, probs
-	}
-	return ids, nil
+	return b.finish()
 }
 
-// ParseHRJSON reads the JSON form of the feed: an array of objects whose keys are the CSV column
-// names (string values; null or a missing key is an empty value). It is checked exactly as
-// ParseHR checks a CSV; "line N" in a problem is the Nth object.
-func ParseHRJSON(name string, r io.Reader) ([]*gatehouse.Identity, error) {
-	var objs []map[string]any
-	dec := json.NewDecoder(r)
+func notUTF8(name string, line int) Problems {
+	return Problems{{File: name, Line: line, Message: "not valid UTF-8 (save the file as UTF-8)"}}
+}
+
+// ReadHRJSON reads the JSON form of the feed as ParseHRJSON does, an object at a time, into a
+// Feed.
+func ReadHRJSON(name string, r io.Reader) (*Feed, error) {
+	dec := json.NewDecoder(&utf8Reader{r: r}) // text.go: json would hide bad bytes as U+FFFD
 	dec.UseNumber() // an employee_id sent as a number keeps its digits (1000000, not 1e+06)
-	if err := dec.Decode(&objs); err != nil {
-		return nil, Problems{{File: name, Message: fmt.Sprintf("not a JSON array of objects: %v", err)}}
+	notArray := func(err error) error {
+		return Problems{{File: name, Message: fmt.Sprintf("not a JSON array of objects: %v", err)}}
 	}
-	colSet := map[string]bool{}
-	for _, c := range Columns {
-		colSet[c] = true
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, notArray(err)
 	}
-	var probs Problems
-	rows := make([]row, 0, len(objs))
-	for n, o := range objs {
-		vals := make(map[string]string, len(o))
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, notArray(fmt.Errorf("starts with %v", tok))
+	}
+	// The contract columns come first, in contract order; other keys are added as they are met
+	// (a row read before a key was first seen has "" for it, as a missing key has).
+	b := newFeedBuilder(name, slices.Clone(Columns))
+	var vals []string
+	for n := 1; dec.More(); n++ {
+		var o map[string]any
+		if err := dec.Decode(&o); err != nil {
+			return nil, notArray(err)
+		}
+		vals = vals[:0]
+		for range b.cols {
+			vals = append(vals, "")
+		}
 		for k, v := range o {
 			k = strings.ToLower(strings.TrimSpace(k))
+			var s string
 			switch v := v.(type) {
 			case nil:
-				vals[k] = ""
 			case string:
-				vals[k] = strings.TrimSpace(v)
+				s = strings.TrimSpace(v)
 			case json.Number:
-				vals[k] = v.String()
+				s = v.String()
 			case bool:
-				vals[k] = fmt.Sprint(v)
+				s = fmt.Sprint(v)
 			default:
-				probs = append(probs, Problem{File: name, Line: n + 1, Field: k, Message: "must be a string"})
+				b.problem(Problem{Line: n, Field: k, Message: "must be a string"})
+				continue
 			}
-			colSet[k] = true
-		}
-		rows = append(rows, row{line: n + 1, values: vals})
-	}
-	cols := make([]string, 0, len(colSet))
-	for c := range colSet {
-		cols = append(cols, c)
-	}
-	slices.Sort(cols)
-	for _, rw := range rows {
-		for _, c := range cols {
-			if _, ok := rw.values[c]; !ok {
-				rw.values[c] = ""
+			c := b.column(k)
+			for len(vals) <= c {
+				vals = append(vals, "")
 			}
+			vals[c] = s
 		}
+		b.add(n, vals)
 	}
-	ids, rp := buildIdentities(rows, cols)
-	for _, p := range rp {
-		p.File = name
-		probs = append(probs, p)
+	if _, err := dec.Token(); err != nil {
+		return nil, notArray(err)
 	}
-	if len(probs) > 0 {
-		sortProblems(probs)
-		return nil, probs
-	}
-	return ids, nil
+	return b.finish()
 }
 
 func csvMessage(err error) string {
@@ -261,96 +272,148 @@ var contract = func() map[string]bool {
 	return m
 }()
 
-// buildIdentities checks every row and the references between rows, and returns the identities
-// when there is no problem.
-func buildIdentities(rows []row, cols []string) ([]*gatehouse.Identity, []Problem) {
-	var probs []Problem
-	add := func(line int, field, format string, args ...any) {
-		probs = append(probs, Problem{Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+// problemList collects a file's problems, at most maxProblems of them.
+type problemList struct {
+	probs   Problems
+	dropped int
+}
+
+func (l *problemList) add(p Problem) {
+	if len(l.probs) < maxProblems {
+		l.probs = append(l.probs, p)
+		return
 	}
-	var extra []string
+	l.dropped++
+}
+
+// list returns the problems by line, each prefixed with the file name.
+func (l *problemList) list(name string) Problems {
+	for i := range l.probs {
+		l.probs[i].File = name
+	}
+	sortProblems(l.probs)
+	if l.dropped > 0 {
+		l.probs = append(l.probs, Problem{File: name, Message: fmt.Sprintf("%d more problems are not listed; correct these first", l.dropped)})
+	}
+	return l.probs
+}
+
+// feedBuilder checks each row as it is read and packs it into the Feed; the references between
+// rows (managers) are checked once every row is in.
+type feedBuilder struct {
+	name    string
+	cols    []string
+	colIdx  map[string]int
+	f       *Feed
+	byEmail map[string]int32 // lowercased email → row, only while reading
+	probs   problemList
+}
+
+func newFeedBuilder(name string, cols []string) *feedBuilder {
+	b := &feedBuilder{name: name, colIdx: map[string]int{}, f: &Feed{byEmp: map[string]int32{}}, byEmail: map[string]int32{}}
 	for _, c := range cols {
-		if !contract[c] && c != "" {
-			extra = append(extra, c)
+		b.column(c)
+	}
+	return b
+}
+
+// column returns the index of column c, adding it if it is new (a JSON key first met).
+func (b *feedBuilder) column(c string) int {
+	if i, ok := b.colIdx[c]; ok {
+		return i
+	}
+	i := len(b.cols)
+	b.cols = append(b.cols, c)
+	b.colIdx[c] = i
+	if k := slices.Index(Columns, c); k >= 0 {
+		b.f.at[k] = i
+	} else if c != "" {
+		b.f.extra = append(b.f.extra, i)
+	}
+	return i
+}
+
+func (b *feedBuilder) problem(p Problem) { b.probs.add(p) }
+
+// add checks one row's values (by column index) and keeps it.
+func (b *feedBuilder) add(line int, vals []string) {
+	f := b.f
+	add := func(field, format string, args ...any) {
+		b.probs.add(Problem{Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	b.checkText(line, vals) // text.go: NULs, control characters, lengths
+	n := f.pack(line, vals)
+	v := func(c int) string { return f.value(n, f.at[c]) }
+	emp, email := v(colEmployeeID), v(colEmail)
+	switch prev, dup := f.byEmp[emp]; {
+	case emp == "":
+		add("employee_id", "required")
+	case dup:
+		add("employee_id", "%q duplicates line %d", emp, f.rows[prev].line)
+	default:
+		f.byEmp[emp] = int32(n)
+	}
+	key := strings.ToLower(email)
+	switch prev, dup := b.byEmail[key]; {
+	case email == "":
+		add("email", "required")
+	case !gatehouse.ValidEmail(email):
+		add("email", "%q is not a valid email address", email)
+	case dup:
+		add("email", "%q duplicates line %d (emails are compared ignoring case)", email, f.rows[prev].line)
+	default:
+		b.byEmail[key] = int32(n)
+	}
+	if et := gatehouse.EmploymentType(v(colEmploymentType)); !et.Valid() {
+		add("employment_type", "%q is not one of employee, contractor, intern", et)
+	}
+	if st := gatehouse.IdentityStatus(v(colStatus)); !st.Valid() {
+		add("status", "%q is not one of active, leave, terminated", st)
+	}
+	startDate, endDate := v(colStartDate), v(colEndDate)
+	start, startOK := checkDate(startDate)
+	if startDate == "" {
+		add("start_date", "required (YYYY-MM-DD)")
+	} else if !startOK {
+		add("start_date", "%q is not a date (YYYY-MM-DD)", startDate)
+	}
+	if endDate != "" {
+		end, ok := checkDate(endDate)
+		switch {
+		case !ok:
+			add("end_date", "%q is not a date (YYYY-MM-DD)", endDate)
+		case startOK && end.Before(start):
+			add("end_date", "%s is before start_date %s", endDate, startDate)
 		}
 	}
-	byEmp := make(map[string]int, len(rows))   // employee_id → index in rows
-	byEmail := make(map[string]int, len(rows)) // lowercased email → index
-	ids := make([]*gatehouse.Identity, len(rows))
-	for n, rw := range rows {
-		v := rw.values
-		id := &gatehouse.Identity{
-			EmployeeID: v["employee_id"], Email: v["email"], FirstName: v["first_name"], LastName: v["last_name"],
-			Department: v["department"], Title: v["title"], ManagerID: v["manager_id"], Location: v["location"],
-			EmploymentType: gatehouse.EmploymentType(v["employment_type"]), Status: gatehouse.IdentityStatus(v["status"]),
-			StartDate: v["start_date"], EndDate: v["end_date"], Kind: gatehouse.KindPerson, Source: Source,
-		}
-		if len(extra) > 0 {
-			id.Attributes = make(map[string]string, len(extra))
-			for _, c := range extra {
-				id.Attributes[c] = v[c]
-			}
-		}
-		ids[n] = id
-		switch prev, dup := byEmp[id.EmployeeID]; {
-		case id.EmployeeID == "":
-			add(rw.line, "employee_id", "required")
-		case dup:
-			add(rw.line, "employee_id", "%q duplicates line %d", id.EmployeeID, rows[prev].line)
-		default:
-			byEmp[id.EmployeeID] = n
-		}
-		key := strings.ToLower(id.Email)
-		switch prev, dup := byEmail[key]; {
-		case id.Email == "":
-			add(rw.line, "email", "required")
-		case !gatehouse.ValidEmail(id.Email):
-			add(rw.line, "email", "%q is not a valid email address", id.Email)
-		case dup:
-			add(rw.line, "email", "%q duplicates line %d (emails are compared ignoring case)", id.Email, rows[prev].line)
-		default:
-			byEmail[key] = n
-		}
-		if !id.EmploymentType.Valid() {
-			add(rw.line, "employment_type", "%q is not one of employee, contractor, intern", id.EmploymentType)
-		}
-		if !id.Status.Valid() {
-			add(rw.line, "status", "%q is not one of active, leave, terminated", id.Status)
-		}
-		start, startOK := checkDate(id.StartDate)
-		if id.StartDate == "" {
-			add(rw.line, "start_date", "required (YYYY-MM-DD)")
-		} else if !startOK {
-			add(rw.line, "start_date", "%q is not a date (YYYY-MM-DD)", id.StartDate)
-		}
-		if id.EndDate != "" {
-			end, ok := checkDate(id.EndDate)
-			switch {
-			case !ok:
-				add(rw.line, "end_date", "%q is not a date (YYYY-MM-DD)", id.EndDate)
-			case startOK && end.Before(start):
-				add(rw.line, "end_date", "%s is before start_date %s", id.EndDate, id.StartDate)
-			}
-		}
-	}
-	// Manager references, once every employee_id is known (a manager may come after a report).
-	for n, id := range ids {
-		if id.ManagerID == "" {
+}
+
+// finish checks the manager references, once every employee_id is known (a manager may come
+// after a report), and returns the feed or every problem.
+func (b *feedBuilder) finish() (*Feed, error) {
+	f := b.f
+	b.byEmail = nil
+	f.cols = b.cols
+	for n := range f.rows {
+		mgr, emp := f.value(n, f.at[colManagerID]), f.value(n, f.at[colEmployeeID])
+		if mgr == "" {
 			continue
 		}
-		if id.ManagerID == id.EmployeeID {
-			add(rows[n].line, "manager_id", "%q is the person themselves", id.ManagerID)
+		if mgr == emp {
+			b.probs.add(Problem{Line: int(f.rows[n].line), Field: "manager_id", Message: fmt.Sprintf("%q is the person themselves", mgr)})
 			continue
 		}
-		if _, ok := byEmp[id.ManagerID]; !ok {
-			add(rows[n].line, "manager_id", "%q is not the employee_id of any row", id.ManagerID)
+		if _, ok := f.byEmp[mgr]; !ok {
+			b.probs.add(Problem{Line: int(f.rows[n].line), Field: "manager_id", Message: fmt.Sprintf("%q is not the employee_id of any row", mgr)})
 		}
 	}
-	probs = append(probs, managerCycles(rows, ids, byEmp)...)
-	if len(probs) > 0 {
-		return nil, probs
+	for _, p := range managerCycles(f) {
+		b.probs.add(p)
 	}
-	return ids, nil
+	if len(b.probs.probs) > 0 {
+		return nil, b.probs.list(b.name)
+	}
+	return f, nil
 }
 
 func checkDate(s string) (time.Time, bool) {
@@ -361,16 +424,18 @@ func checkDate(s string) (time.Time, bool) {
 // managerCycles finds every cycle in the manager graph (each row has at most one manager, so a
 // walk per row with colouring finds each cycle once) and reports it at the line of its member
 // that comes first in the file, naming the whole cycle.
-func managerCycles(rows []row, ids []*gatehouse.Identity, byEmp map[string]int) []Problem {
+func managerCycles(f *Feed) []Problem {
 	const (
 		unseen = iota
 		onPath
 		done
 	)
-	state := make([]uint8, len(ids))
+	emp := func(n int) string { return f.value(n, f.at[colEmployeeID]) }
+	mgr := func(n int) string { return f.value(n, f.at[colManagerID]) }
+	state := make([]uint8, len(f.rows))
 	var probs []Problem
 	var path []int
-	for start := range ids {
+	for start := range f.rows {
 		if state[start] != unseen {
 			continue
 		}
@@ -384,41 +449,33 @@ func managerCycles(rows []row, ids []*gatehouse.Identity, byEmp map[string]int) 
 				// n..end of path is a cycle.
 				i := slices.Index(path, n)
 				cyc := path[i:]
-				first := slices.MinFunc(cyc, func(a, b int) int { return rows[a].line - rows[b].line })
+				first := slices.MinFunc(cyc, func(a, b int) int { return int(f.rows[a].line - f.rows[b].line) })
 				j := slices.Index(cyc, first)
 				names := make([]string, 0, len(cyc)+1)
 				for k := range cyc {
-					names = append(names, ids[cyc[(j+k)%len(cyc)]].EmployeeID)
+					names = append(names, emp(cyc[(j+k)%len(cyc)]))
 				}
-				names = append(names, ids[first].EmployeeID)
+				names = append(names, emp(first))
 				if len(cyc) > 1 { // a self-reference is reported on its own
-					probs = append(probs, Problem{Line: rows[first].line, Field: "manager_id",
+					probs = append(probs, Problem{Line: int(f.rows[first].line), Field: "manager_id",
 						Message: "manager cycle: " + strings.Join(names, " → ")})
 				}
 				break
 			}
 			state[n] = onPath
 			path = append(path, n)
-			m, ok := byEmp[ids[n].ManagerID]
-			if ids[n].ManagerID == "" || !ok || byEmpOwner(byEmp, ids[n].EmployeeID) != n {
+			m, ok := f.byEmp[mgr(n)]
+			// A duplicate row owns no employee id, so the walk does not follow its manager twice.
+			if owner, own := f.byEmp[emp(n)]; mgr(n) == "" || !ok || !own || int(owner) != n {
 				break
 			}
-			n = m
+			n = int(m)
 		}
 		for _, k := range path {
 			state[k] = done
 		}
 	}
 	return probs
-}
-
-// byEmpOwner is the row index that owns employee id e (a duplicate row owns nothing, so the
-// walk does not follow its manager twice).
-func byEmpOwner(byEmp map[string]int, e string) int {
-	if i, ok := byEmp[e]; ok {
-		return i
-	}
-	return -1
 }
 
 func sortProblems(ps Problems) {

@@ -64,6 +64,18 @@ type Options struct {
 	// Partial: the snapshot is a delta (a SCIM client's change to one person, say): identities
 	// missing from it are not touched (no leaver, no missing).
 	Partial bool
+	// Keep, when positive, keeps only the first Keep items of each class (a dry run's answer
+	// shows a page of them); the summary still counts every item. An applied plan keeps all.
+	Keep int
+	// Recent is what the leaver guard adds from earlier imports.
+	Recent Recent
+}
+
+// Recent is the removals (terminations and suspensions) earlier imports made within the leaver
+// guard's rolling window: a mass termination split into several imports is held too.
+type Recent struct {
+	Removals int
+	Window   time.Duration
 }
 
 // DefaultOwned is the default Options.Owned.
@@ -172,6 +184,9 @@ type Summary struct {
 	// Plan.Warnings); the grants of a failed rule are left as they are.
 	RuleErrors int `json:"rule_errors"`
 	GuardLimit int `json:"guard_limit"`
+	// RecentRemovals is the removals earlier HR imports made within the leaver guard's window;
+	// the guard counts them with Removals.
+	RecentRemovals int `json:"recent_removals"`
 }
 
 // maxWarnings bounds Plan.Warnings: a rule over a column the feed lacks fails for everyone.
@@ -184,20 +199,30 @@ type Plan struct {
 	Held       bool     `json:"held"`
 	HeldReason string   `json:"held_reason,omitempty"`
 	Warnings   []string `json:"warnings,omitempty"`
+	// Page says which items an answer carries when it does not carry them all (nil: all).
+	Page *Page `json:"page,omitempty"`
+	keep int
 }
 
 // MakePlan compares snapshot (a parsed HR feed) with the current identities and their active
 // grants (grants maps identity id → its unrevoked grants), evaluating the birthright roles.
 // now decides pre-hires and passed end dates (in UTC dates).
 func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehouse.Identity, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
+	return PlanRows(now, current, newIdentityRows(snapshot), roles, grants, opts)
+}
+
+// PlanRows is MakePlan over a snapshot read a person at a time (a Feed): only the people who
+// change are kept, as items, and with Options.Keep only the first Keep of each class.
+func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
 	if opts.Owned == nil {
 		opts.Owned = DefaultOwned
 	}
 	if opts.Missing == "" {
 		opts.Missing = MissingLeaver
 	}
-	p := &Plan{Items: []*Item{}}
-	p.Summary.Rows = len(snapshot)
+	p := &Plan{Items: []*Item{}, keep: opts.Keep}
+	n := snapshot.Len()
+	p.Summary.Rows = n
 	today := now.UTC().Format(gatehouse.DateLayout)
 	provisionFrom := now.UTC().Add(opts.LeadTime).Format(gatehouse.DateLayout)
 
@@ -212,35 +237,48 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 		}
 	}
 	// Evaluating the birthright rules is most of a plan's work, and independent per person:
-	// it runs on every CPU, and the classification after it in file order.
-	prep := make([]prepared, len(snapshot))
-	parallel(len(snapshot), func(i int) {
-		s := snapshot[i]
-		if cur := byEmp[s.EmployeeID]; cur == nil || opts.Owned(cur) {
-			prep[i] = prepare(cur, s, today, provisionFrom, roles, grants)
-		}
-	})
-	seen := make(map[string]bool, len(snapshot))
-	for i, s := range snapshot {
-		seen[s.EmployeeID] = true
-		cur := byEmp[s.EmployeeID]
-		if cur != nil && !opts.Owned(cur) {
-			p.add(&Item{Class: Skipped, EmployeeID: s.EmployeeID, Email: s.Email, IdentityID: cur.ID,
-				Reason: fmt.Sprintf("identity has source %q, which HR does not own", cur.Source)})
-			continue
-		}
-		p.merge(&prep[i].log)
-		if it := planPerson(cur, s, prep[i], grants); it != nil {
-			p.add(it)
-		} else {
-			p.Summary.Unchanged++
+	// it runs on every CPU, a chunk of rows at a time, and the classification is collected after
+	// each chunk in file order. Only the items of people who change outlive their chunk.
+	const chunk = 4096
+	type outcome struct {
+		item *Item
+		log  *ruleLog
+	}
+	out := make([]outcome, min(n, chunk))
+	for base := 0; base < n; base += chunk {
+		m := min(chunk, n-base)
+		parallel(m, func(k int) {
+			s := snapshot.Identity(base + k)
+			cur := byEmp[s.EmployeeID]
+			if cur != nil && !opts.Owned(cur) {
+				out[k] = outcome{item: &Item{Class: Skipped, EmployeeID: s.EmployeeID, Email: s.Email, IdentityID: cur.ID,
+					Reason: fmt.Sprintf("identity has source %q, which HR does not own", cur.Source)}}
+				return
+			}
+			pr := prepare(cur, s, today, provisionFrom, roles, grants)
+			o := outcome{item: planPerson(cur, s, pr, grants)}
+			if pr.log.errors > 0 {
+				o.log = &pr.log
+			}
+			out[k] = o
+		})
+		for k := range m {
+			if out[k].log != nil {
+				p.merge(out[k].log)
+			}
+			if out[k].item != nil {
+				p.add(out[k].item)
+			} else {
+				p.Summary.Unchanged++
+			}
+			out[k] = outcome{}
 		}
 	}
 	for _, c := range current {
 		if opts.Partial {
 			break
 		}
-		if c.EmployeeID == "" || seen[c.EmployeeID] || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
+		if c.EmployeeID == "" || snapshot.Contains(c.EmployeeID) || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
 			continue
 		}
 		it := &Item{EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID}
@@ -256,19 +294,45 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 		}
 		p.add(it)
 	}
+	p.trim()
+	p.guard(active, opts.Guard, opts.Recent)
+	return p
+}
+
+// trim sorts the items (removals first, then by employee_id) and, with a Keep, drops all but
+// the first Keep of each class.
+func (p *Plan) trim() {
 	slices.SortFunc(p.Items, func(a, b *Item) int {
 		if c := cmp.Compare(slices.Index(classOrder, a.Class), slices.Index(classOrder, b.Class)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.EmployeeID, b.EmployeeID)
 	})
-	p.guard(active, opts.Guard)
-	return p
+	if p.keep <= 0 {
+		return
+	}
+	kept := p.Items[:0]
+	var class Class
+	n := 0
+	for _, it := range p.Items {
+		if it.Class != class {
+			class, n = it.Class, 0
+		}
+		if n < p.keep {
+			kept = append(kept, it)
+		}
+		n++
+	}
+	clear(p.Items[len(kept):])
+	p.Items = kept
 }
 
 // add records an item and counts it.
 func (p *Plan) add(it *Item) {
 	p.Items = append(p.Items, it)
+	if p.keep > 0 && len(p.Items) >= 2*p.keep*len(classOrder)+1024 {
+		p.trim() // a kept item is among the first Keep of its class: what trim drops never comes back
+	}
 	s := &p.Summary
 	switch it.Class {
 	case Joiner:
@@ -305,15 +369,26 @@ func (p *Plan) add(it *Item) {
 }
 
 // guard applies the leaver guard: more removals than max(MinCount, MaxFraction × active) holds
-// the import for an admin.
-func (p *Plan) guard(active int, g gatehouse.LeaverGuard) {
+// the import for an admin. recent is the removals earlier imports made within the guard's
+// rolling window (Options.Recent): they count with this import's, and the population is
+// counted as it was before them.
+func (p *Plan) guard(active int, g gatehouse.LeaverGuard, recent Recent) {
+	active += recent.Removals
 	limit := max(g.MinCount, int(math.Floor(g.MaxFraction*float64(active))))
 	p.Summary.GuardLimit = limit
-	if p.Summary.Removals > limit {
-		p.Held = true
+	p.Summary.RecentRemovals = recent.Removals
+	total := p.Summary.Removals + recent.Removals
+	if p.Summary.Removals == 0 || total <= limit {
+		return
+	}
+	p.Held = true
+	if recent.Removals == 0 {
 		p.HeldReason = fmt.Sprintf("the import would terminate or suspend %d people, more than the leaver guard allows: max(min_count %d, max_fraction %g × %d active) = %d",
 			p.Summary.Removals, g.MinCount, g.MaxFraction, active, limit)
+		return
 	}
+	p.HeldReason = fmt.Sprintf("the import would terminate or suspend %d people, %d with the %d that HR imports did within the last %s, more than the leaver guard allows: max(min_count %d, max_fraction %g × %d active) = %d",
+		p.Summary.Removals, total, recent.Removals, recent.Window, g.MinCount, g.MaxFraction, active, limit)
 }
 
 // planPerson classifies one snapshot row against its current identity (nil for a new person).

@@ -80,7 +80,7 @@ func TestExpiryJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			g, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "u9@example.com", Entitlement: "app/eng",
-				Reference: "REQ-000009", Duration: gatehouse.Duration(1500 * time.Millisecond), Reason: "a short task"})
+				Reference: "INC-000009", Duration: gatehouse.Duration(1500 * time.Millisecond), Reason: "a short task"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -50,8 +50,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, storetest.OpenSQLite(t))
+}
+
+// newFixtureOn is newFixture over a given store (for tests that run on every engine).
+func newFixtureOn(t *testing.T, st store.Store) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.OpenSQLite(t)
 	svc := service.New(st, service.Options{Logger: slog.New(slog.DiscardHandler)})
 	f := &fixture{t: t, st: st, svc: svc, sys: service.SystemPrincipal("test")}
 	for _, email := range []string{"owner@example.com", "okta-scim@example.com", "entra-scim@example.com"} {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -36,6 +37,9 @@ const DefaultBodyLimit = 1 << 20
 type Options struct {
 	Logger    *slog.Logger // nil: slog.Default()
 	BodyLimit int64        // 0: DefaultBodyLimit
+	// Limiter counts failed authentications per client address (shared with the API and the
+	// UI); nil: one of the handler's own with the defaults.
+	Limiter *ratelimit.Limiter
 }
 
 // Handler serves /scim/v2.
@@ -43,6 +47,7 @@ type Handler struct {
 	svc   *service.Service
 	log   *slog.Logger
 	limit int64
+	rl    *ratelimit.Limiter
 	mux   *http.ServeMux
 	pages *cursorCache
 }
@@ -55,7 +60,10 @@ func New(svc *service.Service, opts Options) *Handler {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
-	h := &Handler{svc: svc, log: opts.Logger, limit: opts.BodyLimit, mux: http.NewServeMux(), pages: newCursorCache(256)}
+	if opts.Limiter == nil {
+		opts.Limiter = ratelimit.New(ratelimit.Options{})
+	}
+	h := &Handler{svc: svc, log: opts.Logger, limit: opts.BodyLimit, rl: opts.Limiter, mux: http.NewServeMux(), pages: newCursorCache(256)}
 	h.routes()
 	return h
 }
@@ -167,6 +175,10 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, h.limit)
 	}
+	if err := checkInput(r); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	ctx := context.WithValue(r.Context(), principalKey{}, p)
 	ctx = context.WithValue(ctx, handlerKey{}, h)
 	h.mux.ServeHTTP(w, r.WithContext(ctx))
@@ -178,7 +190,16 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 	if auth == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required (Authorization: Bearer <token>)")
 	}
-	return h.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+	// A blocked address is refused before its token is looked at (ratelimit.Check).
+	key, err := h.rl.Check(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+		h.rl.Failed(r.Context(), h.log, "scim", key, gatehouse.ErrorMessage(err))
+	}
+	return p, err
 }
 
 // writeError writes err as a SCIM error body, mapping Gatehouse errors to statuses.
@@ -189,6 +210,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "3600")
+	}
+	var blocked *ratelimit.BlockedError
+	if errors.As(err, &blocked) {
+		w.Header().Set("Retry-After", blocked.RetryAfterSeconds())
 	}
 	scim.WriteError(w, se)
 }
@@ -224,6 +249,8 @@ func (h *Handler) toSCIM(r *http.Request, err error) *scim.Error {
 		return scim.Errorf(http.StatusUnauthorized, "", "%s", msg)
 	case gatehouse.EUNAVAILABLE:
 		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", msg)
+	case gatehouse.ETOOMANY:
+		return scim.Errorf(http.StatusTooManyRequests, "", "%s", msg)
 	}
 	h.log.Error("scim: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return scim.Errorf(http.StatusInternalServerError, "", "internal error")
@@ -241,7 +268,16 @@ func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the request has no body")
 	}
-	return io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	// A NUL or bytes that are not UTF-8 are refused by their path (400 invalidValue): the JSON
+	// decoder would silently turn the latter into U+FFFD.
+	if err := gatehouse.CheckJSON(body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // readJSON decodes a request body into a JSON object.

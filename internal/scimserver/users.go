@@ -355,7 +355,8 @@ func (h *Handler) ownUser(r *http.Request, p *gatehouse.Principal, id string) (*
 		return nil, err
 	}
 	if src := service.SCIMSource(p); cur.Source != src {
-		return nil, scim.Errorf(http.StatusForbidden, "", "user %s belongs to identity source %q; this client (%s) may change only its own users", id, cur.Source, src)
+		return nil, scim.Errorf(http.StatusForbidden, "", "user %s belongs to identity source %q; this client (%s) may change only its own users",
+			id, h.svc.SourceLabel(r.Context(), cur.Source), h.svc.SourceLabel(r.Context(), src))
 	}
 	return cur, checkIfMatch(r, userETag(cur))
 }

@@ -82,7 +82,7 @@ func TestOktaLifecycle(t *testing.T) {
 	}
 	// The identity: owned by the client's source, a joiner with birthright access.
 	i := f.identity(id)
-	if i.Source != "scim:okta-scim@example.com" || i.Email != "ada@example.com" || i.FirstName != "Ada" ||
+	if i.Source != "scim:"+f.identity("okta-scim@example.com").ID || i.Email != "ada@example.com" || i.FirstName != "Ada" ||
 		i.Department != "Eng" || i.Location != "London" || i.Title != "Engineer" || i.EmployeeID != "00u1" ||
 		i.Status != gatehouse.StatusActive || i.Attributes["scim.externalId"] != "00u1" {
 		t.Errorf("stored identity = %+v", i)
@@ -227,7 +227,7 @@ func TestOwnership(t *testing.T) {
 	if err != nil || res.Plan.Summary.Skipped != 1 {
 		t.Fatalf("HR import over a SCIM person: %v %+v", err, res.Plan.Summary)
 	}
-	if i := f.identity(okta); i.FirstName != "Okta" || i.Status != gatehouse.StatusActive || i.Source != "scim:okta-scim@example.com" {
+	if i := f.identity(okta); i.FirstName != "Okta" || i.Status != gatehouse.StatusActive || i.Source != "scim:"+f.identity("okta-scim@example.com").ID {
 		t.Errorf("HR overwrote the SCIM person: %+v", i)
 	}
 	// And a SCIM change leaves the HR person alone.
@@ -297,7 +297,7 @@ func TestLeaverGuardHoldsSCIMTerminations(t *testing.T) {
 	if _, err := f.svc.ApproveHRImport(ctx, f.sys, held.Items[0].ID, "checked with IT"); err != nil {
 		t.Fatal(err)
 	}
-	if i := f.identity(ids[2]); i.Status != gatehouse.StatusTerminated || i.Source != "scim:okta-scim@example.com" {
+	if i := f.identity(ids[2]); i.Status != gatehouse.StatusTerminated || i.Source != "scim:"+f.identity("okta-scim@example.com").ID {
 		t.Errorf("approved: %+v", i)
 	}
 	f.wantGrants(ids[2])

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/api"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/scimserver"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -16,6 +17,9 @@ type Options struct {
 	UI     http.Handler // the web UI, mounted at "/"; nil: no UI
 	API    api.Options  // options of the API handler
 	Logger *slog.Logger // nil: slog.Default(); also the API's logger unless API.Logger is set
+	// Limiter counts failed authentications per client address, for the API (unless
+	// API.Limiter is set) and SCIM; nil: a new one with the defaults. Give the UI the same one.
+	Limiter *ratelimit.Limiter
 }
 
 // Timeouts. Reading headers is bounded tightly (slowloris); a whole request gets room for a
@@ -38,6 +42,12 @@ func New(svc *service.Service, opts Options) *http.Server {
 	if opts.API.Logger == nil {
 		opts.API.Logger = log
 	}
+	if opts.Limiter == nil {
+		opts.Limiter = ratelimit.New(ratelimit.Options{})
+	}
+	if opts.API.Limiter == nil {
+		opts.API.Limiter = opts.Limiter
+	}
 	apiHandler := api.New(svc, opts.API)
 
 	mux := http.NewServeMux()
@@ -45,7 +55,7 @@ func New(svc *service.Service, opts Options) *http.Server {
 		mux.Handle(p, apiHandler)
 	}
 	// The SCIM service provider, for identity providers pushing people in (docs/scim.md).
-	mux.Handle(scimserver.Prefix+"/", scimserver.New(svc, scimserver.Options{Logger: log}))
+	mux.Handle(scimserver.Prefix+"/", scimserver.New(svc, scimserver.Options{Logger: log, Limiter: opts.Limiter}))
 	if opts.UI != nil {
 		mux.Handle("/", opts.UI)
 	}

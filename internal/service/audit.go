@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -91,4 +94,88 @@ func VerifyStore(ctx context.Context, r store.Reader) (*Verification, error) {
 	}
 	n, brk := v.Result(head)
 	return &Verification{OK: brk == nil, Count: n, HeadSeq: after, HeadHash: hash, Break: brk}, nil
+}
+
+// Checkpoints configures signed audit checkpoints (Options.Checkpoints; docs/audit.md).
+type Checkpoints struct {
+	// Signer signs with the server's audit key into the checkpoint directory.
+	Signer *audit.Signer
+	// Publish sends a signed checkpoint on (the checkpoint webhook); nil: nowhere. A failure
+	// is logged and not returned: the checkpoint is already in its directory.
+	Publish func(context.Context, *audit.Checkpoint) error
+}
+
+// Checkpoint signs a checkpoint of the audit chain's head now (admins and auditors: auditors
+// are who need one at a moment of their choosing, and it changes no data).
+func (s *Service) Checkpoint(ctx context.Context, p *gatehouse.Principal) (*audit.Checkpoint, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	if !p.Has(gatehouse.RoleAdmin) && !p.Has(gatehouse.RoleAuditor) {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the admin or auditor role")
+	}
+	return s.SignCheckpoint(ctx, p.Email)
+}
+
+// SignCheckpoint signs a checkpoint of the chain head into the checkpoint directory and
+// publishes it; by says who asked (for the log). The server calls it on its interval and at
+// shutdown. A head behind the newest checkpoint is refused and logged as an error: the log was
+// truncated or its head moved since that checkpoint.
+func (s *Service) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpoint, error) {
+	if s.checkpoints == nil || s.checkpoints.Signer == nil {
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT,
+			"this server signs no audit checkpoints: start it with --audit-key FILE --audit-checkpoint-dir DIR (docs/audit.md)")
+	}
+	seq, hash, err := s.store.AuditHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, path, err := s.checkpoints.Signer.Sign(seq, hash, s.now())
+	if errors.Is(err, audit.ErrHeadBehind) {
+		s.log.Error("audit checkpoint refused: the audit log no longer matches the newest checkpoint", "err", err)
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT, "%s", err.Error())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	s.log.Info("audit checkpoint signed", "number", c.Number, "seq", c.Seq, "file", path, "by", by)
+	if pub := s.checkpoints.Publish; pub != nil {
+		if err := pub(ctx, c); err != nil {
+			s.log.Error("audit checkpoint not published; it is in the checkpoint directory", "number", c.Number, "err", err)
+		}
+	}
+	return c, nil
+}
+
+// VerifyStoreCheckpoints checks a store's audit chain against signed checkpoints, streaming
+// the events as VerifyStore does (the head read before and after the scan, for a server that
+// keeps appending).
+func VerifyStoreCheckpoints(ctx context.Context, r store.Reader, pub ed25519.PublicKey, cps []*audit.Checkpoint) (*audit.CheckpointResult, error) {
+	before, _, err := r.AuditHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := audit.NewCheckpointVerifier(pub, cps)
+	last := int64(0)
+	if err := r.ScanAuditEvents(ctx, func(ev *gatehouse.AuditEvent) error {
+		v.Add(ev)
+		last = ev.Seq
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	after, hash, err := r.AuditHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head := last
+	switch {
+	case head < before:
+		head, hash = before, ""
+	case head > after:
+		head, hash = after, ""
+	case head != after:
+		hash = "" // appended while scanning: the head's hash names an event not scanned
+	}
+	return v.Result(head, hash), nil
 }

@@ -1,6 +1,12 @@
 package service
 
-import "github.com/gatehouse/gatehouse"
+import (
+	"context"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
 
 // Who may do what. Every exported Service method calls one of these first.
 //
@@ -66,10 +72,36 @@ func requireSCIM(p *gatehouse.Principal) error {
 	if !p.HasScope(gatehouse.ScopeSCIM) {
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs a token with the scim scope")
 	}
+	if p.IdentityID == "" { // what it owns is keyed by its identity (SCIMSource)
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "a SCIM client must be an identity's token")
+	}
 	return nil
 }
 
-// SCIMSource is the identity source a SCIM client writes as: "scim:" and the email of the
-// token's identity (a service account such as okta-provisioning@example.com). It names the
-// token's identity, not the token, so that rotating a token keeps what the source owns.
-func SCIMSource(p *gatehouse.Principal) string { return "scim:" + p.Email }
+// SCIMSource is the identity source a SCIM client writes as: "scim:" and the identity id of
+// the token's identity (a service account such as okta-provisioning@example.com). It names the
+// token's identity, not the token, so that rotating a token keeps what the source owns; and its
+// id, not its email, so that renaming the account keeps what it owns and an account given the
+// old email owns nothing. People see it as SourceLabel shows it.
+func SCIMSource(p *gatehouse.Principal) string { return scimSourcePrefix + p.IdentityID }
+
+const scimSourcePrefix = "scim:"
+
+// SourceLabel is how an identity source is shown to people: a SCIM source as "scim:" and its
+// service account's current email (the stored key, "scim:<id>", stays as it is); any other
+// source, or a SCIM source whose account no longer exists, as stored.
+func (s *Service) SourceLabel(ctx context.Context, src string) string {
+	return sourceLabel(ctx, s.store, src)
+}
+
+func sourceLabel(ctx context.Context, r store.Reader, src string) string {
+	id, ok := strings.CutPrefix(src, scimSourcePrefix)
+	if !ok || id == "" {
+		return src
+	}
+	acct, err := r.GetIdentity(ctx, id)
+	if err != nil || acct.ID != id {
+		return src // the key must name the account by id, not match it by email
+	}
+	return scimSourcePrefix + acct.Email
+}

@@ -25,7 +25,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 	reqs := make([]NewGrant, len(in))
 	for i, g := range in {
 		if g.Source == "" {
-			g.Source = gatehouse.SourceException
+			g.Source = gatehouse.SourceDirect
 		}
 		if err := checkNewGrant(g); err != nil {
 			return nil, indexed(i, err)
@@ -105,11 +105,17 @@ func (s *Service) CreateIdentities(ctx context.Context, p *gatehouse.Principal, 
 	return ids, nil
 }
 
+// internalPrincipal reports whether p is one of Gatehouse's own components (SystemPrincipal)
+// rather than someone who signed in: no token, no identity, not the bootstrap token.
+func internalPrincipal(p *gatehouse.Principal) bool {
+	return p != nil && !p.Bootstrap && p.TokenID == "" && p.IdentityID == "" && strings.HasPrefix(p.Email, "system:")
+}
+
 // checkNewGrant checks what a grant request must carry whatever the state: the rules of
 // CreateGrant that need no database.
 func checkNewGrant(in NewGrant) error {
 	if !in.Source.Valid() {
-		return gatehouse.Errorf(gatehouse.EINVALID, "source: %q is not one of birthright, request, review, exception, emergency", in.Source)
+		return gatehouse.Errorf(gatehouse.EINVALID, "source: %q is not one of direct, birthright, request, review, exception, emergency", in.Source)
 	}
 	if strings.TrimSpace(in.Reference) == "" {
 		return gatehouse.Errorf(gatehouse.EINVALID, "reference: a direct grant needs a ticket or exception reference")

@@ -74,7 +74,7 @@ func TestCreateGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 2 || out[0].Source != gatehouse.SourceBirthright || out[1].Source != gatehouse.SourceException {
+	if len(out) != 2 || out[0].Source != gatehouse.SourceBirthright || out[1].Source != gatehouse.SourceDirect {
 		t.Fatalf("grants %+v", out)
 	}
 	if out[0].ExpiresAt != nil {

@@ -23,7 +23,12 @@ func (s *Service) GetCatalog(ctx context.Context, p *gatehouse.Principal) (*gate
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	return s.store.LoadCatalog(ctx)
+	c, err := s.store.LoadCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Systems = connectorsFor(p, c.Systems)
+	return c, nil
 }
 
 // ListSystems lists systems.
@@ -31,7 +36,11 @@ func (s *Service) ListSystems(ctx context.Context, p *gatehouse.Principal) ([]*g
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	return s.store.ListSystems(ctx)
+	list, err := s.store.ListSystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connectorsFor(p, list), nil
 }
 
 // GetSystem returns one system.
@@ -39,7 +48,28 @@ func (s *Service) GetSystem(ctx context.Context, p *gatehouse.Principal, id stri
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	return s.store.GetSystem(ctx, id)
+	sys, err := s.store.GetSystem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return connectorsFor(p, []*gatehouse.System{sys})[0], nil
+}
+
+// connectorsFor returns systems as p may see them. Everyone may read the catalog, but a
+// connector's settings (server URLs, bind DNs, where its secrets live) are a map for an attacker
+// and of no use to someone asking for access: only readers (admin, operator, auditor) see them;
+// others see the connector's type alone.
+func connectorsFor(p *gatehouse.Principal, systems []*gatehouse.System) []*gatehouse.System {
+	if p.CanReadAll() {
+		return systems
+	}
+	out := make([]*gatehouse.System, len(systems))
+	for i, sys := range systems {
+		c := *sys
+		c.Connector = gatehouse.Connector{Type: sys.Connector.Type}
+		out[i] = &c
+	}
+	return out
 }
 
 // ListEntitlements lists entitlements.
@@ -100,6 +130,9 @@ func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files
 	if err != nil {
 		return nil, err
 	}
+	if err := catalog.CheckSecrets(doc, s.secrets); err != nil {
+		return nil, err
+	}
 	return catalog.MakePlan(ctx, s.store, doc)
 }
 
@@ -121,8 +154,13 @@ type BirthrightResult struct {
 }
 
 // ApplyCatalog makes the stored catalog equal to files, atomically (admins only). The plan is
-// made inside the same transaction as the apply, so nothing can change in between.
-func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string) (*ApplyResult, error) {
+// made inside the same transaction as the apply, so nothing can change in between. rebind
+// names the systems whose connector may move (a changed url) with its secrets unchanged
+// (catalog.SecretRebind); secret references the server does not allow are refused.
+func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string, rebind ...string) (*ApplyResult, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
@@ -130,10 +168,16 @@ func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, file
 	if err != nil {
 		return nil, err
 	}
+	if err := catalog.CheckSecrets(doc, s.secrets); err != nil {
+		return nil, err
+	}
 	var out ApplyResult
 	err = s.update(ctx, func(tx store.Tx) error {
 		plan, err := catalog.MakePlan(ctx, tx, doc)
 		if err != nil {
+			return err
+		}
+		if err := catalog.CheckRebinds(plan, doc, rebind); err != nil {
 			return err
 		}
 		res, err := catalog.Apply(ctx, tx, plan, catalog.ApplyOptions{
@@ -210,4 +254,24 @@ func prefix(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// pinnedPeople returns the identities a list of catalog pins names (Settings.SecurityApproverIDs
+// and the like), skipping empty and unknown pins: powers are resolved by the identity pinned at
+// catalog apply, never by whoever holds an email now.
+func pinnedPeople(ctx context.Context, rd store.Reader, ids []string) ([]*gatehouse.Identity, error) {
+	var out []*gatehouse.Identity
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		who, err := rd.GetIdentity(ctx, id)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, who)
+	}
+	return out, nil
 }

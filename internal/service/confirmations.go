@@ -121,6 +121,9 @@ func (s *Service) RevokeConfirmation(ctx context.Context, p *gatehouse.Principal
 }
 
 func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal, id string, status gatehouse.ConfirmationStatus, comment string) (*gatehouse.Confirmation, error) {
+	if err := checkTexts(reasonText("comment", comment)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}

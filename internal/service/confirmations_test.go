@@ -29,7 +29,7 @@ func TestMoverConfirmations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []string{"E2", "E4"} {
-		if _, err := svc.CreateGrant(ctx, op, service.NewGrant{Identity: who, Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ", Reason: "project"}); err != nil {
+		if _, err := svc.CreateGrants(ctx, admin, []service.NewGrant{{Identity: who, Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ", Reason: "project"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,10 +153,11 @@ func TestConfirmationSuperseded(t *testing.T) {
 	if _, err := svc.ImportHR(ctx, op, "hr.csv", []byte(feed), false); err != nil {
 		t.Fatal(err)
 	}
-	g, err := svc.CreateGrant(ctx, op, service.NewGrant{Identity: "E2", Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ", Reason: "project"})
+	gs, err := svc.CreateGrants(ctx, service.SystemPrincipal("test"), []service.NewGrant{{Identity: "E2", Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ", Reason: "project"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	g := gs[0]
 	bob, _ := st.GetIdentity(ctx, "E2")
 	ann, _ := st.GetIdentity(ctx, "E1")
 	cid, _ := st.GetIdentity(ctx, "E3")

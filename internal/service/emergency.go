@@ -6,15 +6,15 @@ package service
 // an entitlement pre-approved for it (emergency: true) at once, with a reason and a short
 // duration: no approval chain runs. What makes that acceptable is what follows: the grant
 // expires on its own (the expiry job), security is told at once, and a post-event review
-// (EMG-000123, the grant's reference) waits until someone other than the granter records who
-// used the access, why, and what was done with it. Open and overdue reviews are counted, so
+// (EMG-000123, the grant's reference) waits until someone other than the granter and the
+// beneficiary (neither is among its assignees) records who used the access, why, and what was
+// done with it. Open and overdue reviews are counted, so
 // an unreviewed break-glass cannot go unnoticed. The grant, the review and their audit events
 // are written in one transaction; provisioning follows from the grant event, as for any grant.
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +65,9 @@ type EmergencyReviews struct {
 
 // GrantEmergency grants emergency access at once (designated operators only).
 func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in NewEmergencyGrant) (*EmergencyGrant, error) {
+	if err := checkTexts(idText("identity", in.Identity), idText("entitlement", in.Entitlement), reasonText("reason", in.Reason)); err != nil {
+		return nil, err
+	}
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err != nil {
 			return err
 		}
-		if p.Email == "" || !slices.ContainsFunc(st.EmergencyOperators, func(e string) bool { return strings.EqualFold(e, p.Email) }) {
+		if !st.IsEmergencyOperator(p.IdentityID) { // the pinned person, not whoever holds the email now
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only emergency operators (settings.emergency_operators) may grant emergency access")
 		}
 		ben, err := tx.GetIdentity(ctx, in.Identity)
@@ -129,9 +132,13 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}
+		assignees, fallback, err := emergencyReviewers(ctx, tx, st, p, ben)
+		if err != nil {
+			return err
+		}
 		rev := &gatehouse.EmergencyReview{Number: n, GrantID: g.ID, BeneficiaryID: ben.ID, EntitlementID: ent.ID,
 			GrantedBy: p.IdentityID, Reason: in.Reason, GrantedAt: now, ExpiresAt: *g.ExpiresAt,
-			DueAt: now.Add(gatehouse.EmergencyReviewWindow), Assignees: slices.Clone(st.SecurityApprovers)}
+			DueAt: now.Add(gatehouse.EmergencyReviewWindow), Assignees: assignees}
 		if err := tx.CreateEmergencyReview(ctx, rev); err != nil {
 			return err
 		}
@@ -144,14 +151,20 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		evs = append(evs, ev)
 		// Recorded whether or not a notifier is configured: the log says security was due to
 		// be told, and whom.
-		ev = s.event(p, ActionEmergencyNotifySecurity, "emergency_review", rev.ID, nil,
-			map[string]any{"to": rev.Assignees}, in.Reason)
+		told := map[string]any{"to": rev.Assignees}
+		if fallback != "" {
+			told["fallback"] = fallback
+		}
+		ev = s.event(p, ActionEmergencyNotifySecurity, "emergency_review", rev.ID, nil, told, in.Reason)
 		ev.Reference = ref
 		evs = append(evs, ev)
 		if err := tx.AppendAudits(ctx, evs); err != nil {
 			return err
 		}
 		out, security, who = &EmergencyGrant{Grant: g, Review: rev}, rev.Assignees, ben.Email
+		if fallback != "" {
+			s.log.Warn("emergency review assigned to operators", "ref", ref, "why", fallback)
+		}
 		return nil
 	})
 	if err != nil {
@@ -159,6 +172,45 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 	}
 	s.notifySecurity(ctx, p, out, who, security)
 	return out, nil
+}
+
+// emergencyReviewers are the assignees of a break-glass grant's post-event review: the security
+// approvers other than the granter and the beneficiary, who may not review it. When no one is
+// left, the review goes to the active operators (else admins) other than those two, and
+// fallback says why, for the audit log.
+func emergencyReviewers(ctx context.Context, rd store.Reader, st gatehouse.Settings, p *gatehouse.Principal,
+	ben *gatehouse.Identity) (assignees []string, fallback string, err error) {
+	excluded := func(email string) bool {
+		return strings.EqualFold(email, ben.Email) || (p.Email != "" && strings.EqualFold(email, p.Email))
+	}
+	// The pinned security approvers, not whoever holds their emails now (catalog pins).
+	pinned, err := pinnedPeople(ctx, rd, st.SecurityApproverIDs)
+	if err != nil {
+		return nil, "", fmt.Errorf("emergency reviewers: %w", err)
+	}
+	for _, who := range pinned {
+		if who.ID != ben.ID && who.ID != p.IdentityID && who.Status != gatehouse.StatusTerminated && !excluded(who.Email) {
+			assignees = append(assignees, who.Email)
+		}
+	}
+	if len(assignees) > 0 {
+		return assignees, "", nil
+	}
+	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
+		page, err := rd.ListIdentities(ctx, store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
+		if err != nil {
+			return nil, "", fmt.Errorf("emergency reviewers: %w", err)
+		}
+		for _, id := range page.Items {
+			if id.ID != ben.ID && id.ID != p.IdentityID && !excluded(id.Email) {
+				assignees = append(assignees, id.Email)
+			}
+		}
+		if len(assignees) > 0 {
+			return assignees, fmt.Sprintf("no security approver other than the granter and the beneficiary; assigned to the %ss", role), nil
+		}
+	}
+	return []string{}, "no security approver, operator or admin other than the granter and the beneficiary; nobody is assigned", nil
 }
 
 // notifySecurity tells the security approvers about a break-glass grant, after it committed.
@@ -203,8 +255,12 @@ func (s *Service) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal
 }
 
 // CompleteEmergencyReview records the post-event review of a break-glass grant. Operators and
-// security approvers may complete it, never the operator who granted the access.
+// security approvers may complete it, never the operator who granted the access nor the person
+// who received it.
 func (s *Service) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string, in EmergencyReviewCompletion) (*gatehouse.EmergencyReview, error) {
+	if err := checkTexts(reasonText("who", in.Who), reasonText("why", in.Why), reasonText("what", in.What)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -231,12 +287,15 @@ func (s *Service) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Prin
 		if err != nil {
 			return err
 		}
-		isSecurity := p.Email != "" && slices.ContainsFunc(st.SecurityApprovers, func(e string) bool { return strings.EqualFold(e, p.Email) })
+		isSecurity := st.IsSecurityApprover(p.IdentityID) // the pinned person, not the email
 		if !p.Has(gatehouse.RoleOperator) && !isSecurity {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the operator role or to be a security approver")
 		}
 		if p.IdentityID != "" && p.IdentityID == rev.GrantedBy {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you granted %s; someone else must review it", rev.Ref)
+		}
+		if p.IdentityID != "" && p.IdentityID == rev.BeneficiaryID {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "%s gave you the access; someone else must review what was done with it", rev.Ref)
 		}
 		if !rev.Open() {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "%s was already reviewed by %s", rev.Ref, rev.CompletedBy)

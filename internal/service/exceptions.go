@@ -66,6 +66,9 @@ type ExceptionQuery struct {
 // CreateException records a pending exception. Operators record them for anyone; anyone may
 // ask for one for themselves.
 func (s *Service) CreateException(ctx context.Context, p *gatehouse.Principal, in NewException) (*gatehouse.Exception, error) {
+	if err := checkTexts(idText("for", in.For), idText("rule", in.Rule), reasonText("rationale", in.Rationale), reasonText("controls", in.Controls)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -179,11 +182,17 @@ func (s *Service) exceptionSubject(ctx context.Context, rd store.Reader, p *gate
 
 // ApproveException approves a pending exception (a new one, or one back for review).
 func (s *Service) ApproveException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
+		return nil, err
+	}
 	return s.decideException(ctx, p, idOrRef, d, gatehouse.ExceptionApproved)
 }
 
 // RejectException rejects a pending exception.
 func (s *Service) RejectException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
+		return nil, err
+	}
 	return s.decideException(ctx, p, idOrRef, d, gatehouse.ExceptionRejected)
 }
 
@@ -253,21 +262,17 @@ func (s *Service) mayDecideException(ctx context.Context, rd store.Reader, p *ga
 	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "exceptions are decided by the security approvers (settings.security_approvers) or an admin")
 }
 
-// securityApprover reports whether p is one of settings.security_approvers.
+// securityApprover reports whether p is one of settings.security_approvers: the identity the
+// catalog pinned at apply, never whoever holds that email now (a power follows the person).
 func securityApprover(ctx context.Context, rd store.Reader, p *gatehouse.Principal) (bool, error) {
-	if p.Email == "" {
+	if p.IdentityID == "" {
 		return false, nil
 	}
 	settings, err := rd.GetSettings(ctx)
 	if err != nil {
 		return false, err
 	}
-	for _, email := range settings.SecurityApprovers {
-		if strings.EqualFold(email, p.Email) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return settings.IsSecurityApprover(p.IdentityID), nil
 }
 
 // readsAllExceptions: readers, and the security approvers who decide them.
@@ -493,6 +498,9 @@ func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 // RevokeException ends an exception early (security approvers or admins): a pending one
 // simply ends; an approved one also takes away the access it allowed, as on_expiry revoke.
 func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}

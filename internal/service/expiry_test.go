@@ -88,17 +88,17 @@ func TestExpireGrants(t *testing.T) {
 				t.Fatal(err)
 			}
 			short, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "ann@example.com", Entitlement: "app/admins",
-				Reference: "REQ-000042", Duration: gatehouse.Duration(2 * time.Hour), Reason: "on call"})
+				Reference: "INC-000042", Duration: gatehouse.Duration(2 * time.Hour), Reason: "on call"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			long, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "owner@example.com", Entitlement: "app/admins",
-				Reference: "REQ-000043", Reason: "on call"}) // max_duration: 8h
+				Reference: "INC-000043", Reason: "on call"}) // max_duration: 8h
 			if err != nil {
 				t.Fatal(err)
 			}
 			forever, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "ann@example.com", Entitlement: "app/users",
-				Reference: "EXC-1", Reason: "standing"})
+				Reference: "CHG-1", Reason: "standing"})
 			if err != nil || forever.ExpiresAt != nil {
 				t.Fatalf("standard grant = %+v, %v; want one without expiry", forever, err)
 			}
@@ -129,7 +129,7 @@ func TestExpireGrants(t *testing.T) {
 			if len(evs) != 1 {
 				t.Fatalf("%d grant.expire events, want 1", len(evs))
 			}
-			if ev := evs[0]; ev.ObjectID != short.ID || ev.Actor != service.ExpiryActor || ev.Reference != "REQ-000042" ||
+			if ev := evs[0]; ev.ObjectID != short.ID || ev.Actor != service.ExpiryActor || ev.Reference != "INC-000042" ||
 				ev.Reason != got.RevokeReason || len(ev.Before) == 0 || len(ev.After) == 0 {
 				t.Errorf("event = %+v; want the grant, its request number and the reason", ev)
 			}
@@ -148,7 +148,7 @@ func TestExpireGrants(t *testing.T) {
 
 			// Expiring soon: readers see everyone's, ann sees her own only.
 			if _, err := svc.CreateGrant(ctx, p, service.NewGrant{Identity: "ann@example.com", Entitlement: "app/admins",
-				Reference: "REQ-000044", Duration: gatehouse.Duration(time.Hour), Reason: "again"}); err != nil {
+				Reference: "INC-000044", Duration: gatehouse.Duration(time.Hour), Reason: "again"}); err != nil {
 				t.Fatal(err)
 			}
 			all, err := svc.ExpiringGrants(ctx, p, 7*time.Hour)

@@ -1,13 +1,11 @@
 package service
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,103 +52,53 @@ func (s *Service) hrOptions(settings gatehouse.Settings) jml.Options {
 	return jml.Options{LeadTime: s.hr.LeadTime, Missing: s.hr.Missing, Guard: settings.LeaverGuard}
 }
 
-// parseHRFile parses an HR feed: a JSON array when the content starts with "[", CSV otherwise.
-func parseHRFile(name string, content []byte) ([]*gatehouse.Identity, string, error) {
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")), " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		ids, err := jml.ParseHRJSON(name, bytes.NewReader(content))
-		return ids, "json", err
+// parseHRFile parses a stored HR feed (a held import's content): a JSON array when it starts
+// with "[", CSV otherwise.
+func parseHRFile(name, content string) (*jml.Feed, error) {
+	trimmed := strings.TrimLeft(strings.TrimPrefix(content, "\xef\xbb\xbf"), " \t\r\n")
+	if strings.HasPrefix(trimmed, "[") {
+		return jml.ReadHRJSON(name, strings.NewReader(content))
 	}
-	ids, err := jml.ParseHR(name, bytes.NewReader(content))
-	return ids, "csv", err
-}
-
-// ImportHR imports an HR feed snapshot (operators): the CSV of DESIGN.md, or a JSON array of
-// objects with the same field names. A file with any problem is rejected whole (EINVALID listing
-// every "line N: field: reason"). A dry run returns the plan and changes nothing. Otherwise the
-// plan is made and applied in one transaction: identities created and updated, birthright
-// grants created and revoked, every grant of a leaver revoked, each with an audit event
-// referencing "hr-import:<id>", and one hr.import event with the file's SHA-256 and row count.
-// An import the leaver guard stops is stored as held and applies nothing.
-func (s *Service) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName string, content []byte, dryRun bool) (*HRImportResult, error) {
-	if err := requireOperator(p); err != nil {
-		return nil, err
-	}
-	if fileName == "" {
-		fileName = "hr.csv"
-	}
-	snapshot, format, err := parseHRFile(fileName, content)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(content)
-	imp := &gatehouse.HRImport{CreatedBy: p.Actor(), FileName: fileName, SHA256: hex.EncodeToString(sum[:]),
-		RowCount: len(snapshot), Format: format}
-	if dryRun {
-		plan, _, err := s.planHR(ctx, s.store, snapshot)
-		if err != nil {
-			return nil, err
-		}
-		return &HRImportResult{DryRun: true, Plan: plan}, nil
-	}
-	var out *HRImportResult
-	err = s.update(ctx, func(tx store.Tx) error {
-		plan, st, err := s.planHR(ctx, tx, snapshot)
-		if err != nil {
-			return err
-		}
-		imp.Summary = mustJSON(summarize(plan))
-		if plan.Held {
-			imp.Status, imp.Reason, imp.Content = gatehouse.ImportHeld, plan.HeldReason, string(content)
-			if err := tx.CreateHRImport(ctx, imp); err != nil {
-				return err
-			}
-			ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "held: "+plan.HeldReason)
-			ev.Reference = "hr-import:" + imp.ID
-			out = &HRImportResult{Import: imp, Plan: plan}
-			return tx.AppendAudit(ctx, ev)
-		}
-		imp.Status = gatehouse.ImportApplied
-		if err := tx.CreateHRImport(ctx, imp); err != nil {
-			return err
-		}
-		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
-			return err
-		}
-		ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "applied")
-		ev.Reference = "hr-import:" + imp.ID
-		out = &HRImportResult{Import: imp, Plan: plan}
-		return tx.AppendAudit(ctx, ev)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return jml.ReadHR(name, strings.NewReader(content))
 }
 
 // ApproveHRImport applies a held import (admins). The snapshot is planned again against the
 // current state, so what is applied is what the file means now; the leaver guard is not asked
 // again: an admin's approval is the decision it waits for.
 func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*HRImportResult, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
+	// Applying a held import is an import: it waits for no other, and none runs beside it.
+	release, err := s.takeHRLease(ctx, id, "approval of held import "+id+" by "+p.Actor())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var out *HRImportResult
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		imp, err := heldImport(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		before := *imp
 		// A held SCIM change is a delta owned by its source (see scim.go).
-		var snapshot []*gatehouse.Identity
+		var snapshot jml.Rows
 		var tune []func(*jml.Options)
 		if imp.Format == SCIMImportFormat {
 			var opt func(*jml.Options)
-			snapshot, opt, err = scimHeldSnapshot(imp)
+			var ids []*gatehouse.Identity
+			ids, opt, err = scimHeldSnapshot(imp)
+			snapshot = jml.IdentityRows(ids)
 			tune = append(tune, opt)
 		} else {
-			snapshot, _, err = parseHRFile(imp.FileName, []byte(imp.Content))
+			var feed *jml.Feed
+			if feed, err = parseHRFile(imp.FileName, imp.Content); err == nil {
+				snapshot = feed
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("held import %s no longer parses: %w", id, err)
@@ -185,6 +133,9 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 // RejectHRImport closes a held import without applying it (admins). Its content is dropped;
 // the SHA-256 stays as evidence of which file was refused.
 func (s *Service) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.HRImport, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
@@ -268,7 +219,7 @@ type hrState struct {
 
 // planHR loads identities, active grants, birthright roles and settings from r and plans
 // snapshot against them.
-func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gatehouse.Identity, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
+func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
 	now := s.now()
 	current, err := allIdentities(ctx, r)
 	if err != nil {
@@ -297,7 +248,7 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot []*gateho
 	for _, t := range tune {
 		t(&opts)
 	}
-	return jml.MakePlan(now, current, snapshot, roles, grants, opts), st, nil
+	return jml.PlanRows(now, current, snapshot, roles, grants, opts), st, nil
 }
 
 // allIdentities reads every identity, a page at a time.
@@ -358,6 +309,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 	// other CPUs, while this goroutine writes the rows.
 	enc := newEventEncoder()
 	defer enc.stop()
+	var endings []ending // terminated (or rehired): their Gatehouse access ends, in one batch
 	for _, it := range plan.Items {
 		reason := string(it.Class)
 		if it.Reason != "" {
@@ -377,6 +329,9 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 					return fmt.Errorf("%s: %w", it.EmployeeID, err)
 				}
 				ev = pendingEvent{s.event(p, "identity.update", "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
+				if e, ok := statusEnding(st.byID[next.ID], next, reason); ok {
+					endings = append(endings, e)
+				}
 			}
 			ev.ev.Reference = ref
 			enc.add(ev)
@@ -423,6 +378,9 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 		return err
 	}
 	if err := tx.AppendAudits(ctx, events); err != nil {
+		return err
+	}
+	if err := s.endGatehouseAccess(ctx, tx, p, ref, endings); err != nil {
 		return err
 	}
 	return s.closeLeaversRequests(ctx, tx, p, plan)
@@ -541,7 +499,7 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 			}
 			snapshot = append(snapshot, &next)
 		}
-		plan, st, err := s.planHR(ctx, tx, snapshot)
+		plan, st, err := s.planHR(ctx, tx, jml.IdentityRows(snapshot))
 		if err != nil {
 			return err
 		}

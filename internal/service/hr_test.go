@@ -119,7 +119,8 @@ func TestImportHR(t *testing.T) {
 		t.Errorf("pre-hire = %+v", dee)
 	}
 	// Bob got access by request too; after his move his new manager must confirm it.
-	if _, err := svc.CreateGrant(ctx, op, service.NewGrant{Identity: "E2", Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ-1", Reason: "project"}); err != nil {
+	// (Requests write their grants internally; CreateGrants is that internal path for tests.)
+	if _, err := svc.CreateGrants(ctx, service.SystemPrincipal("test"), []service.NewGrant{{Identity: "E2", Entitlement: "app/eng", Source: gatehouse.SourceRequest, Reference: "REQ-1", Reason: "project"}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -48,6 +48,9 @@ func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f
 // CreateIdentity adds an identity by hand (operators), for service accounts or before the HR
 // feed is connected. Gatehouse roles are set separately, by an admin (SetRoles).
 func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in *gatehouse.Identity, reason string) (*gatehouse.Identity, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -95,6 +98,9 @@ type IdentityPatch struct {
 
 // UpdateIdentity changes an identity's fields (operators).
 func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, key string, patch IdentityPatch, reason string) (*gatehouse.Identity, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -136,6 +142,9 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 				after.Attributes[k] = v
 			}
 		}
+		if err := s.mayChangeStanding(ctx, tx, p, before, &after); err != nil {
+			return err
+		}
 		if err := after.Validate(); err != nil {
 			return err
 		}
@@ -152,6 +161,9 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {
 			return s.terminateByHand(ctx, tx, p, &after, reason)
 		}
+		if e, ok := statusEnding(before, &after, ""); ok { // back from terminated (termination.go)
+			return s.endGatehouseAccess(ctx, tx, p, "", []ending{e})
+		}
 		return nil
 	})
 	return out, err
@@ -160,6 +172,9 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 // SetRoles replaces an identity's Gatehouse roles (admins only). An admin cannot remove their
 // own admin role, so that a typo cannot lock everyone out.
 func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key string, roles []gatehouse.AccessRole, reason string) (*gatehouse.Identity, error) {
+	if err := checkTexts(reasonText("reason", reason)); err != nil {
+		return nil, err
+	}
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
@@ -180,6 +195,9 @@ func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key stri
 		if before.ID == p.IdentityID && before.HasRole(gatehouse.RoleAdmin) && !slices.Contains(roles, gatehouse.RoleAdmin) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "you cannot remove your own admin role; ask another admin")
 		}
+		if before.ID == p.IdentityID && !slices.Equal(before.Roles, roles) {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "nobody changes their own roles; ask another admin")
+		}
 		if slices.Equal(before.Roles, roles) {
 			out = before
 			return nil
@@ -194,6 +212,88 @@ func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key stri
 			map[string]any{"roles": before.Roles}, map[string]any{"roles": roles}, reason))
 	})
 	return out, err
+}
+
+// mayChangeStanding guards who an identity is (its email) and whether it may act (its status),
+// on which every power rests: nobody changes their own, and only an admin changes those of an
+// admin or of someone holding a designated power (catalog pins, see designatedPowers), so that
+// an operator can neither take over an approver's address nor switch an approver off.
+func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
+	if strings.EqualFold(before.Email, after.Email) && before.Status == after.Status {
+		return nil
+	}
+	what := "email"
+	if before.Status != after.Status {
+		what = "status"
+		if !strings.EqualFold(before.Email, after.Email) {
+			what = "email and status"
+		}
+	}
+	if p.IdentityID != "" && p.IdentityID == before.ID {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "nobody changes their own %s; ask another operator", what)
+	}
+	if p.Has(gatehouse.RoleAdmin) {
+		return nil
+	}
+	if before.HasRole(gatehouse.RoleAdmin) {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin changes the %s of an admin (%s)", what, before.Email)
+	}
+	powers, err := designatedPowers(ctx, rd, before.ID)
+	if err != nil {
+		return err
+	}
+	if len(powers) > 0 {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin changes the %s of %s, who holds a designated power (%s)",
+			what, before.Email, strings.Join(powers, "; "))
+	}
+	return nil
+}
+
+// designatedPowers lists the powers the catalog pins to an identity: security approver,
+// emergency operator, owner of a system or an entitlement, approver named in a chain.
+func designatedPowers(ctx context.Context, rd store.Reader, identityID string) ([]string, error) {
+	cat, err := rd.LoadCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if cat.Settings.IsSecurityApprover(identityID) {
+		out = append(out, "security approver")
+	}
+	if cat.Settings.IsEmergencyOperator(identityID) {
+		out = append(out, "emergency operator")
+	}
+	var owns, approves []string
+	for _, sys := range cat.Systems {
+		if sys.OwnerID == identityID {
+			owns = append(owns, "system "+sys.ID)
+		}
+	}
+	for _, e := range cat.Entitlements {
+		if e.OwnerID == identityID {
+			owns = append(owns, e.ID)
+		}
+		for _, id := range e.ApproverIDs {
+			if id == identityID {
+				approves = append(approves, e.ID)
+				break
+			}
+		}
+	}
+	const most = 3 // enough to say why; the catalog has the rest
+	list := func(what string, l []string) string {
+		if len(l) > most {
+			return fmt.Sprintf("%s %s and %d more", what, strings.Join(l[:most], ", "), len(l)-most)
+		}
+		return what + " " + strings.Join(l, ", ")
+	}
+	if len(owns) > 0 {
+		out = append(out, list("owner of", owns))
+	}
+	if len(approves) > 0 {
+		out = append(out, list("named approver of", approves))
+	}
+	return out, nil
 }
 
 // checkManager refuses a manager_id that names no identity or the identity itself.
@@ -226,8 +326,9 @@ func cloneMap(m map[string]string) map[string]string {
 
 // terminateByHand applies the leaver policy to an identity an operator terminated directly
 // (not through the HR feed or a SCIM client, which run the JML engine): every grant it holds is
-// revoked and its open access requests are cancelled, in the same transaction, so that the
-// provisioning engine removes the access at once instead of keeping it for a person who left.
+// revoked, its open access requests are cancelled and its Gatehouse tokens and delegations end
+// (termination.go), in the same transaction, so that the provisioning engine removes the access
+// at once instead of keeping it for a person who left.
 func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
 	why := "leaver: terminated by " + p.Actor()
 	if reason != "" {
@@ -255,5 +356,8 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 		}
 		f.Cursor = page.NextCursor
 	}
-	return s.cancelOpenRequests(ctx, tx, p, id.ID, "the beneficiary left ("+why+")")
+	if err := s.cancelOpenRequests(ctx, tx, p, id.ID, "the beneficiary left ("+why+")"); err != nil {
+		return err
+	}
+	return s.endGatehouseAccess(ctx, tx, p, "", []ending{{IdentityID: id.ID, Why: why}})
 }

@@ -155,6 +155,9 @@ func (s *Service) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in
 // not refused: the request is created in state returned, saying what is missing, and the
 // requester resubmits it. A removal needs no approval: its grants are revoked at once.
 func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*gatehouse.AccessRequest, error) {
+	if err := checkTexts(idText("for", in.For), idText("entitlement", in.Entitlement), idText("role", in.Role), reasonText("justification", in.Justification)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -201,6 +204,9 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 // ResubmitRequest sends a returned request back to its approvers with a new justification. It
 // is checked and routed again, as a new request would be (the organization may have changed).
 func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, justification string) (*gatehouse.AccessRequest, error) {
+	if err := checkTexts(reasonText("justification", justification)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -493,17 +499,21 @@ type router struct {
 	settings    gatehouse.Settings
 	operators   []*gatehouse.Identity
 	opsLoaded   bool
+	// taken maps the people who already decide a step of the request to that step ("the
+	// manager step"): one person decides at most one step, so they are no candidate for another.
+	taken map[string]string
 }
 
 // route builds the approval steps of r: each entitlement's chain in order (privileged ones
-// always with a security step), identical steps asked once.
+// always with a security step), identical steps asked once. A step whose candidates all
+// decide an earlier step alone falls to the next fallback (see step).
 func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, requester, ben *gatehouse.Identity,
 	ents []*gatehouse.Entitlement) ([]gatehouse.ApprovalStep, error) {
 	settings, err := rd.GetSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rt := &router{rd: rd, requester: requester, beneficiary: ben, settings: settings}
+	rt := &router{rd: rd, requester: requester, beneficiary: ben, settings: settings, taken: map[string]string{}}
 	var steps []gatehouse.ApprovalStep
 	for _, e := range ents {
 		chain := slices.Clone(e.Approval)
@@ -514,130 +524,195 @@ func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.Acces
 			chain = []string{"owner"} // every request is decided by someone
 		}
 		for _, kind := range chain {
-			st, err := rt.step(ctx, kind, e)
+			st, err := rt.step(ctx, kind, e, steps)
 			if err != nil {
 				return nil, err
 			}
-			dup := false
-			for _, have := range steps {
-				if have.Kind == st.Kind && slices.Equal(have.Approvers, st.Approvers) {
-					dup = true
-					break
-				}
+			if st == nil {
+				continue // the same step as one already asked
 			}
-			if !dup {
-				steps = append(steps, st)
+			steps = append(steps, *st)
+			if len(st.Approvers) == 1 {
+				rt.taken[st.Approvers[0]] = "the " + string(st.Kind) + " step"
 			}
 		}
 	}
 	return steps, nil
 }
 
-// step resolves one element of an approval chain. A missing, terminated or conflicted approver
-// (the requester or the beneficiary) routes to the system owner, then to operators; Why says
-// each turn taken.
-func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlement) (gatehouse.ApprovalStep, error) {
-	var st gatehouse.ApprovalStep
+// candidates resolves who an element of an approval chain asks, by the identities the catalog
+// pinned at apply (never by email: a power follows the person, not an address), and says why.
+func (rt *router) candidates(ctx context.Context, kind string, e *gatehouse.Entitlement) (gatehouse.StepKind, []*gatehouse.Identity, []string, error) {
 	var why []string
 	var cands []*gatehouse.Identity
+	pinned := func(id, email, what string) error {
+		if id == "" {
+			why = append(why, what+" "+email+" is not pinned to an identity (apply the catalog again)")
+			return nil
+		}
+		who, err := rt.rd.GetIdentity(ctx, id)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			why = append(why, what+" "+email+" (identity "+id+") is not known")
+			return nil
+		} else if err != nil {
+			return err
+		}
+		cands = append(cands, who)
+		return nil
+	}
 	switch kind {
 	case "manager":
-		st.Kind = gatehouse.StepManager
 		if rt.beneficiary.ManagerID == "" {
 			why = append(why, rt.beneficiary.Email+" has no manager in HR")
 		} else if m, err := rt.rd.GetIdentity(ctx, rt.beneficiary.ManagerID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			why = append(why, "the manager of "+rt.beneficiary.Email+" ("+rt.beneficiary.ManagerID+") is not known")
 		} else if err != nil {
-			return st, err
+			return "", nil, nil, err
 		} else {
 			why = append(why, "manager of "+rt.beneficiary.Email+" (HR)")
 			cands = append(cands, m)
 		}
+		return gatehouse.StepManager, cands, why, nil
 	case "owner":
-		st.Kind = gatehouse.StepOwner
-		owner := e.Owner
+		why = append(why, "owner of "+e.ID)
+		owner, ownerID := e.Owner, e.OwnerID
 		if owner == "" {
 			sys, err := rt.rd.GetSystem(ctx, e.System)
 			if err != nil {
-				return st, err
+				return "", nil, nil, err
 			}
-			owner = sys.Owner
+			owner, ownerID = sys.Owner, sys.OwnerID
 		}
-		why = append(why, "owner of "+e.ID)
-		id, err := rt.rd.GetIdentity(ctx, owner)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			why = append(why, "the owner "+owner+" is not an identity")
-		} else if err != nil {
-			return st, err
-		} else {
-			cands = append(cands, id)
-		}
+		err := pinned(ownerID, owner, "the owner")
+		return gatehouse.StepOwner, cands, why, err
 	case "security":
-		st.Kind = gatehouse.StepSecurity
 		why = append(why, "security approver (settings.security_approvers)")
 		if e.Risk == gatehouse.RiskPrivileged {
 			why[0] += "; " + e.ID + " is privileged, which always needs security"
 		}
-		for _, email := range rt.settings.SecurityApprovers {
-			id, err := rt.rd.GetIdentity(ctx, email)
-			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return st, err
+		for i, email := range rt.settings.SecurityApprovers {
+			id := ""
+			if i < len(rt.settings.SecurityApproverIDs) {
+				id = rt.settings.SecurityApproverIDs[i]
 			}
-			cands = append(cands, id)
+			if err := pinned(id, email, "security approver"); err != nil {
+				return "", nil, nil, err
+			}
 		}
 		if len(rt.settings.SecurityApprovers) == 0 {
 			why = append(why, "no security approvers are set")
 		}
+		return gatehouse.StepSecurity, cands, why, nil
 	default:
-		st.Kind = gatehouse.StepPerson
 		why = append(why, "named in the approval chain of "+e.ID)
-		id, err := rt.rd.GetIdentity(ctx, kind)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			why = append(why, kind+" is not an identity")
-		} else if err != nil {
-			return st, err
-		} else {
-			cands = append(cands, id)
-		}
+		err := pinned(e.ApproverID(kind), kind, "the approver")
+		return gatehouse.StepPerson, cands, why, err
 	}
+}
+
+// step resolves one element of an approval chain, or returns nil when it is the same step as
+// one of have. A missing, terminated or conflicted approver (the requester or the beneficiary),
+// or one who already decides another step of the request alone, routes to the system owner,
+// then to operators; Why says each turn taken.
+func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlement, have []gatehouse.ApprovalStep) (*gatehouse.ApprovalStep, error) {
+	sk, cands, why, err := rt.candidates(ctx, kind, e)
+	if err != nil {
+		return nil, err
+	}
+	st := gatehouse.ApprovalStep{Kind: sk, Entitlement: e.ID}
 	ok, notes := rt.eligible(cands)
+	// The same people asked the same kind of question once: a second entitlement's manager
+	// step is the first one's, not a second step for someone else.
+	if len(ok) > 0 && slices.ContainsFunc(have, func(h gatehouse.ApprovalStep) bool {
+		return h.Kind == sk && slices.Equal(h.Approvers, identityIDs(ok))
+	}) {
+		return nil, nil
+	}
+	ok, more := rt.untaken(ok)
 	why = append(why, notes...)
+	why = append(why, more...)
 	if len(ok) == 0 {
-		sys, err := rt.rd.GetSystem(ctx, e.System)
-		if err != nil {
-			return st, err
+		var fb []string
+		if ok, fb, err = rt.fallback(ctx, e.System); err != nil {
+			return nil, err
 		}
-		var cs []*gatehouse.Identity
-		if id, err := rt.rd.GetIdentity(ctx, sys.Owner); err == nil {
-			cs = append(cs, id)
-		} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-			return st, err
-		}
-		ok, notes = rt.eligible(cs)
-		why = append(why, notes...)
-		if len(ok) > 0 {
-			why = append(why, "so it goes to the owner of system "+sys.ID)
-		} else {
-			ops, err := rt.loadOperators(ctx)
-			if err != nil {
-				return st, err
-			}
-			ok, _ = rt.eligible(ops)
-			if len(ok) == 0 {
-				return st, gatehouse.Errorf(gatehouse.ECONFLICT, "no one may approve the %s step of %s (%s) and no operator is left to fall back to",
-					kind, e.ID, strings.Join(why, "; "))
-			}
-			why = append(why, "the system owner cannot approve either, so it goes to the operators")
+		why = append(why, fb...)
+		if len(ok) == 0 {
+			return nil, gatehouse.Errorf(gatehouse.ECONFLICT, "no one may approve the %s step of %s (%s) and no operator is left to fall back to",
+				kind, e.ID, strings.Join(why, "; "))
 		}
 	}
-	for _, id := range ok {
-		st.Approvers = append(st.Approvers, id.ID)
-		st.Emails = append(st.Emails, id.Email)
+	st.Approvers, st.Emails = identityIDs(ok), identityEmails(ok)
+	if slices.ContainsFunc(have, func(h gatehouse.ApprovalStep) bool {
+		return h.Kind == st.Kind && slices.Equal(h.Approvers, st.Approvers)
+	}) {
+		return nil, nil
 	}
 	st.Why = strings.Join(slices.Compact(why), "; ") // the system owner may be the entitlement owner: say it once
-	return st, nil
+	return &st, nil
+}
+
+// fallback is who decides a step nobody in its chain may decide: the owner of the system, then
+// the operators (admins when there are none). It returns nobody when no one is left.
+func (rt *router) fallback(ctx context.Context, systemID string) ([]*gatehouse.Identity, []string, error) {
+	var why []string
+	sys, err := rt.rd.GetSystem(ctx, systemID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cs []*gatehouse.Identity
+	if sys.OwnerID != "" {
+		if id, err := rt.rd.GetIdentity(ctx, sys.OwnerID); err == nil {
+			cs = append(cs, id)
+		} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return nil, nil, err
+		}
+	}
+	ok, notes := rt.eligible(cs)
+	why = append(why, notes...)
+	ok, notes = rt.untaken(ok)
+	why = append(why, notes...)
+	if len(ok) > 0 {
+		return ok, append(why, "so it goes to the owner of system "+sys.ID), nil
+	}
+	ops, err := rt.loadOperators(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok, _ = rt.eligible(ops)
+	ok, _ = rt.untaken(ok)
+	if len(ok) == 0 {
+		return nil, why, nil
+	}
+	return ok, append(why, "the system owner cannot approve either, so it goes to the operators"), nil
+}
+
+// untaken leaves out the candidates who already decide another step of the request.
+func (rt *router) untaken(cands []*gatehouse.Identity) (ok []*gatehouse.Identity, notes []string) {
+	for _, c := range cands {
+		if step, taken := rt.taken[c.ID]; taken {
+			notes = append(notes, c.Email+" already decides "+step+" (one person decides at most one step of a request)")
+			continue
+		}
+		ok = append(ok, c)
+	}
+	return ok, notes
+}
+
+func identityIDs(ids []*gatehouse.Identity) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.ID
+	}
+	return out
+}
+
+func identityEmails(ids []*gatehouse.Identity) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.Email
+	}
+	return out
 }
 
 // eligible keeps the candidates who may approve: active, neither the requester nor the
@@ -813,6 +888,9 @@ func (s *Service) ReturnRequest(ctx context.Context, p *gatehouse.Principal, idO
 }
 
 func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef string, d gatehouse.Decision, comment string) (*gatehouse.AccessRequest, error) {
+	if err := checkTexts(reasonText("comment", comment)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -856,9 +934,16 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "%s waits for its %s step (%s); you are not one of its approvers or their delegates",
 				r.Ref, st.Kind, strings.Join(st.Emails, ", "))
 		}
+		// One person decides at most one step, directly or as a delegate: counted by the
+		// person who acts, whoever they act for.
+		if earlier := decidedStep(r.Steps[:i], p); earlier != nil {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you decided the %s step of %s; one person decides at most one step of a request, directly or as a delegate",
+				earlier.Kind, r.Ref)
+		}
 		before := cloneRequest(r)
 		now := s.now()
 		st.Decision, st.DecidedBy, st.DecidedAt, st.Comment = d, p.Actor(), &now, comment
+		st.DecidedByID = p.IdentityID
 		note := comment
 		if via != "" {
 			note = strings.TrimSpace("as delegate of " + via + ". " + comment)
@@ -876,6 +961,11 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		final := d == gatehouse.DecisionApproved && r.CurrentStep() < 0
 		if final {
 			r.State = gatehouse.RequestApproved
+		}
+		if d == gatehouse.DecisionApproved && !final {
+			if err := s.rerouteNext(ctx, tx, r, now); err != nil {
+				return err
+			}
 		}
 		if err := tx.UpdateRequest(ctx, r); err != nil {
 			return err
@@ -895,6 +985,82 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		s.announce(ctx, out) // the next step's approvers, or the decision to the requester
 	}
 	return out, err
+}
+
+// decidedStep returns the step of steps that p decided (directly or as a delegate), or nil.
+func decidedStep(steps []gatehouse.ApprovalStep, p *gatehouse.Principal) *gatehouse.ApprovalStep {
+	for i := range steps {
+		st := &steps[i]
+		if st.Decision == "" {
+			continue
+		}
+		// Steps decided before DecidedByID was recorded name the actor only.
+		if (st.DecidedByID != "" && st.DecidedByID == p.IdentityID) || (st.DecidedByID == "" && st.DecidedBy == p.Actor()) {
+			return st
+		}
+	}
+	return nil
+}
+
+// rerouteNext re-routes the current step of r when every one of its approvers has decided an
+// earlier step (one person decides at most one step): it falls to the next fallback, the owner
+// of the system, then the operators, as at routing, and its Why says so.
+func (s *Service) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, now time.Time) error {
+	j := r.CurrentStep()
+	if j < 0 {
+		return nil
+	}
+	next := &r.Steps[j]
+	taken := map[string]string{}
+	for _, st := range r.Steps[:j] {
+		if st.Decision != "" && st.DecidedByID != "" {
+			taken[st.DecidedByID] = "the " + string(st.Kind) + " step"
+		}
+	}
+	var notes []string
+	for i, id := range next.Approvers {
+		step, ok := taken[id]
+		if !ok {
+			return nil // someone who decided nothing yet may decide it
+		}
+		email := id
+		if i < len(next.Emails) {
+			email = next.Emails[i]
+		}
+		notes = append(notes, email+" decided "+step+" (one person decides at most one step of a request)")
+	}
+	entID := next.Entitlement
+	if entID == "" && len(r.Entitlements) > 0 {
+		entID = r.Entitlements[0]
+	}
+	requester, err := tx.GetIdentity(ctx, r.RequesterID)
+	if err != nil {
+		return err
+	}
+	ben, err := tx.GetIdentity(ctx, r.BeneficiaryID)
+	if err != nil {
+		return err
+	}
+	rt := &router{rd: tx, requester: requester, beneficiary: ben, taken: taken}
+	var ok []*gatehouse.Identity
+	if e, err := tx.GetEntitlement(ctx, entID); err == nil {
+		var fb []string
+		if ok, fb, err = rt.fallback(ctx, e.System); err != nil {
+			return err
+		}
+		notes = append(notes, fb...)
+	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return err
+	}
+	if len(ok) == 0 {
+		notes = append(notes, "no one is left to fall back to: cancel the request, or let it expire")
+	} else {
+		next.Approvers, next.Emails = identityIDs(ok), identityEmails(ok)
+	}
+	why := strings.Join(notes, "; ")
+	next.Why = strings.TrimSpace(next.Why + "; at decision: " + why)
+	r.Events = append(r.Events, gatehouse.RequestEvent{At: now, Actor: "system:routing", Kind: "rerouted:" + string(next.Kind), Comment: why})
+	return nil
 }
 
 // fulfil writes (or, for a removal, revokes) the grants of an approved request and moves it to
@@ -999,6 +1165,9 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 
 // CancelRequest withdraws an open request: its requester or beneficiary may.
 func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+	if err := checkTexts(reasonText("comment", comment)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -1065,6 +1234,9 @@ func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gateho
 // SetDelegation records that To may decide, between StartsAt and EndsAt, the steps that ask
 // From. One delegates one's own approvals; an operator may record it for someone away.
 func (s *Service) SetDelegation(ctx context.Context, p *gatehouse.Principal, in NewDelegation) (*gatehouse.Delegation, error) {
+	if err := checkTexts(idText("from", in.From), idText("to", in.To), reasonText("reason", in.Reason)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}

@@ -170,9 +170,12 @@ func TestRequestRouting(t *testing.T) {
 			[]step{{gatehouse.StepManager, "boss@example.com", ""}, {gatehouse.StepOwner, "owner@example.com", ""},
 				{gatehouse.StepSecurity, "sec@example.com", "privileged, which always needs security"}}},
 		{"no manager: system owner", "orphan", service.NewRequest{Entitlement: "app/eng"},
-			[]step{{gatehouse.StepManager, "owner@example.com", "has no manager in HR; so it goes to the owner of system app"}, {gatehouse.StepOwner, "owner@example.com", ""}}},
+			// One person decides at most one step: the owner, who took the manager step, is not
+			// asked again, and the owner step falls to the operators.
+			[]step{{gatehouse.StepManager, "owner@example.com", "has no manager in HR; so it goes to the owner of system app"},
+				{gatehouse.StepOwner, "op@example.com", "owner@example.com already decides the manager step (one person decides at most one step of a request)"}}},
 		{"terminated manager: system owner", "gone", service.NewRequest{Entitlement: "app/eng"},
-			[]step{{gatehouse.StepManager, "owner@example.com", "leaver@example.com is terminated"}, {gatehouse.StepOwner, "owner@example.com", ""}}},
+			[]step{{gatehouse.StepManager, "owner@example.com", "leaver@example.com is terminated"}, {gatehouse.StepOwner, "op@example.com", "already decides the manager step"}}},
 		{"owner asks: operators", "owner", service.NewRequest{Entitlement: "app/ledger"},
 			[]step{{gatehouse.StepOwner, "op@example.com", "owner@example.com is the beneficiary (no one approves their own access); the system owner cannot approve either, so it goes to the operators"}}},
 		{"named person", "ann", service.NewRequest{Entitlement: "app/vault"},

@@ -144,7 +144,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 			}
 			switch {
 			case found.Source != src || found.Kind == gatehouse.KindService:
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s %q is already used by an identity of source %q", k.what, k.key, found.Source)
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s %q is already used by an identity of source %q", k.what, k.key, sourceLabel(ctx, tx, found.Source))
 			case scimVisible(found):
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s %q is already used by user %s", k.what, k.key, found.ID)
 			case cur != nil && cur.ID != found.ID:
@@ -239,7 +239,8 @@ func (s *Service) scimOwned(ctx context.Context, tx store.Tx, src, id, version s
 		return nil, err
 	}
 	if cur.Source != src {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "user %s belongs to identity source %q; this client (%s) may change only its own users", id, cur.Source, src)
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "user %s belongs to identity source %q; this client (%s) may change only its own users",
+			id, sourceLabel(ctx, tx, cur.Source), sourceLabel(ctx, tx, src))
 	}
 	if version != "" && version != SCIMVersion(cur) {
 		return nil, &SCIMStaleError{ID: id}
@@ -306,6 +307,11 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	it := plan.Items[0]
 	if it.Class == jml.Skipped {
 		return nil, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "%s", it.Reason)
+	}
+	// The plan says "deactivated by <source>": evidence is read by people, who know the
+	// service account by its email, not by the id the source is keyed by.
+	if label := sourceLabel(ctx, tx, src); label != src {
+		it.Reason = strings.ReplaceAll(it.Reason, src, label)
 	}
 	if plan.Summary.Removals > 0 {
 		reason, err := s.scimGuard(ctx, tx, p, src, cat.Settings.LeaverGuard, plan.Summary.Removals)
@@ -426,14 +432,19 @@ func identityGrants(ctx context.Context, r store.Reader, identityID string, now 
 func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, g gatehouse.LeaverGuard, n int) (string, error) {
 	now := s.now()
 	recent := 0
-	f := store.AuditFilter{Actor: p.Actor(), Action: "scim.user.update", Since: now.Add(-time.Hour), Limit: store.MaxLimit}
+	// Counted by the source the removed person belonged to (the event's after side), not by
+	// the actor's email: renaming the service account must not restart the window.
+	f := store.AuditFilter{Action: "scim.user.update", Since: now.Add(-time.Hour), Limit: store.MaxLimit}
 	for {
 		page, err := tx.ListAuditEvents(ctx, f)
 		if err != nil {
 			return "", err
 		}
 		for _, ev := range page.Items {
-			if strings.HasPrefix(ev.Reason, scimRemoval) {
+			var after struct {
+				Source string `json:"source"`
+			}
+			if strings.HasPrefix(ev.Reason, scimRemoval) && json.Unmarshal(ev.After, &after) == nil && after.Source == src {
 				recent++
 			}
 		}
@@ -454,7 +465,7 @@ func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 		return "", nil
 	}
 	return fmt.Sprintf("source %s would terminate or suspend %d people within an hour, more than the leaver guard allows: max(min_count %d, max_fraction %g × %d active) = %d",
-		src, recent+n, g.MinCount, g.MaxFraction, active, limit), nil
+		sourceLabel(ctx, tx, src), recent+n, g.MinCount, g.MaxFraction, active, limit), nil
 }
 
 // scimHeldRow is a held SCIM change: one person in the HR JSON shape jml.ParseHRJSON reads,
@@ -491,7 +502,7 @@ func (s *Service) holdSCIM(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 	}
 	sum := sha256.Sum256(content)
 	plan.Held, plan.HeldReason = true, reason
-	imp := &gatehouse.HRImport{CreatedBy: p.Actor(), FileName: src + " " + ref, SHA256: hex.EncodeToString(sum[:]),
+	imp := &gatehouse.HRImport{CreatedBy: p.Actor(), FileName: sourceLabel(ctx, tx, src) + " " + ref, SHA256: hex.EncodeToString(sum[:]),
 		RowCount: 1, Status: gatehouse.ImportHeld, Reason: reason, Summary: mustJSON(summarize(plan)),
 		Format: SCIMImportFormat, Content: string(content)}
 	if err := tx.CreateHRImport(ctx, imp); err != nil {

@@ -41,7 +41,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ann.Source != "scim:okta@example.com" || ann.Kind != gatehouse.KindPerson || ann.StartDate == "" {
+	if ann.Source != service.SCIMSource(okta) || ann.Kind != gatehouse.KindPerson || ann.StartDate == "" {
 		t.Errorf("created = %+v", ann)
 	}
 	if got := heldBy(t, st, ann.ID); got != "app/eng(birthright) app/users(birthright)" {
@@ -57,11 +57,12 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := svc.CreateGrant(ctx, service.SystemPrincipal("test"), service.NewGrant{Identity: ann.ID, Entitlement: "app/sales",
-		Source: gatehouse.SourceRequest, Reference: "REQ-1", Reason: "test"})
+	reqs, err := svc.CreateGrants(ctx, service.SystemPrincipal("test"), []service.NewGrant{{Identity: ann.ID, Entitlement: "app/sales",
+		Source: gatehouse.SourceRequest, Reference: "REQ-1", Reason: "test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	req := reqs[0]
 	if ann, err = svc.SCIMGetUser(ctx, okta, ann.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +95,11 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 		t.Errorf("read by another client: %v", err)
 	}
 	if _, err := svc.SCIMReplaceUser(ctx, entra, ann.ID, scimPerson("S1", "ann@example.com", "Eng"), "", "t"); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN ||
-		!strings.Contains(err.Error(), "scim:okta@example.com") {
+		!strings.Contains(err.Error(), service.SCIMSource(okta)) {
 		t.Errorf("replace by another client: %v", err)
 	}
 	if _, err := svc.SCIMCreateUser(ctx, entra, scimPerson("S9", "ANN@example.com", "Eng"), "t"); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT ||
-		!strings.Contains(err.Error(), "scim:okta@example.com") {
+		!strings.Contains(err.Error(), service.SCIMSource(okta)) {
 		t.Errorf("create over another client's person: %v", err)
 	}
 	if err := svc.SCIMDeleteUser(ctx, entra, ann.ID, "", "t"); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
@@ -113,7 +114,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	}
 	// The evidence names who ended the access: the SCIM client, not HR.
 	revokes, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 1})
-	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != "leaver: deactivated by scim:okta@example.com" {
+	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != "leaver: deactivated by "+service.SCIMSource(okta) {
 		t.Errorf("leaver's revocation = %+v, %v", revokes.Items, err)
 	}
 	if _, err := svc.SCIMGetUser(ctx, okta, ann.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
@@ -152,7 +153,7 @@ func TestSCIMAndHRDoNotOverwriteEachOther(t *testing.T) {
 	if err != nil || res.Plan.Summary.Skipped != 1 || res.Plan.Summary.Leavers != 0 {
 		t.Fatalf("import: %v %+v", err, res.Plan.Summary)
 	}
-	if a, _ := st.GetIdentity(ctx, scimAnn.ID); a.Status != gatehouse.StatusActive || a.FirstName != "F" || a.Source != "scim:okta@example.com" {
+	if a, _ := st.GetIdentity(ctx, scimAnn.ID); a.Status != gatehouse.StatusActive || a.FirstName != "F" || a.Source != service.SCIMSource(okta) {
 		t.Errorf("HR overwrote a SCIM person: %+v", a)
 	}
 	// A feed without the SCIM person does not make them a leaver either.
@@ -211,7 +212,7 @@ func TestSCIMLeaverGuardHoldsAndApproves(t *testing.T) {
 	}
 	imp, err := st.GetHRImport(ctx, held.Import.ID)
 	if err != nil || imp.Status != gatehouse.ImportHeld || imp.Format != service.SCIMImportFormat || imp.RowCount != 1 ||
-		!strings.Contains(imp.Content, `"scim_source":"scim:okta@example.com"`) || !strings.Contains(imp.Reason, "3 people") {
+		!strings.Contains(imp.Content, `"scim_source":"`+service.SCIMSource(okta)+`"`) || !strings.Contains(imp.Reason, "3 people") {
 		t.Fatalf("held import: %+v %v", imp, err)
 	}
 	// The content is in the HR JSON shape the feed parser reads.
@@ -231,7 +232,7 @@ func TestSCIMLeaverGuardHoldsAndApproves(t *testing.T) {
 		t.Errorf("approval plan: %+v", res.Plan.Summary)
 	}
 	p2, _ := st.GetIdentity(ctx, ids[2])
-	if p2.Status != gatehouse.StatusTerminated || p2.Source != "scim:okta@example.com" || p2.Attributes[service.AttrSCIMDeleted] != "true" ||
+	if p2.Status != gatehouse.StatusTerminated || p2.Source != service.SCIMSource(okta) || p2.Attributes[service.AttrSCIMDeleted] != "true" ||
 		p2.Attributes[service.AttrSCIMExternalID] != "x-S2" {
 		t.Errorf("approved person: %+v", p2)
 	}

@@ -112,7 +112,26 @@ func (s *Service) GetSCIMGroup(ctx context.Context, p *gatehouse.Principal, id s
 	if err := requireSCIMOrReadAll(p); err != nil {
 		return nil, err
 	}
-	return s.store.GetSCIMGroup(ctx, id)
+	g, err := s.store.GetSCIMGroup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.nameGroupSources(ctx, []*gatehouse.SCIMGroup{g})
+	return g, nil
+}
+
+// nameGroupSources fills SourceName (the service account's current email) for people reading
+// groups, resolving each distinct source once.
+func (s *Service) nameGroupSources(ctx context.Context, gs []*gatehouse.SCIMGroup) {
+	names := map[string]string{}
+	for _, g := range gs {
+		name, ok := names[g.Source]
+		if !ok {
+			name = sourceLabel(ctx, s.store, g.Source)
+			names[g.Source] = name
+		}
+		g.SourceName = name
+	}
 }
 
 // ListSCIMGroups lists groups by display name, to a SCIM client or a reader. f.MemberID may be
@@ -124,7 +143,12 @@ func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f 
 	if ok, err := s.resolveMember(ctx, &f); !ok {
 		return store.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
 	}
-	return s.store.ListSCIMGroups(ctx, f)
+	page, err := s.store.ListSCIMGroups(ctx, f)
+	if err != nil {
+		return page, err
+	}
+	s.nameGroupSources(ctx, page.Items)
+	return page, nil
 }
 
 // CountSCIMGroups counts the groups f selects, for a SCIM client (totalResults) or a reader.
@@ -172,7 +196,7 @@ func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, 
 		if err != nil {
 			return err
 		}
-		if err := ownSCIMGroup(p, before); err != nil {
+		if err := ownSCIMGroup(ctx, tx, p, before); err != nil {
 			return err
 		}
 		if out.Version == 0 {
@@ -204,7 +228,7 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 		if err != nil {
 			return err
 		}
-		if err := ownSCIMGroup(p, before); err != nil {
+		if err := ownSCIMGroup(ctx, tx, p, before); err != nil {
 			return err
 		}
 		if err := tx.DeleteSCIMGroup(ctx, id); err != nil {
@@ -218,9 +242,10 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 
 // ownSCIMGroup refuses a change to a group another source created: two IdPs pushing the same
 // directory must not undo each other's groups.
-func ownSCIMGroup(p *gatehouse.Principal, g *gatehouse.SCIMGroup) error {
+func ownSCIMGroup(ctx context.Context, r store.Reader, p *gatehouse.Principal, g *gatehouse.SCIMGroup) error {
 	if g.Source != SCIMSource(p) {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "scim group %q belongs to source %q, not %q", g.ID, g.Source, SCIMSource(p))
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "scim group %q belongs to source %q, not %q", g.ID,
+			sourceLabel(ctx, r, g.Source), sourceLabel(ctx, r, SCIMSource(p)))
 	}
 	return nil
 }

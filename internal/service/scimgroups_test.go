@@ -66,8 +66,8 @@ func TestSCIMGroupLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Source != "scim:okta@example.com" || g.Version != 1 || !slices.Equal(g.Members, scimSorted(ann, cat)) {
-		t.Fatalf("created %+v: want source scim:okta@example.com, version 1, members %v", g, scimSorted(ann, cat))
+	if g.Source != service.SCIMSource(f.okta) || g.Version != 1 || !slices.Equal(g.Members, scimSorted(ann, cat)) {
+		t.Fatalf("created %+v: want source scim:okta-sa, version 1, members %v", g, scimSorted(ann, cat))
 	}
 	ev := scimLastEvent(t, f.st)
 	if ev.Action != "scim_group.create" || ev.ObjectType != "scim_group" || ev.ObjectID != g.ID || ev.Actor != "okta@example.com" {
@@ -228,7 +228,7 @@ func TestSCIMGroupAuthorization(t *testing.T) {
 	}
 	// The refusal of another source names the owner; and nothing changed.
 	_, err = f.svc.ReplaceSCIMGroup(ctx, f.entra, &gatehouse.SCIMGroup{ID: g.ID, DisplayName: "Taken over"})
-	if err == nil || !strings.Contains(err.Error(), `"scim:okta@example.com"`) {
+	if err == nil || !strings.Contains(err.Error(), `"`+service.SCIMSource(f.okta)+`"`) {
 		t.Errorf("other source: err = %v, want it to name the owning source", err)
 	}
 	got, err := f.svc.GetSCIMGroup(ctx, f.auditor, g.ID)

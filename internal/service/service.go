@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -19,12 +20,17 @@ type Service struct {
 	store         store.Store
 	now           func() time.Time
 	log           *slog.Logger
-	bootstrapHash string // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
+	bootstrapHash string        // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
+	bootstrap     bootstrapUses // when each client's bootstrap use was last audited (bootstrap.go)
 	hr            HROptions
 	prov          Provisioner // the provisioning job queue; nil when not running one
 	open          provision.Opener
 	notifier      Notifier      // nil: nobody is told (notify.go)
 	requestExpiry time.Duration // an undecided request expires this long after submission
+	checkpoints   *Checkpoints  // signed audit checkpoints (audit.go); nil: none
+
+	// secrets is what connector secret references may name (catalog.go, Options.Secrets).
+	secrets *connector.SecretPolicy
 
 	// verified caches the last full audit verification for RecentVerification. It is only a
 	// display shortcut: correctness never depends on it, so process-local state is fine here.
@@ -53,6 +59,12 @@ type Options struct {
 	// RequestExpiry: a request undecided this long after submission expires (default
 	// DefaultRequestExpiry).
 	RequestExpiry time.Duration
+	// Checkpoints signs audit checkpoints (serve --audit-key); nil: the server signs none.
+	Checkpoints *Checkpoints
+	// Secrets is what the catalog's connector secret references may name (serve
+	// --secrets-dir, --secret-env-allow), checked at catalog plan and apply; Open should
+	// resolve secrets with the same policy. nil: no *_file reference, no GATEHOUSE_* variable.
+	Secrets *connector.SecretPolicy
 }
 
 // HROptions tune HR imports.
@@ -62,12 +74,15 @@ type HROptions struct {
 	// Missing is what happens to a known person missing from a snapshot: jml.MissingLeaver
 	// (the default) or jml.MissingHold.
 	Missing jml.MissingPolicy
+	// GuardWindow is the leaver guard's rolling window: the removals HR imports made within it
+	// count with a new import's. 0 means DefaultHRGuardWindow.
+	GuardWindow time.Duration
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
 	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open,
-		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry}
+		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry, checkpoints: opts.Checkpoints, secrets: opts.Secrets}
 	if s.requestExpiry <= 0 {
 		s.requestExpiry = DefaultRequestExpiry
 	}
@@ -102,6 +117,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*gatehouse.P
 	}
 	hash := gatehouse.HashToken(secret)
 	if s.bootstrapHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.bootstrapHash)) == 1 {
+		// Logged and audited (bootstrap.go); a use that cannot be audited is refused.
+		if err := s.bootstrapUsed(ctx); err != nil {
+			return nil, err
+		}
 		return &gatehouse.Principal{Bootstrap: true, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}, nil
 	}
 	tok, err := s.store.GetTokenByHash(ctx, hash)

@@ -142,11 +142,15 @@ func TestAuthorizationRules(t *testing.T) {
 	}
 	priv := g
 	priv.Entitlement = "app/admins"
-	got, err := svc.CreateGrant(ctx, adminP, priv)
+	// Nobody grants to themselves, not even an admin; another (here: the system) may.
+	if _, err := svc.CreateGrant(ctx, adminP, priv); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+		t.Errorf("admin grants to themselves: err = %v, want forbidden", err)
+	}
+	got, err := svc.CreateGrant(ctx, sys, priv)
 	if err != nil || got.ExpiresAt == nil || got.ExpiresAt.Sub(got.GrantedAt) != 8*time.Hour {
 		t.Fatalf("privileged grant = %+v, %v; want one that expires after max_duration 8h", got, err)
 	}
-	if _, err := svc.CreateGrant(ctx, adminP, priv); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+	if _, err := svc.CreateGrant(ctx, sys, priv); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 		t.Errorf("second identical grant: err = %v, want conflict", err)
 	}
 	if _, err := svc.RevokeGrant(ctx, adminP, got.ID, ""); gatehouse.ErrorCode(err) != gatehouse.EINVALID {

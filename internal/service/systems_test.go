@@ -61,7 +61,8 @@ roles:
 	open := func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
 		return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
 	}
-	svc := service.New(st, service.Options{Open: open})
+	// The secret files live in test temporary directories: that is the secrets directory here.
+	svc := service.New(st, service.Options{Open: open, Secrets: &connector.SecretPolicy{Dir: os.TempDir()}})
 	sys := service.SystemPrincipal("test")
 	for _, id := range []*gatehouse.Identity{
 		{EmployeeID: "E1", Email: "owner@example.com", FirstName: "Olive", LastName: "Owner"},

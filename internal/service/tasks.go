@@ -134,6 +134,9 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // for it is applied in the same transaction, and the system is reconciled after the commit,
 // which reads the task as the system's new state.
 func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id string, in TaskCompletion) (*gatehouse.ManualTask, error) {
+	if err := checkTexts(reasonText("note", in.Note)); err != nil {
+		return nil, err
+	}
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ type CreatedToken struct {
 // CreateToken issues a token. Admins issue tokens for anyone; every identity may issue tokens
 // for itself (for the CLI), which carry its own roles and no more.
 func (s *Service) CreateToken(ctx context.Context, p *gatehouse.Principal, in NewToken) (*CreatedToken, error) {
+	if err := checkTexts(idText("for", in.For), descriptionText("description", in.Description)); err != nil {
+		return nil, err
+	}
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -139,6 +142,10 @@ func (s *Service) RevokeToken(ctx context.Context, p *gatehouse.Principal, id st
 			return nil
 		}
 		if err := tx.RevokeToken(ctx, id, s.now()); err != nil {
+			return err
+		}
+		// The web sessions it opened end with it (sessions.go).
+		if err := s.endSessionsOfToken(ctx, tx, p, id, s.now()); err != nil {
 			return err
 		}
 		if out, err = tx.GetToken(ctx, id); err != nil {

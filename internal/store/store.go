@@ -15,6 +15,16 @@ type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// TouchToken records that a token was used. It is not audited: it changes no decision.
 	TouchToken(ctx context.Context, id string, at time.Time) error
+	// TouchSession records a web session's last activity (for its idle timeout). It is not
+	// audited, like TouchToken; an ended session is not touched (ENOTFOUND for no session).
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// AcquireLease takes lease l.Name for l.Holder until l.ExpiresAt, or renews it when
+	// l.Holder already holds it, unless another holder's lease has not run out at now. It
+	// returns the lease as it stands and whether l.Holder holds it. Not audited, like
+	// TouchToken: the work it guards is. Replicas sharing a database share the lease.
+	AcquireLease(ctx context.Context, l Lease, now time.Time) (Lease, bool, error)
+	// ReleaseLease drops holder's lease name (nothing when another holder has it).
+	ReleaseLease(ctx context.Context, name, holder string) error
 	// Ping checks the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Engine names the database engine: "sqlite" or "postgres".
@@ -52,6 +62,10 @@ type Reader interface {
 	GetToken(ctx context.Context, id string) (*gatehouse.Token, error)
 	GetTokenByHash(ctx context.Context, hash string) (*gatehouse.Token, error)
 	ListTokens(ctx context.Context, f TokenFilter) ([]*gatehouse.Token, error)
+
+	// GetSession returns a web session by id; GetSessionByHash by the hash of its secret.
+	GetSession(ctx context.Context, id string) (*gatehouse.Session, error)
+	GetSessionByHash(ctx context.Context, hash string) (*gatehouse.Session, error)
 
 	// GetHRImport returns an HR import with its content (kept while it is held).
 	GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error)
@@ -147,6 +161,21 @@ type Tx interface {
 	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, and CreatedAt if zero
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
+	// CreateSession stores a web session (sets ID, and CreatedAt and LastSeenAt when zero).
+	CreateSession(ctx context.Context, s *gatehouse.Session) error
+	// EndSession ends one session at at for reason; an ended one is ECONFLICT.
+	EndSession(ctx context.Context, id string, at time.Time, reason string) error
+	// EndSessionsOf ends, at at, every session of the identities identityIDs that has not ended,
+	// and returns them as ended (ordered by id): a termination signs the leavers' browsers out.
+	// Sessions past their absolute timeout are left as they are.
+	EndSessionsOf(ctx context.Context, identityIDs []string, at time.Time, reason string) ([]*gatehouse.Session, error)
+	// EndSessionsOfToken ends the sessions the token tokenID opened, likewise.
+	EndSessionsOfToken(ctx context.Context, tokenID string, at time.Time, reason string) ([]*gatehouse.Session, error)
+	// RevokeTokensOf revokes, at at, every token of the identities identityIDs that is neither
+	// revoked nor expired, and returns those tokens as revoked (ordered by id). It is how a
+	// termination ends a leaver's Gatehouse access: one statement per batch of identities.
+	RevokeTokensOf(ctx context.Context, identityIDs []string, at time.Time) ([]*gatehouse.Token, error)
+
 	CreateHRImport(ctx context.Context, imp *gatehouse.HRImport) error // sets ID, and CreatedAt if zero
 	// UpdateHRImport writes an import's status, reason, summary, content and decision, by ID.
 	UpdateHRImport(ctx context.Context, imp *gatehouse.HRImport) error
@@ -209,6 +238,10 @@ type Tx interface {
 	UpdateRequest(ctx context.Context, r *gatehouse.AccessRequest) error
 	// CreateDelegation stores a delegation (sets ID, and CreatedAt when zero).
 	CreateDelegation(ctx context.Context, d *gatehouse.Delegation) error
+	// EndDelegations ends, at at, every delegation from or to the identities identityIDs that
+	// has not ended by then (one not started yet becomes the empty interval [at, at)), and
+	// returns them as they were before.
+	EndDelegations(ctx context.Context, identityIDs []string, at time.Time) ([]*gatehouse.Delegation, error)
 
 	// CreateException stores a new exception: it sets ID, the next Number (sequential, safe
 	// under concurrent writers), Ref, Version 1, and CreatedAt and UpdatedAt when zero.
@@ -412,4 +445,14 @@ type EmergencyReviewFilter struct {
 	OpenOnly bool
 	Limit    int
 	Cursor   string
+}
+
+// Lease is work that runs once at a time across replicas (an HR import): who holds it, and
+// until when unless renewed.
+type Lease struct {
+	Name       string
+	Holder     string
+	Note       string // what the holder is doing, for whoever is refused
+	AcquiredAt time.Time
+	ExpiresAt  time.Time
 }

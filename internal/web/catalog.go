@@ -157,6 +157,15 @@ type entitlementView struct {
 	ShowHolders bool
 	Holders     []holderRow
 	HoldersMore bool
+	// Direct lists the active direct grants (source direct): made by an operator by hand rather
+	// than decided by a request or a rule, each with who granted it and why.
+	Direct     []directRow
+	DirectMore bool
+}
+
+type directRow struct {
+	*service.DirectGrant
+	Identity *gatehouse.Identity // nil when not among the identities loaded
 }
 
 type holderRow struct {
@@ -205,6 +214,20 @@ func (h *handler) entitlement(w http.ResponseWriter, r *http.Request, p *gatehou
 		now := h.svc.Now()
 		for _, g := range grants.Items {
 			v.Holders = append(v.Holders, holderRow{Grant: g, Identity: people[g.IdentityID], Expired: !g.Active(now)})
+		}
+		direct, err := h.svc.ListDirectGrants(ctx, p, e.ID, pageSize)
+		if err != nil {
+			return err
+		}
+		v.DirectMore = direct.NextCursor != ""
+		if len(people) == 0 && len(direct.Items) > 0 {
+			// identitiesByID reads identities only for a non-empty page of holders.
+			if people, err = h.identitiesByID(r, p, []*gatehouse.Grant{direct.Items[0].Grant}); err != nil {
+				return err
+			}
+		}
+		for _, d := range direct.Items {
+			v.Direct = append(v.Direct, directRow{DirectGrant: d, Identity: people[d.Grant.IdentityID]})
 		}
 	}
 	h.render(w, r, p, http.StatusOK, "entitlement", &view{Title: e.Name, Section: "catalog", Tab: "entitlements", Data: v})

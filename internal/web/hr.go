@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -197,7 +198,8 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		return err
 	}
 	dryRun := r.PostFormValue("dry_run") != ""
-	res, err := h.svc.ImportHR(r.Context(), p, name, content, dryRun)
+	// A dry run keeps only what the page lists; the counts cover everyone.
+	res, err := h.svc.ImportHRFrom(r.Context(), p, service.HRUpload{Name: name, Body: bytes.NewReader(content), DryRun: dryRun, Keep: hrPlanRows})
 	if err != nil {
 		var problems jml.Problems
 		if errors.As(err, &problems) || gatehouse.ErrorCode(err) == gatehouse.EINVALID {
@@ -240,13 +242,17 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		}
 		return out
 	}
+	total := 0
+	for _, c := range jml.Classes() {
+		total += s.Count(c)
+	}
 	for i, it := range res.Plan.Items {
 		if i == hrPlanRows {
-			v.More = len(res.Plan.Items) - hrPlanRows
 			break
 		}
 		v.Items = append(v.Items, hrPlanItem{Item: it, Gain: refs(it.Gain), Lose: refs(it.Lose), Verify: refs(it.Confirm)})
 	}
+	v.More = total - len(v.Items)
 	h.render(w, r, p, http.StatusOK, "hrplan", &view{Title: "HR import plan", Section: "hr", Data: v})
 	return nil
 }

@@ -74,7 +74,7 @@ func (f *fixture) upload(t *testing.T, who, name, content string, dryRun bool) (
 	mw.Close()
 	req := httptest.NewRequest(http.MethodPost, "/hr/imports", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(session(f.tokens[who]))
+	req.AddCookie(f.cookie(t, who))
 	return f.do(t, req)
 }
 
@@ -82,7 +82,7 @@ func (f *fixture) upload(t *testing.T, who, name, content string, dryRun bool) (
 func (f *fixture) post(t *testing.T, who, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	req := postForm(path, form)
-	req.AddCookie(session(f.tokens[who]))
+	req.AddCookie(f.cookie(t, who))
 	return f.do(t, req)
 }
 
@@ -145,7 +145,7 @@ func TestHRApplyCreatesIdentities(t *testing.T) {
 	mw.Close()
 	req := httptest.NewRequest(http.MethodPost, "/hr/imports", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(session(f.tokens["admin"]))
+	req.AddCookie(f.cookie(t, "admin"))
 	res, page := f.do(t, req)
 	wantStatus(t, res, page, http.StatusSeeOther)
 	loc := res.Header.Get("Location")
@@ -257,7 +257,7 @@ func TestHRHeldImport(t *testing.T) {
 	// A post from another site is refused before anything happens.
 	req := postForm("/hr/imports/"+id+"/approve", url.Values{})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	req.AddCookie(session(f.tokens["admin"]))
+	req.AddCookie(f.cookie(t, "admin"))
 	res, body = f.do(t, req)
 	wantStatus(t, res, body, http.StatusForbidden)
 	wantContains(t, body, "another site")

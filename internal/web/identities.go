@@ -110,6 +110,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	if err != nil {
 		return deny(err, "You may only see your own access. Readers (auditor, operator, admin) may see everyone's.")
 	}
+	id.SourceName = h.svc.SourceLabel(ctx, id.Source) // a SCIM source by its account's current email
 	v := identityView{Identity: id, Self: id.ID == p.IdentityID, ShowAudit: p.CanReadAll()}
 	if id.ManagerID != "" {
 		// An ordinary identity may not read its manager's record; the page then shows the

@@ -1,17 +1,20 @@
 package web
 
 import (
-	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 )
 
-// sessionCookie holds the API token the user signed in with. It is the token itself rather
-// than a separate session id: there is then one credential to revoke, and revoking it (or
-// terminating its identity) signs the browser out on its next click.
+// sessionCookie holds the id of a server-side session (service/sessions.go): a random secret
+// whose hash is stored, never the API token the user signed in with. The token is checked once
+// at sign-in; the session then acts for it until sign-out, a timeout, or the token's or the
+// identity's end.
 const sessionCookie = "gatehouse_session"
 
 type loginView struct {
@@ -20,26 +23,15 @@ type loginView struct {
 }
 
 // principal returns who the session cookie belongs to; EUNAUTHORIZED when there is no valid one.
+// A stale or unknown cookie is not counted as a failed sign-in: its id is 256 random bits, there
+// is nothing to guess, and every browser whose session timed out sends one.
 func (h *handler) principal(r *http.Request) (*gatehouse.Principal, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "sign in first")
 	}
-	token, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "sign in again")
-	}
-	p, err := h.svc.Authenticate(r.Context(), string(token))
-	if err == nil && p.Scoped() {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "this token may only be used for SCIM")
-	}
-	return p, err
+	return h.svc.SessionPrincipal(r.Context(), c.Value, h.sessions)
 }
-
-// cookieValue encodes a token for the cookie. Issued tokens are cookie-safe already, but the
-// bootstrap token is whatever an operator put in an environment variable, and net/http would
-// silently drop the characters a cookie cannot carry (spaces, quotes, semicolons).
-func cookieValue(token string) string { return base64.RawURLEncoding.EncodeToString([]byte(token)) }
 
 func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
@@ -62,6 +54,17 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
+	// An address that failed too often is refused whatever it sends now, a right token
+	// included: otherwise the answer would still tell a guesser which guess was right.
+	key, err := h.limiter.Check(r)
+	var blocked *ratelimit.BlockedError
+	if errors.As(err, &blocked) {
+		w.Header().Set("Retry-After", blocked.RetryAfterSeconds())
+		h.render(w, r, nil, http.StatusTooManyRequests, "login", &view{Title: "Sign in", Data: loginView{
+			Next: next, Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %s.", blocked.RetryAfter),
+		}})
+		return
+	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if token == "" {
 		h.render(w, r, nil, http.StatusBadRequest, "login", &view{Title: "Sign in", Data: loginView{
@@ -69,15 +72,13 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
-	p, err := h.svc.Authenticate(r.Context(), token)
-	if err == nil && p.Scoped() {
-		// An IdP's SCIM credential is not a person's sign-in.
-		err = gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "this token may only be used for SCIM")
-	}
+	opened, err := h.svc.SignIn(r.Context(), token, ratelimit.Format(key), h.sessions)
 	if err != nil {
 		status := statusFor(err)
 		msg := "That token was not accepted: " + gatehouse.ErrorMessage(err) + ". Check that you copied all of it, and that it has not expired or been revoked."
-		if status != http.StatusUnauthorized {
+		if status == http.StatusUnauthorized {
+			h.limiter.Failed(r.Context(), h.log, "web", key, gatehouse.ErrorMessage(err))
+		} else {
 			h.log.Error("web: sign in", "err", err)
 			msg = "Gatehouse could not check the token just now. Try again in a moment."
 		}
@@ -86,12 +87,13 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
-		Value:    cookieValue(token),
+		Value:    opened.Secret,
 		Path:     "/",
-		HttpOnly: true, // scripts never see the token
+		HttpOnly: true, // scripts never see the session id
 		Secure:   h.secure || r.TLS != nil,
 		SameSite: http.SameSiteStrictMode,
-		// No Max-Age: the session ends with the browser, and in any case with the token.
+		// No Max-Age: the cookie ends with the browser; the session ends on the server in any
+		// case (idle and absolute timeouts).
 	})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -101,6 +103,14 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
 	if err := h.cop.Check(r); err != nil {
 		h.fail(w, r, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this sign-out came from another site and was refused"))
 		return
+	}
+	// The session ends on the server, not only in this browser: a copy of the cookie is
+	// worthless afterwards.
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := h.svc.SignOut(r.Context(), c.Value, h.sessions); err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
 	}
 	h.clearSession(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

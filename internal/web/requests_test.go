@@ -176,7 +176,7 @@ func TestRequestPortal(t *testing.T) {
 	// A post from another site is refused before anything happens.
 	req := postForm("/requests/"+ref+"/approve", url.Values{})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	req.AddCookie(session(f.tokens["boss"]))
+	req.AddCookie(f.cookie(t, "boss"))
 	res, body = f.do(t, req)
 	wantStatus(t, res, body, http.StatusForbidden)
 	wantContains(t, body, "another site")

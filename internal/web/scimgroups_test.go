@@ -6,13 +6,19 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func TestIdentityDetailShowsIdPGroups(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	alice, bob := f.ids["alice"], f.ids["bob"]
-	idp := &gatehouse.Principal{Email: "okta@example.com", Scopes: []string{gatehouse.ScopeSCIM}}
+	sa, err := f.svc.CreateIdentity(context.Background(), service.SystemPrincipal("test"),
+		&gatehouse.Identity{Email: "okta@example.com", Kind: gatehouse.KindService}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := &gatehouse.Principal{IdentityID: sa.ID, Email: sa.Email, Scopes: []string{gatehouse.ScopeSCIM}}
 	for _, g := range []*gatehouse.SCIMGroup{
 		{DisplayName: "okta-engineering", ExternalID: "00g-eng", Members: []string{alice.ID, bob.ID}},
 		{DisplayName: "okta-finance", Members: []string{bob.ID}},

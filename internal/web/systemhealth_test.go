@@ -59,7 +59,7 @@ func TestSystemPageHealth(t *testing.T) {
 
 	req := postForm("/catalog/systems/corp-ldap/test", url.Values{})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	req.AddCookie(session(f.tokens["admin"]))
+	req.AddCookie(f.cookie(t, "admin"))
 	res, body = f.do(t, req)
 	wantStatus(t, res, body, http.StatusForbidden)
 }
@@ -73,7 +73,7 @@ func TestSystemPageTestFailure(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	svc := service.New(st, service.Options{Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
 		return connectors.OpenSystem(ctx, sys, provision.Tasks{Store: st}, nil)
-	}})
+	}, Secrets: &connector.SecretPolicy{Dir: os.TempDir()}}) // the password file is in a test temporary directory
 	sys := service.SystemPrincipal("test")
 	admin, err := svc.CreateIdentity(ctx, sys, &gatehouse.Identity{EmployeeID: "E1", Email: "it@example.com"}, "t")
 	if err != nil {

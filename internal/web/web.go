@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/ratelimit"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -33,18 +34,26 @@ type Options struct {
 	// TrustedOrigins are further origins ("https://gatehouse.example.com") whose forms may post
 	// to the UI, for a proxy that rewrites the Host header. Same-origin posts need nothing here.
 	TrustedOrigins []string
+	// Sessions are the timeouts of sign-in sessions; zero fields take the service's defaults.
+	Sessions service.SessionLimits
+	// Limiter counts failed sign-ins per client address (shared with the API and SCIM, so a
+	// guesser cannot spread attempts over them); nil: one of the UI's own with the defaults.
+	Limiter *ratelimit.Limiter
 }
 
-// handler is the UI. It keeps no per-user state: a session is the token in the cookie, checked
-// against the store on every request, so several replicas need no shared session store.
+// handler is the UI. It keeps no per-user state: a session is a row in the database, checked on
+// every request, so several replicas need no shared session store.
 type handler struct {
 	svc    *service.Service
 	log    *slog.Logger
 	secure bool
 	cop    *http.CrossOriginProtection
-	pages  map[string]*template.Template
-	assets map[string]string // file name → URL with a content hash, so it can be cached for ever
-	mux    *http.ServeMux
+	// sessions are the session timeouts; limiter counts failed sign-ins per address.
+	sessions service.SessionLimits
+	limiter  *ratelimit.Limiter
+	pages    map[string]*template.Template
+	assets   map[string]string // file name → URL with a content hash, so it can be cached for ever
+	mux      *http.ServeMux
 }
 
 // New returns the web UI as an http.Handler meant to be mounted at "/".
@@ -52,7 +61,11 @@ func New(svc *service.Service, opts Options) (http.Handler, error) {
 	if svc == nil {
 		return nil, errors.New("web: a service is required")
 	}
-	h := &handler{svc: svc, log: opts.Logger, secure: opts.SecureCookie, cop: http.NewCrossOriginProtection()}
+	h := &handler{svc: svc, log: opts.Logger, secure: opts.SecureCookie, cop: http.NewCrossOriginProtection(),
+		sessions: opts.Sessions, limiter: opts.Limiter}
+	if h.limiter == nil {
+		h.limiter = ratelimit.New(ratelimit.Options{})
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -198,6 +211,10 @@ func (h *handler) page(fn pageFunc) http.Handler {
 			h.fail(w, r, nil, err)
 			return
 		}
+		if err := checkInput(r); err != nil { // input.go: NULs and bytes that are not UTF-8
+			h.fail(w, r, p, err)
+			return
+		}
 		if err := fn(w, r, p); err != nil {
 			h.fail(w, r, p, err)
 		}
@@ -211,6 +228,9 @@ func (h *handler) action(fn pageFunc) http.Handler {
 	return h.page(func(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 		if err := h.cop.Check(r); err != nil {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this form came from another site and was refused; open Gatehouse directly and try again")
+		}
+		if err := checkForm(w, r); err != nil {
+			return err
 		}
 		return fn(w, r, p)
 	})
@@ -232,6 +252,8 @@ func statusFor(err error) int {
 		return http.StatusConflict
 	case gatehouse.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case gatehouse.ETOOMANY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,6 +89,9 @@ type fixture struct {
 	handler http.Handler
 	ids     map[string]*gatehouse.Identity // by short name
 	tokens  map[string]string              // by short name
+
+	mu       sync.Mutex
+	sessions map[string]string // session secrets by short name, signed in on first use
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -160,7 +164,7 @@ func (f *fixture) get(t *testing.T, who, path string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if who != "" {
-		req.AddCookie(session(f.tokens[who]))
+		req.AddCookie(f.cookie(t, who))
 	}
 	return f.do(t, req)
 }
@@ -174,9 +178,22 @@ func (f *fixture) do(t *testing.T, req *http.Request) (*http.Response, string) {
 	return res, string(b)
 }
 
-// session is the cookie the UI sets for a token.
-func session(token string) *http.Cookie {
-	return &http.Cookie{Name: "gatehouse_session", Value: base64.RawURLEncoding.EncodeToString([]byte(token))}
+// cookie is the session cookie of the named person, who signs in with their token on first use.
+func (f *fixture) cookie(t *testing.T, who string) *http.Cookie {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sessions == nil {
+		f.sessions = map[string]string{}
+	}
+	if _, ok := f.sessions[who]; !ok {
+		opened, err := f.svc.SignIn(context.Background(), f.tokens[who], "192.0.2.1", service.SessionLimits{})
+		if err != nil {
+			t.Fatalf("sign in %s: %v", who, err)
+		}
+		f.sessions[who] = opened.Secret
+	}
+	return &http.Cookie{Name: "gatehouse_session", Value: f.sessions[who]}
 }
 
 func postForm(path string, form url.Values) *http.Request {
@@ -226,13 +243,19 @@ func TestLogin(t *testing.T) {
 				c = k
 			}
 		}
-		if c == nil || c.Value != session(f.tokens["auditor"]).Value {
+		if c == nil || !strings.HasPrefix(c.Value, "ghs_") {
 			t.Fatalf("no session cookie in %v", res.Cookies())
+		}
+		if strings.Contains(res.Header.Get("Set-Cookie"), f.tokens["auditor"]) ||
+			strings.Contains(res.Header.Get("Set-Cookie"), base64.RawURLEncoding.EncodeToString([]byte(f.tokens["auditor"]))) {
+			t.Fatalf("Set-Cookie carries the token: %s", res.Header.Get("Set-Cookie"))
 		}
 		if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure || c.Path != "/" {
 			t.Errorf("cookie %+v: want HttpOnly, SameSite=Strict, not Secure over plain HTTP, Path=/", c)
 		}
-		res, body = f.get(t, "auditor", "/")
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(c)
+		res, body = f.do(t, req)
 		wantStatus(t, res, body, http.StatusOK)
 		wantContains(t, body, "audit@example.com", "auditor", "Chain intact")
 	})
@@ -292,7 +315,7 @@ func TestLogin(t *testing.T) {
 
 	t.Run("logout clears the cookie", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
-		req.AddCookie(session(f.tokens["alice"]))
+		req.AddCookie(f.cookie(t, "alice"))
 		res, body := f.do(t, req)
 		wantStatus(t, res, body, http.StatusSeeOther)
 		cs := res.Cookies()
@@ -315,7 +338,7 @@ func TestSignedOutRedirectsToLogin(t *testing.T) {
 	}
 	// A revoked or unknown token counts as signed out, and the stale cookie is removed.
 	req := httptest.NewRequest(http.MethodGet, "/identities", nil)
-	req.AddCookie(session("gh_stale"))
+	req.AddCookie(&http.Cookie{Name: "gatehouse_session", Value: "ghs_stale"})
 	res, body := f.do(t, req)
 	wantStatus(t, res, body, http.StatusSeeOther)
 	if cs := res.Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {

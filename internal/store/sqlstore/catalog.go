@@ -41,11 +41,11 @@ func (t *tx) PutSettings(ctx context.Context, s gatehouse.Settings) error {
 
 // Systems
 
-const systemColumns = `id, name, owner, tier, connector`
+const systemColumns = `id, name, owner, tier, connector, owner_id`
 
 func scanSystem(row interface{ Scan(...any) error }) (*gatehouse.System, error) {
 	var s gatehouse.System
-	if err := row.Scan(&s.ID, &s.Name, &s.Owner, &s.Tier, jsonDest{&s.Connector}); err != nil {
+	if err := row.Scan(&s.ID, &s.Name, &s.Owner, &s.Tier, jsonDest{&s.Connector}, &s.OwnerID); err != nil {
 		return nil, err
 	}
 	if len(s.Connector.Settings) == 0 {
@@ -76,9 +76,9 @@ func (t *tx) PutSystem(ctx context.Context, s *gatehouse.System) error {
 	if err != nil {
 		return fmt.Errorf("put system %s: connector: %w", s.ID, err)
 	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO systems (id, name, owner, tier, connector) VALUES ($1, $2, $3, $4, $5)
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO systems (id, name, owner, tier, connector, owner_id) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, tier = excluded.tier,
-		connector = excluded.connector`, s.ID, s.Name, s.Owner, string(s.Tier), conn); err != nil {
+		connector = excluded.connector, owner_id = excluded.owner_id`, s.ID, s.Name, s.Owner, string(s.Tier), conn, s.OwnerID); err != nil {
 		return fmt.Errorf("put system %s: %w", s.ID, err)
 	}
 	return nil
@@ -101,14 +101,17 @@ func (t *tx) deleteByID(ctx context.Context, table, what, id string) error {
 // Entitlements
 
 const entitlementColumns = `id, system_id, name, description, external_id, kind, risk, owner, requestable,
-	max_duration, approval, emergency`
+	max_duration, approval, emergency, owner_id, approver_ids`
 
 func scanEntitlement(row interface{ Scan(...any) error }) (*gatehouse.Entitlement, error) {
 	var e gatehouse.Entitlement
 	var maxDuration int64
 	if err := row.Scan(&e.ID, &e.System, &e.Name, &e.Description, &e.ExternalID, &e.Kind, &e.Risk, &e.Owner,
-		&e.Requestable, &maxDuration, jsonDest{&e.Approval}, &e.Emergency); err != nil {
+		&e.Requestable, &maxDuration, jsonDest{&e.Approval}, &e.Emergency, &e.OwnerID, jsonDest{&e.ApproverIDs}); err != nil {
 		return nil, err
+	}
+	if len(e.ApproverIDs) == 0 {
+		e.ApproverIDs = nil
 	}
 	e.MaxDuration = gatehouse.Duration(maxDuration)
 	e.Approval = nonNil(e.Approval)
@@ -172,16 +175,22 @@ func (t *tx) PutEntitlement(ctx context.Context, e *gatehouse.Entitlement) error
 	if err != nil {
 		return fmt.Errorf("put entitlement %s: approval: %w", e.ID, err)
 	}
+	approverIDs := "{}"
+	if len(e.ApproverIDs) > 0 {
+		if approverIDs, err = jsonText(e.ApproverIDs); err != nil {
+			return fmt.Errorf("put entitlement %s: approver ids: %w", e.ID, err)
+		}
+	}
 	if _, err := t.q.ExecContext(ctx, `INSERT INTO entitlements (id, system_id, name, description, external_id,
-		kind, risk, owner, requestable, max_duration, approval, search, emergency)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		kind, risk, owner, requestable, max_duration, approval, search, emergency, owner_id, approver_ids)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET system_id = excluded.system_id, name = excluded.name,
 		description = excluded.description, external_id = excluded.external_id, kind = excluded.kind,
 		risk = excluded.risk, owner = excluded.owner, requestable = excluded.requestable,
 		max_duration = excluded.max_duration, approval = excluded.approval, search = excluded.search,
-		emergency = excluded.emergency`,
+		emergency = excluded.emergency, owner_id = excluded.owner_id, approver_ids = excluded.approver_ids`,
 		e.ID, e.System, e.Name, e.Description, e.ExternalID, string(e.Kind), string(e.Risk), e.Owner,
-		e.Requestable, int64(e.MaxDuration), approval, searchText(e.ID, e.Name, e.Description), e.Emergency); err != nil {
+		e.Requestable, int64(e.MaxDuration), approval, searchText(e.ID, e.Name, e.Description), e.Emergency, e.OwnerID, approverIDs); err != nil {
 		return fmt.Errorf("put entitlement %s: %w", e.ID, err)
 	}
 	return nil

@@ -31,7 +31,16 @@ type dialect struct {
 	// violation classifies a constraint error: which kind, and a text naming the constraint
 	// (index or column names) so that callers can say which value clashed.
 	violation func(error) (kind violationKind, detail string)
+	// fault classifies a write the database refused for lack of space or of write access:
+	// faultFull, faultReadOnly, or "" for any other error (see sqlStore.writeFailed).
+	fault func(error) string
 }
+
+// Write faults: the request was fine, the database cannot take it now.
+const (
+	faultFull     = "full"
+	faultReadOnly = "read-only"
+)
 
 type violationKind int
 
@@ -63,6 +72,23 @@ func sqliteDialect() *dialect {
 			}
 			return noViolation, ""
 		},
+		fault: func(err error) string {
+			var e *sqlite.Error
+			if !errors.As(err, &e) {
+				return ""
+			}
+			// The primary result code is the low byte of the extended one: SQLITE_FULL (13) is
+			// also what the unix VFS reports for ENOSPC and what PRAGMA max_page_count gives;
+			// SQLITE_READONLY (8) covers a file or directory without write access, a read-only
+			// mount and PRAGMA query_only.
+			switch e.Code() & 0xff {
+			case 13:
+				return faultFull
+			case 8:
+				return faultReadOnly
+			}
+			return ""
+		},
 	}
 }
 
@@ -88,6 +114,19 @@ func postgresDialect() *dialect {
 				return foreignKeyViolation, e.ConstraintName
 			}
 			return noViolation, ""
+		},
+		fault: func(err error) string {
+			var e *pgconn.PgError
+			if !errors.As(err, &e) {
+				return ""
+			}
+			switch e.Code {
+			case "53100": // disk_full
+				return faultFull
+			case "25006": // read_only_sql_transaction: a standby, or default_transaction_read_only
+				return faultReadOnly
+			}
+			return ""
 		},
 	}
 }

@@ -33,6 +33,8 @@ type sqlStore struct {
 	read  *sql.DB
 	write *sql.DB // the same pool as read on PostgreSQL; one connection on SQLite
 	stmts *stmtCache
+	// health is whether writes succeed (faults.go), for Ping.
+	health writeHealth
 }
 
 var (
@@ -55,9 +57,14 @@ func (r *reader) clock() time.Time { return utc(r.now()) }
 
 func (s *sqlStore) Engine() string { return s.d.name }
 
+// Ping checks that the database answers and, after a write failed because the database was
+// full or read-only, that it takes writes again (a committed write probe; see probeWrite).
 func (s *sqlStore) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", s.d.name, err)
+	}
+	if s.health.fault.Load() != nil {
+		return s.probeWrite(ctx)
 	}
 	return nil
 }
@@ -75,7 +82,7 @@ func (s *sqlStore) Close() error {
 func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return s.writeFailed(fmt.Errorf("store: begin: %w", err))
 	}
 	done := false
 	defer func() {
@@ -85,17 +92,20 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 	}()
 	t := &tx{reader: reader{q: &stmtTx{Tx: sqlTx}, d: s.d, now: s.now}}
 	if err := fn(t); err != nil {
-		return err
+		return s.writeFailed(err)
 	}
 	if t.wrote && !t.audited {
 		return ErrUnaudited
 	}
 	if err := t.flushHead(ctx); err != nil {
-		return err
+		return s.writeFailed(err)
 	}
 	done = true
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return s.writeFailed(fmt.Errorf("store: commit: %w", err))
+	}
+	if t.wrote {
+		s.wrote()
 	}
 	return nil
 }
@@ -105,7 +115,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 func (s *sqlStore) TouchToken(ctx context.Context, id string, at time.Time) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, s.d.bindTime(at), id)
 	if err != nil {
-		return fmt.Errorf("touch token: %w", err)
+		return s.writeFailed(fmt.Errorf("touch token: %w", err))
 	}
 	return affected(res, "token", id)
 }

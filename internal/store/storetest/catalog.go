@@ -34,9 +34,11 @@ func testSettings(t *testing.T, open func(t *testing.T) Harness) {
 // ("a-b" < "ab" only by bytes), written in no particular order.
 func catalogFixture() *gatehouse.Catalog {
 	return &gatehouse.Catalog{
-		Settings: gatehouse.Settings{SecurityApprovers: []string{"sec@example.com"}, LeaverGuard: gatehouse.LeaverGuard{MaxFraction: 0.1, MinCount: 3}},
+		// The pins (…ID fields) round-trip as written; the store does not check them.
+		Settings: gatehouse.Settings{SecurityApprovers: []string{"sec@example.com"}, SecurityApproverIDs: []string{"id-sec"},
+			LeaverGuard: gatehouse.LeaverGuard{MaxFraction: 0.1, MinCount: 3}},
 		Systems: []*gatehouse.System{
-			{ID: "wiki", Name: "Team Wiki", Owner: "it@example.com", Tier: gatehouse.TierStandard,
+			{ID: "wiki", Name: "Team Wiki", Owner: "it@example.com", OwnerID: "id-it", Tier: gatehouse.TierStandard,
 				Connector: gatehouse.Connector{Type: "scim", Settings: map[string]any{"url": "http://127.0.0.1:8090/scim/v2", "token_env": "WIKI_TOKEN"}}},
 			{ID: "corp-ldap", Name: "Corporate Directory", Owner: "it@example.com", Tier: gatehouse.TierCritical,
 				Connector: gatehouse.Connector{Type: "ldap", Settings: map[string]any{
@@ -58,7 +60,8 @@ func catalogFixture() *gatehouse.Catalog {
 				Owner: "it@example.com", Requestable: true, MaxDuration: gatehouse.Duration(8 * time.Hour), Approval: []string{"manager", "owner", "security"}},
 			{ID: "corp-ldap/a-b", System: "corp-ldap", Name: "A-B", Kind: gatehouse.KindRole, Risk: gatehouse.RiskSensitive,
 				Owner: "it@example.com", MaxDuration: gatehouse.Duration(720 * time.Hour), Approval: []string{}},
-			{ID: "corp-ldap/ab", System: "corp-ldap", Name: "AB", Kind: gatehouse.KindLicense, Risk: gatehouse.RiskStandard, Owner: "it@example.com", Approval: []string{"it-lead@example.com"}},
+			{ID: "corp-ldap/ab", System: "corp-ldap", Name: "AB", Kind: gatehouse.KindLicense, Risk: gatehouse.RiskStandard, Owner: "it@example.com",
+				OwnerID: "id-it", Approval: []string{"it-lead@example.com"}, ApproverIDs: map[string]string{"it-lead@example.com": "id-it-lead"}},
 			{ID: "wiki/members", System: "wiki", Name: "Members", Kind: gatehouse.KindPermissionSet, Risk: gatehouse.RiskStandard, Owner: "it@example.com", Requestable: true, Approval: []string{}},
 		},
 		Roles: []*gatehouse.Role{

@@ -34,7 +34,9 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"CountActiveGrants", testCountActiveGrants},
 		{"Accounts", testAccounts},
 		{"Tokens", testTokens},
+		{"Sessions", testSessions}, // web UI sign-ins
 		{"HRImports", testHRImports},
+		{"Leases", testLeases}, // one HR import at a time, across replicas
 		{"Confirmations", testConfirmations},
 		{"Operations", testOperations}, // provisioning evidence
 		{"Tasks", testTasks},           // manual fulfillment tasks
@@ -50,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"SCIMGroupLargeMembership", testSCIMGroupLargeMembership},
 		{"SCIMGroupWritesNeedAudit", testSCIMGroupWritesNeedAudit},
 		{"SCIMGroupConcurrentUpdates", testSCIMGroupConcurrentUpdates},
+		{"WriteFaults", testWriteFaults}, // full or read-only database: 503 and not ready
 		{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 		{"UpdateRefusesUnauditedWrites", testUpdateRefusesUnauditedWrites},
 		{"UpdateRollsBackOnPanic", testUpdateRollsBackOnPanic},

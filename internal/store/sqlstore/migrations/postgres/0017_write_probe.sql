@@ -1,0 +1,7 @@
+-- One row written by the readiness check after a write failed because the database was full or
+-- read-only: /readyz turns ready again only when a committed write succeeds (sqlstore/faults.go).
+CREATE TABLE write_probe (
+    id  BIGSERIAL PRIMARY KEY,
+    at  TIMESTAMPTZ NOT NULL,
+    pad BYTEA NOT NULL
+);
