@@ -51,6 +51,9 @@ const (
 	ReconcileRunning   ReconcileStatus = "running"
 	ReconcileConverged ReconcileStatus = "converged" // every planned operation applied
 	ReconcileFailed    ReconcileStatus = "failed"    // the inventory could not be read, or an operation failed
+	// ReconcileInterrupted: the process stopped while the run was running (killed, crashed);
+	// marked at the next start, when its job runs the system again.
+	ReconcileInterrupted ReconcileStatus = "interrupted"
 )
 
 // Reconcile is one run of the reconciler over one system: its cause, counts, and the drift it

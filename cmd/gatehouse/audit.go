@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -223,7 +224,11 @@ checkpoint files are verified (signatures and their chain).`,
 					return err
 				}
 				if res, err = verifyOverAPI(ctx, c, pub, cps); err != nil {
-					return fmt.Errorf("%w (to verify the checkpoint files alone, add --offline)", err)
+					var unreach *client.UnreachableError
+					if errors.As(err, &unreach) {
+						return fmt.Errorf("%v; to verify the checkpoint files alone, add --offline", unreach)
+					}
+					return err
 				}
 				mode = "server"
 			}
@@ -327,19 +332,27 @@ func (a *app) printCheckpointResult(res *audit.CheckpointResult, files []audit.C
 	}
 	n := res.Newest
 	if mode == "offline" {
-		printf(a.stdout, "%d checkpoints verify (signatures and their chain); newest: checkpoint %d at sequence %d, signed %s by %s\n",
-			res.Checkpoints, n.Number, n.Seq, ts(n.Time), n.KeyID)
+		printf(a.stdout, "%s verified (signatures and their chain); newest: checkpoint %d at sequence %d, signed %s by %s\n",
+			checkpointCount(res.Checkpoints), n.Number, n.Seq, ts(n.Time), n.KeyID)
 		fmt.Fprintln(a.stdout, "events not checked (offline): add --db DSN, or a server address, to check the log against them")
 		return nil
 	}
-	printf(a.stdout, "audit chain intact and matches %d signed checkpoints (%s): %d events, head %d\n",
-		res.Checkpoints, mode, res.Events, res.HeadSeq)
+	printf(a.stdout, "audit chain intact and matches %s (%s): %d events, head %d\n",
+		checkpointCount(res.Checkpoints), mode, res.Events, res.HeadSeq)
 	printf(a.stdout, "confirmed through sequence %d by checkpoint %d (signed %s by %s)", res.Confirmed, n.Number, ts(n.Time), n.KeyID)
 	if after := res.HeadSeq - res.Confirmed; after > 0 {
 		fmt.Fprintf(a.stdout, "; the %d events after it rely on the hash chain alone", after)
 	}
 	fmt.Fprintln(a.stdout)
 	return nil
+}
+
+// checkpointCount is "1 signed checkpoint", "3 signed checkpoints".
+func checkpointCount(n int) string {
+	if n == 1 {
+		return "1 signed checkpoint"
+	}
+	return fmt.Sprintf("%d signed checkpoints", n)
 }
 
 func (a *app) auditKeygenCommand() *cobra.Command {
@@ -464,7 +477,8 @@ func (f *checkpointFlags) register(cmd *cobra.Command) {
 }
 
 // setup loads the key and the directory. Everything wrong with them is an error at start: a
-// server meant to sign checkpoints must not run without.
+// server meant to sign checkpoints must not run without. Without --audit-key the answer has
+// no Signer: the server signs none.
 func (f *checkpointFlags) setup(cmd *cobra.Command) (*service.Checkpoints, error) {
 	if f.key == "" {
 		for _, name := range []string{"audit-checkpoint-dir", "audit-checkpoint-webhook"} {
@@ -472,7 +486,7 @@ func (f *checkpointFlags) setup(cmd *cobra.Command) (*service.Checkpoints, error
 				return nil, usageErrorf(cmd, "--%s needs --audit-key FILE", name)
 			}
 		}
-		return nil, nil
+		return &service.Checkpoints{}, nil
 	}
 	if f.dir == "" {
 		return nil, usageErrorf(cmd, "--audit-key needs --audit-checkpoint-dir DIR (where the signed checkpoints are written)")
@@ -525,6 +539,8 @@ func checkpointWebhook(target string) func(context.Context, *audit.Checkpoint) e
 // owns the checkpoint directory (not as a River job, whose leader may be another replica with
 // another directory).
 func checkpointLoop(ctx context.Context, svc *service.Service, every time.Duration) {
+	// At start: a log rewritten while the server was down shows now, not at the next tick.
+	_ = svc.CheckNewestCheckpoint(ctx) // logged by the service
 	if every <= 0 {
 		return
 	}

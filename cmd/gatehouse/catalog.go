@@ -96,7 +96,8 @@ func loadForServer(path string) ([]client.CatalogFile, error) {
 }
 
 // writeChanges writes one line per change: "+ entitlement corp-ldap/vpn",
-// "~ system wiki (owner, tier)", "- role x [3 active grants]".
+// "~ system wiki (owner, tier)", "- role x [3 active grants]", then one line per new or moved
+// pin of a designated email ("@ system wiki owner: it@example.com is pinned to …").
 func writeChanges(w io.Writer, p *catalog.Plan) {
 	for _, c := range p.Changes {
 		sign := map[string]string{catalog.OpAdd: "+", catalog.OpChange: "~", catalog.OpRemove: "-"}[c.Op]
@@ -111,6 +112,9 @@ func writeChanges(w io.Writer, p *catalog.Plan) {
 			line += fmt.Sprintf(" [%s]", plural(c.ActiveGrants, "active grant", "active grants"))
 		}
 		fmt.Fprintln(w, printable(line))
+	}
+	for _, pin := range p.Pins { // who each new or moved designated email is pinned to
+		fmt.Fprintln(w, printable(pin.String()))
 	}
 }
 

@@ -63,6 +63,8 @@ func TestExitCodes(t *testing.T) {
 		{"serve bad log format", nil, []string{"serve", "--log-format", "xml"}, 2, "text or json"},
 		{"serve bad HR missing policy", nil, []string{"serve", "--hr-missing", "ignore"}, 2, "use leaver or hold"},
 		{"serve negative HR lead time", nil, []string{"serve", "--hr-lead-time", "-1h"}, 2, "0 or more"},
+		{"serve missing secrets dir", nil, []string{"serve", "--secrets-dir", "/nonexistent/gatehouse-secrets"}, 2, "--secrets-dir /nonexistent/gatehouse-secrets"},
+		{"serve bad secret env pattern", nil, []string{"serve", "--secret-env-allow", "CORP_[*"}, 2, "not a pattern"},
 		{"serve zero HR guard window", nil, []string{"serve", "--hr-guard-window", "0s"}, 2, "above 0"},
 		{"confirmations decide needs an ID", server, []string{"confirmations", "confirm"}, 2, "ID"},
 		{"missing catalog", nil, []string{"catalog", "validate", filepath.Join(t.TempDir(), "none")}, 1, "no such file"},

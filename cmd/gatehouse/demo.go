@@ -26,7 +26,8 @@ departments with a manager hierarchy, a catalog of systems, entitlements, birthr
 SoD rules, and the grants that follow from them. It prints the URL and tokens to sign in with.
 
 Without --db the database is a new SQLite file in a temporary directory. A --db that already
-holds data is refused rather than seeded twice.`,
+holds data is refused rather than seeded twice. GATEHOUSE_BOOTSTRAP_TOKEN is not needed (the
+demo prints tokens); when set, it must be at least 32 characters, as for serve.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()

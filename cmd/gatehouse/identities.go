@@ -263,7 +263,7 @@ func (a *app) identitiesRolesCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "roles KEY [--set admin,operator,auditor]",
-		Short: "Show or replace an identity's Gatehouse roles (setting them: admins)",
+		Short: "Show or replace an identity's Gatehouse roles (setting them: admins, never their own)",
 		Example: `  gatehouse identities roles omar.haddad@example.com
   gatehouse identities roles omar.haddad@example.com --set operator,auditor --reason "IAM-42"
   gatehouse identities roles omar.haddad@example.com --set ""      # remove every role`,

@@ -237,7 +237,7 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 	case errors.Is(err, errFindings):
 		return exitFailure
 	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "error: %v\n", usage.err)
+		fmt.Fprintf(stderr, "error: %s\n", printableLines(usage.err.Error()))
 		c := usage.cmd
 		if c == nil {
 			c = cmd
@@ -275,7 +275,8 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error: interrupted")
 		return exitFailure
 	}
-	fmt.Fprintf(stderr, "error: %v\n", err)
+	// Any other error may carry data (a file's content, a server's answer): escaped per line.
+	fmt.Fprintf(stderr, "error: %s\n", printableLines(err.Error()))
 	return exitFailure
 }
 

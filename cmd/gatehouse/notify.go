@@ -35,7 +35,7 @@ func (f *notifyFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.webhookSecretEnv, "webhook-secret-env", "",
 		"environment variable that holds the HMAC-SHA256 key signing webhook calls (X-Gatehouse-Signature)")
 	fl.StringVar(&f.publicURL, "public-url", "",
-		"URL people use to reach Gatehouse, the base of links in notifications (default: the listen address)")
+		"URL people use to reach Gatehouse, the base of links in notifications; an https URL also makes the UI's session cookie Secure (default: the listen address)")
 	fl.DurationVar(&f.noticeInterval, "notice-interval", time.Minute,
 		"check request SLAs (overdue reminders, escalation, expiry) and expiring grants this often")
 	fl.DurationVar(&f.expiringNotice, "expiring-notice", 72*time.Hour,

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -56,7 +57,9 @@ identities and grants, and runs them; every operation is recorded (gatehouse ops
 
 With --wait, wait until every reconcile has finished: exit 0 when all converged, 1 listing the
 operations that failed. A target that is down is retried with exponential backoff meanwhile, so
---wait waits through an outage; --timeout bounds the wait.`,
+--wait waits through an outage; --timeout bounds the wait. A server that stops in the middle
+of a reconcile marks the run interrupted when it starts again and runs the same job at once,
+so --wait follows it through a restart (it gives up when the server has not answered for 2m).`,
 		Example: `  gatehouse reconcile --system corp-ldap --wait`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,6 +74,7 @@ operations that failed. A target that is down is retried with exponential backof
 			}
 			if wait {
 				last := ""
+				var down time.Time // since when the server has not answered; zero: it answers
 				var expired <-chan time.Time
 				if timeout > 0 {
 					expired = time.After(timeout)
@@ -91,7 +95,18 @@ operations that failed. A target that is down is retried with exponential backof
 						break poll
 					case <-time.After(poll):
 					}
-					if st, err = c.ReconcileJobs(ctx, st.JobIDs()); err != nil {
+					next, err := c.ReconcileJobs(ctx, st.JobIDs())
+					switch {
+					case err == nil:
+						st, down = next, time.Time{}
+					case !serverDown(err):
+						return err
+					case down.IsZero():
+						// A restart: the server marks the runs it cut short interrupted and
+						// runs their jobs again, so the same jobs can be followed after it.
+						down = time.Now()
+						fmt.Fprintf(a.stderr, "server unavailable (%v); waiting up to %s for it to come back\n", err, restartGrace)
+					case time.Since(down) > restartGrace:
 						return err
 					}
 				}
@@ -114,6 +129,17 @@ operations that failed. A target that is down is retried with exponential backof
 	cmd.Flags().DurationVar(&poll, "poll", 500*time.Millisecond, "with --wait: how often to ask for progress")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait: stop waiting after this long and exit 1 (0: wait until done)")
 	return cmd
+}
+
+// restartGrace is how long reconcile --wait keeps asking a server that does not answer: long
+// enough for a restart, short enough that a server that is gone ends the wait.
+const restartGrace = 2 * time.Minute
+
+// serverDown reports whether err means the server did not answer (a restart, a replica out of
+// rotation) rather than that it refused the request.
+func serverDown(err error) bool {
+	var unreachable *client.UnreachableError
+	return errors.As(err, &unreachable) || client.IsCode(err, gatehouse.EUNAVAILABLE)
 }
 
 // progress is one line about jobs still running, for --wait.

@@ -184,11 +184,11 @@ Environment:
 			if bootstrap != "" {
 				go bootstrapWarnings(ctx, svc, log, bootstrapWarnEvery)
 			}
-			if checkpoints != nil {
+			if checkpoints.Signer != nil {
 				go checkpointLoop(ctx, svc, cf.interval)
 			}
 			err = serveUntilDone(ctx, srv, ln, log)
-			if checkpoints != nil {
+			if checkpoints.Signer != nil {
 				finalCheckpoint(svc)
 			}
 			return err

@@ -164,9 +164,12 @@ func TestAuditCheckpoints(t *testing.T) {
 			if res.OK || res.Break.Seq != 1 || res.Break.Through != first.Seq || res.Break.Checkpoint != 1 {
 				t.Fatalf("re-sealed log against checkpoints: %+v, want a break in 1..%d at checkpoint 1", res.Break, first.Seq)
 			}
-			// The server notices too: it refuses to sign a head its last checkpoint contradicts.
-			// (Here the head's sequence is unchanged but events before it were re-sealed, so
-			// it signs; the verifier is what finds the re-seal.)
+			// The server notices too: the event its newest checkpoint signed has another hash
+			// now, so it signs nothing over the rewritten log.
+			e := must(t, f.as(t, "admin", "POST", "/api/v1/audit/checkpoints", ""), http.StatusConflict).errorOf(t)
+			if !strings.Contains(e.Message, "re-sealed") {
+				t.Errorf("checkpoint of a re-sealed log: %q", e.Message)
+			}
 
 			// The truncation attack on a fresh copy of the story: delete the tail below the
 			// newest checkpoint and move the head back.
@@ -186,7 +189,7 @@ func TestAuditCheckpoints(t *testing.T) {
 			if res.OK || res.Break.Seq != cp.Seq-2 || res.Break.Through != cp.Seq || !strings.Contains(res.Break.Reason, "missing") {
 				t.Fatalf("truncated log against checkpoints: %+v, want missing %d..%d", res.Break, cp.Seq-2, cp.Seq)
 			}
-			e := must(t, g.as(t, "admin", "POST", "/api/v1/audit/checkpoints", ""), http.StatusConflict).errorOf(t)
+			e = must(t, g.as(t, "admin", "POST", "/api/v1/audit/checkpoints", ""), http.StatusConflict).errorOf(t)
 			if !strings.Contains(e.Message, "disagrees with the newest checkpoint") {
 				t.Errorf("checkpoint of a head moved back: %q", e.Message)
 			}

@@ -85,6 +85,11 @@ func TestHRImportOneAtATime(t *testing.T) {
 			if must(t, a, http.StatusConflict); !strings.Contains(a.errorOf(t).Message, "crashed-import") {
 				t.Fatalf("409 does not name the running import: %s", a.body)
 			}
+			// Approving a held import is an import too.
+			a = f.as(t, "admin", "POST", "/api/v1/hr/imports/"+f.heldImport("busy")+"/approve", "")
+			if must(t, a, http.StatusConflict); !strings.Contains(a.errorOf(t).Message, "crashed-import") {
+				t.Fatalf("approve during an import: %s", a.body)
+			}
 			f.clock.shift(3 * time.Minute)
 			must(t, f.do(t, request{method: "POST", path: "/api/v1/hr/imports?dry_run=true", token: f.secrets["operator"], body: second, contentType: "text/csv"}), http.StatusOK)
 		})

@@ -146,6 +146,15 @@ func (v *Verifier) Add(ev *gatehouse.AuditEvent) {
 	if v.bad != nil {
 		return
 	}
+	v.add(ev, Hash(ev) == ev.Hash)
+}
+
+// add is Add with the hash check already done (hashOK: Hash(ev) == ev.Hash), so that a batch
+// can be hashed in parallel (HashesMatch) and still be checked in order.
+func (v *Verifier) add(ev *gatehouse.AuditEvent, hashOK bool) {
+	if v.bad != nil {
+		return
+	}
 	v.count++
 	switch {
 	case ev.Seq != v.prevSeq+1:
@@ -156,7 +165,7 @@ func (v *Verifier) Add(ev *gatehouse.AuditEvent) {
 		}
 	case ev.PrevHash != v.prevHash:
 		v.bad = &Break{Seq: ev.Seq, Reason: "previous-hash link does not match the preceding event (inserted, deleted or reordered)"}
-	case Hash(ev) != ev.Hash:
+	case !hashOK:
 		v.bad = &Break{Seq: ev.Seq, Reason: "content does not match its hash (altered)"}
 	}
 	v.prevSeq, v.prevHash = ev.Seq, ev.Hash

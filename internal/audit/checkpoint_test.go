@@ -164,6 +164,14 @@ func TestCheckpointVerify(t *testing.T) {
 				v.Add(ev)
 			}
 			res := v.Result(headSeq, headHash)
+			// In batches, hashed in parallel: the same answer.
+			vb := NewCheckpointVerifier(p, given)
+			for i := 0; i < len(stored); i += 3 {
+				vb.AddBatch(stored[i:min(i+3, len(stored))])
+			}
+			if rb := vb.Result(headSeq, headHash); (rb.Break == nil) != (res.Break == nil) || (rb.Break != nil && *rb.Break != *res.Break) {
+				t.Errorf("AddBatch: %+v, Add: %+v", rb.Break, res.Break)
+			}
 			_, plain := verify(stored, headSeq)
 			// Without checkpoints, only an edit that was not re-sealed shows.
 			if (plain != nil) != tt.plainSeen {

@@ -160,15 +160,7 @@ func (p *Plan) Write(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	for _, pin := range p.Pins {
-		where := pin.Kind + " " + pin.ID + " " + pin.Field
-		if pin.Kind == KindSettings {
-			where = "settings." + pin.Field
-		}
-		fmt.Fprintf(&b, "@ %s: %s is pinned to %s", where, pin.Email, pin.Name)
-		if pin.WasID != "" {
-			fmt.Fprintf(&b, " (was %s: the address now names someone else)", pin.Was)
-		}
-		b.WriteString("\n")
+		b.WriteString(pin.String() + "\n")
 	}
 	for _, c := range p.Blocked() {
 		fmt.Fprintf(&b, "! %s %s has %d active grant(s); re-run with --prune to revoke them\n", c.Kind, c.ID, c.ActiveGrants)
@@ -438,6 +430,21 @@ type Pin struct {
 	// someone else: the address now belongs to another person. Empty for a new pin.
 	WasID string `json:"was_id,omitempty"`
 	Was   string `json:"was,omitempty"`
+}
+
+// String is the pin as a plan shows it: "@ settings.security_approvers[0]: sec@example.com is
+// pinned to Sam Sec, E1001 (id …)", and "(was …: the address now names someone else)" when the
+// pin moved.
+func (pin Pin) String() string {
+	where := pin.Kind + " " + pin.ID + " " + pin.Field
+	if pin.Kind == KindSettings {
+		where = "settings." + pin.Field
+	}
+	out := fmt.Sprintf("@ %s: %s is pinned to %s", where, pin.Email, pin.Name)
+	if pin.WasID != "" {
+		out += fmt.Sprintf(" (was %s: the address now names someone else)", pin.Was)
+	}
+	return out
 }
 
 // personRef is a place in the catalog that names a person by email, and where its pin goes.

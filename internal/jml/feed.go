@@ -22,60 +22,97 @@ const (
 	colEndDate
 )
 
-// Feed is a parsed, checked HR feed, held compactly: each row is one string holding its
-// trimmed values end to end, and the ends of the values sit in one slab shared by all rows.
-// A row costs its values plus about 4 bytes a column and 24 bytes of bookkeeping — no map and
-// no identity per row. Identity builds a row's identity when the planner needs it, and the
-// planner keeps only the people who change, so a snapshot of a whole company is never held as
-// identities (an HR file of 64 MiB took 2.9 GB when it was).
+// Feed is a parsed, checked HR feed, held compactly: each row is one string — the number of
+// values and where each ends (2 bytes each), then the trimmed values end to end — and the rows'
+// strings are cut from shared blocks of 1 MiB, so a row costs its bytes plus 24 bytes of
+// bookkeeping: no map, no identity and no allocation of its own. Identity builds a row's
+// identity when the planner needs it, and the planner keeps only the people who change, so a
+// snapshot of a whole company is never held as identities (an HR file of 64 MiB took 2.9 GB
+// when it was).
 type Feed struct {
-	cols  []string
-	at    [12]int // index in cols of each contract column (Columns order)
-	extra []int   // indexes in cols of the other columns: identity attributes
-	rows  []feedRow
-	ends  []uint32
-	byEmp map[string]int32 // employee_id → its (first) row
+	cols   []string
+	at     [12]int // index in cols of each contract column (Columns order)
+	extra  []int   // indexes in cols of the other columns: identity attributes
+	chunks [][]feedRow
+	n      int
+	block  strings.Builder  // the block rows are being cut from
+	byEmp  map[string]int32 // employee_id → its (first) row
 }
 
 type feedRow struct {
-	text  string // the values end to end
-	start uint32 // the row's first end in Feed.ends
-	n     uint16 // values stored; a JSON row read before a key was first met lacks it
-	line  int32
+	text string
+	line int32
 }
 
-// pack keeps one row and returns its index.
+const (
+	feedChunk = 8192    // rows per chunk: no slice of every row, doubled as it grows
+	feedBlock = 1 << 20 // bytes per text block
+	// maxRowBytes bounds one row's values (2-byte offsets); maxColumns the columns of a feed.
+	maxRowBytes = 1<<16 - 1
+	maxColumns  = 1000
+)
+
+// pack keeps one row and returns its index. Values longer than maxRowBytes together are
+// refused by the caller.
 func (f *Feed) pack(line int, vals []string) int {
-	size := 0
+	size := 2 + 2*len(vals)
 	for _, v := range vals {
 		size += len(v)
 	}
-	var b strings.Builder
-	b.Grow(size)
-	start := len(f.ends)
+	b := &f.block
+	if b.Cap()-b.Len() < size {
+		// A new block; the strings cut from the old one keep it alive. strings.Builder never
+		// rewrites what it holds, so a string cut from it stays valid while it grows.
+		*b = strings.Builder{}
+		b.Grow(max(feedBlock, size))
+	}
+	start := b.Len()
+	var hdr [2]byte
+	put := func(n int) {
+		hdr[0], hdr[1] = byte(n), byte(n>>8)
+		b.Write(hdr[:])
+	}
+	put(len(vals))
+	end := 0
+	for _, v := range vals {
+		end += len(v)
+		put(end)
+	}
 	for _, v := range vals {
 		b.WriteString(v)
-		f.ends = append(f.ends, uint32(b.Len()))
 	}
-	f.rows = append(f.rows, feedRow{text: b.String(), start: uint32(start), n: uint16(len(vals)), line: int32(line)})
-	return len(f.rows) - 1
+	text := b.String()[start:]
+	if f.n%feedChunk == 0 {
+		f.chunks = append(f.chunks, make([]feedRow, 0, feedChunk))
+	}
+	c := &f.chunks[len(f.chunks)-1]
+	*c = append(*c, feedRow{text: text, line: int32(line)})
+	f.n++
+	return f.n - 1
 }
+
+func (f *Feed) row(r int) *feedRow { return &f.chunks[r/feedChunk][r%feedChunk] }
 
 // value is column c of row r ("" when the row lacks it). It shares the row's string.
 func (f *Feed) value(r, c int) string {
-	row := &f.rows[r]
-	if c >= int(row.n) {
+	t := f.row(r).text
+	u16 := func(i int) int { return int(t[i]) | int(t[i+1])<<8 }
+	n := u16(0)
+	if c >= n {
 		return ""
 	}
-	from := uint32(0)
+	base := 2 + 2*n
+	from := 0
 	if c > 0 {
-		from = f.ends[int(row.start)+c-1]
+		from = u16(2 + 2*(c-1))
 	}
-	return row.text[from:f.ends[int(row.start)+c]]
+	return t[base+from : base+u16(2+2*c)]
 }
 
+func (f *Feed) line(r int) int { return int(f.row(r).line) }
+
 // Len is the number of rows.
-func (f *Feed) Len() int { return len(f.rows) }
+func (f *Feed) Len() int { return f.n }
 
 // EmployeeID is row r's employee_id.
 func (f *Feed) EmployeeID(r int) string { return f.value(r, f.at[colEmployeeID]) }
@@ -107,8 +144,8 @@ func (f *Feed) Identity(r int) *gatehouse.Identity {
 
 // Identities builds every row's identity, in file order.
 func (f *Feed) Identities() []*gatehouse.Identity {
-	out := make([]*gatehouse.Identity, len(f.rows))
-	for i := range f.rows {
+	out := make([]*gatehouse.Identity, f.n)
+	for i := range f.n {
 		out[i] = f.Identity(i)
 	}
 	return out

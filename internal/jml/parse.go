@@ -125,6 +125,9 @@ func ReadHR(name string, r io.Reader) (*Feed, error) {
 			return nil, notUTF8(name, 1)
 		}
 	}
+	if len(header) > maxColumns {
+		return nil, Problems{{File: name, Line: 1, Field: "header", Message: fmt.Sprintf("%d columns; at most %d", len(header), maxColumns)}}
+	}
 	cols := make([]string, len(header))
 	for i, h := range header {
 		cols[i] = strings.ToLower(strings.TrimSpace(h))
@@ -159,7 +162,7 @@ func ReadHR(name string, r io.Reader) (*Feed, error) {
 			if !utf8.ValidString(v) {
 				// Usually a file saved as Latin-1 or UTF-16: one problem says it all.
 				l, _ := cr.FieldPos(i)
-				return nil, notUTF8(name, l)
+				return nil, notUTF8In(name, l, cols, i) // text.go: names the column
 			}
 		}
 		if len(rec) != len(cols) {
@@ -181,7 +184,8 @@ func notUTF8(name string, line int) Problems {
 // ReadHRJSON reads the JSON form of the feed as ParseHRJSON does, an object at a time, into a
 // Feed.
 func ReadHRJSON(name string, r io.Reader) (*Feed, error) {
-	dec := json.NewDecoder(&utf8Reader{r: r}) // text.go: json would hide bad bytes as U+FFFD
+	// utf8Reader (text.go): the decoder would hide bytes that are not UTF-8 as U+FFFD.
+	dec := json.NewDecoder(&utf8Reader{r: r})
 	dec.UseNumber() // an employee_id sent as a number keeps its digits (1000000, not 1e+06)
 	notArray := func(err error) error {
 		return Problems{{File: name, Message: fmt.Sprintf("not a JSON array of objects: %v", err)}}
@@ -222,6 +226,9 @@ func ReadHRJSON(name string, r io.Reader) (*Feed, error) {
 				continue
 			}
 			c := b.column(k)
+			if c < 0 {
+				return nil, Problems{{File: name, Line: n, Field: k, Message: fmt.Sprintf("more than %d different keys in the file", maxColumns)}}
+			}
 			for len(vals) <= c {
 				vals = append(vals, "")
 			}
@@ -322,6 +329,9 @@ func (b *feedBuilder) column(c string) int {
 	if i, ok := b.colIdx[c]; ok {
 		return i
 	}
+	if len(b.cols) >= maxColumns {
+		return -1
+	}
 	i := len(b.cols)
 	b.cols = append(b.cols, c)
 	b.colIdx[c] = i
@@ -342,6 +352,14 @@ func (b *feedBuilder) add(line int, vals []string) {
 		b.probs.add(Problem{Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	b.checkText(line, vals) // text.go: NULs, control characters, lengths
+	size := 0
+	for _, v := range vals {
+		size += len(v)
+	}
+	if size > maxRowBytes-2-2*len(vals) {
+		add("", "the row is longer than %d bytes", maxRowBytes-2-2*len(vals))
+		return
+	}
 	n := f.pack(line, vals)
 	v := func(c int) string { return f.value(n, f.at[c]) }
 	emp, email := v(colEmployeeID), v(colEmail)
@@ -349,7 +367,7 @@ func (b *feedBuilder) add(line int, vals []string) {
 	case emp == "":
 		add("employee_id", "required")
 	case dup:
-		add("employee_id", "%q duplicates line %d", emp, f.rows[prev].line)
+		add("employee_id", "%q duplicates line %d", emp, f.line(int(prev)))
 	default:
 		f.byEmp[emp] = int32(n)
 	}
@@ -360,7 +378,7 @@ func (b *feedBuilder) add(line int, vals []string) {
 	case !gatehouse.ValidEmail(email):
 		add("email", "%q is not a valid email address", email)
 	case dup:
-		add("email", "%q duplicates line %d (emails are compared ignoring case)", email, f.rows[prev].line)
+		add("email", "%q duplicates line %d (emails are compared ignoring case)", email, f.line(int(prev)))
 	default:
 		b.byEmail[key] = int32(n)
 	}
@@ -394,17 +412,17 @@ func (b *feedBuilder) finish() (*Feed, error) {
 	f := b.f
 	b.byEmail = nil
 	f.cols = b.cols
-	for n := range f.rows {
+	for n := range f.n {
 		mgr, emp := f.value(n, f.at[colManagerID]), f.value(n, f.at[colEmployeeID])
 		if mgr == "" {
 			continue
 		}
 		if mgr == emp {
-			b.probs.add(Problem{Line: int(f.rows[n].line), Field: "manager_id", Message: fmt.Sprintf("%q is the person themselves", mgr)})
+			b.probs.add(Problem{Line: f.line(n), Field: "manager_id", Message: fmt.Sprintf("%q is the person themselves", mgr)})
 			continue
 		}
 		if _, ok := f.byEmp[mgr]; !ok {
-			b.probs.add(Problem{Line: int(f.rows[n].line), Field: "manager_id", Message: fmt.Sprintf("%q is not the employee_id of any row", mgr)})
+			b.probs.add(Problem{Line: f.line(n), Field: "manager_id", Message: fmt.Sprintf("%q is not the employee_id of any row", mgr)})
 		}
 	}
 	for _, p := range managerCycles(f) {
@@ -432,10 +450,10 @@ func managerCycles(f *Feed) []Problem {
 	)
 	emp := func(n int) string { return f.value(n, f.at[colEmployeeID]) }
 	mgr := func(n int) string { return f.value(n, f.at[colManagerID]) }
-	state := make([]uint8, len(f.rows))
+	state := make([]uint8, f.n)
 	var probs []Problem
 	var path []int
-	for start := range f.rows {
+	for start := range f.n {
 		if state[start] != unseen {
 			continue
 		}
@@ -449,7 +467,7 @@ func managerCycles(f *Feed) []Problem {
 				// n..end of path is a cycle.
 				i := slices.Index(path, n)
 				cyc := path[i:]
-				first := slices.MinFunc(cyc, func(a, b int) int { return int(f.rows[a].line - f.rows[b].line) })
+				first := slices.MinFunc(cyc, func(a, b int) int { return f.line(a) - f.line(b) })
 				j := slices.Index(cyc, first)
 				names := make([]string, 0, len(cyc)+1)
 				for k := range cyc {
@@ -457,7 +475,7 @@ func managerCycles(f *Feed) []Problem {
 				}
 				names = append(names, emp(first))
 				if len(cyc) > 1 { // a self-reference is reported on its own
-					probs = append(probs, Problem{Line: int(f.rows[first].line), Field: "manager_id",
+					probs = append(probs, Problem{Line: f.line(first), Field: "manager_id",
 						Message: "manager cycle: " + strings.Join(names, " → ")})
 				}
 				break

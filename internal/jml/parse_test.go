@@ -80,7 +80,7 @@ func TestParseHRProblems(t *testing.T) {
 			"E4,d@x.io,,,,,E1,,employee,active,2020-01-01,\n",
 			[]string{"f.csv: line 2: manager_id: manager cycle: E1 → E3 → E2 → E1"}},
 		{"bad quote", header + "\nE1,\"a@x.io,,\n", []string{`f.csv: line 2: CSV: extraneous or missing " in quoted-field`}},
-		{"latin1", header + "\nE1,a@x.io,J\xf6rg,,,,,,employee,active,2020-01-01,\n", []string{"f.csv: line 2: not valid UTF-8 (save the file as UTF-8)"}},
+		{"latin1", header + "\nE1,a@x.io,J\xf6rg,,,,,,employee,active,2020-01-01,\n", []string{"f.csv: line 2: first_name: not valid UTF-8 (save the file as UTF-8)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

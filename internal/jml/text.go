@@ -97,3 +97,12 @@ func (u *utf8Reader) Read(p []byte) (int, error) {
 	u.pending = append(u.pending[:0:0], buf[i:]...)
 	return n, err
 }
+
+// notUTF8In is notUTF8 naming the column of the value, when the row has one there.
+func notUTF8In(name string, line int, cols []string, i int) Problems {
+	probs := notUTF8(name, line)
+	if i < len(cols) {
+		probs[0].Field = printableField(cols[i])
+	}
+	return probs
+}

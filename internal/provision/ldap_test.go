@@ -187,7 +187,7 @@ func TestLDAPEndToEnd(t *testing.T) {
 	slapd := ldaptest.Start(t, ldaptest.Options{})
 	ctx := t.Context()
 	st := storetest.OpenSQLite(t)
-	svc := service.New(st, service.Options{})
+	svc := service.New(st, service.Options{Secrets: tempSecrets})
 	p := service.SystemPrincipal("test")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
 		t.Fatal(err)
@@ -299,7 +299,7 @@ func BenchmarkReconcileFirstLoad(b *testing.B) {
 	slapd := ldaptest.Start(b, ldaptest.Options{})
 	ctx := b.Context()
 	st := storetest.OpenSQLite(b)
-	svc := service.New(st, service.Options{})
+	svc := service.New(st, service.Options{Secrets: tempSecrets})
 	p := service.SystemPrincipal("bench")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "bench"); err != nil {
 		b.Fatal(err)

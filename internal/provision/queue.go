@@ -85,6 +85,7 @@ type QueueOptions struct {
 // Queue runs reconciles as durable River jobs in the store's database.
 type Queue struct {
 	client *river.Client[*sql.Tx]
+	driver riverdriver.Driver[*sql.Tx] // for RecoverInterrupted (interrupted.go)
 	rec    *Reconciler
 	log    *slog.Logger
 	opts   QueueOptions
@@ -149,7 +150,7 @@ func NewQueue(ctx context.Context, st store.Store, rec *Reconciler, o QueueOptio
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("job queue: migrate: %w", err)
 	}
-	q := &Queue{rec: rec, log: log, opts: o, running: map[string]bool{}}
+	q := &Queue{rec: rec, log: log, opts: o, running: map[string]bool{}, driver: driver}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reconcileWorker{q: q})
 	river.AddWorker(workers, &reconcileAllWorker{q: q})
@@ -201,8 +202,12 @@ func cmpOr(d, def time.Duration) time.Duration {
 	return def
 }
 
-// Start starts the workers (and the schedule).
+// Start starts the workers (and the schedule), after marking the reconcile runs a stopped
+// process left running as interrupted and running their systems again (RecoverInterrupted).
 func (q *Queue) Start(ctx context.Context) error {
+	if _, err := q.RecoverInterrupted(ctx); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("job queue: start: %w", err)
 	}

@@ -126,7 +126,7 @@ func newSCIMFixture(t *testing.T, kind scimtest.Kind, maxRetries int) *scimFixtu
 	srv := scimtest.Start(t, kind)
 	ctx := t.Context()
 	st := storetest.OpenSQLite(t)
-	svc := service.New(st, service.Options{})
+	svc := service.New(st, service.Options{Secrets: tempSecrets})
 	p := service.SystemPrincipal("test")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
 		t.Fatal(err)

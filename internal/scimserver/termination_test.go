@@ -175,3 +175,31 @@ func TestSCIMOwnershipFollowsTheAccountNotItsEmail(t *testing.T) {
 		})
 	}
 }
+
+// TestSCIMLeaverGuardSurvivesARename: the SCIM leaver guard counts a source's removals over the
+// hour by the source, not by the service account's email; renaming the account in the middle
+// of a mass deactivation does not restart the count. Before, it did.
+func TestSCIMLeaverGuardSurvivesARename(t *testing.T) {
+	t.Parallel()
+	for _, eng := range scimEngines {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixtureOn(t, eng.open(t))
+			// Guard: max(min_count 2, 0.05 × active) = 2 removals an hour for this source.
+			var ids []string
+			for _, email := range []string{"p0@example.com", "p1@example.com", "p2@example.com", "p3@example.com"} {
+				ids = append(ids, f.create(f.okta, user(email, "P", "Q", "Eng")))
+			}
+			f.do("PATCH", "/scim/v2/Users/"+ids[0], f.okta, deactivate).want(t, http.StatusOK)
+			f.do("PATCH", "/scim/v2/Users/"+ids[1], f.okta, deactivate).want(t, http.StatusOK)
+			oktaSA := f.identity("okta-scim@example.com")
+			f.do("PATCH", "/api/v1/identities/"+oktaSA.ID, f.admin, `{"email":"okta-renamed@example.com","reason":"rename"}`).
+				want(t, http.StatusOK)
+			f.do("PATCH", "/scim/v2/Users/"+ids[2], f.okta, deactivate).
+				wantError(t, http.StatusServiceUnavailable, "", "an admin must approve HR import")
+			if i := f.identity(ids[2]); i.Status != gatehouse.StatusActive {
+				t.Fatalf("third deactivation after the rename applied: %s", i.Status)
+			}
+		})
+	}
+}

@@ -126,6 +126,9 @@ func (s *Service) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpo
 		return nil, gatehouse.Errorf(gatehouse.ECONFLICT,
 			"this server signs no audit checkpoints: start it with --audit-key FILE --audit-checkpoint-dir DIR (docs/audit.md)")
 	}
+	if err := s.CheckNewestCheckpoint(ctx); err != nil {
+		return nil, err
+	}
 	seq, hash, err := s.store.AuditHead(ctx)
 	if err != nil {
 		return nil, err
@@ -147,6 +150,35 @@ func (s *Service) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpo
 	return c, nil
 }
 
+// CheckNewestCheckpoint looks up the event the newest checkpoint signed and compares its hash:
+// one row, so the server can do it before every checkpoint and at start, and notice a log
+// re-sealed or truncated behind its back without waiting for an auditor's full verification.
+// A mismatch is logged as an error and returned as a conflict; nothing is signed over it.
+func (s *Service) CheckNewestCheckpoint(ctx context.Context) error {
+	if s.checkpoints == nil || s.checkpoints.Signer == nil {
+		return nil
+	}
+	last := s.checkpoints.Signer.Last()
+	if last == nil || last.Seq == 0 {
+		return nil
+	}
+	ev, err := s.store.AuditEvent(ctx, last.Seq)
+	var problem string
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+		problem = fmt.Sprintf("event %d, which checkpoint %d signed, is no longer stored (deleted, head moved back)", last.Seq, last.Number)
+	case err != nil:
+		return err
+	case ev.Hash != last.HeadHash:
+		problem = fmt.Sprintf("event %d no longer has the hash checkpoint %d signed (the log was rewritten and re-sealed)", last.Seq, last.Number)
+	default:
+		return nil
+	}
+	s.log.Error("the audit log disagrees with the newest checkpoint", "problem", problem, "checkpoint", last.Number)
+	return gatehouse.Errorf(gatehouse.ECONFLICT,
+		"the audit log disagrees with the newest checkpoint: %s; nothing was signed; run `gatehouse audit verify --pubkey … --checkpoints …`", problem)
+}
+
 // VerifyStoreCheckpoints checks a store's audit chain against signed checkpoints, streaming
 // the events as VerifyStore does (the head read before and after the scan, for a server that
 // keeps appending).
@@ -156,12 +188,34 @@ func VerifyStoreCheckpoints(ctx context.Context, r store.Reader, pub ed25519.Pub
 		return nil, err
 	}
 	v := audit.NewCheckpointVerifier(pub, cps)
+	// Reading the next rows and hashing the previous ones overlap: batches go to a goroutine
+	// that hashes each on every CPU. At most a few batches are in memory at once.
+	const batchSize = 4096
+	batches := make(chan []*gatehouse.AuditEvent, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range batches {
+			v.AddBatch(b)
+		}
+	}()
 	last := int64(0)
-	if err := r.ScanAuditEvents(ctx, func(ev *gatehouse.AuditEvent) error {
-		v.Add(ev)
+	cur := make([]*gatehouse.AuditEvent, 0, batchSize)
+	err = r.ScanAuditEvents(ctx, func(ev *gatehouse.AuditEvent) error {
+		cur = append(cur, ev)
 		last = ev.Seq
+		if len(cur) == batchSize {
+			batches <- cur
+			cur = make([]*gatehouse.AuditEvent, 0, batchSize)
+		}
 		return nil
-	}); err != nil {
+	})
+	if err == nil && len(cur) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	<-done
+	if err != nil {
 		return nil, err
 	}
 	after, hash, err := r.AuditHead(ctx)

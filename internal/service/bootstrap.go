@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -38,8 +39,8 @@ func CheckBootstrapToken(secret string) error {
 	return nil
 }
 
-// bootstrapAuditEvery bounds the bootstrap.use events: one per client address this often, so
-// that a script making a hundred calls writes one event, not a hundred.
+// bootstrapAuditEvery bounds the bootstrap.use events: one per client host this often, so that
+// a script making a hundred calls writes one event, not a hundred.
 const bootstrapAuditEvery = time.Minute
 
 // bootstrapUses remembers when each client address last had its bootstrap use audited.
@@ -62,24 +63,33 @@ func clientAddr(ctx context.Context) string {
 	return a
 }
 
-// bootstrapUsed logs a use of the bootstrap token and audits it (actor "bootstrap", at most
-// once per client address per bootstrapAuditEvery). An error means the use could not be
+// bootstrapUsed logs every use of the bootstrap token and audits it (actor "bootstrap", at most
+// once per client host per bootstrapAuditEvery). An error means the use could not be
 // audited: the caller refuses it rather than let the master key act unrecorded.
 func (s *Service) bootstrapUsed(ctx context.Context) error {
 	addr := clientAddr(ctx)
-	s.log.WarnContext(ctx, "bootstrap token used", "client", addr)
+	if addr != "" {
+		s.log.WarnContext(ctx, "bootstrap token used", "client", addr)
+	} else {
+		s.log.WarnContext(ctx, "bootstrap token used") // in-process, no connection
+	}
+	// Throttled per host, not per connection: each CLI call comes from a new port.
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
 	now := s.now()
 	s.bootstrap.Lock()
 	if s.bootstrap.last == nil {
 		s.bootstrap.last = map[string]time.Time{}
 	}
-	last, seen := s.bootstrap.last[addr]
+	last, seen := s.bootstrap.last[host]
 	due := !seen || now.Sub(last) >= bootstrapAuditEvery
 	if due {
-		s.bootstrap.last[addr] = now
+		s.bootstrap.last[host] = now
 		if len(s.bootstrap.last) > 10000 { // addresses come and go; the map must not grow forever
 			clear(s.bootstrap.last)
-			s.bootstrap.last[addr] = now
+			s.bootstrap.last[host] = now
 		}
 	}
 	s.bootstrap.Unlock()
@@ -94,7 +104,7 @@ func (s *Service) bootstrapUsed(ctx context.Context) error {
 	})
 	if err != nil {
 		s.bootstrap.Lock()
-		delete(s.bootstrap.last, addr)
+		delete(s.bootstrap.last, host)
 		s.bootstrap.Unlock()
 		return fmt.Errorf("audit bootstrap token use: %w", err)
 	}

@@ -88,12 +88,16 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		// A held SCIM change is a delta owned by its source (see scim.go).
 		var snapshot jml.Rows
 		var tune []func(*jml.Options)
+		scimSource := "" // a held SCIM change's source, whose evidence names it by email
 		if imp.Format == SCIMImportFormat {
 			var opt func(*jml.Options)
 			var ids []*gatehouse.Identity
 			ids, opt, err = scimHeldSnapshot(imp)
 			snapshot = jml.IdentityRows(ids)
 			tune = append(tune, opt)
+			if len(ids) > 0 {
+				scimSource = ids[0].Source
+			}
 		} else {
 			var feed *jml.Feed
 			if feed, err = parseHRFile(imp.FileName, imp.Content); err == nil {
@@ -106,6 +110,9 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		plan, st, err := s.planHR(ctx, tx, snapshot, tune...)
 		if err != nil {
 			return err
+		}
+		if scimSource != "" {
+			labelSCIMReasons(ctx, tx, plan, scimSource)
 		}
 		now := s.now()
 		imp.Status, imp.Content, imp.DecidedBy, imp.DecidedAt = gatehouse.ImportApplied, "", p.Actor(), &now

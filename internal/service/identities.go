@@ -238,7 +238,7 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 	if before.HasRole(gatehouse.RoleAdmin) {
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin changes the %s of an admin (%s)", what, before.Email)
 	}
-	powers, err := designatedPowers(ctx, rd, before.ID)
+	powers, err := designatedPowers(ctx, rd, before)
 	if err != nil {
 		return err
 	}
@@ -250,8 +250,11 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 }
 
 // designatedPowers lists the powers the catalog pins to an identity: security approver,
-// emergency operator, owner of a system or an entitlement, approver named in a chain.
-func designatedPowers(ctx context.Context, rd store.Reader, identityID string) ([]string, error) {
+// emergency operator, owner of a system or an entitlement, approver named in a chain; and the
+// manual-task assignee of a system (connector setting assignee, still an email: whoever holds
+// the address sees and completes the tasks, so the address is guarded too).
+func designatedPowers(ctx context.Context, rd store.Reader, who *gatehouse.Identity) ([]string, error) {
+	identityID := who.ID
 	cat, err := rd.LoadCatalog(ctx)
 	if err != nil {
 		return nil, err
@@ -264,9 +267,13 @@ func designatedPowers(ctx context.Context, rd store.Reader, identityID string) (
 		out = append(out, "emergency operator")
 	}
 	var owns, approves []string
+	var tasks []string
 	for _, sys := range cat.Systems {
 		if sys.OwnerID == identityID {
 			owns = append(owns, "system "+sys.ID)
+		}
+		if a, ok := sys.Connector.Settings["assignee"].(string); ok && strings.EqualFold(a, who.Email) {
+			tasks = append(tasks, sys.ID)
 		}
 	}
 	for _, e := range cat.Entitlements {
@@ -292,6 +299,9 @@ func designatedPowers(ctx context.Context, rd store.Reader, identityID string) (
 	}
 	if len(approves) > 0 {
 		out = append(out, list("named approver of", approves))
+	}
+	if len(tasks) > 0 {
+		out = append(out, list("manual-task assignee of", tasks))
 	}
 	return out, nil
 }

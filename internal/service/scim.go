@@ -308,11 +308,7 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	if it.Class == jml.Skipped {
 		return nil, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "%s", it.Reason)
 	}
-	// The plan says "deactivated by <source>": evidence is read by people, who know the
-	// service account by its email, not by the id the source is keyed by.
-	if label := sourceLabel(ctx, tx, src); label != src {
-		it.Reason = strings.ReplaceAll(it.Reason, src, label)
-	}
+	labelSCIMReasons(ctx, tx, plan, src)
 	if plan.Summary.Removals > 0 {
 		reason, err := s.scimGuard(ctx, tx, p, src, cat.Settings.LeaverGuard, plan.Summary.Removals)
 		if err != nil {
@@ -347,6 +343,19 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	ev := s.event(p, action, "identity", id, cur, out, why)
 	ev.Reference = ref
 	return out, nil, tx.AppendAudit(ctx, ev)
+}
+
+// labelSCIMReasons rewrites "deactivated by <source>" in plan's reasons with the source's label:
+// evidence is read by people, who know the service account by its email, not by the id the
+// source is keyed by.
+func labelSCIMReasons(ctx context.Context, r store.Reader, plan *jml.Plan, src string) {
+	label := sourceLabel(ctx, r, src)
+	if label == src {
+		return
+	}
+	for _, it := range plan.Items {
+		it.Reason = strings.ReplaceAll(it.Reason, src, label)
+	}
 }
 
 // scimConfirmations asks a mover's new manager to confirm the requested access the mover

@@ -104,6 +104,9 @@ type Reader interface {
 	// AuditHead returns the sequence and hash of the last appended event (0 and the genesis hash
 	// for an empty log), as recorded by the chain head, not by reading the events.
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+	// AuditEvent returns the stored event with sequence seq (ENOTFOUND when none is stored): a
+	// signed checkpoint's event is looked up to see that the log still holds what was signed.
+	AuditEvent(ctx context.Context, seq int64) (*gatehouse.AuditEvent, error)
 
 	// --- Access requests (service/requests.go) ---
 
@@ -359,8 +362,11 @@ type ConfirmationFilter struct {
 type ReconcileFilter struct {
 	SystemID string
 	JobIDs   []int64 // runs of these jobs
-	// Latest keeps only the newest finished run of each system: the current drift.
+	// Latest keeps only the newest finished run of each system: the current drift (an
+	// interrupted run does not count: it did not finish reading).
 	Latest bool
+	// Status keeps only runs in this state ("": any), e.g. the runs still running.
+	Status gatehouse.ReconcileStatus
 	Limit  int
 	Cursor string
 }

@@ -133,10 +133,12 @@ func TestRequestPortal(t *testing.T) {
 	wantStatus(t, res, body, http.StatusForbidden)
 	wantContains(t, body, "Only operators request access on someone else")
 
-	// An operator asks on someone's behalf; bob has no manager, and the fallback is visible.
+	// An operator asks on someone's behalf; bob has no manager, so the manager step falls to the
+	// system owner, cfo, who owns the entitlement too. One person decides at most one step, and
+	// the only operator is the requester: nobody is left for the owner step, and the preview says so.
 	res, body = f.post(t, "admin", "/requests/new", url.Values{"op": {"preview"}, "for": {"bob@example.com"}, "entitlement": {"erp/invoices-read"}, "justification": {goodWhy}})
-	wantStatus(t, res, body, http.StatusOK)
-	wantContains(t, body, "For <strong>bob@example.com</strong>", "Why: bob@example.com has no manager in HR; so it goes to the owner of system erp")
+	wantStatus(t, res, body, http.StatusConflict)
+	wantContains(t, body, "cfo@example.com already decides the manager step", "no operator is left to fall back to")
 
 	ref := f.submit(t, "alice", form)
 	res, body = f.get(t, "alice", "/requests/"+ref+"?done=submitted")

@@ -226,3 +226,14 @@ func canonicalizeAll(evs []*gatehouse.AuditEvent) error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+func (r *reader) AuditEvent(ctx context.Context, seq int64) (*gatehouse.AuditEvent, error) {
+	ev, err := scanAuditEvent(r.q.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq = $1`, seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "audit event %d: none is stored", seq)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audit event %d: %w", seq, err)
+	}
+	return ev, nil
+}

@@ -52,7 +52,11 @@ func (r *reader) ListReconciles(ctx context.Context, f store.ReconcileFilter) (s
 		c.add(`job_id IN (` + strings.Join(ph, ", ") + `)`)
 	}
 	if f.Latest {
-		c.add(`id IN (SELECT MAX(id) FROM reconciles WHERE status <> 'running' GROUP BY system_id)`)
+		// An interrupted run read nothing to the end: its (absent) findings are not the drift.
+		c.add(`id IN (SELECT MAX(id) FROM reconciles WHERE status NOT IN ('running', 'interrupted') GROUP BY system_id)`)
+	}
+	if f.Status != "" {
+		c.add(`status = ` + c.arg(string(f.Status)))
 	}
 	if f.Cursor != "" {
 		before, err := decodeCursor("reconciles", f.Cursor)
@@ -124,10 +128,10 @@ func (r *reader) ListOperations(ctx context.Context, f store.OperationFilter) (s
 
 func validReconcileStatus(s gatehouse.ReconcileStatus) error {
 	switch s {
-	case gatehouse.ReconcileRunning, gatehouse.ReconcileConverged, gatehouse.ReconcileFailed:
+	case gatehouse.ReconcileRunning, gatehouse.ReconcileConverged, gatehouse.ReconcileFailed, gatehouse.ReconcileInterrupted:
 		return nil
 	}
-	return gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of running, converged, failed", s)
+	return gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of running, converged, failed, interrupted", s)
 }
 
 func (t *tx) CreateReconcile(ctx context.Context, r *gatehouse.Reconcile) error {

@@ -144,6 +144,21 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.UpdateReconcile(ctx, &gatehouse.Reconcile{ID: "nope", Status: gatehouse.ReconcileConverged})
 	}), gatehouse.ENOTFOUND)
+
+	// The runs still running (a killed process leaves them so), and a run marked interrupted.
+	running, err := s.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning})
+	must(t, err)
+	if len(running.Items) != 2 || running.Items[0].ID != later.ID || running.Items[1].ID != other.ID {
+		t.Fatalf("running = %+v", running.Items)
+	}
+	stopped := finished
+	later.Status, later.FinishedAt, later.Error = gatehouse.ReconcileInterrupted, &stopped, "interrupted"
+	later.Findings = []gatehouse.DriftFinding{}
+	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateReconcile(ctx, later) })
+	equal(t, "interrupted reconcile", mustGet[*gatehouse.Reconcile](t)(s.GetReconcile(ctx, later.ID)), later)
+	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.UpdateReconcile(ctx, &gatehouse.Reconcile{ID: later.ID, Status: "paused"})
+	}), gatehouse.EINVALID)
 }
 
 func firstOp(ctx context.Context, s store.Reader, reconcileID string) (*gatehouse.Operation, error) {

@@ -34,7 +34,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"CountActiveGrants", testCountActiveGrants},
 		{"Accounts", testAccounts},
 		{"Tokens", testTokens},
-		{"Sessions", testSessions}, // web UI sign-ins
+		{"RevokeTokensOf", testRevokeTokensOf},           // termination (service/termination.go)
+		{"EndDelegations", testEndDelegations},           // termination
+		{"SCIMSourceMigration", testSCIMSourceMigration}, // migration 0016
+		{"Sessions", testSessions},                       // web UI sign-ins
 		{"HRImports", testHRImports},
 		{"Leases", testLeases}, // one HR import at a time, across replicas
 		{"Confirmations", testConfirmations},
@@ -62,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"AuditConcurrentAppends", testAuditConcurrentAppends},
 		{"AuditTamper", testAuditTamper},
 		{"AuditAppendBatch", testAuditAppendBatch},
+		{"AuditEventBySeq", testAuditEventBySeq}, // a signed checkpoint's event
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
