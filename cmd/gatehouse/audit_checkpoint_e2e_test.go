@@ -228,8 +228,11 @@ func TestAuditCheckpointsEndToEnd(t *testing.T) {
 		copyFiles(t, cps, cpsCopy)
 		srv := start(t, []string{"GATEHOUSE_BOOTSTRAP_TOKEN=" + bootstrap}, "listening on", "serve", "--db", "sqlite:"+copyDB,
 			"--reconcile-interval", "0", "--audit-key", filepath.Join(keys, "audit.key"), "--audit-checkpoint-dir", cpsCopy)
-		expect(t, gh(t, srv.url, bootstrap, "audit", "checkpoint"), 1, "disagrees with the newest checkpoint")
+		expect(t, gh(t, srv.url, bootstrap, "audit", "checkpoint"), 1, "disagrees with the newest checkpoint", "no longer stored")
 		srv.stop(t)
+		if !strings.Contains(srv.stderr.String(), `level=ERROR msg="the audit log disagrees with the newest checkpoint"`) {
+			t.Errorf("the server did not log the mismatch:\n%s", srv.stderr)
+		}
 	})
 
 	t.Run("forged checkpoint", func(t *testing.T) {

@@ -58,7 +58,7 @@ func (a *app) identitiesCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	cmd.AddCommand(a.identitiesListCommand(), a.identitiesShowCommand(), a.identitiesCreateCommand(), a.identitiesRolesCommand())
+	cmd.AddCommand(a.identitiesListCommand(), a.identitiesShowCommand(), a.identitiesCreateCommand(), a.identitiesUpdateCommand(), a.identitiesRolesCommand())
 	return cmd
 }
 

@@ -303,7 +303,7 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the bearer token is empty")
 	}
 	// A blocked address is refused before its token is looked at (ratelimit.Check).
-	key, err := a.opts.Limiter.Check(r)
+	key, err := a.opts.Limiter.Check(r, token)
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +314,7 @@ func (a *api) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 		}
 		return nil, err
 	}
+	a.opts.Limiter.Succeeded(key, token)
 	if p == nil {
 		return nil, fmt.Errorf("authenticate: %w", errors.New("service returned no principal and no error"))
 	}

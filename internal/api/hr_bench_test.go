@@ -101,4 +101,3 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 	w.n += len(p)
 	return len(p), nil
 }
-

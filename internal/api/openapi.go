@@ -91,6 +91,10 @@ func errorStatuses(rt *route) []int {
 	if rt.conflict {
 		out = append(out, http.StatusConflict)
 	}
+	if rt.access != accessPublic {
+		// An address that failed to authenticate too often (docs/api.md, Rate limiting).
+		out = append(out, http.StatusTooManyRequests)
+	}
 	if rt.name == "readyz" {
 		out = append(out, http.StatusServiceUnavailable)
 	}

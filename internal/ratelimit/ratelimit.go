@@ -51,6 +51,7 @@ type Limiter struct {
 	seed     maphash.Seed
 	shards   [shardCount]shard
 	perShard int
+	known    knownSet // credentials that authenticated from an address (known.go)
 }
 
 // shardCount spreads the lock: the check on every authenticated request takes one shard's
@@ -308,12 +309,14 @@ func (e *BlockedError) RetryAfterSeconds() string {
 	return strconv.Itoa(max(1, int(e.RetryAfter/time.Second)))
 }
 
-// Check is the first step of an authentication of r: the address its failures count against,
-// and a *BlockedError if that address may not try now. Every authentication runs it, a right
-// credential included: otherwise a blocked guesser would still learn which guess is right.
-func (l *Limiter) Check(r *http.Request) (netip.Addr, error) {
+// Check is the first step of an authentication of r with credential: the address its failures
+// count against, and a *BlockedError if that address may not try now. A blocked address is
+// refused before the credential is looked at — otherwise a blocked guesser would still learn
+// which guess is right — unless that very credential has authenticated from the address
+// before (known.go): honest clients behind the guesser's address keep working.
+func (l *Limiter) Check(r *http.Request, credential string) (netip.Addr, error) {
 	key := l.Key(r)
-	if wait, blocked := l.Blocked(key); blocked {
+	if wait, blocked := l.Blocked(key); blocked && !l.Known(key, credential) {
 		return key, &BlockedError{Addr: Format(key), RetryAfter: wait}
 	}
 	return key, nil

@@ -191,13 +191,17 @@ func (h *Handler) authenticate(r *http.Request) (*gatehouse.Principal, error) {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required (Authorization: Bearer <token>)")
 	}
 	// A blocked address is refused before its token is looked at (ratelimit.Check).
-	key, err := h.rl.Check(r)
+	token = strings.TrimSpace(token)
+	key, err := h.rl.Check(r, token)
 	if err != nil {
 		return nil, err
 	}
-	p, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+	p, err := h.svc.Authenticate(r.Context(), token)
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 		h.rl.Failed(r.Context(), h.log, "scim", key, gatehouse.ErrorMessage(err))
+	}
+	if err == nil {
+		h.rl.Succeeded(key, token)
 	}
 	return p, err
 }

@@ -502,6 +502,9 @@ type router struct {
 	// taken maps the people who already decide a step of the request to that step ("the
 	// manager step"): one person decides at most one step, so they are no candidate for another.
 	taken map[string]string
+	// asked holds what each step asked before anyone was left out (see step): the same
+	// question asked again is the same step, wherever the first one was routed.
+	asked map[string]bool
 }
 
 // route builds the approval steps of r: each entitlement's chain in order (privileged ones
@@ -513,7 +516,7 @@ func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.Acces
 	if err != nil {
 		return nil, err
 	}
-	rt := &router{rd: rd, requester: requester, beneficiary: ben, settings: settings, taken: map[string]string{}}
+	rt := &router{rd: rd, requester: requester, beneficiary: ben, settings: settings, taken: map[string]string{}, asked: map[string]bool{}}
 	var steps []gatehouse.ApprovalStep
 	for _, e := range ents {
 		chain := slices.Clone(e.Approval)
@@ -622,10 +625,13 @@ func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlemen
 	st := gatehouse.ApprovalStep{Kind: sk, Entitlement: e.ID}
 	ok, notes := rt.eligible(cands)
 	// The same people asked the same kind of question once: a second entitlement's manager
-	// step is the first one's, not a second step for someone else.
-	if len(ok) > 0 && slices.ContainsFunc(have, func(h gatehouse.ApprovalStep) bool {
-		return h.Kind == sk && slices.Equal(h.Approvers, identityIDs(ok))
-	}) {
+	// step is the first one's, not a second step for someone else, even when the first one
+	// was routed on because its people already decide another step.
+	asked := string(sk) + "|" + strings.Join(identityIDs(ok), ",")
+	if len(ok) == 0 {
+		asked += "|fallback of system " + e.System
+	}
+	if rt.asked[asked] {
 		return nil, nil
 	}
 	ok, more := rt.untaken(ok)
@@ -649,6 +655,7 @@ func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlemen
 		return nil, nil
 	}
 	st.Why = strings.Join(slices.Compact(why), "; ") // the system owner may be the entitlement owner: say it once
+	rt.asked[asked] = true
 	return &st, nil
 }
 

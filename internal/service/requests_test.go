@@ -184,6 +184,9 @@ func TestRequestRouting(t *testing.T) {
 			[]step{{gatehouse.StepManager, "boss@example.com", ""}, {gatehouse.StepOwner, "owner@example.com", ""}}},
 		{"role: steps asked once", "ann", service.NewRequest{Role: "bundle"},
 			[]step{{gatehouse.StepManager, "boss@example.com", ""}, {gatehouse.StepOwner, "owner@example.com", ""}}},
+		{"role: a step routed on is still asked once", "orphan", service.NewRequest{Role: "bundle"},
+			[]step{{gatehouse.StepManager, "owner@example.com", "so it goes to the owner of system app"},
+				{gatehouse.StepOwner, "op@example.com", "already decides the manager step"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Justification = "deploy the billing fix for INC-4211 this week"

@@ -54,21 +54,21 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	// An address that failed too often is refused whatever it sends now, a right token
-	// included: otherwise the answer would still tell a guesser which guess was right.
-	key, err := h.limiter.Check(r)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	if token == "" {
+		h.render(w, r, nil, http.StatusBadRequest, "login", &view{Title: "Sign in", Data: loginView{
+			Next: next, Error: "Paste a token to sign in.",
+		}})
+		return
+	}
+	// An address that failed too often is refused whatever it sends now, unless this very token
+	// signed in from it before: otherwise the answer would tell a guesser which guess was right.
+	key, err := h.limiter.Check(r, token)
 	var blocked *ratelimit.BlockedError
 	if errors.As(err, &blocked) {
 		w.Header().Set("Retry-After", blocked.RetryAfterSeconds())
 		h.render(w, r, nil, http.StatusTooManyRequests, "login", &view{Title: "Sign in", Data: loginView{
 			Next: next, Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %s.", blocked.RetryAfter),
-		}})
-		return
-	}
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	if token == "" {
-		h.render(w, r, nil, http.StatusBadRequest, "login", &view{Title: "Sign in", Data: loginView{
-			Next: next, Error: "Paste a token to sign in.",
 		}})
 		return
 	}
@@ -85,6 +85,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, nil, status, "login", &view{Title: "Sign in", Data: loginView{Next: next, Error: msg}})
 		return
 	}
+	h.limiter.Succeeded(key, token)
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    opened.Secret,
