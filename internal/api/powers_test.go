@@ -271,3 +271,22 @@ func TestNextStepReroutedAtDecision(t *testing.T) {
 		f.approve(t, "admin", r.Ref, http.StatusOK)
 	})
 }
+
+// TestNobodyMakesThemselvesAManager: an operator sets their own employee id as ben's manager to
+// take the manager step of ben's requests. Refused; another operator's correction is not.
+func TestNobodyMakesThemselvesAManager(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		op := f.ids["operator"]
+		body := `{"manager_id":"` + op.EmployeeID + `"}`
+		forbiddenSaying(t, must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/ben@example.com", body), http.StatusForbidden),
+			"nobody makes themselves someone's manager")
+		var got gatehouse.Identity
+		must(t, f.as(t, "admin", "GET", "/api/v1/identities/ben@example.com", ""), http.StatusOK).json(t, &got)
+		if got.ManagerID != "E-mgr" {
+			t.Fatalf("ben's manager is %q after a refused change, want E-mgr", got.ManagerID)
+		}
+		// An admin (someone else) may still correct who manages ben.
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/ben@example.com", body), http.StatusOK)
+	})
+}

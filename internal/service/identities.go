@@ -145,6 +145,9 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		if err := s.mayChangeStanding(ctx, tx, p, before, &after); err != nil {
 			return err
 		}
+		if err := notOwnManager(ctx, tx, p, before, &after); err != nil {
+			return err
+		}
 		if err := after.Validate(); err != nil {
 			return err
 		}
@@ -370,4 +373,24 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 		return err
 	}
 	return s.endGatehouseAccess(ctx, tx, p, "", []ending{{IdentityID: id.ID, Why: why}})
+}
+
+// notOwnManager refuses a change by hand that makes the caller someone's manager: the manager
+// step of that person's requests would then be the caller's to decide. HR, not an operator,
+// says who manages whom; a correction of that kind is for someone else to make.
+func notOwnManager(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
+	if p.IdentityID == "" || strings.EqualFold(before.ManagerID, after.ManagerID) || after.ManagerID == "" {
+		return nil
+	}
+	m, err := rd.GetIdentity(ctx, after.ManagerID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil // checkManager names the unknown manager
+	} else if err != nil {
+		return err
+	}
+	if m.ID == p.IdentityID {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN,
+			"manager_id: nobody makes themselves someone's manager by hand (the manager step of %s's requests would be yours); ask another operator or correct it in HR", before.Email)
+	}
+	return nil
 }
