@@ -83,7 +83,7 @@ approver, emergency operator, owner, named approver).`,
 		"email": "new email address", "first-name": "first name", "last-name": "last name",
 		"department": "department", "title": "job title", "manager": "employee_id of the manager",
 		"location": "location", "type": "employee, contractor or intern",
-		"status": "active, leave or terminated (terminated applies the leaver policy)",
+		"status":     "active, leave or terminated (terminated applies the leaver policy)",
 		"start-date": "start date, YYYY-MM-DD", "end-date": "end date, YYYY-MM-DD",
 	}
 	for name := range str {

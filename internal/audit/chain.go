@@ -118,6 +118,9 @@ type Verifier struct {
 	prevSeq  int64
 	prevHash string
 	bad      *Break
+	// linkUnknown: the first event's link is checked by the caller (a range of a log verified
+	// by ranges, whose previous event another verifier saw).
+	linkUnknown bool
 }
 
 // Break describes where the chain first fails.
@@ -131,7 +134,21 @@ type Break struct {
 	// Checkpoint is the number of the signed checkpoint that shows the break (0: the chain
 	// alone shows it).
 	Checkpoint int64 `json:"checkpoint,omitempty"`
+
+	// at is the sequence of the event at which a verifier reading in order finds the break, and
+	// kind which of its checks found it (in the order they run): verifying by ranges reports
+	// the break an in-order verifier would.
+	at   int64
+	kind int
 }
+
+// Kinds of break, in the order the checks of one event run.
+const (
+	kindSeq = iota + 1
+	kindLink
+	kindHash
+	kindCheckpoint
+)
 
 func (b *Break) Error() string {
 	return fmt.Sprintf("audit chain broken at sequence %d: %s", b.Seq, b.Reason)
@@ -163,11 +180,13 @@ func (v *Verifier) add(ev *gatehouse.AuditEvent, hashOK bool) {
 		} else {
 			v.bad = &Break{Seq: v.prevSeq + 1, Reason: fmt.Sprintf("sequence %d is missing (deleted); next stored is %d", v.prevSeq+1, ev.Seq)}
 		}
-	case ev.PrevHash != v.prevHash:
-		v.bad = &Break{Seq: ev.Seq, Reason: "previous-hash link does not match the preceding event (inserted, deleted or reordered)"}
+		v.bad.at, v.bad.kind = ev.Seq, kindSeq
+	case ev.PrevHash != v.prevHash && !v.linkUnknown:
+		v.bad = &Break{Seq: ev.Seq, Reason: "previous-hash link does not match the preceding event (inserted, deleted or reordered)", at: ev.Seq, kind: kindLink}
 	case !hashOK:
-		v.bad = &Break{Seq: ev.Seq, Reason: "content does not match its hash (altered)"}
+		v.bad = &Break{Seq: ev.Seq, Reason: "content does not match its hash (altered)", at: ev.Seq, kind: kindHash}
 	}
+	v.linkUnknown = false
 	v.prevSeq, v.prevHash = ev.Seq, ev.Hash
 }
 

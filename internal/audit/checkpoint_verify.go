@@ -101,7 +101,7 @@ func (v *CheckpointVerifier) add(ev *gatehouse.AuditEvent, hashOK bool) {
 		if c.Seq < ev.Seq || c.HeadHash != ev.Hash {
 			// The chain is consistent up to here, so whoever changed it re-sealed it: the change
 			// is somewhere after the last confirmed sequence.
-			b := &Break{Seq: v.good + 1, Through: c.Seq, Checkpoint: c.Number}
+			b := &Break{Seq: v.good + 1, Through: c.Seq, Checkpoint: c.Number, at: ev.Seq, kind: kindCheckpoint}
 			if b.Seq == c.Seq {
 				b.Through = 0
 				b.Reason = fmt.Sprintf("event %d was altered and the chain re-sealed: its hash is not the one checkpoint %d signed at %s",
@@ -117,6 +117,9 @@ func (v *CheckpointVerifier) add(ev *gatehouse.AuditEvent, hashOK bool) {
 		v.next++
 	}
 }
+
+// Last returns the sequence of the last event added.
+func (v *CheckpointVerifier) Last() int64 { return v.chain.Last() }
 
 // CheckpointResult is the outcome of a verification against checkpoints.
 type CheckpointResult struct {

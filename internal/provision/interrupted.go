@@ -16,7 +16,7 @@ import (
 )
 
 // interruptedError is the error of a run marked interrupted.
-const interruptedError = "interrupted: the server stopped while this run was running; the system is reconciled again"
+const interruptedError = "interrupted: the server stopped during this reconcile; the system is reconciled again"
 
 // RecoverInterrupted runs at start, before the workers: every reconcile run still recorded as
 // running was cut short by a process that stopped (killed, crashed, the machine lost power),
@@ -31,6 +31,9 @@ const interruptedError = "interrupted: the server stopped while this run was run
 // other replicas are running at that moment. Those runs overwrite the mark when they finish,
 // and the extra reconcile is idempotent, as any overlap of two replicas is.
 func (q *Queue) RecoverInterrupted(ctx context.Context) (int, error) {
+	if q.rec == nil {
+		return 0, nil // a queue for other jobs only (notifications): no reconciles to recover
+	}
 	start := time.Now() // wall time: River stamps attempted_at with it
 	var runs []*gatehouse.Reconcile
 	for cursor := ""; ; {
@@ -43,36 +46,38 @@ func (q *Queue) RecoverInterrupted(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	if len(runs) == 0 {
-		return 0, nil
-	}
 	at := q.rec.now()
-	err := q.rec.Store.Update(ctx, func(tx store.Tx) error {
-		for _, run := range runs {
-			run.Status, run.Error, run.FinishedAt = gatehouse.ReconcileInterrupted, interruptedError, &at
-			if err := tx.UpdateReconcile(ctx, run); err != nil {
-				return err
-			}
-			if err := tx.AppendAudit(ctx, q.rec.event("reconcile.interrupted", run, run)); err != nil {
-				return err
-			}
+	if len(runs) > 0 {
+		if err := q.markInterrupted(ctx, runs, at); err != nil {
+			return 0, err
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("mark interrupted reconciles: %w", err)
 	}
 
-	// Make the interrupted jobs available now, as River's rescuer would much later. Only jobs
-	// attempted before this process started are touched (the stuck horizon).
+	// Make the interrupted jobs available now, as River's rescuer would much later: the jobs of
+	// the runs above, and reconcile jobs the process was running before it recorded a run (it
+	// was opening the connector). Only jobs attempted before this process started are touched
+	// (the stuck horizon).
+	jobs := map[int64]int{} // job id → its attempt
+	for _, run := range runs {
+		if run.JobID != 0 {
+			jobs[run.JobID] = run.Attempt
+		}
+	}
+	left, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(ReconcileArgs{}.Kind()).
+		States(rivertype.JobStateRunning).First(10000))
+	if err != nil {
+		return 0, fmt.Errorf("interrupted reconcile jobs: %w", err)
+	}
+	for _, j := range left.Jobs {
+		if j.AttemptedAt != nil && j.AttemptedAt.Before(start) {
+			jobs[j.ID] = j.Attempt
+		}
+	}
 	var rescue riverdriver.JobRescueManyParams
 	rescue.StuckHorizon = start
-	for _, run := range runs {
-		if run.JobID == 0 {
-			continue
-		}
-		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: run.Attempt, Error: interruptedError})
-		rescue.ID = append(rescue.ID, run.JobID)
+	for id, attempt := range jobs {
+		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: attempt, Error: interruptedError})
+		rescue.ID = append(rescue.ID, id)
 		rescue.Error = append(rescue.Error, msg)
 		rescue.FinalizedAt = append(rescue.FinalizedAt, nil)
 		rescue.ScheduledAt = append(rescue.ScheduledAt, at)
@@ -82,6 +87,7 @@ func (q *Queue) RecoverInterrupted(ctx context.Context) (int, error) {
 		if _, err := q.driver.GetExecutor().JobRescueMany(ctx, &rescue); err != nil {
 			return 0, fmt.Errorf("requeue interrupted reconcile jobs: %w", err)
 		}
+		q.log.Warn("reconcile jobs interrupted by a stop run again", "jobs", len(rescue.ID))
 	}
 	again := map[string]bool{} // systems whose job will not run again: a new job each
 	for _, run := range runs {
@@ -106,4 +112,25 @@ func (q *Queue) RecoverInterrupted(ctx context.Context) (int, error) {
 		}
 	}
 	return len(runs), nil
+}
+
+// markInterrupted records runs as interrupted at at, each with an audit event, in one
+// transaction.
+func (q *Queue) markInterrupted(ctx context.Context, runs []*gatehouse.Reconcile, at time.Time) error {
+	err := q.rec.Store.Update(ctx, func(tx store.Tx) error {
+		for _, run := range runs {
+			run.Status, run.Error, run.FinishedAt = gatehouse.ReconcileInterrupted, interruptedError, &at
+			if err := tx.UpdateReconcile(ctx, run); err != nil {
+				return err
+			}
+			if err := tx.AppendAudit(ctx, q.rec.event("reconcile.interrupted", run, run)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark interrupted reconciles: %w", err)
+	}
+	return nil
 }

@@ -98,7 +98,7 @@ func TestInterruptedReconcile(t *testing.T) {
 			t.Cleanup(func() { _ = q2.Stop(context.Background()) })
 			run, err := st.GetReconcile(ctx, stuck.ID)
 			if err != nil || run.Status != gatehouse.ReconcileInterrupted || run.FinishedAt == nil ||
-				run.Error != "interrupted: the server stopped while this run was running; the system is reconciled again" {
+				run.Error != "interrupted: the server stopped during this reconcile; the system is reconciled again" {
 				t.Fatalf("after restart the run is %+v, %v", run, err)
 			}
 			events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "reconcile.interrupted"})

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -187,37 +188,13 @@ func VerifyStoreCheckpoints(ctx context.Context, r store.Reader, pub ed25519.Pub
 	if err != nil {
 		return nil, err
 	}
-	v := audit.NewCheckpointVerifier(pub, cps)
-	// Reading the next rows and hashing the previous ones overlap: batches go to a goroutine
-	// that hashes each on every CPU. At most a few batches are in memory at once.
-	const batchSize = 4096
-	batches := make(chan []*gatehouse.AuditEvent, 2)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for b := range batches {
-			v.AddBatch(b)
-		}
-	}()
-	last := int64(0)
-	cur := make([]*gatehouse.AuditEvent, 0, batchSize)
-	err = r.ScanAuditEvents(ctx, func(ev *gatehouse.AuditEvent) error {
-		cur = append(cur, ev)
-		last = ev.Seq
-		if len(cur) == batchSize {
-			batches <- cur
-			cur = make([]*gatehouse.AuditEvent, 0, batchSize)
-		}
-		return nil
-	})
-	if err == nil && len(cur) > 0 {
-		batches <- cur
-	}
-	close(batches)
-	<-done
+	// Several ranges of the log are read at once (audit.VerifyCheckpointRanges): reading rows
+	// is most of the cost, and it answers what reading in order answers.
+	v, err := audit.VerifyCheckpointRanges(ctx, pub, cps, before, runtime.GOMAXPROCS(0), r.ScanAuditRange)
 	if err != nil {
 		return nil, err
 	}
+	last := v.Last()
 	after, hash, err := r.AuditHead(ctx)
 	if err != nil {
 		return nil, err

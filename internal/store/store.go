@@ -101,6 +101,8 @@ type Reader interface {
 	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
 	ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error
+	// ScanAuditRange is ScanAuditEvents of the events with from <= seq <= to.
+	ScanAuditRange(ctx context.Context, from, to int64, fn func(*gatehouse.AuditEvent) error) error
 	// AuditHead returns the sequence and hash of the last appended event (0 and the genesis hash
 	// for an empty log), as recorded by the chain head, not by reading the events.
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -149,10 +150,17 @@ const scanBatch = 1000
 // closed: memory stays constant for a log of millions of events, no query holds a snapshot for
 // the whole scan, and fn may itself use the store.
 func (r *reader) ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error {
-	var after int64 = -1 << 62 // below any seq, including tampered negative ones
+	// From below any seq, including tampered negative ones.
+	return r.ScanAuditRange(ctx, -1<<62+1, math.MaxInt64, fn)
+}
+
+// ScanAuditRange is ScanAuditEvents of the events from <= seq <= to: a verifier reads several
+// ranges at once, on several connections.
+func (r *reader) ScanAuditRange(ctx context.Context, from, to int64, fn func(*gatehouse.AuditEvent) error) error {
+	after := from - 1
 	for {
-		rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1
-			ORDER BY seq LIMIT $2`, after, scanBatch)
+		rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 AND seq <= $2
+			ORDER BY seq LIMIT $3`, after, to, scanBatch)
 		if err != nil {
 			return fmt.Errorf("scan audit events: %w", err)
 		}

@@ -25,4 +25,11 @@ func testAuditEventBySeq(t *testing.T, open func(t *testing.T) Harness) {
 	if _, err := s.AuditEvent(ctx, int64(len(stored)+1)); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Fatalf("AuditEvent past the end: %v, want not_found", err)
 	}
+	// A range, inclusive at both ends, in order.
+	var got []*gatehouse.AuditEvent
+	must(t, s.ScanAuditRange(ctx, 2, 4, func(ev *gatehouse.AuditEvent) error {
+		got = append(got, ev)
+		return nil
+	}))
+	equal(t, "range 2..4", got, stored[1:4])
 }
