@@ -153,8 +153,11 @@ func IsSecretRef(key string) bool {
 	return strings.HasSuffix(key, "_env") || (strings.HasSuffix(key, "_file") && key != "ca_file")
 }
 
-// CheckRef checks one secret reference setting (key ending _env or _file) against p.
+// CheckRef checks one secret reference setting (key ending _env or _file) against p. The
+// value is trimmed first, as every connector trims it before reading the secret: what is
+// checked is what is read.
 func (p *SecretPolicy) CheckRef(key, value string) error {
+	value = strings.TrimSpace(value)
 	if strings.HasSuffix(key, "_env") {
 		return p.CheckEnv(value)
 	}

@@ -75,11 +75,12 @@ func (o OSSecrets) ResolveSecret(_ context.Context, ref SecretRef) (string, erro
 			}
 			name = resolved // what was checked is what is read
 		}
-		b, err := os.ReadFile(name)
+		b, err := readRegular(name, maxSecretFile)
 		if err != nil {
 			// The path is ours to show; the content never is.
-			if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-				return "", Permanentf("secret %s: %w", ref, err)
+			var pe *os.PathError
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || !errors.As(err, &pe) {
+				return "", Permanentf("secret %s: %w", ref, err) // missing, unreadable, not a file, too large
 			}
 			return "", fmt.Errorf("secret %s: %w", ref, err)
 		}

@@ -314,7 +314,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 		},
 	}
 	delegate.Flags().StringVar(&delegateTo, "to", "", "who decides instead (email)")
-	delegate.Flags().StringVar(&delegateFrom, "from", "", "whose approvals (default: yours; operators for someone else)")
+	delegate.Flags().StringVar(&delegateFrom, "from", "", "whose approvals (default: yours; operators for someone else, never to themselves)")
 	delegate.Flags().StringVar(&until, "until", "", "end: an RFC 3339 time or a duration from now (7d)")
 	delegate.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
 

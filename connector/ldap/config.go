@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -182,7 +181,7 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 		MinVersion:         tls.VersionTLS12,
 	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pem, err := connector.ReadCAFile(c.CAFile)
 		if err != nil {
 			return nil, connector.Permanentf("ldap ca_file: %w", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -193,7 +192,7 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 		MinVersion:         tls.VersionTLS12,
 	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pem, err := connector.ReadCAFile(c.CAFile)
 		if err != nil {
 			return nil, connector.Failed(connector.FailConfig, "ca_file", connector.Permanentf("scim ca_file: %w", err))
 		}

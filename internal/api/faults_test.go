@@ -47,3 +47,32 @@ func TestWriteFaults(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteFaultsHRImport: an HR import (a dry run too) first takes the import lease, a write
+// outside any audited transaction; on a full or read-only database it is the same clear 503
+// as any write, and /readyz turns not ready, never a 500.
+func TestWriteFaultsHRImport(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, f *fixture) {
+		feed := f.feed(joinerRow(1, false))
+		for _, fault := range []string{storetest.FaultFull, storetest.FaultReadOnly} {
+			storetest.SetFault(t, f.st, fault)
+			want := "database is " + fault + ": nothing was changed; try again when it takes writes"
+			for _, path := range []string{"/api/v1/hr/imports?dry_run=true", "/api/v1/hr/imports"} {
+				a := f.do(t, request{method: "POST", path: path, token: f.secrets["operator"], body: feed, contentType: "text/csv"})
+				if fault == storetest.FaultFull && a.status != http.StatusServiceUnavailable {
+					continue // a full database may still have room for the lease row
+				}
+				if e := must(t, a, http.StatusServiceUnavailable).errorOf(t); e.Message != want {
+					t.Fatalf("%s %s: %+v", fault, path, e)
+				}
+				if e := must(t, f.do(t, request{method: "GET", path: "/readyz"}), http.StatusServiceUnavailable).errorOf(t); e.Message != want {
+					t.Fatalf("readyz while %s: %+v", fault, e)
+				}
+			}
+			storetest.SetFault(t, f.st, storetest.FaultNone)
+			must(t, f.do(t, request{method: "GET", path: "/readyz"}), s200)
+		}
+		must(t, f.do(t, request{method: "POST", path: "/api/v1/hr/imports?dry_run=true", token: f.secrets["operator"], body: feed, contentType: "text/csv"}), s200)
+	})
+}

@@ -160,3 +160,36 @@ func TestHRBadBytes(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestHRColumnNamesBadBytes: a column of an HR feed (a CSV header, a key of the JSON form) is
+// an attribute name; one holding a NUL byte or a control character was stored, with an empty
+// value, on SQLite (and is no attribute PostgreSQL can hold). The file is refused whole, the
+// column named.
+func TestHRColumnNamesBadBytes(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, f *fixture) {
+		// Everyone of the fixture as they are, with one more column: were it accepted, nobody
+		// would leave.
+		withColumn := func(col string) string {
+			lines := strings.Split(strings.TrimSuffix(f.feed("E9001,e9001@example.com,E,N,Ops,T,,,employee,active,2024-01-02,"), "\n"), "\n")
+			lines[0] += "," + col
+			for i := 1; i < len(lines); i++ {
+				lines[i] += ","
+			}
+			return strings.Join(lines, "\n") + "\n"
+		}
+		for name, c := range map[string]struct{ body, ctype string }{
+			"csv nul":    {withColumn("x\x00y"), "text/csv"},
+			"csv escape": {withColumn("x\x1b[2Jy"), "text/csv"},
+			"json nul":   {`[{"employee_id":"E9001","email":"e9001@example.com","first_name":"E","last_name":"N","department":"Ops","title":"T","manager_id":"","location":"","employment_type":"employee","status":"active","start_date":"2024-01-02","end_date":"","x\u0000y":""}]`, "application/json"},
+		} {
+			for _, path := range []string{"/api/v1/hr/imports?dry_run=true", "/api/v1/hr/imports"} {
+				a := f.do(t, request{method: "POST", path: path, token: f.secrets["operator"], body: c.body, contentType: c.ctype})
+				if e := must(t, a, http.StatusBadRequest).errorOf(t); !strings.Contains(e.Message, "column name") {
+					t.Fatalf("%s %s: %+v", name, path, e)
+				}
+			}
+		}
+		must(t, f.as(t, "auditor", "GET", "/api/v1/identities/e9001@example.com", ""), http.StatusNotFound)
+	})
+}

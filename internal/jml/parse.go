@@ -314,6 +314,7 @@ type feedBuilder struct {
 	f       *Feed
 	byEmail map[string]int32 // lowercased email → row, only while reading
 	probs   problemList
+	badName map[int]bool // columns whose name is no attribute name, reported once
 }
 
 func newFeedBuilder(name string, cols []string) *feedBuilder {

@@ -42,8 +42,17 @@ func (b *feedBuilder) checkText(line int, vals []string) {
 			err = gatehouse.CheckLine(col, v, max)
 		} else if err = gatehouse.CheckLine(col, col, gatehouse.MaxIDLength); err == nil {
 			err = gatehouse.CheckText(col, v, gatehouse.MaxAttributeLength)
-		} else if v == "" {
-			continue // a column with a bad name but no value here
+		} else if b.badName[i] {
+			continue // reported at the first row that has the column
+		} else {
+			// An extra column is an attribute name, stored with every row's value, empty ones
+			// too: a bad name is refused once, whatever the values.
+			if b.badName == nil {
+				b.badName = map[int]bool{}
+			}
+			b.badName[i] = true
+			b.probs.add(Problem{Line: line, Field: printableField(col), Message: "the column name " + strings.TrimPrefix(gatehouse.ErrorMessage(err), col+": ")})
+			continue
 		}
 		if err != nil {
 			b.probs.add(Problem{Line: line, Field: printableField(col), Message: strings.TrimPrefix(gatehouse.ErrorMessage(err), col+": ")})

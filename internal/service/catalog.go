@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -70,6 +72,36 @@ func connectorsFor(p *gatehouse.Principal, systems []*gatehouse.System) []*gateh
 		out[i] = &c
 	}
 	return out
+}
+
+// requestFor returns r as p may see it. A failed request's error ends in the connector's own
+// words, which name its server, DNs and where its secret is read from (connectorsFor): only
+// readers see them; others see what failed, and that an operator can see why.
+func requestFor(p *gatehouse.Principal, r *gatehouse.AccessRequest) *gatehouse.AccessRequest {
+	if p.CanReadAll() || (r.Error == "" && !slices.ContainsFunc(r.Events, isFailedEvent)) {
+		return r
+	}
+	c := *r
+	c.Error = publicFailure(r.Error)
+	c.Events = slices.Clone(r.Events)
+	for i, e := range c.Events {
+		if isFailedEvent(e) {
+			c.Events[i].Comment = publicFailure(e.Comment)
+		}
+	}
+	return &c
+}
+
+func isFailedEvent(e gatehouse.RequestEvent) bool { return e.Kind == "failed" }
+
+// publicFailure keeps "add_member GROUP in SYSTEM failed" of a provisioning failure and drops
+// the connector's error after it.
+func publicFailure(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	head, _, _ := strings.Cut(msg, " failed: ")
+	return strings.TrimSuffix(head, " failed") + " failed; an operator can see why (the system's operations)"
 }
 
 // ListEntitlements lists entitlements.

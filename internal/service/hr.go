@@ -111,6 +111,12 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		if err != nil {
 			return err
 		}
+		// An admin's approval is a second person's say: not on their own record (hrstanding.go).
+		if why, err := hrStandingHold(ctx, tx, p, plan); err != nil {
+			return err
+		} else if why != "" {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "another admin approves held import %s: %s", id, why)
+		}
 		if scimSource != "" {
 			labelSCIMReasons(ctx, tx, plan, scimSource)
 		}

@@ -125,6 +125,13 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		if err != nil {
 			return err
 		}
+		if !plan.Held { // what the uploader may not change by hand waits for an admin (hrstanding.go)
+			why, err := hrStandingHold(ctx, tx, p, plan)
+			if err != nil {
+				return err
+			}
+			plan.Held, plan.HeldReason = why != "", why
+		}
 		imp.Summary = mustJSON(summarize(plan))
 		if plan.Held {
 			content, err := in.content()

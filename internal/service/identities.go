@@ -249,6 +249,18 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin changes the %s of %s, who holds a designated power (%s)",
 			what, before.Email, strings.Join(powers, "; "))
 	}
+	// An IdP's SCIM client is the account whose token it holds: terminating the account revokes
+	// the token, and the IdP's deactivations stop landing (its leavers keep access).
+	toks, err := rd.ListTokens(ctx, store.TokenFilter{IdentityID: before.ID})
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.Valid(s.now()) && slices.Contains(t.Scopes, gatehouse.ScopeSCIM) {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin changes the %s of %s, a SCIM client (it holds a live token with the scim scope)",
+				what, before.Email)
+		}
+	}
 	return nil
 }
 
@@ -257,11 +269,17 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 // manual-task assignee of a system (connector setting assignee, still an email: whoever holds
 // the address sees and completes the tasks, so the address is guarded too).
 func designatedPowers(ctx context.Context, rd store.Reader, who *gatehouse.Identity) ([]string, error) {
-	identityID := who.ID
 	cat, err := rd.LoadCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return designatedPowersIn(cat, who), nil
+}
+
+// designatedPowersIn is designatedPowers over a catalog already loaded (an HR import asks it of
+// many people).
+func designatedPowersIn(cat *gatehouse.Catalog, who *gatehouse.Identity) []string {
+	identityID := who.ID
 	var out []string
 	if cat.Settings.IsSecurityApprover(identityID) {
 		out = append(out, "security approver")
@@ -306,7 +324,7 @@ func designatedPowers(ctx context.Context, rd store.Reader, who *gatehouse.Ident
 	if len(tasks) > 0 {
 		out = append(out, list("manual-task assignee of", tasks))
 	}
-	return out, nil
+	return out
 }
 
 // checkManager refuses a manager_id that names no identity or the identity itself.
@@ -379,7 +397,16 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 // step of that person's requests would then be the caller's to decide. HR, not an operator,
 // says who manages whom; a correction of that kind is for someone else to make.
 func notOwnManager(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
-	if p.IdentityID == "" || strings.EqualFold(before.ManagerID, after.ManagerID) || after.ManagerID == "" {
+	if p.IdentityID == "" || strings.EqualFold(before.ManagerID, after.ManagerID) {
+		return nil
+	}
+	// Nor does anyone choose (or remove) their own manager, who decides the manager step of
+	// their own requests.
+	if p.IdentityID == before.ID {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN,
+			"manager_id: nobody changes their own manager (the manager step of your requests is theirs); ask another operator or correct it in HR")
+	}
+	if after.ManagerID == "" {
 		return nil
 	}
 	m, err := rd.GetIdentity(ctx, after.ManagerID)

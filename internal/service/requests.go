@@ -814,6 +814,9 @@ func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view
 		}
 		page.Items = kept
 	}
+	for i, r := range page.Items {
+		page.Items[i] = requestFor(p, r)
+	}
 	return page, nil
 }
 
@@ -835,17 +838,17 @@ func (s *Service) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRe
 	}
 	if p.IdentityID != "" {
 		if p.IdentityID == r.RequesterID || p.IdentityID == r.BeneficiaryID {
-			return r, nil
+			return requestFor(p, r), nil
 		}
 		for _, st := range r.Steps {
 			if slices.Contains(st.Approvers, p.IdentityID) {
-				return r, nil
+				return requestFor(p, r), nil
 			}
 		}
 		if ok, err := s.delegateOf(ctx, s.store, p.IdentityID, allApprovers(r)); err != nil {
 			return nil, err
 		} else if ok {
-			return r, nil
+			return requestFor(p, r), nil
 		}
 	}
 	return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may see only the requests you made, are the beneficiary of, or approve")
@@ -1277,8 +1280,33 @@ func (s *Service) SetDelegation(ctx context.Context, p *gatehouse.Principal, in 
 		if to.ID == from.ID {
 			return gatehouse.Errorf(gatehouse.EINVALID, "to: delegate to someone else")
 		}
+		// An operator records a delegation for someone who is away, but never to themselves:
+		// that would make any approver's power (a manager's, a security approver's) theirs.
+		if to.ID == p.IdentityID && from.ID != p.IdentityID {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not delegate someone else's approvals to yourself; %s delegates them, or another operator does", from.Email)
+		}
+		// Handing on the approvals of an admin or of a holder of a designated power moves that
+		// power to someone the catalog did not name: theirs or an admin's to do, as is changing
+		// their email or status (mayChangeStanding).
+		if from.ID != p.IdentityID && !p.Has(gatehouse.RoleAdmin) {
+			if from.HasRole(gatehouse.RoleAdmin) {
+				return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin delegates the approvals of an admin (%s)", from.Email)
+			}
+			powers, err := designatedPowers(ctx, tx, from)
+			if err != nil {
+				return err
+			}
+			if len(powers) > 0 {
+				return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin delegates the approvals of %s, who holds a designated power (%s)",
+					from.Email, strings.Join(powers, "; "))
+			}
+		}
 		if to.Status == gatehouse.StatusTerminated {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is terminated", to.Email)
+		}
+		// A leaver's powers ended with them (termination.go); nobody revives them by delegation.
+		if from.Status == gatehouse.StatusTerminated {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is terminated: their approvals ended with them", from.Email)
 		}
 		d := &gatehouse.Delegation{FromID: from.ID, ToID: to.ID, StartsAt: in.StartsAt, EndsAt: in.EndsAt, Reason: in.Reason, CreatedBy: p.Actor()}
 		if err := tx.CreateDelegation(ctx, d); err != nil {

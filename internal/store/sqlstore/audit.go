@@ -158,13 +158,17 @@ func (r *reader) ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEv
 // ranges at once, on several connections.
 func (r *reader) ScanAuditRange(ctx context.Context, from, to int64, fn func(*gatehouse.AuditEvent) error) error {
 	after := from - 1
+	cols, scan := auditColumns, func(rows *sql.Rows) (*gatehouse.AuditEvent, error) { return scanAuditEvent(rows) }
+	if r.d.name == "sqlite" {
+		cols, scan = auditPackedSelect, scanPackedAuditEvent // auditscan.go
+	}
 	for {
-		rows, err := r.q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 AND seq <= $2
+		rows, err := r.q.QueryContext(ctx, `SELECT `+cols+` FROM audit_events WHERE seq > $1 AND seq <= $2
 			ORDER BY seq LIMIT $3`, after, to, scanBatch)
 		if err != nil {
 			return fmt.Errorf("scan audit events: %w", err)
 		}
-		batch, err := collect(rows, func(rows *sql.Rows) (*gatehouse.AuditEvent, error) { return scanAuditEvent(rows) })
+		batch, err := collect(rows, scan)
 		if err != nil {
 			return fmt.Errorf("scan audit events: %w", err)
 		}

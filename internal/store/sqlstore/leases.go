@@ -21,7 +21,7 @@ func (s *sqlStore) AcquireLease(ctx context.Context, l store.Lease, now time.Tim
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= $6`,
 		l.Name, l.Holder, l.Note, s.d.bindTime(now), s.d.bindTime(l.ExpiresAt), s.d.bindTime(now))
 	if err != nil {
-		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", l.Name, err)
+		return store.Lease{}, false, s.writeFailed(fmt.Errorf("acquire lease %s: %w", l.Name, err))
 	}
 	var cur store.Lease
 	err = s.write.QueryRowContext(ctx, `SELECT name, holder, note, acquired_at, expires_at FROM leases WHERE name = $1`, l.Name).
@@ -35,7 +35,7 @@ func (s *sqlStore) AcquireLease(ctx context.Context, l store.Lease, now time.Tim
 // ReleaseLease drops holder's lease; another holder's is left alone.
 func (s *sqlStore) ReleaseLease(ctx context.Context, name, holder string) error {
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
-		return fmt.Errorf("release lease %s: %w", name, err)
+		return s.writeFailed(fmt.Errorf("release lease %s: %w", name, err))
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (s *sqlStore) TouchSession(ctx context.Context, id string, at time.Time) er
 	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL`,
 		s.d.bindTime(at), id)
 	if err != nil {
-		return fmt.Errorf("touch session: %w", err)
+		return s.writeFailed(fmt.Errorf("touch session: %w", err))
 	}
 	return affected(res, "session", id)
 }

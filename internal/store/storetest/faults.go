@@ -67,6 +67,7 @@ func SetFault(tb testing.TB, s store.Store, fault string) {
 		exec(`DROP TRIGGER IF EXISTS gh_fault ON audit_events`)
 		exec(`DROP TRIGGER IF EXISTS gh_fault ON tokens`)
 		exec(`DROP TRIGGER IF EXISTS gh_fault ON write_probe`)
+		exec(`DROP TRIGGER IF EXISTS gh_fault ON leases`)
 		if fault == FaultNone {
 			return
 		}
@@ -76,7 +77,7 @@ func SetFault(tb testing.TB, s store.Store, fault string) {
 		}
 		exec(`CREATE OR REPLACE FUNCTION gh_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
 			RAISE EXCEPTION '` + msg + `' USING ERRCODE = '` + code + `'; END $$`)
-		for _, table := range []string{"audit_events", "tokens", "write_probe"} {
+		for _, table := range []string{"audit_events", "tokens", "write_probe", "leases"} {
 			exec(`CREATE TRIGGER gh_fault BEFORE INSERT OR UPDATE OR DELETE ON ` + table +
 				` FOR EACH STATEMENT EXECUTE FUNCTION gh_fault()`)
 		}
