@@ -166,3 +166,41 @@ func TestSCIMClientStandingNeedsAnAdmin(t *testing.T) {
 		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/okta-scim@example.com", `{"status":"terminated","reason":"Okta retired"}`), http.StatusOK)
 	})
 }
+
+// TestBirthrightIsNoWayAroundApproval: a direct grant to oneself is refused, but an admin wrote
+// a birthright rule naming themselves (identity.email == "admin@…") on a role holding the
+// privileged corp-ldap/admins, and on another holding both sides of a block SoD rule, and the
+// apply granted both: no request, no security step, no expiry. Privileged access is requested
+// and security-approved (the catalog already says so of each privileged entitlement), and a
+// role cannot carry what a block rule forbids together; such a catalog is refused.
+func TestBirthrightIsNoWayAroundApproval(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		for _, c := range []struct{ name, role, want string }{
+			{"privileged", `  - id: self-admin
+    name: Self admin
+    entitlements: [corp-ldap/admins]
+    birthright: identity.email == "admin@example.com"
+`, "corp-ldap/admins is privileged"},
+			{"both sides of a block rule", `  - id: self-both
+    name: Self both
+    entitlements: [corp-ldap/engineering, wiki/members, corp-ldap/admins]
+    birthright: identity.email == "admin@example.com"
+`, "eng-vs-admins"},
+		} {
+			doc := strings.Replace(powersCatalog, "roles:\n", "roles:\n"+c.role, 1)
+			a := must(t, f.as(t, "admin", "POST", "/api/v1/catalog/apply",
+				jsonBody(catalogRequest{Files: []catalogFile{{Name: "c.yaml", Content: doc}}, Reason: "mine"})), http.StatusBadRequest)
+			if e := a.errorOf(t); !strings.Contains(e.Message, c.want) {
+				t.Errorf("%s: %+v; want it to say %q", c.name, e, c.want)
+			}
+		}
+		var page struct {
+			Items []*gatehouse.Grant `json:"items"`
+		}
+		must(t, f.as(t, "auditor", "GET", "/api/v1/grants?identity=admin@example.com", ""), http.StatusOK).json(t, &page)
+		if len(page.Items) != 0 {
+			t.Errorf("admin holds %d grants after refused applies: %+v", len(page.Items), page.Items[0])
+		}
+	})
+}
