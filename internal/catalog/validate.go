@@ -352,6 +352,30 @@ func (v *validator) role(l *objLoc, r *gatehouse.Role) {
 		if _, err := policy.CompileBirthright(r.Birthright); err != nil {
 			v.problem(l, "birthright", "%v", err)
 		}
+		v.birthrightGrants(l, r)
+	}
+}
+
+// birthrightGrants keeps a birthright rule from granting what needs a decision: a birthright
+// grant has no request, no approver and no expiry, and a rule can name one person (its author,
+// say). So a birthright role holds no privileged entitlement (privileged access is requested
+// and security-approved), nor both sides of a preventive SoD rule (block, or exception: nobody
+// approved one).
+func (v *validator) birthrightGrants(l *objLoc, r *gatehouse.Role) {
+	for i, id := range r.Entitlements {
+		if e := v.entitlements[id]; e != nil && e.Risk == gatehouse.RiskPrivileged {
+			v.problem(l, fmt.Sprintf("entitlements[%d]", i), "%s is privileged: privileged access is requested and security-approved, never a birthright", id)
+		}
+	}
+	for _, rule := range v.c.SoD {
+		if rule == nil || (rule.OnViolation != "block" && rule.OnViolation != "exception") {
+			continue
+		}
+		left := slices.ContainsFunc(rule.Left, func(id string) bool { return slices.Contains(r.Entitlements, id) })
+		right := slices.ContainsFunc(rule.Right, func(id string) bool { return slices.Contains(r.Entitlements, id) })
+		if left && right {
+			v.problem(l, "entitlements", "holds both sides of SoD rule %s (on_violation: %s): a birthright role cannot grant them together", rule.ID, rule.OnViolation)
+		}
 	}
 }
 
