@@ -31,10 +31,10 @@ the audit log. Setting --status terminated applies the leaver policy at once: ev
 revoked, open requests are cancelled, and the person's Gatehouse tokens, web sessions and
 delegations end in the same transaction.
 
-Limits that no role lifts: nobody changes their own email, status, roles or manager, nor makes
-themselves someone's manager, and only an admin changes the email or status of an admin or of
-someone holding a designated power (security approver, emergency operator, owner, named
-approver).`,
+Limits that no role lifts: nobody changes their own record or roles (birthright rules read
+it), nor makes themselves someone's manager, and only an admin changes the email, status or end date
+of an admin, of someone holding a designated power (security approver, emergency operator,
+owner, named approver) or of a SCIM client's service account.`,
 		Example: `  gatehouse identities update sam.taylor@example.com --status terminated --end-date 2026-12-07 \
       --reason "HR-5521: terminated today, feed catches up tonight"
   gatehouse identities update E1042 --title "Staff Engineer" --reason "HR correction"`,

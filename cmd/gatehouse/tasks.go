@@ -101,7 +101,8 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 		Long: `Record that a manual task was done: the note says what was done and where; the evidence
 is the SHA-256 of a file (a screenshot, an export) kept wherever your team keeps evidence.
 --evidence-file computes the hash locally; the file itself is not uploaded. The operation the
-task stood for is then applied, and the system's next reconcile reads it as done.`,
+task stood for is then applied, and the system's next reconcile reads it as done. A task about
+your own account is for someone else to complete.`,
 		Example: `  gatehouse tasks complete TASK-000123 --note "Badge issued at the front desk" --evidence-file badge.png`,
 		Args:    exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {

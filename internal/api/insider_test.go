@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Attacks by the people who run Gatehouse on the controls of items 1 to 6, found after those
@@ -77,6 +78,11 @@ func TestNobodyChoosesTheirOwnManager(t *testing.T) {
 		forbiddenSaying(t, must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/admin@example.com",
 			`{"manager_id":"E-ben2","reason":"reorg"}`), http.StatusForbidden), "nobody changes their own manager")
 		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/operator@example.com", `{"manager_id":"E-mgr","reason":"reorg"}`), http.StatusOK)
+		// Nor makes themselves the manager of someone they add (a new hire's requests would be
+		// theirs to approve once the person has a token).
+		newHire := `{"employee_id":"E-new","email":"new@example.com","first_name":"N","last_name":"Hire","department":"Engineering","title":"Engineer","start_date":"2024-01-02","manager_id":"E-operator","reason":"new hire"}`
+		forbiddenSaying(t, must(t, f.as(t, "operator", "POST", "/api/v1/identities", newHire), http.StatusForbidden), "nobody makes themselves someone's manager")
+		must(t, f.as(t, "admin", "POST", "/api/v1/identities", newHire), http.StatusCreated)
 	})
 }
 
@@ -102,6 +108,7 @@ func TestHRImportByAnOperatorIsHeldForStandingChanges(t *testing.T) {
 		}
 		for _, c := range []struct{ name, from, to, want string }{
 			{"own manager", row("operator"), strings.Replace(row("operator"), "Engineer,,", "Engineer,E-ben2,", 1), "operator@example.com: own record"},
+			{"own department", row("operator"), strings.Replace(row("operator"), "Engineering,Engineer", "Platform,Engineer", 1), "operator@example.com: own record (department)"},
 			{"own email", row("operator"), strings.Replace(row("operator"), "operator@", "op2@", 1), "operator@example.com: own record"},
 			{"admin email", row("admin"), strings.Replace(row("admin"), "admin@", "boss@", 1), "admin@example.com: email of an admin"},
 			{"approver status", row("sec"), strings.Replace(row("sec"), ",active,", ",terminated,", 1), "sec@example.com: status of a holder of a designated power (security approver"},
@@ -201,6 +208,116 @@ func TestBirthrightIsNoWayAroundApproval(t *testing.T) {
 		must(t, f.as(t, "auditor", "GET", "/api/v1/grants?identity=admin@example.com", ""), http.StatusOK).json(t, &page)
 		if len(page.Items) != 0 {
 			t.Errorf("admin holds %d grants after refused applies: %+v", len(page.Items), page.Items[0])
+		}
+	})
+}
+
+// TestEndDateIsStanding: the daily date check terminates whoever's end date has passed, so an
+// end date is a status change scheduled in advance. Before, an operator refused the suspension
+// of a security approver set the approver's end_date to yesterday, and the date check
+// terminated them. The end and start dates of an admin or a holder of a designated power are now
+// an admin's to change, and one's own are someone else's.
+func TestEndDateIsStanding(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		yesterday := time.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02")
+		for _, who := range []string{"sec@example.com", "admin@example.com", "operator@example.com"} {
+			a := must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/"+who, `{"end_date":"`+yesterday+`","reason":"left"}`), http.StatusForbidden)
+			if e := a.errorOf(t); !strings.Contains(e.Message, "end_date") {
+				t.Errorf("%s: %+v; want it to name end_date", who, e)
+			}
+		}
+		if _, err := f.svc.ApplyHRDates(ctx, f.sys); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"sec", "admin", "operator"} {
+			if id, err := f.st.GetIdentity(ctx, f.ids[name].ID); err != nil || id.Status != gatehouse.StatusActive {
+				t.Errorf("%s after the date check: %+v %v; want active", name, id, err)
+			}
+		}
+		// An admin may; an operator may set the end date of someone without powers.
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/sec@example.com", `{"end_date":"2099-12-31","reason":"fixed-term"}`), http.StatusOK)
+		must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/user@example.com", `{"end_date":"2099-12-31","reason":"fixed-term"}`), http.StatusOK)
+	})
+}
+
+// TestNobodyCompletesTasksAboutTheirOwnAccount: a manual task's completion is the evidence that
+// a system changed, and the next reconcile reads it as the system's state. Before, an operator
+// whose access was revoked completed the task to remove them ("done") and kept the access; one
+// could equally attest their own addition. Someone else completes a task about one's own account.
+func TestNobodyCompletesTasksAboutTheirOwnAccount(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		op := f.ids["operator"]
+		mk := func(kind string, id, account string) string {
+			now := f.svc.Now()
+			task := &gatehouse.ManualTask{SystemID: "tools", Kind: kind, IdentityID: id, Account: account,
+				Group: "root", EntitlementID: "tools/root", CreatedAt: now, DueAt: now.Add(time.Hour)}
+			if err := f.st.Update(ctx, func(tx store.Tx) error {
+				if _, err := tx.CreateTask(ctx, task, time.Time{}); err != nil {
+					return err
+				}
+				return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Actor: "test", Action: "task.create", ObjectType: "task", ObjectID: task.Ref()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return task.Ref()
+		}
+		for _, ref := range []string{mk("remove_member", op.ID, op.Email), mk("add_member", "", strings.ToUpper(op.Email))} {
+			forbiddenSaying(t, must(t, f.as(t, "operator", "POST", "/api/v1/tasks/"+ref+"/complete", `{"note":"done"}`),
+				http.StatusForbidden), "your own account")
+			must(t, f.as(t, "admin", "POST", "/api/v1/tasks/"+ref+"/complete", `{"note":"removed in the console"}`), http.StatusOK)
+		}
+	})
+}
+
+// TestNobodyEditsTheirOwnRecord: birthright rules read a person's department, title, location,
+// employment type and attributes, so editing one's own record is a way to grant oneself access.
+// Before, an operator moved themselves to the Platform department by hand and the next catalog
+// apply that touched a birthright rule granted them Platform's birthright role. Nobody changes
+// their own record by hand; HR or another operator does.
+func TestNobodyEditsTheirOwnRecord(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		for _, body := range []string{`{"department":"Platform","reason":"moved"}`, `{"attributes":{"cost_center":"CC-1"},"reason":"fix"}`,
+			`{"title":"Senior operator","reason":"promoted"}`} {
+			forbiddenSaying(t, must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/operator@example.com", body), http.StatusForbidden),
+				"nobody changes their own")
+		}
+		// A later birthright change recomputes everyone: the operator is not in Platform.
+		f.apply(strings.Replace(powersCatalog, `identity.department == "Platform" && identity.status == "active"`,
+			`identity.status == "active" && identity.department == "Platform"`, 1))
+		var page struct {
+			Items []*gatehouse.Grant `json:"items"`
+		}
+		must(t, f.as(t, "auditor", "GET", "/api/v1/grants?identity=operator@example.com&source=birthright", ""), http.StatusOK).json(t, &page)
+		if len(page.Items) != 0 {
+			t.Errorf("operator holds %d birthright grants: %+v", len(page.Items), page.Items[0])
+		}
+		must(t, f.as(t, "admin", "PATCH", "/api/v1/identities/operator@example.com", `{"title":"Senior operator","reason":"promoted"}`), http.StatusOK)
+	})
+}
+
+// TestManagerIsAPersonNotAnAddress: manager_id was stored as given, and an email names whoever
+// holds the address when a request is routed. An operator set ben's manager by email, renamed
+// that manager away and gave the address to someone else, who then decided ben's manager step.
+// A manager is now stored by employee_id, whatever key named them.
+func TestManagerIsAPersonNotAnAddress(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, f *fixture) {
+		var ben gatehouse.Identity
+		must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/ben@example.com", `{"manager_id":"other@example.com","reason":"reorg"}`),
+			http.StatusOK).json(t, &ben)
+		if ben.ManagerID != "E-other" {
+			t.Errorf("manager_id stored as %q; want the employee_id E-other", ben.ManagerID)
+		}
+		must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/other@example.com", `{"email":"other-old@example.com","reason":"rename"}`), http.StatusOK)
+		must(t, f.as(t, "operator", "PATCH", "/api/v1/identities/user@example.com", `{"email":"other@example.com","reason":"reuse"}`), http.StatusOK)
+		r := f.submit(t, "ben", `{"entitlement":"tools/deploy","justification":"`+justification+`"}`)
+		if got := r.Steps[0]; got.Kind != gatehouse.StepManager || len(got.Approvers) != 1 || got.Approvers[0] != f.ids["other"].ID {
+			t.Errorf("manager step %+v; want the person who was named (other), not the address's new holder", got)
 		}
 	})
 }

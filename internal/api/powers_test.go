@@ -198,7 +198,7 @@ func TestStandingChangesNeedAnAdmin(t *testing.T) {
 		// approver; anyone edits other fields of their own record through an operator.
 		patch("operator", "user@example.com", `{"email":"user2@example.com"}`, http.StatusOK)
 		patch("admin", "sec2@example.com", `{"email":"sec2b@example.com"}`, http.StatusOK)
-		patch("operator", "operator@example.com", `{"title":"Senior operator"}`, http.StatusOK)
+		forbiddenSaying(t, patch("operator", "operator@example.com", `{"title":"Senior operator"}`, http.StatusForbidden), "nobody changes their own record")
 	})
 }
 

@@ -60,13 +60,15 @@ func genCatalog(systems, entitlements, roles int) []byte {
 			ids[k] = fmt.Sprintf("sys-%d/ent-%d", e%systems, e)
 		}
 		fmt.Fprintf(&b, "  - id: role-%d\n    name: Role %d\n    entitlements: [%s]\n", r, r, strings.Join(ids, ", "))
-		if r%2 == 0 {
+		if r%2 == 1 { // odd roles start on a sensitive entitlement: a birthright holds nothing privileged
 			fmt.Fprintf(&b, "    birthright: identity.department == \"Dept %d\" && identity.status == \"active\"\n", r)
 		}
 	}
 	b.WriteString("sod:\n")
 	for i := range max(1, roles/50) {
-		fmt.Fprintf(&b, "  - id: sod-%d\n    left: [sys-%d/ent-%d]\n    right: [sys-%d/ent-%d]\n", i, i%systems, i, (i+1)%systems, i+1)
+		// Sides five apart are never in one role (a role holds five consecutive entitlements
+		// from a multiple of five), as no birthright role may hold both sides of a block rule.
+		fmt.Fprintf(&b, "  - id: sod-%d\n    left: [sys-%d/ent-%d]\n    right: [sys-%d/ent-%d]\n", i, i%systems, i, (i+5)%systems, i+5)
 	}
 	return []byte(b.String())
 }

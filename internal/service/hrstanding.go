@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -12,9 +13,9 @@ import (
 
 // hrStandingHold says why an HR import uploaded by p waits for an admin, or "" when it need
 // not. The file is the uploader's to write, so it is held to what the uploader may change by
-// hand (mayChangeStanding, notOwnManager): nobody changes their own email, status or manager,
-// nor makes themselves someone's manager, and only an admin changes the email or status of an
-// admin or of someone holding a designated power. A change of that kind is held, as the leaver
+// hand (mayChangeStanding, notOwnManager, UpdateIdentity): nobody changes their own record, nor
+// makes themselves someone's manager, and only an admin changes the email, status or end date
+// of an admin or of someone holding a designated power. A change of that kind is held, as the leaver
 // guard holds one, for an admin to approve (ApproveHRImport): a legitimate one (an approver who
 // leaves) still happens, with a second person's say.
 func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal, plan *jml.Plan) (string, error) {
@@ -31,8 +32,8 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 		if !it.Write() || it.IdentityID == "" {
 			continue
 		}
-		var standing []string // email, status
-		manager, managerChanged := "", false
+		var standing []string // email, status, end_date
+		manager := ""
 		who := it.Email // named as people know them now, before the file renames them
 		for _, c := range it.Changes {
 			switch c.Field {
@@ -41,19 +42,28 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 				if !strings.EqualFold(c.From, c.To) {
 					standing = append(standing, c.Field)
 				}
-			case "status":
+			case "status", "end_date": // a passed end date is a termination (ApplyHRDates)
 				standing = append(standing, c.Field)
 			case "manager_id":
-				manager, managerChanged = c.To, true
+				manager = c.To
 			}
 		}
 		switch {
 		case self != nil && it.IdentityID == self.ID:
-			if managerChanged {
-				standing = append(standing, "manager_id")
+			// One's own standing and manager, and (but for an admin, who writes the birthright
+			// rules anyway) the fields birthright rules decide on: moving oneself to another
+			// department would grant oneself its birthright roles. Names and dates that grant
+			// nothing still apply, so that the company's feed, holding the uploader's own row,
+			// is not held for every correction.
+			var fields []string
+			for _, c := range it.Changes {
+				if slices.Contains(standing, c.Field) || c.Field == "manager_id" ||
+					(!p.Has(gatehouse.RoleAdmin) && birthrightField(c.Field)) {
+					fields = append(fields, c.Field)
+				}
 			}
-			if len(standing) > 0 {
-				why = append(why, fmt.Sprintf("%s: own record (%s)", who, strings.Join(standing, ", ")))
+			if len(fields) > 0 {
+				why = append(why, fmt.Sprintf("%s: own record (%s)", who, strings.Join(fields, ", ")))
 			}
 			continue
 		case self != nil && manager != "" && strings.EqualFold(manager, self.EmployeeID):
@@ -89,4 +99,14 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 	}
 	return fmt.Sprintf("the import changes what %s may not change by hand, so an admin decides: %s%s",
 		p.Actor(), strings.Join(why, "; "), more), nil
+}
+
+// birthrightField reports whether an HR field is one birthright rules are written over (see
+// the catalog's birthright expressions): who someone is in the organisation, not their name.
+func birthrightField(field string) bool {
+	switch field {
+	case "department", "title", "location", "employment_type":
+		return true
+	}
+	return strings.HasPrefix(field, "attributes.")
 }

@@ -69,6 +69,10 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 		if err := checkManager(ctx, tx, &id); err != nil {
 			return err
 		}
+		// Adding someone is no way to become their manager either (see notOwnManager).
+		if err := notOwnManager(ctx, tx, p, &gatehouse.Identity{Email: id.Email}, &id); err != nil {
+			return err
+		}
 		if err := tx.CreateIdentity(ctx, &id); err != nil {
 			return err
 		}
@@ -148,6 +152,12 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		if err := notOwnManager(ctx, tx, p, before, &after); err != nil {
 			return err
 		}
+		// Nor any other field of their own: birthright rules read department, title, location,
+		// employment type, dates and attributes, so editing oneself would grant oneself access.
+		if p.IdentityID != "" && p.IdentityID == before.ID {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN,
+				"nobody changes their own record by hand (birthright rules read it); ask another operator or correct it in HR")
+		}
 		if err := after.Validate(); err != nil {
 			return err
 		}
@@ -222,16 +232,22 @@ func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key stri
 // admin or of someone holding a designated power (catalog pins, see designatedPowers), so that
 // an operator can neither take over an approver's address nor switch an approver off.
 func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
-	if strings.EqualFold(before.Email, after.Email) && before.Status == after.Status {
+	var changed []string
+	if !strings.EqualFold(before.Email, after.Email) {
+		changed = append(changed, "email")
+	}
+	if before.Status != after.Status {
+		changed = append(changed, "status")
+	}
+	// An end date that has passed is a termination the daily date check carries out: a status
+	// change scheduled in advance.
+	if before.EndDate != after.EndDate {
+		changed = append(changed, "end_date")
+	}
+	if len(changed) == 0 {
 		return nil
 	}
-	what := "email"
-	if before.Status != after.Status {
-		what = "status"
-		if !strings.EqualFold(before.Email, after.Email) {
-			what = "email and status"
-		}
-	}
+	what := strings.Join(changed, " and ")
 	if p.IdentityID != "" && p.IdentityID == before.ID {
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "nobody changes their own %s; ask another operator", what)
 	}
@@ -327,7 +343,9 @@ func designatedPowersIn(cat *gatehouse.Catalog, who *gatehouse.Identity) []strin
 	return out
 }
 
-// checkManager refuses a manager_id that names no identity or the identity itself.
+// checkManager refuses a manager_id that names no identity or the identity itself, and stores
+// the manager by employee_id (as HR does) whatever key named them: an email names whoever holds
+// the address when a request is routed, and addresses change hands.
 func checkManager(ctx context.Context, r store.Reader, i *gatehouse.Identity) error {
 	if i.ManagerID == "" {
 		return nil
@@ -335,12 +353,20 @@ func checkManager(ctx context.Context, r store.Reader, i *gatehouse.Identity) er
 	if i.ManagerID == i.EmployeeID {
 		return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: an identity cannot be its own manager")
 	}
-	if _, err := r.GetIdentity(ctx, i.ManagerID); err != nil {
+	m, err := r.GetIdentity(ctx, i.ManagerID)
+	if err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: no identity with employee_id %q", i.ManagerID)
 		}
 		return err
 	}
+	if m.EmployeeID == "" {
+		return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: %s has no employee_id; a manager is a person HR knows", m.Email)
+	}
+	if (i.ID != "" && m.ID == i.ID) || m.EmployeeID == i.EmployeeID {
+		return gatehouse.Errorf(gatehouse.EINVALID, "manager_id: an identity cannot be its own manager")
+	}
+	i.ManagerID = m.EmployeeID
 	return nil
 }
 

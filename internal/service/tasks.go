@@ -157,6 +157,12 @@ func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id s
 		if err != nil {
 			return err
 		}
+		// The completion is the evidence the system changed, and reconcile reads it as the
+		// system's state: nobody attests a change to their own account (a removal not done
+		// would keep their access), as nobody grants to themselves.
+		if p.IdentityID != "" && (t.IdentityID == p.IdentityID || (p.Email != "" && strings.EqualFold(t.Account, p.Email))) {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "task %s is about your own account (%s); someone else completes it", t.Ref(), t.Account)
+		}
 		if t.Status != gatehouse.TaskOpen {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "task %s is %s, not open", t.Ref(), t.Status)
 		}
