@@ -102,8 +102,10 @@ func TestExpiryJobs(t *testing.T) {
 					}
 					late := got.RevokedAt.Sub(*g.ExpiresAt)
 					t.Logf("revoked %s after its expiry", late.Round(time.Millisecond))
-					if late < 0 || late > 3*time.Second {
-						t.Errorf("revoked %s after expiry, want within 3s", late)
+					// The sweep runs hourly here: a revocation within seconds is the job scheduled at
+					// the expiry. The bound is loose because the machine may be busy, not a speed claim.
+					if late < 0 || late > 30*time.Second {
+						t.Errorf("revoked %s after expiry, want the exact-time job (well before the hourly sweep)", late)
 					}
 					break
 				}
