@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -69,7 +70,7 @@ func (a *app) systemsCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, map[string]any{"system": s, "entitlements": nonNil(ents.Items)})
 			}
-			kv := []string{"id", s.ID, "name", s.Name, "owner", s.Owner, "owner pinned to", pinText(s.OwnerID), "tier", string(s.Tier), "connector", s.Connector.Type}
+			kv := []string{"id", s.ID, "name", s.Name, "owner", s.Owner, "owner pinned to", pinText(ctx, c, s.Owner, s.OwnerID), "tier", string(s.Tier), "connector", s.Connector.Type}
 			keys := make([]string, 0, len(s.Connector.Settings))
 			for k := range s.Connector.Settings {
 				keys = append(keys, k)
@@ -101,20 +102,28 @@ func (a *app) entitlementTable(list []*gatehouse.Entitlement) error {
 }
 
 // pinText shows the identity a designated email was pinned to at catalog apply: powers go by
-// that identity, whoever holds the email now.
-func pinText(id string) string {
+// that identity, whoever holds the email now. The person's current email is looked up when the
+// caller may read it, so that a renamed holder shows as who they are now.
+func pinText(ctx context.Context, c *client.Client, email, id string) string {
 	if id == "" {
 		return "nobody (apply the catalog again to pin it)"
 	}
-	return "identity " + id
+	who, err := c.GetIdentity(ctx, id)
+	switch {
+	case err != nil:
+		return "identity " + id
+	case strings.EqualFold(who.Email, email):
+		return who.Email + " (identity " + id + ")"
+	}
+	return who.Email + " (identity " + id + "; renamed since the catalog named " + email + ": the power stays with this person)"
 }
 
 // approverPins shows the pins of the emails named in an approval chain ("" when none is named).
-func approverPins(e *gatehouse.Entitlement) string {
+func approverPins(ctx context.Context, c *client.Client, e *gatehouse.Entitlement) string {
 	var out []string
 	for _, step := range e.Approval {
 		if strings.Contains(step, "@") {
-			out = append(out, step+" → "+pinText(e.ApproverID(step)))
+			out = append(out, step+" → "+pinText(ctx, c, step, e.ApproverID(step)))
 		}
 	}
 	return strings.Join(out, ", ")
@@ -209,11 +218,11 @@ func (a *app) entitlementsCommand() *cobra.Command {
 				"kind", string(e.Kind),
 				"risk", string(e.Risk),
 				"owner", e.Owner,
-				"owner pinned to", pinText(e.OwnerID),
+				"owner pinned to", pinText(cmd.Context(), c, e.Owner, e.OwnerID),
 				"requestable", yesNo(e.Requestable),
 				"max_duration", maxD,
 				"approval", strings.Join(e.Approval, " → "),
-				"approvers pinned to", approverPins(e),
+				"approvers pinned to", approverPins(cmd.Context(), c, e),
 			)
 		},
 	}

@@ -84,8 +84,7 @@ demo prints tokens); when set, it must be at least 32 characters, as for serve.`
 			if err != nil {
 				return err
 			}
-			a.printDemo(url, dsn, res, logins, bootstrap != "", ready)
-			a.printPowers(res, logins, settings)
+			a.printDemo(url, dsn, res, logins, bootstrap != "", ready, settings)
 			log.Info("demo listening", "url", url, "seed", res.Took.Round(time.Millisecond), "ready", ready.Round(time.Millisecond))
 			return serveUntilDone(ctx, srv, ln, log)
 		},
@@ -120,7 +119,7 @@ func demoTokens(cmd *cobra.Command, svc *service.Service, res *demo.Result) ([]d
 	return logins, nil
 }
 
-func (a *app) printDemo(url, dsn string, res *demo.Result, logins []demoLogin, bootstrap bool, ready time.Duration) {
+func (a *app) printDemo(url, dsn string, res *demo.Result, logins []demoLogin, bootstrap bool, ready time.Duration, st gatehouse.Settings) {
 	w := a.stdout
 	fmt.Fprintf(w, "Gatehouse demo is ready at %s (seeded in %.2fs, serving %.2fs after start)\n\n",
 		url, res.Took.Seconds(), ready.Seconds())
@@ -142,13 +141,14 @@ func (a *app) printDemo(url, dsn string, res *demo.Result, logins []demoLogin, b
 	fmt.Fprintln(w, "    gatehouse audit verify")
 	fmt.Fprintf(w, "\n  Or as the %s (no Gatehouse role):\n    export GATEHOUSE_ADDR=%s GATEHOUSE_TOKEN=%s\n",
 		res.Employee, url, logins[len(logins)-1].secret)
+	a.printPowers(logins, st)
 	fmt.Fprintf(w, "\nThe data stays in %s: `gatehouse serve --db %s` serves it again.\nPress Ctrl-C to stop.\n",
 		strings.TrimPrefix(dsn, "sqlite:"), dsn)
 }
 
 // printPowers says who may do what in the demo company: each Gatehouse role with its person and
 // its limits, then the designated powers the catalog gives.
-func (a *app) printPowers(res *demo.Result, logins []demoLogin, st gatehouse.Settings) {
+func (a *app) printPowers(logins []demoLogin, st gatehouse.Settings) {
 	w := a.stdout
 	what := map[string]string{
 		"admin":    "everything, including catalog apply and roles; no approving, granting or reviewing for themselves",

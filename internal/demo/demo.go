@@ -111,6 +111,12 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 	if _, err := svc.CreateGrants(ctx, p, other); err != nil {
 		return nil, fmt.Errorf("demo: requested and exception grants: %w", err)
 	}
+	// Break-glass access during an incident goes through the emergency flow, as it would for
+	// real: the grant comes with its post-event review, which the demo shows still waiting.
+	emergencies, err := breakGlass(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
 
 	// These two resigned after their access was granted and HR has recorded it, but nobody
 	// has removed their access yet: the finding the demo's leaver reports should show.
@@ -130,7 +136,7 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 		Roles:            len(cat.Roles),
 		SoDRules:         len(cat.SoD),
 		BirthrightGrants: len(birthright),
-		OtherGrants:      len(other),
+		OtherGrants:      len(other) + emergencies,
 		Admin:            AdminEmail,
 		Auditor:          AuditorEmail,
 		Operators:        slices.Clone(OperatorEmails),
@@ -213,7 +219,6 @@ func contractorsIn(dept string) func(*gatehouse.Identity) bool {
 const (
 	request   = gatehouse.SourceRequest
 	exception = gatehouse.SourceException
-	emergency = gatehouse.SourceEmergency
 	day       = 24 * time.Hour
 )
 
@@ -227,7 +232,6 @@ var grantHistory = []grantSpec{
 	{who: byEmail("julia.novak@example.com"), entitlement: "wiki/space-admins", source: request, reference: "REQ-1005", reason: "Maintains the IAM runbooks space"},
 	{who: byTitle("IT Support Specialist"), count: 3, entitlement: "corp-ad/helpdesk-operators", source: request, reference: "REQ-1006", reason: "Service desk: unlock accounts"},
 	{who: byEmail("daniel.okafor@example.com"), entitlement: "github/org-owners", source: request, reference: "REQ-1010", reason: "Organization settings for the VP Engineering"},
-	{who: byEmail("mei.lin@example.com"), entitlement: "aws/prod-admin", source: emergency, reference: "INC-2041", reason: "Production incident: database failover", duration: 4 * time.Hour},
 	{who: byTitle("Site Reliability Engineer"), count: 4, entitlement: "aws/prod-readonly", source: request, reference: "REQ-1100", reason: "SRE on-call rotation"},
 	{who: byTitle("Site Reliability Engineer"), count: 4, entitlement: "aws/dev-poweruser", source: request, reference: "REQ-1101", reason: "SRE on-call rotation"},
 	{who: byTitle("Site Reliability Engineer"), count: 3, entitlement: "github/infra-team", source: request, reference: "REQ-1102", reason: "Infrastructure-as-code reviews"},
@@ -278,4 +282,20 @@ func otherGrants(people []*gatehouse.Identity, held map[string]map[string]bool) 
 		}
 	}
 	return out
+}
+
+// breakGlass grants the demo's one emergency access, as the IAM lead on call, and returns how
+// many grants it made.
+func breakGlass(ctx context.Context, svc *service.Service) (int, error) {
+	op, err := svc.Store().GetIdentity(ctx, OperatorEmails[0])
+	if err != nil {
+		return 0, fmt.Errorf("demo: emergency operator: %w", err)
+	}
+	oncall := &gatehouse.Principal{IdentityID: op.ID, Email: op.Email, Roles: op.Roles}
+	if _, err := svc.GrantEmergency(ctx, oncall, service.NewEmergencyGrant{Identity: "mei.lin@example.com",
+		Entitlement: "aws/prod-admin", Reason: "INC-2041: production database failover, the primary is unreachable",
+		Duration: gatehouse.Duration(4 * time.Hour)}); err != nil {
+		return 0, fmt.Errorf("demo: emergency grant: %w", err)
+	}
+	return 1, nil
 }
