@@ -21,6 +21,8 @@ import (
 type ending struct {
 	IdentityID string
 	Why        string
+	// Back is a return from termination (a rehire or a correction), not a leaver.
+	Back bool
 }
 
 // endGatehouseAccess ends, in tx (the transaction that terminates the identities), what they
@@ -89,6 +91,17 @@ func (s *Service) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gateho
 		evs = append(evs, ev)
 	}
 
+	// Approval steps waiting for a leaver move on at once (termination_requests.go).
+	leavers := map[string]string{}
+	for _, e := range people {
+		if !e.Back {
+			leavers[e.IdentityID] = e.Why
+		}
+	}
+	if err := s.rerouteFromLeavers(ctx, tx, p, leavers); err != nil {
+		return fmt.Errorf("end Gatehouse access: %w", err)
+	}
+
 	if len(evs) == 0 {
 		return nil
 	}
@@ -107,7 +120,7 @@ func statusEnding(before, after *gatehouse.Identity, why string) (ending, bool) 
 	case !was && is:
 		return ending{IdentityID: after.ID, Why: why}, true
 	case was && !is:
-		return ending{IdentityID: after.ID, Why: "no longer terminated: Gatehouse tokens and delegations from before the termination stay ended"}, true
+		return ending{IdentityID: after.ID, Why: "no longer terminated: Gatehouse tokens and delegations from before the termination stay ended", Back: true}, true
 	}
 	return ending{}, false
 }
