@@ -1012,6 +1012,17 @@ func decidedStep(steps []gatehouse.ApprovalStep, p *gatehouse.Principal) *gateho
 	return nil
 }
 
+// takenSteps maps who decided a step of r before step j to that step ("the manager step").
+func takenSteps(r *gatehouse.AccessRequest, j int) map[string]string {
+	taken := map[string]string{}
+	for _, st := range r.Steps[:j] {
+		if st.Decision != "" && st.DecidedByID != "" {
+			taken[st.DecidedByID] = "the " + string(st.Kind) + " step"
+		}
+	}
+	return taken
+}
+
 // rerouteNext re-routes the current step of r when every one of its approvers has decided an
 // earlier step (one person decides at most one step): it falls to the next fallback, the owner
 // of the system, then the operators, as at routing, and its Why says so.
@@ -1021,12 +1032,7 @@ func (s *Service) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.Acc
 		return nil
 	}
 	next := &r.Steps[j]
-	taken := map[string]string{}
-	for _, st := range r.Steps[:j] {
-		if st.Decision != "" && st.DecidedByID != "" {
-			taken[st.DecidedByID] = "the " + string(st.Kind) + " step"
-		}
-	}
+	taken := takenSteps(r, j)
 	var notes []string
 	for i, id := range next.Approvers {
 		step, ok := taken[id]
@@ -1039,29 +1045,11 @@ func (s *Service) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.Acc
 		}
 		notes = append(notes, email+" decided "+step+" (one person decides at most one step of a request)")
 	}
-	entID := next.Entitlement
-	if entID == "" && len(r.Entitlements) > 0 {
-		entID = r.Entitlements[0]
-	}
-	requester, err := tx.GetIdentity(ctx, r.RequesterID)
+	ok, fb, err := s.stepFallback(ctx, tx, r, j, nil)
 	if err != nil {
 		return err
 	}
-	ben, err := tx.GetIdentity(ctx, r.BeneficiaryID)
-	if err != nil {
-		return err
-	}
-	rt := &router{rd: tx, requester: requester, beneficiary: ben, taken: taken}
-	var ok []*gatehouse.Identity
-	if e, err := tx.GetEntitlement(ctx, entID); err == nil {
-		var fb []string
-		if ok, fb, err = rt.fallback(ctx, e.System); err != nil {
-			return err
-		}
-		notes = append(notes, fb...)
-	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-		return err
-	}
+	notes = append(notes, fb...)
 	if len(ok) == 0 {
 		notes = append(notes, "no one is left to fall back to: cancel the request, or let it expire")
 	} else {

@@ -77,7 +77,7 @@ func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 	notes := []string{strings.Join(gone, ", ") + " left (terminated)"}
 	st.Approvers, st.Emails = keep, keepEmails
 	if len(keep) == 0 {
-		fb, why, err := s.leaverFallback(ctx, tx, r, j, leavers)
+		fb, why, err := s.stepFallback(ctx, tx, r, j, leavers)
 		if err != nil {
 			return err
 		}
@@ -97,15 +97,11 @@ func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 	return s.auditRequest(ctx, tx, p, "request.reroute", before, r, why)
 }
 
-// leaverFallback is who decides step j of r instead of leavers: the fallback of routing, less
-// anyone who decided an earlier step and any leaver.
-func (s *Service) leaverFallback(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, j int, leavers map[string]string) ([]*gatehouse.Identity, []string, error) {
-	taken := map[string]string{}
-	for _, st := range r.Steps[:j] {
-		if st.Decision != "" && st.DecidedByID != "" {
-			taken[st.DecidedByID] = "the " + string(st.Kind) + " step"
-		}
-	}
+// stepFallback is who decides step j of r when its approvers cannot: the fallback of routing
+// (the system owner, then the operators), less anyone who decided an earlier step (one person
+// decides at most one step) and anyone in exclude (leavers).
+func (s *Service) stepFallback(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, j int, leavers map[string]string) ([]*gatehouse.Identity, []string, error) {
+	taken := takenSteps(r, j)
 	requester, err := tx.GetIdentity(ctx, r.RequesterID)
 	if err != nil {
 		return nil, nil, err
