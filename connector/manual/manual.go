@@ -89,7 +89,15 @@ type state struct {
 	accounts map[string]*connector.Account // by account id
 	groups   map[string]map[string]bool    // group → account ids
 	pending  map[string]bool               // accounts with an open create task
+	// asked is when each operation open at load was asked for (opKey → the task's creation).
+	// A person may finish that task between the reads of done and open tasks, with a completion
+	// time stamped before loadedAt (taken before their commit waited for the write lock); it is
+	// still the work this run would ask for, so it counts as done (task).
+	asked map[string]time.Time
 }
+
+// opKey names an operation of a task: what is done, to which account, in which group.
+func opKey(t *gatehouse.ManualTask) string { return t.Kind + "\x00" + t.Account + "\x00" + t.Group }
 
 // load replays the done tasks in the order they were done.
 func (c *Connector) load(ctx context.Context) (*state, error) {
@@ -99,18 +107,21 @@ func (c *Connector) load(ctx context.Context) (*state, error) {
 		return c.state, nil
 	}
 	loadedAt := c.cfg.Tasks.Now()
-	done, err := c.cfg.Tasks.Tasks(ctx, c.cfg.SystemID, gatehouse.TaskDone)
+	// Open tasks first: a task finished between the two reads then shows in both (done wins),
+	// never in neither.
+	open, err := c.cfg.Tasks.Tasks(ctx, c.cfg.SystemID, gatehouse.TaskOpen)
 	if err != nil {
 		return nil, fmt.Errorf("manual %s: read tasks: %w", c.cfg.SystemID, err)
 	}
-	open, err := c.cfg.Tasks.Tasks(ctx, c.cfg.SystemID, gatehouse.TaskOpen)
+	done, err := c.cfg.Tasks.Tasks(ctx, c.cfg.SystemID, gatehouse.TaskDone)
 	if err != nil {
 		return nil, fmt.Errorf("manual %s: read tasks: %w", c.cfg.SystemID, err)
 	}
 	slices.SortStableFunc(done, func(a, b *gatehouse.ManualTask) int {
 		return cmp.Or(a.CompletedAt.Compare(*b.CompletedAt), cmp.Compare(a.Number, b.Number))
 	})
-	st := &state{accounts: map[string]*connector.Account{}, groups: map[string]map[string]bool{}, pending: map[string]bool{}}
+	st := &state{accounts: map[string]*connector.Account{}, groups: map[string]map[string]bool{}, pending: map[string]bool{},
+		asked: map[string]time.Time{}}
 	for _, t := range done {
 		st.apply(t)
 	}
@@ -118,6 +129,7 @@ func (c *Connector) load(ctx context.Context) (*state, error) {
 		if t.Kind == "create_account" {
 			st.pending[t.Account] = true
 		}
+		st.asked[opKey(t)] = t.CreatedAt
 	}
 	c.state, c.loadedAt = st, loadedAt
 	return st, nil
@@ -193,6 +205,11 @@ func (c *Connector) task(ctx context.Context, t *gatehouse.ManualTask) error {
 	t.CreatedAt, t.DueAt = now, now.Add(gatehouse.TaskDue(c.cfg.Tier))
 	c.mu.Lock()
 	since := c.loadedAt
+	if c.state != nil {
+		if asked, ok := c.state.asked[opKey(t)]; ok && asked.Before(since) {
+			since = asked
+		}
+	}
 	c.mu.Unlock()
 	if _, err := c.cfg.Tasks.EnsureTask(ctx, t, since); err != nil {
 		return fmt.Errorf("manual %s: record task: %w", c.cfg.SystemID, err)
