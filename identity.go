@@ -60,7 +60,7 @@ func (r AccessRole) Valid() bool {
 const DateLayout = "2006-01-02"
 
 // Identity is a person (employee, contractor, intern) or a service account. People are fed by
-// HR; the fields mirror the HR feed of DESIGN.md, and every extra feed column is kept in
+// HR; the fields mirror the HR feed (docs/hr.md), and every extra feed column is kept in
 // Attributes.
 type Identity struct {
 	ID             string            `json:"id"`

@@ -1,4 +1,4 @@
-// Package hrgen generates synthetic HR feeds (the CSV of DESIGN.md) for benchmarks: a company of
+// Package hrgen generates synthetic HR feeds (the CSV of docs/hr.md) for benchmarks: a company of
 // n people in a manager tree, spread over departments, locations and employment types, and
 // derived snapshots with a share of movers and leavers.
 package hrgen

@@ -3,7 +3,7 @@
 // is a client of a running server through its HTTP API, configured by GATEHOUSE_ADDR and
 // GATEHOUSE_TOKEN (or --addr and --token).
 //
-// This package only wires packages together and formats output. Exit codes follow DESIGN.md
+// This package only wires packages together and formats output. Exit codes follow the README
 // (0 ok, 1 failure or findings, 2 usage error) and are decided in one place, exitCode in
 // main.go.
 package main

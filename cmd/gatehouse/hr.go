@@ -19,7 +19,7 @@ func (a *app) hrCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hr",
 		Short: "Import the HR feed (joiners, movers, leavers) and decide held imports",
-		Long: `The HR feed is a CSV snapshot of everyone (see DESIGN.md): import it, and Gatehouse creates
+		Long: `The HR feed is a CSV snapshot of everyone (see docs/hr.md): import it, and Gatehouse creates
 joiners, updates movers, terminates leavers and recomputes birthright access:
 
   gatehouse hr import people.csv --dry-run     # the plan, nothing changed

@@ -21,7 +21,7 @@ import (
 // -ldflags "-X main.version=1.2.3"; without it, the module version from the build info.
 var version = ""
 
-// Exit codes, the contract of DESIGN.md. They are decided in one place, exitCode.
+// Exit codes, a contract documented in the README. They are decided in one place, exitCode.
 const (
 	exitOK       = 0
 	exitFailure  = 1 // the command failed, or found problems (catalog problems, a broken chain)

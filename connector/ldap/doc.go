@@ -1,7 +1,7 @@
 // Package ldap is the Gatehouse connector for LDAP directories: OpenLDAP (and other directories
 // with inetOrgPerson and groupOfNames) and Active Directory.
 //
-// OpenLDAP flavor (flavor: openldap, the default), as the catalog configures it (DESIGN.md):
+// OpenLDAP flavor (flavor: openldap, the default), as the catalog configures it (docs/connectors.md):
 //
 //   - users are inetOrgPerson entries under users_dn, named uid=<email local part>, with mail,
 //     cn, sn, givenName and employeeNumber; an account is identified by its entryUUID, which

@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// hrRecord documents one object of the JSON form of an HR import: the CSV columns of DESIGN.md
+// hrRecord documents one object of the JSON form of an HR import: the CSV columns of docs/hr.md
 // as string fields. Further keys are kept as attributes. It is only used for the OpenAPI
 // schema; the body is parsed by package jml, exactly as a CSV is.
 type hrRecord struct {

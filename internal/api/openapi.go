@@ -163,7 +163,7 @@ func (sg *schemaGen) operation(rt *route, errRef map[string]any) map[string]any 
 		}
 		if rt.hrBody {
 			content["text/csv"] = map[string]any{"schema": map[string]any{"type": "string",
-				"description": "the HR feed CSV of DESIGN.md (header row, UTF-8); its name for error messages comes from the X-HR-File header (default hr.csv)"}}
+				"description": "the HR feed CSV of docs/hr.md (header row, UTF-8); its name for error messages comes from the X-HR-File header (default hr.csv)"}}
 		}
 		op["requestBody"] = map[string]any{"required": true, "content": content}
 	}

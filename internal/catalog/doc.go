@@ -1,4 +1,4 @@
-// Package catalog is the catalog as code: the YAML format of DESIGN.md (systems, entitlements,
+// Package catalog is the catalog as code: the YAML format of docs/catalog.md (systems, entitlements,
 // roles with birthright rules, SoD rules, settings), read from a file or a directory of files,
 // validated offline with every problem reported at its file and line, compared with the stored
 // catalog (plan), and written to the store with an audit event per change (apply).

@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// Format writes a catalog as catalog YAML, in the field order of DESIGN.md, such that Parse of
+// Format writes a catalog as catalog YAML, in the field order of docs/catalog.md, such that Parse of
 // the output gives the same catalog back. It is how a stored catalog is exported to start
 // managing it as code. Every field that has a default is written out (owner, approval,
 // requestable), so the output does not change meaning if defaults change.

@@ -35,7 +35,7 @@ var listKey = map[string]string{
 	KindSoD:         "sod",
 }
 
-// The fields each object may have, in the order DESIGN.md writes them (used for "unknown field"
+// The fields each object may have, in the order docs/catalog.md writes them (used for "unknown field"
 // messages and suggestions).
 var (
 	topFields         = []string{"settings", "systems", "entitlements", "roles", "sod"}

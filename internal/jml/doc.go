@@ -1,4 +1,4 @@
-// Package jml is joiner / mover / leaver: it reads the HR feed (the CSV contract of DESIGN.md)
+// Package jml is joiner / mover / leaver: it reads the HR feed (the CSV contract of docs/hr.md)
 // into identities, and plans what a snapshot means against the stored identities and grants:
 // who joins, moves, leaves, goes on leave, comes back, and which birthright grants each gains
 // and loses. It is pure: no database, no HTTP. The service layer loads state, calls Plan, and

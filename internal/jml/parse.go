@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// Columns are the HR feed's contract columns (DESIGN.md), in contract order. All are required in
+// Columns are the HR feed's contract columns (docs/hr.md), in contract order. All are required in
 // the header; any other column is kept as an identity attribute.
 var Columns = []string{"employee_id", "email", "first_name", "last_name", "department", "title",
 	"manager_id", "location", "employment_type", "status", "start_date", "end_date"}

@@ -47,7 +47,7 @@ var classOrder = []Class{Leaver, Leave, Missing, Mover, Rehire, Returner, Joiner
 type MissingPolicy string
 
 const (
-	MissingLeaver MissingPolicy = "leaver" // the default: DESIGN.md's leaver policy
+	MissingLeaver MissingPolicy = "leaver" // the default leaver policy (docs/hr.md)
 	MissingHold   MissingPolicy = "hold"   // reported for review, nothing changed
 )
 
@@ -510,7 +510,7 @@ func planPerson(cur, s *gatehouse.Identity, pr prepared, grants map[string][]*ga
 	return it
 }
 
-// moverFields are the fields whose change makes a mover (DESIGN.md, issue 3).
+// moverFields are the fields whose change makes a mover (docs/hr.md).
 var moverFields = []string{"department", "title", "manager_id", "location", "employment_type"}
 
 func moved(changes []Change) bool {

@@ -57,7 +57,7 @@ func (s *Service) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName
 	return s.ImportHRFrom(ctx, p, HRUpload{Name: fileName, Body: bytes.NewReader(content), DryRun: dryRun})
 }
 
-// ImportHRFrom imports an HR feed snapshot (operators): the CSV of DESIGN.md, or a JSON array
+// ImportHRFrom imports an HR feed snapshot (operators): the CSV of docs/hr.md, or a JSON array
 // of objects with the same field names. A file with any problem is rejected whole (EINVALID
 // listing every "line N: field: reason"). A dry run returns the plan and changes nothing.
 // Otherwise the plan is made and applied in one transaction: identities created and updated,

@@ -20,7 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// hrHeader is the HR feed's header (DESIGN.md).
+// hrHeader is the HR feed's header (docs/hr.md).
 const hrHeader = "employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date\n"
 
 // hrPeople are the fixture's people as HR knows them; a feed without them would make them
