@@ -14,14 +14,10 @@ import (
 // Descriptions and birthright rules are free text and may span lines.
 func (v *validator) texts() {
 	line := func(l *objLoc, field, val string, max int) {
-		if err := gatehouse.CheckLine(field, val, max); err != nil {
-			v.problem(l, field, "%s", strings.TrimPrefix(gatehouse.ErrorMessage(err), field+": "))
-		}
+		v.textProblem(l, field, gatehouse.CheckLine(field, val, max))
 	}
 	text := func(l *objLoc, field, val string, max int) {
-		if err := gatehouse.CheckText(field, val, max); err != nil {
-			v.problem(l, field, "%s", strings.TrimPrefix(gatehouse.ErrorMessage(err), field+": "))
-		}
+		v.textProblem(l, field, gatehouse.CheckText(field, val, max))
 	}
 	list := func(l *objLoc, field string, vals []string, max int) {
 		for i, s := range vals {
@@ -86,9 +82,7 @@ func (v *validator) settingTexts(l *objLoc, path string, m map[string]any) {
 	walk = func(field string, x any) {
 		switch x := x.(type) {
 		case string:
-			if err := gatehouse.CheckText(field, x, 0); err != nil { // a CA certificate spans lines
-				v.problem(l, field, "%s", strings.TrimPrefix(gatehouse.ErrorMessage(err), field+": "))
-			}
+			v.textProblem(l, field, gatehouse.CheckText(field, x, 0)) // a CA certificate spans lines
 		case []any:
 			for i, y := range x {
 				walk(fmt.Sprintf("%s[%d]", field, i), y)
@@ -99,5 +93,12 @@ func (v *validator) settingTexts(l *objLoc, path string, m map[string]any) {
 	}
 	for _, k := range keys {
 		walk(path+"."+k, m[k])
+	}
+}
+
+// textProblem records err (from gatehouse.CheckLine or CheckText) as a problem of field, if any.
+func (v *validator) textProblem(l *objLoc, field string, err error) {
+	if err != nil {
+		v.problem(l, field, "%s", strings.TrimPrefix(gatehouse.ErrorMessage(err), field+": "))
 	}
 }
