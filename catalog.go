@@ -134,6 +134,9 @@ type System struct {
 	Owner     string    `json:"owner"` // an identity's email
 	Tier      Tier      `json:"tier"`
 	Connector Connector `json:"connector"`
+	// AccountName is the declared rule naming the accounts Gatehouse creates (nil: the
+	// defaults, see Naming).
+	AccountName *AccountNaming `json:"account_name,omitempty"`
 	// OwnerID is the identity Owner named when the catalog was applied (see Settings).
 	OwnerID string `json:"owner_id,omitempty"`
 }

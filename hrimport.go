@@ -37,6 +37,9 @@ type HRImport struct {
 	Summary   json.RawMessage `json:"summary,omitempty"`
 	// Format is the content's format: "csv" or "json".
 	Format string `json:"format"`
+	// Delta: the file listed only changes (gatehouse hr import --delta): its rows were upserts
+	// and the people it did not list were left alone. Otherwise it was a full snapshot.
+	Delta bool `json:"delta"`
 	// Content is the file as received; kept while the import is held (empty otherwise, and in
 	// lists).
 	Content   string     `json:"-"`

@@ -42,6 +42,9 @@ type Operation struct {
 	// Task is the manual task (TASK-000123) a pending operation waits for: a person does it,
 	// and the operation is applied when the task is done.
 	Task string `json:"task,omitempty"`
+	// Detail explains the operation beyond its kind: for create_account, how the account's
+	// name was chosen (the system's account_name rule: template, cuts, collisions).
+	Detail string `json:"detail,omitempty"`
 }
 
 // ReconcileStatus is the outcome of a reconcile run.

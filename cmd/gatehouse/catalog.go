@@ -152,69 +152,14 @@ func (a *app) catalogPlanCommand() *cobra.Command {
 				printf(a.stdout, "! system %s: %s changes but its secrets (%s) stay the same: apply refuses it without --rebind-secrets %s\n",
 					rb.System, strings.Join(rb.Settings, ", "), strings.Join(rb.Secrets, ", "), rb.System)
 			}
+			if rv := plan.Revocations; rv != nil {
+				printf(a.stdout, "! apply revokes %s; it asks for confirmation first (--yes where no one can answer)\n", rv)
+			}
 			t := plan.Summary().Total()
 			printf(a.stdout, "Plan: %d to add, %d to change, %d to remove.\n", t.Added, t.Changed, t.Removed)
 			return nil
 		},
 	}
-}
-
-func (a *app) catalogApplyCommand() *cobra.Command {
-	var (
-		prune  bool
-		reason string
-		rebind []string
-	)
-	cmd := &cobra.Command{
-		Use:   "apply PATH [--prune] [--reason TEXT] [--rebind-secrets ID,...]",
-		Short: "Make the stored catalog equal to a catalog, atomically (admins)",
-		Long: `Apply a catalog: add, change and remove systems, entitlements, roles and SoD rules so that
-the stored catalog equals the given one, in one transaction, with an audit event per change.
-
-Removing an entitlement that people still hold is refused unless --prune is given; with
---prune their grants are revoked (and audited) too.
-
-Changing a system's connector url while its secret references (*_env, *_file) stay the same
-is refused: the secrets would go to the new server unasked. Name them again in the same change
-(a different variable or file), or confirm with --rebind-secrets ID that they go along; plan
-shows such systems with "!". Secret references must also be allowed by the server (serve
---secrets-dir, --secret-env-allow; never GATEHOUSE_*).`,
-		Args: exactArgs(1, "PATH"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := loadForServer(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			res, err := c.ApplyCatalog(cmd.Context(), files, prune, reason, rebind...)
-			if err != nil {
-				return err
-			}
-			if a.json() {
-				return printJSON(a.stdout, res)
-			}
-			if res.Plan == nil || res.Plan.Empty() || (res.Result != nil && res.Result.NoChange) {
-				fmt.Fprintln(a.stdout, "No changes: the catalog is already applied.")
-				return nil
-			}
-			writeChanges(a.stdout, res.Plan)
-			t := res.Plan.Summary().Total()
-			msg := fmt.Sprintf("Applied: %d added, %d changed, %d removed", t.Added, t.Changed, t.Removed)
-			if res.Result != nil && res.Result.RevokedGrants > 0 {
-				msg += fmt.Sprintf("; %s revoked", plural(res.Result.RevokedGrants, "grant", "grants"))
-			}
-			fmt.Fprintln(a.stdout, msg+".")
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&prune, "prune", false, "remove entitlements even if people hold them, revoking their grants")
-	cmd.Flags().StringVar(&reason, "reason", "", "why (a ticket, a pull request), for the audit log")
-	cmd.Flags().StringSliceVar(&rebind, "rebind-secrets", nil,
-		"systems whose connector url changes while their secrets stay the same: confirm the secrets go to the new url")
-	return cmd
 }
 
 func (a *app) catalogExportCommand() *cobra.Command {

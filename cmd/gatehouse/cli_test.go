@@ -90,7 +90,7 @@ func TestCatalogValidate(t *testing.T) {
 	t.Parallel()
 	t.Run("demo catalog is valid", func(t *testing.T) {
 		t.Parallel()
-		out, stderr, code := runCLI(t, nil, "catalog", "validate", "../../internal/demo/catalog")
+		out, stderr, code := runCLI(t, nil, "catalog", "validate", "../../examples/catalog")
 		if code != 0 || !strings.HasPrefix(out, "catalog OK: 13 systems, ") {
 			t.Fatalf("exit %d, out %q, stderr %q", code, out, stderr)
 		}

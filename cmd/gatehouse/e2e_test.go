@@ -110,6 +110,17 @@ func start(t *testing.T, env []string, ready string, args ...string) *proc {
 		// test temporary directories: serve refuses *_file references outside --secrets-dir.
 		args = append(args, "--secrets-dir", os.TempDir())
 	}
+	if len(args) > 0 && args[0] == "demo" {
+		// The demo writes its tokens to ./gatehouse-demo.env and its audit key to a new
+		// temporary directory: both belong in the test's directory, not the package's or /tmp.
+		tmp := t.TempDir()
+		if !slices.Contains(args, "--env-file") {
+			args = append(args, "--env-file", filepath.Join(tmp, "gatehouse-demo.env"))
+		}
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "TMPDIR=") }) {
+			env = append(env, "TMPDIR="+tmp)
+		}
+	}
 	s := &proc{
 		cmd:    exec.Command(binary(t), append(args, "--addr", addr)...),
 		url:    "http://" + addr,
@@ -297,12 +308,12 @@ func TestEndToEnd(t *testing.T) {
 		// The server finds the same problems, and lists them one per line.
 		expect(t, gh(t, url, admin, "catalog", "plan", bad), 1, "bad.yaml:5: systems[Bad_ID].tier: ", "error: catalog has")
 
-		expect(t, gh(t, url, admin, "catalog", "plan", "../../internal/demo/catalog"), 0, "No changes.")
-		expect(t, gh(t, url, admin, "catalog", "apply", "../../internal/demo/catalog"), 0, "No changes: the catalog is already applied.")
+		expect(t, gh(t, url, admin, "catalog", "plan", "../../examples/catalog"), 0, "No changes.")
+		expect(t, gh(t, url, admin, "catalog", "apply", "../../examples/catalog"), 0, "No changes: the catalog is already applied.")
 
 		// A changed catalog: one entitlement added, one (held by people) removed.
 		changed := filepath.Join(dir, "catalog")
-		if err := os.CopyFS(changed, os.DirFS("../../internal/demo/catalog")); err != nil {
+		if err := os.CopyFS(changed, os.DirFS("../../examples/catalog")); err != nil {
 			t.Fatal(err)
 		}
 		editFile(t, filepath.Join(changed, "30-roles.yaml"), "entitlements: [corp-ldap/legal, corp-ad/file-share-legal]", "entitlements: [corp-ldap/legal]")
@@ -317,7 +328,7 @@ func TestEndToEnd(t *testing.T) {
 		expect(t, gh(t, url, admin, "catalog", "plan", changed), 0,
 			"+ entitlement vpn/guests", "~ role legal-baseline (entitlements)", "- entitlement corp-ad/file-share-legal [", "--prune", "Plan: 1 to add, 1 to change, 1 to remove.")
 		expect(t, gh(t, url, admin, "catalog", "apply", changed), 1, "--prune")
-		expect(t, gh(t, url, admin, "catalog", "apply", changed, "--prune", "--reason", "e2e"), 0, "+ entitlement vpn/guests", "Applied: 1 added, 1 changed, 1 removed;")
+		expect(t, gh(t, url, admin, "catalog", "apply", changed, "--prune", "--yes", "--reason", "e2e"), 0, "+ entitlement vpn/guests", "Applied: 1 added, 1 changed, 1 removed;")
 		expect(t, gh(t, url, admin, "catalog", "apply", changed), 0, "No changes: the catalog is already applied.")
 		expect(t, gh(t, url, admin, "catalog", "export"), 0, "vpn/guests", "security_approvers:")
 		expect(t, gh(t, url, admin, "entitlements", "show", "vpn/guests"), 0, "VPN guests")
@@ -419,7 +430,7 @@ func TestEndToEnd(t *testing.T) {
 		expect(t, gh(t, url, admin, "frobnicate"), 2, `unknown command "frobnicate"`)
 		expect(t, gh(t, url, "", "whoami"), 2, "GATEHOUSE_TOKEN")
 		expect(t, gh(t, url, tokens["employee"], "identities", "list"), 1, "error: this needs the auditor, operator or admin role")
-		expect(t, gh(t, url, tokens["employee"], "catalog", "apply", "../../internal/demo/catalog"), 1, "error: ")
+		expect(t, gh(t, url, tokens["employee"], "catalog", "apply", "../../examples/catalog"), 1, "error: ")
 		expect(t, gh(t, url, admin, "identities", "show", "nobody@example.com"), 1, "error: ")
 	})
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,37 +14,47 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) hrCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hr",
-		Short: "Import the HR feed (joiners, movers, leavers) and decide held imports",
+		Short: "Import the HR feed (joiners, movers, leavers), export it, and decide held imports",
 		Long: `The HR feed is a CSV snapshot of everyone (see docs/hr.md): import it, and Gatehouse creates
-joiners, updates movers, terminates leavers and recomputes birthright access:
+joiners, updates movers, terminates leavers and recomputes birthright access. A file of
+changes only is imported with --delta. Export writes the current people in the same format:
 
   gatehouse hr import people.csv --dry-run     # the plan, nothing changed
   gatehouse hr import people.csv
+  gatehouse hr import changes.csv --delta      # only the people it lists
+  gatehouse hr export -o people.csv            # edit, then import it again
   gatehouse hr imports list --status held     # held by the leaver guard
   gatehouse hr imports approve ID`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(a.hrImportCommand(), a.hrImportsCommand(), a.hrDatesCommand())
+	cmd.AddCommand(a.hrImportCommand(), a.hrExportCommand(), a.hrImportsCommand(), a.hrDatesCommand())
 	return cmd
 }
 
 func (a *app) hrImportCommand() *cobra.Command {
 	var (
-		dryRun bool
-		max    int
+		dryRun, delta bool
+		max           int
 	)
 	cmd := &cobra.Command{
-		Use:   "import FILE.csv [--dry-run]",
-		Short: "Import an HR feed snapshot and print its joiner/mover/leaver plan (operators)",
+		Use:   "import FILE.csv [--dry-run] [--delta]",
+		Short: "Import an HR feed snapshot (or a delta) and print its joiner/mover/leaver plan (operators)",
 		Long: `Import an HR feed CSV. The plan is printed by class — leavers, leave, movers (with what
 changes), rehires, returners, joiners, pre-hires — with the birthright grants each person gains
 (+) and loses (-), then a summary.
+
+By default the file is a full snapshot of everyone: a person it does not list is a leaver, and
+every manager_id must be the employee_id of a row. With --delta the file lists only changes:
+each row creates or updates its person, the people it does not list are left alone, a leaver
+is a row with status terminated, and a manager_id may name a person already stored. Both share
+the plan, the leaver guard and the evidence; 'hr imports list' shows which an import was.
 
 A file with any invalid row is rejected as a whole: every problem is listed as
 "file: line N: field: reason" and the exit code is 1. An import that would terminate or suspend
@@ -68,7 +79,7 @@ page, sending the file again for each.`,
 			if err != nil {
 				return err
 			}
-			res, err := importHRPages(cmd, c, args[0], data, dryRun, max)
+			res, err := importHRPages(cmd, c, args[0], data, client.HRImportOptions{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
 				return err
 			}
@@ -86,6 +97,7 @@ page, sending the file again for each.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	cmd.Flags().BoolVar(&delta, "delta", false, "the file lists only changes: upsert its rows, leave everyone else alone")
 	cmd.Flags().IntVar(&max, "max", 50, "list at most this many people per class (0: all, which a dry run fetches page by page; an import lists up to 1000 per class, the audit log has every change)")
 	return cmd
 }
@@ -96,17 +108,19 @@ const hrPageMax = 1000
 // importHRPages imports (or dry-runs) a file and fetches the plan items that --max asks for:
 // the server answers a page of each class, never the whole company. A dry run with --max 0 is
 // asked again, with the same file, for each further page; an import is sent once.
-func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, dryRun bool, max int) (*client.HRImportResult, error) {
+func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, o client.HRImportOptions, max int) (*client.HRImportResult, error) {
 	limit := max
 	if limit == 0 || limit > hrPageMax {
 		limit = hrPageMax
 	}
-	res, err := c.ImportHRPage(cmd.Context(), name, data, dryRun, client.HRPage{Limit: limit})
-	if err != nil || !dryRun || max != 0 || res.Plan == nil {
+	o.Page = client.HRPage{Limit: limit}
+	res, err := c.ImportHRWith(cmd.Context(), name, data, o)
+	if err != nil || !o.DryRun || max != 0 || res.Plan == nil {
 		return res, err
 	}
 	for res.Plan.Page != nil && res.Plan.Page.NextOffset > 0 {
-		next, err := c.ImportHRPage(cmd.Context(), name, data, true, client.HRPage{Limit: limit, Offset: res.Plan.Page.NextOffset})
+		o.Page = client.HRPage{Limit: limit, Offset: res.Plan.Page.NextOffset}
+		next, err := c.ImportHRWith(cmd.Context(), name, data, o)
 		if err != nil {
 			return nil, err
 		}
@@ -179,6 +193,9 @@ func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
 		shown++
 		line := "  " + it.EmployeeID + " " + it.Email
 		var notes []string
+		if it.Late != "" { // auditors count late leavers
+			notes = append(notes, "LATE: "+it.Late)
+		}
 		if it.Reason != "" {
 			notes = append(notes, it.Reason)
 		}
@@ -214,6 +231,9 @@ func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
 	printf(w, "Summary: %d rows; %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d; %d to confirm.\n",
 		s.Rows, s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
 		s.Unchanged, s.GrantsGained, s.GrantsLost, s.ToConfirm)
+	if s.LateLeavers > 0 {
+		printf(w, "Late leavers: %d terminated after their end date.\n", s.LateLeavers)
+	}
 	switch {
 	case res.DryRun && p.Held:
 		printf(w, "Dry run: nothing changed. Applying this file would be held: %s.\n", p.HeldReason)
@@ -256,9 +276,9 @@ func (a *app) hrImportsCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.stdout, page)
 			}
-			t := newTable(a.stdout, "ID", "CREATED", "BY", "FILE", "ROWS", "STATUS", "REASON")
+			t := newTable(a.stdout, "ID", "CREATED", "BY", "FILE", "MODE", "ROWS", "STATUS", "REASON")
 			for _, imp := range page.Items {
-				t.row(imp.ID, ts(imp.CreatedAt), imp.CreatedBy, imp.FileName, fmt.Sprint(imp.RowCount), string(imp.Status), truncate(imp.Reason, 60))
+				t.row(imp.ID, ts(imp.CreatedAt), imp.CreatedBy, imp.FileName, importMode(imp), fmt.Sprint(imp.RowCount), string(imp.Status), truncate(imp.Reason, 60))
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -313,7 +333,7 @@ func (a *app) hrImportsCommand() *cobra.Command {
 		},
 	}
 	reject.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
-	cmd.AddCommand(list, approve, reject)
+	cmd.AddCommand(list, a.withHRImportChanges(a.hrImportShowCommand()), approve, reject)
 	return cmd
 }
 
@@ -351,6 +371,58 @@ changes nothing. Exit code 1 when the leaver guard holds it.`,
 			}
 			if plan.Held {
 				return errFindings
+			}
+			return nil
+		},
+	}
+}
+
+// importMode says whether an import was a full snapshot or a delta.
+func importMode(imp *gatehouse.HRImport) string {
+	if imp.Delta {
+		return "delta"
+	}
+	return "snapshot"
+}
+
+func (a *app) hrImportShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one HR import: the file's evidence, snapshot or delta, and what it did",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			imp, err := c.GetHRImport(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, imp)
+			}
+			printf(a.stdout, "Import:   %s\n", imp.ID)
+			printf(a.stdout, "File:     %s (%s, %s)\n", imp.FileName, imp.Format, importMode(imp))
+			printf(a.stdout, "SHA-256:  %s\n", imp.SHA256)
+			printf(a.stdout, "Rows:     %d\n", imp.RowCount)
+			printf(a.stdout, "Status:   %s\n", imp.Status)
+			printf(a.stdout, "Created:  %s by %s\n", ts(imp.CreatedAt), imp.CreatedBy)
+			if imp.DecidedBy != "" && imp.DecidedAt != nil {
+				printf(a.stdout, "Decided:  %s by %s\n", ts(*imp.DecidedAt), imp.DecidedBy)
+			}
+			if imp.Reason != "" {
+				printf(a.stdout, "Reason:   %s\n", imp.Reason)
+			}
+			var sum service.HRSummary
+			if len(imp.Summary) > 0 && json.Unmarshal(imp.Summary, &sum) == nil {
+				s := sum.Summary
+				printf(a.stdout, "Summary:  %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d\n",
+					s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
+					s.Unchanged, s.GrantsGained, s.GrantsLost)
+				for _, w := range sum.Warnings {
+					printf(a.stdout, "warning: %s\n", w)
+				}
 			}
 			return nil
 		},

@@ -55,4 +55,10 @@ func TestHRImportPagesEndToEnd(t *testing.T) {
 	if joiners != n || res.Plan.Summary.Joiners != n || res.Plan.Page == nil || res.Plan.Page.NextOffset != 0 {
 		t.Fatalf("--max 0: %d joiners listed, summary %d, page %+v", joiners, res.Plan.Summary.Joiners, res.Plan.Page)
 	}
+
+	// The demo company exported and imported back: no changes.
+	people := filepath.Join(dir, "people.csv")
+	expect(t, gh(t, demo.url, admin, "hr", "export", "-o", people), 0, "Exported ")
+	expect(t, gh(t, demo.url, admin, "hr", "import", people, "--dry-run"), 0,
+		" rows; 0 joiners, 0 pre-hires, 0 movers, 0 leavers, 0 on leave, 0 rehires, 0 back from leave, 0 updated, 0 missing, 0 skipped, ")
 }

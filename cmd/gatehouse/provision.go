@@ -192,7 +192,7 @@ func (a *app) printReconcile(st *client.ReconcileStatus, waited bool) {
 }
 
 func (a *app) printOps(ops []*gatehouse.Operation) {
-	t := newTable(a.stdout, "FINISHED", "SYSTEM", "OPERATION", "ACCOUNT", "GROUP", "STATUS", "CAUSE", "LATENCY", "ERROR")
+	t := newTable(a.stdout, "FINISHED", "SYSTEM", "OPERATION", "ACCOUNT", "GROUP", "STATUS", "CAUSE", "LATENCY", "DETAIL")
 	for _, o := range ops {
 		latency := ""
 		if o.FinishedAt != nil && o.Status == gatehouse.OpApplied {
@@ -202,7 +202,10 @@ func (a *app) printOps(ops []*gatehouse.Operation) {
 		if detail == "" && o.Task != "" && o.Status == gatehouse.OpPending {
 			detail = "waiting for " + o.Task // a person does it: gatehouse tasks list
 		}
-		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(detail, 80))
+		if detail == "" {
+			detail = o.Detail // how a created account's name was chosen
+		}
+		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(detail, 160))
 	}
 	_ = t.flush()
 }

@@ -3,7 +3,7 @@
 //
 // OpenLDAP flavor (flavor: openldap, the default), as the catalog configures it (docs/connectors.md):
 //
-//   - users are inetOrgPerson entries under users_dn, named uid=<email local part>, with mail,
+//   - users are inetOrgPerson entries under users_dn, named uid=<username>, with mail,
 //     cn, sn, givenName and employeeNumber; an account is identified by its entryUUID, which
 //     survives the moves below;
 //   - groups are groupOfNames entries, named by their DN (usually under groups_dn), created
@@ -13,13 +13,18 @@
 //     under groups_dn and moves it under disabled_dn; enabling moves it back.
 //
 // AD flavor (flavor: ad): users are user objects CN=<username>,users_dn with sAMAccountName
-// (the email local part, cut to 20 characters), userPrincipalName (the email), mail, names and
+// (at most 20 characters), userPrincipalName (the email), mail, names and
 // employeeID, and a random password nobody knows (AD enables no account without one, and sets
 // passwords only over TLS: use ldaps:// or start_tls). An account is identified by its
 // objectGUID. Disabling sets the ACCOUNTDISABLE bit of userAccountControl and leaves the object
 // and its memberships in place (the engine removes a leaver's memberships itself); disabled_dn
 // is not used. Groups are group objects; member values beyond AD's MaxValRange are read with
 // ranged retrieval.
+//
+// The engine names new accounts by the system's account_name rule (gatehouse.AccountNaming:
+// by default the email's local part, lowercased and transliterated to ASCII, and for AD cut to
+// 20 characters — characters, never bytes); the connector uses the name it is given and
+// refuses a sAMAccountName AD cannot hold rather than cutting it behind the engine's back.
 //
 // Inventory reads every account and every group's member values with paged searches (RFC 2696)
 // and resolves member DNs locally: one pass over the directory, never a search per member. It

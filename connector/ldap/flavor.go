@@ -53,9 +53,6 @@ const (
 	uacNormalAccount  = 0x200
 )
 
-// adMaxUsername is the length limit of sAMAccountName for users.
-const adMaxUsername = 20
-
 // formatID turns the raw id attribute into the AccountRef.ID text.
 func (d *dialect) formatID(raw []byte) string {
 	if d.idAttr == "objectGUID" {

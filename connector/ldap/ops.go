@@ -8,32 +8,28 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 )
 
 // CreateAccount creates the account, or adopts the existing account with the same username
 // (enabled or disabled). An existing account with a different employee id belongs to somebody
-// else and is not adopted.
+// else and is not adopted. The engine names the account (spec.Username, by the system's
+// account_name rule); without a name, the default rule names it (see username).
 //
 // OpenLDAP: uid=<username>,users_dn, an inetOrgPerson with mail, cn, sn, givenName and
 // employeeNumber. AD: CN=<username>,users_dn, a user with sAMAccountName (at most 20
-// characters: longer names are cut), userPrincipalName (the email), mail, names, employeeID,
+// characters: a longer name is refused, never cut), userPrincipalName (the email), mail, names, employeeID,
 // and a random password nobody knows (AD will not enable an account without one; people sign in
 // through SSO) — which AD accepts only over TLS (ldaps:// or start_tls).
 func (c *Connector) CreateAccount(ctx context.Context, spec connector.AccountSpec) (connector.AccountRef, error) {
-	username := spec.Username
-	if username == "" {
-		local, _, ok := strings.Cut(spec.Email, "@")
-		if !ok || local == "" {
-			return connector.AccountRef{}, connector.Permanentf("ldap create account: email %q has no local part to name the account", spec.Email)
-		}
-		username = local
-	}
-	if c.d.disableInPlace && len(username) > adMaxUsername {
-		username = username[:adMaxUsername]
+	username, err := c.username(spec)
+	if err != nil {
+		return connector.AccountRef{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		ref, found, err := c.adopt(ctx, username, spec)
@@ -61,6 +57,32 @@ func (c *Connector) CreateAccount(ctx context.Context, spec connector.AccountSpe
 		}
 		return connector.AccountRef{ID: c.d.formatID(e.GetRawAttributeValue(c.d.idAttr)), Locator: e.DN}, nil
 	}
+}
+
+// username is the account's name: spec.Username as the engine gave it, else the default
+// naming rule of the flavor (the email's local part, lowercased, transliterated to ASCII, and
+// for AD cut to 20 characters, counted as characters). A name AD cannot hold is refused:
+// cutting it here would create an account under a name the engine does not know.
+func (c *Connector) username(spec connector.AccountSpec) (string, error) {
+	name := spec.Username
+	if name == "" {
+		if local, _, ok := strings.Cut(spec.Email, "@"); !ok || local == "" {
+			return "", connector.Permanentf("ldap create account: email %q has no local part to name the account", spec.Email)
+		}
+		rule := gatehouse.AccountNaming{}
+		if c.d.disableInPlace {
+			rule.MaxLength = gatehouse.ADMaxUsername
+		}
+		var err error
+		if name, _, err = rule.Candidate(gatehouse.NamePerson{Email: spec.Email}); err != nil {
+			return "", connector.Permanentf("ldap create account: %v", err)
+		}
+	}
+	if n := utf8.RuneCountInString(name); c.d.disableInPlace && n > gatehouse.ADMaxUsername {
+		return "", connector.Permanentf("ldap create account: sAMAccountName %q has %d characters; AD holds at most %d (declare account_name.max_length)",
+			name, n, gatehouse.ADMaxUsername)
+	}
+	return name, nil
 }
 
 // addAccountRequest builds the add request of a new account.

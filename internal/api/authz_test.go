@@ -93,8 +93,11 @@ var walk = map[string]walkRow{
 	"importHR": {path: static("/api/v1/hr/imports?dry_run=true"), want: operators, ct: "text/csv",
 		body: func(f *fixture, _ string) string { return f.feed() }},
 	"applyHRDates":  {path: static("/api/v1/hr/dates"), want: operators},
+	"exportHR":      {path: static("/api/v1/hr/export"), want: readers}, // personal data: never an employee
 	"listHRImports": {path: static("/api/v1/hr/imports?status=held"), want: readers},
 	"getHRImport":   {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("get") }, want: readers},
+
+	"listHRImportChanges": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("get") + "/changes" }, want: readers},
 	"approveHRImport": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("approve") + "/approve" }, want: admins,
 		body: func(*fixture, string) string { return `{"reason":"walk"}` }},
 	"rejectHRImport": {path: func(f *fixture) string { return "/api/v1/hr/imports/" + f.heldImport("reject") + "/reject" }, want: admins,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -27,6 +28,10 @@ type catalogRequest struct {
 	// RebindSecrets (apply only) names the systems whose connector url may change while their
 	// secret references stay the same (catalog.SecretRebind).
 	RebindSecrets []string `json:"rebind_secrets,omitempty"`
+	// ConfirmRevocations (apply only) is the plan's revocations.confirmation: an apply that
+	// revokes grants is refused (409, with the revocations) without it, and when what it
+	// would revoke is no longer what that plan showed.
+	ConfirmRevocations string `json:"confirm_revocations,omitempty"`
 }
 
 type catalogFile struct {
@@ -140,7 +145,13 @@ func (a *api) applyCatalog(w http.ResponseWriter, r *http.Request) error {
 			rebind = append(rebind, id)
 		}
 	}
-	res, err := a.svc.ApplyCatalog(r.Context(), principal(r), files, prune, reason, rebind...)
+	confirm := in.ConfirmRevocations
+	if confirm == "" {
+		confirm = q.str("confirm_revocations")
+	}
+	res, err := a.svc.ApplyCatalogWith(r.Context(), principal(r), files, service.CatalogApply{
+		Prune: prune, Reason: reason, RebindSecrets: rebind, ConfirmRevocations: confirm,
+	})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type errorDetail struct {
 	Code    string    `json:"code"`
 	Message string    `json:"message"`
 	Details []problem `json:"details,omitempty"`
+	// Revocations are what a refused catalog apply would revoke (409): confirm them with
+	// their confirmation (docs/api.md).
+	Revocations *catalog.Revocations `json:"revocations,omitempty"`
 }
 
 // problem is one catalog problem, located in its file.
@@ -55,6 +58,10 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		for _, p := range probs {
 			body.Error.Details = append(body.Error.Details, problem{File: p.File, Line: p.Line, Field: p.Field, Message: p.Message})
 		}
+	}
+	var unconfirmed *catalog.UnconfirmedError
+	if errors.As(err, &unconfirmed) {
+		body.Error.Revocations = unconfirmed.Revocations
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

@@ -271,11 +271,41 @@ sod:
 		if !strings.Contains(e.Message, "wiki/members") {
 			t.Errorf("prune refusal %q does not name the entitlement", e.Message)
 		}
+		// With prune it would revoke that grant: refused (409, with the revocations) without
+		// the plan's confirmation, and nothing is applied.
+		var pruning catalog.Plan
+		must(t, f.do(t, request{method: "POST", path: "/api/v1/catalog/plan", token: f.secrets["auditor"],
+			body: smaller, contentType: "application/yaml"}), s200).json(t, &pruning)
+		rv := pruning.Revocations
+		if rv == nil || rv.Grants != 1 || rv.People != 1 || rv.Pruned != 1 || rv.Birthright != 0 || rv.Confirmation == "" {
+			t.Fatalf("plan revocations = %+v, want the one grant of wiki/members", rv)
+		}
+		e = must(t, f.do(t, request{method: "POST", path: "/api/v1/catalog/apply?prune=true&reason=cleanup", token: f.secrets["admin"],
+			body: smaller, contentType: "application/yaml"}), http.StatusConflict).errorOf(t)
+		if e.Revocations == nil || *e.Revocations != *rv || !strings.Contains(e.Message, "1 grant of 1 person") ||
+			!strings.Contains(e.Message, "confirm_revocations") {
+			t.Fatalf("unconfirmed prune: %+v (revocations %+v)", e, e.Revocations)
+		}
+		if g, err := f.st.GetGrant(t.Context(), f.revokable.ID); err != nil || g.RevokedAt != nil {
+			t.Fatalf("a refused apply revoked the grant: %+v, %v", g, err)
+		}
+		// A confirmation of another plan is refused: here the grants changed since (one more
+		// person holds wiki/members), so the plan shown is not what the apply would do.
+		f.grant("user", "wiki/members")
+		e = must(t, f.do(t, request{method: "POST", path: "/api/v1/catalog/apply", token: f.secrets["admin"],
+			body: jsonBody(map[string]any{"files": []map[string]string{{"name": "c.yaml", "content": smaller}},
+				"prune": true, "reason": "cleanup", "confirm_revocations": rv.Confirmation}),
+		}), http.StatusConflict).errorOf(t)
+		if e.Revocations == nil || e.Revocations.Grants != 2 || e.Revocations.Confirmation == rv.Confirmation ||
+			!strings.Contains(e.Message, "changed since the plan") {
+			t.Fatalf("stale confirmation: %+v (revocations %+v)", e, e.Revocations)
+		}
+		// The confirmation of the current plan (here from the 409) goes through.
 		var res service.ApplyResult
-		must(t, f.do(t, request{method: "POST", path: "/api/v1/catalog/apply?prune=true&reason=cleanup", token: f.secrets["admin"],
-			body: smaller, contentType: "application/yaml"}), s200).json(t, &res)
-		if res.Result.RevokedGrants != 1 {
-			t.Errorf("prune revoked %d grants, want 1", res.Result.RevokedGrants)
+		must(t, f.do(t, request{method: "POST", path: "/api/v1/catalog/apply?prune=true&reason=cleanup&confirm_revocations=" + e.Revocations.Confirmation,
+			token: f.secrets["admin"], body: smaller, contentType: "application/yaml"}), s200).json(t, &res)
+		if res.Result.RevokedGrants != 2 {
+			t.Errorf("prune revoked %d grants, want 2", res.Result.RevokedGrants)
 		}
 		g, err := f.st.GetGrant(t.Context(), f.revokable.ID)
 		if err != nil || g.RevokedAt == nil {

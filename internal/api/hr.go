@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -74,7 +75,7 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 		format = "json"
 	}
 	dry := q.bool("dry_run")
-	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: dry}
+	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: dry, Delta: q.bool("delta")}
 	if dry {
 		up.Keep = offset + limit
 	}
@@ -88,6 +89,41 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusCreated
 	}
 	return writeJSON(w, status, res)
+}
+
+// exportHR streams the HR export. The service authorizes and audits before the first byte; an
+// error after that can only cut the answer short, which the client sees as a broken body.
+func (a *api) exportHR(w http.ResponseWriter, r *http.Request) error {
+	ew := &exportWriter{w: w}
+	_, err := a.svc.ExportHR(r.Context(), principal(r), ew)
+	if err != nil && ew.started {
+		panic(http.ErrAbortHandler) // the CSV is half sent: abort rather than append an error to it
+	}
+	return err
+}
+
+// exportWriter sets the CSV headers when the first byte is written, so that a refusal before
+// that is still answered as a JSON error.
+type exportWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+// StartHRExport says how many people the answer carries (X-Gatehouse-People).
+func (e *exportWriter) StartHRExport(x service.HRExport) {
+	e.w.Header().Set("X-Gatehouse-People", strconv.Itoa(x.People))
+}
+
+func (e *exportWriter) Write(p []byte) (int, error) {
+	if !e.started {
+		e.started = true
+		h := e.w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="people.csv"`)
+		h.Set("Cache-Control", "no-store") // personal data
+		e.w.WriteHeader(http.StatusOK)
+	}
+	return e.w.Write(p)
 }
 
 func (a *api) listHRImports(w http.ResponseWriter, r *http.Request) error {
@@ -107,6 +143,18 @@ func (a *api) getHRImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, imp)
+}
+
+// listHRImportChanges pages an applied import's evidence (one row per person it changed).
+func (a *api) listHRImportChanges(w http.ResponseWriter, r *http.Request) error {
+	q := queryOf(r)
+	page, err := a.svc.ListHRImportChanges(r.Context(), principal(r), store.HRImportChangeFilter{
+		ImportID: r.PathValue("id"), Class: q.str("class"), Late: q.bool("late"), Limit: q.int("limit"), Cursor: q.str("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, nonNil(page))
 }
 
 // readDecision reads the optional {"reason"} body of approve and reject.

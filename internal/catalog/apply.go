@@ -22,6 +22,9 @@ type ApplyOptions struct {
 	Prune  bool
 	Reason string // why (a ticket, a pull request); recorded on every audit event
 	Now    time.Time
+	// Revocations are the confirmed revocations of the apply (CheckConfirmation), recorded on
+	// its catalog.apply event; nil when it revokes nothing.
+	Revocations *Revocations
 }
 
 // Result is what Apply did.
@@ -29,12 +32,15 @@ type Result struct {
 	Summary       Summary `json:"summary"`
 	RevokedGrants int     `json:"revoked_grants"`
 	NoChange      bool    `json:"no_change"`
+	// Revoked are the grants revoked with their entitlements, for checking them against the
+	// confirmed revocations.
+	Revoked []Revoked `json:"-"`
 }
 
 // Apply carries out plan in tx: every change with one audit event (action
 // "<kind>.create|update|delete", before and after, reference "catalog:<digest prefix>"), every
 // grant revoked by a prune with a "grant.revoke" event, then one "catalog.apply" event with the
-// summary. An empty plan writes nothing.
+// summary and the confirmed revocations (opts.Revocations). An empty plan writes nothing.
 //
 // plan must come from MakePlan over the same transaction (tx is a store.Reader). Apply still
 // checks that the stored catalog is the one the plan was made against and recounts the grants
@@ -94,17 +100,22 @@ func Apply(ctx context.Context, tx store.Tx, plan *Plan, opts ApplyOptions) (*Re
 	a := applier{tx: tx, opts: opts, ref: "catalog:" + prefix(plan.Digest, 12)}
 	for _, c := range plan.Changes {
 		if c.Op == OpRemove && c.Kind == KindEntitlement && active[c.ID] > 0 {
-			n, err := a.revokeAll(ctx, c.ID)
+			revoked, err := a.revokeAll(ctx, c.ID)
 			if err != nil {
 				return nil, err
 			}
-			res.RevokedGrants += n
+			res.RevokedGrants += len(revoked)
+			res.Revoked = append(res.Revoked, revoked...)
 		}
 		if err := a.change(ctx, c); err != nil {
 			return nil, err
 		}
 	}
-	summary, err := json.Marshal(res.Summary)
+	// The summary's fields stay at the top of the event, as before confirmations existed.
+	summary, err := json.Marshal(struct {
+		Summary
+		Revocations *Revocations `json:"revocations,omitempty"`
+	}{res.Summary, opts.Revocations})
 	if err != nil {
 		return nil, fmt.Errorf("catalog apply: %w", err)
 	}
@@ -195,36 +206,28 @@ func jsonOrNil(v any) (json.RawMessage, error) {
 }
 
 // revokeAll revokes every active grant of an entitlement, each with an audit event, and
-// returns how many it revoked.
-func (a *applier) revokeAll(ctx context.Context, entitlementID string) (int, error) {
+// returns them.
+func (a *applier) revokeAll(ctx context.Context, entitlementID string) ([]Revoked, error) {
 	// Collect first, then revoke: revoking while paging would change the set being paged.
-	var grants []*gatehouse.Grant
-	f := store.GrantFilter{EntitlementID: entitlementID, Status: "active", Limit: store.MaxLimit}
-	for {
-		page, err := a.tx.ListGrants(ctx, f)
-		if err != nil {
-			return 0, fmt.Errorf("catalog apply: grants of %s: %w", entitlementID, err)
-		}
-		grants = append(grants, page.Items...)
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
+	grants, err := activeGrantsOf(ctx, a.tx, entitlementID)
+	if err != nil {
+		return nil, fmt.Errorf("catalog apply: %w", err)
 	}
+	out := make([]Revoked, 0, len(grants))
 	for _, g := range grants {
 		before, err := json.Marshal(g)
 		if err != nil {
-			return 0, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
+			return nil, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
 		}
 		if err := a.tx.RevokeGrant(ctx, g.ID, a.opts.Now, a.opts.Actor, PruneReason); err != nil {
-			return 0, fmt.Errorf("catalog apply: revoke grant %s of %s: %w", g.ID, entitlementID, err)
+			return nil, fmt.Errorf("catalog apply: revoke grant %s of %s: %w", g.ID, entitlementID, err)
 		}
 		revoked := *g
 		at := a.opts.Now
 		revoked.RevokedAt, revoked.RevokedBy, revoked.RevokeReason = &at, a.opts.Actor, PruneReason
 		after, err := json.Marshal(&revoked)
 		if err != nil {
-			return 0, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
+			return nil, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
 		}
 		reason := PruneReason
 		if a.opts.Reason != "" {
@@ -234,8 +237,9 @@ func (a *applier) revokeAll(ctx context.Context, entitlementID string) (int, err
 			Time: a.opts.Now, Actor: a.opts.Actor, Action: "grant.revoke", ObjectType: "grant", ObjectID: g.ID,
 			Before: before, After: after, Reason: reason, Reference: a.ref,
 		}); err != nil {
-			return 0, fmt.Errorf("catalog apply: audit revoke of grant %s: %w", g.ID, err)
+			return nil, fmt.Errorf("catalog apply: audit revoke of grant %s: %w", g.ID, err)
 		}
+		out = append(out, Revoked{GrantID: g.ID, IdentityID: g.IdentityID})
 	}
-	return len(grants), nil
+	return out, nil
 }

@@ -59,6 +59,22 @@ func Format(c *gatehouse.Catalog) ([]byte, error) {
 				add(conn, k, val)
 			}
 			add(m, "connector", conn)
+			if r := s.AccountName; r != nil {
+				an := mapping()
+				if r.Template != "" {
+					add(an, "template", str(r.Template))
+				}
+				if r.MaxLength != 0 {
+					add(an, "max_length", scalar(r.MaxLength))
+				}
+				if r.Charset != "" {
+					add(an, "charset", str(r.Charset))
+				}
+				if r.Collision != "" {
+					add(an, "collision", str(r.Collision))
+				}
+				add(m, "account_name", an)
+			}
 			list.Content = append(list.Content, m)
 		}
 		add(root, "systems", list)

@@ -101,10 +101,39 @@ func (p *parser) system(file string, n *yaml.Node, loc *objLoc) {
 			s.Tier = gatehouse.Tier(p.str(file, fp, v))
 		case "connector":
 			s.Connector = p.connector(file, loc, v)
+		case "account_name":
+			s.AccountName = p.naming(file, loc, v)
 		}
 	})
 	p.cat.Systems = append(p.cat.Systems, s)
 	p.locs.systems = append(p.locs.systems, loc)
+}
+
+// naming reads a system's account_name rule; an empty mapping is no rule (the defaults).
+func (p *parser) naming(file string, loc *objLoc, n *yaml.Node) *gatehouse.AccountNaming {
+	if isNull(n) {
+		return nil
+	}
+	r := &gatehouse.AccountNaming{}
+	p.fields(file, n, loc.fieldPath("account_name"), namingFields, func(name string, k, v *yaml.Node) {
+		f := "account_name." + name
+		record(loc, f, k, v)
+		fp := loc.fieldPath(f)
+		switch name {
+		case "template":
+			r.Template = p.str(file, fp, v)
+		case "max_length":
+			r.MaxLength = p.integer(file, fp, v)
+		case "charset":
+			r.Charset = p.str(file, fp, v)
+		case "collision":
+			r.Collision = p.str(file, fp, v)
+		}
+	})
+	if *r == (gatehouse.AccountNaming{}) {
+		return nil
+	}
+	return r
 }
 
 // connector reads a connector mapping: type into Type, every other key into Settings with its

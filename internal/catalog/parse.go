@@ -42,7 +42,8 @@ var (
 	settingsFields    = []string{"security_approvers", "leaver_guard", "emergency_operators", "emergency_max_duration", "exceptions"}
 	leaverGuardFields = []string{"max_fraction", "min_count"}
 	exceptionsFields  = []string{"on_expiry"}
-	systemFields      = []string{"id", "name", "owner", "tier", "connector"}
+	systemFields      = []string{"id", "name", "owner", "tier", "connector", "account_name"}
+	namingFields      = []string{"template", "max_length", "charset", "collision"}
 	entitlementFields = []string{"id", "system", "name", "description", "external_id", "kind", "risk", "owner", "requestable", "max_duration", "approval", "emergency"}
 	roleFields        = []string{"id", "name", "description", "entitlements", "birthright"}
 	sodFields         = []string{"id", "description", "left", "right", "severity", "on_violation"}

@@ -55,6 +55,10 @@ type Plan struct {
 	// SecretRebinds are the systems whose connector URL changes while their secret references
 	// stay: apply refuses them unless it is told to rebind (see SecretRebind).
 	SecretRebinds []SecretRebind `json:"secret_rebinds,omitempty"`
+	// Revocations are the grants applying the plan revokes (with prune), and the confirmation
+	// an apply needs to revoke them; nil when it revokes none. The server fills them in (it
+	// alone evaluates birthright rules over people); MakePlan leaves them nil.
+	Revocations *Revocations `json:"revocations,omitempty"`
 }
 
 // Counts are the changes of one kind.

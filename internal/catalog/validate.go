@@ -259,6 +259,13 @@ func (v *validator) system(l *objLoc, s *gatehouse.System) {
 	v.email(l, "owner", s.Owner)
 	v.oneOf(l, "tier", string(s.Tier), tiers)
 	v.connector(l, s.Connector)
+	for _, pr := range s.NamingProblems() {
+		f := "account_name"
+		if pr.Field != "" {
+			f += "." + pr.Field
+		}
+		v.problem(l, f, "%s", pr.Message)
+	}
 }
 
 func (v *validator) entitlement(l *objLoc, e *gatehouse.Entitlement) {

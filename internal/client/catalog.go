@@ -48,18 +48,37 @@ type BirthrightResult struct {
 }
 
 // ApplyCatalog calls POST /api/v1/catalog/apply. Without prune, removing an entitlement that
-// still has active grants is refused with a conflict.
+// still has active grants is refused with a conflict; an apply that revokes grants is refused
+// too (see ApplyCatalogWith).
 func (c *Client) ApplyCatalog(ctx context.Context, files []CatalogFile, prune bool, reason string, rebindSecrets ...string) (*ApplyResult, error) {
+	return c.ApplyCatalogWith(ctx, files, ApplyOptions{Prune: prune, Reason: reason, RebindSecrets: rebindSecrets})
+}
+
+// ApplyOptions say how to apply a catalog.
+type ApplyOptions struct {
+	Prune         bool
+	Reason        string
+	RebindSecrets []string
+	// ConfirmRevocations is the Revocations.Confirmation of the plan shown: the server revokes
+	// grants only when given it, and refuses (a conflict) when they changed since.
+	ConfirmRevocations string
+}
+
+// ApplyCatalogWith calls POST /api/v1/catalog/apply with options.
+func (c *Client) ApplyCatalogWith(ctx context.Context, files []CatalogFile, o ApplyOptions) (*ApplyResult, error) {
 	var out ApplyResult
 	body := map[string]any{"files": files}
-	if len(rebindSecrets) > 0 {
-		body["rebind_secrets"] = rebindSecrets
+	if len(o.RebindSecrets) > 0 {
+		body["rebind_secrets"] = o.RebindSecrets
 	}
-	if prune {
+	if o.Prune {
 		body["prune"] = true
 	}
-	if reason != "" {
-		body["reason"] = reason
+	if o.Reason != "" {
+		body["reason"] = o.Reason
+	}
+	if o.ConfirmRevocations != "" {
+		body["confirm_revocations"] = o.ConfirmRevocations
 	}
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/catalog/apply", nil, body, &out)
 }

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -38,11 +40,29 @@ type HRPage struct {
 
 // ImportHRPage is ImportHR answering the given page of the plan's items.
 func (c *Client) ImportHRPage(ctx context.Context, name string, csv []byte, dryRun bool, pg HRPage) (*HRImportResult, error) {
+	return c.ImportHRWith(ctx, name, csv, HRImportOptions{DryRun: dryRun, Page: pg})
+}
+
+// HRImportOptions say how a file is imported: a dry run, a delta, which page of the plan.
+type HRImportOptions struct {
+	DryRun bool
+	// Delta sends the file as a delta (docs/hr.md): rows are upserts, the people it does not
+	// list are left alone.
+	Delta bool
+	Page  HRPage
+}
+
+// ImportHRWith calls POST /api/v1/hr/imports with an HR feed CSV, as o says.
+func (c *Client) ImportHRWith(ctx context.Context, name string, csv []byte, o HRImportOptions) (*HRImportResult, error) {
 	var out HRImportResult
 	q := url.Values{}
-	if dryRun {
+	if o.DryRun {
 		q.Set("dry_run", "true")
 	}
+	if o.Delta {
+		q.Set("delta", "true")
+	}
+	pg := o.Page
 	if pg.Limit > 0 {
 		q.Set("limit", strconv.Itoa(pg.Limit))
 	}
@@ -85,4 +105,44 @@ func (c *Client) RejectHRImport(ctx context.Context, id, reason string) (*gateho
 func (c *Client) ApplyHRDates(ctx context.Context) (*jml.Plan, error) {
 	var out jml.Plan
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/dates", nil, nil, &out)
+}
+
+// HRExport is what an export sent: its people (as the server counted them) and bytes.
+type HRExport struct {
+	People int
+	Bytes  int64
+}
+
+// ExportHR calls GET /api/v1/hr/export and copies the CSV to w as it arrives (readers). An
+// answer cut short is an error: what was copied is then incomplete.
+func (c *Client) ExportHR(ctx context.Context, w io.Writer) (HRExport, error) {
+	var out HRExport
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+"/api/v1/hr/export", nil)
+	if err != nil {
+		return out, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("User-Agent", c.ua)
+	req.Header.Set("Accept", "text/csv, application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		return out, &UnreachableError{Addr: c.base.String(), Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return out, decodeError(resp, data)
+	}
+	out.People, _ = strconv.Atoi(resp.Header.Get("X-Gatehouse-People"))
+	n, err := io.Copy(w, resp.Body)
+	out.Bytes = n
+	if err != nil {
+		return out, fmt.Errorf("HR export cut short after %d bytes: %w", n, err)
+	}
+	return out, nil
 }

@@ -1,32 +1,28 @@
 package demo
 
 import (
-	"embed"
 	"io/fs"
 	"path"
 
+	"github.com/gatehouse/gatehouse/examples"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 )
 
-// catalogFS holds the demo catalog: the YAML an IAM team would keep under version control.
-//
-//go:embed catalog/*.yaml
-var catalogFS embed.FS
-
 // CatalogFiles returns the demo catalog's files in name order, as catalog.Load would read them
-// from a directory.
+// from examples/catalog: the demo seeds exactly the example catalog, so that `gatehouse catalog
+// plan examples/catalog` on a fresh demo shows no changes.
 func CatalogFiles() []catalog.File {
-	entries, err := fs.ReadDir(catalogFS, "catalog")
+	entries, err := fs.ReadDir(examples.Catalog, "catalog")
 	if err != nil {
 		panic("demo: embedded catalog: " + err.Error()) // cannot happen: embedded at build time
 	}
 	files := make([]catalog.File, 0, len(entries))
 	for _, e := range entries { // ReadDir sorts by name
-		b, err := catalogFS.ReadFile(path.Join("catalog", e.Name()))
+		b, err := examples.Catalog.ReadFile(path.Join("catalog", e.Name()))
 		if err != nil {
 			panic("demo: embedded catalog: " + err.Error())
 		}
-		files = append(files, catalog.File{Name: path.Join("demo", e.Name()), Content: b})
+		files = append(files, catalog.File{Name: path.Join("examples", "catalog", e.Name()), Content: b})
 	}
 	return files
 }

@@ -22,8 +22,10 @@ type Options struct {
 	// Seed chooses the company; 0 means DefaultSeed. The same seed and Now give the same
 	// people, names, dates and grants.
 	Seed uint64
-	// Now is the reference date of start and end dates; the zero time means the service clock.
-	// Dates are relative to it so that contractors' end dates lie ahead whenever the demo runs.
+	// Now is the reference date of the HR dates (start dates, past end dates); the zero time
+	// means ReferenceDate. The default is a fixed day rather than the clock so that the company
+	// is the same whenever the demo runs, and examples/people.csv, the tour's HR feed, always
+	// finds one joiner, one mover and one leaver in it.
 	Now time.Time
 	// Progress, when set, is called as each phase starts, for a progress line.
 	Progress func(phase string)
@@ -44,6 +46,8 @@ type Result struct {
 	Auditor   string   `json:"auditor"`   // email of the Gatehouse auditor
 	Operators []string `json:"operators"` // emails of the Gatehouse operators (IAM team)
 	Employee  string   `json:"employee"`  // email of an ordinary employee without a Gatehouse role
+	Manager   string   `json:"manager"`   // the employee's manager, who approves the tour's request first
+	Owner     string   `json:"owner"`     // the owner of github, who approves the tour's request last
 
 	Took time.Duration `json:"took"`
 }
@@ -57,7 +61,7 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 		opts.Seed = DefaultSeed
 	}
 	if opts.Now.IsZero() {
-		opts.Now = svc.Now()
+		opts.Now = ReferenceDate
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -118,8 +122,8 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 		return nil, err
 	}
 
-	// These two resigned after their access was granted and HR has recorded it, but nobody
-	// has removed their access yet: the finding the demo's leaver reports should show.
+	// These two resigned after their access was granted: terminated by hand, which revokes
+	// their access, so their revoked grants show in their history.
 	for _, l := range lateLeavers {
 		status, end := gatehouse.StatusTerminated, opts.Now.UTC().AddDate(0, 0, -2).Format(gatehouse.DateLayout)
 		if _, err := svc.UpdateIdentity(ctx, p, l.EmployeeID, service.IdentityPatch{Status: &status, EndDate: &end},
@@ -141,6 +145,8 @@ func Seed(ctx context.Context, svc *service.Service, opts Options) (*Result, err
 		Auditor:          AuditorEmail,
 		Operators:        slices.Clone(OperatorEmails),
 		Employee:         EmployeeEmail,
+		Manager:          ManagerEmail,
+		Owner:            OwnerEmail,
 		Took:             time.Since(start),
 	}, nil
 }

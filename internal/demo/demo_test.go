@@ -132,9 +132,19 @@ func TestSeed(t *testing.T) {
 		t.Errorf("employee %s: %+v, %v; want an active identity without Gatehouse roles", demo.EmployeeEmail, emp, err)
 	}
 
+	// The README tour's approvers: the employee's manager, and github's owner.
+	if emp, err := st.GetIdentity(ctx, res.Employee); err != nil || byEmp[emp.ManagerID] == nil || byEmp[emp.ManagerID].Email != res.Manager {
+		t.Errorf("the manager of %s is not %s (%v)", res.Employee, res.Manager, err)
+	}
+
 	cat, err := st.LoadCatalog(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, s := range cat.Systems {
+		if s.ID == "github" && s.Owner != res.Owner {
+			t.Errorf("github's owner is %s, the demo names %s", s.Owner, res.Owner)
+		}
 	}
 	if len(cat.Systems) < 10 {
 		t.Errorf("%d systems, want ≥ 10", len(cat.Systems))
@@ -221,14 +231,14 @@ func TestSeed(t *testing.T) {
 	}
 }
 
-// TestSeedDeterministic checks that the same seed and date give the same company, so that docs
-// and screenshots can name demo people.
+// TestSeedDeterministic checks that the same seed gives the same company whatever the clock
+// says, so that docs, screenshots and examples/people.csv can name demo people and their dates.
 func TestSeedDeterministic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var emails [2][]string
 	for i := range emails {
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).AddDate(0, 0, 400*i) // days apart
 		st := storetest.OpenSQLite(t)
 		svc := service.New(st, service.Options{Now: func() time.Time { return now }})
 		if _, err := demo.Seed(ctx, svc, demo.Options{}); err != nil {

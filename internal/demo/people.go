@@ -19,6 +19,21 @@ const (
 	AuditorEmail  = "hannah.schulz@example.com" // Internal Audit Manager: Gatehouse auditor
 	CISOEmail     = "tom.becker@example.com"    // security approver
 	EmployeeEmail = "sam.taylor@example.com"    // an ordinary engineer, no Gatehouse role
+	// The README tour's approvers: Sam Taylor's manager, who is also the new manager of the
+	// mover of examples/people.csv, and the owner of the github system.
+	ManagerEmail = "mei.lin@example.com"
+	OwnerEmail   = "daniel.okafor@example.com"
+)
+
+// The demo's HR dates are fixed, not relative to the clock, so that the company is the same
+// on any day and examples/people.csv (a snapshot of it with one joiner, one mover and one
+// leaver) stays exact. ReferenceDate is the company's "today": everyone started before it, and
+// past end dates lie before it. Contracts and internships end after EndDatesFrom, far enough
+// ahead that no active person's end date passes while the demo is in use (a test fails a year
+// before the first one would: move both dates forward then, and regenerate people.csv).
+var (
+	ReferenceDate = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	EndDatesFrom  = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // OperatorEmails are the IAM team: Gatehouse operators.
@@ -277,7 +292,7 @@ func (g *generator) department(d department, ceo *gatehouse.Identity) {
 		p := g.staff(d, m, d.internTitle, costCenter(m))
 		p.EmploymentType = gatehouse.Intern
 		p.StartDate = g.date(-g.between(10, 60))
-		p.EndDate = g.date(g.between(60, 120))
+		p.EndDate = g.endDate(g.between(60, 120))
 		n++
 	}
 	for n < d.staff {
@@ -287,7 +302,7 @@ func (g *generator) department(d department, ceo *gatehouse.Identity) {
 		if g.r.Float64() < d.contractorShare {
 			p.EmploymentType = gatehouse.Contractor
 			p.StartDate = g.date(-g.between(10, 500))
-			p.EndDate = g.date(g.between(30, 400))
+			p.EndDate = g.endDate(g.between(30, 400))
 		}
 		n++
 	}
@@ -350,7 +365,7 @@ func (g *generator) lifecycle() []*gatehouse.Identity {
 	g.r.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
 	for _, p := range candidates[:4] {
 		p.Status = gatehouse.StatusLeave
-		p.Attributes["leave_type"] = []string{"parental", "medical", "sabbatical"}[g.r.IntN(3)]
+		g.r.IntN(3) // a draw once spent on a leave type, kept so that the names drawn after it stay the same
 	}
 	for _, p := range candidates[4:9] {
 		p.Status = gatehouse.StatusTerminated
@@ -413,9 +428,14 @@ func (g *generator) location() string {
 // between draws a whole number of days in [lo, hi].
 func (g *generator) between(lo, hi int) int { return lo + g.r.IntN(hi-lo+1) }
 
-// date is the date days from now (negative for the past).
+// date is the date days from the reference date (negative for the past).
 func (g *generator) date(days int) string {
 	return g.now.AddDate(0, 0, days).Format(gatehouse.DateLayout)
+}
+
+// endDate is a contract's or an internship's end date, days after EndDatesFrom.
+func (g *generator) endDate(days int) string {
+	return EndDatesFrom.AddDate(0, 0, days).Format(gatehouse.DateLayout)
 }
 
 func emailOf(first, last string) string {

@@ -37,6 +37,12 @@ type Feed struct {
 	n      int
 	block  strings.Builder  // the block rows are being cut from
 	byEmp  map[string]int32 // employee_id → its (first) row
+	// delta: the file lists only the people who change (ReadOptions.Delta); outside are the
+	// rows whose manager_id is no row's employee_id, for the caller to find among the stored
+	// people (CheckDeltaManagers).
+	delta   bool
+	outside []int32
+	name    string // the file's name, for problems found later (CheckDeltaManagers)
 }
 
 type feedRow struct {
@@ -123,8 +129,17 @@ func (f *Feed) Contains(e string) bool {
 	return ok
 }
 
+// Name is the file's name, as problems name it.
+func (f *Feed) Name() string { return f.name }
+
+// Delta reports whether the feed was read as a delta (ReadOptions.Delta): a plan of it must
+// leave the people it does not list alone (Options.Partial).
+func (f *Feed) Delta() bool { return f.delta }
+
 // Identity builds row r's identity (a new value on every call; its strings share the row's).
-// It has Kind person and Source "hr-csv"; the extra columns are its Attributes.
+// It has Kind person and Source "hr-csv"; the extra columns with a value are its Attributes.
+// An empty cell sets no attribute (docs/hr.md): the person has none of that name, so an
+// attribute they had is removed, and one they never had is not added as "".
 func (f *Feed) Identity(r int) *gatehouse.Identity {
 	v := func(c int) string { return f.value(r, f.at[c]) }
 	id := &gatehouse.Identity{
@@ -133,11 +148,15 @@ func (f *Feed) Identity(r int) *gatehouse.Identity {
 		EmploymentType: gatehouse.EmploymentType(v(colEmploymentType)), Status: gatehouse.IdentityStatus(v(colStatus)),
 		StartDate: v(colStartDate), EndDate: v(colEndDate), Kind: gatehouse.KindPerson, Source: Source,
 	}
-	if len(f.extra) > 0 {
-		id.Attributes = make(map[string]string, len(f.extra))
-		for _, c := range f.extra {
-			id.Attributes[f.cols[c]] = f.value(r, c)
+	for _, c := range f.extra {
+		v := f.value(r, c)
+		if v == "" {
+			continue
 		}
+		if id.Attributes == nil {
+			id.Attributes = make(map[string]string, len(f.extra))
+		}
+		id.Attributes[f.cols[c]] = v
 	}
 	return id
 }

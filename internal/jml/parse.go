@@ -102,10 +102,23 @@ func ParseHRJSON(name string, r io.Reader) ([]*gatehouse.Identity, error) {
 	return f.Identities(), nil
 }
 
+// ReadOptions tune how a feed is read.
+type ReadOptions struct {
+	// Delta: the file lists only the people who change (gatehouse hr import --delta), so a
+	// manager_id that is no row's employee_id is not an error here: it names a stored person,
+	// which the caller checks (Feed.OutsideManagers, CheckDeltaManagers).
+	Delta bool
+}
+
 // ReadHR reads an HR feed CSV as ParseHR does, a record at a time: the file is never held
 // whole, and each row is kept as a Feed row (its values end to end in one string), not as an
 // identity. Memory is about the size of the values plus a few dozen bytes a row.
 func ReadHR(name string, r io.Reader) (*Feed, error) {
+	return ReadHRWith(name, r, ReadOptions{})
+}
+
+// ReadHRWith is ReadHR with options (a delta file).
+func ReadHRWith(name string, r io.Reader, o ReadOptions) (*Feed, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
@@ -140,7 +153,7 @@ func ReadHR(name string, r io.Reader) (*Feed, error) {
 		}
 		return nil, probs
 	}
-	b := newFeedBuilder(name, cols)
+	b := newFeedBuilder(name, cols, o)
 	vals := make([]string, len(cols))
 	for {
 		rec, err := cr.Read()
@@ -184,6 +197,11 @@ func notUTF8(name string, line int) Problems {
 // ReadHRJSON reads the JSON form of the feed as ParseHRJSON does, an object at a time, into a
 // Feed.
 func ReadHRJSON(name string, r io.Reader) (*Feed, error) {
+	return ReadHRJSONWith(name, r, ReadOptions{})
+}
+
+// ReadHRJSONWith is ReadHRJSON with options (a delta file).
+func ReadHRJSONWith(name string, r io.Reader, o ReadOptions) (*Feed, error) {
 	// utf8Reader (text.go): the decoder would hide bytes that are not UTF-8 as U+FFFD.
 	dec := json.NewDecoder(&utf8Reader{r: r})
 	dec.UseNumber() // an employee_id sent as a number keeps its digits (1000000, not 1e+06)
@@ -199,7 +217,7 @@ func ReadHRJSON(name string, r io.Reader) (*Feed, error) {
 	}
 	// The contract columns come first, in contract order; other keys are added as they are met
 	// (a row read before a key was first seen has "" for it, as a missing key has).
-	b := newFeedBuilder(name, slices.Clone(Columns))
+	b := newFeedBuilder(name, slices.Clone(Columns), o)
 	var vals []string
 	for n := 1; dec.More(); n++ {
 		var o map[string]any
@@ -317,8 +335,8 @@ type feedBuilder struct {
 	badName map[int]bool // columns whose name is no attribute name, reported once
 }
 
-func newFeedBuilder(name string, cols []string) *feedBuilder {
-	b := &feedBuilder{name: name, colIdx: map[string]int{}, f: &Feed{byEmp: map[string]int32{}}, byEmail: map[string]int32{}}
+func newFeedBuilder(name string, cols []string, o ReadOptions) *feedBuilder {
+	b := &feedBuilder{name: name, colIdx: map[string]int{}, f: &Feed{byEmp: map[string]int32{}, delta: o.Delta, name: name}, byEmail: map[string]int32{}}
 	for _, c := range cols {
 		b.column(c)
 	}
@@ -413,6 +431,7 @@ func (b *feedBuilder) finish() (*Feed, error) {
 	f := b.f
 	b.byEmail = nil
 	f.cols = b.cols
+	hinted := false
 	for n := range f.n {
 		mgr, emp := f.value(n, f.at[colManagerID]), f.value(n, f.at[colEmployeeID])
 		if mgr == "" {
@@ -422,9 +441,21 @@ func (b *feedBuilder) finish() (*Feed, error) {
 			b.probs.add(Problem{Line: f.line(n), Field: "manager_id", Message: fmt.Sprintf("%q is the person themselves", mgr)})
 			continue
 		}
-		if _, ok := f.byEmp[mgr]; !ok {
-			b.probs.add(Problem{Line: f.line(n), Field: "manager_id", Message: fmt.Sprintf("%q is not the employee_id of any row", mgr)})
+		if _, ok := f.byEmp[mgr]; ok {
+			continue
 		}
+		if f.delta {
+			// A stored person, perhaps: the caller knows them (CheckDeltaManagers).
+			f.outside = append(f.outside, int32(n))
+			continue
+		}
+		msg := fmt.Sprintf("%q is not the employee_id of any row", mgr)
+		if !hinted {
+			// Said once, at the first such row: the usual cause is a file of changes only.
+			msg += ": " + SnapshotHint
+			hinted = true
+		}
+		b.probs.add(Problem{Line: f.line(n), Field: "manager_id", Message: msg})
 	}
 	for _, p := range managerCycles(f) {
 		b.probs.add(p)

@@ -67,7 +67,7 @@ func TestParseHRProblems(t *testing.T) {
 				`f.csv: line 4: start_date: "2020-13-01" is not a date (YYYY-MM-DD)`,
 				`f.csv: line 5: email: "A@X.IO" duplicates line 2 (emails are compared ignoring case)`,
 				"f.csv: line 5: end_date: 2020-12-31 is before start_date 2021-01-01",
-				`f.csv: line 5: manager_id: "E9" is not the employee_id of any row`,
+				`f.csv: line 5: manager_id: "E9" is not the employee_id of any row: ` + SnapshotHint,
 				"f.csv: line 6: email: required",
 				"f.csv: line 6: start_date: required (YYYY-MM-DD)",
 				`f.csv: line 6: manager_id: "E4" is the person themselves`,

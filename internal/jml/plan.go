@@ -69,6 +69,10 @@ type Options struct {
 	Keep int
 	// Recent is what the leaver guard adds from earlier imports.
 	Recent Recent
+	// OnTimeDays: a leaver terminated at most this many days after their end date is not late
+	// (late.go). 0 for imports; the daily date check, which terminates on the day after the
+	// end date by design, allows 1.
+	OnTimeDays int
 }
 
 // Recent is the removals (terminations and suspensions) earlier imports made within the leaver
@@ -145,6 +149,10 @@ type Item struct {
 	// (the new manager's employee_id).
 	Confirm   []GrantChange `json:"confirm,omitempty"`
 	ConfirmBy string        `json:"confirm_by,omitempty"`
+	// LateDays, for a leaver this plan terminates after their end date, is how many days
+	// after it; Late says so in words (late.go).
+	LateDays int    `json:"late_days,omitempty"`
+	Late     string `json:"late,omitempty"`
 }
 
 // statusChanged reports whether the item changes the identity's status.
@@ -180,6 +188,8 @@ type Summary struct {
 	ToConfirm     int `json:"to_confirm"`
 	// Removals is what the leaver guard counts: people terminated or suspended by this import.
 	Removals int `json:"removals"`
+	// LateLeavers counts the leavers terminated after their end date (Item.LateDays).
+	LateLeavers int `json:"late_leavers"`
 	// RuleErrors counts birthright evaluations that failed (the first maxWarnings are in
 	// Plan.Warnings); the grants of a failed rule are left as they are.
 	RuleErrors int `json:"rule_errors"`
@@ -257,6 +267,9 @@ func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 			}
 			pr := prepare(cur, s, today, provisionFrom, roles, grants)
 			o := outcome{item: planPerson(cur, s, pr, grants)}
+			if o.item != nil {
+				o.item.markLate(now, opts.OnTimeDays)
+			}
 			if pr.log.errors > 0 {
 				o.log = &pr.log
 			}
@@ -291,6 +304,7 @@ func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 			it.Identity = next
 			it.Changes = []Change{{Field: "status", From: string(c.Status), To: string(gatehouse.StatusTerminated)}}
 			it.Lose = loseAll(grants[c.ID])
+			it.markLate(now, opts.OnTimeDays)
 		}
 		p.add(it)
 	}
@@ -362,6 +376,9 @@ func (p *Plan) add(it *Item) {
 		s.Missing++
 	case Skipped:
 		s.Skipped++
+	}
+	if it.LateDays > 0 {
+		s.LateLeavers++
 	}
 	s.GrantsGained += len(it.Gain)
 	s.GrantsLost += len(it.Lose)

@@ -120,6 +120,11 @@ type Op struct {
 	Username string
 	Group    string                 // add_member / remove_member: the group's external id
 	Spec     *connector.AccountSpec // create_account
+	// Detail is the evidence of how a created account's name was chosen; Refused, when the
+	// system's naming rule could not name the person, is why the creation fails without
+	// reaching the system.
+	Detail  string
+	Refused string
 	// Cause says why (grant:<id>, hr-import:<id>, drift, schedule, catalog) and RequestedAt
 	// when the desired state changed: time-to-provision is FinishedAt − RequestedAt.
 	Cause       string
@@ -187,7 +192,9 @@ type Input struct {
 	// they tell a revocation (cause grant:<id>) from drift.
 	Grants []*gatehouse.Grant
 	// Links are stored account links: an account id in the system → identity.
-	Links        []*gatehouse.Account
+	Links []*gatehouse.Account
+	// Names are the names given to people on the system (account naming): kept for good.
+	Names        []*gatehouse.AccountName
 	Inventory    *connector.Inventory
 	Capabilities connector.Capabilities
 	Policy       DriftPolicy
@@ -316,10 +323,21 @@ func PlanSystem(in Input) Plan {
 		}
 	}
 
+	// Names given by the system's naming rule name their person too.
+	idByName := map[string]*gatehouse.Identity{}
+	emailOf := map[string]string{}
+	for _, g := range in.Names {
+		if id := idByID[g.IdentityID]; id != nil {
+			idByName[strings.ToLower(g.Name)] = id
+			emailOf[id.ID] = id.Email
+		}
+	}
+
 	// Match accounts to identities: a stored link first (it survives an email change), then
-	// employee id, email, and the email's local part as username.
+	// employee id, email, the name given to the person, and the email's local part as username.
 	accounts := slices.Clone(inv.Accounts)
 	slices.SortFunc(accounts, func(a, b connector.Account) int { return cmp.Compare(a.Ref.ID, b.Ref.ID) })
+	names := newNamer(in, accounts, emailOf)
 	accountOf := map[string]*connector.Account{}
 	match := func(a *connector.Account) *gatehouse.Identity {
 		if id := idByID[linked[a.Ref.ID]]; id != nil {
@@ -329,6 +347,9 @@ func PlanSystem(in Input) Plan {
 			return id
 		}
 		if id := idByEmail[strings.ToLower(a.Email)]; a.Email != "" && id != nil {
+			return id
+		}
+		if id := idByName[strings.ToLower(a.Username)]; a.Username != "" && id != nil {
 			return id
 		}
 		if id := idByLocal[strings.ToLower(a.Username)]; a.Username != "" && id != nil {
@@ -376,7 +397,7 @@ func PlanSystem(in Input) Plan {
 		if id == nil {
 			continue // a grant of an identity the caller did not load: nothing safe to do
 		}
-		p.identity(in, id, accountOf[iid], memberOf, want[iid], gone[iid])
+		p.identity(in, id, accountOf[iid], memberOf, want[iid], gone[iid], names)
 	}
 
 	slices.SortStableFunc(p.Ops, func(a, b Op) int { return cmp.Compare(a.Kind.order(), b.Kind.order()) })
@@ -385,7 +406,7 @@ func PlanSystem(in Input) Plan {
 
 // identity plans one identity's account and memberships.
 func (p *Plan) identity(in Input, id *gatehouse.Identity, acct *connector.Account, memberOf map[string][]string,
-	want, gone map[string]wantGrant) {
+	want, gone map[string]wantGrant, names *namer) {
 	sys := in.System.ID
 	caps := in.Capabilities
 	active := id.Status == gatehouse.StatusActive
@@ -400,7 +421,8 @@ func (p *Plan) identity(in Input, id *gatehouse.Identity, acct *connector.Accoun
 	if statusAt.IsZero() {
 		statusAt = in.Now
 	}
-	// An account this plan creates is named by the username the connector will derive.
+	// An account this plan creates is named by the system's rule (when it names accounts),
+	// else by the username the connector will derive; see create below.
 	username, _, _ := strings.Cut(id.Email, "@")
 	op := func(o Op) {
 		o.SystemID, o.IdentityID, o.Username = sys, id.ID, username
@@ -426,8 +448,13 @@ func (p *Plan) identity(in Input, id *gatehouse.Identity, acct *connector.Accoun
 	switch {
 	case acct == nil && active && len(want) > 0:
 		spec := connector.AccountSpec{Email: id.Email, FirstName: id.FirstName, LastName: id.LastName, EmployeeID: id.EmployeeID}
+		name, detail, refused := names.name(id)
+		username = name
+		if names.on {
+			spec.Username = name
+		}
 		n := len(p.Ops)
-		op(Op{Kind: OpCreateAccount, Spec: &spec, Cause: GrantCause(newest.id), RequestedAt: newest.at})
+		op(Op{Kind: OpCreateAccount, Spec: &spec, Cause: GrantCause(newest.id), RequestedAt: newest.at, Detail: detail, Refused: refused})
 		creating = len(p.Ops) > n
 	case acct == nil:
 		return // nothing wanted, nothing there

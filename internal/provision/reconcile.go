@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -187,7 +186,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 		}
 		rows[i] = &gatehouse.Operation{ReconcileID: run.ID, SystemID: systemID, Kind: string(op.Kind),
 			IdentityID: op.IdentityID, AccountRef: op.Account.ID, Username: op.Username, Group: op.Group,
-			Cause: op.Cause, RequestedAt: op.RequestedAt, Status: gatehouse.OpPending, Attempts: max(o.Attempt, 1)}
+			Cause: op.Cause, RequestedAt: op.RequestedAt, Status: gatehouse.OpPending, Attempts: max(o.Attempt, 1),
+			Detail: op.Detail}
 		fresh = append(fresh, rows[i])
 	}
 	if len(fresh) > 0 || len(run.Findings) > 0 {
@@ -287,6 +287,11 @@ func (r *Reconciler) loadSystem(ctx context.Context, sys *gatehouse.System, conn
 		return nil, connector.Permanent(err)
 	}
 	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now(), Capabilities: conn.Capabilities()}
+	if sys.NamesAccounts() {
+		if in.Names, err = r.Store.ListAccountNames(ctx, sys.ID); err != nil {
+			return nil, fmt.Errorf("load account names: %w", err)
+		}
+	}
 	if in.Entitlements, err = all(ctx, func(c string) (store.Page[*gatehouse.Entitlement], error) {
 		return r.Store.ListEntitlements(ctx, store.EntitlementFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
 	}); err != nil {
@@ -339,6 +344,7 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	created := map[string]connector.AccountRef{} // identity → account made by this run
 	failedCreate := map[string]bool{}
 	var pending []*gatehouse.Operation
+	var names []*gatehouse.AccountName // given by the creations among pending
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -350,9 +356,14 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 					return err
 				}
 			}
+			for _, n := range names {
+				if err := tx.AssignAccountName(wctx, n); err != nil {
+					return err
+				}
+			}
 			return tx.AppendAudit(wctx, r.event("provision.apply", run, results(pending)))
 		})
-		pending = pending[:0]
+		pending, names = pending[:0], names[:0]
 		return err
 	}
 	var errs []error              // permanent failures
@@ -424,6 +435,10 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			err = fmt.Errorf("not run: an earlier operation failed: %w", stopped)
 		case op.Account.ID == "" && op.Kind != OpCreateAccount && failedCreate[op.IdentityID]:
 			err = connector.Permanentf("not run: the account could not be created")
+		case op.Refused != "":
+			// The naming rule could not name the person: nothing is sent to the system.
+			err = connector.Permanentf("%s", op.Refused)
+			failedCreate[op.IdentityID] = true
 		case batches[i] != nil:
 			if b := batches[i]; !batchRan[b[0]] {
 				batchRan[b[0]] = true
@@ -445,6 +460,11 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			if (err == nil || connector.IsDeferred(err)) && op.Kind == OpCreateAccount {
 				created[op.IdentityID] = ref
 				row.AccountRef = ref.ID
+			}
+			if err == nil && op.Kind == OpCreateAccount && op.Spec.Username != "" && op.IdentityID != "" {
+				// Given for good, in the same transaction as the creation's evidence.
+				names = append(names, &gatehouse.AccountName{SystemID: run.SystemID, IdentityID: op.IdentityID,
+					Name: op.Spec.Username, Detail: op.Detail})
 			}
 			if err != nil && !connector.IsDeferred(err) && op.Kind == OpCreateAccount {
 				failedCreate[op.IdentityID] = true
@@ -561,82 +581,6 @@ func apply(ctx context.Context, conn connector.Connector, op Op) (connector.Acco
 	return op.Account, connector.Permanentf("unknown operation %q", op.Kind)
 }
 
-// saveLinks stores the observed accounts as they are after the applied operations, so the
-// accounts list and the next run's matching know whose account is whose. Only changed rows are
-// written.
-func (r *Reconciler) saveLinks(ctx context.Context, in *Input, plan Plan, rows []*gatehouse.Operation) error {
-	type state struct {
-		identity, username string
-		enabled            bool
-		groups             []string
-	}
-	accts := map[string]*state{}
-	for _, l := range plan.Links {
-		accts[l.Account.Ref.ID] = &state{l.IdentityID, l.Account.Username, l.Account.Enabled, slices.Clone(l.Groups)}
-	}
-	for i, row := range rows {
-		if row.Status != gatehouse.OpApplied || row.AccountRef == "" {
-			continue
-		}
-		st := accts[row.AccountRef]
-		if st == nil {
-			st = &state{identity: row.IdentityID, username: row.Username}
-			accts[row.AccountRef] = st
-		}
-		switch plan.Ops[i].Kind {
-		case OpCreateAccount:
-			// CreateAccount adopts an existing account as it is; a new one is enabled.
-			st.enabled = true
-		case OpEnable:
-			st.enabled = true
-		case OpDisable:
-			st.enabled = false
-			if in.Capabilities.DisableRemovesMemberships {
-				st.groups = nil
-			}
-		case OpAddMember:
-			if !slices.Contains(st.groups, row.Group) {
-				st.groups = append(st.groups, row.Group)
-			}
-		case OpRemoveMember:
-			st.groups = slices.DeleteFunc(st.groups, func(g string) bool { return g == row.Group })
-		}
-	}
-	stored := map[string]*gatehouse.Account{}
-	for _, a := range in.Links {
-		stored[a.ExternalID] = a
-	}
-	var changed []*gatehouse.Account
-	for _, ref := range sortedKeys(accts) {
-		st := accts[ref]
-		slices.Sort(st.groups)
-		a := &gatehouse.Account{SystemID: in.System.ID, ExternalID: ref, Username: st.username, IdentityID: st.identity,
-			Enabled: st.enabled, Memberships: st.groups, ObservedAt: r.now()}
-		if old := stored[ref]; old != nil {
-			a.ID = old.ID
-			if old.Username == a.Username && old.IdentityID == a.IdentityID && old.Enabled == a.Enabled &&
-				slices.Equal(old.Memberships, a.Memberships) {
-				continue
-			}
-		}
-		changed = append(changed, a)
-	}
-	if len(changed) == 0 {
-		return nil
-	}
-	wctx := context.WithoutCancel(ctx)
-	return r.Store.Update(wctx, func(tx store.Tx) error {
-		for _, a := range changed {
-			if err := tx.UpsertAccount(wctx, a); err != nil {
-				return err
-			}
-		}
-		ev := &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: "account.observe", ObjectType: "system",
-			ObjectID: in.System.ID, After: mustJSON(map[string]any{"accounts": len(changed)})}
-		return tx.AppendAudit(wctx, ev)
-	})
-}
-
 func (r *Reconciler) event(action string, run *gatehouse.Reconcile, after any) *gatehouse.AuditEvent {
 	return &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: action, ObjectType: "system",
 		ObjectID: run.SystemID, After: mustJSON(after), Reference: run.ID, Reason: run.Cause}
@@ -659,12 +603,13 @@ type result struct {
 	Group   string `json:"group,omitempty"`
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
+	Detail  string `json:"detail,omitempty"` // create_account: how the name was chosen
 }
 
 func results(rows []*gatehouse.Operation) map[string]any {
 	out := make([]result, len(rows))
 	for i, r := range rows {
-		out[i] = result{r.ID, r.Kind, r.Username, r.Group, string(r.Status), r.Error}
+		out[i] = result{r.ID, r.Kind, r.Username, r.Group, string(r.Status), r.Error, r.Detail}
 	}
 	return map[string]any{"operations": out}
 }

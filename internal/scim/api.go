@@ -197,11 +197,12 @@ type Schema struct {
 //
 //	var UserSchema, GroupSchema Schema
 //
-// ListResponse is a page of resources (RFC 7644 section 3.4.2).
+// ListResponse is a page of resources (RFC 7644 section 3.4.2). Every field is always encoded,
+// an empty page included (itemsPerPage 0, Resources []): IdPs read them without checking.
 type ListResponse struct {
 	Schemas      []string         `json:"schemas"`
 	TotalResults int              `json:"totalResults"`
-	StartIndex   int              `json:"startIndex,omitempty"`
-	ItemsPerPage int              `json:"itemsPerPage,omitempty"`
+	StartIndex   int              `json:"startIndex"`
+	ItemsPerPage int              `json:"itemsPerPage"`
 	Resources    []map[string]any `json:"Resources"`
 }

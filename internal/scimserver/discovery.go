@@ -12,6 +12,9 @@ import (
 // and the schemas with their attribute definitions (RFC 7643 sections 5-7).
 
 func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	writeJSON(w, r, http.StatusOK, map[string]any{
 		"schemas":          []string{scim.SchemaSPConfig},
 		"documentationUri": "https://github.com/gatehouse/gatehouse/blob/main/docs/scim.md",
@@ -48,12 +51,18 @@ func resourceTypeDocs(base string) []map[string]any {
 }
 
 func (h *Handler) resourceTypes(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	docs := resourceTypeDocs(baseURL(r))
 	writeJSON(w, r, http.StatusOK, listOf(docs))
 	return nil
 }
 
 func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	for _, d := range resourceTypeDocs(baseURL(r)) {
 		if strings.EqualFold(d["id"].(string), r.PathValue("name")) {
 			writeJSON(w, r, http.StatusOK, d)
@@ -64,11 +73,17 @@ func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request, _ *gateho
 }
 
 func (h *Handler) schemas(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	writeJSON(w, r, http.StatusOK, listOf(schemaDocs(baseURL(r))))
 	return nil
 }
 
 func (h *Handler) schema(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	for _, d := range schemaDocs(baseURL(r)) {
 		if strings.EqualFold(d["id"].(string), r.PathValue("urn")) {
 			writeJSON(w, r, http.StatusOK, d)
@@ -76,6 +91,16 @@ func (h *Handler) schema(w http.ResponseWriter, r *http.Request, _ *gatehouse.Pr
 		}
 	}
 	return scim.Errorf(http.StatusNotFound, "", "no schema %q", r.PathValue("urn"))
+}
+
+// noFilter refuses a filter on a discovery endpoint with 403: RFC 7644 section 4 says so, so
+// that a client cannot take the answer for the result of its filter. Other query parameters
+// (sorting, paging) are ignored there, as the RFC says.
+func noFilter(r *http.Request) error {
+	if r.URL.Query().Has("filter") {
+		return scim.Errorf(http.StatusForbidden, "", "%s does not take a filter (RFC 7644 section 4): it answers with every definition", r.URL.Path)
+	}
+	return nil
 }
 
 func listOf(docs []map[string]any) scim.ListResponse {
@@ -132,14 +157,18 @@ func schemaDocs(base string) []map[string]any {
 		str("title", "Job title."),
 		str("userType", "Employment type.").values("employee", "contractor", "intern"),
 		str("active", "false makes the person a leaver: terminated, every grant revoked.").typ("boolean"),
-		str("emails", "Email addresses; userName is the primary one.").multi().sub(
+		str("emails", "Email addresses (the identity's own address is userName).").multi().sub(
 			str("value", "The address."), str("type", "work, home, other.").values("work", "home", "other"),
-			str("primary", "The primary address.").typ("boolean")),
+			str("primary", "The primary address (at most one).").typ("boolean"),
+			str("display", "A name for the address.")),
 		str("addresses", "Addresses; the primary one's locality is the person's location.").multi().sub(
 			str("type", "work, home, other."), str("locality", "City: the person's location."),
 			str("primary", "The primary address.").typ("boolean")),
-		str("groups", "Groups the user belongs to (not returned: see /Groups).").multi().mut("readOnly").sub(
-			str("value", "Group id."), str("display", "Group name.")),
+		str("groups", "The SCIM groups the user is a member of (read-only: change them through /Groups).").multi().mut("readOnly").sub(
+			str("value", "The group's id.").mut("readOnly"),
+			str("$ref", "URI of the group.").typ("reference").refs("Group").mut("readOnly"),
+			str("display", "The group's name.").mut("readOnly"),
+			str("type", "direct: Gatehouse groups do not nest.").values("direct", "indirect").mut("readOnly")),
 	}
 	enterprise := []attrDef{
 		str("employeeNumber", "The HR employee id: the person's key in Gatehouse's joiner/mover/leaver engine. Unique.").unique(),

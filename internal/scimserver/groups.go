@@ -169,6 +169,9 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, p *gatehous
 	if err != nil {
 		return err
 	}
+	if req.Operations, err = groupSchemaDefs().checkPatch(req.Operations); err != nil {
+		return err
+	}
 	cur, err := h.readGroupForChange(r, p)
 	if err != nil {
 		return err
@@ -214,6 +217,11 @@ func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request, p *gateho
 // groups answers a Groups query: displayName eq, externalId eq and members eq narrow the store
 // query; the rest is matched here over every group (groups are few next to users).
 func (h *Handler) groups(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query) error {
+	if q.filter != nil {
+		if err := groupSchemaDefs().checkFilter(q.filter); err != nil {
+			return err
+		}
+	}
 	f := store.SCIMGroupFilter{Limit: store.MaxLimit}
 	if attr, value, ok := eqLookup(q.filter, "displayname", "externalid", "members.value", "members"); ok {
 		switch attr {
@@ -256,8 +264,12 @@ func (h *Handler) groups(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 
 // excludes reports whether q leaves attribute name out of its results.
 func excludes(q *query, name string) bool {
+	names := func(a string) bool {
+		p, ok := projectionPath(a) // "groups", "groups.display", "urn:...:User:groups"
+		return ok && p.ext == "" && strings.EqualFold(p.name, name)
+	}
 	for _, a := range q.excluded {
-		if strings.EqualFold(a, name) {
+		if p, ok := projectionPath(a); ok && p.sub == "" && names(a) {
 			return true
 		}
 	}
@@ -265,7 +277,7 @@ func excludes(q *query, name string) bool {
 		return false
 	}
 	for _, a := range q.attributes {
-		if strings.EqualFold(strings.Split(a, ".")[0], name) {
+		if names(a) {
 			return false
 		}
 	}

@@ -1,15 +1,12 @@
 package scimserver
 
 import (
-	"container/list"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scim"
@@ -382,39 +379,44 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 	base := baseURL(r)
 	mg := h.managers(ctx, p)
 	if q.filter != nil {
+		if err := userSchemaDefs().checkFilter(q.filter); err != nil {
+			return err
+		}
 		if attr, value, ok := eqLookup(q.filter, "username", "emails", "emails.value", "id", "externalid",
 			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok {
 			var matches []map[string]any
-			i, err := h.svc.SCIMLookupUser(ctx, p, value)
-			if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			var found []*gatehouse.Identity
+			if attr == "externalid" {
+				// externalId is the client's identifier, not a key: every user that has it.
+				users, err := h.svc.SCIMUsersByExternalID(ctx, p, value)
+				if err != nil {
+					return err
+				}
+				found = users
+			} else if i, err := h.svc.SCIMLookupUser(ctx, p, value); err == nil {
+				found = []*gatehouse.Identity{i}
+			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 				return err
 			}
-			if err == nil {
+			for _, i := range found {
 				if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
 					matches = append(matches, res)
 				}
 			}
-			if len(matches) == 0 && attr == "externalid" {
-				// The externalId is the lookup key only when no employee number was sent.
-				page, err := h.svc.SCIMListUsers(ctx, p, store.IdentityFilter{
-					Attribute: &store.AttributeValue{Key: "scim.externalId", Value: value}, Limit: 2})
-				if err != nil {
-					return err
-				}
-				for _, i := range page.Items {
-					if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
-						matches = append(matches, res)
-					}
-				}
+			page := q.window(matches)
+			if err := h.attachGroups(r, p, q, page); err != nil {
+				return err
 			}
-			q.respond(w, r, len(matches), q.window(matches))
+			q.respond(w, r, len(matches), page)
 			return nil
 		}
 	}
 	if q.filter == nil && (q.sortBy == "" || strings.EqualFold(q.sortBy, "id")) && !q.descending {
 		return h.pageUsers(w, r, p, q, mg)
 	}
-	// A scan: every user, matched and sorted here.
+	// A scan: every user, matched and sorted here. The groups are read with each store page
+	// when the filter or the order needs them, else for the page served only.
+	needGroups := mentions(q.filter, "groups") || strings.HasPrefix(strings.ToLower(q.sortBy), "groups")
 	var all []map[string]any
 	f := store.IdentityFilter{Limit: store.MaxLimit}
 	for {
@@ -422,8 +424,17 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 		if err != nil {
 			return err
 		}
+		var gs userGroups
+		if needGroups {
+			if gs, err = h.userGroups(ctx, p, identityIDs(page.Items)...); err != nil {
+				return err
+			}
+		}
 		for _, i := range page.Items {
 			res := userResource(i, base, mg)
+			if needGroups {
+				gs.set(res, base)
+			}
 			if q.filter == nil || scim.MatchSchema(q.filter, res, scim.UserSchema) {
 				all = append(all, res)
 			}
@@ -436,7 +447,13 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 	if err := q.sortResources(all); err != nil {
 		return err
 	}
-	q.respond(w, r, len(all), q.window(all))
+	out := q.window(all)
+	if !needGroups {
+		if err := h.attachGroups(r, p, q, out); err != nil {
+			return err
+		}
+	}
+	q.respond(w, r, len(all), out)
 	return nil
 }
 
@@ -468,10 +485,17 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse
 		}
 	}
 	base := baseURL(r)
+	var gs userGroups
+	if !excludes(q, "groups") {
+		if gs, err = h.userGroups(ctx, p, identityIDs(items)...); err != nil {
+			return err
+		}
+	}
 	if len(q.attributes) == 0 && len(q.excluded) == 0 {
 		docs := make([]*userDoc, len(items))
 		for n, i := range items {
 			docs[n] = newUserDoc(i, base, mg)
+			docs[n].Groups = gs.docs(i.ID, base)
 		}
 		writeJSON(w, r, http.StatusOK, struct {
 			Schemas      []string   `json:"schemas"`
@@ -484,95 +508,39 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse
 	}
 	out := make([]map[string]any, len(items))
 	for n, i := range items {
-		out[n] = userResource(i, base, mg)
+		out[n] = gs.set(userResource(i, base, mg), base)
 	}
 	q.respond(w, r, total, out)
 	return nil
 }
 
-// cursorCache remembers, per process, the store cursor that continues the user listing at a
-// startIndex (an LRU of a few hundred entries, each valid for a minute: a stale cursor only
-// shifts a page by the users created meanwhile, as an offset would). It also keeps the user
-// count for a second, so that a client paging quickly is not given a count per page.
-type cursorCache struct {
-	mu      sync.Mutex
-	max     int
-	order   *list.List
-	entries map[int]*list.Element
-	total   int
-	totalAt time.Time
-}
-
-type cursorEntry struct {
-	index  int
-	cursor string
-	at     time.Time
-}
-
-const (
-	cursorTTL = time.Minute
-	countTTL  = time.Second
-)
-
-func newCursorCache(n int) *cursorCache {
-	return &cursorCache{max: n, order: list.New(), entries: map[int]*list.Element{}}
-}
-
-func (c *cursorCache) get(index int) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[index]
-	if !ok {
-		return "", false
+// attachGroups adds the groups attribute to a page of rendered users, unless the query leaves
+// it out.
+func (h *Handler) attachGroups(r *http.Request, p *gatehouse.Principal, q *query, page []map[string]any) error {
+	if len(page) == 0 || excludes(q, "groups") {
+		return nil
 	}
-	e := el.Value.(*cursorEntry)
-	if time.Since(e.at) > cursorTTL {
-		c.order.Remove(el)
-		delete(c.entries, index)
-		return "", false
+	ids := make([]string, 0, len(page))
+	for _, res := range page {
+		if id, ok := res["id"].(string); ok {
+			ids = append(ids, id)
+		}
 	}
-	c.order.MoveToFront(el)
-	return e.cursor, true
-}
-
-func (c *cursorCache) put(index int, cursor string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[index]; ok {
-		el.Value = &cursorEntry{index, cursor, time.Now()}
-		c.order.MoveToFront(el)
-		return
-	}
-	c.entries[index] = c.order.PushFront(&cursorEntry{index, cursor, time.Now()})
-	if c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.entries, last.Value.(*cursorEntry).index)
-	}
-}
-
-// count returns the cached user count, or counts again when it is older than countTTL.
-func (c *cursorCache) count(fn func() (int, error)) (int, error) {
-	c.mu.Lock()
-	if time.Since(c.totalAt) < countTTL {
-		n := c.total
-		c.mu.Unlock()
-		return n, nil
-	}
-	c.mu.Unlock()
-	n, err := fn()
+	gs, err := h.userGroups(r.Context(), p, ids...)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	c.mu.Lock()
-	c.total, c.totalAt = n, time.Now()
-	c.mu.Unlock()
-	return n, nil
+	base := baseURL(r)
+	for _, res := range page {
+		gs.set(res, base)
+	}
+	return nil
 }
 
-// invalidate forgets the count (a user was created or deleted here).
-func (c *cursorCache) invalidate() {
-	c.mu.Lock()
-	c.totalAt = time.Time{}
-	c.mu.Unlock()
+func identityIDs(items []*gatehouse.Identity) []string {
+	ids := make([]string, len(items))
+	for n, i := range items {
+		ids[n] = i.ID
+	}
+	return ids
 }

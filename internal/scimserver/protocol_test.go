@@ -62,7 +62,7 @@ func TestRFCFilters(t *testing.T) {
 		{`userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")`, nil},
 		{`userType eq "Employee" and (emails.type eq "work")`, []string{"bjensen@example.com"}},
 		{`userType eq "Employee" and emails[type eq "work" and value co "@example.com"]`, []string{"bjensen@example.com"}},
-		{`emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]`,
+		{`emails[type eq "work" and value co "@example.com"] or addresses[type eq "home" and locality co "x"]`,
 			[]string{"bjensen@example.com", "jsmith@example.com"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "eng"`, []string{"bjensen@example.com", "mjones@example.org"}},
 		{`emails eq "jsmith@example.com"`, []string{"jsmith@example.com"}},

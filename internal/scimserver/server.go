@@ -91,6 +91,9 @@ func (h *Handler) routes() {
 	h.mux.Handle(Prefix+"/Schemas", methods{http.MethodGet: h.schemas})
 	h.mux.Handle(Prefix+"/Schemas/{urn}", methods{http.MethodGet: h.schema})
 	h.mux.Handle(Prefix+"/Bulk", methods{})
+	// RFC 7644 section 3.11: a provider without /Me answers 501, whatever the method.
+	h.mux.Handle(Prefix+"/Me", notImplemented("/Me is not supported: a SCIM client here is a service account, not a user; use /Users/{id}"))
+	h.mux.Handle(Prefix+"/Me/", notImplemented("/Me is not supported: a SCIM client here is a service account, not a user; use /Users/{id}"))
 	h.mux.Handle(Prefix+"/", methods{"": nil})
 }
 
@@ -121,6 +124,13 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type handlerKey struct{}
+
+// notImplemented answers 501 with its text, for every method.
+type notImplemented string
+
+func (n notImplemented) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	scim.WriteError(w, scim.Errorf(http.StatusNotImplemented, "", "%s", string(n)))
+}
 
 // statusWriter remembers the status written, for the request log.
 type statusWriter struct {

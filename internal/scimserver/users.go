@@ -74,14 +74,7 @@ func userResource(i *gatehouse.Identity, base string, mg *managers) map[string]a
 	if i.Title != "" {
 		res["title"] = i.Title
 	}
-	var emails []any
-	if raw := i.Attributes[attrEmails]; raw != "" {
-		_ = json.Unmarshal([]byte(raw), &emails)
-	}
-	if len(emails) == 0 {
-		emails = []any{map[string]any{"value": i.Email, "type": "work", "primary": true}}
-	}
-	res["emails"] = emails
+	res["emails"] = emailValues(storedEmails(i.Attributes[attrEmails], i.Email))
 	if i.Location != "" {
 		res["addresses"] = []any{map[string]any{"type": "work", "locality": i.Location, "primary": true}}
 	}
@@ -233,9 +226,12 @@ func (h *Handler) userToIdentity(ctx context.Context, p *gatehouse.Principal, m 
 		next.Status = gatehouse.StatusTerminated
 	}
 	if v, ok := get(m, "emails"); ok && v != nil {
-		list, _ := v.([]any)
-		if len(list) > 1 || (len(list) == 1 && !sameEmail(list[0], userName)) {
-			next.Attributes[attrEmails] = string(mustJSON(list))
+		emails, err := readEmails(v)
+		if err != nil {
+			return nil, err
+		}
+		if keep := emailsToStore(emails, userName); keep != "" {
+			next.Attributes[attrEmails] = keep
 		}
 	}
 	if v, ok := get(m, "addresses"); ok {
@@ -291,26 +287,17 @@ func (h *Handler) userToIdentity(ctx context.Context, p *gatehouse.Principal, m 
 			}
 		}
 	}
-	switch {
-	case empNo != "":
+	// The employee number is Gatehouse's employee id, unique company-wide. Without one, a
+	// user keeps theirs (it is the person's key in the JML engine), and a new user is given
+	// their id by the service. externalId is never copied into it: it is the client's own
+	// identifier, not a key.
+	if empNo != "" {
 		next.EmployeeID = empNo
-	case cur != nil && cur.EmployeeID != "":
-		// kept: the employee number is the person's key in the JML engine
-	case externalID != "":
-		next.EmployeeID = externalID
-	default:
-		next.EmployeeID = userName
 	}
 	if len(next.Attributes) == 0 {
 		next.Attributes = nil
 	}
 	return next, nil
-}
-
-func sameEmail(v any, email string) bool {
-	m, _ := v.(map[string]any)
-	s, _, _ := getString(m, "value")
-	return strings.EqualFold(s, email)
 }
 
 func mustJSON(v any) []byte {
@@ -325,7 +312,11 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, p *gatehouse.P
 	if err != nil {
 		return err
 	}
-	writeResource(w, r, http.StatusOK, userResource(i, baseURL(r), h.managers(r.Context(), p)), userETag(i))
+	res, err := h.renderUser(r.Context(), p, i, baseURL(r))
+	if err != nil {
+		return err
+	}
+	writeResource(w, r, http.StatusOK, res, userETag(i))
 	return nil
 }
 
@@ -343,7 +334,11 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *gatehous
 		return err
 	}
 	h.pages.invalidate()
-	writeResource(w, r, http.StatusCreated, userResource(i, baseURL(r), h.managers(r.Context(), p)), userETag(i))
+	res, err := h.renderUser(r.Context(), p, i, baseURL(r))
+	if err != nil {
+		return err
+	}
+	writeResource(w, r, http.StatusCreated, res, userETag(i))
 	return nil
 }
 
@@ -383,7 +378,11 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request, p *gatehouse.P
 	if err != nil {
 		return err
 	}
-	writeResource(w, r, http.StatusOK, userResource(i, baseURL(r), h.managers(r.Context(), p)), userETag(i))
+	res, err := h.renderUser(r.Context(), p, i, baseURL(r))
+	if err != nil {
+		return err
+	}
+	writeResource(w, r, http.StatusOK, res, userETag(i))
 	return nil
 }
 
@@ -393,6 +392,9 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, p *gatehouse
 	if err != nil {
 		return err
 	}
+	if req.Operations, err = userSchemaDefs().checkPatch(req.Operations); err != nil {
+		return err
+	}
 	// Read, patch, write back at the version read; a concurrent change makes it start over
 	// (unless the client pinned a version with If-Match: then it is a 412).
 	for attempt := 0; ; attempt++ {
@@ -400,7 +402,12 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, p *gatehouse
 		if err != nil {
 			return err
 		}
-		res := userResource(cur, baseURL(r), h.managers(r.Context(), p))
+		// Rendered with its groups, so that a path-less replace carrying the resource back
+		// unchanged is no attempt to modify them.
+		res, err := h.renderUser(r.Context(), p, cur, baseURL(r))
+		if err != nil {
+			return err
+		}
 		if err := scim.ApplyPatch(res, req.Operations, scim.UserSchema); err != nil {
 			return err
 		}
@@ -416,7 +423,11 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, p *gatehouse
 		if err != nil {
 			return err
 		}
-		writeResource(w, r, http.StatusOK, userResource(i, baseURL(r), h.managers(r.Context(), p)), userETag(i))
+		out, err := h.renderUser(r.Context(), p, i, baseURL(r))
+		if err != nil {
+			return err
+		}
+		writeResource(w, r, http.StatusOK, out, userETag(i))
 		return nil
 	}
 }
@@ -443,19 +454,20 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, p *gatehous
 // times faster than encoding maps, and a full listing of 100,000 users is mostly encoding.
 // TestUserDocMatchesResource keeps the two identical.
 type userDoc struct {
-	Schemas     []string      `json:"schemas"`
-	ID          string        `json:"id"`
-	ExternalID  string        `json:"externalId,omitempty"`
-	UserName    string        `json:"userName"`
-	Name        userDocName   `json:"name"`
-	DisplayName string        `json:"displayName"`
-	Title       string        `json:"title,omitempty"`
-	UserType    string        `json:"userType"`
-	Active      bool          `json:"active"`
-	Emails      any           `json:"emails"`
-	Addresses   []userDocAddr `json:"addresses,omitempty"`
-	Enterprise  userDocEnt    `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
-	Meta        userDocMeta   `json:"meta"`
+	Schemas     []string       `json:"schemas"`
+	ID          string         `json:"id"`
+	ExternalID  string         `json:"externalId,omitempty"`
+	UserName    string         `json:"userName"`
+	Name        userDocName    `json:"name"`
+	DisplayName string         `json:"displayName"`
+	Title       string         `json:"title,omitempty"`
+	UserType    string         `json:"userType"`
+	Active      bool           `json:"active"`
+	Emails      []userDocEmail `json:"emails"`
+	Addresses   []userDocAddr  `json:"addresses,omitempty"`
+	Groups      []userDocGroup `json:"groups,omitempty"`
+	Enterprise  userDocEnt     `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
+	Meta        userDocMeta    `json:"meta"`
 }
 
 type userDocName struct {
@@ -493,8 +505,9 @@ type userDocMeta struct {
 
 type userDocEmail struct {
 	Value   string `json:"value"`
-	Type    string `json:"type"`
+	Type    string `json:"type,omitempty"`
 	Primary bool   `json:"primary"`
+	Display string `json:"display,omitempty"`
 }
 
 var userSchemas = []string{scim.SchemaUser, scim.SchemaEnterpriseUser}
@@ -508,15 +521,7 @@ func newUserDoc(i *gatehouse.Identity, base string, mg *managers) *userDoc {
 		Meta: userDocMeta{ResourceType: "User", Created: timeText(i.CreatedAt), LastModified: timeText(i.UpdatedAt),
 			Location: base + "/Users/" + i.ID, Version: userETag(i)},
 	}
-	if raw := i.Attributes[attrEmails]; raw != "" {
-		var emails []any
-		if json.Unmarshal([]byte(raw), &emails) == nil && len(emails) > 0 {
-			d.Emails = emails
-		}
-	}
-	if d.Emails == nil {
-		d.Emails = []userDocEmail{{Value: i.Email, Type: "work", Primary: true}}
-	}
+	d.Emails = storedEmails(i.Attributes[attrEmails], i.Email)
 	if i.Location != "" {
 		d.Addresses = []userDocAddr{{Type: "work", Locality: i.Location, Primary: true}}
 	}

@@ -80,10 +80,11 @@ func TestOktaLifecycle(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); ct != "application/scim+json" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	// The identity: owned by the client's source, a joiner with birthright access.
+	// The identity: owned by the client's source, a joiner with birthright access. No
+	// employeeNumber was sent: the employee id is the user's id (externalId is no key).
 	i := f.identity(id)
 	if i.Source != "scim:"+f.identity("okta-scim@example.com").ID || i.Email != "ada@example.com" || i.FirstName != "Ada" ||
-		i.Department != "Eng" || i.Location != "London" || i.Title != "Engineer" || i.EmployeeID != "00u1" ||
+		i.Department != "Eng" || i.Location != "London" || i.Title != "Engineer" || i.EmployeeID != id ||
 		i.Status != gatehouse.StatusActive || i.Attributes["scim.externalId"] != "00u1" {
 		t.Errorf("stored identity = %+v", i)
 	}

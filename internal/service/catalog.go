@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -153,7 +154,8 @@ func (s *Service) GetSoDRule(ctx context.Context, p *gatehouse.Principal, id str
 }
 
 // PlanCatalog says what applying files would change, and changes nothing. Readers may plan: a
-// reviewer of a catalog change should see its effect.
+// reviewer of a catalog change should see its effect. The plan says which grants the apply
+// revokes and carries the confirmation the apply needs to revoke them (catalog.Revocations).
 func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File) (*catalog.Plan, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
@@ -165,7 +167,16 @@ func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files
 	if err := catalog.CheckSecrets(doc, s.secrets); err != nil {
 		return nil, err
 	}
-	return catalog.MakePlan(ctx, s.store, doc)
+	plan, err := catalog.MakePlan(ctx, s.store, doc)
+	if err != nil {
+		return nil, err
+	}
+	// Read apart from the plan: a grant given in between changes the confirmation, and the
+	// apply, which recomputes both in one transaction, refuses it.
+	if plan.Revocations, err = s.planRevocations(ctx, s.store, plan, doc); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
 // ApplyResult is what an apply did, with the plan it carried out.
@@ -185,12 +196,34 @@ type BirthrightResult struct {
 	Warnings     []string `json:"warnings,omitempty"`
 }
 
-// ApplyCatalog makes the stored catalog equal to files, atomically (admins only). The plan is
-// made inside the same transaction as the apply, so nothing can change in between. rebind
-// names the systems whose connector may move (a changed url) with its secrets unchanged
-// (catalog.SecretRebind); secret references the server does not allow are refused.
+// CatalogApply says how to apply a catalog.
+type CatalogApply struct {
+	// Prune allows removing entitlements people hold, revoking their grants.
+	Prune  bool
+	Reason string // why, for the audit log
+	// RebindSecrets names the systems whose connector may move (a changed url) with its
+	// secrets unchanged (catalog.SecretRebind).
+	RebindSecrets []string
+	// ConfirmRevocations is the plan's Revocations.Confirmation: without it an apply that
+	// revokes grants is refused (catalog.UnconfirmedError), and with that of another plan too.
+	ConfirmRevocations string
+}
+
+// ApplyCatalog applies files with prune, reason and rebind and no confirmation of
+// revocations: an apply that would revoke grants is refused (see ApplyCatalogWith).
 func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string, rebind ...string) (*ApplyResult, error) {
-	if err := checkTexts(reasonText("reason", reason)); err != nil {
+	return s.ApplyCatalogWith(ctx, p, files, CatalogApply{Prune: prune, Reason: reason, RebindSecrets: rebind})
+}
+
+// ApplyCatalogWith makes the stored catalog equal to files, atomically (admins only). The plan
+// is made inside the same transaction as the apply, so nothing can change in between. Secret
+// references the server does not allow are refused, and so is a connector that moves with its
+// secrets unless in.RebindSecrets names it. An apply that revokes grants (of the entitlements
+// it removes, or birthright grants its rules no longer give) is refused unless
+// in.ConfirmRevocations is the confirmation of exactly those revocations; the catalog.apply
+// audit event records the revocations confirmed.
+func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, files []catalog.File, in CatalogApply) (*ApplyResult, error) {
+	if err := checkTexts(reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}
 	if err := requireAdmin(p); err != nil {
@@ -209,29 +242,95 @@ func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, file
 		if err != nil {
 			return err
 		}
-		if err := catalog.CheckRebinds(plan, doc, rebind); err != nil {
+		if err := catalog.CheckRebinds(plan, doc, in.RebindSecrets); err != nil {
 			return err
 		}
+		if plan.Revocations, err = s.planRevocations(ctx, tx, plan, doc); err != nil {
+			return err
+		}
+		// Without prune, removing entitlements people hold is refused by catalog.Apply, with
+		// its own message (re-run with --prune): that comes first.
+		if in.Prune || len(plan.Blocked()) == 0 {
+			if err := catalog.CheckConfirmation(plan.Revocations, in.ConfirmRevocations); err != nil {
+				return err
+			}
+		}
 		res, err := catalog.Apply(ctx, tx, plan, catalog.ApplyOptions{
-			Actor: p.Actor(), Prune: prune, Reason: reason, Now: s.now(),
+			Actor: p.Actor(), Prune: in.Prune, Reason: in.Reason, Now: s.now(), Revocations: plan.Revocations,
 		})
 		if err != nil {
 			return err
 		}
 		out = ApplyResult{Plan: plan, Result: res}
-		if !changesBirthright(plan) {
-			return nil
+		revoked := res.Revoked
+		if changesBirthright(plan) {
+			// Same transaction: a catalog whose rules changed never stands with grants that
+			// follow the old rules.
+			br, lost, err := s.recomputeBirthright(ctx, tx, p, "catalog:"+prefix(plan.Digest, 12))
+			if err != nil {
+				return err
+			}
+			out.Birthright = br
+			revoked = append(revoked, lost...)
 		}
-		// Same transaction: a catalog whose rules changed never stands with grants that
-		// follow the old rules.
-		br, err := s.recomputeBirthright(ctx, tx, p, "catalog:"+prefix(plan.Digest, 12))
-		out.Birthright = br
-		return err
+		// What was revoked must be what was confirmed. They are computed from the same state
+		// in the same transaction, so a difference is a bug: revoke nothing then.
+		if got := catalog.NewRevocations(plan, revoked); got.ConfirmationOf() != plan.Revocations.ConfirmationOf() {
+			return fmt.Errorf("catalog apply: revoked %s, but the plan said %s", got, plan.Revocations)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// planRevocations says which grants applying plan (the catalog of doc) revokes, in r: the
+// active grants of the entitlements it removes, and the birthright grants that the roles of
+// doc no longer give to the people holding them (the grants of removed entitlements aside:
+// they are revoked with the entitlement).
+func (s *Service) planRevocations(ctx context.Context, r store.Reader, plan *catalog.Plan, doc *catalog.Document) (*catalog.Revocations, error) {
+	revoked, err := catalog.PrunedGrants(ctx, r, plan)
+	if err != nil {
+		return nil, err
+	}
+	if changesBirthright(plan) {
+		removed := map[string]bool{}
+		for _, c := range plan.Changes {
+			if c.Op == catalog.OpRemove && c.Kind == catalog.KindEntitlement {
+				removed[c.ID] = true
+			}
+		}
+		current, err := allIdentities(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		grants, err := activeGrants(ctx, r, s.now())
+		if err != nil {
+			return nil, err
+		}
+		for id, held := range grants {
+			grants[id] = slices.DeleteFunc(held, func(g *gatehouse.Grant) bool { return removed[g.EntitlementID] })
+		}
+		roles, err := jml.CompileRoles(doc.Catalog.Roles)
+		if err != nil {
+			return nil, err
+		}
+		revoked = append(revoked, birthrightLosses(jml.Recompute(current, roles, grants))...)
+	}
+	return catalog.NewRevocations(plan, revoked), nil
+}
+
+// birthrightLosses lists the grants a recomputation revokes.
+func birthrightLosses(plan *jml.Plan) []catalog.Revoked {
+	var out []catalog.Revoked
+	for _, it := range plan.Items {
+		for _, l := range it.Lose {
+			out = append(out, catalog.Revoked{GrantID: l.GrantID, IdentityID: it.IdentityID, Birthright: true})
+		}
+	}
+	return out
 }
 
 // changesBirthright reports whether a catalog plan adds, changes or removes a role that has (or
@@ -251,23 +350,23 @@ func changesBirthright(plan *catalog.Plan) bool {
 }
 
 // recomputeBirthright brings every active person's birthright grants in line with the stored
-// rules, in tx.
-func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string) (*BirthrightResult, error) {
+// rules, in tx, and returns the grants it revoked.
+func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string) (*BirthrightResult, []catalog.Revoked, error) {
 	current, err := allIdentities(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	grants, err := activeGrants(ctx, tx, s.now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cat, err := tx.LoadCatalog(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	roles, err := jml.CompileRoles(cat.Roles)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := &hrState{byID: map[string]*gatehouse.Identity{}, entitlements: map[string]*gatehouse.Entitlement{}}
 	for _, e := range cat.Entitlements {
@@ -275,10 +374,10 @@ func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gateh
 	}
 	plan := jml.Recompute(current, roles, grants)
 	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return &BirthrightResult{Identities: len(plan.Items), GrantsGained: plan.Summary.GrantsGained,
-		GrantsLost: plan.Summary.GrantsLost, Warnings: plan.Warnings}, nil
+		GrantsLost: plan.Summary.GrantsLost, Warnings: plan.Warnings}, birthrightLosses(plan), nil
 }
 
 func prefix(s string, n int) string {

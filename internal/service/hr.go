@@ -53,13 +53,14 @@ func (s *Service) hrOptions(settings gatehouse.Settings) jml.Options {
 }
 
 // parseHRFile parses a stored HR feed (a held import's content): a JSON array when it starts
-// with "[", CSV otherwise.
-func parseHRFile(name, content string) (*jml.Feed, error) {
+// with "[", CSV otherwise; a delta as a delta.
+func parseHRFile(name, content string, delta bool) (*jml.Feed, error) {
 	trimmed := strings.TrimLeft(strings.TrimPrefix(content, "\xef\xbb\xbf"), " \t\r\n")
+	opts := jml.ReadOptions{Delta: delta}
 	if strings.HasPrefix(trimmed, "[") {
-		return jml.ReadHRJSON(name, strings.NewReader(content))
+		return jml.ReadHRJSONWith(name, strings.NewReader(content), opts)
 	}
-	return jml.ReadHR(name, strings.NewReader(content))
+	return jml.ReadHRWith(name, strings.NewReader(content), opts)
 }
 
 // ApproveHRImport applies a held import (admins). The snapshot is planned again against the
@@ -100,7 +101,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 			}
 		} else {
 			var feed *jml.Feed
-			if feed, err = parseHRFile(imp.FileName, imp.Content); err == nil {
+			if feed, err = parseHRFile(imp.FileName, imp.Content, imp.Delta); err == nil {
 				snapshot = feed
 			}
 		}
@@ -131,6 +132,11 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		}
 		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
 			return err
+		}
+		if scimSource != "" {
+			if err := s.scimDeletionsLeaveGroups(ctx, tx, p, plan, "hr-import:"+imp.ID); err != nil {
+				return err
+			}
 		}
 		ev := s.event(p, "hr.approve", "hr_import", imp.ID, &before, imp, reason)
 		ev.Reference = "hr-import:" + imp.ID
@@ -261,7 +267,20 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows,
 	for _, t := range tune {
 		t(&opts)
 	}
-	return jml.PlanRows(now, current, snapshot, roles, grants, opts), st, nil
+	feed, _ := snapshot.(*jml.Feed)
+	if feed != nil && feed.Delta() {
+		// A delta's rows are upserts: the people it does not list are left alone, and its
+		// managers may be stored people (hrdelta.go).
+		opts.Partial = true
+		if err := checkDeltaManagers(feed, current); err != nil {
+			return nil, nil, err
+		}
+	}
+	plan := jml.PlanRows(now, current, snapshot, roles, grants, opts)
+	if feed != nil && !opts.Partial {
+		plan.NotePartial(currentPeople(current)) // a file of changes sent as a snapshot
+	}
+	return plan, st, nil
 }
 
 // allIdentities reads every identity, a page at a time.
@@ -310,6 +329,9 @@ func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Princip
 	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
 		return err
 	}
+	if err := recordHRChanges(ctx, tx, imp.ID, plan, st); err != nil { // the import's evidence (hrevidence.go)
+		return err
+	}
 	return s.createConfirmations(ctx, tx, p, imp, plan)
 }
 
@@ -327,6 +349,9 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 		reason := string(it.Class)
 		if it.Reason != "" {
 			reason += ": " + it.Reason
+		}
+		if it.Late != "" { // auditors count late leavers (jml/late.go)
+			reason += "; late: " + it.Late
 		}
 		if it.Identity != nil {
 			next := it.Identity
@@ -512,7 +537,8 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 			}
 			snapshot = append(snapshot, &next)
 		}
-		plan, st, err := s.planHR(ctx, tx, jml.IdentityRows(snapshot))
+		// It terminates on the day after the end date, by design: that is on time (jml/late.go).
+		plan, st, err := s.planHR(ctx, tx, jml.IdentityRows(snapshot), func(o *jml.Options) { o.OnTimeDays = 1 })
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -281,7 +282,21 @@ func TestCatalogApplyRecomputesBirthright(t *testing.T) {
 	// Engineering now gets sales too; all-staff goes away.
 	changed := strings.Replace(hrCatalog, "entitlements: [app/eng], birthright", "entitlements: [app/eng, app/sales], birthright", 1)
 	changed = strings.Replace(changed, `birthright: 'identity.status == "active"'`, `birthright: 'identity.status == "nobody"'`, 1)
-	res, err := svc.ApplyCatalog(ctx, p, []catalog.File{{Name: "c.yaml", Content: []byte(changed)}}, false, "test")
+	files := []catalog.File{{Name: "c.yaml", Content: []byte(changed)}}
+	// Two birthright grants are lost: refused without the plan's confirmation, nothing changed.
+	var unconfirmed *catalog.UnconfirmedError
+	if _, err := svc.ApplyCatalog(ctx, p, files, false, "test"); !errors.As(err, &unconfirmed) ||
+		gatehouse.ErrorCode(err) != gatehouse.ECONFLICT || unconfirmed.Revocations.Birthright != 2 {
+		t.Fatalf("unconfirmed apply: %v", err)
+	}
+	plan, err := svc.PlanCatalog(ctx, p, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv := plan.Revocations; rv == nil || rv.Grants != 2 || rv.Birthright != 2 || rv.People != 2 {
+		t.Fatalf("plan revocations = %+v", plan.Revocations)
+	}
+	res, err := svc.ApplyCatalogWith(ctx, p, files, service.CatalogApply{Reason: "test", ConfirmRevocations: plan.Revocations.Confirmation})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,9 @@ type HRUpload struct {
 	// byte (a JSON feed starts with "[").
 	Format string
 	DryRun bool
+	// Delta: the file lists only changes (docs/hr.md, "Delta files"): rows are upserts, the
+	// people it does not list are left alone, and a manager may be a stored person.
+	Delta bool
 	// Keep bounds a dry run's plan items: the first Keep of each class (0: all). The summary
 	// counts everyone whatever Keep is. An import that is applied keeps every item, since it
 	// writes them; its answer is cut by the caller.
@@ -85,6 +88,9 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 	if up.DryRun {
 		what = "dry run"
 	}
+	if up.Delta {
+		what = "delta " + what
+	}
 	release, err := s.takeHRLease(ctx, id, fmt.Sprintf("%s of %s by %s", what, up.Name, p.Actor()))
 	if err != nil {
 		return nil, err
@@ -103,7 +109,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		return nil, err
 	}
 	imp := &gatehouse.HRImport{ID: id, CreatedBy: p.Actor(), FileName: up.Name, SHA256: hex.EncodeToString(in.hash.Sum(nil)),
-		RowCount: feed.Len(), Format: format}
+		RowCount: feed.Len(), Format: format, Delta: up.Delta}
 	if up.DryRun {
 		recent, err := s.recentHRRemovals(ctx, s.store)
 		if err != nil {
@@ -318,10 +324,11 @@ func (in *hrInput) read(up HRUpload) (*jml.Feed, string, error) {
 	}
 	var feed *jml.Feed
 	var err error
+	opts := jml.ReadOptions{Delta: up.Delta}
 	if format == "json" {
-		feed, err = jml.ReadHRJSON(up.Name, br)
+		feed, err = jml.ReadHRJSONWith(up.Name, br, opts)
 	} else {
-		feed, err = jml.ReadHR(up.Name, br)
+		feed, err = jml.ReadHRWith(up.Name, br, opts)
 	}
 	if in.rerr != nil {
 		// The body could not be read (too large, or the client went away): that is the

@@ -168,7 +168,8 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 			return err
 		}
 		out = &after
-		if err := tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, reason)); err != nil {
+		// A termination after the end date says so, as an HR import's does (hrevidence.go).
+		if err := tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, lateReason(before, &after, s.now(), reason))); err != nil {
 			return err
 		}
 		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {

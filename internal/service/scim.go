@@ -81,8 +81,8 @@ func scimUser(ctx context.Context, r store.Reader, id string) (*gatehouse.Identi
 }
 
 // SCIMLookupUser finds a person by id, email or employee_id with one indexed lookup (the
-// filters IdPs send before a create: userName eq, externalId eq). The caller checks which of
-// them matched. ENOTFOUND when none does.
+// filters IdPs send before a create: userName eq, id eq, employeeNumber eq; externalId eq is
+// SCIMUsersByExternalID). The caller checks which of them matched. ENOTFOUND when none does.
 func (s *Service) SCIMLookupUser(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
@@ -117,9 +117,9 @@ func (s *Service) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f 
 	return s.store.CountIdentities(ctx, scimFilter(f))
 }
 
-// SCIMCreateUser creates a person from a SCIM client (POST /Users). An email or employee_id
-// held by another source's identity is an ECONFLICT naming that source; one held by a person
-// this client deleted brings that person back (a rehire).
+// SCIMCreateUser creates a person from a SCIM client (POST /Users). A userName or employee
+// number another identity holds is an ECONFLICT naming it and its holder; a userName of a
+// person this client deleted brings that person back (a rehire). See scimCreateMatch.
 func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, next *gatehouse.Identity, ref string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
@@ -128,36 +128,12 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 	var out *gatehouse.Identity
 	var held *SCIMHeldError
 	err := s.update(ctx, func(tx store.Tx) error {
-		var cur *gatehouse.Identity
-		for _, k := range []struct{ what, key string }{{"userName", next.Email}, {"employee number", next.EmployeeID}} {
-			if k.key == "" {
-				continue
-			}
-			found, err := tx.GetIdentity(ctx, k.key)
-			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return err
-			}
-			if !strings.EqualFold(found.Email, k.key) && found.EmployeeID != k.key {
-				continue // the key matched an id
-			}
-			switch {
-			case found.Source != src || found.Kind == gatehouse.KindService:
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s %q is already used by an identity of source %q", k.what, k.key, sourceLabel(ctx, tx, found.Source))
-			case scimVisible(found):
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "%s %q is already used by user %s", k.what, k.key, found.ID)
-			case cur != nil && cur.ID != found.ID:
-				return gatehouse.Errorf(gatehouse.ECONFLICT, "userName and employee number name two different deleted users (%s, %s)", cur.ID, found.ID)
-			}
-			cur = found // deleted earlier by this client: a rehire
+		n := *next // a retried transaction starts from what the client sent
+		cur, err := s.scimCreateMatch(ctx, tx, src, &n)
+		if err != nil {
+			return err
 		}
-		if cur != nil {
-			next.ID = cur.ID
-			next.StartDate = cur.StartDate
-		}
-		var err error
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, "scim.user.create")
+		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, "scim.user.create")
 		return err
 	})
 	if err != nil {
@@ -188,6 +164,9 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 		if next.StartDate == "" {
 			next.StartDate = cur.StartDate
 		}
+		if err := scimReplaceCheck(ctx, tx, src, cur, next); err != nil {
+			return err
+		}
 		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, "scim.user.update")
 		return err
 	})
@@ -201,7 +180,7 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 }
 
 // SCIMDeleteUser makes a person a leaver (DELETE /Users/{id}): terminated, every grant
-// revoked, and hidden from SCIM from then on.
+// revoked, hidden from SCIM from then on, and no longer a member of any SCIM group.
 func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id, version, ref string) error {
 	if err := requireSCIM(p); err != nil {
 		return err
@@ -220,8 +199,10 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 		}
 		next.Attributes[AttrSCIMDeleted] = "true"
 		next.Status = gatehouse.StatusTerminated
-		_, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, "scim.user.update")
-		return err
+		if _, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, "scim.user.update"); err != nil || held != nil {
+			return err
+		}
+		return s.scimLeaveGroups(ctx, tx, p, id, ref)
 	})
 	if err != nil {
 		return err

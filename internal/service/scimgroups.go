@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -175,6 +177,8 @@ func (s *Service) resolveMember(ctx context.Context, f *store.SCIMGroupFilter) (
 		return false, nil
 	case err != nil:
 		return false, err
+	case i.Attributes[AttrSCIMDeleted] == "true":
+		return false, nil // a deleted user is in no group (the store never lists them)
 	}
 	f.MemberID = i.ID
 	return true, nil
@@ -238,6 +242,56 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 		return tx.AppendAudit(ctx, s.event(p, "scim_group.delete", "scim_group", id,
 			auditGroup(before, len(before.Members) <= auditMembersMax), nil, ""))
 	})
+}
+
+// scimLeaveGroups ends the SCIM group memberships of user id, whom the client p just deleted,
+// in the deletion's transaction: each group loses the member and moves to a new version (its
+// ETag changes), and each change is audited with the deletion's reference. Groups of every
+// source are changed, since the user no longer exists for any of them.
+func (s *Service) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id, ref string) error {
+	var groups []*gatehouse.SCIMGroup
+	f := store.SCIMGroupFilter{MemberID: id, Limit: store.MaxLimit}
+	for {
+		page, err := tx.ListSCIMGroups(ctx, f)
+		if err != nil {
+			return fmt.Errorf("groups of deleted user %s: %w", id, err)
+		}
+		groups = append(groups, page.Items...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	for _, g := range groups {
+		// The store no longer lists the deleted user among g.Members (they are deleted in this
+		// transaction already): writing the list back removes their member row.
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
+		before := auditGroup(g, false)
+		before.MemberCount++
+		if err := tx.UpdateSCIMGroup(ctx, g); err != nil {
+			return fmt.Errorf("remove deleted user %s from scim group %s: %w", id, g.ID, err)
+		}
+		after := scimGroupChange{scimGroupAudit: auditGroup(g, false), MembersRemoved: []string{id}}
+		ev := s.event(p, "scim_group.replace", "scim_group", g.ID, before, after, "member removed: user "+id+" was deleted")
+		ev.Reference = ref
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scimDeletionsLeaveGroups ends the group memberships of the people an approved held SCIM
+// change deleted (a DELETE the leaver guard held), as the DELETE would have.
+func (s *Service) scimDeletionsLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan, ref string) error {
+	for _, it := range plan.Items {
+		if it.Identity != nil && it.IdentityID != "" && it.Identity.Attributes[AttrSCIMDeleted] == "true" {
+			if err := s.scimLeaveGroups(ctx, tx, p, it.IdentityID, ref); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ownSCIMGroup refuses a change to a group another source created: two IdPs pushing the same

@@ -58,6 +58,8 @@ type Reader interface {
 	CountActiveGrants(ctx context.Context, entitlementIDs []string) (map[string]int, error)
 
 	ListAccounts(ctx context.Context, f AccountFilter) (Page[*gatehouse.Account], error)
+	// ListAccountNames returns the names given to people on a system, by identity id.
+	ListAccountNames(ctx context.Context, systemID string) ([]*gatehouse.AccountName, error)
 
 	GetToken(ctx context.Context, id string) (*gatehouse.Token, error)
 	GetTokenByHash(ctx context.Context, hash string) (*gatehouse.Token, error)
@@ -71,6 +73,8 @@ type Reader interface {
 	GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error)
 	// ListHRImports lists HR imports, newest first, without their content.
 	ListHRImports(ctx context.Context, f HRImportFilter) (Page[*gatehouse.HRImport], error)
+	// ListHRImportChanges lists an applied import's evidence, a person a row, in plan order.
+	ListHRImportChanges(ctx context.Context, f HRImportChangeFilter) (Page[*gatehouse.HRImportChange], error)
 
 	// GetConfirmation returns one mover confirmation.
 	GetConfirmation(ctx context.Context, id string) (*gatehouse.Confirmation, error)
@@ -97,6 +101,9 @@ type Reader interface {
 	ListSCIMGroups(ctx context.Context, f SCIMGroupFilter) (Page[*gatehouse.SCIMGroup], error)
 	// CountSCIMGroups counts the groups f selects (Limit and Cursor are ignored).
 	CountSCIMGroups(ctx context.Context, f SCIMGroupFilter) (int, error)
+	// ListSCIMMemberships returns the SCIM groups each of identityIDs is a member of, by
+	// identity id, each list by lowercased display name: one query for a page of users.
+	ListSCIMMemberships(ctx context.Context, identityIDs []string) (map[string][]SCIMMembership, error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
@@ -162,6 +169,10 @@ type Tx interface {
 	RevokeGrant(ctx context.Context, id string, at time.Time, by, reason string) error
 
 	UpsertAccount(ctx context.Context, a *gatehouse.Account) error // by (system_id, external_id)
+	// AssignAccountName records the name given to a person on a system (setting AssignedAt if
+	// zero). A person keeps the first name given: recording another is a no-op, and so is a
+	// name another person of the system holds.
+	AssignAccountName(ctx context.Context, n *gatehouse.AccountName) error
 
 	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, and CreatedAt if zero
 	RevokeToken(ctx context.Context, id string, at time.Time) error
@@ -184,6 +195,9 @@ type Tx interface {
 	CreateHRImport(ctx context.Context, imp *gatehouse.HRImport) error // sets ID, and CreatedAt if zero
 	// UpdateHRImport writes an import's status, reason, summary, content and decision, by ID.
 	UpdateHRImport(ctx context.Context, imp *gatehouse.HRImport) error
+	// CreateHRImportChanges stores a batch of an import's evidence rows (ImportID and Seq
+	// set by the caller; the import must exist). A (ImportID, Seq) already stored is ECONFLICT.
+	CreateHRImportChanges(ctx context.Context, cs []*gatehouse.HRImportChange) error
 
 	// CreateConfirmations records mover confirmations (setting ID, and CreatedAt if zero).
 	CreateConfirmations(ctx context.Context, cs []*gatehouse.Confirmation) error
@@ -290,6 +304,10 @@ type IdentityFilter struct {
 	Location       string
 	Kind           gatehouse.IdentityKind
 	Source         string // exact
+	EmployeeID     string // exact (unique, so at most one identity)
+	// SCIMExternalID keeps identities whose Attributes["scim.externalId"] is exactly this (a
+	// SCIM client's own identifier of a user, no key: several may share it), through an index.
+	SCIMExternalID string
 	// Attribute keeps identities whose attribute Key has value Value; WithoutAttribute leaves
 	// them out (the SCIM server hides the people its clients deleted).
 	Attribute        *AttributeValue
@@ -348,6 +366,15 @@ type HRImportFilter struct {
 	Status gatehouse.HRImportStatus // "" for all
 	Limit  int
 	Cursor string
+}
+
+// HRImportChangeFilter selects an import's evidence rows.
+type HRImportChangeFilter struct {
+	ImportID string // required
+	Class    string // "" for all
+	Late     bool   // only leavers terminated after their end date
+	Limit    int
+	Cursor   string
 }
 
 // ConfirmationFilter selects mover confirmations. Empty fields do not filter.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -126,6 +127,7 @@ func summaryCounts(s jml.Summary) []string {
 	add(s.PreHires, "pre-hire", "pre-hires")
 	add(s.Movers, "mover", "movers")
 	add(s.Leavers, "leaver", "leavers")
+	add(s.LateLeavers, "late leaver", "late leavers")
 	add(s.Leave, "on leave", "on leave")
 	add(s.Returners, "returner", "returners")
 	add(s.Rehires, "rehire", "rehires")
@@ -148,6 +150,7 @@ type hrPlanView struct {
 	More      int    // people not listed (beyond hrPlanRows)
 	Content   string // the file, base64, for "Apply this file"
 	Unchanged int
+	Delta     bool // the file lists only changes; "Apply this file" sends it as a delta again
 }
 
 type hrCount struct {
@@ -198,8 +201,9 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		return err
 	}
 	dryRun := r.PostFormValue("dry_run") != ""
+	delta := r.PostFormValue("delta") != "" // a file of changes only (docs/hr.md)
 	// A dry run keeps only what the page lists; the counts cover everyone.
-	res, err := h.svc.ImportHRFrom(r.Context(), p, service.HRUpload{Name: name, Body: bytes.NewReader(content), DryRun: dryRun, Keep: hrPlanRows})
+	res, err := h.svc.ImportHRFrom(r.Context(), p, service.HRUpload{Name: name, Body: bytes.NewReader(content), DryRun: dryRun, Delta: delta, Keep: hrPlanRows})
 	if err != nil {
 		var problems jml.Problems
 		if errors.As(err, &problems) || gatehouse.ErrorCode(err) == gatehouse.EINVALID {
@@ -212,7 +216,7 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		return nil
 	}
 	sum := sha256.Sum256(content)
-	v := hrPlanView{FileName: name, SHA256: hex.EncodeToString(sum[:]), Rows: res.Plan.Summary.Rows, Plan: res.Plan,
+	v := hrPlanView{FileName: name, SHA256: hex.EncodeToString(sum[:]), Rows: res.Plan.Summary.Rows, Plan: res.Plan, Delta: delta,
 		Unchanged: res.Plan.Summary.Unchanged, Content: base64.StdEncoding.EncodeToString(content)}
 	s := res.Plan.Summary
 	v.Counts = []hrCount{
@@ -326,6 +330,23 @@ type hrImportView struct {
 	CanDecide bool
 	AuditURL  string
 	Done      string // "approved", "rejected" or "imported" after a redirect
+	// The evidence of an applied import, a page of people (hrChangeRows at a time).
+	Changes  []hrChangeRow
+	Class    string // the evidence's class filter
+	Late     bool   // only late leavers
+	Classes  []jml.Class
+	NextURL  string
+	FirstURL string
+}
+
+// hrChangeRows is how many people of an import's evidence a page shows.
+const hrChangeRows = 100
+
+// hrChangeRow is one person of an applied import's evidence, with the entitlements named.
+type hrChangeRow struct {
+	C      *gatehouse.HRImportChange
+	Gained []entRef
+	Lost   []entRef
 }
 
 // hrImport shows one import: the evidence of the file, what it did, and for a held one the
@@ -340,6 +361,11 @@ func (h *handler) hrImport(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	switch d := r.URL.Query().Get("done"); d {
 	case "approved", "rejected":
 		v.Done = d
+	}
+	if imp.Status == gatehouse.ImportApplied {
+		if err := h.loadHRChanges(r, p, imp.ID, &v); err != nil {
+			return err
+		}
 	}
 	h.render(w, r, p, http.StatusOK, "hrimport", &view{Title: "HR import " + imp.FileName, Section: "hr", Data: v})
 	return nil
@@ -365,4 +391,45 @@ func (h *handler) hrDecide(approve bool) pageFunc {
 		http.Redirect(w, r, "/hr/imports/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
 		return nil
 	}
+}
+
+// loadHRChanges reads a page of an applied import's evidence (hrevidence in the service), with
+// the page's class and lateness filters.
+func (h *handler) loadHRChanges(r *http.Request, p *gatehouse.Principal, id string, v *hrImportView) error {
+	q := r.URL.Query()
+	v.Classes = jml.Classes()
+	v.Class, v.Late = q.Get("class"), q.Get("late") != ""
+	f := store.HRImportChangeFilter{ImportID: id, Class: v.Class, Late: v.Late, Limit: hrChangeRows, Cursor: q.Get("cursor")}
+	page, err := h.svc.ListHRImportChanges(r.Context(), p, f)
+	if err != nil {
+		return deny(err, forbiddenHR)
+	}
+	ents, _, err := h.catalogIndex(r, p)
+	if err != nil {
+		return err
+	}
+	refs := func(gcs []gatehouse.HRGrantChange) []entRef {
+		var out []entRef
+		for _, gc := range gcs {
+			ref := entRef{ID: gc.EntitlementID, Name: gc.EntitlementID}
+			if e := ents[gc.EntitlementID]; e != nil {
+				ref.Name = e.Name
+			}
+			out = append(out, ref)
+		}
+		return out
+	}
+	for _, c := range page.Items {
+		v.Changes = append(v.Changes, hrChangeRow{C: c, Gained: refs(c.Gained), Lost: refs(c.Lost)})
+	}
+	base := "/hr/imports/" + url.PathEscape(id)
+	q = maps.Clone(q)
+	q.Del("done") // the banner of a decision is not repeated on the next page
+	if page.NextCursor != "" {
+		v.NextURL = pageURL(base, q, page.NextCursor) + "#people"
+	}
+	if f.Cursor != "" {
+		v.FirstURL = pageURL(base, q, "") + "#people"
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -41,12 +42,19 @@ func (t *tx) PutSettings(ctx context.Context, s gatehouse.Settings) error {
 
 // Systems
 
-const systemColumns = `id, name, owner, tier, connector, owner_id`
+const systemColumns = `id, name, owner, tier, connector, owner_id, account_name`
 
 func scanSystem(row interface{ Scan(...any) error }) (*gatehouse.System, error) {
 	var s gatehouse.System
-	if err := row.Scan(&s.ID, &s.Name, &s.Owner, &s.Tier, jsonDest{&s.Connector}, &s.OwnerID); err != nil {
+	var naming string
+	if err := row.Scan(&s.ID, &s.Name, &s.Owner, &s.Tier, jsonDest{&s.Connector}, &s.OwnerID, &naming); err != nil {
 		return nil, err
+	}
+	if naming != "" {
+		s.AccountName = &gatehouse.AccountNaming{}
+		if err := json.Unmarshal([]byte(naming), s.AccountName); err != nil {
+			return nil, fmt.Errorf("system %s: account_name: %w", s.ID, err)
+		}
 	}
 	if len(s.Connector.Settings) == 0 {
 		s.Connector.Settings = nil
@@ -76,9 +84,17 @@ func (t *tx) PutSystem(ctx context.Context, s *gatehouse.System) error {
 	if err != nil {
 		return fmt.Errorf("put system %s: connector: %w", s.ID, err)
 	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO systems (id, name, owner, tier, connector, owner_id) VALUES ($1, $2, $3, $4, $5, $6)
+	naming := ""
+	if s.AccountName != nil {
+		if naming, err = jsonText(s.AccountName); err != nil {
+			return fmt.Errorf("put system %s: account_name: %w", s.ID, err)
+		}
+	}
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO systems (id, name, owner, tier, connector, owner_id, account_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, tier = excluded.tier,
-		connector = excluded.connector, owner_id = excluded.owner_id`, s.ID, s.Name, s.Owner, string(s.Tier), conn, s.OwnerID); err != nil {
+		connector = excluded.connector, owner_id = excluded.owner_id, account_name = excluded.account_name`,
+		s.ID, s.Name, s.Owner, string(s.Tier), conn, s.OwnerID, naming); err != nil {
 		return fmt.Errorf("put system %s: %w", s.ID, err)
 	}
 	return nil

@@ -13,12 +13,12 @@ import (
 
 // hrImportColumns leave out content, which can be megabytes: lists never need it.
 const hrImportColumns = `id, created_at, created_by, file_name, sha256, row_count, status, reason, summary,
-	format, decided_by, decided_at`
+	format, decided_by, decided_at, delta`
 
 func scanHRImport(row interface{ Scan(...any) error }, extra ...any) (*gatehouse.HRImport, error) {
 	var i gatehouse.HRImport
 	dest := []any{&i.ID, timeDest{&i.CreatedAt}, &i.CreatedBy, &i.FileName, &i.SHA256, &i.RowCount, &i.Status,
-		&i.Reason, rawDest{&i.Summary}, &i.Format, &i.DecidedBy, nullTimeDest{&i.DecidedAt}}
+		&i.Reason, rawDest{&i.Summary}, &i.Format, &i.DecidedBy, nullTimeDest{&i.DecidedAt}, &i.Delta}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -95,10 +95,10 @@ func (t *tx) CreateHRImport(ctx context.Context, i *gatehouse.HRImport) error {
 	}
 	decided := utcPtr(i.DecidedAt)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO hr_imports (id, created_at, created_by, file_name, sha256, row_count,
-		status, reason, summary, format, content, decided_by, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		status, reason, summary, format, content, decided_by, decided_at, delta)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		i.ID, t.d.bindTime(created), i.CreatedBy, i.FileName, i.SHA256, i.RowCount, string(i.Status), i.Reason,
-		summaryText(i), i.Format, i.Content, i.DecidedBy, t.d.nullTime(decided))
+		summaryText(i), i.Format, i.Content, i.DecidedBy, t.d.nullTime(decided), i.Delta)
 	if err != nil {
 		if t.d.isUnique(err) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "HR import %q already exists", i.ID)

@@ -85,6 +85,12 @@ func (r *reader) identityConds(f store.IdentityFilter) *conds {
 	if f.Source != "" {
 		c.add(`source = ` + c.arg(f.Source))
 	}
+	if f.EmployeeID != "" {
+		c.add(`employee_id = ` + c.arg(f.EmployeeID))
+	}
+	if f.SCIMExternalID != "" {
+		c.add(scimExternalIDExpr(r.d) + ` = ` + c.arg(f.SCIMExternalID))
+	}
 	// Attributes are a JSON object written by encoding/json (sorted keys, no spaces), so a
 	// key and value match as the text "key":"value".
 	if f.Attribute != nil {

@@ -35,6 +35,8 @@ func TestIdentityFiltersForSCIM(t *testing.T) {
 					if n%2 == 0 {
 						// Values that need escaping in LIKE and JSON must match only themselves.
 						i.Attributes = map[string]string{"scim.deleted": "true", "x": `50%_"q"`}
+					} else {
+						i.Attributes = map[string]string{"scim.externalId": "Ext-1"}
 					}
 					if err := tx.CreateIdentity(ctx, i); err != nil {
 						return err
@@ -58,6 +60,10 @@ func TestIdentityFiltersForSCIM(t *testing.T) {
 				{"escaped value", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `50%_"q"`}}, 5},
 				{"no partial match", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `50`}}, 0},
 				{"wildcards are literal", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `5_%_"q"`}}, 0},
+				{"employee id", store.IdentityFilter{EmployeeID: "E3"}, 1},
+				{"scim externalId, shared", store.IdentityFilter{SCIMExternalID: "Ext-1"}, 5},
+				{"scim externalId is case-exact", store.IdentityFilter{SCIMExternalID: "ext-1"}, 0},
+				{"scim externalId, no partial match", store.IdentityFilter{SCIMExternalID: "Ext"}, 0},
 			} {
 				n, err := st.CountIdentities(ctx, tc.f)
 				if err != nil || n != tc.want {

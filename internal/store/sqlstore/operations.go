@@ -79,13 +79,13 @@ func (r *reader) ListReconciles(ctx context.Context, f store.ReconcileFilter) (s
 }
 
 const operationColumns = `id, reconcile_id, system_id, kind, identity_id, account_ref, username, grp, cause,
-	requested_at, created_at, started_at, finished_at, status, attempts, error, task`
+	requested_at, created_at, started_at, finished_at, status, attempts, error, task, detail`
 
 func scanOperation(row interface{ Scan(...any) error }) (*gatehouse.Operation, error) {
 	var o gatehouse.Operation
 	if err := row.Scan(&o.ID, &o.ReconcileID, &o.SystemID, &o.Kind, &o.IdentityID, &o.AccountRef, &o.Username,
 		&o.Group, &o.Cause, timeDest{&o.RequestedAt}, timeDest{&o.CreatedAt}, nullTimeDest{&o.StartedAt},
-		nullTimeDest{&o.FinishedAt}, &o.Status, &o.Attempts, &o.Error, &o.Task); err != nil {
+		nullTimeDest{&o.FinishedAt}, &o.Status, &o.Attempts, &o.Error, &o.Task, &o.Detail); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -219,11 +219,11 @@ func (t *tx) CreateOperations(ctx context.Context, ops []*gatehouse.Operation) e
 		o.CreatedAt, o.RequestedAt = utc(o.CreatedAt), utc(o.RequestedAt)
 		o.StartedAt, o.FinishedAt = utcPtr(o.StartedAt), utcPtr(o.FinishedAt)
 		_, err := t.q.ExecContext(ctx, `INSERT INTO operations (id, reconcile_id, system_id, kind, identity_id,
-			account_ref, username, grp, cause, requested_at, created_at, started_at, finished_at, status, attempts, error, task)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			account_ref, username, grp, cause, requested_at, created_at, started_at, finished_at, status, attempts, error, task, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			o.ID, o.ReconcileID, o.SystemID, o.Kind, o.IdentityID, o.AccountRef, o.Username, o.Group, o.Cause,
 			t.d.bindTime(o.RequestedAt), t.d.bindTime(o.CreatedAt), t.d.nullTime(o.StartedAt), t.d.nullTime(o.FinishedAt),
-			string(o.Status), o.Attempts, o.Error, o.Task)
+			string(o.Status), o.Attempts, o.Error, o.Task, o.Detail)
 		switch {
 		case err == nil:
 		case t.d.isForeignKey(err):

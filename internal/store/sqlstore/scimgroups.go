@@ -111,7 +111,13 @@ func (r *reader) ListSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (s
 	return out, nil
 }
 
-// loadSCIMMembers fills the members of gs (sorted by identity id) in one query.
+// scimDeleted is how a person a SCIM client deleted appears in the identities' attributes
+// column (service.AttrSCIMDeleted "true"), as a LIKE pattern.
+var scimDeleted = likeContains(attrPair(store.AttributeValue{Key: "scim.deleted", Value: "true"}))
+
+// loadSCIMMembers fills the members of gs (sorted by identity id) in one query. A person a SCIM
+// client deleted is no member: SCIM hides them (their $ref would answer 404), and their
+// memberships end with the deletion; rows left from before that rule are skipped here.
 func (r *reader) loadSCIMMembers(ctx context.Context, gs []*gatehouse.SCIMGroup) error {
 	if len(gs) == 0 {
 		return nil
@@ -123,8 +129,9 @@ func (r *reader) loadSCIMMembers(ctx context.Context, gs []*gatehouse.SCIMGroup)
 		byID[g.ID] = g
 		ph[i] = c.arg(g.ID)
 	}
-	q := `SELECT group_id, identity_id FROM scim_group_members WHERE group_id IN (` + strings.Join(ph, ", ") +
-		`) ORDER BY group_id, identity_id`
+	q := `SELECT m.group_id, m.identity_id FROM scim_group_members m JOIN identities i ON i.id = m.identity_id
+		WHERE m.group_id IN (` + strings.Join(ph, ", ") + `) AND i.attributes NOT LIKE ` + c.arg(scimDeleted) +
+		` ESCAPE '\' ORDER BY m.group_id, m.identity_id`
 	rows, err := r.q.QueryContext(ctx, q, c.args...)
 	if err != nil {
 		return fmt.Errorf("load scim group members: %w", err)
@@ -297,7 +304,8 @@ func diffSorted(have, want []string) (added, removed []string) {
 }
 
 // checkIdentityIDs fails with EINVALID naming the first id (in sorted order) that is no
-// identity's id. The foreign key would refuse it too, but could not say which one.
+// identity's id, or is a person a SCIM client deleted (who could not be listed as a member).
+// The foreign key would refuse an unknown id too, but could not say which one.
 func (t *tx) checkIdentityIDs(ctx context.Context, ids []string) error {
 	for chunk := range slices.Chunk(ids, memberChunk) {
 		c := &conds{}
@@ -305,28 +313,33 @@ func (t *tx) checkIdentityIDs(ctx context.Context, ids []string) error {
 		for i, id := range chunk {
 			ph[i] = c.arg(id)
 		}
-		q := `SELECT id FROM identities WHERE id IN (` + strings.Join(ph, ", ") + `)`
+		q := `SELECT id, attributes LIKE ` + c.arg(scimDeleted) + ` ESCAPE '\' FROM identities WHERE id IN (` + strings.Join(ph, ", ") + `)`
 		rows, err := t.q.QueryContext(ctx, q, c.args...)
 		if err != nil {
 			return fmt.Errorf("check members: %w", err)
 		}
-		found, err := collect(rows, func(rows *sql.Rows) (string, error) {
-			var id string
-			return id, rows.Scan(&id)
+		type found struct {
+			id      string
+			deleted bool
+		}
+		all, err := collect(rows, func(rows *sql.Rows) (found, error) {
+			var f found
+			return f, rows.Scan(&f.id, &f.deleted)
 		})
 		if err != nil {
 			return fmt.Errorf("check members: %w", err)
 		}
-		if len(found) == len(chunk) {
-			continue
-		}
-		known := make(map[string]bool, len(found))
-		for _, id := range found {
-			known[id] = true
+		known := make(map[string]bool, len(all))
+		for _, f := range all {
+			known[f.id] = !f.deleted
 		}
 		for _, id := range chunk {
-			if !known[id] {
+			live, ok := known[id]
+			if !ok {
 				return gatehouse.Errorf(gatehouse.EINVALID, "members: %q is not an identity id", id)
+			}
+			if !live {
+				return gatehouse.Errorf(gatehouse.EINVALID, "members: %q is a user that was deleted", id)
 			}
 		}
 	}

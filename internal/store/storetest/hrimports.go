@@ -16,7 +16,7 @@ func testHRImports(t *testing.T, open func(t *testing.T) Harness) {
 	applied := &gatehouse.HRImport{CreatedBy: "ops@example.com", FileName: "hr.csv", SHA256: "abc", RowCount: 3,
 		Status: gatehouse.ImportApplied, Summary: json.RawMessage(`{"joiners":3}`)}
 	held := &gatehouse.HRImport{CreatedBy: "ops@example.com", FileName: "hr2.csv", SHA256: "def", RowCount: 2,
-		Status: gatehouse.ImportHeld, Reason: "too many leavers", Format: "json", Content: `[{"employee_id":"E1"}]`}
+		Status: gatehouse.ImportHeld, Reason: "too many leavers", Format: "json", Content: `[{"employee_id":"E1"}]`, Delta: true}
 	audited(t, s, func(ctx context.Context, tx store.Tx) error {
 		return joinErr(tx.CreateHRImport(ctx, applied), tx.CreateHRImport(ctx, held))
 	})

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"SCIMSourceMigration", testSCIMSourceMigration}, // migration 0016
 		{"Sessions", testSessions},                       // web UI sign-ins
 		{"HRImports", testHRImports},
+		{"HRImportChanges", testHRImportChanges},
 		{"Leases", testLeases}, // one HR import at a time, across replicas
 		{"Confirmations", testConfirmations},
 		{"Operations", testOperations}, // provisioning evidence

@@ -1,0 +1,132 @@
+package gatehouse
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestAccountNamingAssign(t *testing.T) {
+	ad := AccountNaming{MaxLength: ADMaxUsername}
+	long := NamePerson{Email: "jane.doe-smithson-longname@example.com"} // 25 characters
+	// abc, ab2 … ab9, a10 … a99: every name of 3 characters the suffix rule can make is taken.
+	everyThree := []string{"abc"}
+	for n := 2; n < 100; n++ {
+		everyThree = append(everyThree, "abc"[:3-len(strconv.Itoa(n))]+strconv.Itoa(n))
+	}
+	tests := []struct {
+		name       string
+		rule       AccountNaming
+		person     NamePerson
+		taken      []string
+		want       string
+		wantDetail []string // substrings of the evidence
+		wantErr    string
+	}{
+		{name: "short local part", rule: ad, person: NamePerson{Email: "ada@example.com"}, want: "ada"},
+		{name: "25 characters cut to 20", rule: ad, person: long, want: "jane.doe-smithson-lo",
+			wantDetail: []string{"template {local}", "jane.doe-smithson-longname → jane.doe-smithson-lo (max 20)"}},
+		{name: "second person sharing the first 20 characters", rule: ad,
+			person: NamePerson{Email: "jane.doe-smithson-lobelia@example.com"}, taken: []string{"jane.doe-smithson-lo"},
+			want: "jane.doe-smithson-l2", wantDetail: []string{"jane.doe-smithson-l2 (collision with jane.doe-smithson-lo"}},
+		{name: "third person: the next free suffix", rule: ad, person: long,
+			taken: []string{"jane.doe-smithson-lo", "jane.doe-smithson-l2"}, want: "jane.doe-smithson-l3"},
+		{name: "taken compares without case", rule: ad, person: long, taken: []string{"Jane.Doe-Smithson-Lo"}, want: "jane.doe-smithson-l2"},
+		{name: "cut before a separator drops it", rule: AccountNaming{MaxLength: 9}, person: NamePerson{Email: "jane.doe.x@example.com"}, want: "jane.doe"},
+		{name: "suffix never leaves a separator", rule: AccountNaming{MaxLength: 9}, person: NamePerson{Email: "jane.doe.x@example.com"},
+			taken: []string{"jane.doe"}, want: "jane.doe2"},
+		{name: "non-ASCII transliterated", rule: ad, person: NamePerson{Email: "józef.müller-straße@example.com"}, want: "jozef.muller-strasse",
+			wantDetail: []string{"józef.müller-straße → jozef.muller-strasse (charset ascii)"}},
+		{name: "non-ASCII counted in characters, not bytes", rule: AccountNaming{MaxLength: 20, Charset: CharsetUnicode},
+			person: NamePerson{Email: "żaneta.ąęśćźżółńąęśćźżółń@example.com"}, want: "żaneta.ąęśćźżółńąęść"},
+		{name: "other scripts removed in ascii", rule: ad, person: NamePerson{Email: "ivan.иванов@example.com"}, want: "ivan"},
+		{name: "template with first letter and family", rule: AccountNaming{Template: "{given.1}{family}", MaxLength: 20},
+			person: NamePerson{Email: "x@example.com", GivenName: "Émile", FamilyName: "O'Brien-Zoë"}, want: "eobrien-zoe"},
+		{name: "employee id", rule: AccountNaming{Template: "u{employee_id}"}, person: NamePerson{EmployeeID: "E-1042"}, want: "ue-1042"},
+		{name: "no max length for openldap", rule: AccountNaming{}, person: long, want: "jane.doe-smithson-longname"},
+		{name: "refuse", rule: AccountNaming{MaxLength: 20, Collision: CollisionRefuse}, person: long,
+			taken: []string{"jane.doe-smithson-lo"}, wantErr: "account name jane.doe-smithson-lo is taken by someone else, and the system's collision rule is refuse"},
+		{name: "no room for a suffix", rule: AccountNaming{MaxLength: 3}, person: NamePerson{Email: "abc@example.com"},
+			taken: everyThree, wantErr: "no free name with a number appended within 3 characters"},
+		{name: "empty name", rule: AccountNaming{Template: "{given}"}, person: NamePerson{Email: "x@example.com", GivenName: "李"},
+			wantErr: `account name template "{given}" gives an empty name for x@example.com`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			taken := func(n string) (string, bool) {
+				for _, x := range tc.taken {
+					if strings.EqualFold(x, n) {
+						return "someone else", true
+					}
+				}
+				return "", false
+			}
+			got, detail, err := tc.rule.Assign(tc.person, taken)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Assign = %q, %v; want %q (detail %s)", got, err, tc.want, detail)
+			}
+			for _, d := range tc.wantDetail {
+				if !strings.Contains(detail, d) {
+					t.Errorf("detail %q lacks %q", detail, d)
+				}
+			}
+		})
+	}
+}
+
+// TestAccountNamingStable: the names of a plan depend only on what is taken, so a person who
+// has a name keeps it (the engine records it) and a third person gets a new one.
+func TestAccountNamingStable(t *testing.T) {
+	rule := AccountNaming{MaxLength: 20}
+	taken := map[string]bool{}
+	assign := func(email string) string {
+		t.Helper()
+		n, _, err := rule.Assign(NamePerson{Email: email}, func(c string) (string, bool) { return "x", taken[c] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken[n] = true
+		return n
+	}
+	a := assign("jane.doe-smithson-longname@example.com")
+	b := assign("jane.doe-smithson-lobelia@example.com")
+	c := assign("jane.doe-smithson-lorraine@example.com")
+	if a != "jane.doe-smithson-lo" || b != "jane.doe-smithson-l2" || c != "jane.doe-smithson-l3" {
+		t.Fatalf("names %s %s %s", a, b, c)
+	}
+}
+
+func TestSystemNaming(t *testing.T) {
+	ad := &System{Connector: Connector{Type: "ldap", Settings: map[string]any{"flavor": "ad"}}}
+	if r := ad.Naming(); r != (AccountNaming{Template: "{local}", MaxLength: 20, Charset: "ascii", Collision: "suffix"}) {
+		t.Errorf("AD defaults: %+v", r)
+	}
+	ol := &System{Connector: Connector{Type: "ldap"}}
+	if r := ol.Naming(); r.MaxLength != 0 || r.Template != "{local}" {
+		t.Errorf("OpenLDAP defaults: %+v", r)
+	}
+	ad.AccountName = &AccountNaming{Template: "{given.0}{nick}", MaxLength: 25, Charset: "latin1", Collision: "ask"}
+	var got []string
+	for _, p := range ad.NamingProblems() {
+		got = append(got, p.Field+": "+p.Message)
+	}
+	want := []string{
+		`template: "{given.0}{nick}": placeholder {given.0}: .N must be a number of characters from 1 to 64 after local, given or family`,
+		"max_length: 25 is more than Active Directory allows (sAMAccountName holds at most 20 characters)",
+		`charset: "latin1" is not one of ascii, unicode`,
+		`collision: "ask" is not one of suffix, refuse`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	scim := &System{Connector: Connector{Type: "scim"}, AccountName: &AccountNaming{Template: "{local}"}}
+	if ps := scim.NamingProblems(); len(ps) != 1 || !strings.Contains(ps[0].Message, "only ldap systems") {
+		t.Errorf("scim: %+v", ps)
+	}
+}

@@ -1,0 +1,154 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// The evidence of an applied HR import: the plan as it was applied, one row per person, kept
+// with the import (store.HRImportChange) and shown on its page. It is written in the import's
+// transaction, after the changes (a joiner's identity id and the new grants' ids are known
+// then), in batches: a company-wide import holds its plan anyway, and the rows are made a batch
+// at a time rather than as a second copy of it. A held import has none until it is approved;
+// the approval plans the file again, so what is kept is what was applied.
+
+// hrEvidenceBatch is how many evidence rows are made and written at a time.
+const hrEvidenceBatch = 500
+
+// recordHRChanges stores plan (applied by applyJML) as import id's evidence.
+func recordHRChanges(ctx context.Context, tx store.Tx, id string, plan *jml.Plan, st *hrState) error {
+	batch := make([]*gatehouse.HRImportChange, 0, min(len(plan.Items), hrEvidenceBatch))
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := tx.CreateHRImportChanges(ctx, batch); err != nil {
+			return fmt.Errorf("HR import %s: store its evidence: %w", id, err)
+		}
+		clear(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for i, it := range plan.Items {
+		batch = append(batch, hrChange(id, i+1, it, st))
+		if len(batch) == hrEvidenceBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// hrChange is one plan item as an evidence row, naming the person as the import stored them
+// (or as they were, when the import did not rewrite them).
+func hrChange(id string, seq int, it *jml.Item, st *hrState) *gatehouse.HRImportChange {
+	c := &gatehouse.HRImportChange{ImportID: id, Seq: seq, Class: string(it.Class), EmployeeID: it.EmployeeID,
+		IdentityID: it.IdentityID, Email: it.Email, Reason: it.Reason, LateDays: it.LateDays, Late: it.Late}
+	who := it.Identity
+	if who == nil && st != nil {
+		who = st.byID[it.IdentityID]
+	}
+	if who != nil {
+		c.Name = strings.TrimSpace(who.FirstName + " " + who.LastName)
+	}
+	for _, ch := range it.Changes {
+		c.Changes = append(c.Changes, gatehouse.HRFieldChange{Field: ch.Field, From: ch.From, To: ch.To})
+	}
+	grants := func(gcs []jml.GrantChange) []gatehouse.HRGrantChange {
+		var out []gatehouse.HRGrantChange
+		for _, g := range gcs {
+			out = append(out, gatehouse.HRGrantChange{EntitlementID: g.EntitlementID, Role: g.Role, Source: g.Source, GrantID: g.GrantID})
+		}
+		return out
+	}
+	c.Gained, c.Lost = grants(it.Gain), grants(it.Lose)
+	return c
+}
+
+// ListHRImportChanges pages an import's evidence, a person a row in plan order (readers). An
+// import applied before its evidence was kept, and a held or rejected one, has none.
+func (s *Service) ListHRImportChanges(ctx context.Context, p *gatehouse.Principal, f store.HRImportChangeFilter) (store.Page[*gatehouse.HRImportChange], error) {
+	var none store.Page[*gatehouse.HRImportChange]
+	if err := requireReadAll(p); err != nil {
+		return none, err
+	}
+	if f.Class != "" && !slices.Contains(jml.Classes(), jml.Class(f.Class)) {
+		return none, gatehouse.Errorf(gatehouse.EINVALID, "class: %q is not a plan class (%s)", f.Class, classNames())
+	}
+	if _, err := s.store.GetHRImport(ctx, f.ImportID); err != nil {
+		return none, err
+	}
+	return s.store.ListHRImportChanges(ctx, f)
+}
+
+func classNames() string {
+	var names []string
+	for _, k := range jml.Classes() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// lateReason is the audit reason of a change by hand to an identity: when it terminates someone
+// after their end date, reason with the late flag, as an HR import's termination carries it
+// (jml/late.go: whole UTC days after the end date).
+func lateReason(before, after *gatehouse.Identity, now time.Time, reason string) string {
+	if before.Status == gatehouse.StatusTerminated || after.Status != gatehouse.StatusTerminated {
+		return reason
+	}
+	days := jml.LateDays(after.EndDate, now)
+	if days == 0 {
+		return reason
+	}
+	if reason == "" {
+		return "late: " + jml.LateText(days)
+	}
+	return reason + "; late: " + jml.LateText(days)
+}
+
+// HRChangeLine says what an import did to one person in a line, naming them rather than by
+// employee id: "Sam Taylor (E0042): department Finance → Engineering; +github/infra-team;
+// −aws/billing-read". The CLI prints it; the import's page shows the same parts.
+func HRChangeLine(c *gatehouse.HRImportChange) string {
+	var b strings.Builder
+	if c.Name != "" {
+		b.WriteString(c.Name + " (" + c.EmployeeID + ")")
+	} else {
+		b.WriteString(c.EmployeeID)
+	}
+	var parts []string
+	for _, ch := range c.Changes {
+		from, to := ch.From, ch.To
+		if from == "" {
+			from = "—"
+		}
+		if to == "" {
+			to = "—"
+		}
+		parts = append(parts, ch.Field+" "+from+" → "+to)
+	}
+	for _, g := range c.Gained {
+		parts = append(parts, "+"+g.EntitlementID)
+	}
+	for _, g := range c.Lost {
+		parts = append(parts, "−"+g.EntitlementID)
+	}
+	if c.Late != "" {
+		parts = append(parts, "LATE: "+c.Late)
+	}
+	if len(parts) == 0 && c.Reason != "" {
+		parts = append(parts, c.Reason)
+	}
+	if len(parts) > 0 {
+		b.WriteString(": " + strings.Join(parts, "; "))
+	}
+	return b.String()
+}

@@ -1,0 +1,139 @@
+package service
+
+// Which person a SCIM write is about, and which keys it may not take. A SCIM User has two
+// uniqueness keys in Gatehouse: userName (the identity's email, unique ignoring case) and the
+// enterprise employeeNumber (the identity's employee id, unique company-wide, shared with the
+// HR feed). externalId is the client's own identifier, kept as sent and never a key: two users
+// may share it, and it matches nobody on a create. Only a create with the userName of a person
+// this client deleted brings that person back (a rehire); nothing else reuses a deleted user's
+// id (RFC 7643 section 3.1: an id is never reassigned).
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// scimCreateMatch checks next (a create) against the keys other identities hold. It returns
+// the person this client deleted whose userName next has (a rehire), or nil for a new person,
+// in which case next gets a fresh id (and, when the client sent no employeeNumber, that id as
+// its employee id: a key no client value can collide with).
+func (s *Service) scimCreateMatch(ctx context.Context, tx store.Tx, src string, next *gatehouse.Identity) (*gatehouse.Identity, error) {
+	cur, err := scimUserNameHolder(ctx, tx, src, next.Email, "")
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		next.ID, next.StartDate = cur.ID, cur.StartDate
+		if next.EmployeeID == "" {
+			next.EmployeeID = cur.EmployeeID
+		}
+	} else {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		next.ID = id.String()
+		if next.EmployeeID == "" {
+			next.EmployeeID = next.ID
+		}
+	}
+	if err := scimEmployeeNumberFree(ctx, tx, src, next.EmployeeID, next.ID); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+// scimReplaceCheck refuses a PUT or PATCH of cur that would take a userName or an employee
+// number another identity holds, naming the attribute and the holder (the store's unique
+// indexes would refuse it too, but in Gatehouse's words, not the client's).
+func scimReplaceCheck(ctx context.Context, r store.Reader, src string, cur, next *gatehouse.Identity) error {
+	if !strings.EqualFold(cur.Email, next.Email) {
+		held, err := scimUserNameHolder(ctx, r, src, next.Email, cur.ID)
+		if err != nil {
+			return err
+		}
+		if held != nil {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "userName %q is held by user %s, which this client deleted: a create with that userName rehires that person", next.Email, held.ID)
+		}
+	}
+	if next.EmployeeID != cur.EmployeeID {
+		return scimEmployeeNumberFree(ctx, r, src, next.EmployeeID, cur.ID)
+	}
+	return nil
+}
+
+// scimUserNameHolder looks userName up by email only (a renamed person's old userName is no
+// key). It returns ECONFLICT when an identity other than self holds it and is visible or of
+// another source; a person this client deleted is returned (a create rehires them).
+func scimUserNameHolder(ctx context.Context, r store.Reader, src, userName, self string) (*gatehouse.Identity, error) {
+	found, err := r.GetIdentity(ctx, userName)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !strings.EqualFold(found.Email, userName) || found.ID == self:
+		// GetIdentity tries the id, then the email, then the employee id: a match other
+		// than the email means nobody has this email.
+		return nil, nil
+	case found.Source != src || found.Kind == gatehouse.KindService:
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT, "userName %q is already used by an identity of source %q",
+			userName, sourceLabel(ctx, r, found.Source))
+	case scimVisible(found):
+		return nil, gatehouse.Errorf(gatehouse.ECONFLICT, "userName %q is already used by user %s", userName, found.ID)
+	}
+	return found, nil
+}
+
+// scimEmployeeNumberFree refuses an employee number held by an identity other than self. The
+// employee id is unique company-wide, a deleted person keeps theirs (for the audit trail and a
+// rehire), and so it is never handed to someone else.
+func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID, self string) error {
+	if employeeID == "" {
+		return nil
+	}
+	page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(page.Items) == 0 || page.Items[0].ID == self {
+		return nil
+	}
+	h := page.Items[0]
+	switch {
+	case h.Source != src || h.Kind == gatehouse.KindService:
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is already used by an identity of source %q (employee numbers are unique company-wide)",
+			employeeID, sourceLabel(ctx, r, h.Source))
+	case scimVisible(h):
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is already used by user %s", employeeID, h.ID)
+	}
+	return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is held by user %s (userName %q), which this client deleted: a create with that userName rehires that person; an employee number is never reused for someone else",
+		employeeID, h.ID, h.Email)
+}
+
+// SCIMUsersByExternalID returns every person SCIM shows whose externalId is externalID,
+// compared exactly (externalId is caseExact, and no key: several users may share one).
+func (s *Service) SCIMUsersByExternalID(ctx context.Context, p *gatehouse.Principal, externalID string) ([]*gatehouse.Identity, error) {
+	if err := requireSCIM(p); err != nil {
+		return nil, err
+	}
+	var out []*gatehouse.Identity
+	f := scimFilter(store.IdentityFilter{SCIMExternalID: externalID, Limit: store.MaxLimit})
+	for {
+		page, err := s.store.ListIdentities(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("users with externalId %q: %w", externalID, err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}

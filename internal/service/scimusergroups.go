@@ -1,0 +1,20 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// SCIMUserGroups returns the SCIM groups of each of ids (identity ids), for the groups
+// attribute of SCIM Users: to a SCIM client or a reader, as the groups themselves are.
+func (s *Service) SCIMUserGroups(ctx context.Context, p *gatehouse.Principal, ids []string) (map[string][]store.SCIMMembership, error) {
+	if err := requireSCIMOrReadAll(p); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return map[string][]store.SCIMMembership{}, nil
+	}
+	return s.store.ListSCIMMemberships(ctx, ids)
+}

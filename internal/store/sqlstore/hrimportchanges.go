@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// The evidence rows of an applied HR import (migration 0022): one per person, written in
+// batches in the import's transaction, read a page at a time.
+
+const hrChangeColumns = `import_id, seq, class, employee_id, identity_id, name, email, reason, late_days, late,
+	changes, gained, lost`
+
+// hrChangeBatch is the rows one INSERT carries: 13 values a row stays far below both engines'
+// limit on placeholders, and each batch size is one prepared statement (stmtTx).
+const hrChangeBatch = 200
+
+func (t *tx) CreateHRImportChanges(ctx context.Context, cs []*gatehouse.HRImportChange) error {
+	t.wrote = true
+	for len(cs) > 0 {
+		n := min(len(cs), hrChangeBatch)
+		if err := t.insertHRChanges(ctx, cs[:n]); err != nil {
+			return err
+		}
+		cs = cs[n:]
+	}
+	return nil
+}
+
+func (t *tx) insertHRChanges(ctx context.Context, cs []*gatehouse.HRImportChange) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO hr_import_changes (` + hrChangeColumns + `) VALUES `)
+	args := make([]any, 0, 13*len(cs))
+	for i, c := range cs {
+		if c.ImportID == "" || c.Seq <= 0 {
+			return gatehouse.Errorf(gatehouse.EINVALID, "HR import change: import id and a positive seq are required (got %q, %d)", c.ImportID, c.Seq)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		for k := range 13 {
+			if k > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("$" + strconv.Itoa(len(args)+k+1))
+		}
+		q.WriteString(")")
+		args = append(args, c.ImportID, c.Seq, c.Class, c.EmployeeID, c.IdentityID, c.Name, c.Email, c.Reason,
+			c.LateDays, c.Late, jsonList(c.Changes), jsonList(c.Gained), jsonList(c.Lost))
+	}
+	_, err := t.q.ExecContext(ctx, q.String(), args...)
+	switch {
+	case err == nil:
+		return nil
+	case t.d.isForeignKey(err):
+		return notFound("HR import", cs[0].ImportID)
+	case t.d.isUnique(err):
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "HR import %s: change %d (or another of the batch) is already stored", cs[0].ImportID, cs[0].Seq)
+	}
+	return fmt.Errorf("store HR import changes: %w", err)
+}
+
+// jsonList encodes a list column ("[]" for none).
+func jsonList[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "[]" // plain structs of strings: cannot fail
+	}
+	return string(b)
+}
+
+// ListHRImportChanges pages an import's evidence in plan order (seq).
+func (r *reader) ListHRImportChanges(ctx context.Context, f store.HRImportChangeFilter) (store.Page[*gatehouse.HRImportChange], error) {
+	if f.ImportID == "" {
+		return store.Page[*gatehouse.HRImportChange]{}, gatehouse.Errorf(gatehouse.EINVALID, "import id is required")
+	}
+	c := &conds{}
+	c.add(`import_id = ` + c.arg(f.ImportID))
+	if f.Class != "" {
+		c.add(`class = ` + c.arg(f.Class))
+	}
+	if f.Late {
+		c.add(`late_days > 0`)
+	}
+	if f.Cursor != "" {
+		after, err := decodeCursor("hr-import-changes", f.Cursor)
+		if err != nil {
+			return store.Page[*gatehouse.HRImportChange]{}, err
+		}
+		seq, err := strconv.Atoi(after)
+		if err != nil {
+			return store.Page[*gatehouse.HRImportChange]{}, gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this hr-import-changes list", f.Cursor)
+		}
+		c.add(`seq > ` + c.arg(seq))
+	}
+	limit := pageLimit(f.Limit)
+	query := `SELECT ` + hrChangeColumns + ` FROM hr_import_changes` + c.String() + ` ORDER BY seq LIMIT ` + c.arg(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, c.args...)
+	if err != nil {
+		return store.Page[*gatehouse.HRImportChange]{}, fmt.Errorf("list HR import changes: %w", err)
+	}
+	items, err := collect(rows, scanHRChange)
+	if err != nil {
+		return store.Page[*gatehouse.HRImportChange]{}, fmt.Errorf("list HR import changes: %w", err)
+	}
+	return page(items, limit, "hr-import-changes", func(c *gatehouse.HRImportChange) string { return strconv.Itoa(c.Seq) }), nil
+}
+
+func scanHRChange(rows *sql.Rows) (*gatehouse.HRImportChange, error) {
+	var c gatehouse.HRImportChange
+	var changes, gained, lost string
+	if err := rows.Scan(&c.ImportID, &c.Seq, &c.Class, &c.EmployeeID, &c.IdentityID, &c.Name, &c.Email, &c.Reason,
+		&c.LateDays, &c.Late, &changes, &gained, &lost); err != nil {
+		return nil, err
+	}
+	for _, col := range []struct {
+		text string
+		dest any
+	}{{changes, &c.Changes}, {gained, &c.Gained}, {lost, &c.Lost}} {
+		if col.text == "[]" || col.text == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(col.text), col.dest); err != nil {
+			return nil, fmt.Errorf("HR import %s change %d: %w", c.ImportID, c.Seq, err)
+		}
+	}
+	return &c, nil
+}
