@@ -50,12 +50,23 @@ own, made at start: AUDIT_PUBKEY and AUDIT_CHECKPOINTS name its public key and t
 			ctx := cmd.Context()
 			// The demo's own files (the database unless --db names one, the audit key's public
 			// half and the signed checkpoints) go in a new directory.
-			dir, err := os.MkdirTemp("", "gatehouse-demo-")
-			if err != nil {
-				return fmt.Errorf("create a directory for the demo: %w", err)
+			var dir string
+			newDir := func() error {
+				if dir != "" {
+					return nil
+				}
+				d, err := os.MkdirTemp("", "gatehouse-demo-")
+				if err != nil {
+					return fmt.Errorf("create a directory for the demo: %w", err)
+				}
+				dir = d
+				return nil
 			}
 			dsn := f.db
 			if dsn == "" {
+				if err := newDir(); err != nil {
+					return err
+				}
 				dsn = "sqlite:" + filepath.Join(dir, "gatehouse.db")
 			}
 			st, empty, err := openEmpty(ctx, dsn)
@@ -72,6 +83,11 @@ own, made at start: AUDIT_PUBKEY and AUDIT_CHECKPOINTS name its public key and t
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
 			}
 			defer ln.Close()
+
+			bootstrap := a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
+			if err := service.CheckBootstrapToken(bootstrap); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			// A file left by an earlier demo holds tokens of another database: it goes now, so
 			// that whoever waits for the file (the README's tour) waits for this demo's.
 			if envFile != "" {
@@ -79,10 +95,8 @@ own, made at start: AUDIT_PUBKEY and AUDIT_CHECKPOINTS name its public key and t
 					return fmt.Errorf("--env-file: %w", err)
 				}
 			}
-
-			bootstrap := a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
-			if err := service.CheckBootstrapToken(bootstrap); err != nil {
-				return usageErrorf(cmd, "%v", err)
+			if err := newDir(); err != nil {
+				return err
 			}
 			checkpoints, err := demoCheckpoints(dir)
 			if err != nil {

@@ -5,6 +5,7 @@
 //
 // Everything is created through the service with a system principal, exactly as an operator
 // would create it, so every seeded object has its audit event and the audit chain verifies.
-// The company is deterministic: the same seed and reference time give the same people, so
-// screenshots, docs and tests can name them.
+// The company is deterministic: the same seed gives the same people with the same HR dates on
+// any day (ReferenceDate), so screenshots, docs, tests and examples/people.csv, the README
+// tour's HR feed, can name them. Its catalog is examples/catalog, embedded by package examples.
 package demo

@@ -13,7 +13,7 @@ import (
 )
 
 // The evidence of an applied HR import: the plan as it was applied, one row per person, kept
-// with the import (store.HRImportChange) and shown on its page. It is written in the import's
+// with the import (gatehouse.HRImportChange) and shown on its page. It is written in the import's
 // transaction, after the changes (a joiner's identity id and the new grants' ids are known
 // then), in batches: a company-wide import holds its plan anyway, and the rows are made a batch
 // at a time rather than as a second copy of it. A held import has none until it is approved;

@@ -18,14 +18,22 @@ import (
 const hrChangeColumns = `import_id, seq, class, employee_id, identity_id, name, email, reason, late_days, late,
 	changes, gained, lost`
 
-// hrChangeBatch is the rows one INSERT carries: 13 values a row stays far below both engines'
-// limit on placeholders, and each batch size is one prepared statement (stmtTx).
-const hrChangeBatch = 200
+// hrChangeBatch is the rows one INSERT carries. PostgreSQL saves a round trip a row with many
+// (13 values a row stays far below its limit on placeholders); SQLite, in the process, is
+// fastest one row at a time, the statement prepared once (stmtTx). Measured with 100,000 rows
+// in one transaction on a busy 2-CPU machine: PostgreSQL 20 s one at a time, 8 s 200 at a time; SQLite 3 s one at a
+// time, 17 s 200 at a time.
+func (t *tx) hrChangeBatch() int {
+	if t.d.name == "sqlite" {
+		return 1
+	}
+	return 200
+}
 
 func (t *tx) CreateHRImportChanges(ctx context.Context, cs []*gatehouse.HRImportChange) error {
 	t.wrote = true
 	for len(cs) > 0 {
-		n := min(len(cs), hrChangeBatch)
+		n := min(len(cs), t.hrChangeBatch())
 		if err := t.insertHRChanges(ctx, cs[:n]); err != nil {
 			return err
 		}
