@@ -15,7 +15,7 @@ import (
 // Seeds are in testdata/fuzz/FuzzParse; the example catalog and the planted-mistakes catalog
 // are added too. Run: go test -fuzz=FuzzParse ./internal/catalog
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{filepath.Join("..", "..", "examples", "catalog"), filepath.Join("testdata", "mistakes")} {
+	for _, dir := range []string{filepath.Join("..", "..", "examples", "catalog"), filepath.Join("testdata", "example"), filepath.Join("testdata", "mistakes")} {
 		files, err := Load(dir)
 		if err != nil {
 			f.Fatal(err)

@@ -827,7 +827,7 @@ func TestDigest(t *testing.T) {
 
 func TestFormatRoundTrip(t *testing.T) {
 	t.Parallel()
-	files, err := Load(filepath.Join("..", "..", "examples", "catalog"))
+	files, err := Load(filepath.Join("testdata", "example"))
 	if err != nil {
 		t.Fatal(err)
 	}

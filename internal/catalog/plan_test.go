@@ -52,9 +52,12 @@ func addPeople(t testing.TB, s store.Store, emails ...string) map[string]*gateho
 	return out
 }
 
+// exampleDoc loads testdata/example: a small catalog with one LDAP and one SCIM system whose
+// owners and approvers are the people addPeople creates, kept apart from examples/catalog so
+// the plan tests do not change when the demo company does.
 func exampleDoc(t testing.TB) *Document {
 	t.Helper()
-	files, err := Load(filepath.Join("..", "..", "examples", "catalog"))
+	files, err := Load(filepath.Join("testdata", "example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +242,7 @@ func TestPlanApplyLifecycle(t *testing.T) {
 	}
 
 	// 3. Change, add and remove.
-	files, _ := Load(filepath.Join("..", "..", "examples", "catalog"))
+	files, _ := Load(filepath.Join("testdata", "example"))
 	systems := strings.Replace(string(files[1].Content), "owner: priya.raman@example.com\n    tier: standard", "owner: daniel.okafor@example.com\n    tier: high", 1)
 	access := string(files[0].Content)
 	access = access[:strings.Index(access, "  - id: accounts-payable")] + access[strings.Index(access, "sod:"):]
@@ -291,7 +294,7 @@ func TestPlanUnknownPeople(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenSQLite(t)
 	addPeople(t, s, "tom.becker@example.com", "nadia.kowalski@example.com", "Priya.Raman@Example.com", "daniel.okafor@example.com", "robert.lindqvist@example.com")
-	files, err := Load(filepath.Join("..", "..", "examples", "catalog"))
+	files, err := Load(filepath.Join("testdata", "example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +352,7 @@ func TestRemovalWithGrants(t *testing.T) {
 	}
 
 	// Drop the ERP system, its entitlements, the role and the SoD rule that use them.
-	files, _ := Load(filepath.Join("..", "..", "examples", "catalog"))
+	files, _ := Load(filepath.Join("testdata", "example"))
 	systems := string(files[1].Content)
 	systems = systems[:strings.Index(systems, "  - id: erp")]
 	access := string(files[0].Content)
