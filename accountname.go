@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // AccountNaming is a system's declared rule for the login name of the accounts Gatehouse creates
@@ -122,8 +124,12 @@ func (s *System) NamingProblems() []NamingProblem {
 // checkTemplate checks braces and placeholders.
 func checkTemplate(t string) error {
 	rest := t
-	for {
+	for n := 0; ; n++ {
 		i := strings.IndexAny(rest, "{}")
+		if i < 0 && n == 0 {
+			// Everybody would get the same name (and the numbered ones after it).
+			return fmt.Errorf("%q has no placeholder: a name must come from the person ({local}, {given}, {family}, {employee_id})", t)
+		}
 		if i < 0 {
 			return nil
 		}
@@ -211,7 +217,9 @@ func (r AccountNaming) Candidate(p NamePerson) (name string, steps []string, err
 		name = cut
 	}
 	if name == "" {
-		return "", steps, fmt.Errorf("account name template %q gives an empty name for %s (charset %s)", r.Template, p.Email, cmp.Or(r.Charset, CharsetASCII))
+		return "", steps, fmt.Errorf("account name template %q gives an empty name for %s (charset %s keeps %s): "+
+			"give the person a name by hand, or declare charset unicode or a template with {employee_id}",
+			r.Template, p.Email, cmp.Or(r.Charset, CharsetASCII), charsetKeeps(r.Charset))
 	}
 	return name, steps, nil
 }
@@ -230,6 +238,13 @@ func (r AccountNaming) Assign(p NamePerson, taken func(name string) (by string, 
 	}
 	if len(steps) == 0 {
 		steps = append(steps, base)
+	}
+	if what := Reserved(base); what != "" {
+		// A person whose names spell a well-known account must not get it, nor a look-alike
+		// with a number appended: an operator (or an HR record) could impersonate it.
+		steps = append(steps, fmt.Sprintf("%s is reserved (%s)", base, what))
+		return "", explain(), fmt.Errorf("account name %s is reserved (%s) and is never given to a person: "+
+			"give the person a name by hand or change account_name", base, what)
 	}
 	by, clash := taken(base)
 	if !clash {
@@ -258,26 +273,100 @@ func (r AccountNaming) Assign(p NamePerson, taken func(name string) (by string, 
 	return "", explain(), fmt.Errorf("account name %s: no free name with a number appended within %d characters", base, r.MaxLength)
 }
 
+// reserved are the names of well-known accounts (Active Directory's built-in and service
+// accounts, and the superuser and administrator names of Unix directories), lowercased.
+var reserved = map[string]string{
+	"administrator":      "the domain's built-in Administrator",
+	"admin":              "an administrator's name",
+	"root":               "the Unix superuser",
+	"guest":              "the built-in Guest account",
+	"krbtgt":             "the Kerberos ticket-granting account",
+	"defaultaccount":     "the built-in DefaultAccount",
+	"wdagutilityaccount": "the built-in WDAGUtilityAccount",
+}
+
+// Reserved says why name may not be given to a person ("" if it may): it is, without case, a
+// well-known account's name, or a read-only domain controller's krbtgt_N, or looks like one
+// (charset unicode: fullwidth letters, Cyrillic or Greek look-alikes such as the а of "аdmin").
+func Reserved(name string) string {
+	for _, n := range []string{strings.ToLower(name), lookalike(name)} {
+		if why := reserved[n]; why != "" {
+			return why
+		}
+		if strings.HasPrefix(n, "krbtgt_") {
+			return "a read-only domain controller's Kerberos account"
+		}
+	}
+	return ""
+}
+
+// confusable maps Cyrillic and Greek letters that look like Latin ones to those.
+var confusable = map[rune]rune{
+	'а': 'a', 'е': 'e', 'і': 'i', 'ј': 'j', 'к': 'k', 'о': 'o', 'р': 'p', 'с': 'c', 'ѕ': 's', 'у': 'y',
+	'х': 'x', 'һ': 'h', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ɡ': 'g', 'ı': 'i',
+	'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x',
+}
+
+// lookalike is name as it reads: compatibility forms folded (NFKC: ａ → a) and look-alike
+// letters of other scripts replaced by the Latin ones.
+func lookalike(name string) string {
+	return strings.Map(func(c rune) rune {
+		if l, ok := confusable[c]; ok {
+			return l
+		}
+		return c
+	}, strings.ToLower(norm.NFKC.String(name)))
+}
+
+func charsetKeeps(charset string) string {
+	if charset == CharsetUnicode {
+		return "letters and digits of any script and . - _"
+	}
+	return "Latin letters, digits and . - _"
+}
+
 // cleanName lowercases s and keeps the characters of charset: ascii transliterates Latin
-// letters (é → e, ß → ss, æ → ae) and keeps a-z, 0-9 and . - _; unicode keeps letters and
-// digits of any script and . - _. Everything else (spaces, apostrophes, @) is removed.
+// letters (é → e, ß → ss, æ → ae, ệ → e) and keeps a-z, 0-9 and . - _; unicode keeps letters,
+// their marks and digits of any script and . - _, composed (NFC) so that the same name typed
+// with combining accents gives the same result. Everything else (spaces, apostrophes, @, the
+// characters sAMAccountName forbids: " / \ [ ] : ; | = , + * ? < >) is removed, so neither
+// charset can produce them.
 func cleanName(s, charset string) string {
 	var b strings.Builder
-	for _, c := range strings.ToLower(s) {
+	kept := false // a letter was kept: a combining mark after it belongs to it
+	for _, c := range norm.NFC.String(strings.ToLower(s)) {
 		switch {
 		case c == '.' || c == '-' || c == '_':
 			b.WriteRune(c)
+			kept = false
+			continue
 		case c < utf8.RuneSelf:
 			if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
 				b.WriteRune(c)
+				kept = true
+				continue
 			}
 		case charset == CharsetUnicode:
-			if unicode.IsLetter(c) || unicode.IsDigit(c) {
+			if unicode.IsLetter(c) || unicode.IsDigit(c) || (kept && unicode.IsMark(c)) {
 				b.WriteRune(c)
+				kept = true
+				continue
 			}
 		default:
-			b.WriteString(latin[c]) // not in the table: removed
+			if t, ok := latin[c]; ok {
+				b.WriteString(t)
+				kept = true
+				continue
+			}
+			// A Latin letter with accents the table does not list (Vietnamese ễ, ṭ): its
+			// base letter. Anything else (other scripts, marks) is removed.
+			if d := norm.NFD.String(string(c)); d[0] < utf8.RuneSelf && d[0] >= 'a' && d[0] <= 'z' {
+				b.WriteByte(d[0])
+				kept = true
+				continue
+			}
 		}
+		kept = false
 	}
 	return b.String()
 }

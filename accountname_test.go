@@ -50,6 +50,51 @@ func TestAccountNamingAssign(t *testing.T) {
 			taken: everyThree, wantErr: "no free name with a number appended within 3 characters"},
 		{name: "empty name", rule: AccountNaming{Template: "{given}"}, person: NamePerson{Email: "x@example.com", GivenName: "李"},
 			wantErr: `account name template "{given}" gives an empty name for x@example.com`},
+		{name: "Japanese under ascii: nothing left, a clear error", rule: AccountNaming{Template: "{family}.{given}", MaxLength: 20},
+			person:  NamePerson{Email: "yamada@example.com", GivenName: "太郎", FamilyName: "山田"},
+			wantErr: `gives an empty name for yamada@example.com (charset ascii keeps Latin letters, digits and . - _): give the person a name by hand, or declare charset unicode`},
+		{name: "Cyrillic under ascii: nothing left", rule: ad, person: NamePerson{Email: "иван.петров@example.com"},
+			wantErr: "gives an empty name"},
+		{name: "Japanese under unicode", rule: AccountNaming{Template: "{family}{given}", MaxLength: 20, Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "太郎", FamilyName: "山田"}, want: "山田太郎"},
+		{name: "Turkish, Polish, Danish letters", rule: AccountNaming{Template: "{given}.{family}", MaxLength: 20},
+			person: NamePerson{GivenName: "Şükrü", FamilyName: "Işık"}, want: "sukru.isik"},
+		{name: "ø ł ß æ", rule: AccountNaming{Template: "{given}.{family}"},
+			person: NamePerson{GivenName: "Błażej", FamilyName: "Søndergård-Straße-Ærø"}, want: "blazej.sondergard-strasse-aero"},
+		{name: "Turkish dotted capital I", rule: AccountNaming{Template: "{given}"}, person: NamePerson{GivenName: "İpek"}, want: "ipek"},
+		{name: "Vietnamese letters beyond the table: their base letter", rule: AccountNaming{Template: "{given}.{family}"},
+			person: NamePerson{GivenName: "Thị", FamilyName: "Nguyễn"}, want: "thi.nguyen"},
+		{name: "combining accents give the same name as composed ones", rule: AccountNaming{Template: "{given}", Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "Rene\u0301e"}, want: "renée"},
+		{name: "marks of other scripts kept under unicode", rule: AccountNaming{Template: "{given}", Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "प्रिया"}, want: "प्रिया"},
+		{name: "AD forbidden characters stripped under unicode", rule: AccountNaming{Template: "{given}", MaxLength: 20, Charset: CharsetUnicode},
+			person: NamePerson{GivenName: `a"/\\[]:;|=,+*?<>@b$ c.`}, want: "abc"},
+		{name: "AD forbidden characters stripped under ascii", rule: ad,
+			person: NamePerson{Email: `"j/\\o[e]:;|=,+*?<>."@example.com`}, want: "joe"},
+		{name: "no trailing dot", rule: ad, person: NamePerson{Email: "jane.@example.com"}, want: "jane"},
+		{name: "19 characters and suffix 10 stay within 20", rule: ad, person: NamePerson{Email: "abcdefghijklmnopqrs@example.com"},
+			taken: []string{"abcdefghijklmnopqrs", "abcdefghijklmnopqrs2", "abcdefghijklmnopqrs3", "abcdefghijklmnopqrs4",
+				"abcdefghijklmnopqrs5", "abcdefghijklmnopqrs6", "abcdefghijklmnopqrs7", "abcdefghijklmnopqrs8", "abcdefghijklmnopqrs9"},
+			want: "abcdefghijklmnopqr10"},
+		{name: "suffix after a cut multi-byte character", rule: AccountNaming{MaxLength: 20, Charset: CharsetUnicode},
+			person: NamePerson{Email: "żżżżżżżżżżżżżżżżżżżżż@example.com"}, taken: []string{"żżżżżżżżżżżżżżżżżżżż"}, want: "żżżżżżżżżżżżżżżżżżż2"},
+		{name: "reserved: HR names spelling Administrator", rule: AccountNaming{Template: "{given}{family}", MaxLength: 20},
+			person:  NamePerson{Email: "x@example.com", GivenName: "Admini", FamilyName: "Strator"},
+			wantErr: "account name administrator is reserved (the domain's built-in Administrator) and is never given to a person"},
+		{name: "reserved: not even with a number appended", rule: ad, person: NamePerson{Email: "KRBTGT@example.com"},
+			taken: []string{"krbtgt"}, wantErr: "account name krbtgt is reserved"},
+		{name: "reserved: a template of literal text", rule: AccountNaming{Template: "Guest"}, person: NamePerson{Email: "x@example.com"},
+			wantErr: "account name guest is reserved"},
+		{name: "reserved: RODC krbtgt", rule: AccountNaming{Template: "{employee_id}"}, person: NamePerson{EmployeeID: "krbtgt_1234"},
+			wantErr: "reserved (a read-only domain controller's Kerberos account)"},
+		{name: "reserved: a look-alike in other scripts under unicode", rule: AccountNaming{Template: "{given}", Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "Аdmіnistrator"}, wantErr: "account name аdmіnistrator is reserved"},
+		{name: "reserved: fullwidth letters under unicode", rule: AccountNaming{Template: "{given}", Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "ｋｒｂｔｇｔ"}, wantErr: "is reserved (the Kerberos ticket-granting account)"},
+		{name: "a Cyrillic name is not a look-alike", rule: AccountNaming{Template: "{given}", Charset: CharsetUnicode},
+			person: NamePerson{GivenName: "Александр"}, want: "александр"},
+		{name: "a name containing a reserved one is fine", rule: ad, person: NamePerson{Email: "guestrin@example.com"}, want: "guestrin"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +169,10 @@ func TestSystemNaming(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	ad.AccountName = &AccountNaming{Template: "administrator"}
+	if ps := ad.NamingProblems(); len(ps) != 1 || ps[0].Message != `"administrator" has no placeholder: a name must come from the person ({local}, {given}, {family}, {employee_id})` {
+		t.Errorf("constant template: %+v", ps)
 	}
 	scim := &System{Connector: Connector{Type: "scim"}, AccountName: &AccountNaming{Template: "{local}"}}
 	if ps := scim.NamingProblems(); len(ps) != 1 || !strings.Contains(ps[0].Message, "only ldap systems") {

@@ -70,8 +70,12 @@ func ParseDuration(s string) (Duration, error) {
 	if n := len(s); n > 1 && s[n-1] == 'd' {
 		var days int
 		if _, err := fmt.Sscanf(s[:n-1], "%d", &days); err == nil && fmt.Sprint(days) == s[:n-1] {
-			if days < 0 || days > maxDays {
-				return 0, fmt.Errorf("%q is out of range (0d..%dd)", s, maxDays)
+			switch {
+			case days < 0:
+				return 0, fmt.Errorf("%q is negative", s)
+			case days > maxDays:
+				// Worded as the catalog's other range errors (docs/catalog.md, "Errors").
+				return 0, fmt.Errorf("%q is out of range (at most %dd)", s, maxDays)
 			}
 			return Duration(time.Duration(days) * 24 * time.Hour), nil
 		}

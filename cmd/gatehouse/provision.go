@@ -202,8 +202,11 @@ func (a *app) printOps(ops []*gatehouse.Operation) {
 		if detail == "" && o.Task != "" && o.Status == gatehouse.OpPending {
 			detail = "waiting for " + o.Task // a person does it: gatehouse tasks list
 		}
-		if detail == "" {
+		switch {
+		case detail == "":
 			detail = o.Detail // how a created account's name was chosen
+		case o.Detail != "":
+			detail += " (naming: " + o.Detail + ")" // why the name refused was the one chosen
 		}
 		t.row(tsp(o.FinishedAt), o.SystemID, o.Kind, o.Username, o.Group, string(o.Status), o.Cause, latency, truncate(detail, 160))
 	}

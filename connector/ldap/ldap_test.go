@@ -341,6 +341,18 @@ func TestErrorsArePermanent(t *testing.T) {
 	if _, err := c.CreateAccount(ctx, connector.AccountSpec{Email: "nolocalpart"}); !connector.IsPermanent(err) {
 		t.Fatalf("bad email: %v, want permanent", err)
 	}
+	// The name is held by an entry that is not an account (AD: an account elsewhere in the
+	// domain): refused with a clear reason, not adopted.
+	blocker := goldap.NewAddRequest("uid=blocker,"+ldaptest.PeopleDN, nil)
+	blocker.Attribute("objectClass", []string{"account"})
+	blocker.Attribute("uid", []string{"blocker"})
+	if err := srv.Conn(t).Add(blocker); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateAccount(ctx, connector.AccountSpec{Email: "b@example.com", Username: "blocker"})
+	if !connector.IsPermanent(err) || !strings.Contains(err.Error(), `uid "blocker" is taken by an entry that is not an account under `+ldaptest.PeopleDN) {
+		t.Fatalf("name held by another entry: %v, want a permanent refusal", err)
+	}
 }
 
 func TestParseConfig(t *testing.T) {

@@ -45,6 +45,13 @@ func (c *Connector) CreateAccount(ctx context.Context, spec connector.AccountSpe
 		if isCode(err, goldap.LDAPResultEntryAlreadyExists) && attempt == 0 {
 			continue // created concurrently (or by a previous attempt whose answer was lost): adopt it
 		}
+		if isCode(err, goldap.LDAPResultEntryAlreadyExists) {
+			// Still no account of that name where accounts live: the name belongs to something
+			// else. AD keeps sAMAccountName unique in the whole domain, not just users_dn.
+			return connector.AccountRef{}, connector.Permanent(fmt.Errorf("ldap create account: %s %q is taken by an entry "+
+				"that is not an account under %s (another object with that name there, or an account elsewhere in the domain); "+
+				"not adopted: give the person another name or rename that entry: %w", c.d.usernameAttr, username, c.cfg.UsersDN, err))
+		}
 		if err != nil {
 			return connector.AccountRef{}, classify(err, "ldap add %s", dn)
 		}

@@ -49,8 +49,22 @@ func (it *Item) markLate(now time.Time, grace int) {
 		return
 	}
 	days := LateDays(it.Identity.EndDate, now)
+	// An end date the same import moves later does not make the termination on time: the
+	// end date known before it is what the access outlived (otherwise a file that terminates
+	// someone would hide their lateness by also moving their end_date to today).
+	stored := ""
+	for _, c := range it.Changes {
+		if c.Field == "end_date" && c.From != "" {
+			if d := LateDays(c.From, now); d > days {
+				days, stored = d, c.From
+			}
+		}
+	}
 	if days <= grace {
 		return
 	}
 	it.LateDays, it.Late = days, LateText(days)
+	if stored != "" {
+		it.Late += fmt.Sprintf(" (%s, as stored before this import, which moves it to %s)", stored, it.Identity.EndDate)
+	}
 }

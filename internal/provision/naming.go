@@ -1,10 +1,13 @@
 package provision
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Account naming. A system that names the accounts Gatehouse creates (ldap: uid,
@@ -12,7 +15,8 @@ import (
 // when the account is first created; the name is recorded (store: account_names) and used
 // from then on, whatever the template becomes and whoever arrives later. A new name must be
 // free: no account in the inventory has it, and nobody was given it before (a leaver's name is
-// not handed to the next person).
+// not handed to the next person). The name is recorded with the plan, before the account is
+// created (claimNames), so that two runs naming two people alike at once cannot both give it.
 
 // namer names the accounts one plan creates.
 type namer struct {
@@ -79,4 +83,46 @@ func (n *namer) name(id *gatehouse.Identity) (name, detail, refused string) {
 	}
 	n.taken[strings.ToLower(name)] = "the name given to " + id.Email + " in this plan"
 	return name, detail, ""
+}
+
+// claimNames records the new names of the plan's creations (the operations at idx) in the
+// transaction that records the plan, so that they are given before any account is made. A
+// name another person was given meanwhile, by a concurrent run or replica (the store's unique
+// index decides), is not an error of the transaction: it is returned in lost, by operation, as
+// the retryable error that operation fails with, and the retry plans with that name taken.
+// given is the audit's account of the names recorded.
+func claimNames(ctx context.Context, tx store.Tx, plan Plan, idx []int) (given []map[string]string, lost map[int]error, err error) {
+	lost = map[int]error{}
+	for _, i := range idx {
+		op := plan.Ops[i]
+		n := &gatehouse.AccountName{SystemID: op.SystemID, IdentityID: op.IdentityID, Name: op.Spec.Username, Detail: op.Detail}
+		err := tx.AssignAccountName(ctx, n)
+		if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+			lost[i] = fmt.Errorf("not created: %w (given meanwhile by another run; the retry names %s again)", err, op.Spec.Email)
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("record account name %s: %w", n.Name, err)
+		}
+		given = append(given, map[string]string{"identity_id": n.IdentityID, "name": n.Name, "detail": n.Detail})
+	}
+	return given, lost, nil
+}
+
+// releaseName forgets the name claimed for a creation that failed, so that a later run may
+// name the person differently (a name the directory refused stays free). A failure to forget
+// is logged: the person then keeps the name, which is safe.
+func (r *Reconciler) releaseName(ctx context.Context, run *gatehouse.Reconcile, op Op, why error) {
+	wctx := context.WithoutCancel(ctx)
+	err := r.Store.Update(wctx, func(tx store.Tx) error {
+		if err := tx.ReleaseAccountName(wctx, run.SystemID, op.IdentityID, op.Spec.Username); err != nil {
+			return err
+		}
+		return tx.AppendAudit(wctx, r.event("account_name.release", run, map[string]any{
+			"identity_id": op.IdentityID, "name": op.Spec.Username, "reason": why.Error()}))
+	})
+	if err != nil {
+		r.log().Warn("could not forget the name of an account not created", "system", run.SystemID,
+			"identity", op.IdentityID, "name", op.Spec.Username, "err", err)
+	}
 }

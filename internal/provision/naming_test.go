@@ -25,6 +25,9 @@ func TestPlanAccountNames(t *testing.T) {
 	jan := who(2, "jane.doe-smithson-lobelia@example.com")
 	joe := who(3, "jane.doe-smithson-lorraine@example.com")
 	zoe := who(4, "zoë.ångström@example.com")
+	renamed := who(1, "jane.married-name@example.com") // jane, after an email change
+	admin := who(5, "a.strator@example.com")
+	admin.FirstName, admin.LastName = "Admini ", "Strator"
 	given := func(id *gatehouse.Identity, name string) *gatehouse.AccountName {
 		return &gatehouse.AccountName{SystemID: "dir", IdentityID: id.ID, Name: name, AssignedAt: t0}
 	}
@@ -66,6 +69,13 @@ func TestPlanAccountNames(t *testing.T) {
 		{name: "an account found under its given name is theirs", people: []*gatehouse.Identity{jane},
 			accounts: []connector.Account{{Ref: connector.AccountRef{ID: "g1"}, Username: "jane.doe-smithson-lo", Enabled: true}},
 			names:    []*gatehouse.AccountName{given(jane, "jane.doe-smithson-lo")}, noCreates: true},
+		{name: "a mover's new email renames nothing: the account is found under the name given", people: []*gatehouse.Identity{renamed},
+			accounts: []connector.Account{{Ref: connector.AccountRef{ID: "g1"}, Username: "jane.doe-smithson-lo", Enabled: true}},
+			names:    []*gatehouse.AccountName{given(jane, "jane.doe-smithson-lo")}, noCreates: true},
+		{name: "HR names spelling a well-known account are refused, with the evidence", rule: &gatehouse.AccountNaming{Template: "{given}{family}"},
+			people:  []*gatehouse.Identity{admin},
+			refused: map[string]string{"id5": "account name administrator is reserved (the domain's built-in Administrator)"},
+			detail:  map[string]string{"id5": "template {given}{family}: Admini Strator"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +103,13 @@ func TestPlanAccountNames(t *testing.T) {
 				if !ok || o.Spec.Username != name || o.Username != name || o.Refused != "" {
 					t.Errorf("%s: create %+v, want name %s", id, o, name)
 				}
+				kept := false
+				for _, g := range tc.names {
+					kept = kept || g.IdentityID == id
+				}
+				if o.NewName == kept {
+					t.Errorf("%s: NewName %v for a name given before: %v", id, o.NewName, kept)
+				}
 			}
 			for id, d := range tc.detail {
 				if !strings.Contains(creates[id].Detail, d) {
@@ -100,6 +117,9 @@ func TestPlanAccountNames(t *testing.T) {
 				}
 			}
 			for id, r := range tc.refused {
+				if creates[id].NewName {
+					t.Errorf("%s: a refused name is claimed", id)
+				}
 				if !strings.Contains(creates[id].Refused, r) {
 					t.Errorf("%s: refused %q lacks %q", id, creates[id].Refused, r)
 				}

@@ -125,6 +125,9 @@ type Op struct {
 	// reaching the system.
 	Detail  string
 	Refused string
+	// NewName: the name is given by this creation (not one the person had): the engine records
+	// it before creating the account, and forgets it if the creation fails.
+	NewName bool
 	// Cause says why (grant:<id>, hr-import:<id>, drift, schedule, catalog) and RequestedAt
 	// when the desired state changed: time-to-provision is FinishedAt − RequestedAt.
 	Cause       string
@@ -454,7 +457,8 @@ func (p *Plan) identity(in Input, id *gatehouse.Identity, acct *connector.Accoun
 			spec.Username = name
 		}
 		n := len(p.Ops)
-		op(Op{Kind: OpCreateAccount, Spec: &spec, Cause: GrantCause(newest.id), RequestedAt: newest.at, Detail: detail, Refused: refused})
+		op(Op{Kind: OpCreateAccount, Spec: &spec, Cause: GrantCause(newest.id), RequestedAt: newest.at, Detail: detail, Refused: refused,
+			NewName: names.on && refused == "" && names.given[id.ID] == nil})
 		creating = len(p.Ops) > n
 	case acct == nil:
 		return // nothing wanted, nothing there

@@ -100,7 +100,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	// are then about these people only.
 	conn, openErr := r.Open(ctx, sys)
 	_, finder := conn.(connector.Finder)
-	targeted := openErr == nil && finder && len(o.Identities) > 0
+	// A system that names accounts plans whole: a new name must be checked against every
+	// account of the directory, which a targeted read of a few people does not see.
+	targeted := openErr == nil && finder && len(o.Identities) > 0 && !sys.NamesAccounts()
 	if targeted {
 		run.Cause = fmt.Sprintf("%s (targeted: %d people)", o.Cause, len(o.Identities))
 	}
@@ -179,10 +181,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	}
 	rows := make([]*gatehouse.Operation, len(plan.Ops))
 	var fresh []*gatehouse.Operation
+	var claims []int // the creations giving a new name
 	for i, op := range plan.Ops {
 		if w := waiting[waitKey(string(op.Kind), op.IdentityID, op.Account.ID, op.Group)]; w != nil {
 			rows[i] = w
 			continue
+		}
+		if op.NewName {
+			claims = append(claims, i)
 		}
 		rows[i] = &gatehouse.Operation{ReconcileID: run.ID, SystemID: systemID, Kind: string(op.Kind),
 			IdentityID: op.IdentityID, AccountRef: op.Account.ID, Username: op.Username, Group: op.Group,
@@ -190,6 +196,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 			Detail: op.Detail}
 		fresh = append(fresh, rows[i])
 	}
+	// The new names are recorded with the plan, before any account is made (claimNames).
+	var lost map[int]error
 	if len(fresh) > 0 || len(run.Findings) > 0 {
 		err = r.Store.Update(ctx, func(tx store.Tx) error {
 			if err := tx.CreateOperations(ctx, fresh); err != nil {
@@ -198,15 +206,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 			if err := tx.UpdateReconcile(ctx, run); err != nil {
 				return err
 			}
-			return tx.AppendAudit(ctx, r.event("reconcile.plan", run, map[string]any{
-				"operations": summarize(fresh), "findings": len(run.Findings)}))
+			var given []map[string]string
+			var err error
+			if given, lost, err = claimNames(ctx, tx, plan, claims); err != nil {
+				return err
+			}
+			ev := map[string]any{"operations": summarize(fresh), "findings": len(run.Findings)}
+			if len(given) > 0 {
+				ev["account_names"] = given
+			}
+			return tx.AppendAudit(ctx, r.event("reconcile.plan", run, ev))
 		})
 		if err != nil {
 			return finish(fmt.Errorf("record plan: %w", err))
 		}
 	}
 
-	execErr := r.execute(ctx, conn, in, plan, rows, run)
+	execErr := r.execute(ctx, conn, in, plan, rows, run, lost)
 	// Work waiting for people that this run no longer asked for is withdrawn, but only after
 	// a run that asked for everything it planned: one cut short by an outage did not.
 	// A targeted run did not ask for other people's work: it withdraws nothing.
@@ -336,7 +352,7 @@ func all[T any](ctx context.Context, list func(cursor string) (store.Page[T], er
 // and the retry plans them again) and carries on after a permanent one (one bad account must not
 // block everybody else's leaver removal).
 func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *Input, plan Plan,
-	rows []*gatehouse.Operation, run *gatehouse.Reconcile) error {
+	rows []*gatehouse.Operation, run *gatehouse.Reconcile, lost map[int]error) error {
 	batch := r.BatchSize
 	if batch <= 0 {
 		batch = 200
@@ -344,7 +360,6 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 	created := map[string]connector.AccountRef{} // identity → account made by this run
 	failedCreate := map[string]bool{}
 	var pending []*gatehouse.Operation
-	var names []*gatehouse.AccountName // given by the creations among pending
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -356,14 +371,9 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 					return err
 				}
 			}
-			for _, n := range names {
-				if err := tx.AssignAccountName(wctx, n); err != nil {
-					return err
-				}
-			}
 			return tx.AppendAudit(wctx, r.event("provision.apply", run, results(pending)))
 		})
-		pending, names = pending[:0], names[:0]
+		pending = pending[:0]
 		return err
 	}
 	var errs []error              // permanent failures
@@ -453,6 +463,13 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 				op.Account = created[op.IdentityID]
 				row.AccountRef = op.Account.ID
 			}
+			if err = lost[i]; err != nil {
+				// Of two runs naming two people alike at once, this one lost the name
+				// (claimNames): nothing is sent, and the retry names the person again.
+				failedCreate[op.IdentityID] = true
+				stopped = err
+				break
+			}
 			var ref connector.AccountRef
 			ref, err = apply(ctx, conn, op)
 			// A deferred creation names the account it will be: the memberships planned
@@ -461,13 +478,12 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 				created[op.IdentityID] = ref
 				row.AccountRef = ref.ID
 			}
-			if err == nil && op.Kind == OpCreateAccount && op.Spec.Username != "" && op.IdentityID != "" {
-				// Given for good, in the same transaction as the creation's evidence.
-				names = append(names, &gatehouse.AccountName{SystemID: run.SystemID, IdentityID: op.IdentityID,
-					Name: op.Spec.Username, Detail: op.Detail})
-			}
 			if err != nil && !connector.IsDeferred(err) && op.Kind == OpCreateAccount {
 				failedCreate[op.IdentityID] = true
+				if op.NewName {
+					// No account under the name: the next run names the person again.
+					r.releaseName(ctx, run, op, err)
+				}
 			}
 			if connector.IsRetryable(err) {
 				stopped = err

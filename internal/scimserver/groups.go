@@ -180,6 +180,9 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, p *gatehous
 	if err := scim.ApplyPatch(res, req.Operations, scim.GroupSchema); err != nil {
 		return err
 	}
+	if err := groupSchemaDefs().checkRequired(res); err != nil {
+		return err
+	}
 	g, err := resourceToGroup(res)
 	if err != nil {
 		return err
@@ -255,7 +258,7 @@ func (h *Handler) groups(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 		}
 		f.Cursor = page.NextCursor
 	}
-	if err := q.sortResources(all); err != nil {
+	if err := q.sortResources(all, groupSchemaDefs()); err != nil {
 		return err
 	}
 	q.respond(w, r, len(all), q.window(all))

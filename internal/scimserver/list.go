@@ -114,8 +114,10 @@ func (q *query) window(all []map[string]any) []map[string]any {
 	return all[from:to]
 }
 
-// sortResources sorts by q.sortBy (an attribute path; strings ignoring case).
-func (q *query) sortResources(all []map[string]any) error {
+// sortResources sorts by q.sortBy (an attribute path of schema; strings ignoring case).
+// Resources without a value come last in ascending order and first in descending order (RFC
+// 7644 section 3.4.2.3).
+func (q *query) sortResources(all []map[string]any, schema *resourceSchema) error {
 	if q.sortBy == "" {
 		return nil
 	}
@@ -123,9 +125,25 @@ func (q *query) sortResources(all []map[string]any) error {
 	if err != nil || path.Filter != nil {
 		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortBy %q is not an attribute path", q.sortBy)
 	}
-	key := func(res map[string]any) string { return sortKey(attrValue(res, path.Attr)) }
+	if err := schema.checkSortBy(path.Attr); err != nil {
+		return err
+	}
+	key := func(res map[string]any) (string, bool) {
+		k := sortKey(attrValue(res, path.Attr))
+		return k, k != ""
+	}
 	slices.SortStableFunc(all, func(a, b map[string]any) int {
-		c := strings.Compare(key(a), key(b))
+		ka, oka := key(a)
+		kb, okb := key(b)
+		var c int
+		switch {
+		case oka != okb && okb:
+			c = 1 // a has no value: after b when ascending
+		case oka != okb:
+			c = -1
+		default:
+			c = strings.Compare(ka, kb)
+		}
 		if q.descending {
 			c = -c
 		}
@@ -386,22 +404,34 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok {
 			var matches []map[string]any
 			var found []*gatehouse.Identity
-			if attr == "externalid" {
+			switch attr {
+			case "externalid":
 				// externalId is the client's identifier, not a key: every user that has it.
 				users, err := h.svc.SCIMUsersByExternalID(ctx, p, value)
 				if err != nil {
 					return err
 				}
 				found = users
-			} else if i, err := h.svc.SCIMLookupUser(ctx, p, value); err == nil {
-				found = []*gatehouse.Identity{i}
-			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-				return err
+			default:
+				lookup := h.svc.SCIMLookupUser
+				if strings.HasSuffix(attr, ":employeenumber") {
+					// By employee id only: an id or an email, which SCIMLookupUser tries
+					// first, must not hide the user who has it as employee number.
+					lookup = h.svc.SCIMUserByEmployeeNumber
+				}
+				if i, err := lookup(ctx, p, value); err == nil {
+					found = []*gatehouse.Identity{i}
+				} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+					return err
+				}
 			}
 			for _, i := range found {
 				if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
 					matches = append(matches, res)
 				}
+			}
+			if err := q.sortResources(matches, userSchemaDefs()); err != nil {
+				return err
 			}
 			page := q.window(matches)
 			if err := h.attachGroups(r, p, q, page); err != nil {
@@ -444,7 +474,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 		}
 		f.Cursor = page.NextCursor
 	}
-	if err := q.sortResources(all); err != nil {
+	if err := q.sortResources(all, userSchemaDefs()); err != nil {
 		return err
 	}
 	out := q.window(all)

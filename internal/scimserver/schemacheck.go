@@ -228,6 +228,41 @@ func checkOperator(e *scim.AttrExpr, leaf attrDef) error {
 	return nil
 }
 
+// checkRequired refuses (400 mutability) a patched resource that lost a required attribute:
+// RFC 7644 section 3.5.2.2 makes removing one, or leaving it unassigned (a replace with null or
+// ""), a mutability error.
+func (s *resourceSchema) checkRequired(res map[string]any) error {
+	for _, a := range s.attrs {
+		if !a.Required {
+			continue
+		}
+		if v, _, err := getString(res, a.Name); err == nil && v == "" {
+			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeMutability, "%s is required: a PATCH may replace it, not remove it", a.Name)
+		}
+	}
+	return nil
+}
+
+// checkSortBy refuses (400 invalidValue) a sortBy naming an attribute the schema does not
+// publish, as a filter naming one is refused: a typo must not answer an unsorted list. A
+// complex attribute is sorted by a sub-attribute (RFC 7644 section 3.4.2.3), or by its value
+// when it is multi-valued and has one.
+func (s *resourceSchema) checkSortBy(p scim.AttrPath) error {
+	a, sub, tolerated, msg := s.attribute(p)
+	if tolerated {
+		msg = fmt.Sprintf("%q is not an attribute of the %s schema (see /Schemas)", p.String(), s.kind)
+	}
+	if msg == "" && sub == nil && len(a.SubAttributes) > 0 {
+		if _, ok := subAttribute(a, "value"); !a.MultiValued || !ok {
+			msg = fmt.Sprintf("%s is a complex attribute: sort by one of its sub-attributes (%s)", p.String(), subNames(a))
+		}
+	}
+	if msg != "" {
+		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortBy: %s", msg)
+	}
+	return nil
+}
+
 // mentions reports whether a filter names the attribute name (lower case) of the core schema.
 func mentions(e scim.Expr, name string) bool {
 	switch e := e.(type) {

@@ -39,8 +39,8 @@ func (m *managers) get(employeeID string) *gatehouse.Identity {
 	if mg, ok := m.seen[employeeID]; ok {
 		return mg
 	}
-	mg, err := m.svc.SCIMLookupUser(m.ctx, m.p, employeeID)
-	if err != nil || mg.EmployeeID != employeeID {
+	mg, err := m.svc.SCIMUserByEmployeeNumber(m.ctx, m.p, employeeID)
+	if err != nil {
 		mg = nil
 	}
 	m.seen[employeeID] = mg
@@ -409,6 +409,9 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, p *gatehouse
 			return err
 		}
 		if err := scim.ApplyPatch(res, req.Operations, scim.UserSchema); err != nil {
+			return err
+		}
+		if err := userSchemaDefs().checkRequired(res); err != nil {
 			return err
 		}
 		next, err := h.userToIdentity(r.Context(), p, res, cur)

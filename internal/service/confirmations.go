@@ -33,7 +33,7 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 		if !ok {
 			// The feed's validation guarantees the manager is a row of the file, so the
 			// identity exists now (created earlier in this transaction if it is new).
-			m, err := tx.GetIdentity(ctx, it.ConfirmBy)
+			m, err := identityByEmployeeID(ctx, tx, it.ConfirmBy)
 			if err != nil {
 				return fmt.Errorf("%s: new manager %s: %w", it.EmployeeID, it.ConfirmBy, err)
 			}

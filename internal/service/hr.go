@@ -277,6 +277,9 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows,
 		}
 	}
 	plan := jml.PlanRows(now, current, snapshot, roles, grants, opts)
+	if feed != nil && feed.Delta() {
+		plan.Warnings = append(plan.Warnings, terminatedManagerWarnings(feed, current)...)
+	}
 	if feed != nil && !opts.Partial {
 		plan.NotePartial(currentPeople(current)) // a file of changes sent as a snapshot
 	}
@@ -537,8 +540,14 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 			}
 			snapshot = append(snapshot, &next)
 		}
+		// The leaver guard counts what the imports and date checks of its window removed
+		// (hrguardwindow.go).
+		recent, err := s.recentHRRemovals(ctx, tx)
+		if err != nil {
+			return err
+		}
 		// It terminates on the day after the end date, by design: that is on time (jml/late.go).
-		plan, st, err := s.planHR(ctx, tx, jml.IdentityRows(snapshot), func(o *jml.Options) { o.OnTimeDays = 1 })
+		plan, st, err := s.planHR(ctx, tx, jml.IdentityRows(snapshot), func(o *jml.Options) { o.OnTimeDays, o.Recent = 1, recent })
 		if err != nil {
 			return err
 		}
@@ -556,7 +565,7 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 		if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
 			return err
 		}
-		ev := s.event(p, "hr.dates", "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")
+		ev := s.event(p, hrDatesAction, "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")
 		ev.Reference = ref
 		return tx.AppendAudit(ctx, ev)
 	})

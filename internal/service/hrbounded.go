@@ -213,10 +213,22 @@ func (s *Service) takeHRLease(ctx context.Context, id, note string) (release fun
 	}, nil
 }
 
-// recentHRRemovals is what the leaver guard adds from earlier imports: the removals of the HR
-// imports applied within the rolling window. An import an admin approved is not counted: the
-// approval was the decision the guard asks for.
+// recentHRRemovals is what the leaver guard adds from earlier changes: the removals of the HR
+// imports applied within the rolling window (recentImportRemovals) and of the date checks
+// (hrguardwindow.go).
 func (s *Service) recentHRRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
+	recent, err := s.recentImportRemovals(ctx, r)
+	if err != nil {
+		return recent, err
+	}
+	n, err := recentDateRemovals(ctx, r, s.now().Add(-recent.Window))
+	recent.Removals += n
+	return recent, err
+}
+
+// recentImportRemovals is the removals of the HR imports applied within the rolling window. An
+// import an admin approved is not counted: the approval was the decision the guard asks for.
+func (s *Service) recentImportRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
 	window := s.hr.GuardWindow
 	if window <= 0 {
 		window = DefaultHRGuardWindow

@@ -105,13 +105,20 @@ func lateReason(before, after *gatehouse.Identity, now time.Time, reason string)
 		return reason
 	}
 	days := jml.LateDays(after.EndDate, now)
+	text := jml.LateText(days)
+	// Moving the end date later in the same change does not make the termination on time
+	// (as jml's markLate: the end date known before is what the access outlived).
+	if d := jml.LateDays(before.EndDate, now); d > days && after.EndDate != before.EndDate {
+		days = d
+		text = jml.LateText(d) + fmt.Sprintf(" (%s, as stored before this change, which moves it to %s)", before.EndDate, after.EndDate)
+	}
 	if days == 0 {
 		return reason
 	}
 	if reason == "" {
-		return "late: " + jml.LateText(days)
+		return "late: " + text
 	}
-	return reason + "; late: " + jml.LateText(days)
+	return reason + "; late: " + text
 }
 
 // HRChangeLine says what an import did to one person in a line, naming them rather than by

@@ -29,7 +29,15 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 	var cat *gatehouse.Catalog
 	var why []string
 	for _, it := range plan.Items {
-		if !it.Write() || it.IdentityID == "" {
+		if it.Write() && it.IdentityID == "" {
+			// A joiner under the uploader: adding someone is no way to become their manager
+			// either, as by hand (CreateIdentity).
+			if self != nil && self.EmployeeID != "" && strings.EqualFold(it.Identity.ManagerID, self.EmployeeID) {
+				why = append(why, fmt.Sprintf("%s: a new person whose manager is the uploader", it.Email))
+			}
+			continue
+		}
+		if !it.Write() {
 			continue
 		}
 		var standing []string // email, status, end_date

@@ -89,7 +89,7 @@ func (rt *router) candidates(ctx context.Context, kind string, e *gatehouse.Enti
 	case "manager":
 		if rt.beneficiary.ManagerID == "" {
 			why = append(why, rt.beneficiary.Email+" has no manager in HR")
-		} else if m, err := rt.rd.GetIdentity(ctx, rt.beneficiary.ManagerID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		} else if m, err := identityByEmployeeID(ctx, rt.rd, rt.beneficiary.ManagerID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			why = append(why, "the manager of "+rt.beneficiary.Email+" ("+rt.beneficiary.ManagerID+") is not known")
 		} else if err != nil {
 			return "", nil, nil, err

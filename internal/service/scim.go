@@ -134,7 +134,12 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 			return err
 		}
 		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, "scim.user.create")
-		return err
+		if err != nil || held != nil || cur == nil {
+			return err
+		}
+		// A rehire starts in no group: memberships a deletion left behind (before deletions
+		// ended them) were hidden while the user was deleted and must not come back.
+		return s.scimLeaveGroups(ctx, tx, p, cur.ID, ref)
 	})
 	if err != nil {
 		return nil, err
@@ -345,7 +350,7 @@ func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehou
 	if len(it.Confirm) == 0 || it.ConfirmBy == "" {
 		return nil
 	}
-	mgr, err := tx.GetIdentity(ctx, it.ConfirmBy)
+	mgr, err := identityByEmployeeID(ctx, tx, it.ConfirmBy)
 	if err != nil {
 		return fmt.Errorf("%s: new manager %s: %w", it.EmployeeID, it.ConfirmBy, err)
 	}

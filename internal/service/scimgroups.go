@@ -209,6 +209,12 @@ func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, 
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "scim group %q is at version %d, not %d: it changed since it was read",
 				out.ID, before.Version, out.Version)
 		}
+		if before.DisplayName == out.DisplayName && before.ExternalID == out.ExternalID && slices.Equal(before.Members, out.Members) {
+			// Nothing changes (a PATCH removing a member who is not one, a PUT of the group
+			// as read): no new version, so the client's ETag stays valid, and no event.
+			out = before
+			return nil
+		}
 		if err := tx.UpdateSCIMGroup(ctx, out); err != nil {
 			return err
 		}

@@ -103,6 +103,17 @@ func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID
 		return err
 	}
 	if len(page.Items) == 0 || page.Items[0].ID == self {
+		// Nor may it be another identity's id or email: lookups that take any key (a manager
+		// reference typed by a person, a member filter) would find that identity instead.
+		other, err := r.GetIdentity(ctx, employeeID)
+		switch {
+		case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+			return nil
+		case err != nil:
+			return err
+		case other.ID != self && (other.ID == employeeID || strings.EqualFold(other.Email, employeeID)):
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is the id or the email of another identity; an employee number may not name someone else", employeeID)
+		}
 		return nil
 	}
 	h := page.Items[0]

@@ -170,9 +170,12 @@ type Tx interface {
 
 	UpsertAccount(ctx context.Context, a *gatehouse.Account) error // by (system_id, external_id)
 	// AssignAccountName records the name given to a person on a system (setting AssignedAt if
-	// zero). A person keeps the first name given: recording another is a no-op, and so is a
-	// name another person of the system holds.
+	// zero). Recording the person's own name again is a no-op; a name another person of the
+	// system holds (without case), or a second name for the person, is an ECONFLICT error.
 	AssignAccountName(ctx context.Context, n *gatehouse.AccountName) error
+	// ReleaseAccountName forgets a person's name on a system if it is still name (the account
+	// could not be created under it).
+	ReleaseAccountName(ctx context.Context, systemID, identityID, name string) error
 
 	CreateToken(ctx context.Context, t *gatehouse.Token) error // sets ID, and CreatedAt if zero
 	RevokeToken(ctx context.Context, id string, at time.Time) error

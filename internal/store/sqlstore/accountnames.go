@@ -30,8 +30,11 @@ func (r *reader) ListAccountNames(ctx context.Context, systemID string) ([]*gate
 	return out, nil
 }
 
-// AssignAccountName records a name unless the person has one on the system already, or the
-// name is somebody else's there: the first name given stays.
+// AssignAccountName records the name given to a person on a system. Recording the name the
+// person already has is a no-op; a name another person of the system holds (compared without
+// case), or a second name for the person, is an ECONFLICT error naming the holder: the unique
+// index on (system_id, name_key) decides between two runs naming two people at once, and the
+// one that loses names again.
 func (t *tx) AssignAccountName(ctx context.Context, n *gatehouse.AccountName) error {
 	t.wrote = true
 	if n.SystemID == "" || n.IdentityID == "" || n.Name == "" {
@@ -41,11 +44,47 @@ func (t *tx) AssignAccountName(ctx context.Context, n *gatehouse.AccountName) er
 		n.AssignedAt = t.clock()
 	}
 	n.AssignedAt = utc(n.AssignedAt)
+	key := strings.ToLower(n.Name)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO account_names (system_id, identity_id, name, name_key, detail, assigned_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		n.SystemID, n.IdentityID, n.Name, strings.ToLower(n.Name), n.Detail, t.d.bindTime(n.AssignedAt))
+		n.SystemID, n.IdentityID, n.Name, key, n.Detail, t.d.bindTime(n.AssignedAt))
 	if err != nil {
 		return fmt.Errorf("assign account name %s on %s: %w", n.Name, n.SystemID, err)
+	}
+	// Nothing inserted on a conflict: read who holds what (on PostgreSQL the insert waited for
+	// a concurrent transaction holding the key, so its row is visible to this statement).
+	rows, err := t.q.QueryContext(ctx, `SELECT identity_id, name FROM account_names
+		WHERE system_id = $1 AND (identity_id = $2 OR name_key = $3)`, n.SystemID, n.IdentityID, key)
+	if err != nil {
+		return fmt.Errorf("assign account name %s on %s: %w", n.Name, n.SystemID, err)
+	}
+	defer rows.Close()
+	var conflict error
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return fmt.Errorf("assign account name %s on %s: %w", n.Name, n.SystemID, err)
+		}
+		switch {
+		case id != n.IdentityID:
+			conflict = gatehouse.Errorf(gatehouse.ECONFLICT, "account name %s on %s is already given to identity %s", name, n.SystemID, id)
+		case name != n.Name && conflict == nil:
+			conflict = gatehouse.Errorf(gatehouse.ECONFLICT, "identity %s already has the name %s on %s (not %s)", id, name, n.SystemID, n.Name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("assign account name %s on %s: %w", n.Name, n.SystemID, err)
+	}
+	return conflict
+}
+
+// ReleaseAccountName forgets the name given to a person on a system, if it is still name: the
+// account it was given for could not be created.
+func (t *tx) ReleaseAccountName(ctx context.Context, systemID, identityID, name string) error {
+	t.wrote = true
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM account_names WHERE system_id = $1 AND identity_id = $2 AND name = $3`,
+		systemID, identityID, name); err != nil {
+		return fmt.Errorf("release account name %s on %s: %w", name, systemID, err)
 	}
 	return nil
 }
