@@ -1,12 +1,14 @@
 package scimserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scim"
@@ -401,10 +403,20 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 			return err
 		}
 		if attr, value, ok := eqLookup(q.filter, "username", "emails", "emails.value", "id", "externalid",
-			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok {
+			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok && (!strings.HasPrefix(attr, "emails") || isASCII(value)) {
 			var matches []map[string]any
 			var found []*gatehouse.Identity
 			switch attr {
+			case "emails", "emails.value":
+				// Every user with the address among their emails, not only as userName (RFC
+				// 7644 section 3.4.2.2: a multi-valued attribute matches when any value
+				// does), as the scan below and co, sw and ew find them. The database narrows
+				// by ASCII case only, so other addresses take the scan.
+				users, err := h.scimUsersWhere(ctx, p, store.IdentityFilter{SCIMEmail: value})
+				if err != nil {
+					return err
+				}
+				found = users
 			case "externalid":
 				// externalId is the client's identifier, not a key: every user that has it.
 				users, err := h.svc.SCIMUsersByExternalID(ctx, p, value)
@@ -485,6 +497,32 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 	}
 	q.respond(w, r, len(all), out)
 	return nil
+}
+
+// scimUsersWhere returns every user SCIM shows that f selects.
+func (h *Handler) scimUsersWhere(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) ([]*gatehouse.Identity, error) {
+	var out []*gatehouse.Identity
+	f.Limit = store.MaxLimit
+	for {
+		page, err := h.svc.SCIMListUsers(ctx, p, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // pageUsers serves the plain listing by id. startIndex is an offset; so that a client paging

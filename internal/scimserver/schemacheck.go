@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/scim"
 )
@@ -225,7 +226,55 @@ func checkOperator(e *scim.AttrExpr, leaf attrDef) error {
 			return invalidFilter("%s is a boolean: %s does not apply to it (eq, ne and pr do)", e.Path.String(), e.Op)
 		}
 	}
-	return nil
+	return checkValueType(e, leaf)
+}
+
+// checkValueType refuses a comparison value of another type than the attribute's published
+// one: RFC 7644 section 3.4.2.2 compares an attribute with a value of its own type, and a
+// mismatch (active eq "true", userName eq 42, meta.lastModified gt "yesterday") would
+// otherwise match nobody, silently. null ("eq null": absent) applies to every type.
+func checkValueType(e *scim.AttrExpr, leaf attrDef) error {
+	ok := false
+	switch v := e.Value.(type) {
+	case nil:
+		return nil
+	case bool:
+		ok = leaf.Type == "boolean"
+	case float64:
+		ok = leaf.Type == "integer" || leaf.Type == "decimal"
+	case string:
+		switch leaf.Type {
+		case "boolean", "integer", "decimal":
+		case "dateTime":
+			ok = isDateTime(v)
+		default: // string, reference, binary
+			ok = true
+		}
+	}
+	if ok {
+		return nil
+	}
+	return invalidFilter("%s: %s is of type %s, compare it with %s", e, e.Path.String(), leaf.Type, typeValues(leaf.Type))
+}
+
+// typeValues says which filter values an attribute type takes.
+func typeValues(t string) string {
+	switch t {
+	case "boolean":
+		return "true or false, unquoted"
+	case "integer", "decimal":
+		return "a number, unquoted"
+	case "dateTime":
+		return `an RFC 3339 date-time in quotes ("2026-01-01T00:00:00Z")`
+	}
+	return "a string in quotes"
+}
+
+// isDateTime reports whether s is an RFC 3339 date-time (the SCIM dateTime type, RFC 7643
+// section 2.3.5).
+func isDateTime(s string) bool {
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
 }
 
 // checkRequired refuses (400 mutability) a patched resource that lost a required attribute:

@@ -39,3 +39,23 @@ func (s *Service) SCIMUserByEmployeeNumber(ctx context.Context, p *gatehouse.Pri
 	}
 	return i, err
 }
+
+// GetIdentityByEmployeeID returns the identity whose employee id is employeeID (a manager_id),
+// by employee id only, with GetIdentity's rules: readers see everyone, others themselves only
+// (EFORBIDDEN, also when nobody has it, so that an ordinary identity learns nothing).
+func (s *Service) GetIdentityByEmployeeID(ctx context.Context, p *gatehouse.Principal, employeeID string) (*gatehouse.Identity, error) {
+	if err := authenticated(p); err != nil {
+		return nil, err
+	}
+	i, err := identityByEmployeeID(ctx, s.store, employeeID)
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && !p.CanReadAll() {
+			return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own access")
+		}
+		return nil, err
+	}
+	if err := requireSelfOrReadAll(p, i.ID); err != nil {
+		return nil, err
+	}
+	return i, nil
+}

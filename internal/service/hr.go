@@ -280,6 +280,9 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows,
 	if feed != nil && feed.Delta() {
 		plan.Warnings = append(plan.Warnings, terminatedManagerWarnings(feed, current)...)
 	}
+	if feed != nil {
+		plan.Warnings = append(plan.Warnings, extendedEndWarnings(now, plan)...)
+	}
 	if feed != nil && !opts.Partial {
 		plan.NotePartial(currentPeople(current)) // a file of changes sent as a snapshot
 	}

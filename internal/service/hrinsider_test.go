@@ -176,6 +176,14 @@ func TestLateLeaverCannotBeHidden(t *testing.T) {
 		t.Errorf("Dan's evidence = %+v", e)
 	}
 
+	// Two steps instead: a file that only moves Bob's passed end date later terminates nobody,
+	// and says so in its warnings (kept in the import's summary).
+	ext, err := svc.ImportHRFrom(ctx, op, service.HRUpload{Name: "extend.csv", Delta: true, DryRun: true, Body: strings.NewReader(hrHeader +
+		"E2,bob@example.com,Bob,B,Sales,Rep,E1,Paris,employee,active,2021-01-01,2026-03-10,C2\n")})
+	if err != nil || !strings.Contains(strings.Join(ext.Plan.Warnings, "\n"), "E2: end_date 2026-02-10 had passed and is moved to 2026-03-10 while bob@example.com stays active") {
+		t.Fatalf("extension: %+v, %v", ext, err)
+	}
+
 	// By hand: the same patch that terminates Bob moves his end date to today.
 	terminated, today := gatehouse.StatusTerminated, "2026-03-02"
 	bob, err := svc.UpdateIdentity(ctx, admin, "E2", service.IdentityPatch{Status: &terminated, EndDate: &today}, "left")

@@ -91,18 +91,21 @@ func scimUserNameHolder(ctx context.Context, r store.Reader, src, userName, self
 	return found, nil
 }
 
-// scimEmployeeNumberFree refuses an employee number held by an identity other than self. The
-// employee id is unique company-wide, a deleted person keeps theirs (for the audit trail and a
-// rehire), and so it is never handed to someone else.
+// scimEmployeeNumberFree refuses an employee number held by an identity other than self,
+// compared ignoring case: some HR systems issue E100 and e100 as one person's id in two
+// spellings, and a client that changes the case must not make a second person of them. The
+// number is stored as sent; the HR feed keeps its own, case-exact rule. The employee id is
+// unique company-wide, a deleted person keeps theirs (for the audit trail and a rehire), and
+// so it is never handed to someone else.
 func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID, self string) error {
 	if employeeID == "" {
 		return nil
 	}
-	page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+	h, err := employeeNumberHolder(ctx, r, employeeID, self)
 	if err != nil {
 		return err
 	}
-	if len(page.Items) == 0 || page.Items[0].ID == self {
+	if h == nil {
 		// Nor may it be another identity's id or email: lookups that take any key (a manager
 		// reference typed by a person, a member filter) would find that identity instead.
 		other, err := r.GetIdentity(ctx, employeeID)
@@ -116,16 +119,43 @@ func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID
 		}
 		return nil
 	}
-	h := page.Items[0]
+	held := fmt.Sprintf("employeeNumber %q", employeeID)
+	if h.EmployeeID != employeeID {
+		held = fmt.Sprintf("employeeNumber %q (as %q: employee numbers are compared ignoring case)", employeeID, h.EmployeeID)
+	}
 	switch {
 	case h.Source != src || h.Kind == gatehouse.KindService:
-		return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is already used by an identity of source %q (employee numbers are unique company-wide)",
-			employeeID, sourceLabel(ctx, r, h.Source))
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is already used by an identity of source %q (employee numbers are unique company-wide)",
+			held, sourceLabel(ctx, r, h.Source))
 	case scimVisible(h):
-		return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is already used by user %s", employeeID, h.ID)
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is already used by user %s", held, h.ID)
 	}
-	return gatehouse.Errorf(gatehouse.ECONFLICT, "employeeNumber %q is held by user %s (userName %q), which this client deleted: a create with that userName rehires that person; an employee number is never reused for someone else",
-		employeeID, h.ID, h.Email)
+	return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is held by user %s (userName %q), which this client deleted: a create with that userName rehires that person; an employee number is never reused for someone else",
+		held, h.ID, h.Email)
+}
+
+// employeeNumberHolder returns an identity other than self whose employee id is employeeID
+// ignoring case (the one with exactly that id first), or nil. The exact lookup uses the
+// index; the one ignoring case scans the employee ids.
+func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self string) (*gatehouse.Identity, error) {
+	page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("identity with employee id %q: %w", employeeID, err)
+	}
+	if len(page.Items) == 1 && page.Items[0].ID != self {
+		return page.Items[0], nil
+	}
+	// A handful of spellings at most; self may be one of them.
+	page, err = r.ListIdentities(ctx, store.IdentityFilter{EmployeeIDFold: employeeID, Limit: store.MaxLimit})
+	if err != nil {
+		return nil, fmt.Errorf("identity with employee id %q ignoring case: %w", employeeID, err)
+	}
+	for _, i := range page.Items {
+		if i.ID != self {
+			return i, nil
+		}
+	}
+	return nil, nil
 }
 
 // SCIMUsersByExternalID returns every person SCIM shows whose externalId is externalID,

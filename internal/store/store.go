@@ -308,9 +308,19 @@ type IdentityFilter struct {
 	Kind           gatehouse.IdentityKind
 	Source         string // exact
 	EmployeeID     string // exact (unique, so at most one identity)
+	// EmployeeIDFold keeps identities whose employee_id is this ignoring case (of ASCII
+	// letters at least, on every engine): E100 and e100, which the unique index lets two
+	// people hold. No index serves it (a scan of
+	// the employee ids); SCIM checks a new employee number with it.
+	EmployeeIDFold string
 	// SCIMExternalID keeps identities whose Attributes["scim.externalId"] is exactly this (a
 	// SCIM client's own identifier of a user, no key: several may share it), through an index.
 	SCIMExternalID string
+	// SCIMEmail keeps the identities that may have this email address, ignoring case: as their
+	// email, or in the SCIM emails list they were sent (Attributes["scim.emails"], JSON text
+	// compared as text). It narrows a search in the database; the caller matches the
+	// addresses exactly, since a list may hold the address as another value (a display).
+	SCIMEmail string
 	// Attribute keeps identities whose attribute Key has value Value; WithoutAttribute leaves
 	// them out (the SCIM server hides the people its clients deleted).
 	Attribute        *AttributeValue

@@ -114,8 +114,10 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	v := identityView{Identity: id, Self: id.ID == p.IdentityID, ShowAudit: p.CanReadAll()}
 	if id.ManagerID != "" {
 		// An ordinary identity may not read its manager's record; the page then shows the
-		// manager's employee id without a link.
-		m, err := h.svc.GetIdentity(ctx, p, id.ManagerID)
+		// manager's employee id without a link. manager_id is an employee id, looked up as
+		// one only: as an id or an email it could name someone else (a newcomer who took a
+		// legacy manager's former userName, which is still that manager's employee id).
+		m, err := h.svc.GetIdentityByEmployeeID(ctx, p, id.ManagerID)
 		switch gatehouse.ErrorCode(err) {
 		case "":
 			v.Manager = m

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -88,8 +89,16 @@ func (r *reader) identityConds(f store.IdentityFilter) *conds {
 	if f.EmployeeID != "" {
 		c.add(`employee_id = ` + c.arg(f.EmployeeID))
 	}
+	if f.EmployeeIDFold != "" {
+		// lower() folds ASCII letters on SQLite; the argument is folded the same way in SQL.
+		c.add(`employee_id <> '' AND lower(employee_id) = lower(` + c.arg(f.EmployeeIDFold) + `)`)
+	}
 	if f.SCIMExternalID != "" {
 		c.add(scimExternalIDExpr(r.d) + ` = ` + c.arg(f.SCIMExternalID))
+	}
+	if f.SCIMEmail != "" {
+		c.add(`(lower(email) = lower(` + c.arg(f.SCIMEmail) + `) OR lower(attributes) LIKE ` +
+			c.arg(likeContains(strings.ToLower(scimEmailText(f.SCIMEmail)))) + ` ESCAPE '\')`)
 	}
 	// Attributes are a JSON object written by encoding/json (sorted keys, no spaces), so a
 	// key and value match as the text "key":"value".
@@ -100,6 +109,15 @@ func (r *reader) identityConds(f store.IdentityFilter) *conds {
 		c.add(`attributes NOT LIKE ` + c.arg(likeContains(attrPair(*f.WithoutAttribute))) + ` ESCAPE '\'`)
 	}
 	return c
+}
+
+// scimEmailText is how an address appears in the stored attributes: as a JSON string within
+// the emails list, which is itself a JSON string value of the attributes object (so encoded
+// twice, quotes included, so that "a@x.org" does not find "ba@x.org").
+func scimEmailText(addr string) string {
+	inner, _ := jsonText(addr)
+	outer, _ := jsonText(inner)
+	return strings.TrimSuffix(strings.TrimPrefix(outer, `"`), `"`)
 }
 
 // attrPair is how one attribute appears in the stored JSON text.
