@@ -118,21 +118,32 @@ func writeChanges(w io.Writer, p *catalog.Plan) {
 	}
 }
 
+// planCatalog reads the catalog at path and asks the server what applying it would change.
+// Apply plans first too, for the revocations it must confirm, and goes on with the same client
+// and files.
+func (a *app) planCatalog(cmd *cobra.Command, path string) (*client.Client, []client.CatalogFile, *catalog.Plan, error) {
+	files, err := loadForServer(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := a.client(cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan, err := c.PlanCatalog(cmd.Context(), files)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, files, plan, nil
+}
+
 func (a *app) catalogPlanCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "plan PATH",
 		Short: "Show what applying a catalog would change, without changing anything",
 		Args:  exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := loadForServer(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			plan, err := c.PlanCatalog(cmd.Context(), files)
+			_, _, plan, err := a.planCatalog(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -49,20 +49,12 @@ Exit codes: 0 applied (or nothing to apply), 1 refused or failed (nothing applie
 you answer no), 2 it would revoke grants and --yes was not given where no one can be asked.`,
 		Args: exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := loadForServer(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client(cmd)
+			// Plan first: what the apply revokes, and its confirmation.
+			c, files, plan, err := a.planCatalog(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			opts := client.ApplyOptions{Prune: prune, Reason: reason, RebindSecrets: rebind}
-			// Plan first: what the apply revokes, and its confirmation.
-			plan, err := c.PlanCatalog(cmd.Context(), files)
-			if err != nil {
-				return err
-			}
 			// Without --prune, removing held entitlements is refused by the server with its
 			// own advice (--prune): nothing to confirm yet.
 			if rv := plan.Revocations; rv != nil && (prune || len(plan.Blocked()) == 0) {

@@ -23,8 +23,7 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 	p.locs.settings = loc
 	s := gatehouse.DefaultSettings()
 	if !isNull(n) {
-		p.fields(file, n, "settings", settingsFields, func(name string, k, v *yaml.Node) {
-			record(loc, name, k, v)
+		p.objFields(file, n, loc, "", settingsFields, func(name, fp string, v *yaml.Node) {
 			switch name {
 			case "security_approvers":
 				if l := p.strList(file, loc, name, v); l != nil {
@@ -35,13 +34,13 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 					s.EmergencyOperators = l
 				}
 			case "emergency_max_duration":
-				if str := p.str(file, loc.fieldPath(name), v); str != "" {
+				if str := p.str(file, fp, v); str != "" {
 					d, err := gatehouse.ParseDuration(str)
 					switch {
 					case err != nil:
-						p.add(file, v.Line, loc.fieldPath(name), "%v", err)
+						p.add(file, v.Line, fp, "%v", err)
 					case d <= 0 || d > maxDuration:
-						p.add(file, v.Line, loc.fieldPath(name), "%q is out of range (more than 0, at most %dd)", str, maxDuration/gatehouse.Duration(24*time.Hour))
+						p.add(file, v.Line, fp, "%q is out of range (more than 0, at most %dd)", str, maxDuration/gatehouse.Duration(24*time.Hour))
 					default:
 						s.EmergencyMaxDuration = d
 					}
@@ -50,13 +49,11 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 				if isNull(v) {
 					return
 				}
-				p.fields(file, v, "settings.exceptions", exceptionsFields, func(name string, k, v *yaml.Node) {
-					f := "exceptions." + name
-					record(loc, f, k, v)
+				p.objFields(file, v, loc, "exceptions", exceptionsFields, func(name, fp string, v *yaml.Node) {
 					if name == "on_expiry" && !isNull(v) {
-						o := gatehouse.OnExpiry(p.str(file, loc.fieldPath(f), v))
+						o := gatehouse.OnExpiry(p.str(file, fp, v))
 						if !o.Valid() {
-							p.add(file, v.Line, loc.fieldPath(f), "%q is not revoke or review", o)
+							p.add(file, v.Line, fp, "%q is not revoke or review", o)
 							return
 						}
 						s.Exceptions.OnExpiry = o
@@ -66,17 +63,15 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 				if isNull(v) {
 					return
 				}
-				p.fields(file, v, "settings.leaver_guard", leaverGuardFields, func(name string, k, v *yaml.Node) {
-					f := "leaver_guard." + name
-					record(loc, f, k, v)
+				p.objFields(file, v, loc, "leaver_guard", leaverGuardFields, func(name, fp string, v *yaml.Node) {
 					if isNull(v) {
 						return // keep the default
 					}
 					switch name {
 					case "max_fraction":
-						s.LeaverGuard.MaxFraction = p.float(file, loc.fieldPath(f), v)
+						s.LeaverGuard.MaxFraction = p.float(file, fp, v)
 					case "min_count":
-						s.LeaverGuard.MinCount = p.integer(file, loc.fieldPath(f), v)
+						s.LeaverGuard.MinCount = p.integer(file, fp, v)
 					}
 				})
 			}
@@ -87,9 +82,7 @@ func (p *parser) settings(file string, k, n *yaml.Node) {
 
 func (p *parser) system(file string, n *yaml.Node, loc *objLoc) {
 	s := &gatehouse.System{}
-	p.fields(file, n, loc.path, systemFields, func(name string, k, v *yaml.Node) {
-		record(loc, name, k, v)
-		fp := loc.fieldPath(name)
+	p.objFields(file, n, loc, "", systemFields, func(name, fp string, v *yaml.Node) {
 		switch name {
 		case "id":
 			s.ID = p.str(file, fp, v)
@@ -115,10 +108,7 @@ func (p *parser) naming(file string, loc *objLoc, n *yaml.Node) *gatehouse.Accou
 		return nil
 	}
 	r := &gatehouse.AccountNaming{}
-	p.fields(file, n, loc.fieldPath("account_name"), namingFields, func(name string, k, v *yaml.Node) {
-		f := "account_name." + name
-		record(loc, f, k, v)
-		fp := loc.fieldPath(f)
+	p.objFields(file, n, loc, "account_name", namingFields, func(name, fp string, v *yaml.Node) {
 		switch name {
 		case "template":
 			r.Template = p.str(file, fp, v)
@@ -228,9 +218,7 @@ func (p *parser) value(file string, loc *objLoc, field string, n *yaml.Node) (an
 
 func (p *parser) entitlement(file string, n *yaml.Node, loc *objLoc) {
 	e := &gatehouse.Entitlement{}
-	p.fields(file, n, loc.path, entitlementFields, func(name string, k, v *yaml.Node) {
-		record(loc, name, k, v)
-		fp := loc.fieldPath(name)
+	p.objFields(file, n, loc, "", entitlementFields, func(name, fp string, v *yaml.Node) {
 		switch name {
 		case "id":
 			e.ID = p.str(file, fp, v)
@@ -279,9 +267,7 @@ func (p *parser) entitlement(file string, n *yaml.Node, loc *objLoc) {
 
 func (p *parser) role(file string, n *yaml.Node, loc *objLoc) {
 	r := &gatehouse.Role{}
-	p.fields(file, n, loc.path, roleFields, func(name string, k, v *yaml.Node) {
-		record(loc, name, k, v)
-		fp := loc.fieldPath(name)
+	p.objFields(file, n, loc, "", roleFields, func(name, fp string, v *yaml.Node) {
 		switch name {
 		case "id":
 			r.ID = p.str(file, fp, v)
@@ -301,9 +287,7 @@ func (p *parser) role(file string, n *yaml.Node, loc *objLoc) {
 
 func (p *parser) sod(file string, n *yaml.Node, loc *objLoc) {
 	r := &gatehouse.SoDRule{}
-	p.fields(file, n, loc.path, sodFields, func(name string, k, v *yaml.Node) {
-		record(loc, name, k, v)
-		fp := loc.fieldPath(name)
+	p.objFields(file, n, loc, "", sodFields, func(name, fp string, v *yaml.Node) {
 		switch name {
 		case "id":
 			r.ID = p.str(file, fp, v)

@@ -378,6 +378,17 @@ func (p *parser) fields(file string, n *yaml.Node, path string, known []string, 
 	})
 }
 
+// objFields is fields for a mapping of the object at loc: its own (prefix "") or one nested
+// under prefix ("account_name", "exceptions"). Each known field's line (and whether it is null)
+// is recorded in loc, and fn gets the field's name and its path for problems.
+func (p *parser) objFields(file string, n *yaml.Node, loc *objLoc, prefix string, known []string, fn func(name, fp string, v *yaml.Node)) {
+	p.fields(file, n, loc.fieldPath(prefix), known, func(name string, k, v *yaml.Node) {
+		f := join(prefix, name)
+		record(loc, f, k, v)
+		fn(name, loc.fieldPath(f), v)
+	})
+}
+
 // walkMap walks a mapping's keys, reporting what no mapping in a catalog may have.
 func (p *parser) walkMap(file string, n *yaml.Node, path string, fn func(name string, k, v *yaml.Node)) bool {
 	if n.Kind == yaml.AliasNode {

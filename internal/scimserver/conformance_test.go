@@ -102,7 +102,7 @@ func TestFiltersAreCheckedAgainstTheSchema(t *testing.T) {
 		{"Groups", `userName eq "x"`, `"userName" is not an attribute of the Group schema`},
 		{"Groups", `displayNme eq "Guides"`, `"displayNme"`},
 		{"Groups", `members[valu eq "x"]`, "members has no sub-attribute valu"},
-		{"Groups", `members.display gt 3 and members.type co "x" and displayName eq "x" and members.nope pr`, "members has no sub-attribute nope"},
+		{"Groups", `members.display gt "3" and members.type co "x" and displayName eq "x" and members.nope pr`, "members has no sub-attribute nope"},
 	}
 	for _, tc := range bad {
 		for _, r := range f.search(t, tc.endpoint, tc.filter, "") {

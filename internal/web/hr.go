@@ -170,6 +170,26 @@ type entRef struct {
 	ID, Name string
 }
 
+// grantChange is a grant gained or lost, in a plan or in an applied import's evidence: the
+// two types have the same fields.
+type grantChange interface {
+	jml.GrantChange | gatehouse.HRGrantChange
+}
+
+// entRefs names the entitlements of grant changes; one no longer in the catalog keeps its id.
+func entRefs[G grantChange](ents map[string]*gatehouse.Entitlement, gcs []G) []entRef {
+	var out []entRef
+	for _, gc := range gcs {
+		id := gatehouse.HRGrantChange(gc).EntitlementID
+		ref := entRef{ID: id, Name: id}
+		if e := ents[id]; e != nil {
+			ref.Name = e.Name
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
 // hrUpload takes an HR file from the upload form, or back from the plan page's "Apply this
 // file". A dry run shows the plan; otherwise the service imports it and the browser goes to the
 // import's record. A file with problems lists every one of them and changes nothing.
@@ -235,17 +255,6 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	if err != nil {
 		return err
 	}
-	refs := func(gcs []jml.GrantChange) []entRef {
-		var out []entRef
-		for _, gc := range gcs {
-			ref := entRef{ID: gc.EntitlementID, Name: gc.EntitlementID}
-			if e := ents[gc.EntitlementID]; e != nil {
-				ref.Name = e.Name
-			}
-			out = append(out, ref)
-		}
-		return out
-	}
 	total := 0
 	for _, c := range jml.Classes() {
 		total += s.Count(c)
@@ -254,7 +263,7 @@ func (h *handler) hrUpload(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		if i == hrPlanRows {
 			break
 		}
-		v.Items = append(v.Items, hrPlanItem{Item: it, Gain: refs(it.Gain), Lose: refs(it.Lose), Verify: refs(it.Confirm)})
+		v.Items = append(v.Items, hrPlanItem{Item: it, Gain: entRefs(ents, it.Gain), Lose: entRefs(ents, it.Lose), Verify: entRefs(ents, it.Confirm)})
 	}
 	v.More = total - len(v.Items)
 	h.render(w, r, p, http.StatusOK, "hrplan", &view{Title: "HR import plan", Section: "hr", Data: v})
@@ -408,19 +417,8 @@ func (h *handler) loadHRChanges(r *http.Request, p *gatehouse.Principal, id stri
 	if err != nil {
 		return err
 	}
-	refs := func(gcs []gatehouse.HRGrantChange) []entRef {
-		var out []entRef
-		for _, gc := range gcs {
-			ref := entRef{ID: gc.EntitlementID, Name: gc.EntitlementID}
-			if e := ents[gc.EntitlementID]; e != nil {
-				ref.Name = e.Name
-			}
-			out = append(out, ref)
-		}
-		return out
-	}
 	for _, c := range page.Items {
-		v.Changes = append(v.Changes, hrChangeRow{C: c, Gained: refs(c.Gained), Lost: refs(c.Lost)})
+		v.Changes = append(v.Changes, hrChangeRow{C: c, Gained: entRefs(ents, c.Gained), Lost: entRefs(ents, c.Lost)})
 	}
 	base := "/hr/imports/" + url.PathEscape(id)
 	q = maps.Clone(q)
