@@ -428,10 +428,9 @@ writes it to FILE (-o), or prints it. Keep it with the other checkpoints, off th
 verify with: gatehouse audit verify --pubkey audit.pub --checkpoints DIR.
 
 Here -o names the file to write (not an output format); FILE must not exist yet.`,
-		Example: `  gatehouse audit checkpoint -o evidence/checkpoint-$(date +%F).json`,
-		Args:    noArgs,
-		// -o is a file here, not table or json: skip the root's check of it.
-		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		Example:           `  gatehouse audit checkpoint -o evidence/checkpoint-$(date +%F).json`,
+		Args:              noArgs,
+		PersistentPreRunE: outputIsFile,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
@@ -441,10 +440,7 @@ Here -o names the file to write (not an output format); FILE must not exist yet.
 			if err != nil {
 				return err
 			}
-			file := ""
-			if cmd.Flags().Changed("output") && a.output != "-" {
-				file = a.output
-			}
+			file := a.outputFile(cmd)
 			if file == "" {
 				_, err := a.stdout.Write(cp.Marshal())
 				return err

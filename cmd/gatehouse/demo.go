@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -192,13 +193,11 @@ func writeDemoEnv(path, url string, logins []demoLogin, cp *demoAudit) error {
 	}
 	fmt.Fprintf(&b, "export AUDIT_PUBKEY=%s AUDIT_CHECKPOINTS=%s  # the demo's audit key and its signed checkpoints\n",
 		shellQuote(cp.pubKey), shellQuote(cp.dir))
-	tmp := path + ".tmp"
-	_ = os.Remove(tmp) // WriteFile would keep the mode of a file that already exists
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("write the demo's tokens to --env-file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
+	err := writePrivateFile(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("write the demo's tokens to --env-file: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jml"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) hrCommand() *cobra.Command {
@@ -333,7 +331,7 @@ func (a *app) hrImportsCommand() *cobra.Command {
 		},
 	}
 	reject.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
-	cmd.AddCommand(list, a.withHRImportChanges(a.hrImportShowCommand()), approve, reject)
+	cmd.AddCommand(list, a.hrImportShowCommand(), approve, reject)
 	return cmd
 }
 
@@ -383,48 +381,4 @@ func importMode(imp *gatehouse.HRImport) string {
 		return "delta"
 	}
 	return "snapshot"
-}
-
-func (a *app) hrImportShowCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one HR import: the file's evidence, snapshot or delta, and what it did",
-		Args:  exactArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			imp, err := c.GetHRImport(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if a.json() {
-				return printJSON(a.stdout, imp)
-			}
-			printf(a.stdout, "Import:   %s\n", imp.ID)
-			printf(a.stdout, "File:     %s (%s, %s)\n", imp.FileName, imp.Format, importMode(imp))
-			printf(a.stdout, "SHA-256:  %s\n", imp.SHA256)
-			printf(a.stdout, "Rows:     %d\n", imp.RowCount)
-			printf(a.stdout, "Status:   %s\n", imp.Status)
-			printf(a.stdout, "Created:  %s by %s\n", ts(imp.CreatedAt), imp.CreatedBy)
-			if imp.DecidedBy != "" && imp.DecidedAt != nil {
-				printf(a.stdout, "Decided:  %s by %s\n", ts(*imp.DecidedAt), imp.DecidedBy)
-			}
-			if imp.Reason != "" {
-				printf(a.stdout, "Reason:   %s\n", imp.Reason)
-			}
-			var sum service.HRSummary
-			if len(imp.Summary) > 0 && json.Unmarshal(imp.Summary, &sum) == nil {
-				s := sum.Summary
-				printf(a.stdout, "Summary:  %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d\n",
-					s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
-					s.Unchanged, s.GrantsGained, s.GrantsLost)
-				for _, w := range sum.Warnings {
-					printf(a.stdout, "warning: %s\n", w)
-				}
-			}
-			return nil
-		},
-	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -25,18 +23,14 @@ written with mode 0600 and replaced only once the whole export has arrived. With
 CSV goes to standard output.`,
 		Example: `  gatehouse hr export -o people.csv
   gatehouse hr import people.csv --dry-run     # no changes`,
-		Args: noArgs,
-		// -o is a file here, not table or json: skip the root's check of it.
-		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		Args:              noArgs,
+		PersistentPreRunE: outputIsFile,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
-			file := ""
-			if cmd.Flags().Changed("output") && a.output != "-" {
-				file = a.output
-			}
+			file := a.outputFile(cmd)
 			if file == "" {
 				_, err := c.ExportHR(cmd.Context(), a.stdout)
 				return err
@@ -51,33 +45,13 @@ CSV goes to standard output.`,
 	}
 }
 
-// exportToFile writes the export next to file and renames it over file when it is complete:
-// a failed export leaves file as it was.
+// exportToFile writes the export to file, which a failed export leaves as it was.
 func exportToFile(cmd *cobra.Command, c *client.Client, file string) (client.HRExport, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".gatehouse-export-*.csv")
-	if err != nil {
-		return client.HRExport{}, fmt.Errorf("write %s: %w", file, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return client.HRExport{}, fmt.Errorf("write %s: %w", file, err)
-	}
-	x, err := c.ExportHR(cmd.Context(), tmp)
-	if err != nil {
-		return x, err
-	}
-	if err := tmp.Close(); err != nil {
-		return x, fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return x, fmt.Errorf("write %s: %w", file, err)
-	}
-	done = true
-	return x, nil
+	var x client.HRExport
+	err := writePrivateFile(file, func(w io.Writer) error {
+		var err error
+		x, err = c.ExportHR(cmd.Context(), w)
+		return err
+	})
+	return x, err
 }

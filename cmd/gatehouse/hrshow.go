@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -11,17 +12,18 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// withHRImportChanges extends `hr imports show ID` with the evidence of an applied import: what
-// it did to each person, named, a page at a time, after the import's record. With --json the
-// answer is {"import": …, "changes": {"items": […], "next_cursor": …}}.
-func (a *app) withHRImportChanges(show *cobra.Command) *cobra.Command {
+// hrImportShowCommand is `hr imports show ID`: the import's record, then for an applied import
+// the evidence of what it did to each person, named, a page at a time. With --json the answer
+// is {"import": …, "changes": {"items": […], "next_cursor": …}}.
+func (a *app) hrImportShowCommand() *cobra.Command {
 	var (
 		f  client.HRChangeFilter
 		lf listFlags
 	)
-	record := show.RunE
-	show.Use = "show ID [--class CLASS] [--late] [--limit N | --all]"
-	show.Long = `Show an HR import: the file's evidence (name, SHA-256, rows, who, when, the decision), its
+	show := &cobra.Command{
+		Use:   "show ID [--class CLASS] [--late] [--limit N | --all]",
+		Short: "Show one HR import: the file's evidence, snapshot or delta, and what it did",
+		Long: `Show an HR import: the file's evidence (name, SHA-256, rows, who, when, the decision), its
 counts, and for an applied import what it did to each person, one line each, by name:
 
   mover    Sam Taylor (E0042): department Finance → Engineering; +github/infra-team; −aws/billing-read
@@ -29,7 +31,9 @@ counts, and for an applied import what it did to each person, one line each, by 
 A leaver terminated after their end date is marked "LATE: terminated N days after end date".
 One page of people is printed (--limit, default 50); --all prints every one. --class joiner
 (or mover, leaver, …) and --late narrow the list. With --json the answer is
-{"import": …, "changes": {"items": […], "next_cursor": …}}.`
+{"import": …, "changes": {"items": […], "next_cursor": …}}.`,
+		Args: exactArgs(1, "ID"),
+	}
 	show.RunE = func(cmd *cobra.Command, args []string) error {
 		c, err := a.client(cmd)
 		if err != nil {
@@ -54,9 +58,7 @@ One page of people is printed (--limit, default 50); --all prints every one. --c
 				Changes *client.Page[*gatehouse.HRImportChange] `json:"changes"`
 			}{imp, page})
 		}
-		if err := record(cmd, args); err != nil {
-			return err
-		}
+		writeHRImport(a.stdout, imp)
 		writeHRChanges(a, imp, page)
 		return nil
 	}
@@ -64,6 +66,32 @@ One page of people is printed (--limit, default 50); --all prints every one. --c
 	show.Flags().BoolVar(&f.Late, "late", false, "only leavers terminated after their end date")
 	lf.register(show)
 	return show
+}
+
+// writeHRImport prints an import's record: the file's evidence, who decided, its counts.
+func writeHRImport(w io.Writer, imp *gatehouse.HRImport) {
+	printf(w, "Import:   %s\n", imp.ID)
+	printf(w, "File:     %s (%s, %s)\n", imp.FileName, imp.Format, importMode(imp))
+	printf(w, "SHA-256:  %s\n", imp.SHA256)
+	printf(w, "Rows:     %d\n", imp.RowCount)
+	printf(w, "Status:   %s\n", imp.Status)
+	printf(w, "Created:  %s by %s\n", ts(imp.CreatedAt), imp.CreatedBy)
+	if imp.DecidedBy != "" && imp.DecidedAt != nil {
+		printf(w, "Decided:  %s by %s\n", ts(*imp.DecidedAt), imp.DecidedBy)
+	}
+	if imp.Reason != "" {
+		printf(w, "Reason:   %s\n", imp.Reason)
+	}
+	var sum service.HRSummary
+	if len(imp.Summary) > 0 && json.Unmarshal(imp.Summary, &sum) == nil {
+		s := sum.Summary
+		printf(w, "Summary:  %d joiners, %d pre-hires, %d movers, %d leavers, %d on leave, %d rehires, %d back from leave, %d updated, %d missing, %d skipped, %d unchanged; grants +%d -%d\n",
+			s.Joiners+s.NewTerminated, s.PreHires, s.Movers, s.Leavers, s.Leave, s.Rehires, s.Returners, s.Updated, s.Missing, s.Skipped,
+			s.Unchanged, s.GrantsGained, s.GrantsLost)
+		for _, warn := range sum.Warnings {
+			printf(w, "warning: %s\n", warn)
+		}
+	}
 }
 
 // writeHRChanges prints an import's evidence rows, one person a line.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -265,4 +267,48 @@ func identityNames(ctx context.Context, c *client.Client, ids []string) map[stri
 		}
 		o.Cursor = page.NextCursor
 	}
+}
+
+// outputIsFile is the PersistentPreRunE of the commands where -o names a file to write, not
+// table or json: it skips the root's check of -o.
+func outputIsFile(*cobra.Command, []string) error { return nil }
+
+// outputFile is the file -o names on the commands whose PersistentPreRunE is outputIsFile;
+// "" (or "-") is standard output.
+func (a *app) outputFile(cmd *cobra.Command) string {
+	if cmd.Flags().Changed("output") && a.output != "-" {
+		return a.output
+	}
+	return ""
+}
+
+// writePrivateFile writes path readable by the user only (mode 0600): write fills a temporary
+// file beside it, renamed over path once complete, so a reader never sees half of it and a
+// failed write leaves path as it was. Errors of write are returned as they are.
+func writePrivateFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gatehouse-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done = true
+	return nil
 }
