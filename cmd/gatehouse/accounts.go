@@ -17,6 +17,11 @@ func (a *app) accountsCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
+	cmd.AddCommand(a.accountsListCommand())
+	return cmd
+}
+
+func (a *app) accountsListCommand() *cobra.Command {
 	var (
 		f  client.AccountFilter
 		lf listFlags
@@ -67,6 +72,5 @@ func (a *app) accountsCommand() *cobra.Command {
 	list.Flags().StringVar(&f.Identity, "identity", "", "identity id")
 	list.Flags().BoolVar(&f.Orphaned, "orphaned", false, "only accounts that belong to no identity")
 	lf.register(list)
-	cmd.AddCommand(list)
-	return cmd
+	return list
 }

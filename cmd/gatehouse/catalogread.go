@@ -25,7 +25,12 @@ func (a *app) systemsCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	cmd.AddCommand(&cobra.Command{
+	cmd.AddCommand(a.systemsListCommand(), a.systemsShowCommand(), a.systemsTestCommand(), a.systemsStatusCommand()) // systems.go
+	return cmd
+}
+
+func (a *app) systemsListCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List systems",
 		Args:  noArgs,
@@ -47,7 +52,11 @@ func (a *app) systemsCommand() *cobra.Command {
 			}
 			return t.flush()
 		},
-	}, &cobra.Command{
+	}
+}
+
+func (a *app) systemsShowCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a system, its connector settings and its entitlements",
 		Args:  exactArgs(1, "ID"),
@@ -85,8 +94,7 @@ func (a *app) systemsCommand() *cobra.Command {
 			printf(a.stdout, "\nentitlements (%d):\n", len(ents.Items))
 			return a.entitlementTable(ents.Items)
 		},
-	}, a.systemsTestCommand(), a.systemsStatusCommand()) // systems.go
-	return cmd
+	}
 }
 
 func (a *app) entitlementTable(list []*gatehouse.Entitlement) error {
@@ -144,6 +152,11 @@ func (a *app) entitlementsCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
+	cmd.AddCommand(a.entitlementsListCommand(), a.entitlementsShowCommand())
+	return cmd
+}
+
+func (a *app) entitlementsListCommand() *cobra.Command {
 	var (
 		f           client.EntitlementFilter
 		lf          listFlags
@@ -188,7 +201,10 @@ func (a *app) entitlementsCommand() *cobra.Command {
 	list.Flags().StringVar(&f.Query, "q", "", "substring of id, name or description")
 	list.Flags().StringVar(&requestable, "requestable", "", "true or false")
 	lf.register(list)
+	return list
+}
 
+func (a *app) entitlementsShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show an entitlement (ID is system/slug)",
@@ -226,8 +242,7 @@ func (a *app) entitlementsCommand() *cobra.Command {
 			)
 		},
 	}
-	cmd.AddCommand(list, show)
-	return cmd
+	return show
 }
 
 func (a *app) rolesCommand() *cobra.Command {
@@ -238,7 +253,12 @@ func (a *app) rolesCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	cmd.AddCommand(&cobra.Command{
+	cmd.AddCommand(a.rolesListCommand(), a.rolesShowCommand())
+	return cmd
+}
+
+func (a *app) rolesListCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List roles",
 		Args:  noArgs,
@@ -260,7 +280,11 @@ func (a *app) rolesCommand() *cobra.Command {
 			}
 			return t.flush()
 		},
-	}, &cobra.Command{
+	}
+}
+
+func (a *app) rolesShowCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a role, its entitlements and its birthright rule",
 		Args:  exactArgs(1, "ID"),
@@ -289,8 +313,7 @@ func (a *app) rolesCommand() *cobra.Command {
 			}
 			return nil
 		},
-	})
-	return cmd
+	}
 }
 
 func (a *app) sodCommand() *cobra.Command {
@@ -300,7 +323,13 @@ func (a *app) sodCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
-	cmd.AddCommand(&cobra.Command{
+	cmd.AddCommand(a.sodListCommand(), a.sodShowCommand())
+	cmd.AddCommand(a.sodViolationsCommand()) // sod.go
+	return cmd
+}
+
+func (a *app) sodListCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List SoD rules",
 		Args:  noArgs,
@@ -322,7 +351,11 @@ func (a *app) sodCommand() *cobra.Command {
 			}
 			return t.flush()
 		},
-	}, &cobra.Command{
+	}
+}
+
+func (a *app) sodShowCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a SoD rule",
 		Args:  exactArgs(1, "ID"),
@@ -347,9 +380,7 @@ func (a *app) sodCommand() *cobra.Command {
 				"on_violation", r.OnViolation,
 			)
 		},
-	})
-	cmd.AddCommand(a.sodViolationsCommand()) // sod.go
-	return cmd
+	}
 }
 
 // nonNil makes an empty list print as [] rather than null in JSON.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
@@ -23,6 +25,13 @@ The addressed manager or an admin decides; nobody decides on their own access.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
+	cmd.AddCommand(a.confirmationsListCommand(),
+		a.confirmationsDecideCommand("confirm", "Keep a mover's request access", (*client.Client).ConfirmConfirmation),
+		a.confirmationsDecideCommand("revoke", "Do not confirm a mover's request access: the grant is revoked", (*client.Client).RevokeConfirmation))
+	return cmd
+}
+
+func (a *app) confirmationsListCommand() *cobra.Command {
 	var (
 		status string
 		mine   bool
@@ -60,38 +69,33 @@ The addressed manager or an admin decides; nobody decides on their own access.`,
 	list.Flags().BoolVar(&mine, "mine", false, "only those addressed to me")
 	list.Flags().StringVar(&status, "status", "", "only confirmations with this status: open, confirmed or revoked")
 	lf.register(list)
+	return list
+}
 
+// confirmationsDecideCommand is one decision on a confirmation: confirm or revoke.
+func (a *app) confirmationsDecideCommand(verb, short string,
+	call func(c *client.Client, ctx context.Context, id, comment string) (*gatehouse.Confirmation, error)) *cobra.Command {
 	var comment string
-	decide := func(verb, short string, call func(c *client.Client, cmd *cobra.Command, id string) (*gatehouse.Confirmation, error)) *cobra.Command {
-		d := &cobra.Command{
-			Use:   verb + " ID [--comment TEXT]",
-			Short: short,
-			Args:  exactArgs(1, "ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := a.client(cmd)
-				if err != nil {
-					return err
-				}
-				x, err := call(c, cmd, args[0])
-				if err != nil {
-					return err
-				}
-				if a.json() {
-					return printJSON(a.stdout, x)
-				}
-				printf(a.stdout, "Confirmation %s: %s (%s of identity %s).\n", x.ID, x.Status, x.EntitlementID, x.IdentityID)
-				return nil
-			},
-		}
-		d.Flags().StringVar(&comment, "comment", "", "why, for the audit log")
-		return d
+	d := &cobra.Command{
+		Use:   verb + " ID [--comment TEXT]",
+		Short: short,
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			x, err := call(c, cmd.Context(), args[0], comment)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, x)
+			}
+			printf(a.stdout, "Confirmation %s: %s (%s of identity %s).\n", x.ID, x.Status, x.EntitlementID, x.IdentityID)
+			return nil
+		},
 	}
-	confirm := decide("confirm", "Keep a mover's request access", func(c *client.Client, cmd *cobra.Command, id string) (*gatehouse.Confirmation, error) {
-		return c.ConfirmConfirmation(cmd.Context(), id, comment)
-	})
-	revoke := decide("revoke", "Do not confirm a mover's request access: the grant is revoked", func(c *client.Client, cmd *cobra.Command, id string) (*gatehouse.Confirmation, error) {
-		return c.RevokeConfirmation(cmd.Context(), id, comment)
-	})
-	cmd.AddCommand(list, confirm, revoke)
-	return cmd
+	d.Flags().StringVar(&comment, "comment", "", "why, for the audit log")
+	return d
 }

@@ -19,6 +19,11 @@ func (a *app) emergencyCommand() *cobra.Command {
 		RunE:  groupRun,
 	}
 
+	cmd.AddCommand(a.emergencyGrantCommand(), a.emergencyListCommand(), a.emergencyReviewCommand())
+	return cmd
+}
+
+func (a *app) emergencyGrantCommand() *cobra.Command {
 	var in client.NewEmergencyGrant
 	var duration time.Duration
 	grant := &cobra.Command{
@@ -66,7 +71,10 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 	grant.Flags().StringVar(&in.Entitlement, "entitlement", "", "an entitlement with emergency: true")
 	grant.Flags().StringVar(&in.Reason, "reason", "", "why, with the incident or ticket (15 characters at least)")
 	grant.Flags().DurationVar(&duration, "duration", 0, "how long (default: the longest allowed)")
+	return grant
+}
 
+func (a *app) emergencyListCommand() *cobra.Command {
 	var open bool
 	var limit int
 	list := &cobra.Command{
@@ -109,7 +117,10 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 	}
 	list.Flags().BoolVar(&open, "open", false, "only reviews not yet completed")
 	list.Flags().IntVar(&limit, "limit", 0, "page size (default 50, at most 1000)")
+	return list
+}
 
+func (a *app) emergencyReviewCommand() *cobra.Command {
 	var done client.EmergencyReviewCompletion
 	review := &cobra.Command{
 		Use:   "review ID --who TEXT --why TEXT --what TEXT",
@@ -139,7 +150,5 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 	review.Flags().StringVar(&done.Who, "who", "", "who used the access")
 	review.Flags().StringVar(&done.Why, "why", "", "why it was needed")
 	review.Flags().StringVar(&done.What, "what", "", "what was done with it")
-
-	cmd.AddCommand(grant, list, review)
-	return cmd
+	return review
 }

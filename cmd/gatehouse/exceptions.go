@@ -28,7 +28,15 @@ revoke, the default) or it comes back for review (--on-expiry review).
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
+	cmd.AddCommand(a.exceptionsCreateCommand(),
+		a.exceptionsDecideCommand("approve", "Approve a pending exception (security approvers, admins)", true),
+		a.exceptionsDecideCommand("reject", "Reject a pending exception (security approvers, admins)", false),
+		a.exceptionsDecideCommand("revoke", "End an exception early; an approved one's access is revoked (security approvers, admins, its recorder)", false),
+		a.exceptionsListCommand(), a.exceptionsShowCommand())
+	return cmd
+}
 
+func (a *app) exceptionsCreateCommand() *cobra.Command {
 	var (
 		in                        client.NewException
 		kind, expires, review, on string
@@ -79,48 +87,52 @@ revoke, the default) or it comes back for review (--on-expiry review).
 	f.StringVar(&expires, "expires", "", "how long it lasts, e.g. 90d (at most 366d)")
 	f.StringVar(&review, "review", "", "when to review it, e.g. 30d (default: at expiry)")
 	f.StringVar(&on, "on-expiry", "", "revoke (default: the access it allowed is revoked) or review")
+	return create
+}
 
+// exceptionsDecideCommand is one decision on an exception: approve (which can renew one back
+// for review, hence --expires), reject or revoke.
+func (a *app) exceptionsDecideCommand(verb, short string, renewable bool) *cobra.Command {
 	var comment, renew string
-	decide := func(verb, short string) *cobra.Command {
-		d := &cobra.Command{
-			Use:   verb + " EXC --comment TEXT",
-			Short: short,
-			Args:  exactArgs(1, "EXC"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if strings.TrimSpace(comment) == "" {
-					return usageErrorf(cmd, "--comment is required: say why")
-				}
-				dec := client.ExceptionDecision{Comment: comment}
-				if renew != "" {
-					d, err := gatehouse.ParseDuration(renew)
-					if err != nil {
-						return usageErrorf(cmd, "--expires: %v", err)
-					}
-					dec.Expires = d
-				}
-				c, err := a.client(cmd)
+	d := &cobra.Command{
+		Use:   verb + " EXC --comment TEXT",
+		Short: short,
+		Args:  exactArgs(1, "EXC"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(comment) == "" {
+				return usageErrorf(cmd, "--comment is required: say why")
+			}
+			dec := client.ExceptionDecision{Comment: comment}
+			if renew != "" {
+				d, err := gatehouse.ParseDuration(renew)
 				if err != nil {
-					return err
+					return usageErrorf(cmd, "--expires: %v", err)
 				}
-				e, err := c.DecideException(cmd.Context(), args[0], verb, dec)
-				if err != nil {
-					return err
-				}
-				if a.json() {
-					return printJSON(a.stdout, e)
-				}
-				printf(a.stdout, "%s: %s (expires %s).\n", e.Ref, e.Status, ts(e.ExpiresAt))
-				return nil
-			},
-		}
-		d.Flags().StringVar(&comment, "comment", "", "why (required)")
-		return d
+				dec.Expires = d
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			e, err := c.DecideException(cmd.Context(), args[0], verb, dec)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, e)
+			}
+			printf(a.stdout, "%s: %s (expires %s).\n", e.Ref, e.Status, ts(e.ExpiresAt))
+			return nil
+		},
 	}
-	approve := decide("approve", "Approve a pending exception (security approvers, admins)")
-	approve.Flags().StringVar(&renew, "expires", "", "renew: a new life from now, e.g. 90d (required for one back for review)")
-	reject := decide("reject", "Reject a pending exception (security approvers, admins)")
-	revoke := decide("revoke", "End an exception early; an approved one's access is revoked (security approvers, admins, its recorder)")
+	d.Flags().StringVar(&comment, "comment", "", "why (required)")
+	if renewable {
+		d.Flags().StringVar(&renew, "expires", "", "renew: a new life from now, e.g. 90d (required for one back for review)")
+	}
+	return d
+}
 
+func (a *app) exceptionsListCommand() *cobra.Command {
 	var status, expiring, identity string
 	var limit int
 	list := &cobra.Command{
@@ -157,7 +169,10 @@ revoke, the default) or it comes back for review (--on-expiry review).
 	list.Flags().StringVar(&status, "status", "", "only these statuses, comma-separated")
 	list.Flags().StringVar(&identity, "for", "", "only this person's (email)")
 	list.Flags().IntVar(&limit, "limit", 0, "page size (default 50, at most 1000)")
+	return list
+}
 
+func (a *app) exceptionsShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show EXC",
 		Short: "Show an exception: rationale, controls, approver, dates and the grants it allowed",
@@ -181,6 +196,5 @@ revoke, the default) or it comes back for review (--on-expiry review).
 				"On expiry", string(e.OnExpiry), "Grants", strings.Join(e.GrantIDs, ", "))
 		},
 	}
-	cmd.AddCommand(create, approve, reject, revoke, list, show)
-	return cmd
+	return show
 }

@@ -252,6 +252,11 @@ func (a *app) hrImportsCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
+	cmd.AddCommand(a.hrImportsListCommand(), a.hrImportShowCommand(), a.hrImportsApproveCommand(), a.hrImportsRejectCommand())
+	return cmd
+}
+
+func (a *app) hrImportsListCommand() *cobra.Command {
 	var (
 		status string
 		lf     listFlags
@@ -287,7 +292,10 @@ func (a *app) hrImportsCommand() *cobra.Command {
 	}
 	list.Flags().StringVar(&status, "status", "", "only imports with this status: applied, held or rejected")
 	lf.register(list)
+	return list
+}
 
+func (a *app) hrImportsApproveCommand() *cobra.Command {
 	var reason string
 	approve := &cobra.Command{
 		Use:   "approve ID [--reason TEXT]",
@@ -310,6 +318,11 @@ func (a *app) hrImportsCommand() *cobra.Command {
 		},
 	}
 	approve.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	return approve
+}
+
+func (a *app) hrImportsRejectCommand() *cobra.Command {
+	var reason string
 	reject := &cobra.Command{
 		Use:   "reject ID [--reason TEXT]",
 		Short: "Close a held import without applying it (admins)",
@@ -331,8 +344,7 @@ func (a *app) hrImportsCommand() *cobra.Command {
 		},
 	}
 	reject.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
-	cmd.AddCommand(list, a.hrImportShowCommand(), approve, reject)
-	return cmd
+	return reject
 }
 
 func (a *app) hrDatesCommand() *cobra.Command {

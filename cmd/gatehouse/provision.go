@@ -221,6 +221,11 @@ func (a *app) opsCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
+	cmd.AddCommand(a.opsListCommand())
+	return cmd
+}
+
+func (a *app) opsListCommand() *cobra.Command {
 	var (
 		f      client.OperationFilter
 		failed bool
@@ -261,8 +266,7 @@ state changed it was applied (LATENCY: time-to-provision or time-to-deprovision)
 	list.Flags().BoolVar(&failed, "failed", false, "only failed operations")
 	list.Flags().StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
 	lf.register(list)
-	cmd.AddCommand(list)
-	return cmd
+	return list
 }
 
 func (a *app) driftCommand() *cobra.Command {

@@ -32,44 +32,61 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
-	var (
-		in       client.NewRequest
-		duration string
-		remove   bool
-	)
-	newRequest := func(cmd *cobra.Command) (client.NewRequest, error) {
-		r := in
-		if duration != "" {
-			d, err := gatehouse.ParseDuration(duration)
-			if err != nil {
-				return r, usageErrorf(cmd, "--duration: %v", err)
-			}
-			r.Duration = d
+	cmd.AddCommand(a.requestCreateCommand(), a.requestPreviewCommand(), a.requestListCommand(), a.requestShowCommand(),
+		a.requestDecideCommand("approve", "Approve the current step (the last approval writes the grants)", false),
+		a.requestDecideCommand("deny", "Deny a request", true),
+		a.requestDecideCommand("return", "Return a request to its requester for more information", true),
+		a.requestDecideCommand("cancel", "Cancel your open request", false),
+		a.requestResubmitCommand(), a.requestDelegateCommand())
+	return cmd
+}
+
+// requestInput is the request that create and preview send, read from their common flags.
+type requestInput struct {
+	in       client.NewRequest
+	duration string
+	remove   bool
+}
+
+// flags registers the flags of a request on c.
+func (ri *requestInput) flags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&ri.in.For, "for", "", "the beneficiary's email (default: yourself; operators only for someone else)")
+	f.StringVar(&ri.in.Entitlement, "entitlement", "", "entitlement id, e.g. corp-ldap/engineering")
+	f.StringVar(&ri.in.Role, "role", "", "role id: all its entitlements (instead of --entitlement)")
+	f.StringVar(&ri.in.Justification, "justification", "", "what task needs it and for how long")
+	f.StringVar(&ri.duration, "duration", "", "how long, e.g. 8h or 30d (required for privileged access)")
+	f.StringVar((*string)(&ri.in.Priority), "priority", "", "low, normal (default), high or critical: sets the SLA")
+	f.BoolVar(&ri.remove, "remove", false, "give the access up instead (revoked at once, no approval)")
+}
+
+// request checks the flags and builds the request.
+func (ri *requestInput) request(cmd *cobra.Command) (client.NewRequest, error) {
+	r := ri.in
+	if ri.duration != "" {
+		d, err := gatehouse.ParseDuration(ri.duration)
+		if err != nil {
+			return r, usageErrorf(cmd, "--duration: %v", err)
 		}
-		if remove {
-			r.Action = gatehouse.ActionRemove
-		}
-		if (r.Entitlement == "") == (r.Role == "") {
-			return r, usageErrorf(cmd, "name one --entitlement or one --role")
-		}
-		return r, nil
+		r.Duration = d
 	}
-	requestFlags := func(c *cobra.Command) {
-		f := c.Flags()
-		f.StringVar(&in.For, "for", "", "the beneficiary's email (default: yourself; operators only for someone else)")
-		f.StringVar(&in.Entitlement, "entitlement", "", "entitlement id, e.g. corp-ldap/engineering")
-		f.StringVar(&in.Role, "role", "", "role id: all its entitlements (instead of --entitlement)")
-		f.StringVar(&in.Justification, "justification", "", "what task needs it and for how long")
-		f.StringVar(&duration, "duration", "", "how long, e.g. 8h or 30d (required for privileged access)")
-		f.StringVar((*string)(&in.Priority), "priority", "", "low, normal (default), high or critical: sets the SLA")
-		f.BoolVar(&remove, "remove", false, "give the access up instead (revoked at once, no approval)")
+	if ri.remove {
+		r.Action = gatehouse.ActionRemove
 	}
+	if (r.Entitlement == "") == (r.Role == "") {
+		return r, usageErrorf(cmd, "name one --entitlement or one --role")
+	}
+	return r, nil
+}
+
+func (a *app) requestCreateCommand() *cobra.Command {
+	var ri requestInput
 	create := &cobra.Command{
 		Use:   "create --entitlement ID|--role ID --justification TEXT [--for EMAIL] [--duration 8h] [--priority high]",
 		Short: "Submit an access request",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := newRequest(cmd)
+			r, err := ri.request(cmd)
 			if err != nil {
 				return err
 			}
@@ -91,13 +108,18 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			return writeSteps(a.stdout, x.Steps)
 		},
 	}
-	requestFlags(create)
+	ri.flags(create)
+	return create
+}
+
+func (a *app) requestPreviewCommand() *cobra.Command {
+	var ri requestInput
 	preview := &cobra.Command{
 		Use:   "preview --entitlement ID|--role ID --justification TEXT [--for EMAIL] [--duration 8h]",
 		Short: "Show who would approve each step, and the policy findings, without submitting",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := newRequest(cmd)
+			r, err := ri.request(cmd)
 			if err != nil {
 				return err
 			}
@@ -120,8 +142,11 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			return writeSteps(a.stdout, x.Steps)
 		},
 	}
-	requestFlags(preview)
+	ri.flags(preview)
+	return preview
+}
 
+func (a *app) requestListCommand() *cobra.Command {
 	var (
 		mine, pendingMe, all bool
 		state                string
@@ -178,7 +203,10 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 	list.Flags().BoolVar(&all, "all", false, "every request (auditor, operator, admin)")
 	list.Flags().StringVar(&state, "state", "", "only these states, comma-separated (e.g. pending_approval,returned)")
 	list.Flags().IntVar(&limit, "limit", 0, "page size (default 50, at most 1000)")
+	return list
+}
 
+func (a *app) requestShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show REQ",
 		Short: "Show a request: steps, who and why, policy findings, grants and timeline",
@@ -219,45 +247,50 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 			return t.flush()
 		},
 	}
+	return show
+}
 
+// requestDecideCommand is one of the decisions on a request: approve, deny, return or cancel.
+func (a *app) requestDecideCommand(verb, short string, needComment bool) *cobra.Command {
 	var comment string
-	decide := func(verb, short string, needComment bool) *cobra.Command {
-		use := verb + " REQ --comment TEXT"
-		if !needComment {
-			use = verb + " REQ [--comment TEXT]"
-		}
-		d := &cobra.Command{
-			Use:   use,
-			Short: short,
-			Args:  exactArgs(1, "REQ"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if needComment && strings.TrimSpace(comment) == "" {
-					return usageErrorf(cmd, "--comment is required: say why (the requester reads it)")
-				}
-				c, err := a.client(cmd)
-				if err != nil {
-					return err
-				}
-				x, err := c.DecideRequest(cmd.Context(), args[0], verb, comment)
-				if err != nil {
-					return err
-				}
-				if a.json() {
-					return printJSON(a.stdout, x)
-				}
-				printf(a.stdout, "%s: %s.\n", x.Ref, x.State)
-				if i := x.CurrentStep(); i >= 0 && x.State == gatehouse.RequestPendingApproval {
-					printf(a.stdout, "Next: the %s step (%s).\n", x.Steps[i].Kind, strings.Join(x.Steps[i].Emails, ", "))
-				}
-				if len(x.GrantIDs) > 0 && verb == "approve" {
-					printf(a.stdout, "Grants: %s.\n", strings.Join(x.GrantIDs, ", "))
-				}
-				return nil
-			},
-		}
-		d.Flags().StringVar(&comment, "comment", "", "why, for the requester and the audit log")
-		return d
+	use := verb + " REQ --comment TEXT"
+	if !needComment {
+		use = verb + " REQ [--comment TEXT]"
 	}
+	d := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(1, "REQ"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if needComment && strings.TrimSpace(comment) == "" {
+				return usageErrorf(cmd, "--comment is required: say why (the requester reads it)")
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			x, err := c.DecideRequest(cmd.Context(), args[0], verb, comment)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.stdout, x)
+			}
+			printf(a.stdout, "%s: %s.\n", x.Ref, x.State)
+			if i := x.CurrentStep(); i >= 0 && x.State == gatehouse.RequestPendingApproval {
+				printf(a.stdout, "Next: the %s step (%s).\n", x.Steps[i].Kind, strings.Join(x.Steps[i].Emails, ", "))
+			}
+			if len(x.GrantIDs) > 0 && verb == "approve" {
+				printf(a.stdout, "Grants: %s.\n", strings.Join(x.GrantIDs, ", "))
+			}
+			return nil
+		},
+	}
+	d.Flags().StringVar(&comment, "comment", "", "why, for the requester and the audit log")
+	return d
+}
+
+func (a *app) requestResubmitCommand() *cobra.Command {
 	var justification string
 	resubmit := &cobra.Command{
 		Use:   "resubmit REQ --justification TEXT",
@@ -280,7 +313,10 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 		},
 	}
 	resubmit.Flags().StringVar(&justification, "justification", "", "what task needs it and for how long")
+	return resubmit
+}
 
+func (a *app) requestDelegateCommand() *cobra.Command {
 	var (
 		delegateTo, delegateFrom, until, reason string
 	)
@@ -317,14 +353,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 	delegate.Flags().StringVar(&delegateFrom, "from", "", "whose approvals (default: yours; operators for someone else, never to themselves)")
 	delegate.Flags().StringVar(&until, "until", "", "end: an RFC 3339 time or a duration from now (7d)")
 	delegate.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
-
-	cmd.AddCommand(create, preview, list, show,
-		decide("approve", "Approve the current step (the last approval writes the grants)", false),
-		decide("deny", "Deny a request", true),
-		decide("return", "Return a request to its requester for more information", true),
-		decide("cancel", "Cancel your open request", false),
-		resubmit, delegate)
-	return cmd
+	return delegate
 }
 
 func durationOrNone(d gatehouse.Duration) string {

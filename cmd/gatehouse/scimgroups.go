@@ -26,6 +26,11 @@ They are read-only here: the IdP that pushed a group is the only one that change
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun,
 	}
+	cmd.AddCommand(a.scimGroupsListCommand(), a.scimGroupsShowCommand())
+	return cmd
+}
+
+func (a *app) scimGroupsListCommand() *cobra.Command {
 	var (
 		f  client.SCIMGroupFilter
 		lf listFlags
@@ -64,7 +69,10 @@ They are read-only here: the IdP that pushed a group is the only one that change
 	list.Flags().StringVar(&f.Member, "member", "", "groups of this identity: email, id or employee_id")
 	list.Flags().StringVar(&f.DisplayName, "name", "", "the group with this display name (case-insensitive)")
 	lf.register(list)
+	return list
+}
 
+func (a *app) scimGroupsShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one SCIM group and its members",
@@ -98,6 +106,5 @@ They are read-only here: the IdP that pushed a group is the only one that change
 			return t.flush()
 		},
 	}
-	cmd.AddCommand(list, show)
-	return cmd
+	return show
 }

@@ -23,6 +23,11 @@ func (a *app) tasksCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
+	cmd.AddCommand(a.tasksListCommand(), a.tasksShowCommand(), a.tasksCompleteCommand())
+	return cmd
+}
+
+func (a *app) tasksListCommand() *cobra.Command {
 	var (
 		f        client.TaskFilter
 		all      bool
@@ -76,7 +81,10 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 	list.Flags().BoolVar(&f.Overdue, "overdue", false, "only open tasks past their due time")
 	list.Flags().BoolVar(&all, "all", false, "tasks of every status, done and cancelled included")
 	list.Flags().IntVar(&limit, "limit", 0, "page size (default 50, at most 1000)")
+	return list
+}
 
+func (a *app) tasksShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one task, with the system's instructions",
@@ -93,7 +101,10 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 			return a.printTask(tk)
 		},
 	}
+	return show
+}
 
+func (a *app) tasksCompleteCommand() *cobra.Command {
 	var note, evidence, evidenceFile string
 	complete := &cobra.Command{
 		Use:   "complete ID --note TEXT [--evidence-sha256 HEX | --evidence-file PATH]",
@@ -133,8 +144,7 @@ your own account is for someone else to complete.`,
 	complete.Flags().StringVar(&note, "note", "", "what was done (required)")
 	complete.Flags().StringVar(&evidence, "evidence-sha256", "", "SHA-256 of an evidence file, 64 hex digits")
 	complete.Flags().StringVar(&evidenceFile, "evidence-file", "", "an evidence file whose SHA-256 is recorded (computed locally)")
-	cmd.AddCommand(list, show, complete)
-	return cmd
+	return complete
 }
 
 func (a *app) printTask(tk *gatehouse.ManualTask) error {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // maxBody bounds what one response may hold: a page of resources, or one group with its members.
@@ -65,9 +65,9 @@ func (c *Connector) send(ctx context.Context, r request) (*response, error) {
 		if err != nil {
 			return nil, connector.Permanentf("scim %s: %w", r.step(), err)
 		}
-		req.Header.Set("Accept", scim.MediaType+", application/json")
+		req.Header.Set("Accept", scimproto.MediaType+", application/json")
 		if body != nil {
-			req.Header.Set("Content-Type", scim.MediaType)
+			req.Header.Set("Content-Type", scimproto.MediaType)
 		}
 		if r.ifMatch != "" {
 			req.Header.Set("If-Match", r.ifMatch)
@@ -157,11 +157,11 @@ func isNetError(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &dns)
 }
 
-// scimError decodes an error answer into a *scim.Error: the SCIM error body when there is one
+// scimError decodes an error answer into a *scimproto.Error: the SCIM error body when there is one
 // (detail and scimType are what the server says went wrong), else the HTTP status with the start
 // of the body, so a proxy's error page is still recognisable.
-func (c *Connector) scimError(res *response) *scim.Error {
-	e := &scim.Error{Status: res.status}
+func (c *Connector) scimError(res *response) *scimproto.Error {
+	e := &scimproto.Error{Status: res.status}
 	var body struct {
 		Status   json.RawMessage `json:"status"`
 		ScimType string          `json:"scimType"`

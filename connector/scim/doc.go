@@ -1,6 +1,6 @@
 // Package scim is the Gatehouse connector for SCIM 2.0 service providers (RFC 7643, RFC 7644):
 // SaaS applications and anything else that serves /Users and /Groups. Gatehouse is the SCIM
-// client; the protocol types come from internal/scim.
+// client; the protocol types come from internal/scimproto.
 //
 // A system in the catalog:
 //

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // userName is the userName of a new account for spec (setting user_name).
@@ -153,7 +153,7 @@ func (c *Connector) SetEnabled(ctx context.Context, ref connector.AccountRef, en
 			return nil
 		default:
 			err = c.write(ctx, path, cur,
-				[]scim.PatchOp{{Op: "replace", Path: "active", Value: enabled}},
+				[]scimproto.PatchOp{{Op: "replace", Path: "active", Value: enabled}},
 				func(m map[string]any) { m["active"] = enabled })
 		}
 		if errors.Is(err, errStale) && attempt == 0 {
@@ -296,9 +296,9 @@ func (c *Connector) createGroup(ctx context.Context, name string, memberIDs ...s
 func (c *Connector) addMember(ctx context.Context, gid, memberID string) error {
 	path := c.groupsPath + "/" + url.PathEscape(gid)
 	if c.patch {
-		r := request{method: http.MethodPatch, path: path, body: scim.PatchRequest{
+		r := request{method: http.MethodPatch, path: path, body: scimproto.PatchRequest{
 			Schemas:    []string{schemaPatchOp},
-			Operations: []scim.PatchOp{{Op: "add", Path: "members", Value: []member{{Value: memberID}}}},
+			Operations: []scimproto.PatchOp{{Op: "add", Path: "members", Value: []member{{Value: memberID}}}},
 		}}
 		res, err := c.send(ctx, r)
 		if err != nil {
@@ -363,9 +363,9 @@ func (c *Connector) RemoveMember(ctx context.Context, grp string, ref connector.
 
 func (c *Connector) removeMember(ctx context.Context, path, memberID string) error {
 	if c.patch {
-		r := request{method: http.MethodPatch, path: path, body: scim.PatchRequest{
+		r := request{method: http.MethodPatch, path: path, body: scimproto.PatchRequest{
 			Schemas:    []string{schemaPatchOp},
-			Operations: []scim.PatchOp{{Op: "remove", Path: "members[value eq " + quote(memberID) + "]"}},
+			Operations: []scimproto.PatchOp{{Op: "remove", Path: "members[value eq " + quote(memberID) + "]"}},
 		}}
 		res, err := c.send(ctx, r)
 		if err != nil {
@@ -448,7 +448,7 @@ func (c *Connector) changeMembers(ctx context.Context, path string, adds, remove
 		return c.rewriteMembers(ctx, path, adds, removes)
 	}
 	for len(adds) > 0 || len(removes) > 0 {
-		var ops []scim.PatchOp
+		var ops []scimproto.PatchOp
 		n := 0
 		if len(adds) > 0 {
 			k := min(len(adds), batchValues)
@@ -456,14 +456,14 @@ func (c *Connector) changeMembers(ctx context.Context, path string, adds, remove
 			for i, id := range adds[:k] {
 				ms[i] = member{Value: id}
 			}
-			ops = append(ops, scim.PatchOp{Op: "add", Path: "members", Value: ms})
+			ops = append(ops, scimproto.PatchOp{Op: "add", Path: "members", Value: ms})
 			adds, n = adds[k:], k
 		}
 		for len(removes) > 0 && n < batchValues {
-			ops = append(ops, scim.PatchOp{Op: "remove", Path: "members[value eq " + quote(removes[0]) + "]"})
+			ops = append(ops, scimproto.PatchOp{Op: "remove", Path: "members[value eq " + quote(removes[0]) + "]"})
 			removes, n = removes[1:], n+1
 		}
-		r := request{method: http.MethodPatch, path: path, body: scim.PatchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}}
+		r := request{method: http.MethodPatch, path: path, body: scimproto.PatchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}}
 		res, err := c.send(ctx, r)
 		if err != nil {
 			return err

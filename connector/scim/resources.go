@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // flexBool is a boolean that also accepts the strings "true" and "false", which some servers
@@ -148,9 +148,9 @@ func (r *resource) into(v any) error { return json.Unmarshal(r.body, v) }
 // write changes the resource at path, read as cur: PATCH ops when the server supports PATCH,
 // else PUT of cur's representation after mutate (read-modify-write). cur's version goes in
 // If-Match. It returns errStale on 412: the caller reads again and decides again.
-func (c *Connector) write(ctx context.Context, path string, cur *resource, ops []scim.PatchOp, mutate func(map[string]any)) error {
+func (c *Connector) write(ctx context.Context, path string, cur *resource, ops []scimproto.PatchOp, mutate func(map[string]any)) error {
 	r := request{method: http.MethodPatch, path: path,
-		body: scim.PatchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}}
+		body: scimproto.PatchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}}
 	if cur != nil {
 		r.ifMatch = cur.version
 	}
@@ -267,7 +267,7 @@ func (c *Connector) noAttributes() bool {
 // filter (so the caller lists everything instead).
 func filterUnsupported(res *response) bool {
 	return res.status == http.StatusNotImplemented ||
-		(res.status == http.StatusBadRequest && bytes.Contains(res.body, []byte(scim.ScimTypeInvalidFilter)))
+		(res.status == http.StatusBadRequest && bytes.Contains(res.body, []byte(scimproto.ScimTypeInvalidFilter)))
 }
 
 // find returns the resources at path whose attr equals value: with a filter when the server

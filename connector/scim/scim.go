@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // Connector is an open SCIM connector: an HTTP client for one service provider and what it
@@ -253,7 +253,7 @@ func checkTransport(step string, err error) error {
 
 // Schema URNs used in request bodies.
 const (
-	schemaUser    = scim.SchemaUser
-	schemaGroup   = scim.SchemaGroup
-	schemaPatchOp = scim.SchemaPatchOp
+	schemaUser    = scimproto.SchemaUser
+	schemaGroup   = scimproto.SchemaGroup
+	schemaPatchOp = scimproto.SchemaPatchOp
 )

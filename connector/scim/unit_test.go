@@ -13,7 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/scim/scimtest"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 func TestAccountMatchBy(t *testing.T) {
@@ -137,11 +137,11 @@ func TestStale(t *testing.T) {
 		t.Fatalf("read = %+v, %v; want a version", cur, err)
 	}
 	// Changed behind the connector's back.
-	if status, body := srv.Do(t, http.MethodPatch, path, map[string]any{"schemas": []string{scim.SchemaPatchOp},
+	if status, body := srv.Do(t, http.MethodPatch, path, map[string]any{"schemas": []string{scimproto.SchemaPatchOp},
 		"Operations": []map[string]any{{"op": "replace", "path": "displayName", "value": "Ada"}}}); status != http.StatusOK {
 		t.Fatalf("change by hand: %d %v", status, body)
 	}
-	err = sc.write(ctx, path, cur, []scim.PatchOp{{Op: "replace", Path: "active", Value: false}}, nil)
+	err = sc.write(ctx, path, cur, []scimproto.PatchOp{{Op: "replace", Path: "active", Value: false}}, nil)
 	if !errors.Is(err, errStale) {
 		t.Fatalf("write with a stale version = %v, want errStale", err)
 	}

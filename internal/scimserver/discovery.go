@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // Discovery endpoints (RFC 7644 section 4): what this provider supports, its resource types,
@@ -16,7 +16,7 @@ func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request, _ *gatehouse.
 		return err
 	}
 	writeJSON(w, r, http.StatusOK, map[string]any{
-		"schemas":          []string{scim.SchemaSPConfig},
+		"schemas":          []string{scimproto.SchemaSPConfig},
 		"documentationUri": "https://github.com/gatehouse/gatehouse/blob/main/docs/scim.md",
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
@@ -37,14 +37,14 @@ func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request, _ *gatehouse.
 func resourceTypeDocs(base string) []map[string]any {
 	return []map[string]any{
 		{
-			"schemas": []string{scim.SchemaResourceType}, "id": "User", "name": "User", "endpoint": "/Users",
-			"description": "A person: a Gatehouse identity of kind person", "schema": scim.SchemaUser,
-			"schemaExtensions": []any{map[string]any{"schema": scim.SchemaEnterpriseUser, "required": false}},
+			"schemas": []string{scimproto.SchemaResourceType}, "id": "User", "name": "User", "endpoint": "/Users",
+			"description": "A person: a Gatehouse identity of kind person", "schema": scimproto.SchemaUser,
+			"schemaExtensions": []any{map[string]any{"schema": scimproto.SchemaEnterpriseUser, "required": false}},
 			"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"},
 		},
 		{
-			"schemas": []string{scim.SchemaResourceType}, "id": "Group", "name": "Group", "endpoint": "/Groups",
-			"description": "A group pushed by the identity provider, kept for review", "schema": scim.SchemaGroup,
+			"schemas": []string{scimproto.SchemaResourceType}, "id": "Group", "name": "Group", "endpoint": "/Groups",
+			"description": "A group pushed by the identity provider, kept for review", "schema": scimproto.SchemaGroup,
 			"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/Group"},
 		},
 	}
@@ -69,7 +69,7 @@ func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request, _ *gateho
 			return nil
 		}
 	}
-	return scim.Errorf(http.StatusNotFound, "", "no resource type %q", r.PathValue("name"))
+	return scimproto.Errorf(http.StatusNotFound, "", "no resource type %q", r.PathValue("name"))
 }
 
 func (h *Handler) schemas(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
@@ -90,7 +90,7 @@ func (h *Handler) schema(w http.ResponseWriter, r *http.Request, _ *gatehouse.Pr
 			return nil
 		}
 	}
-	return scim.Errorf(http.StatusNotFound, "", "no schema %q", r.PathValue("urn"))
+	return scimproto.Errorf(http.StatusNotFound, "", "no schema %q", r.PathValue("urn"))
 }
 
 // noFilter refuses a filter on a discovery endpoint with 403: RFC 7644 section 4 says so, so
@@ -98,13 +98,13 @@ func (h *Handler) schema(w http.ResponseWriter, r *http.Request, _ *gatehouse.Pr
 // (sorting, paging) are ignored there, as the RFC says.
 func noFilter(r *http.Request) error {
 	if r.URL.Query().Has("filter") {
-		return scim.Errorf(http.StatusForbidden, "", "%s does not take a filter (RFC 7644 section 4): it answers with every definition", r.URL.Path)
+		return scimproto.Errorf(http.StatusForbidden, "", "%s does not take a filter (RFC 7644 section 4): it answers with every definition", r.URL.Path)
 	}
 	return nil
 }
 
-func listOf(docs []map[string]any) scim.ListResponse {
-	return scim.ListResponse{Schemas: []string{scim.SchemaListResponse}, TotalResults: len(docs), StartIndex: 1,
+func listOf(docs []map[string]any) scimproto.ListResponse {
+	return scimproto.ListResponse{Schemas: []string{scimproto.SchemaListResponse}, TotalResults: len(docs), StartIndex: 1,
 		ItemsPerPage: len(docs), Resources: docs}
 }
 
@@ -143,7 +143,7 @@ func (a attrDef) sub(s ...attrDef) attrDef {
 
 func schemaDocs(base string) []map[string]any {
 	doc := func(id, name, desc string, attrs []attrDef) map[string]any {
-		return map[string]any{"schemas": []string{scim.SchemaSchema}, "id": id, "name": name, "description": desc,
+		return map[string]any{"schemas": []string{scimproto.SchemaSchema}, "id": id, "name": name, "description": desc,
 			"attributes": attrs, "meta": map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + id}}
 	}
 	user := []attrDef{
@@ -189,8 +189,8 @@ func schemaDocs(base string) []map[string]any {
 			str("type", "User.").values("User").mut("immutable")),
 	}
 	return []map[string]any{
-		doc(scim.SchemaUser, "User", "User Account", user),
-		doc(scim.SchemaEnterpriseUser, "EnterpriseUser", "Enterprise User", enterprise),
-		doc(scim.SchemaGroup, "Group", "Group", group),
+		doc(scimproto.SchemaUser, "User", "User Account", user),
+		doc(scimproto.SchemaEnterpriseUser, "EnterpriseUser", "Enterprise User", enterprise),
+		doc(scimproto.SchemaGroup, "Group", "Group", group),
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // A User's emails are kept as the published schema describes them (value, type, primary,
@@ -24,7 +24,7 @@ var emailTypes = []string{"work", "home", "other"}
 // one (Entra ID sends that); a value without an address is dropped.
 func readEmails(v any) ([]userDocEmail, error) {
 	bad := func(format string, args ...any) error {
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, format, args...)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, format, args...)
 	}
 	var list []any
 	switch v := v.(type) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -34,7 +34,7 @@ func (h *Handler) groupResource(r *http.Request, p *gatehouse.Principal, g *gate
 		members = append(members, m)
 	}
 	res := map[string]any{
-		"schemas":     []any{scim.SchemaGroup},
+		"schemas":     []any{scimproto.SchemaGroup},
 		"id":          g.ID,
 		"displayName": g.DisplayName,
 		"members":     members,
@@ -57,7 +57,7 @@ func resourceToGroup(m map[string]any) (*gatehouse.SCIMGroup, error) {
 		return nil, err
 	}
 	if g.DisplayName == "" {
-		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "displayName is required")
+		return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "displayName is required")
 	}
 	if g.ExternalID, _, err = getString(m, "externalId"); err != nil {
 		return nil, err
@@ -65,16 +65,16 @@ func resourceToGroup(m map[string]any) (*gatehouse.SCIMGroup, error) {
 	if v, ok := get(m, "members"); ok && v != nil {
 		list, isList := v.([]any)
 		if !isList {
-			return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "members must be a list")
+			return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "members must be a list")
 		}
 		for _, el := range list {
 			em, _ := el.(map[string]any)
 			id, _, err := getString(em, "value")
 			if err != nil || id == "" {
-				return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "every member needs a value (a user id)")
+				return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "every member needs a value (a user id)")
 			}
 			if t, _, _ := getString(em, "type"); t != "" && !strings.EqualFold(t, "User") {
-				return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "member %s: only users can be members, not %s", id, t)
+				return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "member %s: only users can be members, not %s", id, t)
 			}
 			g.Members = append(g.Members, id)
 		}
@@ -86,7 +86,7 @@ func resourceToGroup(m map[string]any) (*gatehouse.SCIMGroup, error) {
 func (h *Handler) checkMembers(r *http.Request, p *gatehouse.Principal, g *gatehouse.SCIMGroup) error {
 	for _, id := range g.Members {
 		if _, err := h.svc.SCIMGetUser(r.Context(), p, id); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "member %q is not a user", id)
+			return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "member %q is not a user", id)
 		} else if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, p *gateho
 	g.ID, g.Version = cur.ID, cur.Version
 	out, err := h.svc.ReplaceSCIMGroup(r.Context(), p, g)
 	if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT && strings.Contains(gatehouse.ErrorMessage(err), "changed since") {
-		return scim.Errorf(http.StatusPreconditionFailed, "", "%s", gatehouse.ErrorMessage(err))
+		return scimproto.Errorf(http.StatusPreconditionFailed, "", "%s", gatehouse.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
@@ -177,7 +177,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, p *gatehous
 		return err
 	}
 	res := h.groupResource(r, p, cur, nil)
-	if err := scim.ApplyPatch(res, req.Operations, scim.GroupSchema); err != nil {
+	if err := scimproto.ApplyPatch(res, req.Operations, scimproto.GroupSchema); err != nil {
 		return err
 	}
 	if err := groupSchemaDefs().checkRequired(res); err != nil {
@@ -249,7 +249,7 @@ func (h *Handler) groups(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 		}
 		for _, g := range page.Items {
 			res := h.groupResource(r, p, g, names)
-			if q.filter == nil || scim.MatchSchema(q.filter, res, scim.GroupSchema) {
+			if q.filter == nil || scimproto.MatchSchema(q.filter, res, scimproto.GroupSchema) {
 				all = append(all, res)
 			}
 		}

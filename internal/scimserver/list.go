@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -23,7 +23,7 @@ const (
 
 // query is a list request: the GET query parameters, or the body of POST .search.
 type query struct {
-	filter     scim.Expr
+	filter     scimproto.Expr
 	sortBy     string
 	descending bool
 	startIndex int // 1-based
@@ -55,10 +55,10 @@ func parseSearch(r *http.Request) (*query, error) {
 		Count              json.RawMessage `json:"count"`
 	}
 	if err := json.Unmarshal(body, &sr); err != nil {
-		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the body is not a SearchRequest: %v", err)
+		return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidSyntax, "the body is not a SearchRequest: %v", err)
 	}
-	if len(sr.Schemas) > 0 && !slices.Contains(sr.Schemas, scim.SchemaSearchRequest) {
-		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "schemas must hold %s", scim.SchemaSearchRequest)
+	if len(sr.Schemas) > 0 && !slices.Contains(sr.Schemas, scimproto.SchemaSearchRequest) {
+		return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidSyntax, "schemas must hold %s", scimproto.SchemaSearchRequest)
 	}
 	q := &query{attributes: sr.Attributes, excluded: sr.ExcludedAttributes}
 	num := func(raw json.RawMessage) string { return strings.Trim(string(raw), `"`) }
@@ -67,7 +67,7 @@ func parseSearch(r *http.Request) (*query, error) {
 
 func (q *query) fill(filter, sortBy, sortOrder, startIndex, count string) error {
 	if strings.TrimSpace(filter) != "" {
-		e, err := scim.ParseFilter(filter)
+		e, err := scimproto.ParseFilter(filter)
 		if err != nil {
 			return err
 		}
@@ -79,20 +79,20 @@ func (q *query) fill(filter, sortBy, sortOrder, startIndex, count string) error 
 	case "descending":
 		q.descending = true
 	default:
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortOrder must be ascending or descending, not %q", sortOrder)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "sortOrder must be ascending or descending, not %q", sortOrder)
 	}
 	q.startIndex, q.count = 1, defaultCount
 	if startIndex != "" {
 		n, err := strconv.Atoi(startIndex)
 		if err != nil {
-			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "startIndex must be an integer, not %q", startIndex)
+			return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "startIndex must be an integer, not %q", startIndex)
 		}
 		q.startIndex = max(n, 1) // RFC 7644 3.4.2.4: less than 1 is 1
 	}
 	if count != "" {
 		n, err := strconv.Atoi(count)
 		if err != nil {
-			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "count must be an integer, not %q", count)
+			return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "count must be an integer, not %q", count)
 		}
 		q.count = min(max(n, 0), maxCount)
 	}
@@ -101,7 +101,7 @@ func (q *query) fill(filter, sortBy, sortOrder, startIndex, count string) error 
 
 // listResponse builds the page of matches (already in order) that q asks for.
 func (q *query) respond(w http.ResponseWriter, r *http.Request, total int, page []map[string]any) {
-	out := scim.ListResponse{Schemas: []string{scim.SchemaListResponse}, TotalResults: total,
+	out := scimproto.ListResponse{Schemas: []string{scimproto.SchemaListResponse}, TotalResults: total,
 		StartIndex: q.startIndex, ItemsPerPage: len(page), Resources: make([]map[string]any, 0, len(page))}
 	for _, res := range page {
 		out.Resources = append(out.Resources, project(res, q.attributes, q.excluded))
@@ -123,9 +123,9 @@ func (q *query) sortResources(all []map[string]any, schema *resourceSchema) erro
 	if q.sortBy == "" {
 		return nil
 	}
-	path, err := scim.ParsePath(q.sortBy)
+	path, err := scimproto.ParsePath(q.sortBy)
 	if err != nil || path.Filter != nil {
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortBy %q is not an attribute path", q.sortBy)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "sortBy %q is not an attribute path", q.sortBy)
 	}
 	if err := schema.checkSortBy(path.Attr); err != nil {
 		return err
@@ -178,9 +178,9 @@ func sortKey(v any) string {
 }
 
 // attrValue returns the value of an attribute path in a resource.
-func attrValue(res map[string]any, p scim.AttrPath) any {
+func attrValue(res map[string]any, p scimproto.AttrPath) any {
 	obj := res
-	if p.URN != "" && !strings.EqualFold(p.URN, scim.SchemaUser) && !strings.EqualFold(p.URN, scim.SchemaGroup) {
+	if p.URN != "" && !strings.EqualFold(p.URN, scimproto.SchemaUser) && !strings.EqualFold(p.URN, scimproto.SchemaGroup) {
 		obj = getMap(res, p.URN)
 	}
 	v, _ := get(obj, p.Name)
@@ -317,14 +317,14 @@ func projectionPath(s string) (projPath, bool) {
 	var p projPath
 	lower := strings.ToLower(s)
 	switch {
-	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaEnterpriseUser)+":"):
-		p.ext, s = scim.SchemaEnterpriseUser, s[len(scim.SchemaEnterpriseUser)+1:]
-	case strings.EqualFold(s, scim.SchemaEnterpriseUser):
-		return projPath{name: scim.SchemaEnterpriseUser}, true
-	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaUser)+":"):
-		s = s[len(scim.SchemaUser)+1:]
-	case strings.HasPrefix(lower, strings.ToLower(scim.SchemaGroup)+":"):
-		s = s[len(scim.SchemaGroup)+1:]
+	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaEnterpriseUser)+":"):
+		p.ext, s = scimproto.SchemaEnterpriseUser, s[len(scimproto.SchemaEnterpriseUser)+1:]
+	case strings.EqualFold(s, scimproto.SchemaEnterpriseUser):
+		return projPath{name: scimproto.SchemaEnterpriseUser}, true
+	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaUser)+":"):
+		s = s[len(scimproto.SchemaUser)+1:]
+	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaGroup)+":"):
+		s = s[len(scimproto.SchemaGroup)+1:]
 	}
 	p.name, p.sub, _ = strings.Cut(s, ".")
 	return p, p.name != ""
@@ -344,28 +344,28 @@ func lookupKey(m map[string]any, key string) (string, any, bool) {
 
 // eqLookup recognises a filter that one indexed lookup answers: "attr eq value" on one of
 // names (lower case attribute paths). It returns the value.
-func eqLookup(e scim.Expr, names ...string) (attr, value string, ok bool) {
+func eqLookup(e scimproto.Expr, names ...string) (attr, value string, ok bool) {
 	switch e := e.(type) {
-	case *scim.AttrExpr:
+	case *scimproto.AttrExpr:
 		s, isStr := e.Value.(string)
-		if e.Op != scim.OpEq || !isStr {
+		if e.Op != scimproto.OpEq || !isStr {
 			return "", "", false
 		}
 		name := strings.ToLower(e.Path.Name)
 		if e.Path.SubAttr != "" {
 			name += "." + strings.ToLower(e.Path.SubAttr)
 		}
-		if e.Path.URN != "" && !strings.EqualFold(e.Path.URN, scim.SchemaUser) && !strings.EqualFold(e.Path.URN, scim.SchemaGroup) {
+		if e.Path.URN != "" && !strings.EqualFold(e.Path.URN, scimproto.SchemaUser) && !strings.EqualFold(e.Path.URN, scimproto.SchemaGroup) {
 			name = strings.ToLower(e.Path.URN) + ":" + name
 		}
 		if slices.Contains(names, name) {
 			return name, s, true
 		}
-	case *scim.ValuePathExpr: // members[value eq "x"], emails[value eq "x"]
-		if inner, ok := e.Filter.(*scim.AttrExpr); ok && inner.Path.SubAttr == "" && inner.Path.URN == "" {
+	case *scimproto.ValuePathExpr:
+		if inner, ok := e.Filter.(*scimproto.AttrExpr); ok && inner.Path.SubAttr == "" && inner.Path.URN == "" {
 			s, isStr := inner.Value.(string)
 			name := strings.ToLower(e.Path.Name) + "." + strings.ToLower(inner.Path.Name)
-			if inner.Op == scim.OpEq && isStr && slices.Contains(names, name) {
+			if inner.Op == scimproto.OpEq && isStr && slices.Contains(names, name) {
 				return name, s, true
 			}
 		}
@@ -393,7 +393,7 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, p *gatehou
 
 // users answers a Users query three ways: a filter one indexed lookup answers (userName eq,
 // emails eq, externalId eq, id eq, employeeNumber eq); the plain listing, paged in the store;
-// anything else by a scan of every user through scim.Match.
+// anything else by a scan of every user through scimproto.Match.
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query) error {
 	ctx := r.Context()
 	base := baseURL(r)
@@ -403,7 +403,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 			return err
 		}
 		if attr, value, ok := eqLookup(q.filter, "username", "emails", "emails.value", "id", "externalid",
-			strings.ToLower(scim.SchemaEnterpriseUser)+":employeenumber"); ok && (!strings.HasPrefix(attr, "emails") || isASCII(value)) {
+			strings.ToLower(scimproto.SchemaEnterpriseUser)+":employeenumber"); ok && (!strings.HasPrefix(attr, "emails") || isASCII(value)) {
 			var matches []map[string]any
 			var found []*gatehouse.Identity
 			switch attr {
@@ -438,7 +438,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 				}
 			}
 			for _, i := range found {
-				if res := userResource(i, base, mg); scim.MatchSchema(q.filter, res, scim.UserSchema) {
+				if res := userResource(i, base, mg); scimproto.MatchSchema(q.filter, res, scimproto.UserSchema) {
 					matches = append(matches, res)
 				}
 			}
@@ -477,7 +477,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 			if needGroups {
 				gs.set(res, base)
 			}
-			if q.filter == nil || scim.MatchSchema(q.filter, res, scim.UserSchema) {
+			if q.filter == nil || scimproto.MatchSchema(q.filter, res, scimproto.UserSchema) {
 				all = append(all, res)
 			}
 		}
@@ -571,7 +571,7 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse
 			StartIndex   int        `json:"startIndex"`
 			ItemsPerPage int        `json:"itemsPerPage"`
 			Resources    []*userDoc `json:"Resources"`
-		}{[]string{scim.SchemaListResponse}, total, q.startIndex, len(docs), docs})
+		}{[]string{scimproto.SchemaListResponse}, total, q.startIndex, len(docs), docs})
 		return nil
 	}
 	out := make([]map[string]any, len(items))

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 )
 
 // Filters and PATCH paths are checked against the schema /Schemas publishes, so that a typo in
@@ -53,7 +53,7 @@ var rfcUserOnly = []string{
 	"phonenumbers", "ims", "photos", "entitlements", "roles", "x509certificates",
 	"name.middlename", "name.honorificprefix", "name.honorificsuffix",
 	"addresses.formatted", "addresses.streetaddress", "addresses.region", "addresses.postalcode", "addresses.country",
-	strings.ToLower(scim.SchemaEnterpriseUser) + ":costcenter", strings.ToLower(scim.SchemaEnterpriseUser) + ":division",
+	strings.ToLower(scimproto.SchemaEnterpriseUser) + ":costcenter", strings.ToLower(scimproto.SchemaEnterpriseUser) + ":division",
 }
 
 var schemasOnce = sync.OnceValues(func() (*resourceSchema, *resourceSchema) {
@@ -70,13 +70,13 @@ var schemasOnce = sync.OnceValues(func() (*resourceSchema, *resourceSchema) {
 		}
 		return m
 	}
-	user := &resourceSchema{kind: "User", core: scim.SchemaUser, attrs: index(commonAttrs, byID[scim.SchemaUser]),
-		ext:       map[string]map[string]attrDef{strings.ToLower(scim.SchemaEnterpriseUser): index(byID[scim.SchemaEnterpriseUser])},
+	user := &resourceSchema{kind: "User", core: scimproto.SchemaUser, attrs: index(commonAttrs, byID[scimproto.SchemaUser]),
+		ext:       map[string]map[string]attrDef{strings.ToLower(scimproto.SchemaEnterpriseUser): index(byID[scimproto.SchemaEnterpriseUser])},
 		tolerated: map[string]bool{}}
 	for _, n := range rfcUserOnly {
 		user.tolerated[n] = true
 	}
-	group := &resourceSchema{kind: "Group", core: scim.SchemaGroup, attrs: index(commonAttrs, byID[scim.SchemaGroup]),
+	group := &resourceSchema{kind: "Group", core: scimproto.SchemaGroup, attrs: index(commonAttrs, byID[scimproto.SchemaGroup]),
 		ext: map[string]map[string]attrDef{}, tolerated: map[string]bool{}}
 	return user, group
 })
@@ -87,7 +87,7 @@ func groupSchemaDefs() *resourceSchema { _, g := schemasOnce(); return g }
 // attribute finds the definition of an attribute path's attribute (and of its sub-attribute,
 // when it names one). It returns a message naming what is unknown; tolerated reports a
 // known RFC attribute that Gatehouse does not keep.
-func (s *resourceSchema) attribute(p scim.AttrPath) (attr attrDef, sub *attrDef, tolerated bool, msg string) {
+func (s *resourceSchema) attribute(p scimproto.AttrPath) (attr attrDef, sub *attrDef, tolerated bool, msg string) {
 	attrs, where := s.attrs, s.kind
 	if p.URN != "" && !strings.EqualFold(p.URN, s.core) {
 		ext, ok := s.ext[strings.ToLower(p.URN)]
@@ -142,7 +142,7 @@ func subNames(a attrDef) string {
 }
 
 func invalidFilter(format string, args ...any) error {
-	return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidFilter, format, args...)
+	return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidFilter, format, args...)
 }
 
 // checkFilter refuses (400 invalidFilter) a filter that names an attribute the schema does
@@ -150,22 +150,22 @@ func invalidFilter(format string, args ...any) error {
 // gt, ge, lt, le (and co, sw, ew, which compare text) on a boolean; any comparison but pr of
 // a complex attribute as a whole, except a multi-valued one with a "value" sub-attribute
 // ("emails co x" compares the addresses).
-func (s *resourceSchema) checkFilter(e scim.Expr) error {
+func (s *resourceSchema) checkFilter(e scimproto.Expr) error {
 	return s.check(e, nil)
 }
 
 // check checks e; within is the multi-valued attribute of an enclosing value filter
 // (emails[...]), whose sub-attributes the paths inside name.
-func (s *resourceSchema) check(e scim.Expr, within *attrDef) error {
+func (s *resourceSchema) check(e scimproto.Expr, within *attrDef) error {
 	switch e := e.(type) {
-	case *scim.LogicalExpr:
+	case *scimproto.LogicalExpr:
 		if err := s.check(e.Left, within); err != nil {
 			return err
 		}
 		return s.check(e.Right, within)
-	case *scim.NotExpr:
+	case *scimproto.NotExpr:
 		return s.check(e.X, within)
-	case *scim.ValuePathExpr:
+	case *scimproto.ValuePathExpr:
 		a, _, _, msg := s.attribute(e.Path)
 		if msg == "" && len(a.SubAttributes) == 0 && a.Name != "" {
 			msg = fmt.Sprintf("%s is not a complex attribute: a value filter %s[...] does not apply to it", a.Name, e.Path)
@@ -177,7 +177,7 @@ func (s *resourceSchema) check(e scim.Expr, within *attrDef) error {
 			return invalidFilter("%s", msg)
 		}
 		return s.check(e.Filter, &a)
-	case *scim.AttrExpr:
+	case *scimproto.AttrExpr:
 		var def attrDef
 		var sub *attrDef
 		if within != nil {
@@ -209,8 +209,8 @@ func (s *resourceSchema) check(e scim.Expr, within *attrDef) error {
 }
 
 // checkOperator checks that e's operator applies to the attribute leaf.
-func checkOperator(e *scim.AttrExpr, leaf attrDef) error {
-	if e.Op == scim.OpPr {
+func checkOperator(e *scimproto.AttrExpr, leaf attrDef) error {
+	if e.Op == scimproto.OpPr {
 		return nil
 	}
 	if len(leaf.SubAttributes) > 0 {
@@ -222,7 +222,7 @@ func checkOperator(e *scim.AttrExpr, leaf attrDef) error {
 	}
 	if leaf.Type == "boolean" {
 		switch e.Op {
-		case scim.OpGt, scim.OpGe, scim.OpLt, scim.OpLe, scim.OpCo, scim.OpSw, scim.OpEw:
+		case scimproto.OpGt, scimproto.OpGe, scimproto.OpLt, scimproto.OpLe, scimproto.OpCo, scimproto.OpSw, scimproto.OpEw:
 			return invalidFilter("%s is a boolean: %s does not apply to it (eq, ne and pr do)", e.Path.String(), e.Op)
 		}
 	}
@@ -233,7 +233,7 @@ func checkOperator(e *scim.AttrExpr, leaf attrDef) error {
 // one: RFC 7644 section 3.4.2.2 compares an attribute with a value of its own type, and a
 // mismatch (active eq "true", userName eq 42, meta.lastModified gt "yesterday") would
 // otherwise match nobody, silently. null ("eq null": absent) applies to every type.
-func checkValueType(e *scim.AttrExpr, leaf attrDef) error {
+func checkValueType(e *scimproto.AttrExpr, leaf attrDef) error {
 	ok := false
 	switch v := e.Value.(type) {
 	case nil:
@@ -286,7 +286,7 @@ func (s *resourceSchema) checkRequired(res map[string]any) error {
 			continue
 		}
 		if v, _, err := getString(res, a.Name); err == nil && v == "" {
-			return scim.Errorf(http.StatusBadRequest, scim.ScimTypeMutability, "%s is required: a PATCH may replace it, not remove it", a.Name)
+			return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeMutability, "%s is required: a PATCH may replace it, not remove it", a.Name)
 		}
 	}
 	return nil
@@ -296,7 +296,7 @@ func (s *resourceSchema) checkRequired(res map[string]any) error {
 // publish, as a filter naming one is refused: a typo must not answer an unsorted list. A
 // complex attribute is sorted by a sub-attribute (RFC 7644 section 3.4.2.3), or by its value
 // when it is multi-valued and has one.
-func (s *resourceSchema) checkSortBy(p scim.AttrPath) error {
+func (s *resourceSchema) checkSortBy(p scimproto.AttrPath) error {
 	a, sub, tolerated, msg := s.attribute(p)
 	if tolerated {
 		msg = fmt.Sprintf("%q is not an attribute of the %s schema (see /Schemas)", p.String(), s.kind)
@@ -307,40 +307,40 @@ func (s *resourceSchema) checkSortBy(p scim.AttrPath) error {
 		}
 	}
 	if msg != "" {
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "sortBy: %s", msg)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "sortBy: %s", msg)
 	}
 	return nil
 }
 
 // mentions reports whether a filter names the attribute name (lower case) of the core schema.
-func mentions(e scim.Expr, name string) bool {
+func mentions(e scimproto.Expr, name string) bool {
 	switch e := e.(type) {
-	case *scim.LogicalExpr:
+	case *scimproto.LogicalExpr:
 		return mentions(e.Left, name) || mentions(e.Right, name)
-	case *scim.NotExpr:
+	case *scimproto.NotExpr:
 		return mentions(e.X, name)
-	case *scim.ValuePathExpr:
+	case *scimproto.ValuePathExpr:
 		return strings.EqualFold(e.Path.Name, name) && (e.Path.URN == "" || isCoreURN(e.Path.URN))
-	case *scim.AttrExpr:
+	case *scimproto.AttrExpr:
 		return strings.EqualFold(e.Path.Name, name) && (e.Path.URN == "" || isCoreURN(e.Path.URN))
 	}
 	return false
 }
 
 func isCoreURN(urn string) bool {
-	return strings.EqualFold(urn, scim.SchemaUser) || strings.EqualFold(urn, scim.SchemaGroup)
+	return strings.EqualFold(urn, scimproto.SchemaUser) || strings.EqualFold(urn, scimproto.SchemaGroup)
 }
 
 // checkPatch checks the attribute paths of PATCH operations (RFC 7644 section 3.5.2): an
 // attribute the schema does not have is 400 invalidPath, a bad value filter 400
 // invalidFilter. It returns the operations without those that only touch attributes
 // Gatehouse does not keep (tolerated), which would change nothing.
-func (s *resourceSchema) checkPatch(ops []scim.PatchOp) ([]scim.PatchOp, error) {
-	out := make([]scim.PatchOp, 0, len(ops))
+func (s *resourceSchema) checkPatch(ops []scimproto.PatchOp) ([]scimproto.PatchOp, error) {
+	out := make([]scimproto.PatchOp, 0, len(ops))
 	for n, op := range ops {
 		fail := func(err error) error {
-			se := err.(*scim.Error)
-			return scim.Errorf(se.Status, se.ScimType, "operation %d (%s %s): %s", n+1, op.Op, op.Path, se.Detail)
+			se := err.(*scimproto.Error)
+			return scimproto.Errorf(se.Status, se.ScimType, "operation %d (%s %s): %s", n+1, op.Op, op.Path, se.Detail)
 		}
 		path := strings.TrimSpace(op.Path)
 		if path == "" {
@@ -438,7 +438,7 @@ func (s *resourceSchema) checkKeys(urn string, obj map[string]any) (map[string]a
 
 // checkPath checks one PATCH path; keep is false for a tolerated attribute.
 func (s *resourceSchema) checkPath(path string) (keep bool, err error) {
-	p, err := scim.ParsePath(path)
+	p, err := scimproto.ParsePath(path)
 	if err != nil {
 		return true, nil // ApplyPatch reports the syntax error
 	}
@@ -447,13 +447,13 @@ func (s *resourceSchema) checkPath(path string) (keep bool, err error) {
 		return false, nil
 	}
 	if msg != "" {
-		return false, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidPath, "%s", msg)
+		return false, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidPath, "%s", msg)
 	}
 	if p.Filter == nil {
 		return true, nil
 	}
 	if sub != nil || len(a.SubAttributes) == 0 {
-		return false, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidPath, "%s is not a complex attribute: a value filter does not apply to it", p.Attr)
+		return false, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidPath, "%s is not a complex attribute: a value filter does not apply to it", p.Attr)
 	}
 	if err := s.check(p.Filter, &a); err != nil {
 		return false, err
@@ -463,7 +463,7 @@ func (s *resourceSchema) checkPath(path string) (keep bool, err error) {
 			if s.tolerated[strings.ToLower(a.Name+"."+p.SubAttr)] {
 				return false, nil
 			}
-			return false, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidPath, "%s has no sub-attribute %s (it has %s)", a.Name, p.SubAttr, subNames(a))
+			return false, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidPath, "%s has no sub-attribute %s (it has %s)", a.Name, p.SubAttr, subNames(a))
 		}
 	}
 	return true, nil

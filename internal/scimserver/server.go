@@ -3,7 +3,7 @@
 // Gatehouse with a token that carries the scim scope. It is the HTTP side only: the users are
 // identities written through the service's JML engine (internal/service/scim.go) and the
 // groups go through the service's SCIM group methods; the protocol (filters, PATCH, errors)
-// is internal/scim.
+// is internal/scimproto.
 package scimserver
 
 import (
@@ -22,7 +22,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/ratelimit"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -99,11 +99,11 @@ func (h *Handler) routes() {
 
 func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, unknown := m[""]; unknown {
-		scim.WriteError(w, scim.Errorf(http.StatusNotFound, "", "no SCIM resource at %s", r.URL.Path))
+		scimproto.WriteError(w, scimproto.Errorf(http.StatusNotFound, "", "no SCIM resource at %s", r.URL.Path))
 		return
 	}
 	if strings.HasSuffix(r.URL.Path, "/Bulk") {
-		scim.WriteError(w, scim.Errorf(http.StatusNotImplemented, "", "bulk operations are not supported (see /ServiceProviderConfig)"))
+		scimproto.WriteError(w, scimproto.Errorf(http.StatusNotImplemented, "", "bulk operations are not supported (see /ServiceProviderConfig)"))
 		return
 	}
 	fn, ok := m[r.Method]
@@ -113,7 +113,7 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			allow = append(allow, k)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		scim.WriteError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
+		scimproto.WriteError(w, scimproto.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
 		return
 	}
 	h := r.Context().Value(handlerKey{}).(*Handler)
@@ -129,7 +129,7 @@ type handlerKey struct{}
 type notImplemented string
 
 func (n notImplemented) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	scim.WriteError(w, scim.Errorf(http.StatusNotImplemented, "", "%s", string(n)))
+	scimproto.WriteError(w, scimproto.Errorf(http.StatusNotImplemented, "", "%s", string(n)))
 }
 
 // statusWriter remembers the status written, for the request log.
@@ -169,7 +169,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.Error("scim: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			scim.WriteError(w, errors.New("panic"))
+			scimproto.WriteError(w, errors.New("panic"))
 		}
 	}()
 	p, err := h.authenticate(r)
@@ -179,7 +179,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	actor = p.Actor()
 	if !p.HasScope(gatehouse.ScopeSCIM) {
-		scim.WriteError(w, scim.Errorf(http.StatusForbidden, "", "this needs a token with the scim scope (gatehouse token create --scope scim)"))
+		scimproto.WriteError(w, scimproto.Errorf(http.StatusForbidden, "", "this needs a token with the scim scope (gatehouse token create --scope scim)"))
 		return
 	}
 	if r.Body != nil {
@@ -229,45 +229,45 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &blocked) {
 		w.Header().Set("Retry-After", blocked.RetryAfterSeconds())
 	}
-	scim.WriteError(w, se)
+	scimproto.WriteError(w, se)
 }
 
-func (h *Handler) toSCIM(r *http.Request, err error) *scim.Error {
-	var se *scim.Error
+func (h *Handler) toSCIM(r *http.Request, err error) *scimproto.Error {
+	var se *scimproto.Error
 	if errors.As(err, &se) {
 		return se
 	}
 	var held *service.SCIMHeldError
 	if errors.As(err, &held) {
-		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", held.Error())
+		return scimproto.Errorf(http.StatusServiceUnavailable, "", "%s", held.Error())
 	}
 	var stale *service.SCIMStaleError
 	if errors.As(err, &stale) {
-		return scim.Errorf(http.StatusPreconditionFailed, "", "%s", stale.Error())
+		return scimproto.Errorf(http.StatusPreconditionFailed, "", "%s", stale.Error())
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", mbe.Limit)
+		return scimproto.Errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", mbe.Limit)
 	}
 	msg := gatehouse.ErrorMessage(err)
 	switch gatehouse.ErrorCode(err) {
 	case gatehouse.EINVALID:
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "%s", msg)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "%s", msg)
 	case gatehouse.ENOTFOUND:
-		return scim.Errorf(http.StatusNotFound, "", "%s", msg)
+		return scimproto.Errorf(http.StatusNotFound, "", "%s", msg)
 	case gatehouse.ECONFLICT:
-		return scim.Errorf(http.StatusConflict, scim.ScimTypeUniqueness, "%s", msg)
+		return scimproto.Errorf(http.StatusConflict, scimproto.ScimTypeUniqueness, "%s", msg)
 	case gatehouse.EFORBIDDEN:
-		return scim.Errorf(http.StatusForbidden, "", "%s", msg)
+		return scimproto.Errorf(http.StatusForbidden, "", "%s", msg)
 	case gatehouse.EUNAUTHORIZED:
-		return scim.Errorf(http.StatusUnauthorized, "", "%s", msg)
+		return scimproto.Errorf(http.StatusUnauthorized, "", "%s", msg)
 	case gatehouse.EUNAVAILABLE:
-		return scim.Errorf(http.StatusServiceUnavailable, "", "%s", msg)
+		return scimproto.Errorf(http.StatusServiceUnavailable, "", "%s", msg)
 	case gatehouse.ETOOMANY:
-		return scim.Errorf(http.StatusTooManyRequests, "", "%s", msg)
+		return scimproto.Errorf(http.StatusTooManyRequests, "", "%s", msg)
 	}
 	h.log.Error("scim: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	return scim.Errorf(http.StatusInternalServerError, "", "internal error")
+	return scimproto.Errorf(http.StatusInternalServerError, "", "internal error")
 }
 
 // readBody reads a request body of a JSON media type (application/scim+json or
@@ -275,12 +275,12 @@ func (h *Handler) toSCIM(r *http.Request, err error) *scim.Error {
 func readBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != scim.MediaType && mt != "application/json") {
-			return nil, scim.Errorf(http.StatusUnsupportedMediaType, scim.ScimTypeInvalidSyntax, "Content-Type must be %s or application/json, not %q", scim.MediaType, ct)
+		if err != nil || (mt != scimproto.MediaType && mt != "application/json") {
+			return nil, scimproto.Errorf(http.StatusUnsupportedMediaType, scimproto.ScimTypeInvalidSyntax, "Content-Type must be %s or application/json, not %q", scimproto.MediaType, ct)
 		}
 	}
 	if r.Body == nil {
-		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the request has no body")
+		return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidSyntax, "the request has no body")
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -305,29 +305,29 @@ func readJSON(r *http.Request) (map[string]any, error) {
 		if err == nil {
 			err = errors.New("not an object")
 		}
-		return nil, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidSyntax, "the body is not a JSON object: %v", err)
+		return nil, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidSyntax, "the body is not a JSON object: %v", err)
 	}
 	return m, nil
 }
 
 // readPatch decodes a PatchOp body.
-func readPatch(r *http.Request) (scim.PatchRequest, error) {
+func readPatch(r *http.Request) (scimproto.PatchRequest, error) {
 	body, err := readBody(r)
 	if err != nil {
-		return scim.PatchRequest{}, err
+		return scimproto.PatchRequest{}, err
 	}
-	return scim.DecodePatchRequest(bytes.NewReader(body))
+	return scimproto.DecodePatchRequest(bytes.NewReader(body))
 }
 
 // writeJSON writes a SCIM response body.
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	ct := scim.MediaType
-	if acc := r.Header.Get("Accept"); strings.Contains(acc, "application/json") && !strings.Contains(acc, scim.MediaType) {
+	ct := scimproto.MediaType
+	if acc := r.Header.Get("Accept"); strings.Contains(acc, "application/json") && !strings.Contains(acc, scimproto.MediaType) {
 		ct = "application/json"
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		scim.WriteError(w, fmt.Errorf("encode response: %w", err))
+		scimproto.WriteError(w, fmt.Errorf("encode response: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", ct)
@@ -359,7 +359,7 @@ func etagMatches(header, etag string) bool {
 // checkIfMatch answers 412 when the request's If-Match does not name the current version.
 func checkIfMatch(r *http.Request, etag string) error {
 	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, etag) {
-		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed: its version is %s, not %s", etag, im)
+		return scimproto.Errorf(http.StatusPreconditionFailed, "", "the resource changed: its version is %s, not %s", etag, im)
 	}
 	return nil
 }

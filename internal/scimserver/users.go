@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/scimproto"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -53,7 +53,7 @@ func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func userResource(i *gatehouse.Identity, base string, mg *managers) map[string]any {
 	loc := base + "/Users/" + i.ID
 	res := map[string]any{
-		"schemas":  []any{scim.SchemaUser, scim.SchemaEnterpriseUser},
+		"schemas":  []any{scimproto.SchemaUser, scimproto.SchemaEnterpriseUser},
 		"id":       i.ID,
 		"userName": i.Email,
 		"name": map[string]any{
@@ -90,7 +90,7 @@ func userResource(i *gatehouse.Identity, base string, mg *managers) map[string]a
 			ent["manager"] = map[string]any{"value": m.ID, "$ref": base + "/Users/" + m.ID, "displayName": m.DisplayName()}
 		}
 	}
-	res[scim.SchemaEnterpriseUser] = ent
+	res[scimproto.SchemaEnterpriseUser] = ent
 	return res
 }
 
@@ -127,7 +127,7 @@ func getString(m map[string]any, key string) (s string, present bool, err error)
 		b, _ := json.Marshal(v)
 		return string(b), true, nil
 	}
-	return "", true, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "%s must be a string", key)
+	return "", true, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "%s must be a string", key)
 }
 
 // getBool reads a boolean, also as the strings "True"/"False" that Entra ID sends.
@@ -147,7 +147,7 @@ func getBool(m map[string]any, key string) (b, present bool, err error) {
 			return false, true, nil
 		}
 	}
-	return false, true, scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, "%s must be a boolean", key)
+	return false, true, scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, "%s must be a boolean", key)
 }
 
 // userToIdentity reads a SCIM User into the identity to store. cur is the stored identity
@@ -168,7 +168,7 @@ func (h *Handler) userToIdentity(ctx context.Context, p *gatehouse.Principal, m 
 		next.Attributes = map[string]string{}
 	}
 	bad := func(format string, args ...any) error {
-		return scim.Errorf(http.StatusBadRequest, scim.ScimTypeInvalidValue, format, args...)
+		return scimproto.Errorf(http.StatusBadRequest, scimproto.ScimTypeInvalidValue, format, args...)
 	}
 	userName, _, err := getString(m, "userName")
 	if err != nil {
@@ -249,7 +249,7 @@ func (h *Handler) userToIdentity(ctx context.Context, p *gatehouse.Principal, m 
 			next.Location = loc
 		}
 	}
-	ent := getMap(m, scim.SchemaEnterpriseUser)
+	ent := getMap(m, scimproto.SchemaEnterpriseUser)
 	empNo := ""
 	if ent != nil {
 		if empNo, _, err = getString(ent, "employeeNumber"); err != nil {
@@ -350,7 +350,7 @@ func (h *Handler) ownUser(r *http.Request, p *gatehouse.Principal, id string) (*
 		return nil, err
 	}
 	if src := service.SCIMSource(p); cur.Source != src {
-		return nil, scim.Errorf(http.StatusForbidden, "", "user %s belongs to identity source %q; this client (%s) may change only its own users",
+		return nil, scimproto.Errorf(http.StatusForbidden, "", "user %s belongs to identity source %q; this client (%s) may change only its own users",
 			id, h.svc.SourceLabel(r.Context(), cur.Source), h.svc.SourceLabel(r.Context(), src))
 	}
 	return cur, checkIfMatch(r, userETag(cur))
@@ -408,7 +408,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, p *gatehouse
 		if err != nil {
 			return err
 		}
-		if err := scim.ApplyPatch(res, req.Operations, scim.UserSchema); err != nil {
+		if err := scimproto.ApplyPatch(res, req.Operations, scimproto.UserSchema); err != nil {
 			return err
 		}
 		if err := userSchemaDefs().checkRequired(res); err != nil {
@@ -513,7 +513,7 @@ type userDocEmail struct {
 	Display string `json:"display,omitempty"`
 }
 
-var userSchemas = []string{scim.SchemaUser, scim.SchemaEnterpriseUser}
+var userSchemas = []string{scimproto.SchemaUser, scimproto.SchemaEnterpriseUser}
 
 func newUserDoc(i *gatehouse.Identity, base string, mg *managers) *userDoc {
 	d := &userDoc{

@@ -114,33 +114,10 @@ func (r *reader) ListAuditEvents(ctx context.Context, f store.AuditFilter) (stor
 	if f.ObjectID != "" {
 		c.add(`object_id = ` + c.arg(f.ObjectID))
 	}
-	order, cmp := "DESC", "<"
-	if f.Ascending {
-		order, cmp = "ASC", ">"
-	}
-	if f.Cursor != "" {
-		key, err := decodeCursor("audit", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.AuditEvent]{}, err
-		}
-		seq, err := strconv.ParseInt(key, 10, 64)
-		if err != nil {
-			return store.Page[*gatehouse.AuditEvent]{}, gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this audit list", f.Cursor)
-		}
-		c.add(`seq ` + cmp + ` ` + c.arg(seq))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + auditColumns + ` FROM audit_events` + c.String() +
-		` ORDER BY seq ` + order + ` LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.AuditEvent, error) { return scanAuditEvent(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
-	}
-	return page(items, limit, "audit", func(ev *gatehouse.AuditEvent) string { return strconv.FormatInt(ev.Seq, 10) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.AuditEvent]{
+		what: "audit events", tag: "audit", sel: `SELECT ` + auditColumns + ` FROM audit_events`, key: `seq`, desc: !f.Ascending, number: true,
+		scan: scanAuditEvent, keyOf: func(x *gatehouse.AuditEvent) string { return strconv.FormatInt(x.Seq, 10) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 // scanBatch is how many events ScanAuditEvents reads per query.

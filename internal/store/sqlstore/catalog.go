@@ -152,25 +152,10 @@ func (r *reader) ListEntitlements(ctx context.Context, f store.EntitlementFilter
 	if f.Requestable != nil {
 		c.add(`requestable = ` + c.arg(*f.Requestable))
 	}
-	if f.Cursor != "" {
-		after, err := decodeCursor("entitlements", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Entitlement]{}, err
-		}
-		c.add(`id > ` + c.arg(after))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + entitlementColumns + ` FROM entitlements` + c.String() +
-		` ORDER BY id LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Entitlement]{}, fmt.Errorf("list entitlements: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Entitlement, error) { return scanEntitlement(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Entitlement]{}, fmt.Errorf("list entitlements: %w", err)
-	}
-	return page(items, limit, "entitlements", func(e *gatehouse.Entitlement) string { return e.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Entitlement]{
+		what: "entitlements", tag: "entitlements", sel: `SELECT ` + entitlementColumns + ` FROM entitlements`, key: `id`,
+		scan: scanEntitlement, keyOf: func(x *gatehouse.Entitlement) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func (r *reader) listAllEntitlements(ctx context.Context) ([]*gatehouse.Entitlement, error) {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse"
@@ -40,24 +39,10 @@ func (r *reader) ListConfirmations(ctx context.Context, f store.ConfirmationFilt
 	if f.Status != "" {
 		c.add(`status = ` + c.arg(string(f.Status)))
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("confirmations", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Confirmation]{}, err
-		}
-		c.add(`id < ` + c.arg(before))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+confirmationColumns+` FROM confirmations`+c.String()+
-		` ORDER BY id DESC LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Confirmation]{}, fmt.Errorf("list confirmations: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Confirmation, error) { return scanConfirmation(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Confirmation]{}, fmt.Errorf("list confirmations: %w", err)
-	}
-	return page(items, limit, "confirmations", func(c *gatehouse.Confirmation) string { return c.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Confirmation]{
+		what: "confirmations", tag: "confirmations", sel: `SELECT ` + confirmationColumns + ` FROM confirmations`, key: `id`, desc: true,
+		scan: scanConfirmation, keyOf: func(x *gatehouse.Confirmation) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func (t *tx) CreateConfirmations(ctx context.Context, cs []*gatehouse.Confirmation) error {

@@ -44,33 +44,15 @@ func (r *reader) GetEmergencyReview(ctx context.Context, idOrRef string) (*gateh
 
 // ListEmergencyReviews lists reviews newest first, by number.
 func (r *reader) ListEmergencyReviews(ctx context.Context, f store.EmergencyReviewFilter) (store.Page[*gatehouse.EmergencyReview], error) {
-	var none store.Page[*gatehouse.EmergencyReview]
 	c := &conds{}
 	if f.OpenOnly {
 		c.add(`completed_at IS NULL`)
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("emergency", f.Cursor)
-		if err != nil {
-			return none, err
-		}
-		n, err := strconv.ParseInt(before, 10, 64)
-		if err != nil {
-			return none, gatehouse.Errorf(gatehouse.EINVALID, "cursor: not an emergency reviews cursor")
-		}
-		c.add(`number < ` + c.arg(n))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT doc FROM emergency_reviews`+c.String()+
-		` ORDER BY number DESC LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return none, fmt.Errorf("list emergency reviews: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.EmergencyReview, error) { return scanEmergencyReview(rows) })
-	if err != nil {
-		return none, fmt.Errorf("list emergency reviews: %w", err)
-	}
-	return page(items, limit, "emergency", func(x *gatehouse.EmergencyReview) string { return strconv.FormatInt(x.Number, 10) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.EmergencyReview]{
+		what: "emergency reviews", tag: "emergency", sel: `SELECT doc FROM emergency_reviews`, key: `number`, desc: true,
+		number: true, badNumber: "cursor: not an emergency reviews cursor",
+		scan: scanEmergencyReview, keyOf: func(x *gatehouse.EmergencyReview) string { return strconv.FormatInt(x.Number, 10) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func (r *reader) CountEmergencyReviews(ctx context.Context, now time.Time) (open, overdue int, err error) {

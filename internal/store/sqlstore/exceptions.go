@@ -46,7 +46,6 @@ func (r *reader) GetException(ctx context.Context, idOrRef string) (*gatehouse.E
 
 // ListExceptions lists exceptions newest first, by number.
 func (r *reader) ListExceptions(ctx context.Context, f store.ExceptionFilter) (store.Page[*gatehouse.Exception], error) {
-	var none store.Page[*gatehouse.Exception]
 	c := &conds{}
 	if f.IdentityID != "" {
 		c.add(`identity_id = ` + c.arg(f.IdentityID))
@@ -64,28 +63,11 @@ func (r *reader) ListExceptions(ctx context.Context, f store.ExceptionFilter) (s
 	if !f.ExpiresBefore.IsZero() {
 		c.add(`expires_at <= ` + c.arg(r.d.bindTime(utc(f.ExpiresBefore))))
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("exceptions", f.Cursor)
-		if err != nil {
-			return none, err
-		}
-		n, err := strconv.ParseInt(before, 10, 64)
-		if err != nil {
-			return none, gatehouse.Errorf(gatehouse.EINVALID, "cursor: not an exceptions cursor")
-		}
-		c.add(`number < ` + c.arg(n))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT doc, version FROM exceptions`+c.String()+
-		` ORDER BY number DESC LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return none, fmt.Errorf("list exceptions: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Exception, error) { return scanException(rows) })
-	if err != nil {
-		return none, fmt.Errorf("list exceptions: %w", err)
-	}
-	return page(items, limit, "exceptions", func(x *gatehouse.Exception) string { return strconv.FormatInt(x.Number, 10) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Exception]{
+		what: "exceptions", tag: "exceptions", sel: `SELECT doc, version FROM exceptions`, key: `number`, desc: true,
+		number: true, badNumber: "cursor: not an exceptions cursor",
+		scan: scanException, keyOf: func(x *gatehouse.Exception) string { return strconv.FormatInt(x.Number, 10) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 // exceptionDoc checks e, normalizes its times as the store keeps them and encodes it.

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -72,25 +71,10 @@ func (r *reader) ListGrants(ctx context.Context, f store.GrantFilter) (store.Pag
 			c.add(`expires_at <= ` + c.arg(r.d.bindTime(utc(f.ExpiresBefore))))
 		}
 	}
-	if f.Cursor != "" {
-		after, err := decodeCursor("grants", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Grant]{}, err
-		}
-		c.add(`id > ` + c.arg(after))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + grantColumns + ` FROM grants` + c.String() +
-		` ORDER BY id LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Grant]{}, fmt.Errorf("list grants: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Grant, error) { return scanGrant(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Grant]{}, fmt.Errorf("list grants: %w", err)
-	}
-	return page(items, limit, "grants", func(g *gatehouse.Grant) string { return g.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Grant]{
+		what: "grants", tag: "grants", sel: `SELECT ` + grantColumns + ` FROM grants`, key: `id`,
+		scan: scanGrant, keyOf: func(x *gatehouse.Grant) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 // countBatch bounds the ids bound in one query, well under both engines' parameter limits.
@@ -207,25 +191,10 @@ func (r *reader) ListAccounts(ctx context.Context, f store.AccountFilter) (store
 	if f.Orphaned {
 		c.add(`identity_id IS NULL`)
 	}
-	if f.Cursor != "" {
-		after, err := decodeCursor("accounts", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Account]{}, err
-		}
-		c.add(`id > ` + c.arg(after))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + accountColumns + ` FROM accounts` + c.String() +
-		` ORDER BY id LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Account]{}, fmt.Errorf("list accounts: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Account, error) { return scanAccount(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Account]{}, fmt.Errorf("list accounts: %w", err)
-	}
-	return page(items, limit, "accounts", func(a *gatehouse.Account) string { return a.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Account]{
+		what: "accounts", tag: "accounts", sel: `SELECT ` + accountColumns + ` FROM accounts`, key: `id`,
+		scan: scanAccount, keyOf: func(x *gatehouse.Account) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 // UpsertAccount inserts or updates the account with a.SystemID and a.ExternalID, and sets a.ID to

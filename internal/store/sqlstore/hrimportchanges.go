@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -101,31 +100,13 @@ func (r *reader) ListHRImportChanges(ctx context.Context, f store.HRImportChange
 	if f.Late {
 		c.add(`late_days > 0`)
 	}
-	if f.Cursor != "" {
-		after, err := decodeCursor("hr-import-changes", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.HRImportChange]{}, err
-		}
-		seq, err := strconv.Atoi(after)
-		if err != nil {
-			return store.Page[*gatehouse.HRImportChange]{}, gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this hr-import-changes list", f.Cursor)
-		}
-		c.add(`seq > ` + c.arg(seq))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + hrChangeColumns + ` FROM hr_import_changes` + c.String() + ` ORDER BY seq LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.HRImportChange]{}, fmt.Errorf("list HR import changes: %w", err)
-	}
-	items, err := collect(rows, scanHRChange)
-	if err != nil {
-		return store.Page[*gatehouse.HRImportChange]{}, fmt.Errorf("list HR import changes: %w", err)
-	}
-	return page(items, limit, "hr-import-changes", func(c *gatehouse.HRImportChange) string { return strconv.Itoa(c.Seq) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.HRImportChange]{
+		what: "HR import changes", tag: "hr-import-changes", sel: `SELECT ` + hrChangeColumns + ` FROM hr_import_changes`, key: `seq`, number: true,
+		scan: scanHRChange, keyOf: func(x *gatehouse.HRImportChange) string { return strconv.Itoa(x.Seq) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
-func scanHRChange(rows *sql.Rows) (*gatehouse.HRImportChange, error) {
+func scanHRChange(rows rowScanner) (*gatehouse.HRImportChange, error) {
 	var c gatehouse.HRImportChange
 	var changes, gained, lost string
 	if err := rows.Scan(&c.ImportID, &c.Seq, &c.Class, &c.EmployeeID, &c.IdentityID, &c.Name, &c.Email, &c.Reason,

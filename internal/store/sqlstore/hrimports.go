@@ -47,24 +47,10 @@ func (r *reader) ListHRImports(ctx context.Context, f store.HRImportFilter) (sto
 	if f.Status != "" {
 		c.add(`status = ` + c.arg(string(f.Status)))
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("hr-imports", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.HRImport]{}, err
-		}
-		c.add(`id < ` + c.arg(before))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+hrImportColumns+` FROM hr_imports`+c.String()+
-		` ORDER BY id DESC LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.HRImport]{}, fmt.Errorf("list HR imports: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.HRImport, error) { return scanHRImport(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.HRImport]{}, fmt.Errorf("list HR imports: %w", err)
-	}
-	return page(items, limit, "hr-imports", func(i *gatehouse.HRImport) string { return i.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.HRImport]{
+		what: "HR imports", tag: "hr-imports", sel: `SELECT ` + hrImportColumns + ` FROM hr_imports`, key: `id`, desc: true,
+		scan: func(row rowScanner) (*gatehouse.HRImport, error) { return scanHRImport(row) }, keyOf: func(x *gatehouse.HRImport) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func summaryText(i *gatehouse.HRImport) string {

@@ -129,28 +129,10 @@ func attrPair(a store.AttributeValue) string {
 
 func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
 	c := r.identityConds(f)
-	if f.Cursor != "" {
-		after, err := decodeCursor("identities", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Identity]{}, err
-		}
-		c.add(`id > ` + c.arg(after))
-	}
-	limit := pageLimit(f.Limit)
-	query := `SELECT ` + identityColumns + ` FROM identities` + c.String() +
-		` ORDER BY id LIMIT ` + c.arg(limit+1)
-	if f.Offset > 0 {
-		query += ` OFFSET ` + c.arg(f.Offset)
-	}
-	rows, err := r.q.QueryContext(ctx, query, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Identity]{}, fmt.Errorf("list identities: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Identity, error) { return scanIdentity(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Identity]{}, fmt.Errorf("list identities: %w", err)
-	}
-	return page(items, limit, "identities", func(i *gatehouse.Identity) string { return i.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Identity]{
+		what: "identities", tag: "identities", sel: `SELECT ` + identityColumns + ` FROM identities`, key: `id`,
+		scan: func(row rowScanner) (*gatehouse.Identity, error) { return scanIdentity(row) }, keyOf: func(x *gatehouse.Identity) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit, offset: f.Offset})
 }
 
 func (r *reader) CountIdentities(ctx context.Context, f store.IdentityFilter) (int, error) {

@@ -58,24 +58,10 @@ func (r *reader) ListReconciles(ctx context.Context, f store.ReconcileFilter) (s
 	if f.Status != "" {
 		c.add(`status = ` + c.arg(string(f.Status)))
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("reconciles", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Reconcile]{}, err
-		}
-		c.add(`id < ` + c.arg(before))
-	}
-	limit := pageLimit(f.Limit)
-	q := `SELECT ` + reconcileColumns + ` FROM reconciles` + c.String() + ` ORDER BY id DESC LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, q, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Reconcile]{}, fmt.Errorf("list reconciles: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Reconcile, error) { return scanReconcile(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Reconcile]{}, fmt.Errorf("list reconciles: %w", err)
-	}
-	return page(items, limit, "reconciles", func(r *gatehouse.Reconcile) string { return r.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Reconcile]{
+		what: "reconciles", tag: "reconciles", sel: `SELECT ` + reconcileColumns + ` FROM reconciles`, key: `id`, desc: true,
+		scan: scanReconcile, keyOf: func(x *gatehouse.Reconcile) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 const operationColumns = `id, reconcile_id, system_id, kind, identity_id, account_ref, username, grp, cause,
@@ -106,24 +92,10 @@ func (r *reader) ListOperations(ctx context.Context, f store.OperationFilter) (s
 	if f.Status != "" {
 		c.add(`status = ` + c.arg(string(f.Status)))
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("operations", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.Operation]{}, err
-		}
-		c.add(`id < ` + c.arg(before))
-	}
-	limit := pageLimit(f.Limit)
-	q := `SELECT ` + operationColumns + ` FROM operations` + c.String() + ` ORDER BY id DESC LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, q, c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.Operation]{}, fmt.Errorf("list operations: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.Operation, error) { return scanOperation(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.Operation]{}, fmt.Errorf("list operations: %w", err)
-	}
-	return page(items, limit, "operations", func(o *gatehouse.Operation) string { return o.ID }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.Operation]{
+		what: "operations", tag: "operations", sel: `SELECT ` + operationColumns + ` FROM operations`, key: `id`, desc: true,
+		scan: scanOperation, keyOf: func(x *gatehouse.Operation) string { return x.ID },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func validReconcileStatus(s gatehouse.ReconcileStatus) error {

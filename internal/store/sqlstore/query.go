@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // querier is what *sql.DB and *sql.Tx have in common, so that every read is written once and
@@ -67,33 +65,6 @@ func searchText(fields ...string) string {
 func searchPattern(q string) string {
 	q = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(q)), searchSep, "")
 	return likeContains(q)
-}
-
-// pageLimit applies the default and the maximum page size.
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return store.DefaultLimit
-	case n > store.MaxLimit:
-		return store.MaxLimit
-	}
-	return n
-}
-
-// Cursors are opaque to callers: base64 of a tag naming the list and the last key seen. The tag
-// turns a cursor passed to the wrong list into a clear error instead of a wrong page.
-func encodeCursor(tag, key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + key))
-}
-
-func decodeCursor(tag, cursor string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err == nil {
-		if key, ok := strings.CutPrefix(string(b), tag+":"); ok && key != "" {
-			return key, nil
-		}
-	}
-	return "", gatehouse.Errorf(gatehouse.EINVALID, "cursor: %q is not a cursor of this %s list", cursor, tag)
 }
 
 // timeDest scans a timestamp column of either engine (int64 microseconds from SQLite,
@@ -260,16 +231,6 @@ func collect[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// page cuts a result fetched with limit+1 rows into a page, with a cursor if there is more.
-func page[T any](items []T, limit int, tag string, key func(T) string) store.Page[T] {
-	p := store.Page[T]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.NextCursor = encodeCursor(tag, key(items[limit-1]))
-	}
-	return p
 }
 
 // stmtTx is a transaction that prepares each distinct write statement once. A bulk change (an

@@ -47,7 +47,6 @@ func (r *reader) GetRequest(ctx context.Context, idOrRef string) (*gatehouse.Acc
 
 // ListRequests lists requests newest first, by number.
 func (r *reader) ListRequests(ctx context.Context, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
-	var none store.Page[*gatehouse.AccessRequest]
 	c := &conds{}
 	if f.RequesterID != "" {
 		c.add(`requester_id = ` + c.arg(f.RequesterID))
@@ -73,28 +72,11 @@ func (r *reader) ListRequests(ctx context.Context, f store.RequestFilter) (store
 		}
 		c.add(`state IN (` + strings.Join(ph, ", ") + `)`)
 	}
-	if f.Cursor != "" {
-		before, err := decodeCursor("requests", f.Cursor)
-		if err != nil {
-			return none, err
-		}
-		n, err := strconv.ParseInt(before, 10, 64)
-		if err != nil {
-			return none, gatehouse.Errorf(gatehouse.EINVALID, "cursor: not a requests cursor")
-		}
-		c.add(`number < ` + c.arg(n))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT doc, version FROM requests`+c.String()+
-		` ORDER BY number DESC LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return none, fmt.Errorf("list requests: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.AccessRequest, error) { return scanRequest(rows) })
-	if err != nil {
-		return none, fmt.Errorf("list requests: %w", err)
-	}
-	return page(items, limit, "requests", func(x *gatehouse.AccessRequest) string { return strconv.FormatInt(x.Number, 10) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.AccessRequest]{
+		what: "requests", tag: "requests", sel: `SELECT doc, version FROM requests`, key: `number`, desc: true,
+		number: true, badNumber: "cursor: not a requests cursor",
+		scan: scanRequest, keyOf: func(x *gatehouse.AccessRequest) string { return strconv.FormatInt(x.Number, 10) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 // requestDoc normalizes the times of r as the store keeps them and encodes it.

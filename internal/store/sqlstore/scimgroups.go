@@ -76,31 +76,23 @@ func scimGroupConds(f store.SCIMGroupFilter) *conds {
 func (r *reader) ListSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (store.Page[*gatehouse.SCIMGroup], error) {
 	var none store.Page[*gatehouse.SCIMGroup]
 	c := scimGroupConds(f)
-	if f.Cursor != "" {
-		after, err := decodeCursor("scim-groups", f.Cursor)
-		if err != nil {
-			return none, err
-		}
-		c.add(`lower(display_name) > ` + c.arg(after))
-	}
-	limit := pageLimit(f.Limit)
-	q := `SELECT ` + scimGroupColumns + ` FROM scim_groups` + c.String() + ` ORDER BY lower(display_name) LIMIT ` + c.arg(limit+1)
-	rows, err := r.q.QueryContext(ctx, q, c.args...)
-	if err != nil {
-		return none, fmt.Errorf("list scim groups: %w", err)
-	}
+	// The cursor carries the lowercased name as the database computed it (SQLite lowercases
+	// ASCII only), so items travel with their keys.
 	type keyed struct {
 		g   *gatehouse.SCIMGroup
 		key string
 	}
-	items, err := collect(rows, func(rows *sql.Rows) (keyed, error) {
-		g, key, err := scanSCIMGroup(rows)
-		return keyed{g, key}, err
-	})
+	p, err := listPage(ctx, r.q, keyset[keyed]{
+		what: "scim groups", tag: "scim-groups", sel: `SELECT ` + scimGroupColumns + ` FROM scim_groups`, key: `lower(display_name)`,
+		scan: func(row rowScanner) (keyed, error) {
+			g, key, err := scanSCIMGroup(row)
+			return keyed{g, key}, err
+		},
+		keyOf: func(k keyed) string { return k.key },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 	if err != nil {
-		return none, fmt.Errorf("list scim groups: %w", err)
+		return none, err
 	}
-	p := page(items, limit, "scim-groups", func(k keyed) string { return k.key })
 	out := store.Page[*gatehouse.SCIMGroup]{Items: make([]*gatehouse.SCIMGroup, len(p.Items)), NextCursor: p.NextCursor}
 	for i, k := range p.Items {
 		out.Items[i] = k.g

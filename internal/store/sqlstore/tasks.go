@@ -58,28 +58,10 @@ func (r *reader) ListTasks(ctx context.Context, f store.TaskFilter) (store.Page[
 	if !f.DueBefore.IsZero() {
 		c.add(`due_at < ` + c.arg(r.d.bindTime(utc(f.DueBefore))))
 	}
-	if f.Cursor != "" {
-		after, err := decodeCursor("tasks", f.Cursor)
-		if err != nil {
-			return store.Page[*gatehouse.ManualTask]{}, err
-		}
-		n, err := strconv.ParseInt(after, 10, 64)
-		if err != nil {
-			return store.Page[*gatehouse.ManualTask]{}, gatehouse.Errorf(gatehouse.EINVALID, "cursor: not a tasks cursor")
-		}
-		c.add(`number > ` + c.arg(n))
-	}
-	limit := pageLimit(f.Limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+taskColumns+` FROM manual_tasks`+c.String()+
-		` ORDER BY number LIMIT `+c.arg(limit+1), c.args...)
-	if err != nil {
-		return store.Page[*gatehouse.ManualTask]{}, fmt.Errorf("list tasks: %w", err)
-	}
-	items, err := collect(rows, func(rows *sql.Rows) (*gatehouse.ManualTask, error) { return scanTask(rows) })
-	if err != nil {
-		return store.Page[*gatehouse.ManualTask]{}, fmt.Errorf("list tasks: %w", err)
-	}
-	return page(items, limit, "tasks", func(t *gatehouse.ManualTask) string { return strconv.FormatInt(t.Number, 10) }), nil
+	return listPage(ctx, r.q, keyset[*gatehouse.ManualTask]{
+		what: "tasks", tag: "tasks", sel: `SELECT ` + taskColumns + ` FROM manual_tasks`, key: `number`, number: true, badNumber: "cursor: not a tasks cursor",
+		scan: scanTask, keyOf: func(x *gatehouse.ManualTask) string { return strconv.FormatInt(x.Number, 10) },
+	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit})
 }
 
 func validTaskKind(k string) error {

@@ -1,4 +1,4 @@
-package scim
+package scimproto
 
 // set builds a lookup set of lower-case names.
 func set(names ...string) map[string]bool {

@@ -1,4 +1,4 @@
-package scim
+package scimproto
 
 // This file is the contract the rest of Gatehouse codes against. Implementations live in the
 // other files of the package.
@@ -138,7 +138,7 @@ func (*ValuePathExpr) expr() {}
 //
 // Every Expr type, AttrPath and Path have a String method rendering filter text that parses
 // back to an equal tree; Quote(s) renders a string literal, for building filters from
-// untrusted text: "userName eq " + scim.Quote(name).
+// untrusted text: "userName eq " + scimproto.Quote(name).
 //
 // Path is a PATCH path (RFC 7644 section 3.5.2): an attribute path, optionally with a value
 // filter and a sub-attribute after it: members[value eq "2819c223"], emails[type eq "work"].value,

@@ -1,4 +1,4 @@
-// Package scim is the SCIM 2.0 protocol (RFC 7643 schemas, RFC 7644 protocol) as both sides of
+// Package scimproto is the SCIM 2.0 protocol (RFC 7643 schemas, RFC 7644 protocol) as both sides of
 // Gatehouse use it: the filter language (parse, and evaluate against a resource), attribute
 // paths and PATCH operations applied to a resource held as JSON, the error body, and the schema
 // URNs. It knows nothing of identities or connectors: the SCIM service provider
@@ -12,4 +12,4 @@
 //
 // PATCH follows RFC 7644 section 3.5.2 and also accepts the request shapes Entra ID sends
 // (see ApplyPatch), because Entra is the IdP most deployments provision from.
-package scim
+package scimproto
