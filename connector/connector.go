@@ -109,6 +109,23 @@ type Capabilities struct {
 	DisableRemovesMemberships bool
 }
 
+// Names lists what a connector can do, in the catalog's words (a system test shows them).
+func (c Capabilities) Names() []string {
+	out := []string{}
+	for _, x := range []struct {
+		ok   bool
+		name string
+	}{
+		{c.CreateAccount, "create_account"}, {c.Disable, "disable"}, {c.Groups, "groups"},
+		{c.CreatesGroups, "creates_groups"}, {c.DisableRemovesMemberships, "disable_removes_memberships"},
+	} {
+		if x.ok {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}
+
 // AccountSpec is what a connector needs to create an account for a person. It is built from a
 // gatehouse.Identity by the engine.
 type AccountSpec struct {

@@ -15,8 +15,10 @@
 // An operation handed to a person instead of done (the manual connector's fulfillment tasks)
 // returns a Deferred error: neither applied nor failed, and not retried.
 //
-// Connector implementations live in subpackages (ldap, manual, later scim), each exporting a
-// Config with an Open method. Package connectors holds the one explicit map from a catalog
-// connector type to its factory, and package connectortest the conformance suite every
-// connector must pass.
+// Connector implementations live in subpackages (ldap, scim, manual), each exporting a Spec
+// (gatehouse.ConnectorSpec: its settings with their kinds, requirements, defaults and allowed
+// values, and what the type can do) and a Config decoded from that Spec (Decode) with an Open
+// method. Catalog validation checks settings against the same Spec, so an option is declared
+// once. Package connectors holds the one explicit list of specs and map from a catalog connector
+// type to its factory, and package connectortest the conformance suite every connector must pass.
 package connector

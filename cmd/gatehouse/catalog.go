@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/client"
 )
@@ -52,7 +53,7 @@ Exit code 0 when the catalog is valid, 1 when it has problems.`,
 			if err != nil {
 				return err
 			}
-			doc, err := catalog.Parse(files)
+			doc, err := catalog.Parse(files, connectors.Specs)
 			var probs catalog.Problems
 			switch {
 			case errors.As(err, &probs):

@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/connectors"
-	"github.com/gatehouse/gatehouse/connector/manual"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -74,7 +73,8 @@ The test runs on the server, where the secrets are. Exits 1 when the check fails
 // plain-words explanation and the detail when it failed.
 func printSystemTest(a *app, res *client.SystemTest) {
 	head := fmt.Sprintf("%s (%s)", res.SystemID, res.Type)
-	if res.OK && res.Type == manual.Type {
+	if spec := connectors.Specs.Lookup(res.Type); res.OK && spec != nil && spec.Offline != nil {
+		// Tested without connecting: there is no duration worth showing.
 		printf(a.stdout, "%s: OK — %s\n", head, res.Checked)
 		return
 	}
@@ -148,7 +148,7 @@ func (a *app) printSystemStatus(st *client.SystemStatus) {
 	if len(st.Runs) > 0 && st.Runs[0].Status == gatehouse.ReconcileRunning {
 		kv = append(kv, "running", "a reconcile started "+ts(st.Runs[0].StartedAt))
 	}
-	if s.Connector.Type == manual.Type {
+	if connectors.Specs.Tasks(s.Connector.Type) {
 		more := ""
 		if st.MoreTasks {
 			more = "+"

@@ -15,29 +15,44 @@ import (
 	"github.com/gatehouse/gatehouse/connector/scim"
 )
 
+// Specs declares the connector types a binary knows, in the order they are listed to people:
+// catalog validation (catalog.Parse) and the service receive it, so they name no connector.
+var Specs = gatehouse.ConnectorSpecs{ldap.Spec, scim.Spec, manual.Spec}
+
 // Registry maps catalog connector types to factories: ldap (OpenLDAP and AD), scim (SCIM 2.0
 // service providers) and manual. manual is listed so that it counts as supported, but it needs
 // the system and a task store: OpenSystem opens it.
 var Registry = connector.Registry{
-	"ldap":      ldap.Open,
-	"scim":      scim.Open,
-	manual.Type: openManualAlone,
+	ldap.Spec.Type:   ldap.Open,
+	scim.Spec.Type:   scim.Open,
+	manual.Spec.Type: openWithTasksAlone,
 }
 
-func openManualAlone(context.Context, map[string]any, connector.SecretResolver) (connector.Connector, error) {
+// withTasks opens the connectors whose spec says people do the work through tasks: they need
+// their system (tasks are named by it and due by its tier) and the task store.
+var withTasks = map[string]func(*gatehouse.System, manual.TaskStore) (connector.Connector, error){
+	manual.Spec.Type: func(sys *gatehouse.System, tasks manual.TaskStore) (connector.Connector, error) {
+		cfg, err := manual.ParseConfig(sys, tasks)
+		if err != nil {
+			return nil, err
+		}
+		return cfg.Open(), nil
+	},
+}
+
+func openWithTasksAlone(context.Context, map[string]any, connector.SecretResolver) (connector.Connector, error) {
 	return nil, connector.Permanentf("a manual connector needs its system and task queue: open it with connectors.OpenSystem")
 }
 
 // OpenSystem opens the connector of a catalog system. Connectors that need more than their
-// settings get it here: the manual connector its system (tasks are named by it and due by its
-// tier) and the task store tasks.
+// settings get it here: a task connector (Spec.Tasks) its system and the task store.
 func OpenSystem(ctx context.Context, sys *gatehouse.System, tasks manual.TaskStore, secrets connector.SecretResolver) (connector.Connector, error) {
-	if sys.Connector.Type == manual.Type {
-		cfg, err := manual.ParseConfig(sys, tasks)
+	if open := withTasks[sys.Connector.Type]; open != nil {
+		c, err := open(sys, tasks)
 		if err != nil {
-			return nil, fmt.Errorf("open manual connector: %w", err)
+			return nil, fmt.Errorf("open %s connector: %w", sys.Connector.Type, err)
 		}
-		return cfg.Open(), nil
+		return c, nil
 	}
 	return Open(ctx, sys.Connector, secrets)
 }

@@ -6,11 +6,13 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 )
 
@@ -54,45 +56,44 @@ type Config struct {
 	Placeholder string
 }
 
+// Spec declares the ldap connector's settings: ParseConfig decodes them from it and catalog
+// validation checks them against it.
+var Spec = &gatehouse.ConnectorSpec{
+	Type:        "ldap",
+	Description: "OpenLDAP and Active Directory",
+	Settings: []gatehouse.SettingSpec{
+		{Name: "url", Kind: gatehouse.SettingURL, Required: true, Schemes: []string{"ldap", "ldaps"},
+			Description: "ldap://host:port or ldaps://host:port"},
+		{Name: "bind_dn", Kind: gatehouse.SettingString, Required: true, Description: "the DN Gatehouse binds as"},
+		{Name: "bind_password", Kind: gatehouse.SettingSecret, Required: true, Description: "the bind password"},
+		{Name: "users_dn", Kind: gatehouse.SettingString, Required: true, Description: "where accounts are created and read"},
+		{Name: "groups_dn", Kind: gatehouse.SettingString, Required: true, Description: "where groups are read"},
+		{Name: "disabled_dn", Kind: gatehouse.SettingString,
+			Description: "OpenLDAP: where disabled accounts are moved (unset: accounts cannot be disabled)"},
+		{Name: "flavor", Kind: gatehouse.SettingString, Default: string(FlavorOpenLDAP), ShowValue: true,
+			Allowed: []string{string(FlavorOpenLDAP), string(FlavorAD)}, Description: "the kind of directory"},
+		{Name: "start_tls", Kind: gatehouse.SettingBool, Description: "upgrade an ldap:// connection with StartTLS"},
+		{Name: "insecure_skip_verify", Kind: gatehouse.SettingBool, Description: "do not verify the server certificate (tests only)"},
+		{Name: "ca_file", Kind: gatehouse.SettingString, Description: "PEM file of CAs to trust instead of the system pool"},
+		{Name: "timeout", Kind: gatehouse.SettingDuration, Default: DefaultTimeout.String(), Description: "dial and per-operation timeout"},
+		{Name: "page_size", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultPageSize), Description: "page size of inventory searches"},
+		connector.DriftSetting,
+	},
+}
+
 // ParseConfig reads a Config from catalog settings and checks it. Errors are Permanent and name
 // the setting, never its value.
 func ParseConfig(settings map[string]any) (*Config, error) {
-	s := connector.Settings(settings)
-	var c Config
-	var errs []error
-	str := func(k string, dst *string) {
-		v, err := s.String(k)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		*dst = strings.TrimSpace(v)
-	}
-	str("url", &c.URL)
-	str("bind_dn", &c.BindDN)
-	str("bind_password_env", &c.BindPasswordEnv)
-	str("bind_password_file", &c.BindPasswordFile)
-	str("users_dn", &c.UsersDN)
-	str("groups_dn", &c.GroupsDN)
-	str("disabled_dn", &c.DisabledDN)
-	str("ca_file", &c.CAFile)
-	var flavor string
-	str("flavor", &flavor)
-	c.Flavor = Flavor(flavor)
-	var err error
-	if c.StartTLS, err = s.Bool("start_tls"); err != nil {
-		errs = append(errs, err)
-	}
-	if c.InsecureSkipVerify, err = s.Bool("insecure_skip_verify"); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Timeout, err = s.Duration("timeout", DefaultTimeout); err != nil {
-		errs = append(errs, err)
-	}
-	if c.PageSize, err = s.Int("page_size", DefaultPageSize); err != nil {
-		errs = append(errs, err)
-	}
+	v, errs := connector.Decode(Spec, settings)
 	if len(errs) > 0 {
 		return nil, connector.Permanent(joinErrs(errs))
+	}
+	c := Config{
+		URL: v.String("url"), BindDN: v.String("bind_dn"),
+		BindPasswordEnv: v.String("bind_password_env"), BindPasswordFile: v.String("bind_password_file"),
+		UsersDN: v.String("users_dn"), GroupsDN: v.String("groups_dn"), DisabledDN: v.String("disabled_dn"),
+		Flavor: Flavor(v.String("flavor")), StartTLS: v.Bool("start_tls"), InsecureSkipVerify: v.Bool("insecure_skip_verify"),
+		CAFile: v.String("ca_file"), Timeout: v.Duration("timeout"), PageSize: v.Int("page_size"),
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -41,21 +41,43 @@ type Config struct {
 	Tasks        TaskStore
 }
 
+// Spec declares the manual connector: its settings (ParseConfig decodes them from it, catalog
+// validation checks them against it), that people do its work through tasks, and its test,
+// which has nothing to connect to.
+var Spec = &gatehouse.ConnectorSpec{
+	Type:        Type,
+	Description: "changes made by people, through manual tasks",
+	Settings: []gatehouse.SettingSpec{
+		{Name: "assignee", Kind: gatehouse.SettingEmail, Description: "who the tasks are for (unset: the operators' queue)"},
+		{Name: "instructions", Kind: gatehouse.SettingText, Description: "how to make changes in this system"},
+		connector.DriftSetting,
+	},
+	Tasks:   true,
+	Offline: offline,
+}
+
+// offline is the manual connector's system test: there is nothing to connect to.
+func offline(settings map[string]any) (string, []string) {
+	assignee, _ := connector.Settings(settings).String("assignee")
+	if assignee == "" {
+		assignee = "the operators' queue"
+	}
+	return "nothing to connect to; tasks go to " + assignee, capabilities.Names()
+}
+
+// capabilities: a person can do everything, and a group in a manual system is only a name.
+var capabilities = connector.Capabilities{CreateAccount: true, Disable: true, Groups: true, CreatesGroups: true}
+
 // ParseConfig reads the catalog settings of a manual system.
 func ParseConfig(sys *gatehouse.System, tasks TaskStore) (*Config, error) {
-	s := connector.Settings(sys.Connector.Settings)
-	assignee, err := s.String("assignee")
-	if err != nil {
-		return nil, err
-	}
-	instructions, err := s.String("instructions")
-	if err != nil {
-		return nil, err
+	v, errs := connector.Decode(Spec, sys.Connector.Settings)
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
 	if tasks == nil {
 		return nil, connector.Permanentf("manual connector for %s: no task store", sys.ID)
 	}
-	return &Config{SystemID: sys.ID, Tier: sys.Tier, Assignee: assignee, Instructions: instructions, Tasks: tasks}, nil
+	return &Config{SystemID: sys.ID, Tier: sys.Tier, Assignee: v.String("assignee"), Instructions: v.String("instructions"), Tasks: tasks}, nil
 }
 
 // Open returns a connector for one reconcile. It remembers which open tasks the reconcile asked
@@ -77,9 +99,7 @@ type Connector struct {
 var _ connector.Sweeper = (*Connector)(nil)
 
 // Capabilities: a person can do everything, and a group in a manual system is only a name.
-func (c *Connector) Capabilities() connector.Capabilities {
-	return connector.Capabilities{CreateAccount: true, Disable: true, Groups: true, CreatesGroups: true}
-}
+func (c *Connector) Capabilities() connector.Capabilities { return capabilities }
 
 // Close does nothing: there is no connection.
 func (c *Connector) Close() error { return nil }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 )
 
@@ -74,46 +76,63 @@ type Config struct {
 	MaxRetries  int // 429/503 answers waited out before an operation fails retryably
 }
 
+// Spec declares the scim connector's settings: ParseConfig decodes them from it and catalog
+// validation checks them against it.
+var Spec = &gatehouse.ConnectorSpec{
+	Type:        "scim",
+	Description: "SCIM 2.0 service providers",
+	Settings: []gatehouse.SettingSpec{
+		{Name: "url", Kind: gatehouse.SettingURL, Required: true, Schemes: []string{"http", "https"},
+			Description: "the SCIM base URL, e.g. https://app.example.com/scim/v2"},
+		{Name: "token", Kind: gatehouse.SettingSecret, RequiredWithout: "username", Description: "the bearer token"},
+		{Name: "username", Kind: gatehouse.SettingString, Description: "basic auth user, instead of a token"},
+		{Name: "password", Kind: gatehouse.SettingSecret, RequiredWith: "username", Description: "basic auth password"},
+		{Name: "ca_file", Kind: gatehouse.SettingString, Description: "PEM file of CAs to trust instead of the system pool"},
+		{Name: "insecure_skip_verify", Kind: gatehouse.SettingBool, Description: "do not verify the server certificate (tests only)"},
+		{Name: "timeout", Kind: gatehouse.SettingDuration, Default: DefaultTimeout.String(), Description: "per HTTP request"},
+		{Name: "page_size", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultPageSize), Description: "page size of inventory reads"},
+		connector.DriftSetting,
+		{Name: "user_name", Kind: gatehouse.SettingString, Default: string(UserNameEmail),
+			Allowed:     []string{string(UserNameEmail), string(UserNameEmployeeID), string(UserNameLocalPart)},
+			Description: "what a new account's userName is"},
+		{Name: "match_by", Kind: gatehouse.SettingString,
+			Allowed:     []string{string(MatchUserName), string(MatchExternalID), string(MatchEmail)},
+			Description: "the attributes accounts are matched to people by (unset: externalId, emails and userName)"},
+		{Name: "deprovision", Kind: gatehouse.SettingString, Default: string(DeprovisionDisable),
+			Allowed:     []string{string(DeprovisionDisable), string(DeprovisionDelete)},
+			Description: "what disabling an account does"},
+		{Name: "max_retries", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultMaxRetries),
+			Description: "429/503 answers waited out before an operation fails retryably"},
+	},
+	Check: checkSettings,
+}
+
+// checkSettings checks what one setting's declaration cannot say: a bearer token and basic
+// auth are alternatives.
+func checkSettings(settings map[string]any) []gatehouse.SettingProblem {
+	if settings["username"] != nil && (settings["token_env"] != nil || settings["token_file"] != nil) {
+		return []gatehouse.SettingProblem{{Setting: "username", Message: "set a bearer token or basic auth (username and password), not both"}}
+	}
+	return nil
+}
+
 // ParseConfig reads a Config from catalog settings and checks it. Errors are Permanent and name
 // the setting, never its value.
 func ParseConfig(settings map[string]any) (*Config, error) {
-	s := connector.Settings(settings)
-	var c Config
-	var errs []string
-	str := func(k string, dst *string) {
-		v, err := s.String(k)
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-		*dst = strings.TrimSpace(v)
-	}
-	str("url", &c.URL)
-	str("token_env", &c.TokenEnv)
-	str("token_file", &c.TokenFile)
-	str("username", &c.Username)
-	str("password_env", &c.PasswordEnv)
-	str("password_file", &c.PasswordFile)
-	str("ca_file", &c.CAFile)
-	var un, mb, dp string
-	str("user_name", &un)
-	str("match_by", &mb)
-	str("deprovision", &dp)
-	c.UserName, c.MatchBy, c.Deprovision = UserName(un), MatchBy(mb), Deprovision(dp)
-	var err error
-	if c.InsecureSkipVerify, err = s.Bool("insecure_skip_verify"); err != nil {
-		errs = append(errs, err.Error())
-	}
-	if c.Timeout, err = s.Duration("timeout", DefaultTimeout); err != nil {
-		errs = append(errs, err.Error())
-	}
-	if c.PageSize, err = s.Int("page_size", DefaultPageSize); err != nil {
-		errs = append(errs, err.Error())
-	}
-	if c.MaxRetries, err = s.Int("max_retries", DefaultMaxRetries); err != nil {
-		errs = append(errs, err.Error())
-	}
+	v, errs := connector.Decode(Spec, settings)
 	if len(errs) > 0 {
-		return nil, connector.Failed(connector.FailConfig, "settings", connector.Permanentf("%s", strings.Join(errs, "; ")))
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, connector.Failed(connector.FailConfig, "settings", connector.Permanentf("%s", strings.Join(msgs, "; ")))
+	}
+	c := Config{
+		URL: v.String("url"), TokenEnv: v.String("token_env"), TokenFile: v.String("token_file"),
+		Username: v.String("username"), PasswordEnv: v.String("password_env"), PasswordFile: v.String("password_file"),
+		CAFile: v.String("ca_file"), InsecureSkipVerify: v.Bool("insecure_skip_verify"), Timeout: v.Duration("timeout"),
+		UserName: UserName(v.String("user_name")), MatchBy: MatchBy(v.String("match_by")),
+		Deprovision: Deprovision(v.String("deprovision")), PageSize: v.Int("page_size"), MaxRetries: v.Int("max_retries"),
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse(files); err != nil {
+		if _, err := Parse(files, specs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -100,7 +100,7 @@ func BenchmarkApply(b *testing.B) {
 		addPeople(b, s, genPeople()...)
 		b.StartTimer()
 
-		doc, err := Parse([]File{{Name: "catalog.yaml", Content: src}})
+		doc, err := Parse([]File{{Name: "catalog.yaml", Content: src}}, specs)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func BenchmarkReplan(b *testing.B) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(b)
 	addPeople(b, s, genPeople()...)
-	doc, err := Parse([]File{{Name: "catalog.yaml", Content: src}})
+	doc, err := Parse([]File{{Name: "catalog.yaml", Content: src}}, specs)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,29 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/connector"
 )
 
-// connectorFields lists the settings each connector type accepts. A connector option is added
-// here when the connector learns it; an unknown key is an error, because a misspelt option
-// (bind_nd) would otherwise be ignored silently until provisioning fails.
-var connectorFields = map[string][]string{
-	"ldap": {
-		"url", "bind_dn", "bind_password_env", "bind_password_file", "users_dn", "groups_dn",
-		"disabled_dn", "flavor", "start_tls", "insecure_skip_verify", "ca_file", "timeout", "page_size",
-		"drift", // the provisioning engine's drift policy (internal/provision.ParseDriftPolicy)
-	},
-	"scim": {
-		"url", "token_env", "token_file", "username", "password_env", "password_file",
-		"ca_file", "insecure_skip_verify", "timeout", "page_size", "drift",
-		"user_name", "match_by", "deprovision", "max_retries",
-	},
-	"manual": {"assignee", "instructions", "drift"},
-}
-
-// connectorStrings are settings that must be strings when present.
-var connectorStrings = []string{
-	"url", "bind_dn", "users_dn", "groups_dn", "disabled_dn", "flavor", "ca_file", "username",
-	"assignee", "instructions", "timeout", "user_name", "match_by", "deprovision",
-}
-
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // secretNames are setting names that hold a secret when written inline.
@@ -64,24 +41,30 @@ func isSecretName(k string) bool {
 	return false
 }
 
-// connector checks a system's connector. Messages never quote a setting's value: a value in the
-// wrong place may be a secret.
+// connector checks a system's connector against the spec its type declares (the connectors
+// the caller passed to Parse or Validate). Messages never quote a setting's value unless its
+// spec allows it: a value in the wrong place may be a secret.
 func (v *validator) connector(l *objLoc, c gatehouse.Connector) {
+	types := v.specs.Types()
 	if c.Type == "" {
-		v.problem(l, "connector.type", "required: %s", strings.Join(connectorTypes, ", "))
-	} else if !slices.Contains(connectorTypes, c.Type) {
-		v.problem(l, "connector.type", "%q is not one of %s%s", c.Type, strings.Join(connectorTypes, ", "), didYouMean(c.Type, connectorTypes))
+		v.problem(l, "connector.type", "required: %s", strings.Join(types, ", "))
+	} else if !slices.Contains(types, c.Type) {
+		v.problem(l, "connector.type", "%q is not one of %s%s", c.Type, strings.Join(types, ", "), didYouMean(c.Type, types))
 	}
+	spec := v.specs.Lookup(c.Type)
 	secrets := map[string]bool{}
 	v.secrets(l, "connector", c.Settings, secrets)
-	known, typeKnown := connectorFields[c.Type]
+	var known []string
+	if spec != nil {
+		known = spec.Keys()
+	}
 	for _, k := range sortedKeys(c.Settings) {
 		f := "connector." + k
 		val := c.Settings[k]
 		switch {
 		case secrets[f]:
 			continue
-		case typeKnown && !slices.Contains(known, k):
+		case spec != nil && !slices.Contains(known, k):
 			v.problem(l, f, "unknown setting for a %s connector%s (known: type, %s)", c.Type, didYouMean(k, known), strings.Join(known, ", "))
 			continue
 		}
@@ -98,57 +81,89 @@ func (v *validator) connector(l *objLoc, c gatehouse.Connector) {
 			if !isStr || strings.TrimSpace(s) == "" {
 				v.problem(l, f, "must be a file path")
 			}
-		case slices.Contains(connectorStrings, k) && !isStr:
+		case v.isString(spec, k) && !isStr:
 			v.problem(l, f, "must be a string")
 		}
 	}
-	str := func(k string) string { s, _ := c.Settings[k].(string); return s }
-	has := func(k string) bool { return c.Settings[k] != nil }
-	// oneRef checks that a secret is given exactly once, by env or by file.
-	oneRef := func(base string, required bool) {
+	if spec != nil {
+		v.connectorSettings(l, spec, c.Settings, secrets)
+	}
+}
+
+// isString reports whether setting k is written as a string: by the type's spec, or, for an
+// unknown type, by any connector's.
+func (v *validator) isString(spec *gatehouse.ConnectorSpec, k string) bool {
+	specs := v.specs
+	if spec != nil {
+		specs = gatehouse.ConnectorSpecs{spec}
+	}
+	for _, sp := range specs {
+		if st, ok := sp.Setting(k); ok && st.IsString() {
+			return true
+		}
+	}
+	return false
+}
+
+// connectorSettings checks the settings of a known connector type against its declarations:
+// what is required, secrets given once by reference, the connector's own checks, then values.
+func (v *validator) connectorSettings(l *objLoc, spec *gatehouse.ConnectorSpec, settings map[string]any, secrets map[string]bool) {
+	str := func(k string) string { s, _ := settings[k].(string); return s }
+	has := func(k string) bool { return settings[k] != nil }
+	required := func(st gatehouse.SettingSpec) bool {
+		return st.Required || (st.RequiredWith != "" && has(st.RequiredWith)) ||
+			(st.RequiredWithout != "" && !has(st.RequiredWithout))
+	}
+	for _, st := range spec.Settings {
+		if st.Kind != gatehouse.SettingSecret && required(st) && !has(st.Name) {
+			v.problem(l, "connector", "required: %s for a %s connector", st.Name, spec.Type)
+		}
+	}
+	for _, st := range spec.Settings {
+		if st.Kind != gatehouse.SettingSecret {
+			continue
+		}
+		// A secret is given exactly once, by env or by file.
+		base := st.Name
 		env, file := has(base+"_env"), has(base+"_file")
 		switch {
 		case env && file:
 			v.problem(l, "connector."+base+"_file", "set one of %s_env and %s_file, not both", base, base)
-		case !env && !file && required && !secrets["connector."+base]:
+		case !env && !file && required(st) && !secrets["connector."+base]:
 			v.problem(l, "connector", "required: %s_env or %s_file (the secret by reference)", base, base)
 		}
 	}
-	needs := func(keys ...string) {
-		for _, k := range keys {
-			if !has(k) {
-				v.problem(l, "connector", "required: %s for a %s connector", k, c.Type)
+	if spec.Check != nil {
+		for _, pr := range spec.Check(settings) {
+			f := "connector"
+			if pr.Setting != "" {
+				f += "." + pr.Setting
+			}
+			v.problem(l, f, "%s", pr.Message)
+		}
+	}
+	allowed := func(quoted bool) {
+		for _, st := range spec.Settings {
+			if len(st.Allowed) == 0 || st.ShowValue != quoted || !has(st.Name) || slices.Contains(st.Allowed, str(st.Name)) {
+				continue
+			}
+			if quoted {
+				v.problem(l, "connector."+st.Name, "%q is not one of %s", str(st.Name), strings.Join(st.Allowed, ", "))
+			} else {
+				v.problem(l, "connector."+st.Name, "must be one of %s", strings.Join(st.Allowed, ", "))
 			}
 		}
 	}
-	switch c.Type {
-	case "ldap":
-		needs("url", "bind_dn", "users_dn", "groups_dn")
-		oneRef("bind_password", true)
-		if f := str("flavor"); has("flavor") && f != "openldap" && f != "ad" {
-			v.problem(l, "connector.flavor", "%q is not one of openldap, ad", f)
+	allowed(true)
+	for _, st := range spec.Settings {
+		if st.Kind == gatehouse.SettingURL {
+			v.connectorURL(l, "connector."+st.Name, str(st.Name), st.Schemes...)
 		}
-		v.connectorURL(l, str("url"), "ldap", "ldaps")
-	case "scim":
-		needs("url")
-		basic := has("username")
-		oneRef("token", !basic)
-		oneRef("password", basic)
-		if basic && (has("token_env") || has("token_file")) {
-			v.problem(l, "connector.username", "set a bearer token or basic auth (username and password), not both")
-		}
-		v.connectorURL(l, str("url"), "http", "https")
-		oneOf := func(k string, allowed ...string) {
-			if has(k) && !slices.Contains(allowed, str(k)) {
-				v.problem(l, "connector."+k, "must be one of %s", strings.Join(allowed, ", "))
-			}
-		}
-		oneOf("user_name", "email", "employee_id", "local_part")
-		oneOf("match_by", "userName", "externalId", "email")
-		oneOf("deprovision", "disable", "delete")
-	case "manual":
-		if a := str("assignee"); a != "" && !gatehouse.ValidEmail(a) {
-			v.problem(l, "connector.assignee", "%q is not an email address", a)
+	}
+	allowed(false)
+	for _, st := range spec.Settings {
+		if a := str(st.Name); st.Kind == gatehouse.SettingEmail && a != "" && !gatehouse.ValidEmail(a) {
+			v.problem(l, "connector."+st.Name, "%q is not an email address", a)
 		}
 	}
 }
@@ -175,20 +190,20 @@ func (v *validator) secrets(l *objLoc, prefix string, m map[string]any, found ma
 	}
 }
 
-func (v *validator) connectorURL(l *objLoc, raw string, schemes ...string) {
+func (v *validator) connectorURL(l *objLoc, field, raw string, schemes ...string) {
 	if raw == "" {
 		return
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		v.problem(l, "connector.url", "not a URL")
+		v.problem(l, field, "not a URL")
 		return
 	}
 	if _, ok := u.User.Password(); ok {
-		v.problem(l, "connector.url", "inline secret: the URL holds a password; give it by reference (*_env or *_file) instead")
+		v.problem(l, field, "inline secret: the URL holds a password; give it by reference (*_env or *_file) instead")
 		return
 	}
 	if !slices.Contains(schemes, u.Scheme) || u.Host == "" {
-		v.problem(l, "connector.url", "must be a %s:// or %s:// URL with a host", schemes[0], schemes[1])
+		v.problem(l, field, "must be a %s:// or %s:// URL with a host", schemes[0], schemes[1])
 	}
 }

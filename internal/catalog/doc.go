@@ -34,6 +34,7 @@
 // their file's list when they have no usable id ("entitlements[3].risk").
 //
 // YAML anchors, aliases and merge keys are refused: a reviewer of a catalog change should see
-// every value where it applies. Connector settings are checked per connector type (the known
-// options are listed in connector.go); secrets are only accepted by reference (*_env, *_file).
+// every value where it applies. Connector settings are checked per connector type against the
+// settings each connector declares (gatehouse.ConnectorSpec, passed in by the caller: this
+// package imports no connector); secrets are only accepted by reference (*_env, *_file).
 package catalog

@@ -24,7 +24,7 @@ func TestDocsExamplesValidate(t *testing.T) {
 	for i, m := range blocks {
 		files = append(files, File{Name: fmt.Sprintf("docs/catalog.md example %d", i+1), Content: m[1]})
 	}
-	doc, err := Parse(files)
+	doc, err := Parse(files, specs)
 	if err != nil {
 		t.Fatalf("the examples of docs/catalog.md do not validate together:\n%v", err)
 	}
@@ -43,8 +43,8 @@ func TestDocsExamplesValidate(t *testing.T) {
 	}
 	fields := [][]string{topFields, settingsFields, leaverGuardFields, exceptionsFields, systemFields,
 		namingFields, entitlementFields, roleFields, sodFields, {"unknown_memberships", "unknown_accounts", "leaver_accounts"}}
-	for _, typ := range connectorTypes {
-		fields = append(fields, connectorFields[typ])
+	for _, spec := range specs {
+		fields = append(fields, spec.Keys())
 	}
 	for _, list := range fields {
 		for _, key := range list {

@@ -29,7 +29,7 @@ func emergencyCatalog(settings, ent string) []File {
 
 func TestParseEmergency(t *testing.T) {
 	t.Parallel()
-	doc, err := Parse(emergencyCatalog("", "    max_duration: 2h"))
+	doc, err := Parse(emergencyCatalog("", "    max_duration: 2h"), specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestParseEmergency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := Parse([]File{{Name: "f.yaml", Content: out}})
+	back, err := Parse([]File{{Name: "f.yaml", Content: out}}, specs)
 	if err != nil {
 		t.Fatalf("Parse(Format): %v\n%s", err, out)
 	}
@@ -67,7 +67,7 @@ func TestParseEmergency(t *testing.T) {
 		{"operator not an email", "  emergency_max_duration: 4h\n  emergency_operators: [oncall]", "    max_duration: 1h", "settings.emergency_operators", "", 0},
 	}
 	for _, tt := range tests {
-		_, err := Parse(emergencyCatalog(tt.settings, tt.ent))
+		_, err := Parse(emergencyCatalog(tt.settings, tt.ent), specs)
 		if err == nil {
 			t.Errorf("%s: Parse succeeded; want a problem", tt.name)
 			continue

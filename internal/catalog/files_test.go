@@ -47,7 +47,7 @@ func TestPlantedMistakes(t *testing.T) {
 		t.Fatalf("found %d markers and %d expectations, want 10 of each", len(where), len(want))
 	}
 
-	_, err = Parse(files)
+	_, err = Parse(files, specs)
 	ps := asProblems(t, err)
 	if len(ps) != 10 {
 		t.Errorf("got %d problems, want exactly the 10 planted:\n%v", len(ps), err)
@@ -81,7 +81,7 @@ func TestExampleCatalog(t *testing.T) {
 	if len(files) != 5 {
 		t.Fatalf("examples/catalog has %d files, want 5 (the demo company's catalog)", len(files))
 	}
-	doc, err := Parse(files)
+	doc, err := Parse(files, specs)
 	if err != nil {
 		t.Fatalf("the example catalog has problems:\n%v", err)
 	}
@@ -199,7 +199,7 @@ func TestFormatRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := Parse(files)
+	doc, err := Parse(files, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestFormatRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Parse([]File{{Name: "export.yaml", Content: out}})
+	again, err := Parse([]File{{Name: "export.yaml", Content: out}}, specs)
 	if err != nil {
 		t.Fatalf("Parse(Format(c)):\n%v\n%s", err, out)
 	}
@@ -229,7 +229,7 @@ func TestValidateDomainCatalog(t *testing.T) {
 			Risk: gatehouse.RiskStandard, Approval: []string{"manager"}}},
 		Roles: []*gatehouse.Role{nil},
 	}
-	err := Validate(c)
+	err := Validate(c, specs)
 	ps := asProblems(t, err)
 	want := []string{"entitlements[s/x].owner: required", "roles[0]: empty role"}
 	for _, w := range want {

@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 			return // big inputs find nothing small ones do not, and slow the fuzzer down
 		}
 		files := []File{{Name: "a.yaml", Content: a}, {Name: "b.yaml", Content: b}}
-		doc, err := Parse(files)
+		doc, err := Parse(files, specs)
 		if err != nil {
 			var ps Problems
 			if !errors.As(err, &ps) || len(ps) == 0 {
@@ -44,14 +44,14 @@ func FuzzParse(f *testing.F) {
 		if doc.Digest != Digest(files) {
 			t.Fatal("document digest differs from Digest(files)")
 		}
-		if err := Validate(doc.Catalog); err != nil {
+		if err := Validate(doc.Catalog, specs); err != nil {
 			t.Fatalf("a parsed catalog fails Validate:\n%v\ninput a:\n%s\ninput b:\n%s", err, a, b)
 		}
 		out, err := Format(doc.Catalog)
 		if err != nil {
 			t.Fatalf("Format: %v", err)
 		}
-		again, err := Parse([]File{{Name: "export.yaml", Content: out}})
+		again, err := Parse([]File{{Name: "export.yaml", Content: out}}, specs)
 		if err != nil {
 			t.Fatalf("Parse(Format(c)):\n%v\n%s", err, out)
 		}

@@ -50,7 +50,7 @@ func TestAccountNameField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Parse([]File{{Name: "export.yaml", Content: out}})
+	again, err := Parse([]File{{Name: "export.yaml", Content: out}}, specs)
 	if err != nil {
 		t.Fatalf("Parse(Format(c)):\n%v\n%s", err, out)
 	}

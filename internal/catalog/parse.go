@@ -77,10 +77,12 @@ type Document struct {
 // Parse reads catalog files, merges them in the order given (lists concatenated; settings from
 // the one file that has them), applies defaults and validates the result offline. On any
 // problem it returns Problems listing all of them, with file and line, and no Document.
+// Connector settings are checked against connectors, the connector types the caller knows
+// (connectors.Specs in the binary): this package names no connector.
 //
 // YAML anchors and aliases are not supported: a catalog is reviewed as text in pull requests,
 // and a reviewer should not have to resolve references by hand to see what an entitlement is.
-func Parse(files []File) (*Document, error) {
+func Parse(files []File, connectors gatehouse.ConnectorSpecs) (*Document, error) {
 	p := &parser{bad: map[string]bool{}}
 	for _, f := range files {
 		p.file(f)
@@ -92,7 +94,7 @@ func Parse(files []File) (*Document, error) {
 	}
 	applyDefaults(cat, &p.locs)
 
-	v := newValidator(cat, &p.locs)
+	v := newValidator(cat, &p.locs, connectors)
 	v.skip = func(pr Problem) bool { return p.bad[pr.File+"\x00"+pr.Field] }
 	v.run()
 	p.probs = append(p.probs, v.probs...)

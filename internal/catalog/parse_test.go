@@ -53,7 +53,7 @@ func parseWith(extra string) (*Document, error) {
 	if extra != "" {
 		files = append(files, File{Name: "case.yaml", Content: []byte(extra)})
 	}
-	return Parse(files)
+	return Parse(files, specs)
 }
 
 func asProblems(t *testing.T, err error) Problems {
@@ -74,7 +74,7 @@ func TestParseValid(t *testing.T) {
 	if got := len(doc.Catalog.Systems) + len(doc.Catalog.Entitlements); got != 4 {
 		t.Errorf("got %d systems and entitlements, want 4", got)
 	}
-	if err := Validate(doc.Catalog); err != nil {
+	if err := Validate(doc.Catalog, specs); err != nil {
 		t.Errorf("Validate of a parsed catalog: %v", err)
 	}
 	if p := doc.Pos(KindSystem, "wiki", "tier"); p != (Pos{File: "base.yaml", Line: 18}) {
@@ -476,7 +476,7 @@ func TestSyntaxErrorLines(t *testing.T) {
 	}{strings.Join(lines, "\n"), at + 1, "did not find expected '-' indicator"})
 
 	for _, tt := range tests {
-		_, err := Parse([]File{{Name: "a.yaml", Content: []byte(tt.yaml)}})
+		_, err := Parse([]File{{Name: "a.yaml", Content: []byte(tt.yaml)}}, specs)
 		ps := asProblems(t, err)
 		if len(ps) != 1 || ps[0].Line != tt.line || !strings.Contains(ps[0].Message, tt.msg) {
 			t.Errorf("Parse(%.200q) = %v; want one problem at line %d containing %q", tt.yaml, err, tt.line, tt.msg)
@@ -524,7 +524,7 @@ entitlements:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			doc, err := Parse([]File{{Name: "a.yaml", Content: []byte(tt.yaml)}})
+			doc, err := Parse([]File{{Name: "a.yaml", Content: []byte(tt.yaml)}}, specs)
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatal("Parse succeeded; want problems")
@@ -629,7 +629,7 @@ func TestConnectorValueTypes(t *testing.T) {
       page_size: 500
       timeout: 10s
       disabled_dn:
-`)}})
+`)}}, specs)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}

@@ -61,7 +61,7 @@ func exampleDoc(t testing.TB) *Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := Parse(files)
+	doc, err := Parse(files, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func exampleDoc(t testing.TB) *Document {
 
 func mustParse(t testing.TB, files ...File) *Document {
 	t.Helper()
-	doc, err := Parse(files)
+	doc, err := Parse(files, specs)
 	if err != nil {
 		t.Fatalf("Parse:\n%v", err)
 	}
@@ -285,7 +285,7 @@ func TestPlanApplyLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Validate(stored); err != nil {
+	if err := Validate(stored, specs); err != nil {
 		t.Errorf("the stored catalog does not validate:\n%v", err)
 	}
 }

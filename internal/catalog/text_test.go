@@ -21,7 +21,7 @@ func TestCatalogBadText(t *testing.T) {
 			"roles[r].description: is 2001 characters long; the limit is 2000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]File{{Name: "c.yaml", Content: []byte(tc.yaml)}})
+			_, err := Parse([]File{{Name: "c.yaml", Content: []byte(tc.yaml)}}, specs)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}

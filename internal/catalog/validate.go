@@ -13,25 +13,25 @@ import (
 
 // Enumerations of the catalog format.
 var (
-	tiers          = []string{string(gatehouse.TierCritical), string(gatehouse.TierHigh), string(gatehouse.TierStandard)}
-	connectorTypes = []string{"ldap", "scim", "manual"}
-	kinds          = []string{string(gatehouse.KindGroup), string(gatehouse.KindRole), string(gatehouse.KindLicense), string(gatehouse.KindPermissionSet)}
-	risks          = []string{string(gatehouse.RiskStandard), string(gatehouse.RiskSensitive), string(gatehouse.RiskPrivileged)}
-	severities     = []string{"low", "medium", "high", "critical"}
-	onViolations   = []string{"block", "exception", "record"}
-	approvalSteps  = []string{"manager", "owner", "security"}
+	tiers         = []string{string(gatehouse.TierCritical), string(gatehouse.TierHigh), string(gatehouse.TierStandard)}
+	kinds         = []string{string(gatehouse.KindGroup), string(gatehouse.KindRole), string(gatehouse.KindLicense), string(gatehouse.KindPermissionSet)}
+	risks         = []string{string(gatehouse.RiskStandard), string(gatehouse.RiskSensitive), string(gatehouse.RiskPrivileged)}
+	severities    = []string{"low", "medium", "high", "critical"}
+	onViolations  = []string{"block", "exception", "record"}
+	approvalSteps = []string{"manager", "owner", "security"}
 )
 
 // Validate checks a whole catalog, as it would be stored, without its YAML: required fields,
 // id syntax, enumerations, references between objects, privileged access being time-bound and
 // security-approved, connector settings (no inline secrets) and birthright rules. It does not
-// apply defaults (Parse does) and does not look up identities (MakePlan does). It returns
-// Problems, whose positions are empty, or nil.
-func Validate(c *gatehouse.Catalog) error {
+// apply defaults (Parse does) and does not look up identities (MakePlan does). Connector
+// settings are checked against the specs of connectors (connectors.Specs in the binary). It
+// returns Problems, whose positions are empty, or nil.
+func Validate(c *gatehouse.Catalog, connectors gatehouse.ConnectorSpecs) error {
 	if c == nil {
 		return Problems{{Message: "no catalog"}}
 	}
-	v := newValidator(c, nil)
+	v := newValidator(c, nil, connectors)
 	v.run()
 	if len(v.probs) > 0 {
 		sortProblems(v.probs)
@@ -42,6 +42,7 @@ func Validate(c *gatehouse.Catalog) error {
 
 type validator struct {
 	c     *gatehouse.Catalog
+	specs gatehouse.ConnectorSpecs // the connector types known, each declaring its settings
 	locs  *locations
 	skip  func(Problem) bool
 	probs Problems
@@ -52,11 +53,11 @@ type validator struct {
 	sysIDs       []string
 }
 
-func newValidator(c *gatehouse.Catalog, locs *locations) *validator {
+func newValidator(c *gatehouse.Catalog, locs *locations, specs gatehouse.ConnectorSpecs) *validator {
 	if locs == nil {
 		locs = &locations{}
 	}
-	return &validator{c: c, locs: locs, systems: map[string]*gatehouse.System{}, entitlements: map[string]*gatehouse.Entitlement{}}
+	return &validator{c: c, specs: specs, locs: locs, systems: map[string]*gatehouse.System{}, entitlements: map[string]*gatehouse.Entitlement{}}
 }
 
 // at returns the location of the idx-th object of a kind, or a synthetic one.

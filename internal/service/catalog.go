@@ -160,7 +160,7 @@ func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
-	doc, err := catalog.Parse(files)
+	doc, err := catalog.Parse(files, s.connectors)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
-	doc, err := catalog.Parse(files)
+	doc, err := catalog.Parse(files, s.connectors)
 	if err != nil {
 		return nil, err
 	}

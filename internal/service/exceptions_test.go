@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -406,7 +407,7 @@ func TestExceptionOnExpirySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := catalog.Parse([]catalog.File{{Name: "export.yaml", Content: out}})
+	doc, err := catalog.Parse([]catalog.File{{Name: "export.yaml", Content: out}}, connectors.Specs)
 	if err != nil || doc.Catalog.Settings.Exceptions.OnExpiry != gatehouse.ExpiryReview {
 		t.Fatalf("round trip: %v\n%s", err, out)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -31,6 +32,9 @@ type Service struct {
 
 	// secrets is what connector secret references may name (catalog.go, Options.Secrets).
 	secrets *connector.SecretPolicy
+	// connectors are the connector types known: catalog validation checks settings against
+	// them, and what a type can do (Tasks, Offline) is asked of them, never of a type's name.
+	connectors gatehouse.ConnectorSpecs
 
 	// verified caches the last full audit verification for RecentVerification. It is only a
 	// display shortcut: correctness never depends on it, so process-local state is fine here.
@@ -65,6 +69,9 @@ type Options struct {
 	// --secrets-dir, --secret-env-allow), checked at catalog plan and apply; Open should
 	// resolve secrets with the same policy. nil: no *_file reference, no GATEHOUSE_* variable.
 	Secrets *connector.SecretPolicy
+	// Connectors are the connector types the catalog may use, each declaring its settings;
+	// nil: every connector of the binary (connectors.Specs).
+	Connectors gatehouse.ConnectorSpecs
 }
 
 // HROptions tune HR imports.
@@ -82,7 +89,11 @@ type HROptions struct {
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
 	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open,
-		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry, checkpoints: opts.Checkpoints, secrets: opts.Secrets}
+		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry, checkpoints: opts.Checkpoints, secrets: opts.Secrets,
+		connectors: opts.Connectors}
+	if s.connectors == nil {
+		s.connectors = connectors.Specs
+	}
 	if s.requestExpiry <= 0 {
 		s.requestExpiry = DefaultRequestExpiry
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/connector/manual"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -56,13 +55,9 @@ func (s *Service) TestSystem(ctx context.Context, p *gatehouse.Principal, id str
 		return nil, err
 	}
 	res := &SystemTest{SystemID: sys.ID, Name: sys.Name, Type: sys.Connector.Type, Capabilities: []string{}, TestedAt: s.now()}
-	if sys.Connector.Type == manual.Type {
-		assignee, _ := connector.Settings(sys.Connector.Settings).String("assignee")
-		if assignee == "" {
-			assignee = "the operators' queue"
-		}
-		res.OK, res.Checked = true, "nothing to connect to; tasks go to "+assignee
-		res.Capabilities = capabilityNames(connector.Capabilities{CreateAccount: true, Disable: true, Groups: true, CreatesGroups: true})
+	if spec := s.connectors.Lookup(sys.Connector.Type); spec != nil && spec.Offline != nil {
+		res.OK = true
+		res.Checked, res.Capabilities = spec.Offline(sys.Connector.Settings)
 		return res, nil
 	}
 	if !s.CanTestSystem(sys) {
@@ -102,10 +97,12 @@ func (s *Service) TestSystem(ctx context.Context, p *gatehouse.Principal, id str
 	return res, nil
 }
 
-// CanTestSystem reports whether TestSystem can test sys here: a manual system always (there is
-// nothing to connect to), others when the server opens connectors (gatehouse demo does not).
+// CanTestSystem reports whether TestSystem can test sys here: a system whose connector is
+// tested offline (a manual one: there is nothing to connect to) always, others when the server
+// opens connectors (gatehouse demo does not).
 func (s *Service) CanTestSystem(sys *gatehouse.System) bool {
-	return sys.Connector.Type == manual.Type || s.open != nil
+	spec := s.connectors.Lookup(sys.Connector.Type)
+	return (spec != nil && spec.Offline != nil) || s.open != nil
 }
 
 // checkConnector opens, checks and closes the system's connector, filling res.Checked and
@@ -120,7 +117,7 @@ func (s *Service) checkConnector(ctx context.Context, sys *gatehouse.System, res
 			s.log.Warn("system test: close connector", "system", sys.ID, "err", err)
 		}
 	}()
-	res.Capabilities = capabilityNames(c.Capabilities())
+	res.Capabilities = c.Capabilities().Names()
 	if ch, ok := c.(connector.Checker); ok {
 		if err := ch.Check(ctx); err != nil {
 			return "check", err
@@ -151,23 +148,6 @@ func checkedText(sys *gatehouse.System) string {
 		}
 	}
 	return "bind, " + strings.Join(parts, ", ") + " readable (write rights are not tested: LDAP cannot ask without writing)"
-}
-
-// capabilityNames lists what a connector can do, in the catalog's words.
-func capabilityNames(c connector.Capabilities) []string {
-	out := []string{}
-	for _, x := range []struct {
-		ok   bool
-		name string
-	}{
-		{c.CreateAccount, "create_account"}, {c.Disable, "disable"}, {c.Groups, "groups"},
-		{c.CreatesGroups, "creates_groups"}, {c.DisableRemovesMemberships, "disable_removes_memberships"},
-	} {
-		if x.ok {
-			out = append(out, x.name)
-		}
-	}
-	return out
 }
 
 // SystemStatus is a system as provisioning last saw it.
@@ -226,7 +206,7 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 	if ops.Items != nil {
 		st.Operations = ops.Items
 	}
-	if sys.Connector.Type == manual.Type {
+	if s.connectors.Tasks(sys.Connector.Type) {
 		tasks, err := s.store.ListTasks(ctx, store.TaskFilter{SystemID: sys.ID, Status: gatehouse.TaskOpen, Limit: store.MaxLimit})
 		if err != nil {
 			return nil, err
