@@ -12,7 +12,7 @@ type AuditEvent struct {
 	Seq        int64           `json:"seq"`
 	Time       time.Time       `json:"time"`
 	Actor      string          `json:"actor"`  // an identity's email, "bootstrap", or "system:<component>"
-	Action     string          `json:"action"` // e.g. identity.create, catalog.apply, grant.revoke
+	Action     AuditAction     `json:"action"` // one of the Audit… constants; stored and sent as its string
 	ObjectType string          `json:"object_type"`
 	ObjectID   string          `json:"object_id"`
 	Before     json.RawMessage `json:"before,omitempty"`

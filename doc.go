@@ -1,6 +1,8 @@
 // Package gatehouse holds the domain of an identity governance platform: identities fed by HR,
 // the catalog (systems, entitlements, roles, separation-of-duties rules), grants (desired
 // access), accounts (observed access), tokens, and the audit events that record every change.
+// Every audit action is a constant here (AuditAction, auditaction.go), so what the log can say
+// is one list: writers name it, readers match it, docs/audit.md describes it.
 //
 // This package imports no database, HTTP or connector code. Storage, the API, the web UI and
 // connectors depend on it, never the reverse, so the rules here can be read and tested alone.

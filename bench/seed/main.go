@@ -46,7 +46,7 @@ func main() {
 					return err
 				}
 				if err := tx.AppendAudit(ctx, &gatehouse.AuditEvent{
-					Actor: "system:bench", Action: "identity.create", ObjectType: "identity", ObjectID: id.ID,
+					Actor: "system:bench", Action: gatehouse.AuditIdentityCreate, ObjectType: "identity", ObjectID: id.ID,
 				}); err != nil {
 					return err
 				}

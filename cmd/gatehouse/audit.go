@@ -111,7 +111,7 @@ func (a *app) auditListCommand() *cobra.Command {
 			}
 			t := newTable(a.stdout, "SEQ", "TIME", "ACTOR", "ACTION", "OBJECT", "REFERENCE", "REASON")
 			for _, ev := range page.Items {
-				t.row(strconv.FormatInt(ev.Seq, 10), ts(ev.Time), ev.Actor, ev.Action,
+				t.row(strconv.FormatInt(ev.Seq, 10), ts(ev.Time), ev.Actor, string(ev.Action),
 					ev.ObjectType+":"+ev.ObjectID, truncate(ev.Reference, 24), truncate(ev.Reason, 48))
 			}
 			if err := t.flush(); err != nil {

@@ -248,7 +248,7 @@ func TestEmergencyReviewNotByBeneficiary(t *testing.T) {
 			t.Errorf("assignees = %v; want the operators but the granter, not the beneficiary", rev.Assignees)
 		}
 		var evs store.Page[*gatehouse.AuditEvent]
-		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?action="+service.ActionEmergencyNotifySecurity+"&object_id="+rev.ID, ""), s200).json(t, &evs)
+		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?action="+string(gatehouse.AuditEmergencyNotifySecurity)+"&object_id="+rev.ID, ""), s200).json(t, &evs)
 		if len(evs.Items) != 1 || !strings.Contains(string(evs.Items[0].After), "fallback") {
 			t.Errorf("notify event: %+v", evs.Items)
 		}

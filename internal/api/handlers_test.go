@@ -527,7 +527,7 @@ func TestAuditHandlers(t *testing.T) {
 			t.Errorf("events since the future: %d", len(page.Items))
 		}
 		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?actor=system:test&action=token.&limit=2", ""), s200).json(t, &page)
-		if len(page.Items) != 2 || page.NextCursor == "" || !strings.HasPrefix(page.Items[0].Action, "token.") {
+		if len(page.Items) != 2 || page.NextCursor == "" || !strings.HasPrefix(string(page.Items[0].Action), "token.") {
 			t.Errorf("token events, page of 2: %+v (next %q)", page.Items, page.NextCursor)
 		}
 

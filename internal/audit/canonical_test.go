@@ -83,7 +83,7 @@ func referenceHash(ev *gatehouse.AuditEvent) string {
 	field(strconv.FormatInt(ev.Seq, 10))
 	field(ev.Time.UTC().Truncate(TimePrecision).Format(time.RFC3339Nano))
 	field(ev.Actor)
-	field(ev.Action)
+	field(string(ev.Action))
 	field(ev.ObjectType)
 	field(ev.ObjectID)
 	field(string(ev.Before))
@@ -112,7 +112,7 @@ func TestHashMatchesReference(t *testing.T) {
 func FuzzHashMatchesReference(f *testing.F) {
 	f.Add(int64(7), int64(1_700_000_000_123_456), "a", "b", "c", "d", []byte(`{"x":1}`), []byte(nil), "r", "ref", "prev")
 	f.Fuzz(func(t *testing.T, seq, micros int64, actor, action, otype, oid string, before, after []byte, reason, ref, prev string) {
-		ev := &gatehouse.AuditEvent{Seq: seq, Time: time.UnixMicro(micros), Actor: actor, Action: action, ObjectType: otype,
+		ev := &gatehouse.AuditEvent{Seq: seq, Time: time.UnixMicro(micros), Actor: actor, Action: gatehouse.AuditAction(action), ObjectType: otype,
 			ObjectID: oid, Before: before, After: after, Reason: reason, Reference: ref, PrevHash: prev}
 		if got, want := Hash(ev), referenceHash(ev); got != want {
 			t.Fatalf("Hash %s, reference %s", got, want)

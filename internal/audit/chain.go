@@ -99,7 +99,7 @@ func Hash(ev *gatehouse.AuditEvent) string {
 	field(strconv.AppendInt(tmp[:0], ev.Seq, 10))
 	field(ev.Time.UTC().Truncate(TimePrecision).AppendFormat(tmp[:0], time.RFC3339Nano))
 	str(ev.Actor)
-	str(ev.Action)
+	str(string(ev.Action))
 	str(ev.ObjectType)
 	str(ev.ObjectID)
 	field(ev.Before)

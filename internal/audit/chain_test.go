@@ -136,7 +136,7 @@ func TestHashCoversEveryField(t *testing.T) {
 		"reference":   func(e *gatehouse.AuditEvent) { e.Reference = "x" },
 		"prev_hash":   func(e *gatehouse.AuditEvent) { e.PrevHash = strings.Repeat("1", 64) },
 		// Field boundaries: moving text from one field to the next must change the hash.
-		"boundary": func(e *gatehouse.AuditEvent) { e.Actor, e.Action = e.Actor+e.Action[:1], e.Action[1:] },
+		"boundary": func(e *gatehouse.AuditEvent) { e.Actor, e.Action = e.Actor+string(e.Action[:1]), e.Action[1:] },
 	}
 	for name, mutate := range mutations {
 		c := *base

@@ -120,7 +120,7 @@ func Apply(ctx context.Context, tx store.Tx, plan *Plan, opts ApplyOptions) (*Re
 		return nil, fmt.Errorf("catalog apply: %w", err)
 	}
 	if err := tx.AppendAudit(ctx, &gatehouse.AuditEvent{
-		Time: opts.Now, Actor: opts.Actor, Action: "catalog.apply", ObjectType: "catalog", ObjectID: plan.Digest,
+		Time: opts.Now, Actor: opts.Actor, Action: gatehouse.AuditCatalogApply, ObjectType: "catalog", ObjectID: plan.Digest,
 		After: summary, Reason: opts.Reason, Reference: a.ref,
 	}); err != nil {
 		return nil, fmt.Errorf("catalog apply: audit: %w", err)
@@ -141,7 +141,14 @@ type applier struct {
 	ref  string
 }
 
-var auditVerb = map[string]string{OpAdd: "create", OpChange: "update", OpRemove: "delete"}
+// changeActions names the event of each change, by kind and operation.
+var changeActions = map[string]map[string]gatehouse.AuditAction{
+	KindSettings:    {OpChange: gatehouse.AuditSettingsUpdate},
+	KindSystem:      {OpAdd: gatehouse.AuditSystemCreate, OpChange: gatehouse.AuditSystemUpdate, OpRemove: gatehouse.AuditSystemDelete},
+	KindEntitlement: {OpAdd: gatehouse.AuditEntitlementCreate, OpChange: gatehouse.AuditEntitlementUpdate, OpRemove: gatehouse.AuditEntitlementDelete},
+	KindRole:        {OpAdd: gatehouse.AuditRoleCreate, OpChange: gatehouse.AuditRoleUpdate, OpRemove: gatehouse.AuditRoleDelete},
+	KindSoD:         {OpAdd: gatehouse.AuditSoDCreate, OpChange: gatehouse.AuditSoDUpdate, OpRemove: gatehouse.AuditSoDDelete},
+}
 
 // change writes one change and its audit event.
 func (a *applier) change(ctx context.Context, c Change) error {
@@ -182,8 +189,12 @@ func (a *applier) change(ctx context.Context, c Change) error {
 	if err != nil {
 		return fmt.Errorf("catalog apply: %s %s %s: %w", c.Op, c.Kind, c.ID, err)
 	}
+	action, ok := changeActions[c.Kind][c.Op]
+	if !ok {
+		return fmt.Errorf("catalog apply: no audit action for %s %s", c.Op, c.Kind)
+	}
 	ev := &gatehouse.AuditEvent{
-		Time: a.opts.Now, Actor: a.opts.Actor, Action: c.Kind + "." + auditVerb[c.Op],
+		Time: a.opts.Now, Actor: a.opts.Actor, Action: action,
 		ObjectType: c.Kind, ObjectID: c.ID, Reason: a.opts.Reason, Reference: a.ref,
 	}
 	if ev.Before, err = jsonOrNil(c.Before); err != nil {
@@ -234,7 +245,7 @@ func (a *applier) revokeAll(ctx context.Context, entitlementID string) ([]Revoke
 			reason += ": " + a.opts.Reason
 		}
 		if err := a.tx.AppendAudit(ctx, &gatehouse.AuditEvent{
-			Time: a.opts.Now, Actor: a.opts.Actor, Action: "grant.revoke", ObjectType: "grant", ObjectID: g.ID,
+			Time: a.opts.Now, Actor: a.opts.Actor, Action: gatehouse.AuditGrantRevoke, ObjectType: "grant", ObjectID: g.ID,
 			Before: before, After: after, Reason: reason, Reference: a.ref,
 		}); err != nil {
 			return nil, fmt.Errorf("catalog apply: audit revoke of grant %s: %w", g.ID, err)

@@ -115,7 +115,7 @@ func auditActions(t *testing.T, s store.Store) []string {
 	t.Helper()
 	var out []string
 	err := s.ScanAuditEvents(t.Context(), func(ev *gatehouse.AuditEvent) error {
-		out = append(out, ev.Action)
+		out = append(out, string(ev.Action))
 		return nil
 	})
 	if err != nil {
@@ -128,7 +128,7 @@ func auditEvents(t *testing.T, s store.Store, action string) []*gatehouse.AuditE
 	t.Helper()
 	var out []*gatehouse.AuditEvent
 	err := s.ScanAuditEvents(t.Context(), func(ev *gatehouse.AuditEvent) error {
-		if ev.Action == action {
+		if string(ev.Action) == action {
 			out = append(out, ev)
 		}
 		return nil

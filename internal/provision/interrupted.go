@@ -123,7 +123,7 @@ func (q *Queue) markInterrupted(ctx context.Context, runs []*gatehouse.Reconcile
 			if err := tx.UpdateReconcile(ctx, run); err != nil {
 				return err
 			}
-			if err := tx.AppendAudit(ctx, q.rec.event("reconcile.interrupted", run, run)); err != nil {
+			if err := tx.AppendAudit(ctx, q.rec.event(gatehouse.AuditReconcileInterrupted, run, run)); err != nil {
 				return err
 			}
 		}

@@ -78,7 +78,7 @@ func (r *Reconciler) saveLinks(ctx context.Context, in *Input, plan Plan, rows [
 				return err
 			}
 		}
-		ev := &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: "account.observe", ObjectType: "system",
+		ev := &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: gatehouse.AuditAccountObserve, ObjectType: "system",
 			ObjectID: in.System.ID, After: mustJSON(map[string]any{"accounts": len(changed)})}
 		return tx.AppendAudit(wctx, ev)
 	})

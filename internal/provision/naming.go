@@ -118,7 +118,7 @@ func (r *Reconciler) releaseName(ctx context.Context, run *gatehouse.Reconcile, 
 		if err := tx.ReleaseAccountName(wctx, run.SystemID, op.IdentityID, op.Spec.Username); err != nil {
 			return err
 		}
-		return tx.AppendAudit(wctx, r.event("account_name.release", run, map[string]any{
+		return tx.AppendAudit(wctx, r.event(gatehouse.AuditAccountNameRelease, run, map[string]any{
 			"identity_id": op.IdentityID, "name": op.Spec.Username, "reason": why.Error()}))
 	})
 	if err != nil {

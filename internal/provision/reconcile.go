@@ -123,7 +123,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 				return err
 			}
 		}
-		return tx.AppendAudit(ctx, r.event("reconcile.start", run, map[string]any{"cause": o.Cause, "abandoned": n}))
+		return tx.AppendAudit(ctx, r.event(gatehouse.AuditReconcileStart, run, map[string]any{"cause": o.Cause, "abandoned": n}))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: start: %w", systemID, err)
@@ -141,7 +141,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 			if err := tx.UpdateReconcile(wctx, run); err != nil {
 				return err
 			}
-			return tx.AppendAudit(wctx, r.event("reconcile.finish", run, run))
+			return tx.AppendAudit(wctx, r.event(gatehouse.AuditReconcileFinish, run, run))
 		}); err != nil {
 			return run, errors.Join(runErr, fmt.Errorf("reconcile %s: record finish: %w", systemID, err))
 		}
@@ -215,7 +215,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 			if len(given) > 0 {
 				ev["account_names"] = given
 			}
-			return tx.AppendAudit(ctx, r.event("reconcile.plan", run, ev))
+			return tx.AppendAudit(ctx, r.event(gatehouse.AuditReconcilePlan, run, ev))
 		})
 		if err != nil {
 			return finish(fmt.Errorf("record plan: %w", err))
@@ -371,7 +371,7 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 					return err
 				}
 			}
-			return tx.AppendAudit(wctx, r.event("provision.apply", run, results(pending)))
+			return tx.AppendAudit(wctx, r.event(gatehouse.AuditProvisionApply, run, results(pending)))
 		})
 		pending = pending[:0]
 		return err
@@ -597,7 +597,7 @@ func apply(ctx context.Context, conn connector.Connector, op Op) (connector.Acco
 	return op.Account, connector.Permanentf("unknown operation %q", op.Kind)
 }
 
-func (r *Reconciler) event(action string, run *gatehouse.Reconcile, after any) *gatehouse.AuditEvent {
+func (r *Reconciler) event(action gatehouse.AuditAction, run *gatehouse.Reconcile, after any) *gatehouse.AuditEvent {
 	return &gatehouse.AuditEvent{Time: r.now(), Actor: Actor, Action: action, ObjectType: "system",
 		ObjectID: run.SystemID, After: mustJSON(after), Reference: run.ID, Reason: run.Cause}
 }

@@ -37,7 +37,7 @@ func (t Tasks) EnsureTask(ctx context.Context, task *gatehouse.ManualTask, doneS
 		if created, err = tx.CreateTask(ctx, task, doneSince); err != nil || !created {
 			return err
 		}
-		return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Time: t.now(), Actor: Actor, Action: "task.create",
+		return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Time: t.now(), Actor: Actor, Action: gatehouse.AuditTaskCreate,
 			ObjectType: "task", ObjectID: task.Ref(), After: mustJSON(task), Reason: task.Cause})
 	})
 	return created, err
@@ -59,7 +59,7 @@ func (t Tasks) CancelTask(ctx context.Context, task *gatehouse.ManualTask, reaso
 		if err := tx.FinishTask(ctx, task); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Time: at, Actor: Actor, Action: "task.cancel",
+		return tx.AppendAudit(ctx, &gatehouse.AuditEvent{Time: at, Actor: Actor, Action: gatehouse.AuditTaskCancel,
 			ObjectType: "task", ObjectID: task.Ref(), Before: mustJSON(before), After: mustJSON(task), Reason: reason})
 	})
 }

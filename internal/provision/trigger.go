@@ -146,6 +146,26 @@ type Trigger struct {
 // None reports whether nothing needs reconciling.
 func (t Trigger) None() bool { return !t.All && len(t.Systems) == 0 }
 
+// hrApplied reports whether a reads as HR data applied to identities: an import, a held
+// import approved, or start and end dates reached. A rejected import changed nothing.
+func hrApplied(a gatehouse.AuditAction) bool {
+	switch a {
+	case gatehouse.AuditHRImport, gatehouse.AuditHRApprove, gatehouse.AuditHRDates:
+		return true
+	}
+	return false
+}
+
+// identityWritten reports whether a created or replaced an identity's record, from any source
+// (a person, an HR import, inbound SCIM). A change of Gatehouse roles is not one.
+func identityWritten(a gatehouse.AuditAction) bool {
+	switch a {
+	case gatehouse.AuditIdentityCreate, gatehouse.AuditIdentityUpdate, gatehouse.AuditSCIMUserCreate, gatehouse.AuditSCIMUserUpdate:
+		return true
+	}
+	return false
+}
+
 // Affected reads a transaction's audit events and says which systems to reconcile, why, and
 // whether access is being removed.
 func Affected(events []*gatehouse.AuditEvent) Trigger {
@@ -167,28 +187,27 @@ func Affected(events []*gatehouse.AuditEvent) Trigger {
 	// event last) reconciles everything: find that first, so that a 100,000-event import
 	// does not decode every grant to learn what "everything" already covers.
 	for _, ev := range events {
-		if (strings.HasPrefix(ev.Action, "hr.") && ev.Action != "hr.reject") || ev.Action == "catalog.apply" {
+		if hrApplied(ev.Action) || ev.Action == gatehouse.AuditCatalogApply {
 			t.All = true
 			break
 		}
 	}
 	for _, ev := range events {
 		switch {
-		case strings.HasPrefix(ev.Action, "hr.") && ev.Action != "hr.reject":
-			// hr.import, hr.approve (a held import applied), hr.dates (end dates passed).
+		case hrApplied(ev.Action):
 			t.All = true
 			if strings.HasPrefix(ev.Reference, "hr-import:") {
 				t.Cause = ev.Reference
 			}
 			// Imports terminate people: run as deprovisioning, critical systems first.
 			t.Deprovision = true
-		case ev.Action == "catalog.apply":
+		case ev.Action == gatehouse.AuditCatalogApply:
 			t.All = true
 			if !strings.HasPrefix(t.Cause, "hr-import:") {
 				t.Cause = CauseCatalog // birthright grants it recomputed are its doing
 			}
 			whole = true // a rule or a group changed: anybody may be concerned
-		case ev.ObjectType == "identity" && (strings.HasSuffix(ev.Action, ".update") || strings.HasSuffix(ev.Action, ".create")):
+		case ev.ObjectType == "identity" && identityWritten(ev.Action):
 			// A status change (leave, termination, return) changes every system's plan.
 			t.All = true
 			touch(ev.ObjectID)
@@ -201,7 +220,7 @@ func Affected(events []*gatehouse.AuditEvent) Trigger {
 			if json.Unmarshal(ev.After, &after) == nil && after.Status != "" && after.Status != gatehouse.StatusActive {
 				t.Deprovision = true
 			}
-		case ev.Action == "task.complete":
+		case ev.Action == gatehouse.AuditTaskComplete:
 			// A person did a manual task: the next reconcile of its system reads it as done,
 			// links the account and records nothing new.
 			var tk struct {
@@ -216,7 +235,7 @@ func Affected(events []*gatehouse.AuditEvent) Trigger {
 				t.Systems = append(t.Systems, tk.SystemID)
 			}
 		case ev.ObjectType == "grant":
-			if strings.HasSuffix(ev.Action, ".revoke") || strings.HasSuffix(ev.Action, ".expire") {
+			if ev.Action == gatehouse.AuditGrantRevoke || ev.Action == gatehouse.AuditGrantExpire {
 				t.Deprovision = true
 			}
 			if t.Cause == "" {

@@ -12,7 +12,7 @@ import (
 func TestAffected(t *testing.T) {
 	grantEv := func(action, id, ent, ref string) *gatehouse.AuditEvent {
 		b, _ := json.Marshal(map[string]string{"entitlement_id": ent})
-		return &gatehouse.AuditEvent{Action: action, ObjectType: "grant", ObjectID: id, After: b, Reference: ref}
+		return &gatehouse.AuditEvent{Action: gatehouse.AuditAction(action), ObjectType: "grant", ObjectID: id, After: b, Reference: ref}
 	}
 	tests := []struct {
 		name   string
@@ -48,7 +48,7 @@ func TestAffected(t *testing.T) {
 // (everybody) otherwise.
 func TestAffectedIdentities(t *testing.T) {
 	ev := func(action, typ, id, after string) *gatehouse.AuditEvent {
-		return &gatehouse.AuditEvent{Action: action, ObjectType: typ, ObjectID: id, After: json.RawMessage(after), Reference: "hr-import:i1"}
+		return &gatehouse.AuditEvent{Action: gatehouse.AuditAction(action), ObjectType: typ, ObjectID: id, After: json.RawMessage(after), Reference: "hr-import:i1"}
 	}
 	hr := ev("hr.import", "hr_import", "i1", `{}`)
 	tests := []struct {

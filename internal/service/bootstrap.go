@@ -98,7 +98,7 @@ func (s *Service) bootstrapUsed(ctx context.Context) error {
 	}
 	p := &gatehouse.Principal{Bootstrap: true, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}
 	err := s.update(ctx, func(tx store.Tx) error {
-		ev := s.event(p, "bootstrap.use", "token", "bootstrap", nil, map[string]string{"client": addr},
+		ev := s.event(p, gatehouse.AuditBootstrapUse, "token", "bootstrap", nil, map[string]string{"client": addr},
 			"GATEHOUSE_BOOTSTRAP_TOKEN used")
 		return tx.AppendAudit(ctx, ev)
 	})

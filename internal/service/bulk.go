@@ -44,7 +44,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 				return indexed(i, err)
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
-			ev := s.event(p, "grant.create", "grant", g.ID, nil, g, req.Reason)
+			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, req.Reason)
 			ev.Reference = req.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
 				return err
@@ -93,7 +93,7 @@ func (s *Service) CreateIdentities(ctx context.Context, p *gatehouse.Principal, 
 			if err := tx.CreateIdentity(ctx, id); err != nil {
 				return indexedAs("identities", i, err)
 			}
-			if err := tx.AppendAudit(ctx, s.event(p, "identity.create", "identity", id.ID, nil, id, reason)); err != nil {
+			if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, id, reason)); err != nil {
 				return err
 			}
 		}

@@ -61,7 +61,7 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 	}
 	events := make([]*gatehouse.AuditEvent, len(out))
 	for i, c := range out {
-		events[i] = s.event(p, "confirmation.create", "confirmation", c.ID, nil, c, "mover: request access kept, for the new manager to confirm")
+		events[i] = s.event(p, gatehouse.AuditConfirmationCreate, "confirmation", c.ID, nil, c, "mover: request access kept, for the new manager to confirm")
 		events[i].Reference = "hr-import:" + imp.ID
 	}
 	return tx.AppendAudits(ctx, events)
@@ -166,7 +166,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		if err := tx.DecideConfirmation(ctx, c); err != nil {
 			return err
 		}
-		events := []*gatehouse.AuditEvent{s.event(p, "confirmation."+confirmVerb(status), "confirmation", c.ID, &before, c, comment)}
+		events := []*gatehouse.AuditEvent{s.event(p, confirmAction(status), "confirmation", c.ID, &before, c, comment)}
 		// A grant revoked meanwhile (the mover left) has nothing more to revoke: the decision
 		// alone is recorded.
 		if status == gatehouse.ConfirmationRevoked && g.RevokedAt == nil {
@@ -177,7 +177,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 			if err != nil {
 				return err
 			}
-			ev := s.event(p, "grant.revoke", "grant", g.ID, g, after, RevokeNotConfirmed)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, after, RevokeNotConfirmed)
 			ev.Reference = "confirmation:" + c.ID
 			events = append(events, ev)
 		}
@@ -187,9 +187,9 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 	return out, err
 }
 
-func confirmVerb(s gatehouse.ConfirmationStatus) string {
+func confirmAction(s gatehouse.ConfirmationStatus) gatehouse.AuditAction {
 	if s == gatehouse.ConfirmationConfirmed {
-		return "confirm"
+		return gatehouse.AuditConfirmationConfirm
 	}
-	return "revoke"
+	return gatehouse.AuditConfirmationRevoke
 }

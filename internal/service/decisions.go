@@ -118,12 +118,12 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 			st.Comment = note
 		}
 		r.Events = append(r.Events, gatehouse.RequestEvent{At: now, Actor: p.Actor(), Kind: string(d) + ":" + string(st.Kind), Comment: note})
-		action := "request.approve"
+		action := gatehouse.AuditRequestApprove
 		switch d {
 		case gatehouse.DecisionDenied:
-			r.State, action = gatehouse.RequestDenied, "request.deny"
+			r.State, action = gatehouse.RequestDenied, gatehouse.AuditRequestDeny
 		case gatehouse.DecisionReturned:
-			r.State, action = gatehouse.RequestReturned, "request.return"
+			r.State, action = gatehouse.RequestReturned, gatehouse.AuditRequestReturn
 			r.Missing = []string{comment}
 		}
 		final := d == gatehouse.DecisionApproved && r.CurrentStep() < 0

@@ -92,7 +92,7 @@ func (s *Service) SetDelegation(ctx context.Context, p *gatehouse.Principal, in 
 			return err
 		}
 		out = d
-		return tx.AppendAudit(ctx, s.event(p, "delegation.create", "delegation", d.ID, nil, d, in.Reason))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditDelegationCreate, "delegation", d.ID, nil, d, in.Reason))
 	})
 	return out, err
 }

@@ -27,13 +27,6 @@ import (
 // or incident number and a few words, not "urgent".
 const MinEmergencyReason = 15
 
-// Audit actions of emergency access.
-const (
-	ActionEmergencyGrant          = "emergency.grant"
-	ActionEmergencyNotifySecurity = "emergency.notify_security"
-	ActionEmergencyReview         = "emergency.review"
-)
-
 // NewEmergencyGrant is a break-glass grant.
 type NewEmergencyGrant struct {
 	Identity    string             `json:"identity"`    // id, email or employee_id of the beneficiary
@@ -143,10 +136,10 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 			return err
 		}
 		// grant.create is the event provisioning reacts to, as for any grant.
-		ev := s.event(p, "grant.create", "grant", g.ID, nil, g, in.Reason)
+		ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, in.Reason)
 		ev.Reference = ref
 		evs := []*gatehouse.AuditEvent{ev}
-		ev = s.event(p, ActionEmergencyGrant, "emergency_review", rev.ID, nil, rev, in.Reason)
+		ev = s.event(p, gatehouse.AuditEmergencyGrant, "emergency_review", rev.ID, nil, rev, in.Reason)
 		ev.Reference = ref
 		evs = append(evs, ev)
 		// Recorded whether or not a notifier is configured: the log says security was due to
@@ -155,7 +148,7 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if fallback != "" {
 			told["fallback"] = fallback
 		}
-		ev = s.event(p, ActionEmergencyNotifySecurity, "emergency_review", rev.ID, nil, told, in.Reason)
+		ev = s.event(p, gatehouse.AuditEmergencyNotifySecurity, "emergency_review", rev.ID, nil, told, in.Reason)
 		ev.Reference = ref
 		evs = append(evs, ev)
 		if err := tx.AppendAudits(ctx, evs); err != nil {
@@ -306,7 +299,7 @@ func (s *Service) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Prin
 		if err := tx.UpdateEmergencyReview(ctx, rev); err != nil {
 			return err
 		}
-		ev := s.event(p, ActionEmergencyReview, "emergency_review", rev.ID, &before, rev, in.Why)
+		ev := s.event(p, gatehouse.AuditEmergencyReview, "emergency_review", rev.ID, &before, rev, in.Why)
 		ev.Reference = rev.Ref
 		out = rev
 		return tx.AppendAudit(ctx, ev)

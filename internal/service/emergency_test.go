@@ -132,7 +132,7 @@ func TestEmergencyGrantAndReview(t *testing.T) {
 				t.Errorf("review = %+v", rev)
 			}
 			// Audited in the same transaction: the grant, the emergency and security's notice.
-			for _, action := range []string{"grant.create", service.ActionEmergencyGrant, service.ActionEmergencyNotifySecurity} {
+			for _, action := range []string{"grant.create", string(gatehouse.AuditEmergencyGrant), string(gatehouse.AuditEmergencyNotifySecurity)} {
 				evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: action, Limit: 10})
 				if err != nil {
 					t.Fatal(err)

@@ -157,7 +157,7 @@ func (s *Service) CreateException(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = e
-		return s.auditException(ctx, tx, p, "exception.create", nil, e, e.Rationale)
+		return s.auditException(ctx, tx, p, gatehouse.AuditExceptionCreate, nil, e, e.Rationale)
 	})
 	return out, err
 }
@@ -242,7 +242,11 @@ func (s *Service) decideException(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = e
-		return s.auditException(ctx, tx, p, "exception."+map[bool]string{true: "approve", false: "reject"}[to == gatehouse.ExceptionApproved], before, e, d.Comment)
+		action := gatehouse.AuditExceptionReject
+		if to == gatehouse.ExceptionApproved {
+			action = gatehouse.AuditExceptionApprove
+		}
+		return s.auditException(ctx, tx, p, action, before, e, d.Comment)
 	})
 	return out, err
 }
@@ -390,7 +394,7 @@ func (s *Service) recordExceptionGrants(ctx context.Context, tx store.Tx, p *gat
 	if err := tx.UpdateException(ctx, e); err != nil {
 		return nil, err
 	}
-	ev := s.event(p, "exception.use", "exception", e.ID, before, e, "request "+r.Ref+" granted under "+e.Ref)
+	ev := s.event(p, gatehouse.AuditExceptionUse, "exception", e.ID, before, e, "request "+r.Ref+" granted under "+e.Ref)
 	ev.Reference = e.Ref
 	return ev, nil
 }
@@ -439,7 +443,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 		if err := tx.UpdateException(ctx, e); err != nil {
 			return err
 		}
-		return s.auditException(ctx, tx, p, "exception.review", before, e, e.Comment)
+		return s.auditException(ctx, tx, p, gatehouse.AuditExceptionReview, before, e, e.Comment)
 	}
 	evs, err := s.revokeUnder(ctx, tx, p, e, now, "exception "+e.Ref+" expired at "+at)
 	if err != nil {
@@ -452,7 +456,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 	if err := tx.AppendAudits(ctx, evs); err != nil {
 		return err
 	}
-	return s.auditException(ctx, tx, p, "exception.expire", before, e, e.Comment)
+	return s.auditException(ctx, tx, p, gatehouse.AuditExceptionExpire, before, e, e.Comment)
 }
 
 // revokeUnder revokes the access exception e allowed: the grants written under it or, for an
@@ -488,7 +492,7 @@ func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 		if err != nil {
 			return nil, err
 		}
-		ev := s.event(p, "grant.revoke", "grant", gid, g, after, reason)
+		ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 		ev.Reference = e.Ref
 		evs = append(evs, ev)
 	}
@@ -539,7 +543,7 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = e
-		return s.auditException(ctx, tx, p, "exception.revoke", before, e, d.Comment)
+		return s.auditException(ctx, tx, p, gatehouse.AuditExceptionRevoke, before, e, d.Comment)
 	})
 	return out, err
 }
@@ -564,7 +568,7 @@ func (s *Service) RunExceptionExpiry(ctx context.Context, interval time.Duration
 	}
 }
 
-func (s *Service) auditException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action string, before, after *gatehouse.Exception, reason string) error {
+func (s *Service) auditException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.Exception, reason string) error {
 	ev := s.event(p, action, "exception", after.ID, before, after, reason)
 	ev.Reference = after.Ref
 	return tx.AppendAudit(ctx, ev)

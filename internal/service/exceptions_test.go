@@ -149,7 +149,7 @@ func TestExceptionDenials(t *testing.T) {
 	}
 	var got2 []string
 	for _, ev := range evs.Items {
-		got2 = append(got2, ev.Action+" "+ev.Reference)
+		got2 = append(got2, string(ev.Action)+" "+ev.Reference)
 	}
 	want := "exception.create EXC-000001,exception.create EXC-000002,exception.approve EXC-000001,exception.reject EXC-000002"
 	if strings.Join(got2, ",") != want {

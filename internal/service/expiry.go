@@ -79,7 +79,7 @@ func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now t
 			if err != nil {
 				return fmt.Errorf("expire grant %s: %w", g.ID, err)
 			}
-			ev := s.event(p, "grant.expire", "grant", g.ID, g, after, reason)
+			ev := s.event(p, gatehouse.AuditGrantExpire, "grant", g.ID, g, after, reason)
 			ev.Reference = g.Reference
 			evs = append(evs, ev)
 		}

@@ -41,7 +41,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 			if err != nil {
 				return err
 			}
-			ev := s.event(p, "grant.revoke", "grant", gid, g, after, reason)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 			ev.Reference = r.Ref
 			events = append(events, ev)
 			r.GrantIDs = append(r.GrantIDs, gid)
@@ -87,7 +87,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 				return err
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
-			ev := s.event(p, "grant.create", "grant", g.ID, nil, g, r.Justification)
+			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, r.Justification)
 			ev.Reference = r.Ref
 			events = append(events, ev)
 			r.GrantIDs = append(r.GrantIDs, g.ID)
@@ -109,7 +109,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 	if err := tx.AppendAudits(ctx, events); err != nil {
 		return err
 	}
-	return s.auditRequest(ctx, tx, p, "request.provision", before, r, why)
+	return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestProvision, before, r, why)
 }
 
 // SyncRequests moves provisioning requests forward from the provisioning evidence: a request is
@@ -146,9 +146,9 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 				}
 				before := cloneRequest(cur)
 				now := s.now()
-				action := "request.fulfill"
+				action := gatehouse.AuditRequestFulfill
 				if failed != "" {
-					cur.State, cur.Error, action = gatehouse.RequestFailed, failed, "request.fail"
+					cur.State, cur.Error, action = gatehouse.RequestFailed, failed, gatehouse.AuditRequestFail
 					cur.Events = append(cur.Events, gatehouse.RequestEvent{At: now, Actor: p.Actor(), Kind: "failed", Comment: failed})
 				} else {
 					if at.IsZero() || (cur.ApprovedAt != nil && at.Before(*cur.ApprovedAt)) {

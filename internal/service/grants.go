@@ -175,7 +175,7 @@ func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal,
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}
-		ev := s.event(p, "grant.create", "grant", g.ID, nil, DirectGrantRecord{Grant: g, Direct: facts}, in.Reason)
+		ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, DirectGrantRecord{Grant: g, Direct: facts}, in.Reason)
 		ev.Reference = in.Reference
 		if err := tx.AppendAudit(ctx, ev); err != nil {
 			return err
@@ -393,7 +393,7 @@ func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, 
 			continue
 		}
 		d := &DirectGrant{Grant: g}
-		evs, err := s.store.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.create", ObjectType: "grant", ObjectID: g.ID, Limit: 1})
+		evs, err := s.store.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantCreate), ObjectType: "grant", ObjectID: g.ID, Limit: 1})
 		if err != nil {
 			return out, fmt.Errorf("direct grant %s: audit: %w", g.ID, err)
 		}
@@ -433,7 +433,7 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 		if out, err = tx.GetGrant(ctx, id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "grant.revoke", "grant", id, before, out, reason))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditGrantRevoke, "grant", id, before, out, reason))
 	})
 	return out, err
 }

@@ -138,7 +138,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 				return err
 			}
 		}
-		ev := s.event(p, "hr.approve", "hr_import", imp.ID, &before, imp, reason)
+		ev := s.event(p, gatehouse.AuditHRApprove, "hr_import", imp.ID, &before, imp, reason)
 		ev.Reference = "hr-import:" + imp.ID
 		out = &HRImportResult{Import: imp, Plan: plan}
 		return tx.AppendAudit(ctx, ev)
@@ -173,7 +173,7 @@ func (s *Service) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id
 		if err := tx.UpdateHRImport(ctx, imp); err != nil {
 			return err
 		}
-		ev := s.event(p, "hr.reject", "hr_import", imp.ID, &before, imp, reason)
+		ev := s.event(p, gatehouse.AuditHRReject, "hr_import", imp.ID, &before, imp, reason)
 		ev.Reference = "hr-import:" + imp.ID
 		out = imp
 		return tx.AppendAudit(ctx, ev)
@@ -367,12 +367,12 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 					return fmt.Errorf("%s: %w", it.EmployeeID, err)
 				}
 				it.IdentityID = next.ID
-				ev = pendingEvent{s.event(p, "identity.create", "identity", next.ID, nil, nil, reason), nil, next}
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityCreate, "identity", next.ID, nil, nil, reason), nil, next}
 			} else {
 				if err := tx.UpdateIdentity(ctx, next); err != nil {
 					return fmt.Errorf("%s: %w", it.EmployeeID, err)
 				}
-				ev = pendingEvent{s.event(p, "identity.update", "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
 				if e, ok := statusEnding(st.byID[next.ID], next, reason); ok {
 					endings = append(endings, e)
 				}
@@ -389,7 +389,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
 			}
-			ev := s.event(p, "grant.revoke", "grant", l.GrantID, nil, nil, why)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, why)
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, l})
 		}
@@ -412,7 +412,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
 			}
 			gc.GrantID = g.ID
-			ev := s.event(p, "grant.create", "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
+			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, g})
 		}
@@ -568,7 +568,7 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 		if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
 			return err
 		}
-		ev := s.event(p, hrDatesAction, "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")
+		ev := s.event(p, gatehouse.AuditHRDates, "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")
 		ev.Reference = ref
 		return tx.AppendAudit(ctx, ev)
 	})

@@ -148,7 +148,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 			if err := tx.CreateHRImport(ctx, imp); err != nil {
 				return err
 			}
-			ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "held: "+plan.HeldReason)
+			ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "held: "+plan.HeldReason)
 			ev.Reference = "hr-import:" + imp.ID
 			out = &HRImportResult{Import: imp, Plan: plan}
 			return tx.AppendAudit(ctx, ev)
@@ -160,7 +160,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
 			return err
 		}
-		ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "applied")
+		ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")
 		ev.Reference = "hr-import:" + imp.ID
 		out = &HRImportResult{Import: imp, Plan: plan}
 		return tx.AppendAudit(ctx, ev)

@@ -176,7 +176,7 @@ func TestExportHR(t *testing.T) {
 	if x.People != 5 || len(x.Attributes) != 1 {
 		t.Fatalf("export = %+v", x)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: service.ExportAction, Limit: 10})
+	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditIdentitiesExport), Limit: 10})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Actor != "aud@example.com" {
 		t.Fatalf("export events = %+v, %v", evs.Items, err)
 	}

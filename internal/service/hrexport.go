@@ -16,10 +16,6 @@ import (
 
 // HR export, and the parts of a delta import that need the stored people.
 
-// ExportAction is the audit action of an HR export. It is not "hr.…": those are imports,
-// which the provisioning trigger reconciles after; an export changes nothing.
-const ExportAction = "identities.export"
-
 // HRExport is what an export's audit event records: how many people left the system, with
 // which columns.
 type HRExport struct {
@@ -40,7 +36,7 @@ type HRExportStarter interface {
 //
 // It reads the store a page at a time, twice: once for the count and the attribute names (the
 // header needs every name before the first row), then for the rows. The export is personal data
-// leaving the system, so it is audited (ExportAction, with the count) before the first byte is
+// leaving the system, so it is audited (gatehouse.AuditIdentitiesExport, with the count) before the first byte is
 // written: an export whose audit event cannot be written sends nothing. A person changed
 // between the two passes is written as the second pass finds them; an attribute name first
 // seen in between is not a column.
@@ -68,7 +64,7 @@ func (s *Service) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Wri
 		return nil, fmt.Errorf("new export id: %w", err)
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		ev := s.event(p, ExportAction, "identities", u.String(), nil, out, fmt.Sprintf("HR export of %d people", out.People))
+		ev := s.event(p, gatehouse.AuditIdentitiesExport, "identities", u.String(), nil, out, fmt.Sprintf("HR export of %d people", out.People))
 		return tx.AppendAudit(ctx, ev)
 	})
 	if err != nil {

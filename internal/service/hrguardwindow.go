@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -15,13 +16,10 @@ import (
 // it, and end dates spread over days would let more people go within a window than the guard
 // allows.
 
-// hrDatesAction is the audit action of an applied date check; its after is the plan's summary.
-const hrDatesAction = "hr.dates"
-
 // recentDateRemovals sums the removals of the date checks applied since since.
 func recentDateRemovals(ctx context.Context, r store.Reader, since time.Time) (int, error) {
 	n := 0
-	f := store.AuditFilter{Action: hrDatesAction, Since: since, Limit: store.MaxLimit}
+	f := store.AuditFilter{Action: string(gatehouse.AuditHRDates), Since: since, Limit: store.MaxLimit}
 	for {
 		page, err := r.ListAuditEvents(ctx, f)
 		if err != nil {

@@ -76,7 +76,7 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateIdentity(ctx, &id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "identity.create", "identity", id.ID, nil, &id, reason))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, &id, reason))
 	})
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		}
 		out = &after
 		// A termination after the end date says so, as an HR import's does (hrevidence.go).
-		if err := tx.AppendAudit(ctx, s.event(p, "identity.update", "identity", after.ID, before, &after, lateReason(before, &after, s.now(), reason))); err != nil {
+		if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityUpdate, "identity", after.ID, before, &after, lateReason(before, &after, s.now(), reason))); err != nil {
 			return err
 		}
 		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {
@@ -222,7 +222,7 @@ func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key stri
 			return err
 		}
 		out = &after
-		return tx.AppendAudit(ctx, s.event(p, "identity.roles", "identity", after.ID,
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityRoles, "identity", after.ID,
 			map[string]any{"roles": before.Roles}, map[string]any{"roles": roles}, reason))
 	})
 	return out, err
@@ -403,7 +403,7 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 			if err := tx.RevokeGrant(ctx, g.ID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("leaver %s: revoke %s: %w", id.Email, g.EntitlementID, err)
 			}
-			ev := s.event(p, "grant.revoke", "grant", g.ID, g, nil, why)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, nil, why)
 			ev.Reference = g.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
 				return err

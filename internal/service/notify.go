@@ -49,8 +49,6 @@ const (
 	kindReminded  = "reminded"
 	kindEscalated = "escalated"
 	kindExpired   = "expired"
-	// ActionNotifyExpiring records that a grant's beneficiary was told it ends soon.
-	ActionNotifyExpiring = "grant.notify_expiring"
 )
 
 // send hands m to the notifier, logging (never returning) a failure. A message without
@@ -297,7 +295,7 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 		}
 		before := cloneRequest(r)
 		var evs []*gatehouse.AuditEvent
-		record := func(kind, action, note string) {
+		record := func(kind string, action gatehouse.AuditAction, note string) {
 			r.Events = append(r.Events, gatehouse.RequestEvent{At: now, Actor: p.Actor(), Kind: kind, Comment: note})
 			ev := s.event(p, action, "request", r.ID, before, r, note)
 			ev.Reference = r.Ref
@@ -305,17 +303,17 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 		}
 		if expire {
 			r.State = gatehouse.RequestExpired
-			record(kindExpired, "request.expire", fmt.Sprintf("no decision within %s of submission (%s); submit a new request if it is still needed",
+			record(kindExpired, gatehouse.AuditRequestExpire, fmt.Sprintf("no decision within %s of submission (%s); submit a new request if it is still needed",
 				spanText(s.requestExpiry), when(r.SubmittedAt)))
 		}
 		if remind {
 			remindNote = fmt.Sprintf("%s overdue since %s: its approvers were reminded", stepLabel(r, step), when(r.DueAt))
-			record(kindReminded, "request.remind", remindNote)
+			record(kindReminded, gatehouse.AuditRequestRemind, remindNote)
 		}
 		if escalate {
 			escalateNote = fmt.Sprintf("overdue by more than its %s SLA (due %s, waiting at %s): escalated to operators",
 				spanText(r.Priority.SLA()), when(r.DueAt), stepLabel(r, step))
-			record(kindEscalated, "request.escalate", escalateNote)
+			record(kindEscalated, gatehouse.AuditRequestEscalate, escalateNote)
 		}
 		if err := tx.UpdateRequest(ctx, r); err != nil {
 			return err
@@ -416,7 +414,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			if err != nil {
 				return err
 			}
-			ev := s.event(p, ActionNotifyExpiring, "grant", g.ID, nil, nil,
+			ev := s.event(p, gatehouse.AuditGrantNotifyExpiring, "grant", g.ID, nil, nil,
 				fmt.Sprintf("%s told that access ends at %s", b.Email, when(*g.ExpiresAt)))
 			ev.Reference = g.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -424,7 +422,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			}
 			// Appending took the audit head, the lock every writer takes: a replica that
 			// recorded the same notice first has committed by now, and is seen here.
-			page, err := tx.ListAuditEvents(ctx, store.AuditFilter{Action: ActionNotifyExpiring, ObjectType: "grant", ObjectID: g.ID, Limit: 2})
+			page, err := tx.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: g.ID, Limit: 2})
 			if err != nil {
 				return err
 			}
@@ -462,7 +460,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 var errToldAlready = errors.New("expiry notice already recorded")
 
 func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
-	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: ActionNotifyExpiring, ObjectType: "grant", ObjectID: grantID, Limit: 1})
+	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)
 	}

@@ -283,7 +283,7 @@ func TestRequestSLAs(t *testing.T) {
 	var actions []string
 	for _, ev := range evs.Items {
 		if ev.Reference == "REQ-000001" {
-			actions = append(actions, ev.Action)
+			actions = append(actions, string(ev.Action))
 		}
 	}
 	want := "request.create request.remind request.escalate request.approve request.remind request.expire"

@@ -173,7 +173,7 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 		if err := tx.CreateRequest(ctx, r); err != nil {
 			return err
 		}
-		ev := s.event(p, "request.create", "request", r.ID, nil, r, r.Justification)
+		ev := s.event(p, gatehouse.AuditRequestCreate, "request", r.ID, nil, r, r.Justification)
 		ev.Reference = r.Ref
 		if err := tx.AppendAudit(ctx, ev); err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = r
-		return s.auditRequest(ctx, tx, p, "request.resubmit", &before, r, justification)
+		return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestResubmit, &before, r, justification)
 	})
 	if err == nil {
 		s.announce(ctx, out)
@@ -602,7 +602,7 @@ func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idO
 			return err
 		}
 		out = r
-		return s.auditRequest(ctx, tx, p, "request.cancel", before, r, comment)
+		return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, comment)
 	})
 	return out, err
 }
@@ -636,14 +636,14 @@ func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gateho
 		if err := tx.UpdateRequest(ctx, r); err != nil {
 			return fmt.Errorf("cancel %s: %w", r.Ref, err)
 		}
-		if err := s.auditRequest(ctx, tx, p, "request.cancel", before, r, why); err != nil {
+		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, why); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action string, before, after *gatehouse.AccessRequest, reason string) error {
+func (s *Service) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {
 	ev := s.event(p, action, "request", after.ID, before, after, reason)
 	ev.Reference = after.Ref
 	return tx.AppendAudit(ctx, ev)

@@ -382,7 +382,7 @@ func TestRequestLifecycle(t *testing.T) {
 	var actions []string
 	for _, ev := range evs.Items {
 		if ev.Reference == "REQ-000001" {
-			actions = append(actions, ev.Action)
+			actions = append(actions, string(ev.Action))
 		}
 	}
 	want := "request.create request.approve request.approve request.approve grant.create request.provision request.fulfill"

@@ -133,7 +133,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 		if err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, "scim.user.create")
+		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, gatehouse.AuditSCIMUserCreate)
 		if err != nil || held != nil || cur == nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 		if err := scimReplaceCheck(ctx, tx, src, cur, next); err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, "scim.user.update")
+		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, gatehouse.AuditSCIMUserUpdate)
 		return err
 	})
 	if err != nil {
@@ -204,7 +204,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 		}
 		next.Attributes[AttrSCIMDeleted] = "true"
 		next.Status = gatehouse.StatusTerminated
-		if _, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, "scim.user.update"); err != nil || held != nil {
+		if _, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, gatehouse.AuditSCIMUserUpdate); err != nil || held != nil {
 			return err
 		}
 		return s.scimLeaveGroups(ctx, tx, p, id, ref)
@@ -237,7 +237,7 @@ func (s *Service) scimOwned(ctx context.Context, tx store.Tx, src, id, version s
 // scimWrite plans next (cur is its stored identity, nil for a new person) as a one-person delta
 // with the JML engine and applies it, unless the leaver guard holds it: then it stores the held
 // import and returns it as a *SCIMHeldError (with a nil error, so the import is committed).
-func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref, action string) (*gatehouse.Identity, *SCIMHeldError, error) {
+func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref string, action gatehouse.AuditAction) (*gatehouse.Identity, *SCIMHeldError, error) {
 	now := s.now()
 	next.Source, next.Kind = src, gatehouse.KindPerson
 	next.Roles = nil
@@ -373,7 +373,7 @@ func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehou
 		return err
 	}
 	for _, c := range out {
-		ev := s.event(p, "confirmation.create", "confirmation", c.ID, nil, c, "mover: request access kept, for the new manager to confirm")
+		ev := s.event(p, gatehouse.AuditConfirmationCreate, "confirmation", c.ID, nil, c, "mover: request access kept, for the new manager to confirm")
 		ev.Reference = ref
 		if err := tx.AppendAudit(ctx, ev); err != nil {
 			return err
@@ -429,7 +429,7 @@ func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	recent := 0
 	// Counted by the source the removed person belonged to (the event's after side), not by
 	// the actor's email: renaming the service account must not restart the window.
-	f := store.AuditFilter{Action: "scim.user.update", Since: now.Add(-time.Hour), Limit: store.MaxLimit}
+	f := store.AuditFilter{Action: string(gatehouse.AuditSCIMUserUpdate), Since: now.Add(-time.Hour), Limit: store.MaxLimit}
 	for {
 		page, err := tx.ListAuditEvents(ctx, f)
 		if err != nil {
@@ -503,7 +503,7 @@ func (s *Service) holdSCIM(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 	if err := tx.CreateHRImport(ctx, imp); err != nil {
 		return nil, err
 	}
-	ev := s.event(p, "hr.import", "hr_import", imp.ID, nil, imp, "held: "+reason)
+	ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "held: "+reason)
 	ev.Reference = ref
 	return imp, tx.AppendAudit(ctx, ev)
 }

@@ -100,7 +100,7 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, p *gatehouse.Principal, g
 		if err := tx.CreateSCIMGroup(ctx, out); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "scim_group.create", "scim_group", out.ID, nil,
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSCIMGroupCreate, "scim_group", out.ID, nil,
 			auditGroup(out, len(out.Members) <= auditMembersMax), ""))
 	})
 	if err != nil {
@@ -220,7 +220,7 @@ func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, 
 		}
 		added, removed := memberDiff(before.Members, out.Members)
 		after := scimGroupChange{scimGroupAudit: auditGroup(out, false), MembersAdded: added, MembersRemoved: removed}
-		return tx.AppendAudit(ctx, s.event(p, "scim_group.replace", "scim_group", out.ID, auditGroup(before, false), after, ""))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSCIMGroupReplace, "scim_group", out.ID, auditGroup(before, false), after, ""))
 	})
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		// The before side keeps who was a member, for the review trail, unless the group is big.
-		return tx.AppendAudit(ctx, s.event(p, "scim_group.delete", "scim_group", id,
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSCIMGroupDelete, "scim_group", id,
 			auditGroup(before, len(before.Members) <= auditMembersMax), nil, ""))
 	})
 }
@@ -278,7 +278,7 @@ func (s *Service) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse
 			return fmt.Errorf("remove deleted user %s from scim group %s: %w", id, g.ID, err)
 		}
 		after := scimGroupChange{scimGroupAudit: auditGroup(g, false), MembersRemoved: []string{id}}
-		ev := s.event(p, "scim_group.replace", "scim_group", g.ID, before, after, "member removed: user "+id+" was deleted")
+		ev := s.event(p, gatehouse.AuditSCIMGroupReplace, "scim_group", g.ID, before, after, "member removed: user "+id+" was deleted")
 		ev.Reference = ref
 		if err := tx.AppendAudit(ctx, ev); err != nil {
 			return err

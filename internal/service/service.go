@@ -175,7 +175,7 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 }
 
 // event builds an audit event for a change made by p.
-func (s *Service) event(p *gatehouse.Principal, action, objType, objID string, before, after any, reason string) *gatehouse.AuditEvent {
+func (s *Service) event(p *gatehouse.Principal, action gatehouse.AuditAction, objType, objID string, before, after any, reason string) *gatehouse.AuditEvent {
 	return &gatehouse.AuditEvent{
 		Time: s.now(), Actor: p.Actor(), Action: action, ObjectType: objType, ObjectID: objID,
 		Before: mustJSON(before), After: mustJSON(after), Reason: reason,

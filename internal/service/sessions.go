@@ -79,7 +79,7 @@ func (s *Service) SignIn(ctx context.Context, token, addr string, lim SessionLim
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "session.create", "session", sess.ID, nil, sess, "signed in to the web UI"))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSessionCreate, "session", sess.ID, nil, sess, "signed in to the web UI"))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
@@ -194,7 +194,7 @@ func (s *Service) SignOut(ctx context.Context, secret string, lim SessionLimits)
 		if err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "session.end", "session", sess.ID, sess, after, "signed out"))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSessionEnd, "session", sess.ID, sess, after, "signed out"))
 	})
 }
 
@@ -207,7 +207,7 @@ func (s *Service) endSessionsOfToken(ctx context.Context, tx store.Tx, p *gateho
 	for _, se := range ended {
 		before := *se
 		before.EndedAt, before.EndReason = nil, ""
-		if err := tx.AppendAudit(ctx, s.event(p, "session.end", "session", se.ID, &before, se, "the token that opened it was revoked")); err != nil {
+		if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditSessionEnd, "session", se.ID, &before, se, "the token that opened it was revoked")); err != nil {
 			return err
 		}
 	}

@@ -237,7 +237,7 @@ type sodCached struct {
 // sodIndex returns the SoD rules r sees, compiled: from the cache when no catalog apply happened
 // since they were compiled. r may be a transaction; the answer is then the transaction's view.
 func (s *Service) sodIndex(ctx context.Context, r store.Reader) (*policy.SoDIndex, error) {
-	page, err := r.ListAuditEvents(ctx, store.AuditFilter{Action: "catalog.apply", Limit: 1})
+	page, err := r.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditCatalogApply), Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("sod rules: last catalog apply: %w", err)
 	}

@@ -173,7 +173,7 @@ func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id s
 			return err
 		}
 		done = t
-		return tx.AppendAudit(ctx, s.event(p, "task.complete", "task", t.Ref(), before, t, note))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditTaskComplete, "task", t.Ref(), before, t, note))
 	})
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func (s *Service) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gateho
 	for _, t := range toks {
 		before := *t
 		before.RevokedAt = nil
-		ev := s.event(p, "token.revoke", "token", t.ID, &before, t, why[t.IdentityID])
+		ev := s.event(p, gatehouse.AuditTokenRevoke, "token", t.ID, &before, t, why[t.IdentityID])
 		ev.Reference = ref
 		evs = append(evs, ev)
 	}
@@ -72,7 +72,7 @@ func (s *Service) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gateho
 		if !ok {
 			r = why[d.ToID]
 		}
-		ev := s.event(p, "delegation.end", "delegation", d.ID, d, &after, r)
+		ev := s.event(p, gatehouse.AuditDelegationEnd, "delegation", d.ID, d, &after, r)
 		ev.Reference = ref
 		evs = append(evs, ev)
 	}
@@ -86,7 +86,7 @@ func (s *Service) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gateho
 	for _, se := range sess {
 		before := *se
 		before.EndedAt, before.EndReason = nil, ""
-		ev := s.event(p, "session.end", "session", se.ID, &before, se, why[se.IdentityID])
+		ev := s.event(p, gatehouse.AuditSessionEnd, "session", se.ID, &before, se, why[se.IdentityID])
 		ev.Reference = ref
 		evs = append(evs, ev)
 	}

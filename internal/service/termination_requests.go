@@ -94,7 +94,7 @@ func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 	if err := tx.UpdateRequest(ctx, r); err != nil {
 		return err
 	}
-	return s.auditRequest(ctx, tx, p, "request.reroute", before, r, why)
+	return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestReroute, before, r, why)
 }
 
 // stepFallback is who decides step j of r when its approvers cannot: the fallback of routing

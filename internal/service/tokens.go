@@ -87,7 +87,7 @@ func (s *Service) CreateToken(ctx context.Context, p *gatehouse.Principal, in Ne
 			return err
 		}
 		out = &CreatedToken{Token: t, Secret: secret}
-		ev := s.event(p, "token.create", "token", t.ID, nil, t, in.Description)
+		ev := s.event(p, gatehouse.AuditTokenCreate, "token", t.ID, nil, t, in.Description)
 		ev.Reference = id.Email
 		return tx.AppendAudit(ctx, ev)
 	})
@@ -151,7 +151,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *gatehouse.Principal, id st
 		if out, err = tx.GetToken(ctx, id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(p, "token.revoke", "token", id, before, out, ""))
+		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditTokenRevoke, "token", id, before, out, ""))
 	})
 	return out, err
 }

@@ -61,7 +61,7 @@ func scanPackedAuditEvent(rows *sql.Rows) (*gatehouse.AuditEvent, error) {
 	if head != "" || body != "" {
 		return nil, fmt.Errorf("audit event %d: packed row longer than its header says", ev.Seq)
 	}
-	ev.Actor, ev.Action, ev.ObjectType, ev.ObjectID = fields[0], fields[1], fields[2], fields[3]
+	ev.Actor, ev.Action, ev.ObjectType, ev.ObjectID = fields[0], gatehouse.AuditAction(fields[1]), fields[2], fields[3]
 	if !null[4] {
 		ev.Before = json.RawMessage(fields[4])
 	}

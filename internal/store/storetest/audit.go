@@ -18,14 +18,14 @@ import (
 // apart from base), some with before/after.
 func auditFixture(n int, base time.Time) []*gatehouse.AuditEvent {
 	actors := []string{"alice@example.com", "bob@example.com", "system:jml"}
-	actions := []string{"grant.create", "grant.revoke", "identity.create", "grant", "grant-old.create", "catalog.apply"}
+	actions := []gatehouse.AuditAction{"grant.create", "grant.revoke", "identity.create", "grant", "grant-old.create", "catalog.apply"}
 	var out []*gatehouse.AuditEvent
 	for i := range n {
 		ev := &gatehouse.AuditEvent{
 			Time:       base.Add(time.Duration(i) * time.Minute),
 			Actor:      actors[i%len(actors)],
 			Action:     actions[i%len(actions)],
-			ObjectType: strings.SplitN(actions[i%len(actions)], ".", 2)[0],
+			ObjectType: actions[i%len(actions)].Area(),
 			ObjectID:   fmt.Sprintf("obj-%d", i%4),
 			Reason:     fmt.Sprintf("reason %d", i),
 			Reference:  fmt.Sprintf("REQ-%d", i),
@@ -112,7 +112,7 @@ func testAuditAppendAndList(t *testing.T, open func(t *testing.T) Harness) {
 		{"all", store.AuditFilter{}, func(*gatehouse.AuditEvent) bool { return true }},
 		{"actor", store.AuditFilter{Actor: "bob@example.com"}, func(e *gatehouse.AuditEvent) bool { return e.Actor == "bob@example.com" }},
 		{"action exact", store.AuditFilter{Action: "grant"}, func(e *gatehouse.AuditEvent) bool { return e.Action == "grant" }},
-		{"action prefix", store.AuditFilter{Action: "grant."}, func(e *gatehouse.AuditEvent) bool { return strings.HasPrefix(e.Action, "grant.") }},
+		{"action prefix", store.AuditFilter{Action: "grant."}, func(e *gatehouse.AuditEvent) bool { return strings.HasPrefix(string(e.Action), "grant.") }},
 		{"object type", store.AuditFilter{ObjectType: "identity"}, func(e *gatehouse.AuditEvent) bool { return e.ObjectType == "identity" }},
 		{"object", store.AuditFilter{ObjectType: "grant", ObjectID: "obj-1"}, func(e *gatehouse.AuditEvent) bool {
 			return e.ObjectType == "grant" && e.ObjectID == "obj-1"
