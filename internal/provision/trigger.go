@@ -49,9 +49,9 @@ type triggerStore struct {
 	log *slog.Logger
 }
 
-// DB forwards the wrapped store's database (see DB).
+// DB forwards the wrapped store's database (see sqlDB).
 func (s *triggerStore) DB() *sql.DB {
-	if d, ok := s.Store.(DB); ok {
+	if d, ok := s.Store.(sqlDB); ok {
 		return d.DB()
 	}
 	return nil
