@@ -120,6 +120,12 @@ Environment:
 				return usageErrorf(cmd, "--hr-guard-window %s: use a duration above 0 (e.g. 24h)", hrGuardWindow)
 			}
 			hr.GuardWindow = hrGuardWindow
+			for name, d := range map[string]time.Duration{"hr-dates-interval": hrDatesInterval,
+				"request-sync-interval": requestSyncInterval, "notice-interval": nf.noticeInterval} {
+				if d <= 0 {
+					return usageErrorf(cmd, "--%s %s: use a duration above 0", name, d)
+				}
+			}
 			checkpoints, err := cf.setup(cmd)
 			if err != nil {
 				return err
