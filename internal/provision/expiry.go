@@ -17,7 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// ExpiryScheduler is what ScheduleExpiries needs from the queue.
+// ExpiryScheduler is what ScheduleExpiries needs from the job host (jobs.Host).
 type ExpiryScheduler interface {
 	ScheduleExpiry(ctx context.Context, at time.Time) error
 }
