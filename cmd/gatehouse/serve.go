@@ -120,8 +120,9 @@ Environment:
 				return usageErrorf(cmd, "--hr-guard-window %s: use a duration above 0 (e.g. 24h)", hrGuardWindow)
 			}
 			hr.GuardWindow = hrGuardWindow
+			// --notice-interval is checked with the other notification flags (a.outbox).
 			for name, d := range map[string]time.Duration{"hr-dates-interval": hrDatesInterval,
-				"request-sync-interval": requestSyncInterval, "notice-interval": nf.noticeInterval} {
+				"request-sync-interval": requestSyncInterval} {
 				if d <= 0 {
 					return usageErrorf(cmd, "--%s %s: use a duration above 0", name, d)
 				}
