@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -24,21 +25,15 @@ import (
 // drift made by hand in a target is found and repaired within this time.
 const defaultReconcileInterval = 10 * time.Minute
 
-// startProvisioning builds the job queue on st's database and starts its workers and the
-// scheduled reconcile (interval 0: none). Connectors resolve their secrets under secrets (serve
-// --secrets-dir, --secret-env-allow). The caller stops it.
-func startProvisioning(ctx context.Context, st store.Store, secrets *connector.SecretPolicy, interval time.Duration, log *slog.Logger,
-	extra ...func(*river.Workers, map[string]river.QueueConfig)) (*provision.Queue, error) {
+// newJobHost builds the job host on st's database: the provisioning workers and the scheduled
+// reconcile (interval 0: none), with other packages' jobs registered by extra. Connectors
+// resolve their secrets under secrets (serve --secrets-dir, --secret-env-allow). The caller
+// schedules the service's periodic tasks, starts it and stops it.
+func newJobHost(ctx context.Context, st store.Store, secrets *connector.SecretPolicy, interval time.Duration, log *slog.Logger,
+	extra ...func(*river.Workers, map[string]river.QueueConfig)) (*jobs.Host, error) {
 	rec := &provision.Reconciler{Store: st, Log: log, Open: systemOpener(st, secrets)}
-	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{Interval: interval, Logger: log,
+	return jobs.New(ctx, st, rec, jobs.Options{Interval: interval, Logger: log,
 		Supported: func(t string) bool { return connectors.Registry[t] != nil }, Extra: extra})
-	if err != nil {
-		return nil, err
-	}
-	if err := q.Start(ctx); err != nil {
-		return nil, err
-	}
-	return q, nil
 }
 
 func (a *app) reconcileCommand() *cobra.Command {

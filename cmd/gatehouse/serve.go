@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -61,16 +62,18 @@ func (a *app) logger(cmd *cobra.Command, f *serverFlags) (*slog.Logger, error) {
 
 func (a *app) serveCommand() *cobra.Command {
 	var (
-		f                 serverFlags
-		reconcileInterval time.Duration
-		hrLeadTime        time.Duration
-		hrMissing         string
-		hrGuardWindow     time.Duration
-		nf                notifyFlags
-		expiryInterval    time.Duration
-		lf                signInFlags     // sign-in: sessions and failed-authentication limits (signin.go)
-		cf                checkpointFlags // signed audit checkpoints (audit.go)
-		sf                secretFlags     // what connector secret references may name (secrets.go)
+		f                   serverFlags
+		reconcileInterval   time.Duration
+		hrLeadTime          time.Duration
+		hrMissing           string
+		hrGuardWindow       time.Duration
+		nf                  notifyFlags
+		expiryInterval      time.Duration
+		hrDatesInterval     time.Duration
+		requestSyncInterval time.Duration
+		lf                  signInFlags     // sign-in: sessions and failed-authentication limits (signin.go)
+		cf                  checkpointFlags // signed audit checkpoints (audit.go)
+		sf                  secretFlags     // what connector secret references may name (secrets.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--db DB] [--addr HOST:PORT]",
@@ -117,6 +120,13 @@ Environment:
 				return usageErrorf(cmd, "--hr-guard-window %s: use a duration above 0 (e.g. 24h)", hrGuardWindow)
 			}
 			hr.GuardWindow = hrGuardWindow
+			// --notice-interval is checked with the other notification flags (a.outbox).
+			for name, d := range map[string]time.Duration{"hr-dates-interval": hrDatesInterval,
+				"request-sync-interval": requestSyncInterval} {
+				if d <= 0 {
+					return usageErrorf(cmd, "--%s %s: use a duration above 0", name, d)
+				}
+			}
 			checkpoints, err := cf.setup(cmd)
 			if err != nil {
 				return err
@@ -131,31 +141,38 @@ Environment:
 				return err
 			}
 			defer st.Close()
-			// Provisioning workers and the scheduled reconcile; committed changes of desired
-			// state enqueue reconciles of the systems they affect (provision.Triggering).
+			// One River client hosts every job (internal/jobs): provisioning workers, the
+			// scheduled reconcile and the service's periodic tasks, which River's elected leader
+			// alone enqueues, so replicas run each once. Committed changes of desired state
+			// enqueue reconciles of the systems they affect (provision.Triggering).
 			// Notifications are River jobs on the same client (notify.Outbox.Register).
 			outbox, err := a.outbox(cmd, &nf, f.addr, log)
 			if err != nil {
 				return err
 			}
-			queue, err := startProvisioning(ctx, st, secrets, reconcileInterval, log, outbox.Register)
+			host, err := newJobHost(ctx, st, secrets, reconcileInterval, log, outbox.Register)
 			if err != nil {
+				return err
+			}
+			outbox.Attach(host.Client())
+			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
+			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, host, log), host, log), service.Options{
+				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: host, HR: hr,
+				Open: systemOpener(st, secrets), Secrets: secrets, Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry,
+				Checkpoints: checkpoints})
+			if err := host.Schedule(ctx, svc, jobs.Schedule{Expiry: expiryInterval, HRDates: hrDatesInterval,
+				RequestSync: requestSyncInterval, Exceptions: expiryInterval, Notices: nf.noticeInterval,
+				ExpiringNotice: nf.expiringNotice}); err != nil {
+				return err
+			}
+			if err := host.Start(ctx); err != nil {
 				return err
 			}
 			defer func() {
 				sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 				defer cancel()
-				_ = queue.Stop(sctx)
+				_ = host.Stop(sctx)
 			}()
-			outbox.Attach(queue.Client())
-			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
-			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, queue, log), queue, log), service.Options{
-				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: queue, HR: hr,
-				Open: systemOpener(st, secrets), Secrets: secrets, Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry,
-				Checkpoints: checkpoints})
-			if err := queue.ExpireGrants(ctx, svc, expiryInterval); err != nil {
-				return err
-			}
 			ln, err := net.Listen("tcp", f.addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", f.addr, err)
@@ -170,20 +187,14 @@ Environment:
 				ln.Close()
 				return err
 			}
-			go hrDatesLoop(ctx, svc, log, time.Hour)
-			// Approved requests become fulfilled once their target operations are applied.
-			go svc.RunRequestSync(ctx, time.Second)
-			// Expired exceptions revoke their access or come back for review (a query each run,
-			// so a restart loses nothing).
-			go svc.RunExceptionExpiry(ctx, expiryInterval)
-			// Overdue reminders, escalations, request expiry and expiring-grant notices.
-			go svc.RunNotices(ctx, nf.noticeInterval, nf.expiringNotice)
 			url := baseURL(ln.Addr())
 			fmt.Fprintf(a.stdout, "Gatehouse %s listening on %s (database %s)\n", buildVersion(), url, st.Engine())
 			log.Info("listening", "url", url, "engine", st.Engine(), "bootstrap_token", a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN") != "")
 			if bootstrap != "" {
 				go bootstrapWarnings(ctx, svc, log, bootstrapWarnEvery)
 			}
+			// Checkpoints are signed by the process that has the key and the directory, not by a
+			// job any replica's worker could run.
 			if checkpoints.Signer != nil {
 				go checkpointLoop(ctx, svc, cf.interval)
 			}
@@ -197,8 +208,12 @@ Environment:
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
 	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
 		"reconcile every system this often, to find and repair drift (0: only on changes)")
-	cmd.Flags().DurationVar(&expiryInterval, "expiry-interval", provision.DefaultExpiryInterval,
-		"sweep for expired grants this often, besides the job scheduled at each expiry")
+	cmd.Flags().DurationVar(&expiryInterval, "expiry-interval", jobs.DefaultExpiryInterval,
+		"sweep for expired grants, and expired exceptions, this often, besides the job scheduled at each grant's expiry")
+	cmd.Flags().DurationVar(&hrDatesInterval, "hr-dates-interval", jobs.DefaultHRDatesInterval,
+		"apply passed HR end dates and reached start dates this often (and at start)")
+	cmd.Flags().DurationVar(&requestSyncInterval, "request-sync-interval", jobs.DefaultRequestSyncInterval,
+		"move approved requests to fulfilled this often once their operations are applied")
 	cmd.Flags().DurationVar(&hrLeadTime, "hr-lead-time", 0,
 		"provision a future joiner this long before their start_date (e.g. 72h)")
 	cmd.Flags().DurationVar(&hrGuardWindow, "hr-guard-window", service.DefaultHRGuardWindow,
@@ -224,34 +239,6 @@ func hrOptions(cmd *cobra.Command, leadTime time.Duration, missing string) (serv
 		return service.HROptions{LeadTime: leadTime, Missing: p}, nil
 	}
 	return service.HROptions{}, usageErrorf(cmd, "--hr-missing %q: use leaver or hold", missing)
-}
-
-// hrDatesLoop applies passed end dates and reached start dates every interval, first at once,
-// until ctx ends. It needs no coordination between replicas: a run is one transaction and
-// idempotent, so a second replica's run finds nothing left (or fails on a conflict and retries
-// at its next tick).
-func hrDatesLoop(ctx context.Context, svc *service.Service, log *slog.Logger, every time.Duration) {
-	p := service.SystemPrincipal("hr-dates")
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		plan, err := svc.ApplyHRDates(ctx, p)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			log.Error("HR date check", "err", err)
-		case plan.Held:
-			log.Warn("HR date check held by the leaver guard", "reason", plan.HeldReason)
-		case len(plan.Items) > 0:
-			log.Info("HR date check applied", "leavers", plan.Summary.Leavers, "joiners", plan.Summary.Joiners)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // newServer wires the service, the API and the UI into one HTTP server, with the default

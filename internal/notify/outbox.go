@@ -42,7 +42,7 @@ type Args struct {
 // Kind is the River job kind.
 func (Args) Kind() string { return "notify" }
 
-// Inserter inserts jobs: a *river.Client[*sql.Tx] (provision.Queue.Client()).
+// Inserter inserts jobs: a *river.Client[*sql.Tx] (jobs.Host.Client()).
 type Inserter interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
@@ -73,7 +73,7 @@ type OutboxOptions struct {
 // Outbox turns messages into durable River jobs and delivers them.
 //
 // Wiring: NewOutbox, then Register on the River client's workers and queues before the
-// client is built (provision.QueueOptions.Extra), then Attach the client.
+// client is built (jobs.Options.Extra), then Attach the client.
 type Outbox struct {
 	senders map[Channel]Sender
 	client  Inserter
@@ -127,7 +127,7 @@ func (o *Outbox) Link(path string) string {
 func (o *Outbox) Enabled() bool { return o != nil && len(o.senders) > 0 }
 
 // Register adds the notify worker and queue to a River client's configuration. It has the
-// signature of provision.QueueOptions.Extra. A disabled outbox registers nothing.
+// signature of jobs.Options.Extra. A disabled outbox registers nothing.
 func (o *Outbox) Register(workers *river.Workers, queues map[string]river.QueueConfig) {
 	if !o.Enabled() {
 		return

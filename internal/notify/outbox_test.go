@@ -18,9 +18,9 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/notify"
 	"github.com/gatehouse/gatehouse/internal/notify/smtptest"
-	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -63,7 +63,7 @@ func startOutbox(t *testing.T, st store.Store, o notify.OutboxOptions) *notify.O
 func startOutboxB(t testing.TB, st store.Store, ob *notify.Outbox, log *slog.Logger) *notify.Outbox {
 	t.Helper()
 	ctx := context.Background()
-	q, err := provision.NewQueue(ctx, st, nil, provision.QueueOptions{PollInterval: 50 * time.Millisecond, Logger: log,
+	q, err := jobs.New(ctx, st, nil, jobs.Options{PollInterval: 50 * time.Millisecond, Logger: log,
 		Extra: []func(*river.Workers, map[string]river.QueueConfig){ob.Register}})
 	if err != nil {
 		t.Fatal(err)

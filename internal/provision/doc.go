@@ -11,10 +11,11 @@
 //   - An operation a connector defers to a person (connector.Deferred: a manual task) stays
 //     pending, naming its task, and is not recorded again while the task is open; the store
 //     applies it when the task is done. Tasks (tasks.go) is the manual connector's task store.
-//   - Queue (queue.go) runs reconciles as durable River jobs in the same database, one job per
-//     system (never one per membership: River on SQLite works about 200 jobs/s), retried with
-//     exponential backoff on retryable connector errors. A retry re-plans from scratch, so a
-//     crash or an outage never loses an operation: desired state is in the database.
+//   - The jobs that run reconciles are internal/jobs': one durable River job per system in the
+//     same database (never one per membership: River on SQLite works about 200 jobs/s), retried
+//     with exponential backoff on retryable connector errors. A retry re-plans from scratch, so
+//     a crash or an outage never loses an operation: desired state is in the database. A run a
+//     stopped process left running is marked interrupted at start (MarkInterrupted).
 //   - Triggering (trigger.go) enqueues a reconcile after every committed change. When the
 //     change names its people (an HR import, a grant), the runs are targeted (targeted.go): a
 //     connector that can read chosen accounts (connector.Finder) is asked for theirs only, and

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -60,7 +61,7 @@ func TestExpiryJobs(t *testing.T) {
 			st := eng.open(t)
 			ctx := t.Context()
 			_, rec, dir := fakeFixture(t, st)
-			q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond})
+			q, err := jobs.New(ctx, st, rec, jobs.Options{PollInterval: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,135 +2,51 @@ package provision
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// interruptedError is the error of a run marked interrupted.
-const interruptedError = "interrupted: the server stopped during this reconcile; the system is reconciled again"
+// InterruptedError is the error of a run marked interrupted.
+const InterruptedError = "interrupted: the server stopped during this reconcile; the system is reconciled again"
 
-// RecoverInterrupted runs at start, before the workers: every reconcile run still recorded as
-// running was cut short by a process that stopped (killed, crashed, the machine lost power),
-// since a run records its end even when its job is cancelled. Each is marked interrupted (with
-// an audit event), and its system is reconciled again: by the same job, which River would
-// otherwise keep in state running until its rescuer gives up on it (the job timeout plus an
-// hour), so that `gatehouse reconcile --wait` following that job sees it finish; or by a new job
-// when that one will not run again. The new run plans from the desired state, as any retry does,
-// and closes the operations the interrupted run left pending.
-//
-// With several replicas on one PostgreSQL database, a replica that starts also marks the runs
-// other replicas are running at that moment. Those runs overwrite the mark when they finish,
-// and the extra reconcile is idempotent, as any overlap of two replicas is.
-func (q *Queue) RecoverInterrupted(ctx context.Context) (int, error) {
-	if q.rec == nil {
-		return 0, nil // a queue for other jobs only (notifications): no reconciles to recover
-	}
-	start := time.Now() // wall time: River stamps attempted_at with it
+// MarkInterrupted marks every reconcile run still recorded as running as interrupted (with an
+// audit event each) and returns those runs and the time it marked them. It runs at start,
+// before the workers (the job host's RecoverInterrupted, which then runs their systems again):
+// a run records its end even when its job is cancelled, so a run still "running" was cut short
+// by a process that stopped (killed, crashed, the machine lost power).
+func (r *Reconciler) MarkInterrupted(ctx context.Context) ([]*gatehouse.Reconcile, time.Time, error) {
 	var runs []*gatehouse.Reconcile
 	for cursor := ""; ; {
-		p, err := q.rec.Store.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning, Limit: store.MaxLimit, Cursor: cursor})
+		p, err := r.Store.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning, Limit: store.MaxLimit, Cursor: cursor})
 		if err != nil {
-			return 0, fmt.Errorf("interrupted reconciles: %w", err)
+			return nil, time.Time{}, fmt.Errorf("interrupted reconciles: %w", err)
 		}
 		runs = append(runs, p.Items...)
 		if cursor = p.NextCursor; cursor == "" {
 			break
 		}
 	}
-	at := q.rec.now()
-	if len(runs) > 0 {
-		if err := q.markInterrupted(ctx, runs, at); err != nil {
-			return 0, err
-		}
+	at := r.now()
+	if len(runs) == 0 {
+		return nil, at, nil
 	}
-
-	// Make the interrupted jobs available now, as River's rescuer would much later: the jobs of
-	// the runs above, and reconcile jobs the process was running before it recorded a run (it
-	// was opening the connector). Only jobs attempted before this process started are touched
-	// (the stuck horizon).
-	jobs := map[int64]int{} // job id → its attempt
-	for _, run := range runs {
-		if run.JobID != 0 {
-			jobs[run.JobID] = run.Attempt
-		}
-	}
-	left, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(ReconcileArgs{}.Kind()).
-		States(rivertype.JobStateRunning).First(10000))
-	if err != nil {
-		return 0, fmt.Errorf("interrupted reconcile jobs: %w", err)
-	}
-	for _, j := range left.Jobs {
-		if j.AttemptedAt != nil && j.AttemptedAt.Before(start) {
-			jobs[j.ID] = j.Attempt
-		}
-	}
-	var rescue riverdriver.JobRescueManyParams
-	rescue.StuckHorizon = start
-	for id, attempt := range jobs {
-		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: attempt, Error: interruptedError})
-		rescue.ID = append(rescue.ID, id)
-		rescue.Error = append(rescue.Error, msg)
-		rescue.FinalizedAt = append(rescue.FinalizedAt, nil)
-		rescue.ScheduledAt = append(rescue.ScheduledAt, at)
-		rescue.State = append(rescue.State, string(rivertype.JobStateAvailable))
-	}
-	if len(rescue.ID) > 0 {
-		if _, err := q.driver.GetExecutor().JobRescueMany(ctx, &rescue); err != nil {
-			return 0, fmt.Errorf("requeue interrupted reconcile jobs: %w", err)
-		}
-		q.log.Warn("reconcile jobs interrupted by a stop run again", "jobs", len(rescue.ID))
-	}
-	again := map[string]bool{} // systems whose job will not run again: a new job each
-	for _, run := range runs {
-		q.log.Warn("reconcile interrupted by a stop; reconciling again", "system", run.SystemID, "run", run.ID, "job", run.JobID)
-		if run.JobID == 0 {
-			again[run.SystemID] = true
-			continue
-		}
-		j, err := q.client.JobGet(ctx, run.JobID)
-		switch {
-		case errors.Is(err, river.ErrNotFound):
-			again[run.SystemID] = true
-		case err != nil:
-			return 0, fmt.Errorf("interrupted reconcile job %d: %w", run.JobID, err)
-		case j.State == rivertype.JobStateCompleted || j.State == rivertype.JobStateCancelled || j.State == rivertype.JobStateDiscarded:
-			again[run.SystemID] = true
-		}
-	}
-	for sys := range again {
-		if _, err := q.EnqueueFor(ctx, []string{sys}, nil, "interrupted", false); err != nil {
-			return 0, err
-		}
-	}
-	return len(runs), nil
-}
-
-// markInterrupted records runs as interrupted at at, each with an audit event, in one
-// transaction.
-func (q *Queue) markInterrupted(ctx context.Context, runs []*gatehouse.Reconcile, at time.Time) error {
-	err := q.rec.Store.Update(ctx, func(tx store.Tx) error {
+	err := r.Store.Update(ctx, func(tx store.Tx) error {
 		for _, run := range runs {
-			run.Status, run.Error, run.FinishedAt = gatehouse.ReconcileInterrupted, interruptedError, &at
+			run.Status, run.Error, run.FinishedAt = gatehouse.ReconcileInterrupted, InterruptedError, &at
 			if err := tx.UpdateReconcile(ctx, run); err != nil {
 				return err
 			}
-			if err := tx.AppendAudit(ctx, q.rec.event(gatehouse.AuditReconcileInterrupted, run, run)); err != nil {
+			if err := tx.AppendAudit(ctx, r.event(gatehouse.AuditReconcileInterrupted, run, run)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("mark interrupted reconciles: %w", err)
+		return nil, time.Time{}, fmt.Errorf("mark interrupted reconciles: %w", err)
 	}
-	return nil
+	return runs, at, nil
 }

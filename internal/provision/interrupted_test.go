@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -56,7 +57,7 @@ func TestInterruptedReconcile(t *testing.T) {
 			// The first process: its reconcile hangs in the inventory, and then it is gone.
 			hang := &hangingDir{fakeDir: dir, entered: make(chan struct{}, 1), release: make(chan struct{})}
 			first := &provision.Reconciler{Store: st, Open: func(context.Context, *gatehouse.System) (connector.Connector, error) { return hang, nil }}
-			q1, err := provision.NewQueue(ctx, st, first, provision.QueueOptions{PollInterval: 20 * time.Millisecond})
+			q1, err := jobs.New(ctx, st, first, jobs.Options{PollInterval: 20 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +89,7 @@ func TestInterruptedReconcile(t *testing.T) {
 			stuck := running.Items[0]
 
 			// The next start.
-			q2, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 20 * time.Millisecond})
+			q2, err := jobs.New(ctx, st, rec, jobs.Options{PollInterval: 20 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -73,6 +73,10 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
+// Time is the reconciler's clock (Now, or the wall clock): the job host stamps jobs and runs
+// expiry sweeps with it, so tests that move the clock move both.
+func (r *Reconciler) Time() time.Time { return r.now() }
+
 func (r *Reconciler) log() *slog.Logger {
 	if r.Log != nil {
 		return r.Log

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -289,7 +290,7 @@ func TestQueue(t *testing.T) {
 			st := eng.open(t)
 			ctx := t.Context()
 			_, rec, dir := fakeFixture(t, st)
-			q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond})
+			q, err := jobs.New(ctx, st, rec, jobs.Options{PollInterval: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +328,7 @@ func TestServiceReconcile(t *testing.T) {
 		}
 		return nil
 	}
-	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 20 * time.Millisecond})
+	q, err := jobs.New(ctx, st, rec, jobs.Options{PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

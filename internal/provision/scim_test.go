@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/connector/scim/scimtest"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -119,7 +120,7 @@ type scimFixture struct {
 	srv *scimtest.Server
 	svc *service.Service
 	st  store.Store
-	q   *provision.Queue
+	q   *jobs.Host
 }
 
 func newSCIMFixture(t *testing.T, kind scimtest.Kind, maxRetries int) *scimFixture {
@@ -137,7 +138,7 @@ func newSCIMFixture(t *testing.T, kind scimtest.Kind, maxRetries int) *scimFixtu
 	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
 		return connectors.Open(ctx, sys.Connector, nil)
 	}}
-	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{PollInterval: 50 * time.Millisecond,
+	q, err := jobs.New(ctx, st, rec, jobs.Options{PollInterval: 50 * time.Millisecond,
 		RetryBase: 100 * time.Millisecond, RetryMax: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -155,6 +155,18 @@ func (r *Reconciler) cut(ctx context.Context, in *Input, inv *connector.Inventor
 	return out, nil
 }
 
+// TargetIdentities is the identities of a targeted run as a job carries them: sorted without
+// repeats, or nil (a full run) when there are more than MaxTargeted.
+func TargetIdentities(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	if ids = sortedUnique(ids); len(ids) > MaxTargeted {
+		return nil
+	}
+	return ids
+}
+
 // sortedUnique is ids sorted without repeats (job arguments and their uniqueness key).
 func sortedUnique(ids []string) []string {
 	out := slices.Clone(ids)

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -333,7 +334,7 @@ func TestTargetedJobsNotDeduplicated(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	ctx := t.Context()
 	_, rec, _ := fakeFixture(t, st)
-	q, err := provision.NewQueue(ctx, st, rec, provision.QueueOptions{}) // not started: jobs wait
+	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
 	if err != nil {
 		t.Fatal(err)
 	}

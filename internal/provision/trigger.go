@@ -11,13 +11,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Enqueuer is what Triggering needs from the queue.
+// Enqueuer is what Triggering needs from the job host (jobs.Host).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error)
 	EnqueueAll(ctx context.Context, cause string, deprovision bool) ([]int64, error)
 }
 
-// TargetedEnqueuer is an optional interface of an Enqueuer (the Queue) that can ask for
+// TargetedEnqueuer is an optional interface of an Enqueuer (jobs.Host) that can ask for
 // targeted runs of the people a change touched (see RunOptions.Identities).
 type TargetedEnqueuer interface {
 	EnqueueFor(ctx context.Context, systems, identities []string, cause string, deprovision bool) ([]int64, error)
@@ -49,9 +49,9 @@ type triggerStore struct {
 	log *slog.Logger
 }
 
-// DB forwards the wrapped store's database (see DB).
+// DB forwards the wrapped store's database (see sqlDB).
 func (s *triggerStore) DB() *sql.DB {
-	if d, ok := s.Store.(DB); ok {
+	if d, ok := s.Store.(sqlDB); ok {
 		return d.DB()
 	}
 	return nil

@@ -548,24 +548,11 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 	return out, err
 }
 
-// RunExceptionExpiry calls ExpireExceptions every interval until ctx ends (gatehouse serve),
-// and once at start: exceptions that expired while the server was down are handled at once.
-func (s *Service) RunExceptionExpiry(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.ExpireExceptions(ctx, s.now()); err != nil && ctx.Err() == nil {
-			s.log.Warn("expire exceptions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// ExpireDueExceptions runs ExpireExceptions at the service's clock: the server's periodic
+// job (internal/jobs), which also runs at start, so that exceptions that expired while the
+// server was down are handled at once.
+func (s *Service) ExpireDueExceptions(ctx context.Context) (int, error) {
+	return s.ExpireExceptions(ctx, s.now())
 }
 
 func (s *Service) auditException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.Exception, reason string) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -413,13 +414,17 @@ func TestExceptionOnExpirySetting(t *testing.T) {
 	}
 }
 
-// TestRunExceptionExpiry: the serve loop handles, on its first run, an exception that expired
-// while no server was running.
+// TestRunExceptionExpiry: the server's periodic job handles, on its first run, an exception
+// that expired while no server was running.
 func TestRunExceptionExpiry(t *testing.T) {
 	t.Parallel()
 	f := newReqFixture(t, storetest.OpenSQLite(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	host, err := jobs.New(ctx, f.st, nil, jobs.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := f.svc.CreateException(ctx, f.p["op"], vaultException(gatehouse.ExpiryRevoke))
 	if err != nil {
 		t.Fatal(err)
@@ -428,8 +433,13 @@ func TestRunExceptionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.advance(31 * excDay)
-	done := make(chan struct{})
-	go func() { defer close(done); f.svc.RunExceptionExpiry(ctx, time.Hour) }()
+	if err := host.Schedule(ctx, f.svc, jobs.Schedule{Expiry: time.Hour, HRDates: time.Hour, RequestSync: time.Hour,
+		Exceptions: time.Hour, Notices: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got, err := f.svc.GetException(ctx, f.p["op"], e.Ref)
@@ -445,5 +455,7 @@ func TestRunExceptionExpiry(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
-	<-done
+	if err := host.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -6,7 +6,7 @@ package service
 // the membership anyway; revoking it makes the end of access a recorded fact (grant.expire in
 // the audit log, with the grant's reference) and the revocation's event triggers the reconcile
 // of the grant's system at once, instead of whenever the next full reconcile happens to run.
-// The server runs ExpireGrants from a durable job (provision.Queue.ExpireGrants).
+// The server runs ExpireGrants from a durable job (jobs.Host.ExpireGrants).
 //
 // Telling the beneficiary before access ends is internal/notify's: it asks ExpiringGrants for
 // the grants ending within its notice window, on its own schedule, and remembers whom it told.

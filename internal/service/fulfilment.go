@@ -240,21 +240,3 @@ func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (
 	}
 	return true, "", last, nil
 }
-
-// RunRequestSync calls SyncRequests every interval until ctx ends (gatehouse serve).
-func (s *Service) RunRequestSync(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.SyncRequests(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("sync access requests", "err", err)
-			} else if n > 0 {
-				s.log.Info("access requests moved on", "changed", n)
-			}
-		}
-	}
-}

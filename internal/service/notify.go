@@ -466,30 +466,3 @@ func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID str
 	}
 	return len(page.Items) > 0, nil
 }
-
-// RunNotices runs CheckRequestSLAs and NotifyExpiringGrants (notice: how long before a
-// grant ends its beneficiary is told) every interval, first at once, until ctx ends
-// (gatehouse serve).
-func (s *Service) RunNotices(ctx context.Context, interval, notice time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if rep, err := s.CheckRequestSLAs(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("request SLA check", "err", err)
-		} else if rep != (SLAReport{}) {
-			s.log.Info("request SLA check", "reminded", rep.Reminded, "escalated", rep.Escalated, "expired", rep.Expired)
-		}
-		if notice > 0 {
-			if n, err := s.NotifyExpiringGrants(ctx, notice); err != nil && ctx.Err() == nil {
-				s.log.Warn("expiring grant notices", "err", err)
-			} else if n > 0 {
-				s.log.Info("expiring grant notices sent", "grants", n)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/notify"
 	"github.com/gatehouse/gatehouse/internal/notify/smtptest"
-	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -81,7 +81,7 @@ func TestRequestMailEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			ob := notify.NewOutbox(notify.OutboxOptions{Email: email, PublicURL: "https://gatehouse.example.com/"})
-			q, err := provision.NewQueue(ctx, st, nil, provision.QueueOptions{PollInterval: 50 * time.Millisecond,
+			q, err := jobs.New(ctx, st, nil, jobs.Options{PollInterval: 50 * time.Millisecond,
 				Extra: []func(*river.Workers, map[string]river.QueueConfig){ob.Register}})
 			if err != nil {
 				t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Provisioner is the job queue that runs reconciles (provision.Queue).
+// Provisioner is the job queue that runs reconciles (jobs.Host).
 type Provisioner interface {
 	Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error)
 	EnqueueAll(ctx context.Context, cause string, deprovision bool) ([]int64, error)

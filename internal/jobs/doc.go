@@ -1,0 +1,22 @@
+// Package jobs hosts River, Gatehouse's durable job queue, in the store's own database (SQLite
+// or PostgreSQL): one client per process, its workers and queues, and every recurring task.
+//
+//   - Reconciles (reconcile.go): one reconcile_system job per system and change, run by
+//     provision.Reconciler (the planner and the reconciler stay in internal/provision), retried
+//     with exponential backoff; reconcile_all fans out to every system. A process that stopped
+//     mid-run is recovered at start (interrupted.go).
+//   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, and a periodic
+//     sweep as the safety net.
+//   - Periodic tasks (periodic.go): the scheduled reconcile, the expiry sweep, HR start and end
+//     dates, the fulfilment of approved requests, the expiry of exceptions and the request and
+//     grant notices are River periodic jobs. River's elected leader alone enqueues periodic jobs,
+//     so N replicas on one PostgreSQL database run each once per interval, not N times; each is
+//     unique within its interval while it waits or runs, so the start runs of several replicas
+//     are one run.
+//   - Other packages' jobs (notifications, internal/notify) register on the same client
+//     (Options.Extra): a second client on the same database could take the leadership.
+//
+// What is not here runs in every process on purpose: the signing of audit checkpoints (each
+// process signs with its own key into its own directory) and the warning about a bootstrap
+// token left set (about the process's own environment).
+package jobs

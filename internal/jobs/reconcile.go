@@ -1,0 +1,172 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/internal/provision"
+)
+
+// ReconcileArgs is the reconcile_system job: reconcile one system. It carries no operations:
+// the job plans from the desired state when it runs, so a retry after an outage or a crash
+// plans again from scratch and nothing is lost.
+type ReconcileArgs struct {
+	SystemID string    `json:"system_id"`
+	Cause    string    `json:"cause"`
+	Since    time.Time `json:"since"` // when the desired state changed, for KPIs
+	// Identities: a targeted run of the people a change touched (RunOptions.Identities);
+	// empty for a full run.
+	Identities []string `json:"identities,omitempty"`
+}
+
+// Kind is the River job kind.
+func (ReconcileArgs) Kind() string { return "reconcile_system" }
+
+// ReconcileAllArgs is the scheduled job that enqueues a reconcile of every system.
+type ReconcileAllArgs struct {
+	Cause string `json:"cause"`
+}
+
+// Kind is the River job kind.
+func (ReconcileAllArgs) Kind() string { return "reconcile_all" }
+
+// Enqueue asks for a reconcile of each system, in the order given (callers order critical
+// systems first); deprovision gives the jobs the highest priority. It returns the job ids.
+func (h *Host) Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
+	return h.EnqueueFor(ctx, systems, nil, cause, deprovision)
+}
+
+// EnqueueFor is Enqueue of targeted runs: each system is reconciled for these identities only
+// (nil: a full run, as Enqueue). Jobs are inserted without River's uniqueness options, so no
+// job is ever deduplicated against another: a targeted job must not swallow a full one, nor
+// one for other people, and a full one queued while another waits must run after the change
+// that queued it. Concurrent runs of one system are serialized by the worker instead.
+func (h *Host) EnqueueFor(ctx context.Context, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
+	identities = provision.TargetIdentities(identities)
+	prio := PriorityChange
+	if deprovision {
+		prio = PriorityDeprovision
+	}
+	if cause == provision.CauseSchedule {
+		prio = PrioritySchedule
+	}
+	since := h.now()
+	ids := make([]int64, 0, len(systems))
+	for _, s := range systems {
+		res, err := h.client.Insert(ctx, ReconcileArgs{SystemID: s, Cause: cause, Since: since, Identities: identities},
+			&river.InsertOpts{Priority: prio, MaxAttempts: h.opts.MaxAttempts})
+		if err != nil {
+			return ids, fmt.Errorf("enqueue reconcile of %s: %w", s, err)
+		}
+		ids = append(ids, res.Job.ID)
+	}
+	return ids, nil
+}
+
+// EnqueueAll asks for a reconcile of every system, critical ones first.
+func (h *Host) EnqueueAll(ctx context.Context, cause string, deprovision bool) ([]int64, error) {
+	return h.EnqueueAllFor(ctx, nil, cause, deprovision)
+}
+
+// EnqueueAllFor asks for a targeted reconcile of every system for these identities (nil: full).
+func (h *Host) EnqueueAllFor(ctx context.Context, identities []string, cause string, deprovision bool) ([]int64, error) {
+	systems, err := h.st.ListSystems(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue reconciles: %w", err)
+	}
+	provision.OrderSystems(systems)
+	ids := make([]string, 0, len(systems))
+	for _, s := range systems {
+		if h.opts.Supported != nil && !h.opts.Supported(s.Connector.Type) {
+			h.log.Debug("not reconciled: no connector of this type", "system", s.ID, "type", s.Connector.Type)
+			continue
+		}
+		ids = append(ids, s.ID)
+	}
+	return h.EnqueueFor(ctx, ids, identities, cause, deprovision)
+}
+
+// Jobs returns the state of reconcile jobs.
+func (h *Host) Jobs(ctx context.Context, ids []int64) ([]provision.JobState, error) {
+	out := make([]provision.JobState, 0, len(ids))
+	for _, id := range ids {
+		j, err := h.client.JobGet(ctx, id)
+		if errors.Is(err, river.ErrNotFound) {
+			// Cleaned up after its retention period: it finished long ago.
+			out = append(out, provision.JobState{ID: id, State: "completed", Done: true})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("job %d: %w", id, err)
+		}
+		st := provision.JobState{ID: id, State: string(j.State), Attempt: j.Attempt}
+		switch j.State {
+		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			st.Done = true
+		}
+		if n := len(j.Errors); n > 0 {
+			st.Error = j.Errors[n-1].Error
+		}
+		var args ReconcileArgs
+		if err := json.Unmarshal(j.EncodedArgs, &args); err == nil {
+			st.SystemID = args.SystemID
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[ReconcileArgs]
+	h *Host
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
+	h, sys := w.h, job.Args.SystemID
+	h.mu.Lock()
+	busy := h.running[sys]
+	if !busy {
+		h.running[sys] = true
+	}
+	h.mu.Unlock()
+	if busy {
+		// Another reconcile of this system is running here: run after it, so this one sees
+		// (and applies) whatever changed since it started.
+		return river.JobSnooze(time.Second)
+	}
+	defer func() {
+		h.mu.Lock()
+		delete(h.running, sys)
+		h.mu.Unlock()
+	}()
+	run, err := h.rec.Reconcile(ctx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
+		Attempt: job.Attempt, Identities: job.Args.Identities})
+	if err == nil {
+		h.log.Info("reconciled", "system", sys, "cause", run.Cause, "planned", run.Planned, "applied", run.Applied,
+			"findings", len(run.Findings))
+		return nil
+	}
+	h.log.Warn("reconcile failed", "system", sys, "attempt", job.Attempt, "err", err)
+	if connector.IsPermanent(err) {
+		// Retrying cannot help; the next change or the schedule plans again.
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+type reconcileAllWorker struct {
+	river.WorkerDefaults[ReconcileAllArgs]
+	h *Host
+}
+
+func (w *reconcileAllWorker) Work(ctx context.Context, job *river.Job[ReconcileAllArgs]) error {
+	_, err := w.h.EnqueueAll(ctx, job.Args.Cause, false)
+	return err
+}

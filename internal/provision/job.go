@@ -1,0 +1,52 @@
+package provision
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// sqlDB is a store that exposes its database (sqlstore); the store decorators forward it so
+// that the job host, which needs the database for River, can be given a decorated store.
+type sqlDB interface {
+	DB() *sql.DB
+}
+
+// JobState is where a reconcile job is.
+type JobState struct {
+	ID       int64  `json:"id"`
+	SystemID string `json:"system_id"`
+	State    string `json:"state"` // River's: available, running, retryable, completed, cancelled, discarded, …
+	Attempt  int    `json:"attempt"`
+	Done     bool   `json:"done"` // completed, cancelled or discarded: no further attempt
+	Error    string `json:"error,omitempty"`
+}
+
+// Systems affected by a change, critical first: the systems of the given entitlements.
+func Systems(ctx context.Context, r store.Reader, entitlementIDs []string) ([]string, error) {
+	seen := map[string]bool{}
+	var systems []*gatehouse.System
+	for _, id := range entitlementIDs {
+		e, err := r.GetEntitlement(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if seen[e.System] {
+			continue
+		}
+		seen[e.System] = true
+		s, err := r.GetSystem(ctx, e.System)
+		if err != nil {
+			return nil, err
+		}
+		systems = append(systems, s)
+	}
+	OrderSystems(systems)
+	out := make([]string, len(systems))
+	for i, s := range systems {
+		out[i] = s.ID
+	}
+	return out, nil
+}
