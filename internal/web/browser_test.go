@@ -100,7 +100,7 @@ func browser(t *testing.T, budget time.Duration) (bctx context.Context, shot fun
 // token, search for someone, open them, read their access. It takes screenshots at desktop and
 // phone widths; set GATEHOUSE_SCREENSHOTS=DIR to keep copies for a look.
 func TestBrowser(t *testing.T) {
-	budget := 30 * time.Second
+	budget := 60 * time.Second
 	if os.Getenv("GATEHOUSE_SCREENSHOTS") != "" {
 		budget = 2 * time.Minute // the tour below photographs every page twice
 	}

@@ -15,7 +15,7 @@ import (
 // approves from the inbox, the system owner from the request's page; provisioning completes
 // and the employee sees the request fulfilled. Screenshots at desktop and phone widths.
 func TestBrowserRequest(t *testing.T) {
-	bctx, shot, step := browser(t, 25*time.Second)
+	bctx, shot, step := browser(t, 90*time.Second) // a hang guard, not a speed check: the walk loads ~20 pages at two sizes
 	f := newRequestFixture(t)
 	srv := httptest.NewServer(f.handler)
 	defer srv.Close()

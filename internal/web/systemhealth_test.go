@@ -176,7 +176,7 @@ func seedRun(t *testing.T, st store.Store, systemID string) {
 // open a system with provisioning evidence, press "Test connection", read the result; at phone
 // width it must fit the screen.
 func TestBrowserSystemHealth(t *testing.T) {
-	bctx, shot, step := browser(t, 30*time.Second)
+	bctx, shot, step := browser(t, 60*time.Second)
 	f := newFixture(t)
 	seedRun(t, f.svc.Store(), "corp-ldap")
 	srv := httptest.NewServer(f.handler)
