@@ -31,9 +31,6 @@ const (
 	CharsetUnicode      = "unicode"
 	CollisionSuffix     = "suffix"
 	CollisionRefuse     = "refuse"
-	// ADMaxUsername is the length of sAMAccountName for users: the default (and the most) for an
-	// ldap system of flavor ad.
-	ADMaxUsername = 20
 )
 
 // NamePlaceholders are the template's placeholders. {given.N}, {family.N} and {local.N} are the
@@ -50,20 +47,10 @@ type AccountName struct {
 	AssignedAt time.Time `json:"assigned_at"`
 }
 
-// NamesAccounts reports whether Gatehouse names the accounts it creates on the system: ldap
-// systems (uid, sAMAccountName). Other connectors name accounts themselves (a SCIM userName is
-// the email).
-func (s *System) NamesAccounts() bool { return s.Connector.Type == "ldap" }
-
-// isAD reports whether the system is an Active Directory (ldap flavor ad).
-func (s *System) isAD() bool {
-	f, _ := s.Connector.Settings["flavor"].(string)
-	return s.Connector.Type == "ldap" && strings.TrimSpace(f) == "ad"
-}
-
 // Naming returns the system's rule with every default filled in: template {local}, charset
-// ascii, collision suffix, and a max length of 20 for Active Directory (none otherwise).
-func (s *System) Naming() AccountNaming {
+// ascii, collision suffix, and the max length of the connector's NameLimit (none without one).
+// spec is the system's connector type.
+func (s *System) Naming(spec *ConnectorSpec) AccountNaming {
 	var r AccountNaming
 	if s.AccountName != nil {
 		r = *s.AccountName
@@ -77,8 +64,8 @@ func (s *System) Naming() AccountNaming {
 	if r.Collision == "" {
 		r.Collision = CollisionSuffix
 	}
-	if r.MaxLength == 0 && s.isAD() {
-		r.MaxLength = ADMaxUsername
+	if r.MaxLength == 0 {
+		r.MaxLength = spec.nameLimit(s.Connector.Settings).Max
 	}
 	return r
 }
@@ -86,8 +73,10 @@ func (s *System) Naming() AccountNaming {
 // NamingProblem is one reason a declared rule is invalid: the field and what is wrong.
 type NamingProblem struct{ Field, Message string }
 
-// NamingProblems checks a system's declared rule (nil: nothing declared, nothing wrong).
-func (s *System) NamingProblems() []NamingProblem {
+// NamingProblems checks a system's declared rule (nil: nothing declared, nothing wrong)
+// against its connector type, one of specs: only a type that NamesAccounts takes one, within
+// its NameLimit.
+func (s *System) NamingProblems(specs ConnectorSpecs) []NamingProblem {
 	r := s.AccountName
 	if r == nil {
 		return nil
@@ -96,9 +85,11 @@ func (s *System) NamingProblems() []NamingProblem {
 	bad := func(field, format string, args ...any) {
 		out = append(out, NamingProblem{field, fmt.Sprintf(format, args...)})
 	}
-	if !s.NamesAccounts() {
-		bad("", "only ldap systems name the accounts Gatehouse creates (a %s connector names them itself)", s.Connector.Type)
+	spec := specs.Lookup(s.Connector.Type)
+	if spec == nil || !spec.NamesAccounts {
+		bad("", "only %s systems name the accounts Gatehouse creates (a %s connector names them itself)", specs.namingTypes(), s.Connector.Type)
 	}
+	limit := spec.nameLimit(s.Connector.Settings)
 	if r.Template != "" {
 		if err := checkTemplate(r.Template); err != nil {
 			bad("template", "%v", err)
@@ -107,8 +98,8 @@ func (s *System) NamingProblems() []NamingProblem {
 	switch {
 	case r.MaxLength < 0:
 		bad("max_length", "must be positive, got %d", r.MaxLength)
-	case s.isAD() && r.MaxLength > ADMaxUsername:
-		bad("max_length", "%d is more than Active Directory allows (sAMAccountName holds at most %d characters)", r.MaxLength, ADMaxUsername)
+	case limit.Max > 0 && r.MaxLength > limit.Max:
+		bad("max_length", "%d is more than %s", r.MaxLength, limit.Holder)
 	case r.MaxLength > 0 && r.MaxLength < 3:
 		bad("max_length", "must be at least 3 (room for a name and a collision suffix), got %d", r.MaxLength)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestAccountNamingAssign(t *testing.T) {
-	ad := AccountNaming{MaxLength: ADMaxUsername}
+	ad := AccountNaming{MaxLength: 20}                                  // Active Directory's sAMAccountName
 	long := NamePerson{Email: "jane.doe-smithson-longname@example.com"} // 25 characters
 	// abc, ab2 … ab9, a10 … a99: every name of 3 characters the suffix rule can make is taken.
 	everyThree := []string{"abc"}
@@ -144,38 +144,5 @@ func TestAccountNamingStable(t *testing.T) {
 	c := assign("jane.doe-smithson-lorraine@example.com")
 	if a != "jane.doe-smithson-lo" || b != "jane.doe-smithson-l2" || c != "jane.doe-smithson-l3" {
 		t.Fatalf("names %s %s %s", a, b, c)
-	}
-}
-
-func TestSystemNaming(t *testing.T) {
-	ad := &System{Connector: Connector{Type: "ldap", Settings: map[string]any{"flavor": "ad"}}}
-	if r := ad.Naming(); r != (AccountNaming{Template: "{local}", MaxLength: 20, Charset: "ascii", Collision: "suffix"}) {
-		t.Errorf("AD defaults: %+v", r)
-	}
-	ol := &System{Connector: Connector{Type: "ldap"}}
-	if r := ol.Naming(); r.MaxLength != 0 || r.Template != "{local}" {
-		t.Errorf("OpenLDAP defaults: %+v", r)
-	}
-	ad.AccountName = &AccountNaming{Template: "{given.0}{nick}", MaxLength: 25, Charset: "latin1", Collision: "ask"}
-	var got []string
-	for _, p := range ad.NamingProblems() {
-		got = append(got, p.Field+": "+p.Message)
-	}
-	want := []string{
-		`template: "{given.0}{nick}": placeholder {given.0}: .N must be a number of characters from 1 to 64 after local, given or family`,
-		"max_length: 25 is more than Active Directory allows (sAMAccountName holds at most 20 characters)",
-		`charset: "latin1" is not one of ascii, unicode`,
-		`collision: "ask" is not one of suffix, refuse`,
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	ad.AccountName = &AccountNaming{Template: "administrator"}
-	if ps := ad.NamingProblems(); len(ps) != 1 || ps[0].Message != `"administrator" has no placeholder: a name must come from the person ({local}, {given}, {family}, {employee_id})` {
-		t.Errorf("constant template: %+v", ps)
-	}
-	scim := &System{Connector: Connector{Type: "scim"}, AccountName: &AccountNaming{Template: "{local}"}}
-	if ps := scim.NamingProblems(); len(ps) != 1 || !strings.Contains(ps[0].Message, "only ldap systems") {
-		t.Errorf("scim: %+v", ps)
 	}
 }

@@ -1,6 +1,9 @@
 package gatehouse
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // SettingKind is the type of a connector setting's value as written in the catalog.
 type SettingKind string
@@ -79,6 +82,17 @@ type ConnectorSpec struct {
 	// the connector is opened with its system and the task queue, and a system's status
 	// shows its open tasks.
 	Tasks bool
+	// NamesAccounts: Gatehouse names the accounts it creates on systems of this type, by the
+	// system's account_name rule (uid, sAMAccountName). Other connectors name accounts
+	// themselves (a SCIM userName is the email), and declaring account_name on them is an error.
+	NamesAccounts bool
+	// NameLimit, when set, is the longest account name the target holds for the given
+	// settings (Active Directory's sAMAccountName): the default max_length, and the most a
+	// system may declare. Unset or zero Max: no limit.
+	NameLimit func(settings map[string]any) NameLimit
+	// Checked, when set, says what a passing connector.Checker check verified, in the
+	// connector's terms, for a system test.
+	Checked func(settings map[string]any) string
 	// Check, when set, checks the settings together (one against another, or a value
 	// against rules a declaration cannot state), after each has been checked alone against
 	// its SettingSpec.
@@ -87,6 +101,22 @@ type ConnectorSpec struct {
 	// nothing to connect to): it returns what was checked and the capabilities (as
 	// connector.Capabilities names them in a system test).
 	Offline func(settings map[string]any) (checked string, capabilities []string)
+}
+
+// NameLimit is the longest account name a target holds.
+type NameLimit struct {
+	Max int // in characters; 0: no limit
+	// Holder names who imposes it, to finish "N is more than …": "Active Directory allows
+	// (sAMAccountName holds at most 20 characters)".
+	Holder string
+}
+
+// nameLimit returns the limit of a system with these settings (none when c is nil).
+func (c *ConnectorSpec) nameLimit(settings map[string]any) NameLimit {
+	if c == nil || c.NameLimit == nil {
+		return NameLimit{}
+	}
+	return c.NameLimit(settings)
 }
 
 // Setting returns the declaration of the setting with the given name.
@@ -134,4 +164,21 @@ func (cs ConnectorSpecs) Types() []string {
 func (cs ConnectorSpecs) Tasks(typ string) bool {
 	c := cs.Lookup(typ)
 	return c != nil && c.Tasks
+}
+
+// NamesAccounts reports whether Gatehouse names the accounts it creates on systems of type typ.
+func (cs ConnectorSpecs) NamesAccounts(typ string) bool {
+	c := cs.Lookup(typ)
+	return c != nil && c.NamesAccounts
+}
+
+// namingTypes lists the types whose accounts Gatehouse names, for problems ("ldap").
+func (cs ConnectorSpecs) namingTypes() string {
+	var types []string
+	for _, c := range cs {
+		if c.NamesAccounts {
+			types = append(types, c.Type)
+		}
+	}
+	return strings.Join(types, ", ")
 }

@@ -79,6 +79,9 @@ var Spec = &gatehouse.ConnectorSpec{
 		{Name: "page_size", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultPageSize), Description: "page size of inventory searches"},
 		connector.DriftSetting,
 	},
+	NamesAccounts: true,
+	NameLimit:     nameLimit,
+	Checked:       checked,
 }
 
 // ParseConfig reads a Config from catalog settings and checks it. Errors are Permanent and name

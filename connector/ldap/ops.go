@@ -78,16 +78,16 @@ func (c *Connector) username(spec connector.AccountSpec) (string, error) {
 		}
 		rule := gatehouse.AccountNaming{}
 		if c.d.disableInPlace {
-			rule.MaxLength = gatehouse.ADMaxUsername
+			rule.MaxLength = ADMaxUsername
 		}
 		var err error
 		if name, _, err = rule.Candidate(gatehouse.NamePerson{Email: spec.Email}); err != nil {
 			return "", connector.Permanentf("ldap create account: %v", err)
 		}
 	}
-	if n := utf8.RuneCountInString(name); c.d.disableInPlace && n > gatehouse.ADMaxUsername {
+	if n := utf8.RuneCountInString(name); c.d.disableInPlace && n > ADMaxUsername {
 		return "", connector.Permanentf("ldap create account: sAMAccountName %q has %d characters; AD holds at most %d (declare account_name.max_length)",
-			name, n, gatehouse.ADMaxUsername)
+			name, n, ADMaxUsername)
 	}
 	return name, nil
 }

@@ -260,7 +260,7 @@ func (v *validator) system(l *objLoc, s *gatehouse.System) {
 	v.email(l, "owner", s.Owner)
 	v.oneOf(l, "tier", string(s.Tier), tiers)
 	v.connector(l, s.Connector)
-	for _, pr := range s.NamingProblems() {
+	for _, pr := range s.NamingProblems(v.specs) {
 		f := "account_name"
 		if pr.Field != "" {
 			f += "." + pr.Field

@@ -28,11 +28,11 @@ type namer struct {
 }
 
 func newNamer(in Input, accounts []connector.Account, emailOf map[string]string) *namer {
-	n := &namer{on: in.System.NamesAccounts(), given: map[string]*gatehouse.AccountName{}, taken: map[string]string{}}
+	n := &namer{on: namesAccounts(in.Spec), given: map[string]*gatehouse.AccountName{}, taken: map[string]string{}}
 	if !n.on {
 		return n
 	}
-	n.rule = in.System.Naming()
+	n.rule = in.System.Naming(in.Spec)
 	for _, a := range accounts {
 		if a.Username != "" {
 			n.taken[strings.ToLower(a.Username)] = "the account " + a.Username + holder(a.Email)
@@ -126,3 +126,7 @@ func (r *Reconciler) releaseName(ctx context.Context, run *gatehouse.Reconcile, 
 			"identity", op.IdentityID, "name", op.Spec.Username, "err", err)
 	}
 }
+
+// namesAccounts reports whether Gatehouse names the accounts of a connector type (nil: unknown,
+// it does not).
+func namesAccounts(spec *gatehouse.ConnectorSpec) bool { return spec != nil && spec.NamesAccounts }

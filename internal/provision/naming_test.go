@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/connector/ldap"
 )
 
 // TestPlanAccountNames: the planner names the accounts it creates by the system's rule, checks
@@ -81,6 +82,7 @@ func TestPlanAccountNames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := input()
 			in.System = adSystem(tc.rule)
+			in.Spec = ldap.Spec
 			in.Identities = tc.people
 			in.Names = tc.names
 			in.Capabilities = ad

@@ -186,7 +186,10 @@ type Link struct {
 // Input is everything Plan needs for one system. It is read by the caller (the Reconciler) and
 // not modified.
 type Input struct {
-	System       *gatehouse.System
+	System *gatehouse.System
+	// Spec declares the system's connector type: whether Gatehouse names the accounts it
+	// creates there, and within what length (nil: it does not name them).
+	Spec         *gatehouse.ConnectorSpec
 	Entitlements []*gatehouse.Entitlement // the system's; those with an external id are managed
 	// Identities are the identities accounts may belong to (every identity is safe; those with
 	// grants in the system must be present).

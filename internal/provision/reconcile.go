@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
+	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -31,6 +32,18 @@ type Reconciler struct {
 	// BatchSize is how many operation results share one evidence transaction (default 200):
 	// one transaction per membership would make a 20,000-user first load crawl on SQLite.
 	BatchSize int
+	// Connectors are the connector types known, each declaring what it can do (whether
+	// Gatehouse names its accounts); nil: every connector of the binary (connectors.Specs).
+	Connectors gatehouse.ConnectorSpecs
+}
+
+// spec returns the declaration of the system's connector type (nil if unknown).
+func (r *Reconciler) spec(sys *gatehouse.System) *gatehouse.ConnectorSpec {
+	specs := r.Connectors
+	if specs == nil {
+		specs = connectors.Specs
+	}
+	return specs.Lookup(sys.Connector.Type)
 }
 
 // RunOptions describe why a reconcile runs.
@@ -106,7 +119,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	_, finder := conn.(connector.Finder)
 	// A system that names accounts plans whole: a new name must be checked against every
 	// account of the directory, which a targeted read of a few people does not see.
-	targeted := openErr == nil && finder && len(o.Identities) > 0 && !sys.NamesAccounts()
+	targeted := openErr == nil && finder && len(o.Identities) > 0 && !namesAccounts(r.spec(sys))
 	if targeted {
 		run.Cause = fmt.Sprintf("%s (targeted: %d people)", o.Cause, len(o.Identities))
 	}
@@ -306,8 +319,8 @@ func (r *Reconciler) loadSystem(ctx context.Context, sys *gatehouse.System, conn
 	if err != nil {
 		return nil, connector.Permanent(err)
 	}
-	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now(), Capabilities: conn.Capabilities()}
-	if sys.NamesAccounts() {
+	in := &Input{System: sys, Policy: policy, Cause: o.Cause, Since: o.Since, Now: r.now(), Capabilities: conn.Capabilities(), Spec: r.spec(sys)}
+	if namesAccounts(in.Spec) {
 		if in.Names, err = r.Store.ListAccountNames(ctx, sys.ID); err != nil {
 			return nil, fmt.Errorf("load account names: %w", err)
 		}

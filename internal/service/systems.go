@@ -122,7 +122,7 @@ func (s *Service) checkConnector(ctx context.Context, sys *gatehouse.System, res
 		if err := ch.Check(ctx); err != nil {
 			return "check", err
 		}
-		res.Checked = checkedText(sys)
+		res.Checked = s.checkedText(sys)
 		return "", nil
 	}
 	// No Checker: reading an inventory of no groups exercises connection, credentials and read
@@ -135,19 +135,13 @@ func (s *Service) checkConnector(ctx context.Context, sys *gatehouse.System, res
 	return "", nil
 }
 
-// checkedText says what a passing Check verified, in the connector's terms.
-func checkedText(sys *gatehouse.System) string {
-	if sys.Connector.Type != "ldap" {
-		return "connection, credentials and configuration accepted"
+// checkedText says what a passing Check verified, in the connector's terms (its spec's
+// Checked), or in general terms.
+func (s *Service) checkedText(sys *gatehouse.System) string {
+	if spec := s.connectors.Lookup(sys.Connector.Type); spec != nil && spec.Checked != nil {
+		return spec.Checked(sys.Connector.Settings)
 	}
-	set := connector.Settings(sys.Connector.Settings)
-	parts := []string{"users_dn", "groups_dn"}
-	if dn, _ := set.String("disabled_dn"); dn != "" {
-		if flavor, _ := set.String("flavor"); flavor != "ad" {
-			parts = append(parts, "disabled_dn")
-		}
-	}
-	return "bind, " + strings.Join(parts, ", ") + " readable (write rights are not tested: LDAP cannot ask without writing)"
+	return "connection, credentials and configuration accepted"
 }
 
 // SystemStatus is a system as provisioning last saw it.
