@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -158,9 +159,14 @@ func New(ctx context.Context, st store.Store, rec *provision.Reconciler, o Optio
 		Logger:            quiet(log),
 	}
 	if o.Interval > 0 {
+		// The run at start (the first the leader enqueues) reconciles only the systems the
+		// schedule is due for: a restart is no reason to read a big directory again that a run
+		// read minutes before the stop (ReconcileAllArgs.Start).
+		var started atomic.Bool
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(o.Interval),
 			func() (river.JobArgs, *river.InsertOpts) {
-				return ReconcileAllArgs{Cause: provision.CauseSchedule}, &river.InsertOpts{Priority: PrioritySchedule}
+				return ReconcileAllArgs{Cause: provision.CauseSchedule, Start: !started.Swap(true)},
+					&river.InsertOpts{Priority: PrioritySchedule}
 			}, &river.PeriodicJobOpts{RunOnStart: true})}
 	}
 	if h.client, err = river.NewClient(driver, cfg); err != nil {

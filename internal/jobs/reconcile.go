@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // ReconcileArgs is the reconcile_system job: reconcile one system. It carries no operations:
@@ -32,6 +35,10 @@ func (ReconcileArgs) Kind() string { return "reconcile_system" }
 // ReconcileAllArgs is the scheduled job that enqueues a reconcile of every system.
 type ReconcileAllArgs struct {
 	Cause string `json:"cause"`
+	// Start marks the scheduled run at start: it skips the systems a full run reconciled, and
+	// converged, less than an interval ago (Due), so that restarts do not each read every
+	// system again, while a process stopped longer than an interval still reconciles at once.
+	Start bool `json:"start,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -167,6 +174,57 @@ type reconcileAllWorker struct {
 }
 
 func (w *reconcileAllWorker) Work(ctx context.Context, job *river.Job[ReconcileAllArgs]) error {
-	_, err := w.h.EnqueueAll(ctx, job.Args.Cause, false)
+	h := w.h
+	if !job.Args.Start || h.opts.Interval <= 0 {
+		_, err := h.EnqueueAll(ctx, job.Args.Cause, false)
+		return err
+	}
+	systems, err := h.st.ListSystems(ctx)
+	if err != nil {
+		return fmt.Errorf("scheduled reconcile at start: %w", err)
+	}
+	provision.OrderSystems(systems)
+	due := make([]string, 0, len(systems))
+	for _, s := range systems {
+		if h.opts.Supported != nil && !h.opts.Supported(s.Connector.Type) {
+			continue
+		}
+		ok, err := h.Due(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			due = append(due, s.ID)
+		} else {
+			h.log.Debug("scheduled reconcile at start skipped: reconciled less than an interval ago", "system", s.ID)
+		}
+	}
+	_, err = h.EnqueueFor(ctx, due, nil, job.Args.Cause, false)
 	return err
+}
+
+// Due says whether the schedule is due for a system: its newest finished full run did not
+// converge or started an interval ago or more. Targeted runs left everybody else unchecked, and
+// a running or interrupted one read nothing to the end: neither counts.
+func (h *Host) Due(ctx context.Context, system string) (bool, error) {
+	since := h.now().Add(-h.opts.Interval)
+	for cursor := ""; ; {
+		p, err := h.st.ListReconciles(ctx, store.ReconcileFilter{SystemID: system, Limit: 100, Cursor: cursor})
+		if err != nil {
+			return false, fmt.Errorf("last reconcile of %s: %w", system, err)
+		}
+		for _, run := range p.Items { // newest first
+			if run.StartedAt.Before(since) {
+				return true, nil
+			}
+			if run.FinishedAt == nil || run.Status == gatehouse.ReconcileRunning ||
+				run.Status == gatehouse.ReconcileInterrupted || strings.Contains(run.Cause, provision.TargetedMark) {
+				continue
+			}
+			return run.Status != gatehouse.ReconcileConverged, nil
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			return true, nil
+		}
+	}
 }

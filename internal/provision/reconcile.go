@@ -121,7 +121,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 	// account of the directory, which a targeted read of a few people does not see.
 	targeted := openErr == nil && finder && len(o.Identities) > 0 && !namesAccounts(r.spec(sys))
 	if targeted {
-		run.Cause = fmt.Sprintf("%s (targeted: %d people)", o.Cause, len(o.Identities))
+		run.Cause = fmt.Sprintf("%s%s%d people)", o.Cause, TargetedMark, len(o.Identities))
 	}
 	if openErr == nil {
 		defer conn.Close()

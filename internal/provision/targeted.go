@@ -17,6 +17,10 @@ import (
 // else is left as it is, neither planned for nor reported, until the next full run (the
 // schedule, a catalog apply, `gatehouse reconcile`), which still finds all drift.
 
+// TargetedMark follows the cause of a targeted run, and the number of people: "hr_import
+// (targeted: 12 people)".
+const TargetedMark = " (targeted: "
+
 // loadScoped reads what a targeted run needs: the identities in o.Identities, their grants and
 // stored accounts in the system, and from the connector their accounts and the managed groups.
 // The inventory is cut to these people: an account found that a full run would match to
