@@ -128,8 +128,9 @@ func isCoreURN(urn string) bool {
 	return strings.EqualFold(urn, SchemaUser) || strings.EqualFold(urn, SchemaGroup)
 }
 
-// lookup finds key in m case-insensitively, preferring an exact match.
-func lookup(m map[string]any, key string) (string, any, bool) {
+// Lookup finds key in m case-insensitively (attribute names are case-insensitive, RFC 7643
+// §2.1), preferring an exact match. It returns the key as stored.
+func Lookup(m map[string]any, key string) (string, any, bool) {
 	if v, ok := m[key]; ok {
 		return key, v, true
 	}
@@ -144,14 +145,14 @@ func lookup(m map[string]any, key string) (string, any, bool) {
 // lookupAttr finds an attribute, under its extension URN when it has one.
 func lookupAttr(obj map[string]any, urn, name string) (any, bool) {
 	if urn != "" && !isCoreURN(urn) {
-		_, ext, ok := lookup(obj, urn)
+		_, ext, ok := Lookup(obj, urn)
 		em, isMap := ext.(map[string]any)
 		if !ok || !isMap {
 			return nil, false
 		}
 		obj = em
 	}
-	_, v, ok := lookup(obj, name)
+	_, v, ok := Lookup(obj, name)
 	return v, ok
 }
 
@@ -163,7 +164,7 @@ func candidates(obj map[string]any, path AttrPath) []any {
 	}
 	if path.SubAttr != "" {
 		if vm, ok := v.(map[string]any); ok {
-			if _, sv, ok := lookup(vm, path.SubAttr); ok {
+			if _, sv, ok := Lookup(vm, path.SubAttr); ok {
 				return flatten(sv)
 			}
 			return nil
@@ -172,7 +173,7 @@ func candidates(obj map[string]any, path AttrPath) []any {
 			var out []any
 			for _, el := range list {
 				if em, ok := el.(map[string]any); ok {
-					if _, sv, ok := lookup(em, path.SubAttr); ok {
+					if _, sv, ok := Lookup(em, path.SubAttr); ok {
 						out = append(out, flatten(sv)...)
 					}
 				}
@@ -185,7 +186,7 @@ func candidates(obj map[string]any, path AttrPath) []any {
 		out := make([]any, 0, len(list))
 		for _, el := range list {
 			if em, ok := el.(map[string]any); ok {
-				if _, sv, ok := lookup(em, "value"); ok {
+				if _, sv, ok := Lookup(em, "value"); ok {
 					out = append(out, sv)
 				}
 				continue

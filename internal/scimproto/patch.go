@@ -169,12 +169,12 @@ func (pt *patcher) isSchemaKey(k string) bool {
 	if isCoreURN(k) || strings.EqualFold(k, SchemaEnterpriseUser) {
 		return true
 	}
-	if _, v, ok := lookup(pt.res, k); ok {
+	if _, v, ok := Lookup(pt.res, k); ok {
 		if _, isMap := v.(map[string]any); isMap {
 			return true
 		}
 	}
-	if _, v, ok := lookup(pt.res, "schemas"); ok {
+	if _, v, ok := Lookup(pt.res, "schemas"); ok {
 		if list, ok := v.([]any); ok {
 			for _, s := range list {
 				if s, ok := s.(string); ok && strings.EqualFold(s, k) {
@@ -192,7 +192,7 @@ func (pt *patcher) container(urn string, create bool) (map[string]any, *Error) {
 	if urn == "" || isCoreURN(urn) {
 		return pt.res, nil
 	}
-	_, v, ok := lookup(pt.res, urn)
+	_, v, ok := Lookup(pt.res, urn)
 	if ok && v != nil {
 		m, isMap := v.(map[string]any)
 		if !isMap {
@@ -209,7 +209,7 @@ func (pt *patcher) container(urn string, create bool) (map[string]any, *Error) {
 	}
 	m := map[string]any{}
 	pt.res[key] = m
-	if _, sv, ok := lookup(pt.res, "schemas"); ok {
+	if _, sv, ok := Lookup(pt.res, "schemas"); ok {
 		if list, ok := sv.([]any); ok && !slices.ContainsFunc(list, func(s any) bool {
 			str, _ := s.(string)
 			return strings.EqualFold(str, urn)
@@ -223,7 +223,7 @@ func (pt *patcher) container(urn string, create bool) (map[string]any, *Error) {
 // dropEmptyContainer removes an extension object left empty by a remove.
 func (pt *patcher) dropEmptyContainer(urn string, c map[string]any) {
 	if urn != "" && !isCoreURN(urn) && len(c) == 0 {
-		if k, _, ok := lookup(pt.res, urn); ok {
+		if k, _, ok := Lookup(pt.res, urn); ok {
 			delete(pt.res, k)
 		}
 	}
@@ -247,7 +247,7 @@ func (pt *patcher) apply(p Path, value any) *Error {
 		// unchanged read-only value is no attempt to modify it.
 		if pt.noPath && pt.op != "remove" {
 			if c, _ := pt.container(p.Attr.URN, false); c != nil {
-				if _, cur, ok := lookup(c, p.Attr.Name); ok && p.Attr.SubAttr == "" && p.Filter == nil && reflect.DeepEqual(cur, value) {
+				if _, cur, ok := Lookup(c, p.Attr.Name); ok && p.Attr.SubAttr == "" && p.Filter == nil && reflect.DeepEqual(cur, value) {
 					return nil
 				}
 			}
@@ -276,7 +276,7 @@ func (pt *patcher) apply(p Path, value any) *Error {
 		return nil
 	}
 	defer pt.dropEmptyContainer(p.Attr.URN, c)
-	key, cur, exists := lookup(c, p.Attr.Name)
+	key, cur, exists := Lookup(c, p.Attr.Name)
 	if !exists {
 		key = p.Attr.Name
 	}
@@ -519,7 +519,7 @@ func elementFromFilter(f Expr) (map[string]any, bool) {
 			return nil, false
 		}
 		for k, v := range r {
-			if _, lv, ok := lookup(l, k); ok && !reflect.DeepEqual(lv, v) {
+			if _, lv, ok := Lookup(l, k); ok && !reflect.DeepEqual(lv, v) {
 				return nil, false
 			}
 			setKey(l, k, v)
@@ -535,7 +535,7 @@ func fixPrimary(list []any, changed []int) {
 	winner := -1
 	for _, i := range changed {
 		if em, ok := list[i].(map[string]any); ok {
-			if _, p, ok := lookup(em, "primary"); ok && p == true {
+			if _, p, ok := Lookup(em, "primary"); ok && p == true {
 				winner = i
 			}
 		}
@@ -548,7 +548,7 @@ func fixPrimary(list []any, changed []int) {
 		if !ok || i == winner {
 			continue
 		}
-		if k, p, ok := lookup(em, "primary"); ok && p == true {
+		if k, p, ok := Lookup(em, "primary"); ok && p == true {
 			em = maps.Clone(em)
 			em[k] = false
 			list[i] = em
@@ -563,14 +563,14 @@ func sameValue(a, b any) bool {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if aok && bok {
-		_, av, ok1 := lookup(am, "value")
-		_, bv, ok2 := lookup(bm, "value")
+		_, av, ok1 := Lookup(am, "value")
+		_, bv, ok2 := Lookup(bm, "value")
 		if ok1 && ok2 {
 			if !sameScalar(av, bv) {
 				return false
 			}
-			_, at, ok1 := lookup(am, "type")
-			_, bt, ok2 := lookup(bm, "type")
+			_, at, ok1 := Lookup(am, "type")
+			_, bt, ok2 := Lookup(bm, "type")
 			return !ok1 || !ok2 || sameScalar(at, bt)
 		}
 		return reflect.DeepEqual(a, b)
@@ -631,7 +631,7 @@ func normalize(name string, v any, schema Schema) any {
 
 // setKey sets name in m, keeping the case of a key that is already there.
 func setKey(m map[string]any, name string, v any) {
-	if k, _, ok := lookup(m, name); ok {
+	if k, _, ok := Lookup(m, name); ok {
 		m[k] = v
 		return
 	}
@@ -639,7 +639,7 @@ func setKey(m map[string]any, name string, v any) {
 }
 
 func deleteKey(m map[string]any, name string) {
-	if k, _, ok := lookup(m, name); ok {
+	if k, _, ok := Lookup(m, name); ok {
 		delete(m, k)
 	}
 }

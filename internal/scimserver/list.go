@@ -231,7 +231,7 @@ func project(res map[string]any, attrs, excluded []string) map[string]any {
 				}
 				dst = d
 			}
-			k, v, ok := lookupKey(src, p.name)
+			k, v, ok := scimproto.Lookup(src, p.name)
 			if !ok {
 				continue
 			}
@@ -241,7 +241,7 @@ func project(res map[string]any, attrs, excluded []string) map[string]any {
 			}
 			switch vv := v.(type) {
 			case map[string]any:
-				sk, sv, ok := lookupKey(vv, p.sub)
+				sk, sv, ok := scimproto.Lookup(vv, p.sub)
 				if !ok {
 					continue
 				}
@@ -255,7 +255,7 @@ func project(res map[string]any, attrs, excluded []string) map[string]any {
 				var list []any
 				for _, el := range vv {
 					if m, ok := el.(map[string]any); ok {
-						if sk, sv, ok := lookupKey(m, p.sub); ok {
+						if sk, sv, ok := scimproto.Lookup(m, p.sub); ok {
 							list = append(list, map[string]any{sk: sv})
 						}
 					}
@@ -287,7 +287,7 @@ func project(res map[string]any, attrs, excluded []string) map[string]any {
 			out[p.ext] = c
 			dst = c
 		}
-		k, v, ok := lookupKey(dst, p.name)
+		k, v, ok := scimproto.Lookup(dst, p.name)
 		if !ok || strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") {
 			continue
 		}
@@ -328,18 +328,6 @@ func projectionPath(s string) (projPath, bool) {
 	}
 	p.name, p.sub, _ = strings.Cut(s, ".")
 	return p, p.name != ""
-}
-
-func lookupKey(m map[string]any, key string) (string, any, bool) {
-	if v, ok := m[key]; ok {
-		return key, v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return k, v, true
-		}
-	}
-	return "", nil, false
 }
 
 // eqLookup recognises a filter that one indexed lookup answers: "attr eq value" on one of
