@@ -29,10 +29,10 @@ const defaultReconcileInterval = 10 * time.Minute
 // reconcile (interval 0: none), with other packages' jobs registered by extra. Connectors
 // resolve their secrets under secrets (serve --secrets-dir, --secret-env-allow). The caller
 // schedules the service's periodic tasks, starts it and stops it.
-func newJobHost(ctx context.Context, st store.Store, secrets *connector.SecretPolicy, interval time.Duration, log *slog.Logger,
+func newJobHost(ctx context.Context, st store.Store, secrets *connector.SecretPolicy, interval, lease time.Duration, log *slog.Logger,
 	extra ...func(*river.Workers, map[string]river.QueueConfig)) (*jobs.Host, error) {
 	rec := &provision.Reconciler{Store: st, Log: log, Open: systemOpener(st, secrets)}
-	return jobs.New(ctx, st, rec, jobs.Options{Interval: interval, Logger: log,
+	return jobs.New(ctx, st, rec, jobs.Options{Interval: interval, LeaseTTL: lease, Logger: log,
 		Supported: func(t string) bool { return connectors.Registry[t] != nil }, Extra: extra})
 }
 

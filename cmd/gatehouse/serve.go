@@ -64,6 +64,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		f                   serverFlags
 		reconcileInterval   time.Duration
+		reconcileLease      time.Duration
 		hrLeadTime          time.Duration
 		hrMissing           string
 		hrGuardWindow       time.Duration
@@ -122,7 +123,7 @@ Environment:
 			hr.GuardWindow = hrGuardWindow
 			// --notice-interval is checked with the other notification flags (a.outbox).
 			for name, d := range map[string]time.Duration{"hr-dates-interval": hrDatesInterval,
-				"request-sync-interval": requestSyncInterval} {
+				"request-sync-interval": requestSyncInterval, "reconcile-lease": reconcileLease} {
 				if d <= 0 {
 					return usageErrorf(cmd, "--%s %s: use a duration above 0", name, d)
 				}
@@ -150,7 +151,7 @@ Environment:
 			if err != nil {
 				return err
 			}
-			host, err := newJobHost(ctx, st, secrets, reconcileInterval, log, outbox.Register)
+			host, err := newJobHost(ctx, st, secrets, reconcileInterval, reconcileLease, log, outbox.Register)
 			if err != nil {
 				return err
 			}
@@ -208,6 +209,8 @@ Environment:
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH or a postgres:// URL (default $GATEHOUSE_DB)")
 	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
 		"reconcile every system this often, to find and repair drift (0: only on changes)")
+	cmd.Flags().DurationVar(&reconcileLease, "reconcile-lease", jobs.DefaultLeaseTTL,
+		"a reconcile holds its system's lease, renewed while it runs; a killed replica's systems wait this long for another to take over")
 	cmd.Flags().DurationVar(&expiryInterval, "expiry-interval", jobs.DefaultExpiryInterval,
 		"sweep for expired grants, and expired exceptions, this often, besides the job scheduled at each grant's expiry")
 	cmd.Flags().DurationVar(&hrDatesInterval, "hr-dates-interval", jobs.DefaultHRDatesInterval,

@@ -67,14 +67,17 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 	h.exp.e = e
 	h.exp.mu.Unlock()
 	// Only River's elected leader enqueues periodic jobs, so replicas do not multiply them.
+	// The sweep is unique within its interval, as the other periodic tasks are (periodicOpts),
+	// by its arguments too: the jobs at each grant's expiry are of the same kind.
+	sweep := func() *river.InsertOpts {
+		return &river.InsertOpts{Priority: PriorityDeprovision, MaxAttempts: h.opts.MaxAttempts,
+			UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: every, ByState: onceStates}}
+	}
 	h.client.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return ExpireArgs{}, &river.InsertOpts{Priority: PriorityDeprovision, MaxAttempts: h.opts.MaxAttempts}
-		}, nil))
+		func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, sweep() }, nil))
 	// The catch-up run is inserted directly rather than left to the periodic job's
 	// RunOnStart: after a crash, leadership waits for the dead leader's lease to lapse.
-	if _, err := h.client.Insert(ctx, ExpireArgs{}, &river.InsertOpts{Priority: PriorityDeprovision,
-		MaxAttempts: h.opts.MaxAttempts}); err != nil {
+	if _, err := h.client.Insert(ctx, ExpireArgs{}, sweep()); err != nil {
 		return fmt.Errorf("enqueue the expiry catch-up: %w", err)
 	}
 	return nil

@@ -47,7 +47,10 @@ type Options struct {
 	MaxAttempts         int           // default 50: with a 10m cap, a target may be down for hours
 	PollInterval        time.Duration // how often idle workers look for jobs (default 1s)
 	JobTimeout          time.Duration // default 1h: a first load of a big directory is long
-	Logger              *slog.Logger
+	// LeaseTTL is how long a reconcile lease lasts unless renewed (default DefaultLeaseTTL):
+	// the systems a killed process was reconciling wait this long for another to take over.
+	LeaseTTL time.Duration
+	Logger   *slog.Logger
 	// Supported says whether a connector type can be opened (nil: every type). A reconcile of
 	// every system skips the others: a catalog may name a connector before this binary has
 	// it, and a reconcile that can only fail would make `reconcile --wait` fail for ever.
@@ -68,11 +71,11 @@ type Host struct {
 	log    *slog.Logger
 	opts   Options
 
-	// running serializes reconciles of one system within this process: two at once would
-	// plan the same operations twice. Across replicas the plans are idempotent, so a rare
-	// overlap costs duplicate evidence, not correctness.
-	mu      sync.Mutex
-	running map[string]bool
+	// leases are the reconcile leases this process's workers hold (lease.go): two reconciles
+	// of one system at once, in this process or across replicas, would plan and apply the same
+	// operations twice.
+	mu     sync.Mutex
+	leases map[*heldLease]bool
 
 	exp expiry // the expiry of time-bound grants (expiry.go)
 	svc tasks  // the service the periodic tasks call (periodic.go)
@@ -121,6 +124,7 @@ func New(ctx context.Context, st store.Store, rec *provision.Reconciler, o Optio
 	o.RetryMax = cmpOr(o.RetryMax, 10*time.Minute)
 	o.PollInterval = cmpOr(o.PollInterval, time.Second)
 	o.JobTimeout = cmpOr(o.JobTimeout, time.Hour)
+	o.LeaseTTL = cmpOr(o.LeaseTTL, DefaultLeaseTTL)
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 50
 	}
@@ -135,11 +139,12 @@ func New(ctx context.Context, st store.Store, rec *provision.Reconciler, o Optio
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("job queue: migrate: %w", err)
 	}
-	h := &Host{rec: rec, st: st, log: log, opts: o, running: map[string]bool{}, driver: driver}
+	h := &Host{rec: rec, st: st, log: log, opts: o, leases: map[*heldLease]bool{}, driver: driver}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reconcileWorker{h: h})
 	river.AddWorker(workers, &reconcileAllWorker{h: h})
 	river.AddWorker(workers, &expireWorker{h: h})
+	river.AddWorker(workers, &recoverWorker{h: h})
 	addPeriodicWorkers(workers, h)
 	queues := map[string]river.QueueConfig{
 		river.QueueDefault: {MaxWorkers: o.Workers},
@@ -165,9 +170,22 @@ func New(ctx context.Context, st store.Store, rec *provision.Reconciler, o Optio
 		var started atomic.Bool
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(o.Interval),
 			func() (river.JobArgs, *river.InsertOpts) {
-				return ReconcileAllArgs{Cause: provision.CauseSchedule, Start: !started.Swap(true)},
-					&river.InsertOpts{Priority: PrioritySchedule}
+				args := ReconcileAllArgs{Cause: provision.CauseSchedule, Start: !started.Swap(true)}
+				opts := &river.InsertOpts{Priority: PrioritySchedule}
+				if !args.Start {
+					// Unique within its interval's window, as the periodic tasks are
+					// (periodicOpts). The run at start of a new leader is not: it reconciles
+					// only the systems no run of the window converged (Due), so it is no
+					// second run of them.
+					opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByPeriod: o.Interval, ByState: onceStates}
+				}
+				return args, opts
 			}, &river.PeriodicJobOpts{RunOnStart: true})}
+	}
+	if rec != nil {
+		// The reconciles of processes that died, once their leases ran out (interrupted.go).
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(o.LeaseTTL),
+			func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, periodicOpts(o.LeaseTTL) }, nil))
 	}
 	if h.client, err = river.NewClient(driver, cfg); err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
@@ -208,8 +226,15 @@ func (h *Host) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop waits for running jobs to finish, up to ctx.
-func (h *Host) Stop(ctx context.Context) error { return h.client.Stop(ctx) }
+// Stop waits for running jobs to finish, up to ctx. The reconcile leases of those that did
+// not finish by then are given up (abandonLeases): the process is about to exit.
+func (h *Host) Stop(ctx context.Context) error {
+	err := h.client.Stop(ctx)
+	if err != nil {
+		h.abandonLeases()
+	}
+	return err
+}
 
 // Client is the River client, for the packages whose jobs Options.Extra registered to insert
 // them.

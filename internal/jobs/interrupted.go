@@ -11,52 +11,86 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/provision"
 )
 
 // RecoverInterrupted runs at start, before the workers: every reconcile run still recorded as
-// running was cut short by a process that stopped, so the reconciler marks it interrupted
-// (provision.Reconciler.MarkInterrupted), and its system is reconciled again: by the same job,
-// which River would otherwise keep in state running until its rescuer gives up on it (the job
-// timeout plus an hour), so that `gatehouse reconcile --wait` following that job sees it finish;
-// or by a new job when that one will not run again. The new run plans from the desired state,
-// as any retry does, and closes the operations the interrupted run left pending.
+// running whose job holds no live reconcile lease (lease.go) was cut short by a process that
+// stopped, so the reconciler marks it interrupted (provision.Reconciler.MarkInterrupted), and
+// its system is reconciled again: by the same job, which River would otherwise keep in state
+// running until its rescuer gives up on it (the job timeout plus an hour), so that `gatehouse
+// reconcile --wait` following that job sees it finish; or by a new job when that one will not
+// run again. The new run plans from the desired state, as any retry does, and closes the
+// operations the interrupted run left pending.
 //
-// With several replicas on one PostgreSQL database, a replica that starts also marks the runs
-// other replicas are running at that moment. Those runs overwrite the mark when they finish,
-// and the extra reconcile is idempotent, as any overlap of two replicas is.
+// The runs and jobs of other replicas that are alive hold their leases and are left alone. A
+// killed process's leases run out a lease TTL after it died: when it starts again sooner, or
+// does not start again, the leader's recover_reconciles job (every TTL) recovers them.
 func (h *Host) RecoverInterrupted(ctx context.Context) (int, error) {
+	return h.recoverInterrupted(ctx, time.Now()) // wall time: River stamps attempted_at with it
+}
+
+// recoverInterrupted recovers the reconciles without a live lease whose jobs were attempted
+// before horizon: a job attempted since may not have taken its lease yet.
+func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, error) {
 	if h.rec == nil {
 		return 0, nil // a host for other jobs only (notifications): no reconciles to recover
 	}
-	start := time.Now() // wall time: River stamps attempted_at with it
-	runs, at, err := h.rec.MarkInterrupted(ctx)
+	// The leases are read after the runs are listed (at the first question): a run is
+	// recorded after its job took the lease, so a run listed alive has its lease in the list.
+	var live map[string]int64
+	var liveErr error
+	alive := func(system string, job int64) bool {
+		if live == nil && liveErr == nil {
+			live, liveErr = h.liveLeases(ctx)
+		}
+		return liveErr == nil && job != 0 && live[system] == job
+	}
+	runs, at, err := h.rec.MarkInterrupted(ctx, func(run *gatehouse.Reconcile) bool {
+		ok := alive(run.SystemID, run.JobID)
+		return ok || liveErr != nil // unsure: leave the run as it is until the next time
+	})
 	if err != nil {
 		return 0, err
 	}
+	if liveErr != nil {
+		return 0, liveErr
+	}
 
-	// Make the interrupted jobs available now, as River's rescuer would much later: the jobs of
-	// the runs above, and reconcile jobs the process was running before it recorded a run (it
-	// was opening the connector). Only jobs attempted before this process started are touched
-	// (the stuck horizon).
-	jobs := map[int64]int{} // job id → its attempt
+	// Make the interrupted jobs available now, as River's rescuer would much later: the running
+	// jobs of the runs above, and reconcile jobs a process was running before it recorded a run
+	// (it was opening the connector), attempted before the horizon and without a live lease.
+	marked := map[int64]bool{}
 	for _, run := range runs {
-		if run.JobID != 0 {
-			jobs[run.JobID] = run.Attempt
-		}
+		marked[run.JobID] = true
 	}
 	left, err := h.client.JobList(ctx, river.NewJobListParams().Kinds(ReconcileArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(10000))
 	if err != nil {
 		return 0, fmt.Errorf("interrupted reconcile jobs: %w", err)
 	}
+	if live == nil {
+		if live, err = h.liveLeases(ctx); err != nil {
+			return 0, err
+		}
+	}
+	jobs := map[int64]int{} // job id → its attempt
 	for _, j := range left.Jobs {
-		if j.AttemptedAt != nil && j.AttemptedAt.Before(start) {
+		var args ReconcileArgs
+		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+			continue
+		}
+		before := j.AttemptedAt != nil && j.AttemptedAt.Before(horizon)
+		if (marked[j.ID] || before) && live[args.SystemID] != j.ID {
 			jobs[j.ID] = j.Attempt
 		}
 	}
+	if len(runs) == 0 && len(jobs) == 0 {
+		return 0, nil
+	}
 	var rescue riverdriver.JobRescueManyParams
-	rescue.StuckHorizon = start
+	rescue.StuckHorizon = horizon
 	for id, attempt := range jobs {
 		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: attempt, Error: provision.InterruptedError})
 		rescue.ID = append(rescue.ID, id)
@@ -94,4 +128,30 @@ func (h *Host) RecoverInterrupted(ctx context.Context) (int, error) {
 		}
 	}
 	return len(runs), nil
+}
+
+// RecoverArgs is the recover_reconciles job: the periodic RecoverInterrupted of the reconciles
+// that processes which died left behind, once their leases ran out. The leader enqueues it every
+// lease TTL.
+type RecoverArgs struct{}
+
+// Kind is the River job kind.
+func (RecoverArgs) Kind() string { return "recover_reconciles" }
+
+type recoverWorker struct {
+	river.WorkerDefaults[RecoverArgs]
+	h *Host
+}
+
+func (w *recoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) error {
+	// A job attempted a TTL ago without a lease never took one: its process died first.
+	n, err := w.h.recoverInterrupted(ctx, time.Now().Add(-w.h.opts.LeaseTTL))
+	if err != nil {
+		w.h.log.Warn("recover interrupted reconciles", "err", err)
+		return err
+	}
+	if n > 0 {
+		w.h.log.Warn("reconciles of a stopped process recovered", "runs", n)
+	}
+	return nil
 }

@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gatehouse/gatehouse/internal/service"
 )
@@ -124,15 +126,21 @@ func (h *Host) Schedule(ctx context.Context, svc *service.Service, s Schedule) e
 	return nil
 }
 
-// periodicOpts are the insert options of a periodic task. It is unique while it waits or runs
-// within one interval, so the start runs of several replicas, or a new leader's first runs,
-// are one run; a run left "running" by a killed process (until River's rescuer gives up on it)
-// holds up its own interval only. A failed run is not retried: the next interval's runs again,
-// as a loop did.
+// periodicOpts are the insert options of a periodic task. It is unique within one interval
+// (River's ByPeriod: the interval's window of wall time) while it waits, runs or after it
+// completed, so the start runs of several replicas, a replica that starts while another leads,
+// or a new leader's first runs, are one run: each task runs at most once in each window, however
+// many processes share the database. A run left "running" by a killed process (until River's
+// rescuer gives up on it) holds up its own window only. A failed run is not retried, and does
+// not hold its window: the next start's or the next interval's runs again, as a loop did.
 func periodicOpts(every time.Duration) *river.InsertOpts {
 	return &river.InsertOpts{Queue: queuePeriodic, MaxAttempts: 1,
-		UniqueOpts: river.UniqueOpts{ByPeriod: every, ByState: pendingStates}}
+		UniqueOpts: river.UniqueOpts{ByPeriod: every, ByState: onceStates}}
 }
+
+// onceStates are pendingStates and completed: uniqueness among them lets a job run once in its
+// unique window.
+var onceStates = append(slices.Clone(pendingStates), rivertype.JobStateCompleted)
 
 // service is the service the periodic tasks call, or a snooze while Schedule has not given it
 // (a replica starting up, whose leader enqueued a task).

@@ -137,22 +137,16 @@ type reconcileWorker struct {
 
 func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
 	h, sys := w.h, job.Args.SystemID
-	h.mu.Lock()
-	busy := h.running[sys]
-	if !busy {
-		h.running[sys] = true
+	ctx, release, err := h.takeLease(ctx, sys, job.ID, job.Attempt)
+	if errors.Is(err, errLeased) {
+		// Another reconcile of this system is running, here or in another replica: run after
+		// it, so this one sees (and applies) whatever changed since it started.
+		return river.JobSnooze(leaseSnooze)
 	}
-	h.mu.Unlock()
-	if busy {
-		// Another reconcile of this system is running here: run after it, so this one sees
-		// (and applies) whatever changed since it started.
-		return river.JobSnooze(time.Second)
+	if err != nil {
+		return err
 	}
-	defer func() {
-		h.mu.Lock()
-		delete(h.running, sys)
-		h.mu.Unlock()
-	}()
+	defer release()
 	run, err := h.rec.Reconcile(ctx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
 		Attempt: job.Attempt, Identities: job.Args.Identities})
 	if err == nil {

@@ -13,18 +13,24 @@ import (
 const InterruptedError = "interrupted: the server stopped during this reconcile; the system is reconciled again"
 
 // MarkInterrupted marks every reconcile run still recorded as running as interrupted (with an
-// audit event each) and returns those runs and the time it marked them. It runs at start,
-// before the workers (the job host's RecoverInterrupted, which then runs their systems again):
-// a run records its end even when its job is cancelled, so a run still "running" was cut short
-// by a process that stopped (killed, crashed, the machine lost power).
-func (r *Reconciler) MarkInterrupted(ctx context.Context) ([]*gatehouse.Reconcile, time.Time, error) {
+// audit event each), except those alive says are still running elsewhere (nil: none), and
+// returns the runs it marked and the time it marked them. The job host's RecoverInterrupted
+// calls it at start, before the workers, and then now and again, and runs their systems again:
+// a run records its end even when its job is cancelled, so a run still "running" whose
+// reconcile lease has run out was cut short by a process that stopped (killed, crashed, the
+// machine lost power).
+func (r *Reconciler) MarkInterrupted(ctx context.Context, alive func(*gatehouse.Reconcile) bool) ([]*gatehouse.Reconcile, time.Time, error) {
 	var runs []*gatehouse.Reconcile
 	for cursor := ""; ; {
 		p, err := r.Store.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning, Limit: store.MaxLimit, Cursor: cursor})
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("interrupted reconciles: %w", err)
 		}
-		runs = append(runs, p.Items...)
+		for _, run := range p.Items {
+			if alive == nil || !alive(run) {
+				runs = append(runs, run)
+			}
+		}
 		if cursor = p.NextCursor; cursor == "" {
 			break
 		}

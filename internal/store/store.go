@@ -25,6 +25,9 @@ type Store interface {
 	AcquireLease(ctx context.Context, l Lease, now time.Time) (Lease, bool, error)
 	// ReleaseLease drops holder's lease name (nothing when another holder has it).
 	ReleaseLease(ctx context.Context, name, holder string) error
+	// ListLeases returns the leases whose names start with prefix, run out or not, by name:
+	// whoever recovers work after a crash tells a live holder from a dead one by them.
+	ListLeases(ctx context.Context, prefix string) ([]Lease, error)
 	// Ping checks the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Engine names the database engine: "sqlite" or "postgres".

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -38,4 +39,30 @@ func (s *sqlStore) ReleaseLease(ctx context.Context, name, holder string) error 
 		return s.writeFailed(fmt.Errorf("release lease %s: %w", name, err))
 	}
 	return nil
+}
+
+// ListLeases returns the leases named prefix…, by name. The prefix is matched with a range
+// rather than LIKE, so that its characters need no escaping.
+func (s *sqlStore) ListLeases(ctx context.Context, prefix string) ([]store.Lease, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT name, holder, note, acquired_at, expires_at FROM leases
+		WHERE name >= $1 ORDER BY name`, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list leases %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	var out []store.Lease
+	for rows.Next() {
+		var l store.Lease
+		if err := rows.Scan(&l.Name, &l.Holder, &l.Note, timeDest{&l.AcquiredAt}, timeDest{&l.ExpiresAt}); err != nil {
+			return nil, fmt.Errorf("list leases %s: %w", prefix, err)
+		}
+		if !strings.HasPrefix(l.Name, prefix) {
+			break // past the prefix's range
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list leases %s: %w", prefix, err)
+	}
+	return out, nil
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// testLeases: one holder at a time, renewal by the holder, release, expiry, and a race of many
-// takers (on two connections to the same database when the harness can reopen it) with exactly
-// one winner.
+// testLeases: one holder at a time, renewal by the holder, release, expiry, listing by prefix,
+// and a race of many takers (on two connections to the same database when the harness can
+// reopen it) with exactly one winner.
 func testLeases(t *testing.T, open func(t *testing.T) Harness) {
 	h := open(t)
 	s := h.Store
@@ -50,6 +50,24 @@ func testLeases(t *testing.T, open func(t *testing.T) Harness) {
 	if err != nil || !ok || got.Holder != "C" || !got.AcquiredAt.Equal(now.Add(3*time.Minute)) {
 		t.Fatalf("after expiry = %+v, %v, %v", got, ok, err)
 	}
+	// Listing by prefix: every lease of the prefix, run out or not, by name, and no other.
+	for _, n := range []string{"reconcile:b", "reconcile:a", "reconcilers", "reconcile"} {
+		if _, _, err := s.AcquireLease(ctx, store.Lease{Name: n, Holder: "job:1:1", ExpiresAt: now.Add(time.Minute)}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.AcquireLease(ctx, store.Lease{Name: "reconcile:b", Holder: "job:1:1", ExpiresAt: now}, now); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := s.ListLeases(ctx, "reconcile:")
+	if err != nil || len(listed) != 2 || listed[0].Name != "reconcile:a" || listed[1].Name != "reconcile:b" ||
+		listed[1].Holder != "job:1:1" || !listed[1].ExpiresAt.Equal(now) || !listed[0].ExpiresAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("leases reconcile:… = %+v, %v", listed, err)
+	}
+	if listed, err := s.ListLeases(ctx, "nothing:"); err != nil || len(listed) != 0 {
+		t.Fatalf("leases nothing:… = %+v, %v", listed, err)
+	}
+
 	// Many takers at once, on two stores when the harness has a second: one wins.
 	other := s
 	if h.Reopen != nil {

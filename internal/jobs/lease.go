@@ -1,0 +1,197 @@
+package jobs
+
+// Reconcile leases: one reconcile of a system at a time across every process on the database.
+//
+// A reconcile job takes the lease "reconcile:<system>" (store.AcquireLease) before it plans,
+// renews it while it runs and drops it when done; a job that finds the lease held snoozes and
+// runs after, so the change that queued it is not lost. The lease belongs to one execution of
+// one job (holder "job:<id>:<token>"), not to a database connection, as a session advisory lock
+// would: a process that dies stops renewing it, and it runs out after the lease TTL, while a
+// worker of a process whose queue stopped but whose goroutine still hangs gives it up
+// explicitly (Host.Stop). Tying it to the job id lets recovery tell the runs and jobs of a
+// live process from those of a dead one (interrupted.go): an unexpired lease of the job is
+// alive. A fresh token per execution keeps a second execution of the same job (rescued while
+// the first still runs; River's snooze gives the attempt number back, so attempts repeat) from
+// passing for the first.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// DefaultLeaseTTL is how long a reconcile lease lasts unless renewed (serve --reconcile-lease):
+// how long the systems of a killed process wait before another process reconciles them. The
+// holder renews it four times a TTL, so a renewal may fail (a database restart) without the
+// lease running out.
+const DefaultLeaseTTL = 30 * time.Second
+
+// leasePrefix names the reconcile leases: leasePrefix + system id.
+const leasePrefix = "reconcile:"
+
+// leaseSnooze is how long a reconcile job waits before it tries again for a lease held by
+// another: short, as most reconciles of one system are short.
+const leaseSnooze = time.Second
+
+// errLeaseLost ends a reconcile whose lease another process took over (it ran out while the
+// database was unreachable): it must not go on beside the new holder.
+var errLeaseLost = errors.New("the reconcile lease of the system was taken over")
+
+// errLeased says the lease is held by another reconcile.
+var errLeased = errors.New("another reconcile of the system is running")
+
+// heldLease is a lease a worker of this process holds.
+type heldLease struct {
+	name, holder string
+	stop         context.CancelFunc // stops the renewals
+	done         chan struct{}      // closed when they stopped
+}
+
+// leaseHolder is the holder of one execution of job id.
+func leaseHolder(id int64) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "job:" + strconv.FormatInt(id, 10) + ":" + hex.EncodeToString(b)
+}
+
+// leaseJob is the job id of a reconcile lease's holder (0 for another holder).
+func leaseJob(holder string) int64 {
+	rest, ok := strings.CutPrefix(holder, "job:")
+	if !ok {
+		return 0
+	}
+	id, _, _ := strings.Cut(rest, ":")
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
+}
+
+// takeLease takes the reconcile lease of system for an execution of job id, or returns
+// errLeased when another reconcile holds it. The returned context ends when the lease is lost;
+// release stops the renewals and drops the lease.
+func (h *Host) takeLease(ctx context.Context, system string, id int64, attempt int) (context.Context, func(), error) {
+	l := store.Lease{Name: leasePrefix + system, Holder: leaseHolder(id),
+		Note: fmt.Sprintf("reconcile job %d attempt %d in %s", id, attempt, processName())}
+	now := time.Now()
+	l.ExpiresAt = now.Add(h.opts.LeaseTTL)
+	cur, ok, err := h.st.AcquireLease(ctx, l, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile lease of %s: %w", system, err)
+	}
+	if !ok {
+		h.log.Debug("reconcile waits for another", "system", system, "job", id, "held_by", cur.Note, "until", cur.ExpiresAt)
+		return nil, nil, errLeased
+	}
+	runCtx, lost := context.WithCancelCause(ctx)
+	beat, stop := context.WithCancel(context.WithoutCancel(ctx))
+	held := &heldLease{name: l.Name, holder: l.Holder, stop: stop, done: make(chan struct{})}
+	h.mu.Lock()
+	h.leases[held] = true
+	h.mu.Unlock()
+	go func() {
+		defer close(held.done)
+		h.renew(beat, l, lost)
+	}()
+	release := func() {
+		stop()
+		<-held.done
+		lost(nil)
+		h.mu.Lock()
+		delete(h.leases, held)
+		h.mu.Unlock()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := h.st.ReleaseLease(rctx, l.Name, l.Holder); err != nil {
+			// It runs out by itself; until then the system's next reconcile waits.
+			h.log.Warn("release reconcile lease", "system", system, "err", err)
+		}
+	}
+	return runCtx, release, nil
+}
+
+// renew renews lease l until ctx ends; when another holder took it over, or it ran out while
+// it could not be renewed, it ends the run with lost.
+func (h *Host) renew(ctx context.Context, l store.Lease, lost context.CancelCauseFunc) {
+	t := time.NewTicker(h.opts.LeaseTTL / 4)
+	defer t.Stop()
+	until := l.ExpiresAt
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		l.ExpiresAt = now.Add(h.opts.LeaseTTL)
+		_, ok, err := h.st.AcquireLease(ctx, l, now)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil && ok:
+			until = l.ExpiresAt
+		case err == nil:
+			h.log.Error("reconcile lease taken over; stopping the reconcile", "lease", l.Name)
+			lost(errLeaseLost)
+			return
+		case !time.Now().Before(until):
+			h.log.Error("reconcile lease ran out while it could not be renewed; stopping the reconcile", "lease", l.Name, "err", err)
+			lost(errLeaseLost)
+			return
+		default:
+			h.log.Warn("renew reconcile lease", "lease", l.Name, "err", err)
+		}
+	}
+}
+
+// abandonLeases gives up the leases of reconciles still running when the queue stopped without
+// them finishing: the process is going away and they with it, or (in tests) they hang. The
+// leases run out now instead of a TTL later, so that the next start recovers their runs at
+// once (interrupted.go), and are no longer renewed.
+func (h *Host) abandonLeases() {
+	h.mu.Lock()
+	held := make([]*heldLease, 0, len(h.leases))
+	for l := range h.leases {
+		held = append(held, l)
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, l := range held {
+		l.stop()
+		<-l.done
+		now := time.Now()
+		if _, _, err := h.st.AcquireLease(ctx, store.Lease{Name: l.name, Holder: l.holder, Note: "abandoned by a stopping process",
+			ExpiresAt: now}, now); err != nil {
+			h.log.Warn("give up reconcile lease", "lease", l.name, "err", err)
+		}
+	}
+}
+
+// liveLeases returns, by system, the job id of each reconcile lease that has not run out.
+func (h *Host) liveLeases(ctx context.Context) (map[string]int64, error) {
+	ls, err := h.st.ListLeases(ctx, leasePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile leases: %w", err)
+	}
+	now := time.Now()
+	out := make(map[string]int64, len(ls))
+	for _, l := range ls {
+		if now.Before(l.ExpiresAt) {
+			out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
+		}
+	}
+	return out, nil
+}
+
+// processName names this process in lease notes: host and pid.
+func processName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s pid %d", host, os.Getpid())
+}
