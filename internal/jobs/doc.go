@@ -3,16 +3,19 @@
 //
 //   - Reconciles (reconcile.go): one reconcile_system job per system and change, run by
 //     provision.Reconciler (the planner and the reconciler stay in internal/provision), retried
-//     with exponential backoff; reconcile_all fans out to every system. A process that stopped
-//     mid-run is recovered at start (interrupted.go).
+//     with exponential backoff; reconcile_all fans out to every system. A reconcile holds its
+//     system's lease in the database while it runs (lease.go), so reconciles of one system
+//     never overlap, in one process or across replicas; one that finds the lease held snoozes
+//     and runs after. A process that stopped mid-run is recovered at the next start, or by the
+//     leader's recover_reconciles job once its leases ran out (interrupted.go).
 //   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, and a periodic
 //     sweep as the safety net.
 //   - Periodic tasks (periodic.go): the scheduled reconcile, the expiry sweep, HR start and end
 //     dates, the fulfilment of approved requests, the expiry of exceptions and the request and
 //     grant notices are River periodic jobs. River's elected leader alone enqueues periodic jobs,
 //     so N replicas on one PostgreSQL database run each once per interval, not N times; each is
-//     unique within its interval while it waits or runs, so the start runs of several replicas
-//     are one run.
+//     unique within its interval's window while it waits, runs or after it completed, so the
+//     start runs of several replicas, or of a replica restarted within the window, are one run.
 //   - Other packages' jobs (notifications, internal/notify) register on the same client
 //     (Options.Extra): a second client on the same database could take the leadership.
 //
