@@ -76,6 +76,10 @@ type Host struct {
 	// operations twice.
 	mu     sync.Mutex
 	leases map[*heldLease]bool
+	// instance tells this host's leases from other processes'; beacon is the connection that
+	// holds its advisory lock on PostgreSQL while it runs (beacon.go).
+	instance int32
+	beacon   *sql.Conn
 
 	exp expiry // the expiry of time-bound grants (expiry.go)
 	svc tasks  // the service the periodic tasks call (periodic.go)
@@ -139,7 +143,8 @@ func New(ctx context.Context, st store.Store, rec *provision.Reconciler, o Optio
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("job queue: migrate: %w", err)
 	}
-	h := &Host{rec: rec, st: st, log: log, opts: o, leases: map[*heldLease]bool{}, driver: driver}
+	h := &Host{rec: rec, st: st, log: log, opts: o, leases: map[*heldLease]bool{}, driver: driver,
+		instance: newInstance()}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reconcileWorker{h: h})
 	river.AddWorker(workers, &reconcileAllWorker{h: h})
@@ -217,6 +222,9 @@ func cmpOr(d, def time.Duration) time.Duration {
 // Start starts the workers (and the schedule), after marking the reconcile runs a stopped
 // process left running as interrupted and running their systems again (RecoverInterrupted).
 func (h *Host) Start(ctx context.Context) error {
+	if err := h.lightBeacon(ctx); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
 	if _, err := h.RecoverInterrupted(ctx); err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
@@ -233,6 +241,7 @@ func (h *Host) Stop(ctx context.Context) error {
 	if err != nil {
 		h.abandonLeases()
 	}
+	h.douseBeacon()
 	return err
 }
 

@@ -25,8 +25,9 @@ import (
 // operations the interrupted run left pending.
 //
 // The runs and jobs of other replicas that are alive hold their leases and are left alone. A
-// killed process's leases run out a lease TTL after it died: when it starts again sooner, or
-// does not start again, the leader's recover_reconciles job (every TTL) recovers them.
+// killed process's leases count as run out as soon as its beacon is out (beacon.go), else a
+// lease TTL after it died; when it does not start again, or started too early to tell, the
+// leader's recover_reconciles job (every TTL) recovers them.
 func (h *Host) RecoverInterrupted(ctx context.Context) (int, error) {
 	return h.recoverInterrupted(ctx, time.Now()) // wall time: River stamps attempted_at with it
 }

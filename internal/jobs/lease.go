@@ -5,10 +5,11 @@ package jobs
 // A reconcile job takes the lease "reconcile:<system>" (store.AcquireLease) before it plans,
 // renews it while it runs and drops it when done; a job that finds the lease held snoozes and
 // runs after, so the change that queued it is not lost. The lease belongs to one execution of
-// one job (holder "job:<id>:<token>"), not to a database connection, as a session advisory lock
-// would: a process that dies stops renewing it, and it runs out after the lease TTL, while a
-// worker of a process whose queue stopped but whose goroutine still hangs gives it up
-// explicitly (Host.Stop). Tying it to the job id lets recovery tell the runs and jobs of a
+// one job (holder "job:<id>:<instance>:<token>"), not to a database connection, as a session
+// advisory lock would: a process that dies stops renewing it, and it runs out after the lease
+// TTL, or sooner when the process's beacon shows it gone (beacon.go), while a worker of a
+// process whose queue stopped but whose goroutine still hangs gives it up explicitly
+// (Host.Stop). Tying it to the job id lets recovery tell the runs and jobs of a
 // live process from those of a dead one (interrupted.go): an unexpired lease of the job is
 // alive. A fresh token per execution keeps a second execution of the same job (rescued while
 // the first still runs; River's snooze gives the attempt number back, so attempts repeat) from
@@ -55,11 +56,11 @@ type heldLease struct {
 	done         chan struct{}      // closed when they stopped
 }
 
-// leaseHolder is the holder of one execution of job id.
-func leaseHolder(id int64) string {
+// leaseHolder is the holder of one execution of job id in this instance.
+func (h *Host) leaseHolder(id int64) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return "job:" + strconv.FormatInt(id, 10) + ":" + hex.EncodeToString(b)
+	return fmt.Sprintf("job:%d:%d:%s", id, h.instance, hex.EncodeToString(b))
 }
 
 // leaseJob is the job id of a reconcile lease's holder (0 for another holder).
@@ -77,7 +78,7 @@ func leaseJob(holder string) int64 {
 // errLeased when another reconcile holds it. The returned context ends when the lease is lost;
 // release stops the renewals and drops the lease.
 func (h *Host) takeLease(ctx context.Context, system string, id int64, attempt int) (context.Context, func(), error) {
-	l := store.Lease{Name: leasePrefix + system, Holder: leaseHolder(id),
+	l := store.Lease{Name: leasePrefix + system, Holder: h.leaseHolder(id),
 		Note: fmt.Sprintf("reconcile job %d attempt %d in %s", id, attempt, processName())}
 	now := time.Now()
 	l.ExpiresAt = now.Add(h.opts.LeaseTTL)
@@ -116,32 +117,38 @@ func (h *Host) takeLease(ctx context.Context, system string, id int64, attempt i
 	return runCtx, release, nil
 }
 
-// renew renews lease l until ctx ends; when another holder took it over, or it ran out while
-// it could not be renewed, it ends the run with lost.
+// renew renews lease l until ctx ends. When another holder took it over, or it ran out before a
+// renewal succeeded (the database did not answer in time), it ends the run with lost: at the
+// moment the lease runs out, so that the run never goes on beside a new holder.
 func (h *Host) renew(ctx context.Context, l store.Lease, lost context.CancelCauseFunc) {
 	t := time.NewTicker(h.opts.LeaseTTL / 4)
 	defer t.Stop()
-	until := l.ExpiresAt
+	out := time.NewTimer(time.Until(l.ExpiresAt))
+	defer out.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-out.C:
+			h.log.Error("reconcile lease ran out before it could be renewed; stopping the reconcile", "lease", l.Name)
+			lost(errLeaseLost)
+			return
 		case <-t.C:
 		}
 		now := time.Now()
-		l.ExpiresAt = now.Add(h.opts.LeaseTTL)
-		_, ok, err := h.st.AcquireLease(ctx, l, now)
+		next := l
+		next.ExpiresAt = now.Add(h.opts.LeaseTTL)
+		actx, cancel := context.WithDeadline(ctx, l.ExpiresAt)
+		_, ok, err := h.st.AcquireLease(actx, next, now)
+		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil && ok:
-			until = l.ExpiresAt
+			l = next
+			out.Reset(time.Until(l.ExpiresAt))
 		case err == nil:
 			h.log.Error("reconcile lease taken over; stopping the reconcile", "lease", l.Name)
-			lost(errLeaseLost)
-			return
-		case !time.Now().Before(until):
-			h.log.Error("reconcile lease ran out while it could not be renewed; stopping the reconcile", "lease", l.Name, "err", err)
 			lost(errLeaseLost)
 			return
 		default:
@@ -174,18 +181,31 @@ func (h *Host) abandonLeases() {
 	}
 }
 
-// liveLeases returns, by system, the job id of each reconcile lease that has not run out.
+// liveLeases returns, by system, the job id of each reconcile lease that has not run out and
+// whose holder's process is not known to be gone. The lease of a process that is gone is made
+// to run out now, so that the job recovering its system takes it at once.
 func (h *Host) liveLeases(ctx context.Context) (map[string]int64, error) {
 	ls, err := h.st.ListLeases(ctx, leasePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile leases: %w", err)
 	}
-	now := time.Now()
 	out := make(map[string]int64, len(ls))
 	for _, l := range ls {
-		if now.Before(l.ExpiresAt) {
-			out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
+		now := time.Now()
+		if !now.Before(l.ExpiresAt) {
+			continue
 		}
+		if inst, ok := leaseInstance(l.Holder); h.holderGone(ctx, inst, ok) {
+			// Renewed to now in its holder's name: had the holder come back meanwhile, its
+			// own renewal would win again, and it would be left alone.
+			if _, _, err := h.st.AcquireLease(ctx, store.Lease{Name: l.Name, Holder: l.Holder, Note: l.Note + " (its process is gone)",
+				ExpiresAt: now}, now); err != nil {
+				return nil, fmt.Errorf("end the lease of a stopped process: %w", err)
+			}
+			h.log.Info("reconcile lease of a stopped process ended", "lease", l.Name, "held_by", l.Note)
+			continue
+		}
+		out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
 	}
 	return out, nil
 }

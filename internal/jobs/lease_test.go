@@ -46,6 +46,7 @@ type dirs struct {
 	spans map[string][]span
 	slow  time.Duration
 	hang  map[string]chan struct{}
+	hung  chan string // told the system of each inventory that hangs
 }
 
 func (d *dirs) open(host int) func(context.Context, *gatehouse.System) (connector.Connector, error) {
@@ -84,6 +85,9 @@ func (c *memConn) Inventory(ctx context.Context, groups []string) (*connector.In
 	hang := c.d.hang[c.system]
 	c.d.mu.Unlock()
 	if hang != nil {
+		if c.d.hung != nil {
+			c.d.hung <- c.system
+		}
 		select {
 		case <-hang:
 		case <-ctx.Done():
@@ -166,7 +170,15 @@ func leaseFixture(t *testing.T, n int) []store.Store {
 		t.Cleanup(func() { _ = st.Close() })
 		sts = append(sts, st)
 	}
-	svc := service.New(sts[0], service.Options{})
+	seedLeaseFixture(t, sts[0])
+	return sts
+}
+
+// seedLeaseFixture writes the catalog above and three Eng people.
+func seedLeaseFixture(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	svc := service.New(st, service.Options{})
 	p := service.SystemPrincipal("test")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
 		t.Fatal(err)
@@ -180,7 +192,6 @@ func leaseFixture(t *testing.T, n int) []store.Store {
 	if _, err := svc.ApplyCatalog(ctx, p, []catalog.File{{Name: "c.yaml", Content: []byte(leaseCatalog)}}, false, "test"); err != nil {
 		t.Fatal(err)
 	}
-	return sts
 }
 
 func startHost(t *testing.T, st store.Store, rec *provision.Reconciler, ttl time.Duration) *jobs.Host {
@@ -293,26 +304,18 @@ func TestReconcileLeaseOfDeadProcess(t *testing.T) {
 	sts := leaseFixture(t, 2)
 	ctx := t.Context()
 	hang := make(chan struct{})
-	d := &dirs{state: map[string]*memDir{}, spans: map[string][]span{}, hang: map[string]chan struct{}{"a": hang}}
-	ttl := time.Second
+	d := &dirs{state: map[string]*memDir{}, spans: map[string][]span{}, hang: map[string]chan struct{}{"a": hang},
+		hung: make(chan string, 1)}
+	ttl := 2 * time.Second
 	doomed := startHost(t, sts[0], &provision.Reconciler{Store: sts[0], Open: d.open(0)}, ttl)
 	ids, err := doomed.Enqueue(ctx, []string{"a"}, "test", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		runs, err := sts[1].ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(runs.Items) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first reconcile never started")
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-d.hung:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first reconcile never read the system")
 	}
 	// The survivor starts while the lease is live: it leaves the run alone at start.
 	d.mu.Lock()
@@ -344,5 +347,64 @@ func TestReconcileLeaseOfDeadProcess(t *testing.T) {
 	events, err := sts[1].ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditReconcileInterrupted)})
 	if err != nil || len(events.Items) != 1 {
 		t.Fatalf("interruption events = %+v, %v", events.Items, err)
+	}
+}
+
+// TestReconcileLeaseRestartAtOnce: a process killed in the middle of a reconcile and started
+// again at once does not wait for its old lease to run out (a minute here): the old process's
+// beacon is out (on SQLite, any other instance is a previous process), so the start ends the
+// lease, marks the run interrupted and runs the job again at once. On both engines.
+func TestReconcileLeaseRestartAtOnce(t *testing.T) {
+	for _, eng := range []struct {
+		name string
+		open func(testing.TB) store.Store
+	}{{"sqlite", storetest.OpenSQLite}, {"postgres", func(tb testing.TB) store.Store {
+		st, err := sqlstore.Open(tb.Context(), storetest.NewPostgresSchema(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = st.Close() })
+		return st
+	}}} {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			st := eng.open(t)
+			seedLeaseFixture(t, st)
+			ctx := t.Context()
+			hang := make(chan struct{})
+			d := &dirs{state: map[string]*memDir{}, spans: map[string][]span{}, hang: map[string]chan struct{}{"a": hang},
+				hung: make(chan string, 1)}
+			killed := startHost(t, st, &provision.Reconciler{Store: st, Open: d.open(0)}, time.Minute)
+			ids, err := killed.Enqueue(ctx, []string{"a"}, "test", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-d.hung:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the first reconcile never read the system")
+			}
+			jobs.Vanish(killed) // kill -9: the lease stays, nothing renews it, the beacon is out
+			sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			_ = killed.Stop(sctx)
+			cancel()
+			t.Cleanup(func() { close(hang) })
+			d.mu.Lock()
+			delete(d.hang, "a")
+			d.mu.Unlock()
+
+			restarted := time.Now()
+			again := startHost(t, st, &provision.Reconciler{Store: st, Open: d.open(1)}, time.Minute)
+			t.Cleanup(func() { _ = again.Stop(context.Background()) })
+			waitJobs(t, again, ids, 20*time.Second)
+			if took := time.Since(restarted); took > 15*time.Second {
+				t.Errorf("the interrupted job finished %s after the restart, want far less than the lease's minute", took)
+			}
+			runs, err := st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+			if err != nil || len(runs.Items) != 2 || runs.Items[0].Status != gatehouse.ReconcileConverged ||
+				runs.Items[1].Status != gatehouse.ReconcileInterrupted {
+				t.Fatalf("runs of the job = %+v, %v", runs.Items, err)
+			}
+		})
 	}
 }

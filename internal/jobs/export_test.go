@@ -1,0 +1,13 @@
+package jobs
+
+// Vanish makes h look like a killed process to the others: its beacon goes out and its leases
+// are no longer renewed, but they are left as they are, not run out (abandonLeases).
+func Vanish(h *Host) {
+	h.mu.Lock()
+	for l := range h.leases {
+		l.stop()
+		delete(h.leases, l)
+	}
+	h.mu.Unlock()
+	h.douseBeacon()
+}
