@@ -38,6 +38,12 @@ func newInstance() int32 {
 // lightBeacon takes this instance's advisory lock on PostgreSQL, on a connection held until
 // douseBeacon.
 func (h *Host) lightBeacon(ctx context.Context) error {
+	h.beaconMu.Lock()
+	defer h.beaconMu.Unlock()
+	return h.lightBeaconLocked(ctx)
+}
+
+func (h *Host) lightBeaconLocked(ctx context.Context) error {
 	if h.st.Engine() != "postgres" || h.beacon != nil {
 		return nil
 	}
@@ -53,10 +59,43 @@ func (h *Host) lightBeacon(ctx context.Context) error {
 	return nil
 }
 
+// keepBeacon checks the beacon's connection every interval until ctx ends, and lights it again
+// on a new one when it broke (a database restart or a network cut ended the session, and the
+// lock with it): until then other processes take this one for gone, end its leases, and its
+// reconciles stop at their next renewal.
+func (h *Host) keepBeacon(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.beaconMu.Lock()
+		if h.beacon != nil {
+			if err := h.beacon.PingContext(ctx); err != nil && ctx.Err() == nil {
+				h.log.Warn("beacon connection lost; lighting it again", "err", err)
+				_ = h.beacon.Raw(func(any) error { return driver.ErrBadConn })
+				_ = h.beacon.Close()
+				h.beacon = nil
+			}
+		}
+		if h.beacon == nil && ctx.Err() == nil {
+			if err := h.lightBeaconLocked(ctx); err != nil {
+				h.log.Warn("light beacon", "err", err)
+			}
+		}
+		h.beaconMu.Unlock()
+	}
+}
+
 // douseBeacon releases the instance's lock: the host is stopping. The connection goes back to
 // the pool, so the lock is released explicitly; should that fail, the connection is dropped,
 // which ends its session and the lock with it.
 func (h *Host) douseBeacon() {
+	h.beaconMu.Lock()
+	defer h.beaconMu.Unlock()
 	if h.beacon == nil {
 		return
 	}

@@ -9,5 +9,11 @@ func Vanish(h *Host) {
 		delete(h.leases, l)
 	}
 	h.mu.Unlock()
+	if h.stopBeacon != nil {
+		h.stopBeacon()
+	}
 	h.douseBeacon()
 }
+
+// Instance is h's instance, the second key of its beacon's advisory lock.
+func Instance(h *Host) int32 { return h.instance }

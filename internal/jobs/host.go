@@ -78,8 +78,10 @@ type Host struct {
 	leases map[*heldLease]bool
 	// instance tells this host's leases from other processes'; beacon is the connection that
 	// holds its advisory lock on PostgreSQL while it runs (beacon.go).
-	instance int32
-	beacon   *sql.Conn
+	instance   int32
+	beaconMu   sync.Mutex
+	beacon     *sql.Conn
+	stopBeacon context.CancelFunc // ends keepBeacon
 
 	exp expiry // the expiry of time-bound grants (expiry.go)
 	svc tasks  // the service the periodic tasks call (periodic.go)
@@ -225,6 +227,11 @@ func (h *Host) Start(ctx context.Context) error {
 	if err := h.lightBeacon(ctx); err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
+	if h.st.Engine() == "postgres" {
+		bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		h.stopBeacon = stop
+		go h.keepBeacon(bctx, h.opts.LeaseTTL/4)
+	}
 	if _, err := h.RecoverInterrupted(ctx); err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
@@ -240,6 +247,9 @@ func (h *Host) Stop(ctx context.Context) error {
 	err := h.client.Stop(ctx)
 	if err != nil {
 		h.abandonLeases()
+	}
+	if h.stopBeacon != nil {
+		h.stopBeacon()
 	}
 	h.douseBeacon()
 	return err
