@@ -21,7 +21,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 )
 
@@ -280,7 +279,7 @@ func verifyOverAPI(ctx context.Context, c *client.Client, pub ed25519.PublicKey,
 		return nil, err
 	}
 	v := audit.NewCheckpointVerifier(pub, cps)
-	f := client.AuditFilter{Ascending: true, ListOptions: client.ListOptions{Limit: store.MaxLimit}}
+	f := client.AuditFilter{Ascending: true, ListOptions: client.ListOptions{Limit: gatehouse.MaxLimit}}
 	last := int64(0)
 	for {
 		page, err := c.ListAuditEvents(ctx, f)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // printJSON writes v as indented JSON: what -o json prints, for scripts and jq.
@@ -205,7 +204,7 @@ func collect[T any](l listFlags, fetch func(o client.ListOptions) (*client.Page[
 		return page, nil
 	}
 	if o.Limit == 0 {
-		o.Limit = store.MaxLimit // fewer round trips when all pages are wanted
+		o.Limit = gatehouse.MaxLimit // fewer round trips when all pages are wanted
 	}
 	out := client.Page[T]{Items: []T{}}
 	for {
@@ -251,7 +250,7 @@ func identityNames(ctx context.Context, c *client.Client, ids []string) map[stri
 		return names
 	}
 	// Many ids: one listing of everyone is cheaper than a request per id.
-	o := client.IdentityFilter{ListOptions: client.ListOptions{Limit: store.MaxLimit}}
+	o := client.IdentityFilter{ListOptions: client.ListOptions{Limit: gatehouse.MaxLimit}}
 	for {
 		page, err := c.ListIdentities(ctx, o)
 		if err != nil {

@@ -3,12 +3,12 @@ package api
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 func (a *api) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListAuditEvents(r.Context(), principal(r), store.AuditFilter{
+	page, err := a.svc.ListAuditEvents(r.Context(), principal(r), gatehouse.AuditFilter{
 		Since:      q.time("since"),
 		Until:      q.time("until"),
 		Actor:      q.str("actor"),

@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // yamlTypes are the Content-Types of a YAML catalog body; there is no single registered one in
@@ -192,7 +191,7 @@ func (a *api) getSystem(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listEntitlements(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListEntitlements(r.Context(), principal(r), store.EntitlementFilter{
+	page, err := a.svc.ListEntitlements(r.Context(), principal(r), gatehouse.EntitlementFilter{
 		System:      q.str("system"),
 		Risk:        gatehouse.Risk(q.str("risk")),
 		Query:       q.str("q"),

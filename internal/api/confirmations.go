@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // decideConfirmationRequest is the optional body of confirm and revoke.
@@ -14,7 +13,7 @@ type decideConfirmationRequest struct {
 
 func (a *api) listConfirmations(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListConfirmations(r.Context(), principal(r), store.ConfirmationFilter{
+	page, err := a.svc.ListConfirmations(r.Context(), principal(r), gatehouse.ConfirmationFilter{
 		Status: gatehouse.ConfirmationStatus(q.str("status")), ManagerID: q.str("manager_id"),
 		IdentityID: q.str("identity_id"), Limit: q.int("limit"), Cursor: q.str("cursor"),
 	}, q.bool("mine"))

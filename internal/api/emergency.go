@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Emergency (break-glass) access: designated operators grant at once; readers follow the
@@ -25,7 +25,7 @@ func (a *api) grantEmergency(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listEmergencyReviews(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	f := store.EmergencyReviewFilter{OpenOnly: q.bool("open"), Limit: q.int("limit"), Cursor: q.str("cursor")}
+	f := gatehouse.EmergencyReviewFilter{OpenOnly: q.bool("open"), Limit: q.int("limit"), Cursor: q.str("cursor")}
 	out, err := a.svc.ListEmergencyReviews(r.Context(), principal(r), f)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 type revokeGrantRequest struct {
@@ -15,7 +14,7 @@ type revokeGrantRequest struct {
 
 func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	f := store.GrantFilter{
+	f := gatehouse.GrantFilter{
 		IdentityID:    q.str("identity"),
 		EntitlementID: q.str("entitlement"),
 		System:        q.str("system"),
@@ -24,7 +23,7 @@ func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
 		Limit:         q.int("limit"),
 		Cursor:        q.str("cursor"),
 	}
-	var page store.Page[*gatehouse.Grant]
+	var page gatehouse.Page[*gatehouse.Grant]
 	var err error
 	if s := q.str("expiring"); s != "" {
 		within, perr := gatehouse.ParseDuration(s)
@@ -77,7 +76,7 @@ func (a *api) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 // listAccounts lives with grants: accounts are the observed side of what grants desire.
 func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListAccounts(r.Context(), principal(r), store.AccountFilter{
+	page, err := a.svc.ListAccounts(r.Context(), principal(r), gatehouse.AccountFilter{
 		SystemID:   q.str("system"),
 		IdentityID: q.str("identity"),
 		Orphaned:   q.bool("orphaned"),

@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // hrRecord documents one object of the JSON form of an HR import: the CSV columns of docs/hr.md
@@ -128,7 +127,7 @@ func (e *exportWriter) Write(p []byte) (int, error) {
 
 func (a *api) listHRImports(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListHRImports(r.Context(), principal(r), store.HRImportFilter{
+	page, err := a.svc.ListHRImports(r.Context(), principal(r), gatehouse.HRImportFilter{
 		Status: gatehouse.HRImportStatus(q.str("status")), Limit: q.int("limit"), Cursor: q.str("cursor"),
 	})
 	if err != nil {
@@ -148,7 +147,7 @@ func (a *api) getHRImport(w http.ResponseWriter, r *http.Request) error {
 // listHRImportChanges pages an applied import's evidence (one row per person it changed).
 func (a *api) listHRImportChanges(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListHRImportChanges(r.Context(), principal(r), store.HRImportChangeFilter{
+	page, err := a.svc.ListHRImportChanges(r.Context(), principal(r), gatehouse.HRImportChangeFilter{
 		ImportID: r.PathValue("id"), Class: q.str("class"), Late: q.bool("late"), Limit: q.int("limit"), Cursor: q.str("cursor"),
 	})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // meAnswer is who the caller is. Identity is null for the bootstrap admin, which has none.
@@ -45,7 +44,7 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listIdentities(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListIdentities(r.Context(), principal(r), store.IdentityFilter{
+	page, err := a.svc.ListIdentities(r.Context(), principal(r), gatehouse.IdentityFilter{
 		Query:          q.str("q"),
 		Department:     q.str("department"),
 		Status:         gatehouse.IdentityStatus(q.str("status")),
@@ -113,7 +112,7 @@ func (a *api) setRoles(w http.ResponseWriter, r *http.Request) error {
 
 // nonNil makes an empty page encode as "items": [] rather than null, which clients would
 // otherwise have to special-case.
-func nonNil[T any](p store.Page[T]) store.Page[T] {
+func nonNil[T any](p gatehouse.Page[T]) gatehouse.Page[T] {
 	if p.Items == nil {
 		p.Items = []T{}
 	}
@@ -121,6 +120,6 @@ func nonNil[T any](p store.Page[T]) store.Page[T] {
 }
 
 // listOf wraps an unpaged list in the shape of a page, so every list answer looks alike.
-func listOf[T any](items []T) store.Page[T] {
-	return nonNil(store.Page[T]{Items: items})
+func listOf[T any](items []T) gatehouse.Page[T] {
+	return nonNil(gatehouse.Page[T]{Items: items})
 }

@@ -112,7 +112,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 	counts := make(map[gatehouse.IdentityStatus]int, len(identityStatuses))
 	for _, s := range identityStatuses {
-		n, err := c.st.CountIdentities(ctx, store.IdentityFilter{Status: gatehouse.IdentityStatus(s)})
+		n, err := c.st.CountIdentities(ctx, gatehouse.IdentityFilter{Status: gatehouse.IdentityStatus(s)})
 		if err != nil {
 			c.log.Warn("metrics: count identities", "status", s, "err", err)
 			up = 0

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // reconcileRequest is the body of POST /api/v1/reconcile.
@@ -49,7 +48,7 @@ func (a *api) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listOperations(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListOperations(r.Context(), principal(r), store.OperationFilter{
+	page, err := a.svc.ListOperations(r.Context(), principal(r), gatehouse.OperationFilter{
 		SystemID:    q.str("system"),
 		ReconcileID: q.str("reconcile"),
 		IdentityID:  q.str("identity"),

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // requestDecision is the body of approve, deny, return and cancel: a comment (required to deny
@@ -47,7 +46,7 @@ func (a *api) previewRequest(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) listRequests(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	f := store.RequestFilter{Limit: q.int("limit"), Cursor: q.str("cursor")}
+	f := gatehouse.RequestFilter{Limit: q.int("limit"), Cursor: q.str("cursor")}
 	if s := q.str("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			f.States = append(f.States, gatehouse.RequestState(strings.TrimSpace(st)))

@@ -6,12 +6,12 @@ package api
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 func (a *api) listSCIMGroups(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	page, err := a.svc.ListSCIMGroups(r.Context(), principal(r), store.SCIMGroupFilter{
+	page, err := a.svc.ListSCIMGroups(r.Context(), principal(r), gatehouse.SCIMGroupFilter{
 		DisplayName: q.str("display_name"),
 		MemberID:    q.str("member"),
 		Limit:       q.int("limit"),

@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // ReconcileArgs is the reconcile_system job: reconcile one system. It carries no operations:
@@ -209,7 +208,7 @@ func (w *reconcileAllWorker) Work(ctx context.Context, job *river.Job[ReconcileA
 func (h *Host) Due(ctx context.Context, system string) (bool, error) {
 	since := h.now().Add(-h.opts.Interval)
 	for cursor := ""; ; {
-		p, err := h.st.ListReconciles(ctx, store.ReconcileFilter{SystemID: system, Limit: 100, Cursor: cursor})
+		p, err := h.st.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: system, Limit: 100, Cursor: cursor})
 		if err != nil {
 			return false, fmt.Errorf("last reconcile of %s: %w", system, err)
 		}

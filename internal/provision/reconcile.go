@@ -268,9 +268,9 @@ func waitKey(kind, identity, account, group string) string {
 
 // waiting returns the system's operations waiting for a manual task, by waitKey.
 func (r *Reconciler) waiting(ctx context.Context, systemID string) (map[string]*gatehouse.Operation, error) {
-	ops, err := all(ctx, func(c string) (store.Page[*gatehouse.Operation], error) {
-		return r.Store.ListOperations(ctx, store.OperationFilter{SystemID: systemID, Status: gatehouse.OpPending,
-			Limit: store.MaxLimit, Cursor: c})
+	ops, err := all(ctx, func(c string) (gatehouse.Page[*gatehouse.Operation], error) {
+		return r.Store.ListOperations(ctx, gatehouse.OperationFilter{SystemID: systemID, Status: gatehouse.OpPending,
+			Limit: gatehouse.MaxLimit, Cursor: c})
 	})
 	if err != nil {
 		return nil, err
@@ -291,18 +291,18 @@ func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, conn conne
 	if err != nil {
 		return nil, err
 	}
-	if in.Grants, err = all(ctx, func(c string) (store.Page[*gatehouse.Grant], error) {
-		return r.Store.ListGrants(ctx, store.GrantFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	if in.Grants, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Grant], error) {
+		return r.Store.ListGrants(ctx, gatehouse.GrantFilter{System: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
 	}); err != nil {
 		return nil, fmt.Errorf("load grants: %w", err)
 	}
-	if in.Identities, err = all(ctx, func(c string) (store.Page[*gatehouse.Identity], error) {
-		return r.Store.ListIdentities(ctx, store.IdentityFilter{Limit: store.MaxLimit, Cursor: c})
+	if in.Identities, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Identity], error) {
+		return r.Store.ListIdentities(ctx, gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit, Cursor: c})
 	}); err != nil {
 		return nil, fmt.Errorf("load identities: %w", err)
 	}
-	if in.Links, err = all(ctx, func(c string) (store.Page[*gatehouse.Account], error) {
-		return r.Store.ListAccounts(ctx, store.AccountFilter{SystemID: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	if in.Links, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Account], error) {
+		return r.Store.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
 	}); err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}
@@ -325,8 +325,8 @@ func (r *Reconciler) loadSystem(ctx context.Context, sys *gatehouse.System, conn
 			return nil, fmt.Errorf("load account names: %w", err)
 		}
 	}
-	if in.Entitlements, err = all(ctx, func(c string) (store.Page[*gatehouse.Entitlement], error) {
-		return r.Store.ListEntitlements(ctx, store.EntitlementFilter{System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+	if in.Entitlements, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Entitlement], error) {
+		return r.Store.ListEntitlements(ctx, gatehouse.EntitlementFilter{System: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
 	}); err != nil {
 		return nil, fmt.Errorf("load entitlements: %w", err)
 	}
@@ -345,7 +345,7 @@ func managedGroups(ents []*gatehouse.Entitlement) []string {
 }
 
 // all reads every page of a list.
-func all[T any](ctx context.Context, list func(cursor string) (store.Page[T], error)) ([]T, error) {
+func all[T any](ctx context.Context, list func(cursor string) (gatehouse.Page[T], error)) ([]T, error) {
 	var out []T
 	cursor := ""
 	for {

@@ -13,7 +13,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -74,7 +73,7 @@ func TestTargetedReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := func() map[string]*gatehouse.Account {
-		accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "app"})
+		accts, err := st.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: "app"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +108,7 @@ func TestTargetedReconcile(t *testing.T) {
 	if _, err := svc.UpdateIdentity(ctx, p, u1.ID, service.IdentityPatch{Status: &terminated}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	grants, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: u1.ID, Status: "active"})
+	grants, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: u1.ID, Status: "active"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scimproto"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Page sizes: RFC 7644 lets the server choose; ServiceProviderConfig announces maxResults.
@@ -400,7 +399,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 				// 7644 section 3.4.2.2: a multi-valued attribute matches when any value
 				// does), as the scan below and co, sw and ew find them. The database narrows
 				// by ASCII case only, so other addresses take the scan.
-				users, err := h.scimUsersWhere(ctx, p, store.IdentityFilter{SCIMEmail: value})
+				users, err := h.scimUsersWhere(ctx, p, gatehouse.IdentityFilter{SCIMEmail: value})
 				if err != nil {
 					return err
 				}
@@ -448,7 +447,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 	// when the filter or the order needs them, else for the page served only.
 	needGroups := mentions(q.filter, "groups") || strings.HasPrefix(strings.ToLower(q.sortBy), "groups")
 	var all []map[string]any
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := h.svc.SCIMListUsers(ctx, p, f)
 		if err != nil {
@@ -488,9 +487,9 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 }
 
 // scimUsersWhere returns every user SCIM shows that f selects.
-func (h *Handler) scimUsersWhere(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) ([]*gatehouse.Identity, error) {
+func (h *Handler) scimUsersWhere(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
-	f.Limit = store.MaxLimit
+	f.Limit = gatehouse.MaxLimit
 	for {
 		page, err := h.svc.SCIMListUsers(ctx, p, f)
 		if err != nil {
@@ -519,13 +518,13 @@ func isASCII(s string) bool {
 // it.
 func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query, mg *managers) error {
 	ctx := r.Context()
-	total, err := h.pages.count(func() (int, error) { return h.svc.SCIMCountUsers(ctx, p, store.IdentityFilter{}) })
+	total, err := h.pages.count(func() (int, error) { return h.svc.SCIMCountUsers(ctx, p, gatehouse.IdentityFilter{}) })
 	if err != nil {
 		return err
 	}
 	var items []*gatehouse.Identity
 	if q.count > 0 && q.startIndex <= total {
-		f := store.IdentityFilter{Limit: q.count}
+		f := gatehouse.IdentityFilter{Limit: q.count}
 		if cur, ok := h.pages.get(q.startIndex); ok {
 			f.Cursor = cur
 		} else {

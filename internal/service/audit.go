@@ -14,9 +14,9 @@ import (
 )
 
 // ListAuditEvents lists audit events (readers only).
-func (s *Service) ListAuditEvents(ctx context.Context, p *gatehouse.Principal, f store.AuditFilter) (store.Page[*gatehouse.AuditEvent], error) {
+func (s *Service) ListAuditEvents(ctx context.Context, p *gatehouse.Principal, f gatehouse.AuditFilter) (gatehouse.Page[*gatehouse.AuditEvent], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.AuditEvent]{}, err
+		return gatehouse.Page[*gatehouse.AuditEvent]{}, err
 	}
 	return s.store.ListAuditEvents(ctx, f)
 }

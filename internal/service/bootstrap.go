@@ -116,14 +116,14 @@ func (s *Service) bootstrapUsed(ctx context.Context) error {
 // unset. Admins are few, so this reads each one's tokens.
 func (s *Service) BootstrapRedundant(ctx context.Context) (string, error) {
 	now := s.now()
-	f := store.IdentityFilter{Role: gatehouse.RoleAdmin, Status: gatehouse.StatusActive, Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Role: gatehouse.RoleAdmin, Status: gatehouse.StatusActive, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListIdentities(ctx, f)
 		if err != nil {
 			return "", fmt.Errorf("list admins: %w", err)
 		}
 		for _, id := range page.Items {
-			toks, err := s.store.ListTokens(ctx, store.TokenFilter{IdentityID: id.ID})
+			toks, err := s.store.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: id.ID})
 			if err != nil {
 				return "", fmt.Errorf("tokens of %s: %w", id.Email, err)
 			}

@@ -167,7 +167,7 @@ func (b *grantBatch) add(ctx context.Context, p *gatehouse.Principal, in NewGran
 	held, ok := b.held[id.ID]
 	if !ok {
 		held = map[string]string{}
-		f := store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit}
+		f := gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit}
 		for {
 			page, err := b.tx.ListGrants(ctx, f)
 			if err != nil {

@@ -106,9 +106,9 @@ func publicFailure(msg string) string {
 }
 
 // ListEntitlements lists entitlements.
-func (s *Service) ListEntitlements(ctx context.Context, p *gatehouse.Principal, f store.EntitlementFilter) (store.Page[*gatehouse.Entitlement], error) {
+func (s *Service) ListEntitlements(ctx context.Context, p *gatehouse.Principal, f gatehouse.EntitlementFilter) (gatehouse.Page[*gatehouse.Entitlement], error) {
 	if err := authenticated(p); err != nil {
-		return store.Page[*gatehouse.Entitlement]{}, err
+		return gatehouse.Page[*gatehouse.Entitlement]{}, err
 	}
 	return s.store.ListEntitlements(ctx, f)
 }

@@ -40,7 +40,7 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 			mgr, managers[it.ConfirmBy] = m.ID, m.ID
 		}
 		for _, c := range it.Confirm {
-			open, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr,
+			open, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr,
 				Status: gatehouse.ConfirmationOpen, Limit: 1})
 			if err != nil {
 				return err
@@ -70,8 +70,8 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 // ListConfirmations lists mover confirmations, newest first. Readers (auditor, operator, admin)
 // see all of them, and with mine only those addressed to them; anyone else sees only those
 // addressed to them, whatever the filter asks.
-func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal, f store.ConfirmationFilter, mine bool) (store.Page[*gatehouse.Confirmation], error) {
-	var none store.Page[*gatehouse.Confirmation]
+func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal, f gatehouse.ConfirmationFilter, mine bool) (gatehouse.Page[*gatehouse.Confirmation], error) {
+	var none gatehouse.Page[*gatehouse.Confirmation]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
@@ -83,7 +83,7 @@ func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal,
 			if !mine {
 				return none, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the auditor, operator or admin role")
 			}
-			return store.Page[*gatehouse.Confirmation]{Items: []*gatehouse.Confirmation{}}, nil
+			return gatehouse.Page[*gatehouse.Confirmation]{Items: []*gatehouse.Confirmation{}}, nil
 		}
 		if f.ManagerID != "" && f.ManagerID != p.IdentityID && !p.CanReadAll() {
 			return none, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see the confirmations addressed to you")
@@ -145,7 +145,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		}
 		// A second move opens a confirmation for the next manager; the earlier one is stale and
 		// its manager no longer decides about this person's access.
-		newer, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, Status: gatehouse.ConfirmationOpen, Limit: 1})
+		newer, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, Status: gatehouse.ConfirmationOpen, Limit: 1})
 		if err != nil {
 			return err
 		}

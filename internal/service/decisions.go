@@ -25,7 +25,7 @@ func (s *Service) delegateOf(ctx context.Context, rd store.Reader, identityID st
 	if len(approvers) == 0 {
 		return false, nil
 	}
-	ds, err := rd.ListDelegations(ctx, store.DelegationFilter{ToID: identityID, ActiveAt: s.now()})
+	ds, err := rd.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: identityID, ActiveAt: s.now()})
 	if err != nil {
 		return false, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		may := p.IdentityID != "" && slices.Contains(st.Approvers, p.IdentityID)
 		via := ""
 		if !may && p.IdentityID != "" {
-			ds, err := tx.ListDelegations(ctx, store.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
+			ds, err := tx.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
 			if err != nil {
 				return err
 			}

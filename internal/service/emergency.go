@@ -190,7 +190,7 @@ func emergencyReviewers(ctx context.Context, rd store.Reader, st gatehouse.Setti
 		return assignees, "", nil
 	}
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
-		page, err := rd.ListIdentities(ctx, store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
+		page, err := rd.ListIdentities(ctx, gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
 		if err != nil {
 			return nil, "", fmt.Errorf("emergency reviewers: %w", err)
 		}
@@ -224,7 +224,7 @@ func (s *Service) notifySecurity(ctx context.Context, p *gatehouse.Principal, eg
 }
 
 // ListEmergencyReviews lists post-event reviews with the open and overdue counts (readers).
-func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f store.EmergencyReviewFilter) (*EmergencyReviews, error) {
+func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f gatehouse.EmergencyReviewFilter) (*EmergencyReviews, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // new person, who must not become the manager (and approver) of the first one's reports.
 func identityByEmployeeID(ctx context.Context, r store.Reader, employeeID string) (*gatehouse.Identity, error) {
 	if employeeID != "" {
-		page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+		page, err := r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeID: employeeID, Limit: 1})
 		if err != nil {
 			return nil, fmt.Errorf("identity with employee_id %q: %w", employeeID, err)
 		}

@@ -309,12 +309,12 @@ func (s *Service) GetException(ctx context.Context, p *gatehouse.Principal, idOr
 
 // ListExceptions lists exceptions, newest first: readers and security approvers see every one,
 // others their own.
-func (s *Service) ListExceptions(ctx context.Context, p *gatehouse.Principal, q ExceptionQuery) (store.Page[*gatehouse.Exception], error) {
-	var none store.Page[*gatehouse.Exception]
+func (s *Service) ListExceptions(ctx context.Context, p *gatehouse.Principal, q ExceptionQuery) (gatehouse.Page[*gatehouse.Exception], error) {
+	var none gatehouse.Page[*gatehouse.Exception]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
-	f := store.ExceptionFilter{RuleID: q.Rule, Statuses: q.Statuses, Limit: q.Limit, Cursor: q.Cursor}
+	f := gatehouse.ExceptionFilter{RuleID: q.Rule, Statuses: q.Statuses, Limit: q.Limit, Cursor: q.Cursor}
 	for _, st := range q.Statuses {
 		if !st.Valid() {
 			return none, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not pending, approved, rejected, expired or revoked", st)
@@ -353,7 +353,7 @@ func (s *Service) ListExceptions(ctx context.Context, p *gatehouse.Principal, q 
 // exceptionFor returns the exception in force at now that lets identityID break rule with the
 // pair left/right, or nil.
 func exceptionFor(ctx context.Context, rd store.Reader, identityID, rule, left, right string, now time.Time) (*gatehouse.Exception, error) {
-	f := store.ExceptionFilter{IdentityID: identityID, RuleID: rule, Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}, Limit: store.MaxLimit}
+	f := gatehouse.ExceptionFilter{IdentityID: identityID, RuleID: rule, Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}, Limit: gatehouse.MaxLimit}
 	page, err := rd.ListExceptions(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("exceptions of %s: %w", identityID, err)
@@ -404,8 +404,8 @@ func (s *Service) recordExceptionGrants(ctx context.Context, tx store.Tx, p *gat
 // one that another run changed first is left to that run.
 func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, error) {
 	p := SystemPrincipal("exceptions")
-	page, err := s.store.ListExceptions(ctx, store.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved},
-		ExpiresBefore: now, Limit: store.MaxLimit})
+	page, err := s.store.ListExceptions(ctx, gatehouse.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved},
+		ExpiresBefore: now, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return 0, fmt.Errorf("list expired exceptions: %w", err)
 	}

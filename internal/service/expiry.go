@@ -53,7 +53,7 @@ func (s *Service) ExpireGrants(ctx context.Context, now time.Time) (int, error) 
 func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now time.Time) (n int, more bool, err error) {
 	err = s.update(ctx, func(tx store.Tx) error {
 		n, more = 0, false
-		page, err := tx.ListGrants(ctx, store.GrantFilter{Status: "active", ExpiresBefore: now, Limit: expiryBatch})
+		page, err := tx.ListGrants(ctx, gatehouse.GrantFilter{Status: "active", ExpiresBefore: now, Limit: expiryBatch})
 		if err != nil {
 			return fmt.Errorf("list expired grants: %w", err)
 		}
@@ -106,12 +106,12 @@ func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now t
 // ListExpiringGrants lists the grants in force that expire within the given time from now
 // (and have not expired yet), with f's other conditions and paging. As ListGrants, an ordinary
 // identity sees only its own.
-func (s *Service) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal, f store.GrantFilter, within time.Duration) (store.Page[*gatehouse.Grant], error) {
+func (s *Service) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal, f gatehouse.GrantFilter, within time.Duration) (gatehouse.Page[*gatehouse.Grant], error) {
 	if within <= 0 {
-		return store.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: give a duration above zero, such as 7d or 48h")
+		return gatehouse.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: give a duration above zero, such as 7d or 48h")
 	}
 	if f.Status != "" && f.Status != "active" {
-		return store.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: only grants in force expire; leave status unset or active")
+		return gatehouse.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: only grants in force expire; leave status unset or active")
 	}
 	now := s.now()
 	f.Status, f.ExpiresAfter, f.ExpiresBefore = "active", now, now.Add(within)
@@ -123,7 +123,7 @@ func (s *Service) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal
 // others. It is where "your access ends soon" notices come from.
 func (s *Service) ExpiringGrants(ctx context.Context, p *gatehouse.Principal, within time.Duration) ([]*gatehouse.Grant, error) {
 	var out []*gatehouse.Grant
-	f := store.GrantFilter{Limit: 500}
+	f := gatehouse.GrantFilter{Limit: 500}
 	for {
 		page, err := s.ListExpiringGrants(ctx, p, f, within)
 		if err != nil {

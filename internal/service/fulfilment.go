@@ -121,7 +121,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 	p := SystemPrincipal("requests")
 	changed := 0
-	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestProvisioning}, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestProvisioning}, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListRequests(ctx, f)
 		if err != nil {
@@ -203,7 +203,7 @@ func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (
 		if ent.ExternalID == "" {
 			continue // not a group in its system: the grant is the whole change
 		}
-		ops, err := s.store.ListOperations(ctx, store.OperationFilter{SystemID: ent.System, IdentityID: r.BeneficiaryID, Limit: 200})
+		ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{SystemID: ent.System, IdentityID: r.BeneficiaryID, Limit: 200})
 		if err != nil {
 			return false, "", last, err
 		}
@@ -226,7 +226,7 @@ func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (
 		default:
 			// No operation: done when a reconcile started after approval converged (the
 			// membership was already there).
-			runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: ent.System, Latest: true, Limit: 1})
+			runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: ent.System, Latest: true, Limit: 1})
 			if err != nil {
 				return false, "", last, err
 			}

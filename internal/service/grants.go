@@ -12,23 +12,23 @@ import (
 )
 
 // ListGrants lists grants. An ordinary identity sees only its own.
-func (s *Service) ListGrants(ctx context.Context, p *gatehouse.Principal, f store.GrantFilter) (store.Page[*gatehouse.Grant], error) {
+func (s *Service) ListGrants(ctx context.Context, p *gatehouse.Principal, f gatehouse.GrantFilter) (gatehouse.Page[*gatehouse.Grant], error) {
 	if err := authenticated(p); err != nil {
-		return store.Page[*gatehouse.Grant]{}, err
+		return gatehouse.Page[*gatehouse.Grant]{}, err
 	}
 	if !p.CanReadAll() {
 		if f.IdentityID == "" {
 			f.IdentityID = p.IdentityID
 		}
 		if err := s.requireSelf(ctx, p, f.IdentityID); err != nil {
-			return store.Page[*gatehouse.Grant]{}, err
+			return gatehouse.Page[*gatehouse.Grant]{}, err
 		}
 		f.IdentityID = p.IdentityID
 	} else if f.IdentityID != "" {
 		// Accept an email or employee_id as well as an id.
 		id, err := s.store.GetIdentity(ctx, f.IdentityID)
 		if err != nil {
-			return store.Page[*gatehouse.Grant]{}, err
+			return gatehouse.Page[*gatehouse.Grant]{}, err
 		}
 		f.IdentityID = id.ID
 	}
@@ -377,12 +377,12 @@ type DirectGrant struct {
 // ListDirectGrants lists the active direct grants of an entitlement (readers), newest first
 // within the page, each with the reason its audit event recorded: the grant row keeps who and
 // the reference, the audit log keeps why.
-func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, entitlementID string, limit int) (store.Page[*DirectGrant], error) {
-	var out store.Page[*DirectGrant]
+func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, entitlementID string, limit int) (gatehouse.Page[*DirectGrant], error) {
+	var out gatehouse.Page[*DirectGrant]
 	if err := requireReadAll(p); err != nil {
 		return out, err
 	}
-	page, err := s.store.ListGrants(ctx, store.GrantFilter{EntitlementID: entitlementID, Source: gatehouse.SourceDirect, Status: "active", Limit: limit})
+	page, err := s.store.ListGrants(ctx, gatehouse.GrantFilter{EntitlementID: entitlementID, Source: gatehouse.SourceDirect, Status: "active", Limit: limit})
 	if err != nil {
 		return out, err
 	}
@@ -393,7 +393,7 @@ func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, 
 			continue
 		}
 		d := &DirectGrant{Grant: g}
-		evs, err := s.store.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantCreate), ObjectType: "grant", ObjectID: g.ID, Limit: 1})
+		evs, err := s.store.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantCreate), ObjectType: "grant", ObjectID: g.ID, Limit: 1})
 		if err != nil {
 			return out, fmt.Errorf("direct grant %s: audit: %w", g.ID, err)
 		}
@@ -439,9 +439,9 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 }
 
 // ListAccounts lists observed accounts (readers only).
-func (s *Service) ListAccounts(ctx context.Context, p *gatehouse.Principal, f store.AccountFilter) (store.Page[*gatehouse.Account], error) {
+func (s *Service) ListAccounts(ctx context.Context, p *gatehouse.Principal, f gatehouse.AccountFilter) (gatehouse.Page[*gatehouse.Account], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Account]{}, err
+		return gatehouse.Page[*gatehouse.Account]{}, err
 	}
 	return s.store.ListAccounts(ctx, f)
 }

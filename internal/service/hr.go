@@ -198,12 +198,12 @@ func (s *Service) GetHRImport(ctx context.Context, p *gatehouse.Principal, id st
 }
 
 // ListHRImports lists imports, newest first (readers).
-func (s *Service) ListHRImports(ctx context.Context, p *gatehouse.Principal, f store.HRImportFilter) (store.Page[*gatehouse.HRImport], error) {
+func (s *Service) ListHRImports(ctx context.Context, p *gatehouse.Principal, f gatehouse.HRImportFilter) (gatehouse.Page[*gatehouse.HRImport], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.HRImport]{}, err
+		return gatehouse.Page[*gatehouse.HRImport]{}, err
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return store.Page[*gatehouse.HRImport]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of applied, held, rejected", f.Status)
+		return gatehouse.Page[*gatehouse.HRImport]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of applied, held, rejected", f.Status)
 	}
 	return s.store.ListHRImports(ctx, f)
 }
@@ -292,7 +292,7 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows,
 // allIdentities reads every identity, a page at a time.
 func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListIdentities(ctx, f)
 		if err != nil {
@@ -309,7 +309,7 @@ func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, 
 // activeGrants reads every grant in force at now, by identity id.
 func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[string][]*gatehouse.Grant, error) {
 	out := map[string][]*gatehouse.Grant{}
-	f := store.GrantFilter{Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListGrants(ctx, f)
 		if err != nil {

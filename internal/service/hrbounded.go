@@ -235,7 +235,7 @@ func (s *Service) recentImportRemovals(ctx context.Context, r store.Reader) (jml
 	}
 	recent := jml.Recent{Window: window}
 	since := s.now().Add(-window)
-	f := store.HRImportFilter{Status: gatehouse.ImportApplied, Limit: store.MaxLimit}
+	f := gatehouse.HRImportFilter{Status: gatehouse.ImportApplied, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListHRImports(ctx, f)
 		if err != nil {

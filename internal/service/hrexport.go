@@ -86,7 +86,7 @@ func (s *Service) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Wri
 // eachPerson calls fn for every exported person (jml.Exported), a page of the store at a time:
 // never everyone in one slice.
 func eachPerson(ctx context.Context, r store.Reader, fn func(*gatehouse.Identity) error) error {
-	f := store.IdentityFilter{Kind: gatehouse.KindPerson, Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Kind: gatehouse.KindPerson, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListIdentities(ctx, f)
 		if err != nil {

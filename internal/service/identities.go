@@ -30,15 +30,15 @@ func (s *Service) GetIdentity(ctx context.Context, p *gatehouse.Principal, key s
 }
 
 // ListIdentities lists identities (readers only).
-func (s *Service) ListIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (s *Service) ListIdentities(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Identity]{}, err
+		return gatehouse.Page[*gatehouse.Identity]{}, err
 	}
 	return s.store.ListIdentities(ctx, f)
 }
 
 // CountIdentities counts identities matching f (readers only).
-func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (int, error) {
+func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (int, error) {
 	if err := requireReadAll(p); err != nil {
 		return 0, err
 	}
@@ -268,7 +268,7 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 	}
 	// An IdP's SCIM client is the account whose token it holds: terminating the account revokes
 	// the token, and the IdP's deactivations stop landing (its leavers keep access).
-	toks, err := rd.ListTokens(ctx, store.TokenFilter{IdentityID: before.ID})
+	toks, err := rd.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: before.ID})
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 		why += ": " + reason
 	}
 	now := s.now()
-	f := store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListGrants(ctx, f)
 		if err != nil {

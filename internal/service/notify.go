@@ -151,7 +151,7 @@ func (s *Service) approverRecipients(ctx context.Context, r *gatehouse.AccessReq
 	}
 	for _, id := range ids {
 		add(id)
-		ds, err := s.store.ListDelegations(ctx, store.DelegationFilter{FromID: id, ActiveAt: now})
+		ds, err := s.store.ListDelegations(ctx, gatehouse.DelegationFilter{FromID: id, ActiveAt: now})
 		if err != nil {
 			s.log.Warn("notification: delegations of an approver", "identity", id, "err", err)
 			continue
@@ -227,7 +227,7 @@ type SLAReport struct {
 // however often the check runs, and on however many replicas.
 func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 	var rep SLAReport
-	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListRequests(ctx, f)
 		if err != nil {
@@ -361,7 +361,7 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, error) {
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
 		var emails []string
-		f := store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
+		f := gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
 		for {
 			page, err := s.store.ListIdentities(ctx, f)
 			if err != nil {
@@ -422,7 +422,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			}
 			// Appending took the audit head, the lock every writer takes: a replica that
 			// recorded the same notice first has committed by now, and is seen here.
-			page, err := tx.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: g.ID, Limit: 2})
+			page, err := tx.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: g.ID, Limit: 2})
 			if err != nil {
 				return err
 			}
@@ -460,7 +460,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 var errToldAlready = errors.New("expiry notice already recorded")
 
 func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
-	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
+	page, err := rd.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)
 	}

@@ -276,7 +276,7 @@ func TestRequestSLAs(t *testing.T) {
 		t.Fatalf("approving an expired request: %v", err)
 	}
 	check(service.SLAReport{})
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "request.", Ascending: true, Limit: 100})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "request.", Ascending: true, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Provisioner is the job queue that runs reconciles (jobs.Host).
@@ -87,7 +86,7 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 	for _, j := range jobs {
 		st.Done = st.Done && j.Done
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids, Limit: store.MaxLimit})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +107,7 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 		if r == nil || r.Status != gatehouse.ReconcileFailed {
 			continue
 		}
-		ops, err := s.store.ListOperations(ctx, store.OperationFilter{ReconcileID: r.ID, Status: gatehouse.OpFailed, Limit: store.MaxLimit})
+		ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: r.ID, Status: gatehouse.OpFailed, Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return nil, err
 		}
@@ -118,14 +117,14 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 }
 
 // ListOperations lists provisioning operations, newest first (readers).
-func (s *Service) ListOperations(ctx context.Context, p *gatehouse.Principal, f store.OperationFilter) (store.Page[*gatehouse.Operation], error) {
+func (s *Service) ListOperations(ctx context.Context, p *gatehouse.Principal, f gatehouse.OperationFilter) (gatehouse.Page[*gatehouse.Operation], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Operation]{}, err
+		return gatehouse.Page[*gatehouse.Operation]{}, err
 	}
 	if f.IdentityID != "" {
 		id, err := s.store.GetIdentity(ctx, f.IdentityID)
 		if err != nil {
-			return store.Page[*gatehouse.Operation]{}, err
+			return gatehouse.Page[*gatehouse.Operation]{}, err
 		}
 		f.IdentityID = id.ID
 	}
@@ -143,7 +142,7 @@ func (s *Service) Drift(ctx context.Context, p *gatehouse.Principal, systemID st
 			return nil, err
 		}
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: strings.TrimSpace(systemID), Latest: true, Limit: store.MaxLimit})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: strings.TrimSpace(systemID), Latest: true, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}

@@ -380,7 +380,7 @@ func rank(r gatehouse.Risk) int {
 // heldGrants maps the entitlements an identity holds now to their grant ids.
 func heldGrants(ctx context.Context, rd store.Reader, identityID string, now time.Time) (map[string]string, error) {
 	held := map[string]string{}
-	f := store.GrantFilter{IdentityID: identityID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: identityID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := rd.ListGrants(ctx, f)
 		if err != nil {
@@ -405,7 +405,7 @@ var openStates = []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.
 // request's reference, leaving out request self.
 func pendingEntitlements(ctx context.Context, rd store.Reader, identityID, self string) (map[string]string, error) {
 	out := map[string]string{}
-	f := store.RequestFilter{BeneficiaryID: identityID, States: openStates, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{BeneficiaryID: identityID, States: openStates, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := rd.ListRequests(ctx, f)
 		if err != nil {
@@ -484,8 +484,8 @@ func (s *Service) peerContext(ctx context.Context, rd store.Reader, r *gatehouse
 
 // ListRequests lists requests, newest first: mine (submitted by or for the caller), pending-me
 // (the current step asks the caller, or someone who delegated to them), or all (readers).
-func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
-	var none store.Page[*gatehouse.AccessRequest]
+func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f gatehouse.RequestFilter) (gatehouse.Page[*gatehouse.AccessRequest], error) {
+	var none gatehouse.Page[*gatehouse.AccessRequest]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
@@ -501,14 +501,14 @@ func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view
 		}
 	case ViewMine, "":
 		if p.IdentityID == "" {
-			return store.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
+			return gatehouse.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
 		}
 		f.Party = p.IdentityID
 	case ViewPendingMe:
 		if p.IdentityID == "" {
-			return store.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
+			return gatehouse.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
 		}
-		ds, err := s.store.ListDelegations(ctx, store.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
+		ds, err := s.store.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
 		if err != nil {
 			return none, err
 		}
@@ -625,7 +625,7 @@ func (s *Service) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gate
 // cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
 func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
 	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
-	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
+	page, err := tx.ListRequests(ctx, gatehouse.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return fmt.Errorf("open requests: %w", err)
 	}

@@ -270,7 +270,7 @@ func (rt *router) loadOperators(ctx context.Context) ([]*gatehouse.Identity, err
 		return rt.operators, nil
 	}
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
-		page, err := rt.rd.ListIdentities(ctx, store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
+		page, err := rt.rd.ListIdentities(ctx, gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
 		if err != nil {
 			return nil, err
 		}

@@ -95,22 +95,22 @@ func (s *Service) SCIMLookupUser(ctx context.Context, p *gatehouse.Principal, ke
 }
 
 // scimFilter narrows f to what SCIM shows.
-func scimFilter(f store.IdentityFilter) store.IdentityFilter {
+func scimFilter(f gatehouse.IdentityFilter) gatehouse.IdentityFilter {
 	f.Kind = gatehouse.KindPerson
-	f.WithoutAttribute = &store.AttributeValue{Key: AttrSCIMDeleted, Value: "true"}
+	f.WithoutAttribute = &gatehouse.AttributeValue{Key: AttrSCIMDeleted, Value: "true"}
 	return f
 }
 
 // SCIMListUsers lists the people SCIM shows, by id.
-func (s *Service) SCIMListUsers(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (s *Service) SCIMListUsers(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	if err := requireSCIM(p); err != nil {
-		return store.Page[*gatehouse.Identity]{}, err
+		return gatehouse.Page[*gatehouse.Identity]{}, err
 	}
 	return s.store.ListIdentities(ctx, scimFilter(f))
 }
 
 // SCIMCountUsers counts the people SCIM shows that f selects.
-func (s *Service) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (int, error) {
+func (s *Service) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (int, error) {
 	if err := requireSCIM(p); err != nil {
 		return 0, err
 	}
@@ -356,7 +356,7 @@ func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehou
 	}
 	var out []*gatehouse.Confirmation
 	for _, c := range it.Confirm {
-		open, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr.ID,
+		open, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr.ID,
 			Status: gatehouse.ConfirmationOpen, Limit: 1})
 		if err != nil {
 			return err
@@ -403,7 +403,7 @@ func forceWrite(plan *jml.Plan, cur, next *gatehouse.Identity) {
 // identityGrants reads the grants identityID holds at now.
 func identityGrants(ctx context.Context, r store.Reader, identityID string, now time.Time) ([]*gatehouse.Grant, error) {
 	var out []*gatehouse.Grant
-	f := store.GrantFilter{IdentityID: identityID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: identityID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListGrants(ctx, f)
 		if err != nil {
@@ -429,7 +429,7 @@ func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	recent := 0
 	// Counted by the source the removed person belonged to (the event's after side), not by
 	// the actor's email: renaming the service account must not restart the window.
-	f := store.AuditFilter{Action: string(gatehouse.AuditSCIMUserUpdate), Since: now.Add(-time.Hour), Limit: store.MaxLimit}
+	f := gatehouse.AuditFilter{Action: string(gatehouse.AuditSCIMUserUpdate), Since: now.Add(-time.Hour), Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListAuditEvents(ctx, f)
 		if err != nil {
@@ -448,7 +448,7 @@ func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 		}
 		f.Cursor = page.NextCursor
 	}
-	active, err := tx.CountIdentities(ctx, store.IdentityFilter{Source: src, Status: gatehouse.StatusActive, Kind: gatehouse.KindPerson})
+	active, err := tx.CountIdentities(ctx, gatehouse.IdentityFilter{Source: src, Status: gatehouse.StatusActive, Kind: gatehouse.KindPerson})
 	if err != nil {
 		return "", err
 	}

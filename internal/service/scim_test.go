@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func scimClient(email string) *gatehouse.Principal {
@@ -47,7 +46,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if got := heldBy(t, st, ann.ID); got != "app/eng(birthright) app/users(birthright)" {
 		t.Errorf("joiner holds %q", got)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "scim.user.create", Limit: 10})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "scim.user.create", Limit: 10})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != "scim:POST /Users" || evs.Items[0].Actor != "okta@example.com" {
 		t.Fatalf("scim event: %v %+v", err, evs.Items)
 	}
@@ -74,7 +73,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if got := heldBy(t, st, ann.ID); got != "app/sales(request) app/users(birthright)" {
 		t.Errorf("mover holds %q", got)
 	}
-	conf, err := st.ListConfirmations(ctx, store.ConfirmationFilter{IdentityID: ann.ID, Limit: 10})
+	conf, err := st.ListConfirmations(ctx, gatehouse.ConfirmationFilter{IdentityID: ann.ID, Limit: 10})
 	if err != nil || len(conf.Items) != 1 || conf.Items[0].GrantID != req.ID || conf.Items[0].ManagerID != boss.ID {
 		t.Errorf("mover confirmations: %v %+v", err, conf.Items)
 	}
@@ -113,14 +112,14 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 		t.Errorf("leaver holds %q", got)
 	}
 	// The evidence names who ended the access: the SCIM client, not HR.
-	revokes, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 1})
+	revokes, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", Limit: 1})
 	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != "leaver: deactivated by "+service.SCIMSource(okta) {
 		t.Errorf("leaver's revocation = %+v, %v", revokes.Items, err)
 	}
 	if _, err := svc.SCIMGetUser(ctx, okta, ann.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("deleted user: %v", err)
 	}
-	if n, err := svc.SCIMCountUsers(ctx, okta, store.IdentityFilter{}); err != nil || n != 1 { // the boss
+	if n, err := svc.SCIMCountUsers(ctx, okta, gatehouse.IdentityFilter{}); err != nil || n != 1 { // the boss
 		t.Errorf("count after delete = %d, %v", n, err)
 	}
 	back, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")

@@ -138,12 +138,12 @@ func (s *Service) nameGroupSources(ctx context.Context, gs []*gatehouse.SCIMGrou
 
 // ListSCIMGroups lists groups by display name, to a SCIM client or a reader. f.MemberID may be
 // an identity's id, email or employee_id.
-func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (store.Page[*gatehouse.SCIMGroup], error) {
+func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f gatehouse.SCIMGroupFilter) (gatehouse.Page[*gatehouse.SCIMGroup], error) {
 	if err := requireSCIMOrReadAll(p); err != nil {
-		return store.Page[*gatehouse.SCIMGroup]{}, err
+		return gatehouse.Page[*gatehouse.SCIMGroup]{}, err
 	}
 	if ok, err := s.resolveMember(ctx, &f); !ok {
-		return store.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
+		return gatehouse.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
 	}
 	page, err := s.store.ListSCIMGroups(ctx, f)
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f 
 }
 
 // CountSCIMGroups counts the groups f selects, for a SCIM client (totalResults) or a reader.
-func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (int, error) {
+func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f gatehouse.SCIMGroupFilter) (int, error) {
 	if err := requireSCIMOrReadAll(p); err != nil {
 		return 0, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f
 // resolveMember turns f.MemberID, an identity's id, email or employee_id, into its id. A key
 // that names nobody selects no group (ok false, no error): "the groups of x" is then empty,
 // for a SCIM client's filter as for a person's search.
-func (s *Service) resolveMember(ctx context.Context, f *store.SCIMGroupFilter) (ok bool, err error) {
+func (s *Service) resolveMember(ctx context.Context, f *gatehouse.SCIMGroupFilter) (ok bool, err error) {
 	if f.MemberID == "" {
 		return true, nil
 	}
@@ -256,7 +256,7 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 // source are changed, since the user no longer exists for any of them.
 func (s *Service) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id, ref string) error {
 	var groups []*gatehouse.SCIMGroup
-	f := store.SCIMGroupFilter{MemberID: id, Limit: store.MaxLimit}
+	f := gatehouse.SCIMGroupFilter{MemberID: id, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListSCIMGroups(ctx, f)
 		if err != nil {

@@ -138,7 +138,7 @@ func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID
 // ignoring case (the one with exactly that id first), or nil. The exact lookup uses the
 // index; the one ignoring case scans the employee ids.
 func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self string) (*gatehouse.Identity, error) {
-	page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+	page, err := r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeID: employeeID, Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("identity with employee id %q: %w", employeeID, err)
 	}
@@ -146,7 +146,7 @@ func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self 
 		return page.Items[0], nil
 	}
 	// A handful of spellings at most; self may be one of them.
-	page, err = r.ListIdentities(ctx, store.IdentityFilter{EmployeeIDFold: employeeID, Limit: store.MaxLimit})
+	page, err = r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeIDFold: employeeID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, fmt.Errorf("identity with employee id %q ignoring case: %w", employeeID, err)
 	}
@@ -165,7 +165,7 @@ func (s *Service) SCIMUsersByExternalID(ctx context.Context, p *gatehouse.Princi
 		return nil, err
 	}
 	var out []*gatehouse.Identity
-	f := scimFilter(store.IdentityFilter{SCIMExternalID: externalID, Limit: store.MaxLimit})
+	f := scimFilter(gatehouse.IdentityFilter{SCIMExternalID: externalID, Limit: gatehouse.MaxLimit})
 	for {
 		page, err := s.store.ListIdentities(ctx, f)
 		if err != nil {

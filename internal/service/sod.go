@@ -81,7 +81,7 @@ func (s *Service) SoDViolations(ctx context.Context, p *gatehouse.Principal, f S
 		}
 		rules = []*gatehouse.SoDRule{r}
 	}
-	gf := store.GrantFilter{Status: "active", Limit: store.MaxLimit}
+	gf := gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit}
 	var only *gatehouse.Identity
 	if f.Identity != "" {
 		id, err := s.store.GetIdentity(ctx, f.Identity)
@@ -200,7 +200,7 @@ func grantRefs(grants []*gatehouse.Grant, entitlement string) []SoDGrantRef {
 
 // activeGrantsBy reads the grants f selects that are in force at now, by identity id, a page at
 // a time, and says how many there were.
-func activeGrantsBy(ctx context.Context, r store.Reader, f store.GrantFilter, now time.Time) (map[string][]*gatehouse.Grant, int, error) {
+func activeGrantsBy(ctx context.Context, r store.Reader, f gatehouse.GrantFilter, now time.Time) (map[string][]*gatehouse.Grant, int, error) {
 	out := map[string][]*gatehouse.Grant{}
 	n := 0
 	for {
@@ -237,7 +237,7 @@ type sodCached struct {
 // sodIndex returns the SoD rules r sees, compiled: from the cache when no catalog apply happened
 // since they were compiled. r may be a transaction; the answer is then the transaction's view.
 func (s *Service) sodIndex(ctx context.Context, r store.Reader) (*policy.SoDIndex, error) {
-	page, err := r.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditCatalogApply), Limit: 1})
+	page, err := r.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditCatalogApply), Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("sod rules: last catalog apply: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // systemTestTimeout bounds a connection test: long enough for a slow directory, short enough
@@ -177,14 +176,14 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		return nil, err
 	}
 	st := &SystemStatus{System: sys, Runs: []*gatehouse.Reconcile{}, Operations: []*gatehouse.Operation{}}
-	latest, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: sys.ID, Latest: true, Limit: 1})
+	latest, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: sys.ID, Latest: true, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(latest.Items) > 0 {
 		st.LastRun = latest.Items[0]
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: sys.ID, Limit: statusRuns})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: sys.ID, Limit: statusRuns})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +192,7 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		c.Findings = nil // the last finished run carries them; repeating them per run is noise
 		st.Runs = append(st.Runs, &c)
 	}
-	ops, err := s.store.ListOperations(ctx, store.OperationFilter{SystemID: sys.ID, Limit: statusOperations})
+	ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{SystemID: sys.ID, Limit: statusOperations})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +200,7 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		st.Operations = ops.Items
 	}
 	if s.connectors.Tasks(sys.Connector.Type) {
-		tasks, err := s.store.ListTasks(ctx, store.TaskFilter{SystemID: sys.ID, Status: gatehouse.TaskOpen, Limit: store.MaxLimit})
+		tasks, err := s.store.ListTasks(ctx, gatehouse.TaskFilter{SystemID: sys.ID, Status: gatehouse.TaskOpen, Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return nil, err
 		}

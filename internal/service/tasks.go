@@ -49,7 +49,7 @@ func (s *Service) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQ
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	f := store.TaskFilter{SystemID: strings.TrimSpace(q.SystemID), Status: q.Status, Limit: q.Limit, Cursor: q.Cursor}
+	f := gatehouse.TaskFilter{SystemID: strings.TrimSpace(q.SystemID), Status: q.Status, Limit: q.Limit, Cursor: q.Cursor}
 	if !p.CanReadAll() {
 		if p.Email == "" {
 			return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the auditor, operator or admin role, or to be a task's assignee")

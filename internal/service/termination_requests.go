@@ -26,7 +26,7 @@ func (s *Service) rerouteFromLeavers(ctx context.Context, tx store.Tx, p *gateho
 	var waiting []*gatehouse.AccessRequest
 	seen := map[string]bool{}
 	for chunk := range slices.Chunk(ids, 500) {
-		f := store.RequestFilter{Approvers: chunk, States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: store.MaxLimit}
+		f := gatehouse.RequestFilter{Approvers: chunk, States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: gatehouse.MaxLimit}
 		for {
 			page, err := tx.ListRequests(ctx, f)
 			if err != nil {

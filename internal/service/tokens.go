@@ -99,7 +99,7 @@ func (s *Service) ListTokens(ctx context.Context, p *gatehouse.Principal, identi
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	f := store.TokenFilter{IncludeRevoked: includeRevoked}
+	f := gatehouse.TokenFilter{IncludeRevoked: includeRevoked}
 	switch {
 	case p.Has(gatehouse.RoleAdmin):
 		if identity != "" {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The catalog is readable by everyone signed in: people need to see what exists to ask for it.
@@ -70,7 +69,7 @@ func (h *handler) systemPage(w http.ResponseWriter, r *http.Request, p *gatehous
 	for _, k := range slices.Sorted(maps.Keys(s.Connector.Settings)) {
 		v.Settings = append(v.Settings, keyValue{k, settingText(k, s.Connector.Settings[k])})
 	}
-	page, err := h.svc.ListEntitlements(ctx, p, store.EntitlementFilter{System: s.ID, Limit: store.MaxLimit})
+	page, err := h.svc.ListEntitlements(ctx, p, gatehouse.EntitlementFilter{System: s.ID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gateho
 	for _, s := range v.Systems {
 		v.SystemNames[s.ID] = s.Name
 	}
-	f := store.EntitlementFilter{Query: v.Query, System: v.System, Risk: gatehouse.Risk(v.Risk), Limit: pageSize, Cursor: q.Get("cursor")}
+	f := gatehouse.EntitlementFilter{Query: v.Query, System: v.System, Risk: gatehouse.Risk(v.Risk), Limit: pageSize, Cursor: q.Get("cursor")}
 	page, err := h.svc.ListEntitlements(ctx, p, f)
 	if err != nil {
 		return err
@@ -202,7 +201,7 @@ func (h *handler) entitlement(w http.ResponseWriter, r *http.Request, p *gatehou
 	}
 
 	if v.ShowHolders {
-		grants, err := h.svc.ListGrants(ctx, p, store.GrantFilter{EntitlementID: e.ID, Status: "active", Limit: pageSize})
+		grants, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{EntitlementID: e.ID, Status: "active", Limit: pageSize})
 		if err != nil {
 			return err
 		}
@@ -243,7 +242,7 @@ func (h *handler) identitiesByID(r *http.Request, p *gatehouse.Principal, grants
 	if len(grants) == 0 {
 		return out, nil
 	}
-	page, err := h.svc.ListIdentities(r.Context(), p, store.IdentityFilter{Limit: store.MaxLimit})
+	page, err := h.svc.ListIdentities(r.Context(), p, gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}

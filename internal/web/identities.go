@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // pageSize is the length of every paginated table: enough to scan, short enough to render fast.
@@ -47,7 +46,7 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 		return gatehouse.Errorf(gatehouse.EINVALID, "employment type %q is not one of employee, contractor, intern", v.Type)
 	}
 	v.Filtered = v.Query != "" || v.Department != "" || v.Status != "" || v.Type != ""
-	f := store.IdentityFilter{
+	f := gatehouse.IdentityFilter{
 		Query: v.Query, Department: v.Department,
 		Status: gatehouse.IdentityStatus(v.Status), EmploymentType: gatehouse.EmploymentType(v.Type),
 	}
@@ -130,7 +129,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		v.Attributes = append(v.Attributes, keyValue{k, id.Attributes[k]})
 	}
 
-	grants, err := h.svc.ListGrants(ctx, p, store.GrantFilter{IdentityID: id.ID, Limit: store.MaxLimit})
+	grants, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{IdentityID: id.ID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -154,7 +153,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	}
 
 	if p.CanReadAll() {
-		groups, err := h.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{MemberID: id.ID, Limit: scimGroupsShown})
+		groups, err := h.svc.ListSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{MemberID: id.ID, Limit: scimGroupsShown})
 		if err != nil {
 			return err
 		}
@@ -164,7 +163,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	if v.ShowAudit {
 		// Only the identity's own events: its grants' events are keyed by grant id, and the
 		// audit filter takes one object id, so fetching them would cost a query per grant.
-		af := store.AuditFilter{ObjectType: "identity", ObjectID: id.ID, Limit: 20}
+		af := gatehouse.AuditFilter{ObjectType: "identity", ObjectID: id.ID, Limit: 20}
 		evs, err := h.svc.ListAuditEvents(ctx, p, af)
 		if err != nil {
 			return err
@@ -181,7 +180,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 func (h *handler) catalogIndex(r *http.Request, p *gatehouse.Principal) (map[string]*gatehouse.Entitlement, map[string]*gatehouse.System, error) {
 	ctx := r.Context()
 	ents := map[string]*gatehouse.Entitlement{}
-	f := store.EntitlementFilter{Limit: store.MaxLimit}
+	f := gatehouse.EntitlementFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := h.svc.ListEntitlements(ctx, p, f)
 		if err != nil {

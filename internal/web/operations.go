@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const forbiddenProvisioning = "You need the auditor, operator or admin role to see provisioning."
@@ -35,7 +34,7 @@ func (h *handler) operations(w http.ResponseWriter, r *http.Request, p *gatehous
 		return gatehouse.Errorf(gatehouse.EINVALID, "status %q is not one of pending, running, applied, failed", v.Status)
 	}
 	v.Filtered = v.System != "" || v.Status != ""
-	f := store.OperationFilter{SystemID: v.System, Status: gatehouse.OperationStatus(v.Status), Limit: pageSize, Cursor: q.Get("cursor")}
+	f := gatehouse.OperationFilter{SystemID: v.System, Status: gatehouse.OperationStatus(v.Status), Limit: pageSize, Cursor: q.Get("cursor")}
 	page, err := h.svc.ListOperations(ctx, p, f)
 	if err != nil {
 		return deny(err, forbiddenProvisioning)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/audit"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const auditColumns = `seq, time, actor, action, object_type, object_id, "before", "after", reason, reference,
@@ -90,7 +89,7 @@ func (r *reader) AuditHead(ctx context.Context) (int64, string, error) {
 	return seq, hash, nil
 }
 
-func (r *reader) ListAuditEvents(ctx context.Context, f store.AuditFilter) (store.Page[*gatehouse.AuditEvent], error) {
+func (r *reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (gatehouse.Page[*gatehouse.AuditEvent], error) {
 	c := &conds{}
 	if !f.Since.IsZero() {
 		c.add(`time >= ` + c.arg(r.d.bindTime(f.Since)))
