@@ -1,16 +1,38 @@
 package gatehouse
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The query vocabulary of the domain: a page of a list and the filters that select what a list
 // holds. The store implements them, the service passes them through, and the API, web UI and
-// client speak them on the wire, so they are declared once, here.
+// client speak them on the wire, so they are declared once, here. A field's query tag names its
+// URL query parameter on the API's list routes (package urlquery encodes and decodes them); a
+// field without one is not on the wire.
 
 // Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
 // next one.
 type Page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// UnmarshalJSON reads the documented {"items": [...]} and also a bare array, so that a reader
+// of an unpaged list (or of a server that answers one as a plain array) decodes it the same way.
+func (p *Page[T]) UnmarshalJSON(b []byte) error {
+	var items []T
+	if err := json.Unmarshal(b, &items); err == nil {
+		*p = Page[T]{Items: items}
+		return nil
+	}
+	type page Page[T] // without this method
+	var v page
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = Page[T](v)
+	return nil
 }
 
 // DefaultLimit and MaxLimit bound page sizes.
@@ -21,13 +43,13 @@ const (
 
 // IdentityFilter selects identities. Empty fields do not filter.
 type IdentityFilter struct {
-	Query          string // case-insensitive substring of email, first/last name, employee_id, title
-	Department     string
-	Status         IdentityStatus
-	EmploymentType EmploymentType
-	ManagerID      string // employee_id of the manager
-	Role           AccessRole
-	Location       string
+	Query          string         `query:"q"` // case-insensitive substring of email, first/last name, employee_id, title
+	Department     string         `query:"department"`
+	Status         IdentityStatus `query:"status"`
+	EmploymentType EmploymentType `query:"employment_type"`
+	ManagerID      string         `query:"manager_id"` // employee_id of the manager
+	Role           AccessRole     `query:"role"`
+	Location       string         `query:"location"`
 	Kind           IdentityKind
 	Source         string // exact
 	EmployeeID     string // exact (unique, so at most one identity)
@@ -48,8 +70,8 @@ type IdentityFilter struct {
 	// them out (the SCIM server hides the people its clients deleted).
 	Attribute        *AttributeValue
 	WithoutAttribute *AttributeValue
-	Limit            int
-	Cursor           string
+	Limit            int    `query:"limit"`
+	Cursor           string `query:"cursor"`
 	// Offset skips this many identities (in id order, after Cursor): SCIM pages by index.
 	Offset int
 }
@@ -59,68 +81,68 @@ type AttributeValue struct{ Key, Value string }
 
 // EntitlementFilter selects entitlements.
 type EntitlementFilter struct {
-	System      string
-	Risk        Risk
-	Query       string // substring of id, name, description
-	Requestable *bool
-	Limit       int
-	Cursor      string
+	System      string `query:"system"`
+	Risk        Risk   `query:"risk"`
+	Query       string `query:"q"` // substring of id, name, description
+	Requestable *bool  `query:"requestable"`
+	Limit       int    `query:"limit"`
+	Cursor      string `query:"cursor"`
 }
 
 // GrantFilter selects grants.
 type GrantFilter struct {
-	IdentityID    string
-	EntitlementID string
-	System        string
-	Source        GrantSource
+	IdentityID    string      `query:"identity"`
+	EntitlementID string      `query:"entitlement"`
+	System        string      `query:"system"`
+	Source        GrantSource `query:"source"`
 	// Status: "active" (not revoked), "revoked", or "" for all.
-	Status string
+	Status string `query:"status"`
 	// ExpiresAfter and ExpiresBefore select grants whose expiry is in (ExpiresAfter,
 	// ExpiresBefore]; a zero bound is open. Setting either leaves out grants with no expiry.
 	ExpiresAfter, ExpiresBefore time.Time
-	Limit                       int
-	Cursor                      string
+	Limit                       int    `query:"limit"`
+	Cursor                      string `query:"cursor"`
 }
 
 // AccountFilter selects observed accounts.
 type AccountFilter struct {
-	SystemID   string
-	IdentityID string
-	Orphaned   bool // only accounts with no identity
-	Limit      int
-	Cursor     string
+	SystemID   string `query:"system"`
+	IdentityID string `query:"identity"`
+	Orphaned   bool   `query:"orphaned"` // only accounts with no identity
+	Limit      int    `query:"limit"`
+	Cursor     string `query:"cursor"`
 }
 
 // TokenFilter selects tokens.
 type TokenFilter struct {
-	IdentityID     string // "" for all
-	IncludeRevoked bool
+	IdentityID     string `query:"identity"` // "" for all
+	IncludeRevoked bool   `query:"include_revoked"`
 }
 
 // HRImportFilter selects HR imports.
 type HRImportFilter struct {
-	Status HRImportStatus // "" for all
-	Limit  int
-	Cursor string
+	Status HRImportStatus `query:"status"` // "" for all
+	Limit  int            `query:"limit"`
+	Cursor string         `query:"cursor"`
 }
 
 // HRImportChangeFilter selects an import's evidence rows.
 type HRImportChangeFilter struct {
 	ImportID string // required
-	Class    string // "" for all
-	Late     bool   // only leavers terminated after their end date
-	Limit    int
-	Cursor   string
+	Class    string `query:"class"` // "" for all
+	Late     bool   `query:"late"`  // only leavers terminated after their end date
+	Limit    int    `query:"limit"`
+	Cursor   string `query:"cursor"`
 }
 
 // ConfirmationFilter selects mover confirmations. Empty fields do not filter.
 type ConfirmationFilter struct {
-	ManagerID  string // identity id of the manager addressed
-	IdentityID string // the mover
+	ManagerID  string `query:"manager_id"`  // identity id of the manager addressed
+	IdentityID string `query:"identity_id"` // the mover
 	GrantID    string
-	Status     ConfirmationStatus
-	Limit      int
-	Cursor     string
+	Status     ConfirmationStatus `query:"status"`
+	Limit      int                `query:"limit"`
+	Cursor     string             `query:"cursor"`
 }
 
 // ReconcileFilter selects reconcile runs (provisioning).
@@ -138,12 +160,12 @@ type ReconcileFilter struct {
 
 // OperationFilter selects provisioning operations.
 type OperationFilter struct {
-	SystemID    string
-	ReconcileID string
-	IdentityID  string
-	Status      OperationStatus // "" for all
-	Limit       int
-	Cursor      string
+	SystemID    string          `query:"system"`
+	ReconcileID string          `query:"reconcile"`
+	IdentityID  string          `query:"identity"`
+	Status      OperationStatus `query:"status"` // "" for all
+	Limit       int             `query:"limit"`
+	Cursor      string          `query:"cursor"`
 }
 
 // TaskFilter selects manual tasks. Empty fields do not filter.
@@ -158,25 +180,25 @@ type TaskFilter struct {
 
 // SCIMGroupFilter selects SCIM groups. Empty fields do not filter.
 type SCIMGroupFilter struct {
-	DisplayName string // exact, case-insensitive
+	DisplayName string `query:"display_name"` // exact, case-insensitive
 	ExternalID  string
-	MemberID    string // groups this identity is a member of
+	MemberID    string `query:"member"` // groups this identity is a member of
 	Source      string
-	Limit       int
-	Cursor      string
+	Limit       int    `query:"limit"`
+	Cursor      string `query:"cursor"`
 }
 
 // AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).
 type AuditFilter struct {
-	Since      time.Time
-	Until      time.Time
-	Actor      string
-	Action     string // exact, or a prefix ending in "." ("grant.")
-	ObjectType string
-	ObjectID   string
-	Ascending  bool
-	Limit      int
-	Cursor     string
+	Since      time.Time `query:"since"`
+	Until      time.Time `query:"until"`
+	Actor      string    `query:"actor"`
+	Action     string    `query:"action"` // exact, or a prefix ending in "." ("grant.")
+	ObjectType string    `query:"object_type"`
+	ObjectID   string    `query:"object_id"`
+	Ascending  bool      `query:"order=asc"`
+	Limit      int       `query:"limit"`
+	Cursor     string    `query:"cursor"`
 }
 
 // RequestFilter selects access requests. Empty fields do not filter.
@@ -187,9 +209,9 @@ type RequestFilter struct {
 	Party string
 	// Approvers keeps requests whose current step asks one of these identities.
 	Approvers []string
-	States    []RequestState
-	Limit     int
-	Cursor    string
+	States    []RequestState `query:"state,list"`
+	Limit     int            `query:"limit"`
+	Cursor    string         `query:"cursor"`
 }
 
 // DelegationFilter selects delegations. Empty fields do not filter.
@@ -213,7 +235,39 @@ type ExceptionFilter struct {
 // EmergencyReviewFilter selects post-event reviews of break-glass grants. Empty fields do not
 // filter.
 type EmergencyReviewFilter struct {
-	OpenOnly bool
-	Limit    int
-	Cursor   string
+	OpenOnly bool   `query:"open"`
+	Limit    int    `query:"limit"`
+	Cursor   string `query:"cursor"`
+}
+
+// GrantQuery is the query of GET /api/v1/grants: a GrantFilter, or with Expiring the grants in
+// force that expire within that time from now.
+type GrantQuery struct {
+	GrantFilter
+	Expiring Duration `query:"expiring"`
+}
+
+// ConfirmationQuery is the query of GET /api/v1/confirmations: Mine keeps the confirmations
+// addressed to the caller.
+type ConfirmationQuery struct {
+	ConfirmationFilter
+	Mine bool `query:"mine"`
+}
+
+// RequestQuery is the query of GET /api/v1/requests: View is mine (submitted by or for the
+// caller, the default), pending-me (waiting for the caller's decision) or all (readers).
+type RequestQuery struct {
+	RequestFilter
+	View string `query:"view"`
+}
+
+// HRImportQuery is the query of POST /api/v1/hr/imports: how the feed is imported (a dry run, a
+// delta) and which page of the plan's items the answer carries (Limit items of each class, 0
+// for the server's default, after skipping Offset; of Class only when it is set).
+type HRImportQuery struct {
+	DryRun bool   `query:"dry_run"`
+	Delta  bool   `query:"delta"`
+	Class  string `query:"class"`
+	Limit  int    `query:"limit"`
+	Offset int    `query:"offset"`
 }

@@ -52,7 +52,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 
 func (a *app) auditListCommand() *cobra.Command {
 	var (
-		f            client.AuditFilter
+		f            gatehouse.AuditFilter
 		lf           listFlags
 		since, until string
 		object       string
@@ -98,8 +98,8 @@ func (a *app) auditListCommand() *cobra.Command {
 					}
 				}
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.AuditEvent], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.AuditEvent], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListAuditEvents(ctx, f)
 			})
 			if err != nil {
@@ -279,7 +279,7 @@ func verifyOverAPI(ctx context.Context, c *client.Client, pub ed25519.PublicKey,
 		return nil, err
 	}
 	v := audit.NewCheckpointVerifier(pub, cps)
-	f := client.AuditFilter{Ascending: true, ListOptions: client.ListOptions{Limit: gatehouse.MaxLimit}}
+	f := gatehouse.AuditFilter{Ascending: true, Limit: gatehouse.MaxLimit}
 	last := int64(0)
 	for {
 		page, err := c.ListAuditEvents(ctx, f)

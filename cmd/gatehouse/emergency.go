@@ -87,7 +87,7 @@ func (a *app) emergencyListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.ListEmergencyReviews(cmd.Context(), open, client.ListOptions{Limit: limit})
+			out, err := c.ListEmergencyReviews(cmd.Context(), gatehouse.EmergencyReviewFilter{OpenOnly: open, Limit: limit})
 			if err != nil {
 				return err
 			}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) exceptionsCommand() *cobra.Command {
@@ -144,7 +146,20 @@ func (a *app) exceptionsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := c.ListExceptions(cmd.Context(), identity, status, expiring, client.ListOptions{Limit: limit})
+			q := service.ExceptionQuery{Identity: identity, Limit: limit}
+			for _, st := range strings.Split(status, ",") {
+				if st = strings.TrimSpace(st); st != "" {
+					q.Statuses = append(q.Statuses, gatehouse.ExceptionStatus(st))
+				}
+			}
+			if expiring != "" {
+				d, err := gatehouse.ParseDuration(expiring)
+				if err != nil {
+					return usageErrorf(cmd, "--expiring: %v", err)
+				}
+				q.Expiring = time.Duration(d)
+			}
+			page, err := c.ListExceptions(cmd.Context(), q)
 			if err != nil {
 				return err
 			}

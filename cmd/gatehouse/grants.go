@@ -34,8 +34,9 @@ func grantState(g *gatehouse.Grant, now time.Time) string {
 
 func (a *app) grantsListCommand() *cobra.Command {
 	var (
-		f  client.GrantFilter
-		lf listFlags
+		f        gatehouse.GrantQuery
+		expiring string
+		lf       listFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -53,10 +54,12 @@ func (a *app) grantsListCommand() *cobra.Command {
 			default:
 				return usageErrorf(cmd, "--status %q: use active, revoked or all", f.Status)
 			}
-			if f.Expiring != "" {
-				if _, err := gatehouse.ParseDuration(f.Expiring); err != nil {
+			if expiring != "" {
+				d, err := gatehouse.ParseDuration(expiring)
+				if err != nil {
 					return usageErrorf(cmd, "--expiring: %v", err)
 				}
+				f.Expiring = d
 				if f.Status != "active" {
 					return usageErrorf(cmd, "--expiring lists grants in force: leave --status at active")
 				}
@@ -66,8 +69,8 @@ func (a *app) grantsListCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Grant], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Grant], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListGrants(ctx, f)
 			})
 			if err != nil {
@@ -95,12 +98,12 @@ func (a *app) grantsListCommand() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
-	fl.StringVar(&f.Entitlement, "entitlement", "", "entitlement id (system/slug)")
+	fl.StringVar(&f.IdentityID, "identity", "", "identity id, email or employee_id")
+	fl.StringVar(&f.EntitlementID, "entitlement", "", "entitlement id (system/slug)")
 	fl.StringVar(&f.System, "system", "", "system id")
-	fl.StringVar(&f.Source, "source", "", "direct, birthright, request, review, exception or emergency")
+	fl.StringVar((*string)(&f.Source), "source", "", "direct, birthright, request, review, exception or emergency")
 	fl.StringVar(&f.Status, "status", "active", "active, revoked or all")
-	fl.StringVar(&f.Expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
+	fl.StringVar(&expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
 	lf.register(cmd)
 	return cmd
 }

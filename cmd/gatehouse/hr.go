@@ -77,7 +77,7 @@ page, sending the file again for each.`,
 			if err != nil {
 				return err
 			}
-			res, err := importHRPages(cmd, c, args[0], data, client.HRImportOptions{DryRun: dryRun, Delta: delta}, max)
+			res, err := importHRPages(cmd, c, args[0], data, gatehouse.HRImportQuery{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
 				return err
 			}
@@ -106,19 +106,19 @@ const hrPageMax = 1000
 // importHRPages imports (or dry-runs) a file and fetches the plan items that --max asks for:
 // the server answers a page of each class, never the whole company. A dry run with --max 0 is
 // asked again, with the same file, for each further page; an import is sent once.
-func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, o client.HRImportOptions, max int) (*client.HRImportResult, error) {
+func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, q gatehouse.HRImportQuery, max int) (*client.HRImportResult, error) {
 	limit := max
 	if limit == 0 || limit > hrPageMax {
 		limit = hrPageMax
 	}
-	o.Page = client.HRPage{Limit: limit}
-	res, err := c.ImportHRWith(cmd.Context(), name, data, o)
-	if err != nil || !o.DryRun || max != 0 || res.Plan == nil {
+	q.Limit = limit
+	res, err := c.ImportHR(cmd.Context(), name, data, q)
+	if err != nil || !q.DryRun || max != 0 || res.Plan == nil {
 		return res, err
 	}
 	for res.Plan.Page != nil && res.Plan.Page.NextOffset > 0 {
-		o.Page = client.HRPage{Limit: limit, Offset: res.Plan.Page.NextOffset}
-		next, err := c.ImportHRWith(cmd.Context(), name, data, o)
+		q.Offset = res.Plan.Page.NextOffset
+		next, err := c.ImportHR(cmd.Context(), name, data, q)
 		if err != nil {
 			return nil, err
 		}
@@ -270,8 +270,8 @@ func (a *app) hrImportsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.HRImport], error) {
-				return c.ListHRImports(cmd.Context(), status, o)
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.HRImport], error) {
+				return c.ListHRImports(cmd.Context(), gatehouse.HRImportFilter{Status: gatehouse.HRImportStatus(status), Limit: o.Limit, Cursor: o.Cursor})
 			})
 			if err != nil {
 				return err

@@ -222,7 +222,7 @@ func (a *app) opsCommand() *cobra.Command {
 
 func (a *app) opsListCommand() *cobra.Command {
 	var (
-		f      client.OperationFilter
+		f      gatehouse.OperationFilter
 		failed bool
 		lf     listFlags
 	)
@@ -240,10 +240,10 @@ state changed it was applied (LATENCY: time-to-provision or time-to-deprovision)
 				return err
 			}
 			if failed {
-				f.Status = string(gatehouse.OpFailed)
+				f.Status = gatehouse.OpFailed
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Operation], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Operation], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListOperations(cmd.Context(), f)
 			})
 			if err != nil {
@@ -257,9 +257,9 @@ state changed it was applied (LATENCY: time-to-provision or time-to-deprovision)
 			return nil
 		},
 	}
-	list.Flags().StringVar(&f.System, "system", "", "system id")
+	list.Flags().StringVar(&f.SystemID, "system", "", "system id")
 	list.Flags().BoolVar(&failed, "failed", false, "only failed operations")
-	list.Flags().StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
+	list.Flags().StringVar(&f.IdentityID, "identity", "", "identity id, email or employee_id")
 	lf.register(list)
 	return list
 }

@@ -172,7 +172,9 @@ func (a *app) requestListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := c.ListRequests(cmd.Context(), view, state, client.ListOptions{Limit: limit})
+			page, err := c.ListRequests(cmd.Context(), gatehouse.RequestQuery{View: view, RequestFilter: gatehouse.RequestFilter{
+				States: splitStates(state), Limit: limit,
+			}})
 			if err != nil {
 				return err
 			}
@@ -386,4 +388,15 @@ func writeSteps(w io.Writer, steps []gatehouse.ApprovalStep) error {
 		t.row(fmt.Sprint(i+1), string(s.Kind), strings.Join(s.Emails, ", "), s.Why, string(s.Decision), s.DecidedBy, tsp(s.DecidedAt))
 	}
 	return t.flush()
+}
+
+// splitStates reads --state's comma-separated request states.
+func splitStates(s string) []gatehouse.RequestState {
+	var out []gatehouse.RequestState
+	for _, st := range strings.Split(s, ",") {
+		if st = strings.TrimSpace(st); st != "" {
+			out = append(out, gatehouse.RequestState(st))
+		}
+	}
+	return out
 }

@@ -132,21 +132,25 @@ func (a *api) applyCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := queryOf(r)
-	prune := in.Prune || q.bool("prune")
+	// The options may come as query parameters too (curl with a YAML body); the body's win.
+	var q struct {
+		Prune              bool     `query:"prune"`
+		Reason             string   `query:"reason"`
+		RebindSecrets      []string `query:"rebind_secrets,list"`
+		ConfirmRevocations string   `query:"confirm_revocations"`
+	}
+	if err := decodeQuery(r, &q); err != nil {
+		return err
+	}
+	prune := in.Prune || q.Prune
 	reason := in.Reason
 	if reason == "" {
-		reason = q.str("reason")
+		reason = q.Reason
 	}
-	rebind := in.RebindSecrets
-	for _, id := range strings.Split(q.str("rebind_secrets"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			rebind = append(rebind, id)
-		}
-	}
+	rebind := append(in.RebindSecrets, q.RebindSecrets...)
 	confirm := in.ConfirmRevocations
 	if confirm == "" {
-		confirm = q.str("confirm_revocations")
+		confirm = q.ConfirmRevocations
 	}
 	res, err := a.svc.ApplyCatalogWith(r.Context(), principal(r), files, service.CatalogApply{
 		Prune: prune, Reason: reason, RebindSecrets: rebind, ConfirmRevocations: confirm,
@@ -190,15 +194,11 @@ func (a *api) getSystem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listEntitlements(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListEntitlements(r.Context(), principal(r), gatehouse.EntitlementFilter{
-		System:      q.str("system"),
-		Risk:        gatehouse.Risk(q.str("risk")),
-		Query:       q.str("q"),
-		Requestable: q.optBool("requestable"),
-		Limit:       q.int("limit"),
-		Cursor:      q.str("cursor"),
-	})
+	var f gatehouse.EntitlementFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListEntitlements(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

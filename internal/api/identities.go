@@ -43,18 +43,11 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listIdentities(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListIdentities(r.Context(), principal(r), gatehouse.IdentityFilter{
-		Query:          q.str("q"),
-		Department:     q.str("department"),
-		Status:         gatehouse.IdentityStatus(q.str("status")),
-		EmploymentType: gatehouse.EmploymentType(q.str("employment_type")),
-		ManagerID:      q.str("manager_id"),
-		Role:           gatehouse.AccessRole(q.str("role")),
-		Location:       q.str("location"),
-		Limit:          q.int("limit"),
-		Cursor:         q.str("cursor"),
-	})
+	var f gatehouse.IdentityFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListIdentities(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -44,14 +43,8 @@ func (c *Client) GrantEmergency(ctx context.Context, in NewEmergencyGrant) (*Eme
 }
 
 // ListEmergencyReviews calls GET /api/v1/emergency/reviews.
-func (c *Client) ListEmergencyReviews(ctx context.Context, open bool, o ListOptions) (*EmergencyReviews, error) {
-	q := url.Values{}
-	if open {
-		q.Set("open", "true")
-	}
-	o.add(q)
-	var out EmergencyReviews
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/emergency/reviews", q, nil, &out)
+func (c *Client) ListEmergencyReviews(ctx context.Context, f gatehouse.EmergencyReviewFilter) (*EmergencyReviews, error) {
+	return list[EmergencyReviews](ctx, c, "/api/v1/emergency/reviews", f)
 }
 
 // GetEmergencyReview calls GET /api/v1/emergency/reviews/{id}; id may be the reference.

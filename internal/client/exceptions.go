@@ -3,9 +3,9 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // NewException is the body of CreateException (the server's service.NewException).
@@ -34,16 +34,9 @@ func (c *Client) CreateException(ctx context.Context, in NewException) (*gatehou
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/exceptions", nil, in, &out)
 }
 
-// ListExceptions calls GET /api/v1/exceptions; status is "" or comma-separated statuses,
-// expiring "" or a duration such as 30d.
-func (c *Client) ListExceptions(ctx context.Context, identity, status, expiring string, o ListOptions) (*Page[*gatehouse.Exception], error) {
-	var out Page[*gatehouse.Exception]
-	q := url.Values{}
-	set(q, "identity", identity)
-	set(q, "status", status)
-	set(q, "expiring", expiring)
-	o.add(q)
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/exceptions", q, nil, &out)
+// ListExceptions calls GET /api/v1/exceptions.
+func (c *Client) ListExceptions(ctx context.Context, q service.ExceptionQuery) (*gatehouse.Page[*gatehouse.Exception], error) {
+	return list[gatehouse.Page[*gatehouse.Exception]](ctx, c, "/api/v1/exceptions", q)
 }
 
 // GetException calls GET /api/v1/exceptions/{id} (an id or EXC-000123).

@@ -56,31 +56,17 @@ func (c *Client) ReconcileJobs(ctx context.Context, ids []int64) (*ReconcileStat
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/reconcile/jobs", url.Values{"ids": {strings.Join(s, ",")}}, nil, &out)
 }
 
-// OperationFilter selects provisioning operations.
-type OperationFilter struct {
-	System    string
-	Status    string // pending | running | applied | failed
-	Identity  string
-	Reconcile string
-	ListOptions
-}
-
 // ListOperations calls GET /api/v1/operations.
-func (c *Client) ListOperations(ctx context.Context, f OperationFilter) (*Page[*gatehouse.Operation], error) {
-	q := url.Values{}
-	set(q, "system", f.System)
-	set(q, "status", f.Status)
-	set(q, "identity", f.Identity)
-	set(q, "reconcile", f.Reconcile)
-	f.ListOptions.add(q)
-	var out Page[*gatehouse.Operation]
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/operations", q, nil, &out)
+func (c *Client) ListOperations(ctx context.Context, f gatehouse.OperationFilter) (*gatehouse.Page[*gatehouse.Operation], error) {
+	return list[gatehouse.Page[*gatehouse.Operation]](ctx, c, "/api/v1/operations", f)
 }
 
 // Drift calls GET /api/v1/drift: the last finished reconcile of each system, with its findings.
 func (c *Client) Drift(ctx context.Context, system string) ([]*gatehouse.Reconcile, error) {
 	q := url.Values{}
-	set(q, "system", system)
-	var out Page[*gatehouse.Reconcile]
+	if system != "" {
+		q.Set("system", system)
+	}
+	var out gatehouse.Page[*gatehouse.Reconcile]
 	return out.Items, c.do(ctx, http.MethodGet, "/api/v1/drift", q, nil, &out)
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"time"
 
@@ -52,15 +51,9 @@ func (c *Client) PreviewRequest(ctx context.Context, in NewRequest) (*RequestPre
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/requests/preview", nil, in, &out)
 }
 
-// ListRequests calls GET /api/v1/requests (view mine, pending-me or all; state "" for all, or
-// comma-separated states).
-func (c *Client) ListRequests(ctx context.Context, view, state string, o ListOptions) (*Page[*gatehouse.AccessRequest], error) {
-	var out Page[*gatehouse.AccessRequest]
-	q := url.Values{}
-	set(q, "view", view)
-	set(q, "state", state)
-	o.add(q)
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/requests", q, nil, &out)
+// ListRequests calls GET /api/v1/requests.
+func (c *Client) ListRequests(ctx context.Context, q gatehouse.RequestQuery) (*gatehouse.Page[*gatehouse.AccessRequest], error) {
+	return list[gatehouse.Page[*gatehouse.AccessRequest]](ctx, c, "/api/v1/requests", q)
 }
 
 // GetRequest calls GET /api/v1/requests/{id} (an id or REQ-000123).

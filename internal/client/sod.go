@@ -2,18 +2,11 @@ package client
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
-
-// SoDViolationFilter narrows the SoD violations report.
-type SoDViolationFilter struct {
-	Rule     string // a rule id
-	Identity string // id, email or employee_id
-}
 
 // SoDGrantRef is one grant that puts an entitlement on a side of a broken rule.
 type SoDGrantRef struct {
@@ -51,10 +44,6 @@ type SoDViolations struct {
 }
 
 // SoDViolations calls GET /api/v1/sod/violations.
-func (c *Client) SoDViolations(ctx context.Context, f SoDViolationFilter) (*SoDViolations, error) {
-	q := url.Values{}
-	set(q, "rule", f.Rule)
-	set(q, "identity", f.Identity)
-	var out SoDViolations
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/sod/violations", q, nil, &out)
+func (c *Client) SoDViolations(ctx context.Context, f service.SoDViolationFilter) (*SoDViolations, error) {
+	return list[SoDViolations](ctx, c, "/api/v1/sod/violations", f)
 }

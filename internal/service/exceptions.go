@@ -54,13 +54,13 @@ type ExceptionDecision struct {
 
 // ExceptionQuery selects exceptions for ListExceptions.
 type ExceptionQuery struct {
-	Identity string // id, email or employee_id
-	Rule     string
-	Statuses []gatehouse.ExceptionStatus
+	Identity string                      `query:"identity"` // id, email or employee_id
+	Rule     string                      `query:"rule"`
+	Statuses []gatehouse.ExceptionStatus `query:"status,list"`
 	// Expiring keeps approved exceptions that expire within this time from now.
-	Expiring time.Duration
-	Limit    int
-	Cursor   string
+	Expiring time.Duration `query:"expiring"`
+	Limit    int           `query:"limit"`
+	Cursor   string        `query:"cursor"`
 }
 
 // CreateException records a pending exception. Operators record them for anyone; anyone may

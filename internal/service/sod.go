@@ -18,8 +18,8 @@ import (
 
 // SoDViolationFilter narrows the detective SoD listing.
 type SoDViolationFilter struct {
-	Rule     string // a rule id; "" for every rule
-	Identity string // id, email or employee_id; "" for everyone
+	Rule     string `query:"rule"`     // a rule id; "" for every rule
+	Identity string `query:"identity"` // id, email or employee_id; "" for everyone
 }
 
 // SoDGrantRef is one grant that puts an entitlement on a side of a broken rule.

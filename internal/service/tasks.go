@@ -15,13 +15,13 @@ import (
 
 // TaskQuery selects manual tasks.
 type TaskQuery struct {
-	SystemID string
+	SystemID string `query:"system"`
 	// Status: open, done, cancelled, or "" for every status.
-	Status gatehouse.TaskStatus
+	Status gatehouse.TaskStatus `query:"status"`
 	// Overdue: only open tasks past their due time.
-	Overdue bool
-	Limit   int
-	Cursor  string
+	Overdue bool   `query:"overdue"`
+	Limit   int    `query:"limit"`
+	Cursor  string `query:"cursor"`
 }
 
 // TaskList is a page of tasks, sorted by due time (the most urgent first), with the number of

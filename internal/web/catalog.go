@@ -113,10 +113,14 @@ type entitlementsView struct {
 func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	ctx := r.Context()
 	q := r.URL.Query()
+	var f gatehouse.EntitlementFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := entitlementsView{
-		Query:  strings.TrimSpace(q.Get("q")),
-		System: q.Get("system"),
-		Risk:   q.Get("risk"),
+		Query:  f.Query,
+		System: f.System,
+		Risk:   string(f.Risk),
 		Risks:  []gatehouse.Risk{gatehouse.RiskStandard, gatehouse.RiskSensitive, gatehouse.RiskPrivileged},
 	}
 	if v.Risk != "" && !slices.Contains(v.Risks, gatehouse.Risk(v.Risk)) {
@@ -131,7 +135,7 @@ func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gateho
 	for _, s := range v.Systems {
 		v.SystemNames[s.ID] = s.Name
 	}
-	f := gatehouse.EntitlementFilter{Query: v.Query, System: v.System, Risk: gatehouse.Risk(v.Risk), Limit: pageSize, Cursor: q.Get("cursor")}
+	f.Limit = pageSize
 	page, err := h.svc.ListEntitlements(ctx, p, f)
 	if err != nil {
 		return err

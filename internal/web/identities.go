@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -31,11 +30,15 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 		return nil
 	}
 	q := r.URL.Query()
+	var f gatehouse.IdentityFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := identitiesView{
-		Query:      strings.TrimSpace(q.Get("q")),
-		Department: strings.TrimSpace(q.Get("department")),
-		Status:     q.Get("status"),
-		Type:       q.Get("employment_type"),
+		Query:      f.Query,
+		Department: f.Department,
+		Status:     string(f.Status),
+		Type:       string(f.EmploymentType),
 		Statuses:   []gatehouse.IdentityStatus{gatehouse.StatusActive, gatehouse.StatusLeave, gatehouse.StatusTerminated},
 		Types:      []gatehouse.EmploymentType{gatehouse.Employee, gatehouse.Contractor, gatehouse.Intern},
 	}
@@ -46,15 +49,13 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 		return gatehouse.Errorf(gatehouse.EINVALID, "employment type %q is not one of employee, contractor, intern", v.Type)
 	}
 	v.Filtered = v.Query != "" || v.Department != "" || v.Status != "" || v.Type != ""
-	f := gatehouse.IdentityFilter{
-		Query: v.Query, Department: v.Department,
-		Status: gatehouse.IdentityStatus(v.Status), EmploymentType: gatehouse.EmploymentType(v.Type),
-	}
+	cursor := f.Cursor
+	f.Limit, f.Cursor = 0, ""
 	var err error
 	if v.Total, err = h.svc.CountIdentities(r.Context(), p, f); err != nil {
 		return deny(err, "You need the auditor, operator or admin role to list identities.")
 	}
-	f.Limit, f.Cursor = pageSize, q.Get("cursor")
+	f.Limit, f.Cursor = pageSize, cursor
 	page, err := h.svc.ListIdentities(r.Context(), p, f)
 	if err != nil {
 		return err

@@ -25,16 +25,20 @@ type operationsView struct {
 func (h *handler) operations(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	ctx := r.Context()
 	q := r.URL.Query()
+	var f gatehouse.OperationFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := operationsView{
-		System:   strings.TrimSpace(q.Get("system")),
-		Status:   q.Get("status"),
+		System:   f.SystemID,
+		Status:   string(f.Status),
 		Statuses: []gatehouse.OperationStatus{gatehouse.OpFailed, gatehouse.OpPending, gatehouse.OpRunning, gatehouse.OpApplied},
 	}
 	if v.Status != "" && !gatehouse.OperationStatus(v.Status).Valid() {
 		return gatehouse.Errorf(gatehouse.EINVALID, "status %q is not one of pending, running, applied, failed", v.Status)
 	}
 	v.Filtered = v.System != "" || v.Status != ""
-	f := gatehouse.OperationFilter{SystemID: v.System, Status: gatehouse.OperationStatus(v.Status), Limit: pageSize, Cursor: q.Get("cursor")}
+	f.Limit = pageSize
 	page, err := h.svc.ListOperations(ctx, p, f)
 	if err != nil {
 		return deny(err, forbiddenProvisioning)
