@@ -79,7 +79,7 @@ page, sending the file again for each.`,
 			}
 			res, err := importHRPages(cmd, c, args[0], data, gatehouse.HRImportQuery{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
-				return err
+				return worded(err, jml.ProblemText) // an HR file's problems read "file: line N: field: reason"
 			}
 			if a.json() {
 				if err := printJSON(a.stdout, res); err != nil {

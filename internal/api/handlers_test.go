@@ -356,7 +356,7 @@ func TestCatalogErrors(t *testing.T) {
 			if tc.wantFile == "" {
 				return
 			}
-			i := slices.IndexFunc(e.Details, func(p problem) bool { return p.File == tc.wantFile && p.Line == badLine })
+			i := slices.IndexFunc(e.Details, func(p gatehouse.Problem) bool { return p.File == tc.wantFile && p.Line == badLine })
 			if i < 0 {
 				t.Fatalf("no detail at %s:%d in %+v", tc.wantFile, badLine, e.Details)
 			}
