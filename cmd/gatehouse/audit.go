@@ -177,7 +177,7 @@ checkpoint files are verified (signatures and their chain).`,
 					if err != nil {
 						return err
 					}
-					return a.printVerification(&client.Verification{OK: v.OK, Count: v.Count, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, Break: clientBreak(v.Break)})
+					return a.printVerification(&service.Verification{OK: v.OK, Count: v.Count, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, Break: v.Break})
 				}
 				c, err := a.client(cmd)
 				if err != nil {
@@ -242,15 +242,8 @@ checkpoint files are verified (signatures and their chain).`,
 	return cmd
 }
 
-func clientBreak(b *audit.Break) *client.Break {
-	if b == nil {
-		return nil
-	}
-	return &client.Break{Seq: b.Seq, Reason: b.Reason, Through: b.Through, Checkpoint: b.Checkpoint}
-}
-
 // printVerification prints the plain chain check.
-func (a *app) printVerification(v *client.Verification) error {
+func (a *app) printVerification(v *service.Verification) error {
 	if a.json() {
 		if err := printJSON(a.stdout, v); err != nil {
 			return err

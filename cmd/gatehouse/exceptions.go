@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -40,7 +39,7 @@ revoke, the default) or it comes back for review (--on-expiry review).
 
 func (a *app) exceptionsCreateCommand() *cobra.Command {
 	var (
-		in                        client.NewException
+		in                        service.NewException
 		kind, expires, review, on string
 	)
 	create := &cobra.Command{
@@ -104,7 +103,7 @@ func (a *app) exceptionsDecideCommand(verb, short string, renewable bool) *cobra
 			if strings.TrimSpace(comment) == "" {
 				return usageErrorf(cmd, "--comment is required: say why")
 			}
-			dec := client.ExceptionDecision{Comment: comment}
+			dec := service.ExceptionDecision{Comment: comment}
 			if renew != "" {
 				d, err := gatehouse.ParseDuration(renew)
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) grantsCommand() *cobra.Command {
@@ -150,7 +151,7 @@ func (a *app) printGrant(cmd *cobra.Command, c *client.Client, g *gatehouse.Gran
 
 func (a *app) grantsCreateCommand() *cobra.Command {
 	var (
-		in       client.NewGrant
+		in       service.NewGrant
 		duration string
 	)
 	cmd := &cobra.Command{
@@ -208,7 +209,7 @@ approved request of this person for it, TASK-n a manual task about them; EMG-n n
 	fl.StringVar(&in.Reference, "reference", "", "your ticket, or an approved exception EXC-n (required)")
 	fl.StringVar(&in.Reason, "reason", "", "why (required)")
 	fl.StringVar(&duration, "duration", "", "how long, e.g. 8h or 30d (default: the entitlement's max_duration, or no expiry)")
-	fl.StringVar(&in.Source, "source", "", "direct, the only source accepted here (others are written by their own flows)")
+	fl.StringVar((*string)(&in.Source), "source", "", "direct, the only source accepted here (others are written by their own flows)")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) hrCommand() *cobra.Command {
@@ -106,7 +107,7 @@ const hrPageMax = 1000
 // importHRPages imports (or dry-runs) a file and fetches the plan items that --max asks for:
 // the server answers a page of each class, never the whole company. A dry run with --max 0 is
 // asked again, with the same file, for each further page; an import is sent once.
-func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, q gatehouse.HRImportQuery, max int) (*client.HRImportResult, error) {
+func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, q gatehouse.HRImportQuery, max int) (*service.HRImportResult, error) {
 	limit := max
 	if limit == 0 || limit > hrPageMax {
 		limit = hrPageMax
@@ -157,7 +158,7 @@ func grantList(cs []jml.GrantChange) string {
 }
 
 // writeHRResult prints an import's plan for people.
-func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
+func writeHRResult(w io.Writer, res *service.HRImportResult, max int) {
 	p := res.Plan
 	if p == nil {
 		return
@@ -372,7 +373,7 @@ changes nothing. Exit code 1 when the leaver guard holds it.`,
 			} else if len(plan.Items) == 0 && !plan.Held {
 				fmt.Fprintln(a.stdout, "Nothing to do: no end date passed and no start date reached.")
 			} else {
-				writeHRResult(a.stdout, &client.HRImportResult{Plan: plan}, 50)
+				writeHRResult(a.stdout, &service.HRImportResult{Plan: plan}, 50)
 				if plan.Held {
 					printf(a.stdout, "Nothing applied: %s.\n", plan.HeldReason)
 				} else {

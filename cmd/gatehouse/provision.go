@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -90,7 +91,7 @@ so --wait follows it through a restart (it gives up when the server has not answ
 						break poll
 					case <-time.After(poll):
 					}
-					next, err := c.ReconcileJobs(ctx, st.JobIDs())
+					next, err := c.ReconcileJobs(ctx, jobIDs(st))
 					switch {
 					case err == nil:
 						st, down = next, time.Time{}
@@ -138,7 +139,7 @@ func serverDown(err error) bool {
 }
 
 // progress is one line about jobs still running, for --wait.
-func progress(st *client.ReconcileStatus) string {
+func progress(st *service.ReconcileStatus) string {
 	done, retrying := 0, 0
 	for _, j := range st.Jobs {
 		switch {
@@ -155,7 +156,7 @@ func progress(st *client.ReconcileStatus) string {
 	return s
 }
 
-func (a *app) printReconcile(st *client.ReconcileStatus, waited bool) {
+func (a *app) printReconcile(st *service.ReconcileStatus, waited bool) {
 	t := newTable(a.stdout, "JOB", "SYSTEM", "STATE", "ATTEMPT", "PLANNED", "APPLIED", "FAILED", "FINDINGS", "ERROR")
 	last := map[int64]*gatehouse.Reconcile{}
 	for _, r := range st.Runs {
@@ -309,4 +310,13 @@ Exits 1 when there are findings.`,
 	}
 	cmd.Flags().StringVar(&system, "system", "", "system id")
 	return cmd
+}
+
+// jobIDs returns the ids of a reconcile status's jobs, to ask for their progress again.
+func jobIDs(st *service.ReconcileStatus) []int64 {
+	ids := make([]int64, len(st.Jobs))
+	for i, j := range st.Jobs {
+		ids[i] = j.ID
+	}
+	return ids
 }

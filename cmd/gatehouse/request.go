@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) requestCommand() *cobra.Command {
@@ -43,7 +43,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 
 // requestInput is the request that create and preview send, read from their common flags.
 type requestInput struct {
-	in       client.NewRequest
+	in       service.NewRequest
 	duration string
 	remove   bool
 }
@@ -61,7 +61,7 @@ func (ri *requestInput) flags(c *cobra.Command) {
 }
 
 // request checks the flags and builds the request.
-func (ri *requestInput) request(cmd *cobra.Command) (client.NewRequest, error) {
+func (ri *requestInput) request(cmd *cobra.Command) (service.NewRequest, error) {
 	r := ri.in
 	if ri.duration != "" {
 		d, err := gatehouse.ParseDuration(ri.duration)
@@ -340,7 +340,7 @@ func (a *app) requestDelegateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := c.CreateDelegation(cmd.Context(), client.NewDelegation{From: delegateFrom, To: delegateTo, EndsAt: end, Reason: reason})
+			d, err := c.CreateDelegation(cmd.Context(), service.NewDelegation{From: delegateFrom, To: delegateTo, EndsAt: end, Reason: reason})
 			if err != nil {
 				return err
 			}

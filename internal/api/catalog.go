@@ -21,16 +21,9 @@ const defaultCatalogFile = "catalog.yaml"
 
 // catalogRequest is the JSON body of plan and apply: the catalog files as text.
 type catalogRequest struct {
-	Files  []catalogFile `json:"files"`
-	Prune  bool          `json:"prune,omitempty"`  // apply only
-	Reason string        `json:"reason,omitempty"` // apply only
-	// RebindSecrets (apply only) names the systems whose connector url may change while their
-	// secret references stay the same (catalog.SecretRebind).
-	RebindSecrets []string `json:"rebind_secrets,omitempty"`
-	// ConfirmRevocations (apply only) is the plan's revocations.confirmation: an apply that
-	// revokes grants is refused (409, with the revocations) without it, and when what it
-	// would revoke is no longer what that plan showed.
-	ConfirmRevocations string `json:"confirm_revocations,omitempty"`
+	Files []catalogFile `json:"files"`
+	// The apply's options (apply only; a plan takes none).
+	service.CatalogApply
 }
 
 type catalogFile struct {

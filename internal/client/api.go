@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/urlquery"
 )
 
@@ -151,18 +152,8 @@ func (c *Client) GetGrant(ctx context.Context, id string) (*gatehouse.Grant, err
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/grants/"+seg(id), nil, nil, &out)
 }
 
-// NewGrant is the body of POST /api/v1/grants.
-type NewGrant struct {
-	Identity    string             `json:"identity"`
-	Entitlement string             `json:"entitlement"`
-	Source      string             `json:"source,omitempty"`
-	Reference   string             `json:"reference"`
-	Duration    gatehouse.Duration `json:"duration,omitempty"`
-	Reason      string             `json:"reason"`
-}
-
 // CreateGrant calls POST /api/v1/grants.
-func (c *Client) CreateGrant(ctx context.Context, in NewGrant) (*gatehouse.Grant, error) {
+func (c *Client) CreateGrant(ctx context.Context, in service.NewGrant) (*gatehouse.Grant, error) {
 	var out gatehouse.Grant
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/grants", nil, in, &out)
 }
@@ -183,28 +174,10 @@ func (c *Client) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (
 	return list[gatehouse.Page[*gatehouse.AuditEvent]](ctx, c, "/api/v1/audit/events", f)
 }
 
-// Verification is the answer of GET /api/v1/audit/verify.
-type Verification struct {
-	OK       bool   `json:"ok"`
-	Count    int64  `json:"count"`
-	HeadSeq  int64  `json:"head_seq"`
-	HeadHash string `json:"head_hash"`
-	Break    *Break `json:"break,omitempty"`
-}
-
-// Break is where the audit chain first fails.
-type Break struct {
-	Seq    int64  `json:"seq"`
-	Reason string `json:"reason"`
-	// Through and Checkpoint: a range found by a signed checkpoint (audit.Break).
-	Through    int64 `json:"through,omitempty"`
-	Checkpoint int64 `json:"checkpoint,omitempty"`
-}
-
 // VerifyAudit calls GET /api/v1/audit/verify. A broken chain is not an error here: the answer
 // says where it breaks.
-func (c *Client) VerifyAudit(ctx context.Context) (*Verification, error) {
-	var out Verification
+func (c *Client) VerifyAudit(ctx context.Context) (*service.Verification, error) {
+	var out service.Verification
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/audit/verify", nil, nil, &out)
 }
 
@@ -233,15 +206,9 @@ type NewToken struct {
 	Scopes []string `json:"scopes,omitempty"`
 }
 
-// CreatedToken carries a new token's secret, which the server shows this once.
-type CreatedToken struct {
-	Token  *gatehouse.Token `json:"token"`
-	Secret string           `json:"secret"`
-}
-
 // CreateToken calls POST /api/v1/tokens.
-func (c *Client) CreateToken(ctx context.Context, in NewToken) (*CreatedToken, error) {
-	var out CreatedToken
+func (c *Client) CreateToken(ctx context.Context, in NewToken) (*service.CreatedToken, error) {
+	var out service.CreatedToken
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/tokens", nil, in, &out)
 }
 

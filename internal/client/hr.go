@@ -10,24 +10,17 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/urlquery"
 )
-
-// HRImportResult is the answer of an HR import: the JML plan, and the stored import (nil for a
-// dry run).
-type HRImportResult struct {
-	Import *gatehouse.HRImport `json:"import,omitempty"`
-	DryRun bool                `json:"dry_run"`
-	Plan   *jml.Plan           `json:"plan"`
-}
 
 // ImportHR calls POST /api/v1/hr/imports with an HR feed CSV, as q says. name labels problems
 // (its base name is sent). A file with problems is an *Error with one Problem per problem
 // (file, line, field, reason). The answer's plan carries the page of items q asks for (the
 // server's default: 100 per class); Plan.Page.NextOffset is the next page's Offset (a dry run
 // is asked again with the same file).
-func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, q gatehouse.HRImportQuery) (*HRImportResult, error) {
-	var out HRImportResult
+func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, q gatehouse.HRImportQuery) (*service.HRImportResult, error) {
+	var out service.HRImportResult
 	body := rawBody{contentType: "text/csv", data: csv, header: map[string]string{"X-HR-File": filepath.Base(name)}}
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports", urlquery.Encode(q), body, &out)
 }
@@ -44,8 +37,8 @@ func (c *Client) GetHRImport(ctx context.Context, id string) (*gatehouse.HRImpor
 }
 
 // ApproveHRImport calls POST /api/v1/hr/imports/{id}/approve (admins).
-func (c *Client) ApproveHRImport(ctx context.Context, id, reason string) (*HRImportResult, error) {
-	var out HRImportResult
+func (c *Client) ApproveHRImport(ctx context.Context, id, reason string) (*service.HRImportResult, error) {
+	var out service.HRImportResult
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports/"+seg(id)+"/approve", nil, map[string]string{"reason": reason}, &out)
 }
 

@@ -10,49 +10,22 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// ReconcileJob is one reconcile job's state (the server's provision.JobState).
-type ReconcileJob struct {
-	ID       int64  `json:"id"`
-	SystemID string `json:"system_id"`
-	State    string `json:"state"`
-	Attempt  int    `json:"attempt"`
-	Done     bool   `json:"done"`
-	Error    string `json:"error,omitempty"`
-}
-
-// ReconcileStatus is the progress of reconcile jobs (the server's service.ReconcileStatus).
-type ReconcileStatus struct {
-	Jobs      []ReconcileJob         `json:"jobs"`
-	Done      bool                   `json:"done"`
-	Converged bool                   `json:"converged"`
-	Runs      []*gatehouse.Reconcile `json:"runs"`
-	Failed    []*gatehouse.Operation `json:"failed_operations"`
-}
-
-// JobIDs returns the ids of the status's jobs.
-func (s *ReconcileStatus) JobIDs() []int64 {
-	ids := make([]int64, len(s.Jobs))
-	for i, j := range s.Jobs {
-		ids[i] = j.ID
-	}
-	return ids
-}
-
 // Reconcile calls POST /api/v1/reconcile: a reconcile of system, or of every system ("").
-func (c *Client) Reconcile(ctx context.Context, system string) (*ReconcileStatus, error) {
-	var out ReconcileStatus
+func (c *Client) Reconcile(ctx context.Context, system string) (*service.ReconcileStatus, error) {
+	var out service.ReconcileStatus
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/reconcile", nil, map[string]string{"system": system}, &out)
 }
 
 // ReconcileJobs calls GET /api/v1/reconcile/jobs.
-func (c *Client) ReconcileJobs(ctx context.Context, ids []int64) (*ReconcileStatus, error) {
+func (c *Client) ReconcileJobs(ctx context.Context, ids []int64) (*service.ReconcileStatus, error) {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatInt(id, 10)
 	}
-	var out ReconcileStatus
+	var out service.ReconcileStatus
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/reconcile/jobs", url.Values{"ids": {strings.Join(s, ",")}}, nil, &out)
 }
 

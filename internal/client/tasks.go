@@ -8,16 +8,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// TaskList is a page of tasks, most urgent first, with the number overdue.
-type TaskList struct {
-	Items      []*gatehouse.ManualTask `json:"items"`
-	NextCursor string                  `json:"next_cursor,omitempty"`
-	Overdue    int                     `json:"overdue"`
-}
-
 // ListTasks calls GET /api/v1/tasks.
-func (c *Client) ListTasks(ctx context.Context, q service.TaskQuery) (*TaskList, error) {
-	return list[TaskList](ctx, c, "/api/v1/tasks", q)
+func (c *Client) ListTasks(ctx context.Context, q service.TaskQuery) (*service.TaskList, error) {
+	return list[service.TaskList](ctx, c, "/api/v1/tasks", q)
 }
 
 // GetTask calls GET /api/v1/tasks/{id}; id may be the reference (TASK-000123).

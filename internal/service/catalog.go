@@ -199,14 +199,14 @@ type BirthrightResult struct {
 // CatalogApply says how to apply a catalog.
 type CatalogApply struct {
 	// Prune allows removing entitlements people hold, revoking their grants.
-	Prune  bool
-	Reason string // why, for the audit log
+	Prune  bool   `json:"prune,omitempty"`
+	Reason string `json:"reason,omitempty"` // why, for the audit log
 	// RebindSecrets names the systems whose connector may move (a changed url) with its
 	// secrets unchanged (catalog.SecretRebind).
-	RebindSecrets []string
+	RebindSecrets []string `json:"rebind_secrets,omitempty"`
 	// ConfirmRevocations is the plan's Revocations.Confirmation: without it an apply that
 	// revokes grants is refused (catalog.UnconfirmedError), and with that of another plan too.
-	ConfirmRevocations string
+	ConfirmRevocations string `json:"confirm_revocations,omitempty"`
 }
 
 // ApplyCatalog applies files with prune, reason and rebind and no confirmation of

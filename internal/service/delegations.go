@@ -15,7 +15,7 @@ import (
 type NewDelegation struct {
 	From     string    `json:"from,omitempty"` // "" for oneself; someone else's needs an operator
 	To       string    `json:"to"`
-	StartsAt time.Time `json:"starts_at,omitempty"` // default now
+	StartsAt time.Time `json:"starts_at,omitzero"` // default now
 	EndsAt   time.Time `json:"ends_at"`
 	Reason   string    `json:"reason,omitempty"`
 }
