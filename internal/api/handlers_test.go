@@ -150,7 +150,7 @@ func TestIdentityHandlers(t *testing.T) {
 		must(t, f.as(t, "admin", "PUT", "/api/v1/identities/admin@example.com/roles", `{"roles":[]}`), http.StatusConflict)
 
 		// Me.
-		var me meAnswer
+		var me service.Me
 		must(t, f.as(t, "user", "GET", "/api/v1/me", ""), s200).json(t, &me)
 		if me.Identity == nil || me.Identity.Email != "user@example.com" || me.Principal.IdentityID != me.Identity.ID {
 			t.Errorf("me = %+v / %+v", me.Principal, me.Identity)

@@ -7,12 +7,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// meAnswer is who the caller is. Identity is null for the bootstrap admin, which has none.
-type meAnswer struct {
-	Principal gatehouse.Principal `json:"principal"`
-	Identity  *gatehouse.Identity `json:"identity"`
-}
-
 type createIdentityRequest struct {
 	gatehouse.Identity
 	Reason string `json:"reason,omitempty"`
@@ -30,16 +24,11 @@ type setRolesRequest struct {
 }
 
 func (a *api) me(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	out := meAnswer{Principal: *p}
-	if p.IdentityID != "" {
-		id, err := a.svc.GetIdentity(r.Context(), p, p.IdentityID)
-		if err != nil {
-			return err
-		}
-		out.Identity = id
+	me, err := a.svc.Me(r.Context(), principal(r))
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, me)
 }
 
 func (a *api) listIdentities(w http.ResponseWriter, r *http.Request) error {

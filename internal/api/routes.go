@@ -141,7 +141,7 @@ var routeTable = []route{
 
 	// Identities.
 	{name: "me", method: "GET", path: "/api/v1/me", tag: "identities", access: accessSignedIn,
-		summary: "The caller: its principal and identity (null for the bootstrap admin)", status: 200, response: meAnswer{},
+		summary: "The caller: its principal and identity (null for the bootstrap admin)", status: 200, response: service.Me{},
 		handle: (*api).me},
 	{name: "listIdentities", method: "GET", path: "/api/v1/identities", tag: "identities", access: accessReaders,
 		summary: "List identities",

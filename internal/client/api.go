@@ -27,15 +27,9 @@ func (c *Client) Ready(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, "/readyz", nil, nil, nil)
 }
 
-// Me is who the token belongs to.
-type Me struct {
-	Principal gatehouse.Principal `json:"principal"`
-	Identity  *gatehouse.Identity `json:"identity"` // nil for the bootstrap admin
-}
-
 // Me calls GET /api/v1/me.
-func (c *Client) Me(ctx context.Context) (*Me, error) {
-	var out Me
+func (c *Client) Me(ctx context.Context) (*service.Me, error) {
+	var out service.Me
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/me", nil, nil, &out)
 }
 
