@@ -126,7 +126,7 @@ func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gateho
 	if v.Risk != "" && !slices.Contains(v.Risks, gatehouse.Risk(v.Risk)) {
 		return gatehouse.Errorf(gatehouse.EINVALID, "risk %q is not one of standard, sensitive, privileged", v.Risk)
 	}
-	v.Filtered = v.Query != "" || v.System != "" || v.Risk != ""
+	v.Filtered = f.Query != "" || f.System != "" || f.Risk != "" || f.Requestable != nil
 	var err error
 	if v.Systems, err = h.svc.ListSystems(ctx, p); err != nil {
 		return err

@@ -48,9 +48,9 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 	if v.Type != "" && !gatehouse.EmploymentType(v.Type).Valid() {
 		return gatehouse.Errorf(gatehouse.EINVALID, "employment type %q is not one of employee, contractor, intern", v.Type)
 	}
-	v.Filtered = v.Query != "" || v.Department != "" || v.Status != "" || v.Type != ""
 	cursor := f.Cursor
 	f.Limit, f.Cursor = 0, ""
+	v.Filtered = f != (gatehouse.IdentityFilter{}) // any filter the API takes, shown in the form or not
 	var err error
 	if v.Total, err = h.svc.CountIdentities(r.Context(), p, f); err != nil {
 		return deny(err, "You need the auditor, operator or admin role to list identities.")

@@ -37,7 +37,7 @@ func (h *handler) operations(w http.ResponseWriter, r *http.Request, p *gatehous
 	if v.Status != "" && !gatehouse.OperationStatus(v.Status).Valid() {
 		return gatehouse.Errorf(gatehouse.EINVALID, "status %q is not one of pending, running, applied, failed", v.Status)
 	}
-	v.Filtered = v.System != "" || v.Status != ""
+	v.Filtered = f.SystemID != "" || f.Status != "" || f.IdentityID != "" || f.ReconcileID != ""
 	f.Limit = pageSize
 	page, err := h.svc.ListOperations(ctx, p, f)
 	if err != nil {
