@@ -19,21 +19,9 @@ var yamlTypes = []string{"application/yaml", "application/x-yaml", "text/yaml"}
 // defaultCatalogFile names a YAML body in problems when X-Catalog-File does not.
 const defaultCatalogFile = "catalog.yaml"
 
-// catalogRequest is the JSON body of plan and apply: the catalog files as text.
-type catalogRequest struct {
-	Files []catalogFile `json:"files"`
-	// The apply's options (apply only; a plan takes none).
-	service.CatalogApply
-}
-
-type catalogFile struct {
-	Name    string `json:"name"`
-	Content string `json:"content"`
-}
-
 // readCatalog reads a plan or apply body: one YAML file, or the JSON form with several.
-func readCatalog(r *http.Request) (catalogRequest, []catalog.File, error) {
-	var in catalogRequest
+func readCatalog(r *http.Request) (service.CatalogRequest, []catalog.File, error) {
+	var in service.CatalogRequest
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {

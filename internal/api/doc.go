@@ -16,6 +16,5 @@
 // test keeps the route table's documented parameters equal to the filter's query tags. The
 // problems of a rejected catalog or HR feed go out in the error's details as gatehouse.Problem.
 // What is left here is the HTTP framing that exists nowhere else (a reason next to a patch, a
-// token's ttl as text, catalog files as text). The API reads only through the service; it does
-// not import the store.
+// token's ttl as text). The API reads only through the service; it does not import the store.
 package api

@@ -6,8 +6,8 @@
 // gatehouse; a list method takes the filter the API decodes, encoded by package urlquery); the
 // bodies and answers of operations are the service's (package service, imported for its types
 // only). What is declared here is the client itself (Client, Options, its errors, HRExport's
-// count of a streamed export) and the two bodies that exist only at the API, not in the service:
-// NewToken (its ttl is text) and CatalogFile (a catalog file's YAML as text).
+// count of a streamed export) and the one body that exists only at the API, not in the
+// service: NewToken, whose ttl is text.
 //
 // Every method returns either the decoded response or an error that says what went wrong in
 // terms a person can act on: an *Error for an answer from the server (its code, message and,
