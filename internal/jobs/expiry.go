@@ -5,24 +5,28 @@ package jobs
 // Two kinds of expire_grants job run the same idempotent sweep (revoke every grant whose
 // expiry has passed; see service.ExpireGrants):
 //
-//   - one scheduled at each expiry, inserted when a grant with an expiry is committed
-//     (provision.ScheduleExpiries): access ends on time, within about a second (River's
-//     scheduler moves jobs due within its next tick to available ahead of time; workers poll
-//     every second);
-//   - a periodic one every interval, and one at start: the safety net. A job lost in a crash
-//     between a grant's commit and its job's insert, a clock moved, a grant written around the
-//     service, or a server that was down when access ended: the next sweep revokes it.
+//   - one scheduled at each expiry, inserted in the transaction that writes a grant with an
+//     expiry (ScheduleExpiryTx, which the service calls): access ends on time, within about a
+//     second (River's scheduler moves jobs due within its next tick to available ahead of time;
+//     workers poll every second), and a crash right after the commit loses no job;
+//   - a periodic one every interval, and one at start: the safety net. A clock moved, a grant
+//     written around the service, the expiries of a bulk change beyond the jobs one
+//     transaction schedules, or a server that was down when access ended: the next sweep
+//     revokes it.
 //
 // Both live in the database with the provisioning jobs, so a restart loses none.
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // DefaultExpiryInterval is how often serve sweeps for expired grants by default, besides the
@@ -83,15 +87,33 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 // ScheduleExpiry inserts a job that revokes what has expired at the given time. Jobs for the
 // same time are one job.
 func (h *Host) ScheduleExpiry(ctx context.Context, at time.Time) error {
+	return h.scheduleExpiry(ctx, nil, at)
+}
+
+// ScheduleExpiryTx is ScheduleExpiry in the transaction that writes the grant ending at at:
+// the job is committed with the grant, so a crash right after the commit does not leave the
+// grant to the periodic sweep.
+func (h *Host) ScheduleExpiryTx(ctx context.Context, tx store.Tx, at time.Time) error {
+	return h.scheduleExpiry(ctx, tx.SQL(), at)
+}
+
+func (h *Host) scheduleExpiry(ctx context.Context, tx *sql.Tx, at time.Time) error {
 	at = at.UTC()
-	_, err := h.client.Insert(ctx, ExpireArgs{At: at}, &river.InsertOpts{
+	args := ExpireArgs{At: at}
+	opts := &river.InsertOpts{
 		ScheduledAt: at,
 		Priority:    PriorityDeprovision,
 		MaxAttempts: h.opts.MaxAttempts,
 		// Not unique against completed jobs: a second grant for a second already swept
 		// (clock skew between replicas) must still get its job.
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates},
-	})
+	}
+	var err error
+	if tx != nil {
+		_, err = h.client.InsertTx(ctx, tx, args, opts)
+	} else {
+		_, err = h.client.Insert(ctx, args, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("schedule the expiry at %s: %w", at.Format(time.RFC3339Nano), err)
 	}
