@@ -126,8 +126,8 @@ type tx struct {
 	reader
 	sql     *sql.Tx
 	fp      failpoint // the crash tests' (failpoint.go); nothing in a normal build
-	wrote   bool // a write method was called
-	audited bool // AppendAudit succeeded at least once
+	wrote   bool      // a write method was called
+	audited bool      // AppendAudit succeeded at least once
 
 	// The chain head, read (and on PostgreSQL locked) at the first AppendAudit, advanced by each
 	// append, and written back once before commit.
