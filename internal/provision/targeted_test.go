@@ -222,15 +222,17 @@ func TestTargetedScope(t *testing.T) {
 
 // recordingQueue records the reconciles the service's changes ask for.
 type recordingQueue struct {
-	mu    sync.Mutex
-	calls []enqueued
+	mu       sync.Mutex
+	calls    []enqueued
+	expiries []time.Time
 }
 
 type enqueued struct {
-	all        bool
-	systems    []string
-	identities []string
-	cause      string
+	all         bool
+	systems     []string
+	identities  []string
+	cause       string
+	deprovision bool
 }
 
 func (q *recordingQueue) record(e enqueued) {
@@ -240,11 +242,16 @@ func (q *recordingQueue) record(e enqueued) {
 }
 
 func (q *recordingQueue) ReconcileTx(_ context.Context, _ store.Tx, t provision.Trigger) error {
-	q.record(enqueued{all: t.All, systems: t.Systems, identities: t.Identities, cause: t.Cause})
+	q.record(enqueued{all: t.All, systems: t.Systems, identities: t.Identities, cause: t.Cause, deprovision: t.Deprovision})
 	return nil
 }
 
-func (q *recordingQueue) ScheduleExpiryTx(context.Context, store.Tx, time.Time) error { return nil }
+func (q *recordingQueue) ScheduleExpiryTx(_ context.Context, _ store.Tx, at time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expiries = append(q.expiries, at)
+	return nil
+}
 
 func (q *recordingQueue) last(t *testing.T) enqueued {
 	t.Helper()
