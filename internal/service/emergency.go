@@ -134,7 +134,8 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateEmergencyReview(ctx, rev); err != nil {
 			return err
 		}
-		// grant.create is the event provisioning reacts to, as for any grant.
+		// grant.create records the grant, as for any grant (its reconcile and expiry are stated
+		// above, fx.granted).
 		ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, in.Reason)
 		ev.Reference = ref
 		evs := []*gatehouse.AuditEvent{ev}
