@@ -18,7 +18,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -62,7 +61,7 @@ func (x *expiry) get() Expirer {
 
 // ExpireGrants makes the host revoke expired grants with e: at once (a server that was down
 // when access ended catches up as it starts), every interval, and at each expiry scheduled by
-// ScheduleExpiry. Call it once (Schedule does), before or after Start.
+// ScheduleExpiryTx. Call it once (Schedule does), before or after Start.
 func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("expiry interval %s: use a duration above zero", every)
@@ -84,20 +83,11 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 	return nil
 }
 
-// ScheduleExpiry inserts a job that revokes what has expired at the given time. Jobs for the
+// ScheduleExpiryTx inserts a job that revokes what has expired at the given time, in the
+// transaction that writes the grant ending then: the job is committed with the grant, so a
+// crash right after the commit does not leave the grant to the periodic sweep. Jobs for the
 // same time are one job.
-func (h *Host) ScheduleExpiry(ctx context.Context, at time.Time) error {
-	return h.scheduleExpiry(ctx, nil, at)
-}
-
-// ScheduleExpiryTx is ScheduleExpiry in the transaction that writes the grant ending at at:
-// the job is committed with the grant, so a crash right after the commit does not leave the
-// grant to the periodic sweep.
 func (h *Host) ScheduleExpiryTx(ctx context.Context, tx store.Tx, at time.Time) error {
-	return h.scheduleExpiry(ctx, tx.SQL(), at)
-}
-
-func (h *Host) scheduleExpiry(ctx context.Context, tx *sql.Tx, at time.Time) error {
 	at = at.UTC()
 	args := ExpireArgs{At: at}
 	opts := &river.InsertOpts{
@@ -108,13 +98,7 @@ func (h *Host) scheduleExpiry(ctx context.Context, tx *sql.Tx, at time.Time) err
 		// (clock skew between replicas) must still get its job.
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates},
 	}
-	var err error
-	if tx != nil {
-		_, err = h.client.InsertTx(ctx, tx, args, opts)
-	} else {
-		_, err = h.client.Insert(ctx, args, opts)
-	}
-	if err != nil {
+	if _, err := h.client.InsertTx(ctx, tx.SQL(), args, opts); err != nil {
 		return fmt.Errorf("schedule the expiry at %s: %w", at.Format(time.RFC3339Nano), err)
 	}
 	return nil
