@@ -33,7 +33,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 		reqs[i] = g
 	}
 	out := make([]*gatehouse.Grant, 0, len(reqs))
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		b := newGrantBatch(tx, s.now())
 		for i, req := range reqs {
 			g, err := b.add(ctx, p, req)
@@ -44,6 +44,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 				return indexed(i, err)
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, req.Reason)
 			ev.Reference = req.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -85,7 +86,7 @@ func (s *Service) CreateIdentities(ctx context.Context, p *gatehouse.Principal, 
 		}
 		ids[i] = &id
 	}
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		for i, id := range ids {
 			if err := checkManager(ctx, tx, id); err != nil {
 				return indexedAs("identities", i, err)
@@ -93,6 +94,7 @@ func (s *Service) CreateIdentities(ctx context.Context, p *gatehouse.Principal, 
 			if err := tx.CreateIdentity(ctx, id); err != nil {
 				return indexedAs("identities", i, err)
 			}
+			fx.identity(id)
 			if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, id, reason)); err != nil {
 				return err
 			}

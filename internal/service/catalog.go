@@ -237,7 +237,7 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 		return nil, err
 	}
 	var out ApplyResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		plan, err := catalog.MakePlan(ctx, tx, doc)
 		if err != nil {
 			return err
@@ -262,11 +262,16 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 			return err
 		}
 		out = ApplyResult{Plan: plan, Result: res}
+		// Every system is reconciled for everybody: a rule or a group may concern anyone.
+		fx.reconcile.Catalog()
+		for _, r := range res.Revoked {
+			fx.revoked(r.GrantID, r.IdentityID, "")
+		}
 		revoked := res.Revoked
 		if changesBirthright(plan) {
 			// Same transaction: a catalog whose rules changed never stands with grants that
 			// follow the old rules.
-			br, lost, err := s.recomputeBirthright(ctx, tx, p, "catalog:"+prefix(plan.Digest, 12))
+			br, lost, err := s.recomputeBirthright(ctx, tx, fx, p, "catalog:"+prefix(plan.Digest, 12))
 			if err != nil {
 				return err
 			}
@@ -351,7 +356,7 @@ func changesBirthright(plan *catalog.Plan) bool {
 
 // recomputeBirthright brings every active person's birthright grants in line with the stored
 // rules, in tx, and returns the grants it revoked.
-func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string) (*BirthrightResult, []catalog.Revoked, error) {
+func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string) (*BirthrightResult, []catalog.Revoked, error) {
 	current, err := allIdentities(ctx, tx)
 	if err != nil {
 		return nil, nil, err
@@ -373,7 +378,7 @@ func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gateh
 		st.entitlements[e.ID] = e
 	}
 	plan := jml.Recompute(current, roles, grants)
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return nil, nil, err
 	}
 	return &BirthrightResult{Identities: len(plan.Items), GrantsGained: plan.Summary.GrantsGained,

@@ -128,7 +128,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		return nil, err
 	}
 	var out *gatehouse.Confirmation
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		c, err := tx.GetConfirmation(ctx, id)
 		if err != nil {
 			return err
@@ -177,6 +177,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 			if err != nil {
 				return err
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, after, RevokeNotConfirmed)
 			ev.Reference = "confirmation:" + c.ID
 			events = append(events, ev)

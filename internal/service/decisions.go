@@ -67,7 +67,7 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "comment: say why (the requester reads it)")
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, err := tx.GetRequest(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -142,16 +142,14 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 			return err
 		}
 		if final {
-			if err := s.fulfil(ctx, tx, p, r, "approved by every step"); err != nil {
+			if err := s.fulfil(ctx, tx, fx, p, r, "approved by every step"); err != nil {
 				return err
 			}
 		}
 		out = r
+		s.announce(ctx, tx, fx, r) // the next step's approvers, or the decision to the requester
 		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out) // the next step's approvers, or the decision to the requester
-	}
 	return out, err
 }
 

@@ -411,7 +411,7 @@ func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, err
 	}
 	n := 0
 	for _, listed := range page.Items {
-		err := s.update(ctx, func(tx store.Tx) error {
+		err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 			e, err := tx.GetException(ctx, listed.ID)
 			if err != nil {
 				return err
@@ -419,7 +419,7 @@ func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, err
 			if e.Status != gatehouse.ExceptionApproved || now.Before(e.ExpiresAt) {
 				return errExceptionMoved
 			}
-			return s.expireException(ctx, tx, p, e, now)
+			return s.expireException(ctx, tx, fx, p, e, now)
 		})
 		switch {
 		case err == nil:
@@ -435,7 +435,7 @@ func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, err
 	return n, nil
 }
 
-func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time) error {
+func (s *Service) expireException(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time) error {
 	before := cloneException(e)
 	at := e.ExpiresAt.UTC().Format(time.RFC3339)
 	if e.OnExpiry == gatehouse.ExpiryReview {
@@ -445,7 +445,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 		}
 		return s.auditException(ctx, tx, p, gatehouse.AuditExceptionReview, before, e, e.Comment)
 	}
-	evs, err := s.revokeUnder(ctx, tx, p, e, now, "exception "+e.Ref+" expired at "+at)
+	evs, err := s.revokeUnder(ctx, tx, fx, p, e, now, "exception "+e.Ref+" expired at "+at)
 	if err != nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 // revokeUnder revokes the access exception e allowed: the grants written under it or, for an
 // exception no request used, the person's grants of the entitlements it names. It returns the
 // grant.revoke events (reference EXC-n) for the caller to append last.
-func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time,
+func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time,
 	reason string) ([]*gatehouse.AuditEvent, error) {
 	ids := slices.Clone(e.GrantIDs)
 	if len(ids) == 0 && len(e.EntitlementIDs) > 0 {
@@ -492,6 +492,7 @@ func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 		if err != nil {
 			return nil, err
 		}
+		fx.revoked(gid, g.IdentityID, g.EntitlementID)
 		ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 		ev.Reference = e.Ref
 		evs = append(evs, ev)
@@ -512,7 +513,7 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "comment: say why")
 	}
 	var out *gatehouse.Exception
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		e, err := tx.GetException(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -531,7 +532,7 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 		before := cloneException(e)
 		var evs []*gatehouse.AuditEvent
 		if e.Status == gatehouse.ExceptionApproved {
-			if evs, err = s.revokeUnder(ctx, tx, p, e, s.now(), "exception "+e.Ref+" revoked: "+d.Comment); err != nil {
+			if evs, err = s.revokeUnder(ctx, tx, fx, p, e, s.now(), "exception "+e.Ref+" revoked: "+d.Comment); err != nil {
 				return err
 			}
 		}

@@ -51,7 +51,7 @@ func (s *Service) ExpireGrants(ctx context.Context, now time.Time) (int, error) 
 // expireBatch revokes up to expiryBatch expired grants in one transaction. more says whether
 // more may be left.
 func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now time.Time) (n int, more bool, err error) {
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		n, more = 0, false
 		page, err := tx.ListGrants(ctx, gatehouse.GrantFilter{Status: "active", ExpiresBefore: now, Limit: expiryBatch})
 		if err != nil {
@@ -79,6 +79,7 @@ func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now t
 			if err != nil {
 				return fmt.Errorf("expire grant %s: %w", g.ID, err)
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantExpire, "grant", g.ID, g, after, reason)
 			ev.Reference = g.Reference
 			evs = append(evs, ev)

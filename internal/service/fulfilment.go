@@ -15,7 +15,7 @@ import (
 // fulfil writes (or, for a removal, revokes) the grants of an approved request and moves it to
 // provisioning, in the caller's transaction. SoD is checked again: what the beneficiary holds
 // may have changed since submission.
-func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
+func (s *Service) fulfil(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
 	before := cloneRequest(r)
 	now := s.now()
 	var events []*gatehouse.AuditEvent
@@ -41,6 +41,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 			if err != nil {
 				return err
 			}
+			fx.revoked(gid, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 			ev.Reference = r.Ref
 			events = append(events, ev)
@@ -87,6 +88,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 				return err
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, r.Justification)
 			ev.Reference = r.Ref
 			events = append(events, ev)
@@ -135,8 +137,7 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 			if !done && failed == "" {
 				continue
 			}
-			var moved *gatehouse.AccessRequest
-			err = s.update(ctx, func(tx store.Tx) error {
+			err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 				cur, err := tx.GetRequest(ctx, r.ID)
 				if err != nil {
 					return err
@@ -165,14 +166,14 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 					return err
 				}
 				changed++
-				moved = cur
-				return s.auditRequest(ctx, tx, p, action, before, cur, cur.Error)
+				if err := s.auditRequest(ctx, tx, p, action, before, cur, cur.Error); err != nil {
+					return err
+				}
+				s.announce(ctx, tx, fx, cur) // fulfilled: the requester and the beneficiary
+				return nil
 			})
 			if err != nil && gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 				return changed, err
-			}
-			if err == nil {
-				s.announce(ctx, moved) // fulfilled: the requester and the beneficiary
 			}
 		}
 		if page.NextCursor == "" {

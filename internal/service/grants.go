@@ -146,7 +146,7 @@ func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal,
 		return nil, err
 	}
 	var out *gatehouse.Grant
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		now := s.now()
 		ben, err := tx.GetIdentity(ctx, in.Identity)
 		if err != nil {
@@ -194,6 +194,7 @@ func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal,
 		if _, err := s.directSoD(ctx, tx, ben, ent.ID, held, now); err != nil {
 			return err
 		}
+		fx.granted(g)
 		out = g
 		return nil
 	})
@@ -418,7 +419,7 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "reason: say why the access is removed")
 	}
 	var out *gatehouse.Grant
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		before, err := tx.GetGrant(ctx, id)
 		if err != nil {
 			return err
@@ -433,6 +434,7 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 		if out, err = tx.GetGrant(ctx, id); err != nil {
 			return err
 		}
+		fx.revoked(out.ID, out.IdentityID, out.EntitlementID)
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditGrantRevoke, "grant", id, before, out, reason))
 	})
 	return out, err

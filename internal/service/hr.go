@@ -80,7 +80,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 	}
 	defer release()
 	var out *HRImportResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		imp, err := heldImport(ctx, tx, id)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		if err := tx.UpdateHRImport(ctx, imp); err != nil {
 			return err
 		}
-		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+		if err := s.applyHR(ctx, tx, fx, p, imp, plan, st); err != nil {
 			return err
 		}
 		if scimSource != "" {
@@ -330,9 +330,10 @@ func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[strin
 // applyHR writes a plan in tx: identities first (a joiner needs its id for its grants), then
 // revocations, then new grants, each with its audit event referencing the import, then the
 // movers' confirmations.
-func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
+func (s *Service) applyHR(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
 	ref := "hr-import:" + imp.ID
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	fx.reconcile.HR(ref)
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return err
 	}
 	if err := recordHRChanges(ctx, tx, imp.ID, plan, st); err != nil { // the import's evidence (hrevidence.go)
@@ -342,8 +343,8 @@ func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Princip
 }
 
 // applyJML writes the identity and grant changes of a JML plan, with reference ref on every
-// audit event.
-func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
+// audit event, and states them in fx: the plan knows whom each change concerns.
+func (s *Service) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
 	now := s.now()
 	// Events are appended together at the end, in the order of the changes: AppendAudits seals
 	// a batch much faster than one append per change. Their JSON is encoded meanwhile, on the
@@ -379,6 +380,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			}
 			ev.ev.Reference = ref
 			enc.add(ev)
+			fx.identity(next)
 		}
 		for i := range it.Lose {
 			l := &it.Lose[i]
@@ -389,6 +391,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
 			}
+			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, why)
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, l})
@@ -412,6 +415,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
 			}
 			gc.GrantID = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, g})
@@ -517,7 +521,7 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 		return nil, err
 	}
 	var out *jml.Plan
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		current, err := allIdentities(ctx, tx)
 		if err != nil {
 			return err
@@ -565,7 +569,8 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 			return nil
 		}
 		ref := "hr-dates:" + s.now().UTC().Format(gatehouse.DateLayout)
-		if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+		fx.reconcile.HR(ref)
+		if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 			return err
 		}
 		ev := s.event(p, gatehouse.AuditHRDates, "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")

@@ -122,7 +122,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		return &HRImportResult{DryRun: true, Plan: plan}, nil
 	}
 	var out *HRImportResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		recent, err := s.recentHRRemovals(ctx, tx)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		if err := tx.CreateHRImport(ctx, imp); err != nil {
 			return err
 		}
-		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+		if err := s.applyHR(ctx, tx, fx, p, imp, plan, st); err != nil {
 			return err
 		}
 		ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")

@@ -65,7 +65,7 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 	if err := id.Validate(); err != nil {
 		return nil, err
 	}
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		if err := checkManager(ctx, tx, &id); err != nil {
 			return err
 		}
@@ -76,6 +76,7 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateIdentity(ctx, &id); err != nil {
 			return err
 		}
+		fx.identity(&id)
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, &id, reason))
 	})
 	if err != nil {
@@ -109,7 +110,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		return nil, err
 	}
 	var out *gatehouse.Identity
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		before, err := tx.GetIdentity(ctx, key)
 		if err != nil {
 			return err
@@ -167,13 +168,14 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		if err := tx.UpdateIdentity(ctx, &after); err != nil {
 			return err
 		}
+		fx.identity(&after)
 		out = &after
 		// A termination after the end date says so, as an HR import's does (hrevidence.go).
 		if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityUpdate, "identity", after.ID, before, &after, lateReason(before, &after, s.now(), reason))); err != nil {
 			return err
 		}
 		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {
-			return s.terminateByHand(ctx, tx, p, &after, reason)
+			return s.terminateByHand(ctx, tx, fx, p, &after, reason)
 		}
 		if e, ok := statusEnding(before, &after, ""); ok { // back from terminated (termination.go)
 			return s.endGatehouseAccess(ctx, tx, p, "", []ending{e})
@@ -387,7 +389,7 @@ func cloneMap(m map[string]string) map[string]string {
 // revoked, its open access requests are cancelled and its Gatehouse tokens and delegations end
 // (termination.go), in the same transaction, so that the provisioning engine removes the access
 // at once instead of keeping it for a person who left.
-func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
+func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
 	why := "leaver: terminated by " + p.Actor()
 	if reason != "" {
 		why += ": " + reason
@@ -403,6 +405,7 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 			if err := tx.RevokeGrant(ctx, g.ID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("leaver %s: revoke %s: %w", id.Email, g.EntitlementID, err)
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, nil, why)
 			ev.Reference = g.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {

@@ -153,7 +153,7 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 		return nil, err
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, _, err := s.intake(ctx, tx, p, in, "")
 		if err != nil {
 			return err
@@ -179,16 +179,14 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 			return err
 		}
 		if r.Action == gatehouse.ActionRemove {
-			if err := s.fulfil(ctx, tx, p, r, "a removal needs no approval"); err != nil {
+			if err := s.fulfil(ctx, tx, fx, p, r, "a removal needs no approval"); err != nil {
 				return err
 			}
 		}
 		out = r
+		s.announce(ctx, tx, fx, r) // approvers, or the requester if returned
 		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out) // after the commit: approvers, or the requester if returned
-	}
 	return out, err
 }
 
@@ -202,7 +200,7 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 		return nil, err
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, err := tx.GetRequest(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -232,11 +230,12 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = r
-		return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestResubmit, &before, r, justification)
+		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestResubmit, &before, r, justification); err != nil {
+			return err
+		}
+		s.announce(ctx, tx, fx, r)
+		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out)
-	}
 	return out, err
 }
 

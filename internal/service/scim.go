@@ -127,13 +127,13 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 	src := SCIMSource(p)
 	var out *gatehouse.Identity
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		n := *next // a retried transaction starts from what the client sent
 		cur, err := s.scimCreateMatch(ctx, tx, src, &n)
 		if err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, gatehouse.AuditSCIMUserCreate)
+		out, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, &n, ref, gatehouse.AuditSCIMUserCreate)
 		if err != nil || held != nil || cur == nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 	src := SCIMSource(p)
 	var out *gatehouse.Identity
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		cur, err := s.scimOwned(ctx, tx, src, id, version)
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 		if err := scimReplaceCheck(ctx, tx, src, cur, next); err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, gatehouse.AuditSCIMUserUpdate)
+		out, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, next, ref, gatehouse.AuditSCIMUserUpdate)
 		return err
 	})
 	if err != nil {
@@ -192,7 +192,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 	}
 	src := SCIMSource(p)
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		cur, err := s.scimOwned(ctx, tx, src, id, version)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 		}
 		next.Attributes[AttrSCIMDeleted] = "true"
 		next.Status = gatehouse.StatusTerminated
-		if _, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, gatehouse.AuditSCIMUserUpdate); err != nil || held != nil {
+		if _, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, &next, ref, gatehouse.AuditSCIMUserUpdate); err != nil || held != nil {
 			return err
 		}
 		return s.scimLeaveGroups(ctx, tx, p, id, ref)
@@ -237,7 +237,7 @@ func (s *Service) scimOwned(ctx context.Context, tx store.Tx, src, id, version s
 // scimWrite plans next (cur is its stored identity, nil for a new person) as a one-person delta
 // with the JML engine and applies it, unless the leaver guard holds it: then it stores the held
 // import and returns it as a *SCIMHeldError (with a nil error, so the import is committed).
-func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref string, action gatehouse.AuditAction) (*gatehouse.Identity, *SCIMHeldError, error) {
+func (s *Service) scimWrite(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref string, action gatehouse.AuditAction) (*gatehouse.Identity, *SCIMHeldError, error) {
 	now := s.now()
 	next.Source, next.Kind = src, gatehouse.KindPerson
 	next.Roles = nil
@@ -308,7 +308,7 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 			return nil, &SCIMHeldError{Import: imp}, nil
 		}
 	}
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return nil, nil, err
 	}
 	if err := s.scimConfirmations(ctx, tx, p, it, ref); err != nil {
@@ -328,6 +328,7 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	}
 	ev := s.event(p, action, "identity", id, cur, out, why)
 	ev.Reference = ref
+	fx.identity(out)
 	return out, nil, tx.AppendAudit(ctx, ev)
 }
 

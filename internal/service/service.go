@@ -25,6 +25,7 @@ type Service struct {
 	bootstrap     bootstrapUses // when each client's bootstrap use was last audited (bootstrap.go)
 	hr            HROptions
 	prov          Provisioner // the provisioning job queue; nil when not running one
+	jobs          JobQueue    // inserts the jobs changes imply (effects.go); nil: none
 	open          provision.Opener
 	notifier      Notifier      // nil: nobody is told (notify.go)
 	requestExpiry time.Duration // an undecided request expires this long after submission
@@ -54,6 +55,9 @@ type Options struct {
 	HR             HROptions
 	// Provisioner runs reconciles (the server's job queue); nil: reconcile is unavailable.
 	Provisioner Provisioner
+	// Jobs inserts the jobs that changes imply (reconciles, grant expiries) in their own
+	// transactions (the server's job queue); nil: none, as in the CLI's offline commands.
+	Jobs JobQueue
 	// Open opens a system's connector, for TestSystem (connectors.OpenSystem with the secrets
 	// provisioning uses); nil: systems cannot be tested.
 	Open provision.Opener
@@ -88,7 +92,7 @@ type HROptions struct {
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open,
+	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, jobs: opts.Jobs, open: opts.Open,
 		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry, checkpoints: opts.Checkpoints, secrets: opts.Secrets,
 		connectors: opts.Connectors}
 	if s.connectors == nil {
