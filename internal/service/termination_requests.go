@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -101,7 +102,7 @@ func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 // (the system owner, then the operators), less anyone who decided an earlier step (one person
 // decides at most one step) and anyone in exclude (leavers).
 func (s *Service) stepFallback(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, j int, leavers map[string]string) ([]*gatehouse.Identity, []string, error) {
-	taken := takenSteps(r, j)
+	taken := policy.DecidedSteps(r, j)
 	requester, err := tx.GetIdentity(ctx, r.RequesterID)
 	if err != nil {
 		return nil, nil, err
