@@ -53,7 +53,7 @@ const (
 
 // send hands m to the notifier, logging (never returning) a failure. A message without
 // recipients still goes to the webhook channel (the outbox sends email only with some).
-func (s *Service) send(ctx context.Context, m notify.Message) {
+func (s *Notifications) send(ctx context.Context, m notify.Message) {
 	if s.notifier == nil {
 		return
 	}
@@ -66,7 +66,7 @@ func (s *Service) send(ctx context.Context, m notify.Message) {
 // has committed: approvers when it waits for them, requester and beneficiary when it was
 // decided, fulfilled or expired. It runs on a context that outlives the caller's: the change
 // is done even if the client has gone.
-func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
+func (s *Notifications) announce(ctx context.Context, r *gatehouse.AccessRequest) {
 	if s.notifier == nil || r == nil {
 		return
 	}
@@ -111,7 +111,7 @@ func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
 }
 
 // requestWhat says what r asks for: "Add Eng (app), Ledger (app)".
-func (s *Service) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) string {
+func (s *Notifications) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) string {
 	names := make([]string, 0, len(r.Entitlements))
 	for _, id := range r.Entitlements {
 		names = append(names, s.entitlementName(ctx, id))
@@ -123,7 +123,7 @@ func (s *Service) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) s
 	return verb + " " + strings.Join(names, ", ")
 }
 
-func (s *Service) entitlementName(ctx context.Context, id string) string {
+func (s *Notifications) entitlementName(ctx context.Context, id string) string {
 	e, err := s.store.GetEntitlement(ctx, id)
 	if err != nil {
 		return id
@@ -133,7 +133,7 @@ func (s *Service) entitlementName(ctx context.Context, id string) string {
 
 // approverRecipients are the active identities among ids and their active delegates, minus
 // the requester and the beneficiary (who may not decide).
-func (s *Service) approverRecipients(ctx context.Context, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
+func (s *Notifications) approverRecipients(ctx context.Context, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
 	now := s.now()
 	var emails []string
 	add := func(id string) {
@@ -225,7 +225,7 @@ type SLAReport struct {
 // (request.escalate). Each is recorded
 // on the request's timeline, so it happens once per submission (a reminder once per step)
 // however often the check runs, and on however many replicas.
-func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
+func (s *Notifications) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 	var rep SLAReport
 	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: store.MaxLimit}
 	for {
@@ -246,7 +246,7 @@ func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 }
 
 // slaDue says what the SLA check owes r at now.
-func (s *Service) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
+func (s *Notifications) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
 	if r.State != gatehouse.RequestPendingApproval {
 		return false, false, false, -1
 	}
@@ -275,7 +275,7 @@ func hasEvent(r *gatehouse.AccessRequest, kind, prefix string) bool {
 	})
 }
 
-func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
+func (s *Notifications) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
 	p := SystemPrincipal("sla")
 	var (
 		out                      *gatehouse.AccessRequest
@@ -358,7 +358,7 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 }
 
 // operatorRecipients are the active operators, or the admins when there are none.
-func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, error) {
+func (s *Notifications) operatorRecipients(ctx context.Context) ([]notify.Recipient, error) {
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
 		var emails []string
 		f := store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
@@ -387,12 +387,12 @@ func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, e
 // before it is handed over, and a grant with one is not noticed again (after a restart, or
 // on another replica). It returns how many grants were noticed. Without a notifier it does
 // nothing: nobody is told, so nothing is recorded as told.
-func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
+func (s *Notifications) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
 	if s.notifier == nil {
 		return 0, nil
 	}
 	p := SystemPrincipal("notify")
-	grants, err := s.ExpiringGrants(ctx, p, within)
+	grants, err := s.grants.ExpiringGrants(ctx, p, within)
 	if err != nil {
 		return 0, fmt.Errorf("expiring grants: %w", err)
 	}
@@ -459,7 +459,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 // errToldAlready rolls back an expiry notice another replica recorded first.
 var errToldAlready = errors.New("expiry notice already recorded")
 
-func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
+func (s *Notifications) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
 	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)

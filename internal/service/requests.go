@@ -56,7 +56,7 @@ const (
 // PreviewRequest checks a request and routes it as CreateRequest would, creating nothing: the
 // requester sees who will be asked and the policy findings before submitting. A request that
 // would be refused is refused here with the same error.
-func (s *Service) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*RequestPreview, error) {
+func (s *Requests) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*RequestPreview, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (s *Service) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in
 // blocking SoD conflict, a privileged entitlement without a duration. A weak justification is
 // not refused: the request is created in state returned, saying what is missing, and the
 // requester resubmits it. A removal needs no approval: its grants are revoked at once.
-func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*gatehouse.AccessRequest, error) {
+func (s *Requests) CreateRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(idText("for", in.For), idText("entitlement", in.Entitlement), idText("role", in.Role), reasonText("justification", in.Justification)); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 
 // ResubmitRequest sends a returned request back to its approvers with a new justification. It
 // is checked and routed again, as a new request would be (the organization may have changed).
-func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, justification string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, justification string) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(reasonText("justification", justification)); err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 
 // intake checks in and builds the request it describes (not stored; State unset). self is the
 // id of the request being resubmitted, whose own entitlements do not count as pending.
-func (s *Service) intake(ctx context.Context, rd store.Reader, p *gatehouse.Principal, in NewRequest, self string) (*gatehouse.AccessRequest, *gatehouse.Identity, error) {
+func (s *Requests) intake(ctx context.Context, rd store.Reader, p *gatehouse.Principal, in NewRequest, self string) (*gatehouse.AccessRequest, *gatehouse.Identity, error) {
 	now := s.now()
 	if p.IdentityID == "" {
 		return nil, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "a request is made by a person: sign in with your own token")
@@ -357,7 +357,7 @@ func pendingEntitlements(ctx context.Context, rd store.Reader, identityID, self 
 // policyFindings records SoD conflicts and peer context on r, and refuses what a blocking rule
 // forbids. An exception rule needs an approved exception, which the exceptions register will
 // provide; until then such a request is refused, saying so.
-func (s *Service) policyFindings(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity,
+func (s *Requests) policyFindings(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity,
 	held map[string]string, pending map[string]string) error {
 	idx, err := s.sodIndex(ctx, rd) // compiled once per catalog apply (sod.go)
 	if err != nil {
@@ -398,7 +398,7 @@ func (s *Service) policyFindings(ctx context.Context, rd store.Reader, r *gateho
 
 // peerContext counts, per entitlement, the beneficiary's active peers (same department and
 // title) and how many of them hold it.
-func (s *Service) peerContext(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity) error {
+func (s *Requests) peerContext(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity) error {
 	peers, holding, err := rd.CountPeers(ctx, ben, r.Entitlements)
 	if err != nil {
 		return err
@@ -412,7 +412,7 @@ func (s *Service) peerContext(ctx context.Context, rd store.Reader, r *gatehouse
 
 // ListRequests lists requests, newest first: mine (submitted by or for the caller), pending-me
 // (the current step asks the caller, or someone who delegated to them), or all (readers).
-func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
+func (s *Requests) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
 	var none store.Page[*gatehouse.AccessRequest]
 	if err := authenticated(p); err != nil {
 		return none, err
@@ -471,7 +471,7 @@ func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view
 
 // GetRequest returns a request (by id or REQ-number) to its requester, its beneficiary, the
 // people its steps ask, and readers.
-func (s *Service) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.AccessRequest, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -504,7 +504,7 @@ func (s *Service) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRe
 }
 
 // CancelRequest withdraws an open request: its requester or beneficiary may.
-func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) CancelRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(reasonText("comment", comment)); err != nil {
 		return nil, err
 	}
@@ -538,7 +538,7 @@ func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idO
 // closeLeaversRequests cancels, in the transaction that makes them leavers, the open requests
 // of the plan's leavers: nobody should approve access for someone who has left, and an approver
 // should not find such a request in the inbox. Each is audited with its number.
-func (s *Service) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
+func (s *Requests) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
 	for _, it := range plan.Items {
 		if it.Class != jml.Leaver || it.IdentityID == "" {
 			continue
@@ -551,7 +551,7 @@ func (s *Service) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gate
 }
 
 // cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
-func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
+func (s *Requests) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
 	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
 	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
 	if err != nil {
@@ -571,7 +571,7 @@ func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gateho
 	return nil
 }
 
-func (s *Service) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {
+func (s *Requests) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {
 	ev := s.event(p, action, "request", after.ID, before, after, reason)
 	ev.Reference = after.Ref
 	return tx.AppendAudit(ctx, ev)

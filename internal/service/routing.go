@@ -33,7 +33,7 @@ type router struct {
 // route builds the approval steps of r: each entitlement's chain in order (privileged ones
 // always with a security step), identical steps asked once. A step whose candidates all
 // decide an earlier step alone falls to the next fallback (see step).
-func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, requester, ben *gatehouse.Identity,
+func (s *Requests) route(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, requester, ben *gatehouse.Identity,
 	ents []*gatehouse.Entitlement) ([]gatehouse.ApprovalStep, error) {
 	settings, err := rd.GetSettings(ctx)
 	if err != nil {
@@ -253,7 +253,7 @@ func (rt *router) loadOperators(ctx context.Context) ([]*gatehouse.Identity, err
 // rerouteNext re-routes the current step of r when every one of its approvers has decided an
 // earlier step (one person decides at most one step): it falls to the next fallback, the owner
 // of the system, then the operators, as at routing, and its Why says so.
-func (s *Service) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, now time.Time) error {
+func (s *Requests) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, now time.Time) error {
 	j := r.CurrentStep()
 	if j < 0 {
 		return nil

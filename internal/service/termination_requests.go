@@ -19,7 +19,7 @@ import (
 // someone who decided an earlier step), its Why and the request's timeline saying so.
 
 // rerouteFromLeavers takes leavers (identity id → why) off the current steps that ask them.
-func (s *Service) rerouteFromLeavers(ctx context.Context, tx store.Tx, p *gatehouse.Principal, leavers map[string]string) error {
+func (s *Requests) rerouteFromLeavers(ctx context.Context, tx store.Tx, p *gatehouse.Principal, leavers map[string]string) error {
 	if len(leavers) == 0 {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (s *Service) rerouteFromLeavers(ctx context.Context, tx store.Tx, p *gateho
 }
 
 // takeOffStep removes leavers from r's current step, falling back when nobody is left.
-func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Principal, r *gatehouse.AccessRequest, leavers map[string]string) error {
+func (s *Requests) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Principal, r *gatehouse.AccessRequest, leavers map[string]string) error {
 	j := r.CurrentStep()
 	if j < 0 {
 		return nil
@@ -101,7 +101,7 @@ func (s *Service) takeOffStep(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 // stepFallback is who decides step j of r when its approvers cannot: the fallback of routing
 // (the system owner, then the operators), less anyone who decided an earlier step (one person
 // decides at most one step) and anyone in exclude (leavers).
-func (s *Service) stepFallback(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, j int, leavers map[string]string) ([]*gatehouse.Identity, []string, error) {
+func (s *Requests) stepFallback(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, j int, leavers map[string]string) ([]*gatehouse.Identity, []string, error) {
 	taken := policy.DecidedSteps(r, j)
 	requester, err := tx.GetIdentity(ctx, r.RequesterID)
 	if err != nil {
