@@ -113,7 +113,7 @@ type HR struct {
 	scimGroupLeaver // InboundSCIM: a person SCIM deleted leaves its groups when the import is approved
 }
 
-// leaverRequests cancels the open requests of a plan's leavers (requests.go).
+// leaverRequests cancels the open requests of a plan's leavers (termination_requests.go).
 type leaverRequests interface {
 	closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error
 }

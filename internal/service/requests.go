@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -533,42 +532,6 @@ func (s *Requests) CancelRequest(ctx context.Context, p *gatehouse.Principal, id
 		return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, comment)
 	})
 	return out, err
-}
-
-// closeLeaversRequests cancels, in the transaction that makes them leavers, the open requests
-// of the plan's leavers: nobody should approve access for someone who has left, and an approver
-// should not find such a request in the inbox. Each is audited with its number.
-func (s *Requests) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
-	for _, it := range plan.Items {
-		if it.Class != jml.Leaver || it.IdentityID == "" {
-			continue
-		}
-		if err := s.cancelOpenRequests(ctx, tx, p, it.IdentityID, "the beneficiary left ("+it.Reason+")"); err != nil {
-			return fmt.Errorf("%s: %w", it.EmployeeID, err)
-		}
-	}
-	return nil
-}
-
-// cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
-func (s *Requests) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
-	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
-	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
-	if err != nil {
-		return fmt.Errorf("open requests: %w", err)
-	}
-	for _, r := range page.Items {
-		before := cloneRequest(r)
-		r.State = gatehouse.RequestCancelled
-		r.Events = append(r.Events, gatehouse.RequestEvent{At: s.now(), Actor: p.Actor(), Kind: "cancelled", Comment: why})
-		if err := tx.UpdateRequest(ctx, r); err != nil {
-			return fmt.Errorf("cancel %s: %w", r.Ref, err)
-		}
-		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, why); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (s *Requests) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {

@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -16,7 +18,8 @@ import (
 // escalation, days later. So, in the terminating transaction, leavers come off the current step
 // of every request pending approval: a step they shared keeps its other approvers, and a step
 // only they could decide falls back as at routing (the system owner, then the operators, never
-// someone who decided an earlier step), its Why and the request's timeline saying so.
+// someone who decided an earlier step), its Why and the request's timeline saying so. The
+// requests a leaver is the beneficiary of are cancelled in the same transaction (at the end).
 
 // rerouteFromLeavers takes leavers (identity id → why) off the current steps that ask them.
 func (s *Requests) rerouteFromLeavers(ctx context.Context, tx store.Tx, p *gatehouse.Principal, leavers map[string]string) error {
@@ -128,4 +131,40 @@ func (s *Requests) stepFallback(ctx context.Context, tx store.Tx, r *gatehouse.A
 	}
 	ok = slices.DeleteFunc(ok, func(id *gatehouse.Identity) bool { _, left := leavers[id.ID]; return left })
 	return ok, why, nil
+}
+
+// closeLeaversRequests cancels, in the transaction that makes them leavers, the open requests
+// of the plan's leavers: nobody should approve access for someone who has left, and an approver
+// should not find such a request in the inbox. Each is audited with its number.
+func (s *Requests) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
+	for _, it := range plan.Items {
+		if it.Class != jml.Leaver || it.IdentityID == "" {
+			continue
+		}
+		if err := s.cancelOpenRequests(ctx, tx, p, it.IdentityID, "the beneficiary left ("+it.Reason+")"); err != nil {
+			return fmt.Errorf("%s: %w", it.EmployeeID, err)
+		}
+	}
+	return nil
+}
+
+// cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
+func (s *Requests) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
+	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
+	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
+	if err != nil {
+		return fmt.Errorf("open requests: %w", err)
+	}
+	for _, r := range page.Items {
+		before := cloneRequest(r)
+		r.State = gatehouse.RequestCancelled
+		r.Events = append(r.Events, gatehouse.RequestEvent{At: s.now(), Actor: p.Actor(), Kind: "cancelled", Comment: why})
+		if err := tx.UpdateRequest(ctx, r); err != nil {
+			return fmt.Errorf("cancel %s: %w", r.Ref, err)
+		}
+		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
