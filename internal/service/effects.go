@@ -76,7 +76,7 @@ func (fx *effects) expiryTimes() []time.Time {
 // change runs fn in a store transaction and inserts the jobs the effects it stated imply in
 // the same transaction, before the commit. Without a job queue (the CLI's offline commands,
 // tests) no reconcile or expiry job is inserted; without a notifier no message.
-func (s *Service) change(ctx context.Context, fn func(tx store.Tx, fx *effects) error) error {
+func (s *core) change(ctx context.Context, fn func(tx store.Tx, fx *effects) error) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		fx := &effects{} // a fresh one per attempt
 		if err := fn(tx, fx); err != nil {
@@ -90,7 +90,7 @@ func (s *Service) change(ctx context.Context, fn func(tx store.Tx, fx *effects) 
 // change: committed without it, the change would wait for the schedule. A message that cannot
 // be handed over is logged, not returned: telling people is not worth refusing the change
 // (though on PostgreSQL a failed insert aborts the transaction, and the commit fails with it).
-func (s *Service) flush(ctx context.Context, tx store.Tx, fx *effects) error {
+func (s *core) flush(ctx context.Context, tx store.Tx, fx *effects) error {
 	if s.jobs != nil {
 		if t := fx.reconcile.Trigger(); !t.None() {
 			if err := s.jobs.ReconcileTx(ctx, tx, t); err != nil {

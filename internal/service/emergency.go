@@ -57,7 +57,7 @@ type EmergencyReviews struct {
 }
 
 // GrantEmergency grants emergency access at once (designated operators only).
-func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in NewEmergencyGrant) (*EmergencyGrant, error) {
+func (s *Emergency) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in NewEmergencyGrant) (*EmergencyGrant, error) {
 	if err := checkTexts(idText("identity", in.Identity), idText("entitlement", in.Entitlement), reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func emergencyReviewers(ctx context.Context, rd store.Reader, st gatehouse.Setti
 
 // notifySecurity tells the security approvers about a break-glass grant, in fx of the
 // transaction (rd) that writes it.
-func (s *Service) notifySecurity(ctx context.Context, rd store.Reader, fx *effects, p *gatehouse.Principal, eg *EmergencyGrant, forWhom string, security []string) {
+func (s *Emergency) notifySecurity(ctx context.Context, rd store.Reader, fx *effects, p *gatehouse.Principal, eg *EmergencyGrant, forWhom string, security []string) {
 	if s.notifier == nil {
 		return
 	}
@@ -223,7 +223,7 @@ func (s *Service) notifySecurity(ctx context.Context, rd store.Reader, fx *effec
 }
 
 // ListEmergencyReviews lists post-event reviews with the open and overdue counts (readers).
-func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f gatehouse.EmergencyReviewFilter) (*EmergencyReviews, error) {
+func (s *Emergency) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f gatehouse.EmergencyReviewFilter) (*EmergencyReviews, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Princip
 }
 
 // GetEmergencyReview returns one post-event review by id or EMG reference (readers).
-func (s *Service) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.EmergencyReview, error) {
+func (s *Emergency) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.EmergencyReview, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (s *Service) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal
 // CompleteEmergencyReview records the post-event review of a break-glass grant. Operators and
 // security approvers may complete it, never the operator who granted the access nor the person
 // who received it.
-func (s *Service) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string, in EmergencyReviewCompletion) (*gatehouse.EmergencyReview, error) {
+func (s *Emergency) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string, in EmergencyReviewCompletion) (*gatehouse.EmergencyReview, error) {
 	if err := checkTexts(reasonText("who", in.Who), reasonText("why", in.Why), reasonText("what", in.What)); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // fulfil writes (or, for a removal, revokes) the grants of an approved request and moves it to
 // provisioning, in the caller's transaction. SoD is checked again: what the beneficiary holds
 // may have changed since submission.
-func (s *Service) fulfil(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
+func (s *Requests) fulfil(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
 	before := cloneRequest(r)
 	now := s.now()
 	var events []*gatehouse.AuditEvent
@@ -120,7 +120,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, fx *effects, p *gateh
 // a manual task), or a reconcile started after approval converged without needing one. An
 // operation that failed makes the request failed, with the error. It returns how many requests
 // changed state.
-func (s *Service) SyncRequests(ctx context.Context) (int, error) {
+func (s *Requests) SyncRequests(ctx context.Context) (int, error) {
 	p := SystemPrincipal("requests")
 	changed := 0
 	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestProvisioning}, Limit: gatehouse.MaxLimit}
@@ -185,7 +185,7 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 
 // provisioned reports whether every target change of r is applied (and when the last one was),
 // or why it failed.
-func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (done bool, failed string, last time.Time, err error) {
+func (s *Requests) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (done bool, failed string, last time.Time, err error) {
 	if r.ApprovedAt == nil {
 		return false, "", last, nil
 	}

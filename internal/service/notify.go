@@ -54,7 +54,7 @@ const (
 // (rd is its transaction, so the message reads what the change wrote): approvers when it waits
 // for them, requester and beneficiary when it was decided, fulfilled or expired. A message
 // without recipients still goes to the webhook channel (the outbox sends email only with some).
-func (s *Service) announce(ctx context.Context, rd store.Reader, fx *effects, r *gatehouse.AccessRequest) {
+func (s *Notifications) announce(ctx context.Context, rd store.Reader, fx *effects, r *gatehouse.AccessRequest) {
 	if s.notifier == nil || r == nil {
 		return
 	}
@@ -97,7 +97,7 @@ func (s *Service) announce(ctx context.Context, rd store.Reader, fx *effects, r 
 }
 
 // requestWhat says what r asks for: "Add Eng (app), Ledger (app)".
-func (s *Service) requestWhat(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest) string {
+func (s *Notifications) requestWhat(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest) string {
 	names := make([]string, 0, len(r.Entitlements))
 	for _, id := range r.Entitlements {
 		names = append(names, s.entitlementName(ctx, rd, id))
@@ -109,7 +109,7 @@ func (s *Service) requestWhat(ctx context.Context, rd store.Reader, r *gatehouse
 	return verb + " " + strings.Join(names, ", ")
 }
 
-func (s *Service) entitlementName(ctx context.Context, rd store.Reader, id string) string {
+func (s *Notifications) entitlementName(ctx context.Context, rd store.Reader, id string) string {
 	e, err := rd.GetEntitlement(ctx, id)
 	if err != nil {
 		return id
@@ -119,7 +119,7 @@ func (s *Service) entitlementName(ctx context.Context, rd store.Reader, id strin
 
 // approverRecipients are the active identities among ids and their active delegates, minus
 // the requester and the beneficiary (who may not decide).
-func (s *Service) approverRecipients(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
+func (s *Notifications) approverRecipients(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
 	now := s.now()
 	var emails []string
 	add := func(id string) {
@@ -211,7 +211,7 @@ type SLAReport struct {
 // (request.escalate). Each is recorded
 // on the request's timeline, so it happens once per submission (a reminder once per step)
 // however often the check runs, and on however many replicas.
-func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
+func (s *Notifications) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 	var rep SLAReport
 	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: gatehouse.MaxLimit}
 	for {
@@ -232,7 +232,7 @@ func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 }
 
 // slaDue says what the SLA check owes r at now.
-func (s *Service) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
+func (s *Notifications) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
 	if r.State != gatehouse.RequestPendingApproval {
 		return false, false, false, -1
 	}
@@ -261,7 +261,7 @@ func hasEvent(r *gatehouse.AccessRequest, kind, prefix string) bool {
 	})
 }
 
-func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
+func (s *Notifications) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
 	p := SystemPrincipal("sla")
 	var (
 		out                      *gatehouse.AccessRequest
@@ -354,7 +354,7 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 }
 
 // operatorRecipients are the active operators, or the admins when there are none.
-func (s *Service) operatorRecipients(ctx context.Context, rd store.Reader) ([]notify.Recipient, error) {
+func (s *Notifications) operatorRecipients(ctx context.Context, rd store.Reader) ([]notify.Recipient, error) {
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
 		var emails []string
 		f := gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
@@ -383,12 +383,12 @@ func (s *Service) operatorRecipients(ctx context.Context, rd store.Reader) ([]no
 // in the transaction that stores the message, and a grant with one is not noticed again (after a restart, or
 // on another replica). It returns how many grants were noticed. Without a notifier it does
 // nothing: nobody is told, so nothing is recorded as told.
-func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
+func (s *Notifications) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
 	if s.notifier == nil {
 		return 0, nil
 	}
 	p := SystemPrincipal("notify")
-	grants, err := s.ExpiringGrants(ctx, p, within)
+	grants, err := s.grants.ExpiringGrants(ctx, p, within)
 	if err != nil {
 		return 0, fmt.Errorf("expiring grants: %w", err)
 	}
@@ -455,7 +455,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 // errToldAlready rolls back an expiry notice another replica recorded first.
 var errToldAlready = errors.New("expiry notice already recorded")
 
-func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
+func (s *Notifications) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
 	page, err := rd.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)

@@ -45,7 +45,7 @@ func canSeeTask(p *gatehouse.Principal, t *gatehouse.ManualTask) error {
 }
 
 // ListTasks lists manual tasks (readers; anyone else sees the tasks assigned to them).
-func (s *Service) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQuery) (*TaskList, error) {
+func (s *Tasks) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQuery) (*TaskList, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *Service) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQ
 }
 
 // GetTask returns one task by id or reference (TASK-000123) (readers and its assignee).
-func (s *Service) GetTask(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.ManualTask, error) {
+func (s *Tasks) GetTask(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.ManualTask, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // CompleteTask records that a person did an open task (operators). The operation that waited
 // for it is applied in the same transaction, which also enqueues a reconcile of the system:
 // it reads the task as the system's new state.
-func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id string, in TaskCompletion) (*gatehouse.ManualTask, error) {
+func (s *Tasks) CompleteTask(ctx context.Context, p *gatehouse.Principal, id string, in TaskCompletion) (*gatehouse.ManualTask, error) {
 	if err := checkTexts(reasonText("note", in.Note)); err != nil {
 		return nil, err
 	}
