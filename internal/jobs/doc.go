@@ -3,10 +3,12 @@
 //
 //   - Reconciles (reconcile.go): one reconcile_system job per system and change, run by
 //     provision.Reconciler (the planner and the reconciler stay in internal/provision), retried
-//     with exponential backoff; reconcile_all fans out to every system. A process that stopped
-//     mid-run is recovered at start (interrupted.go).
-//   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, and a periodic
-//     sweep as the safety net.
+//     with exponential backoff; reconcile_all fans out to every system. The reconciles a change
+//     implies are inserted in its own transaction (ReconcileTx, with the store's *sql.Tx), so
+//     they are committed with it. A process that stopped mid-run is recovered at start
+//     (interrupted.go).
+//   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, inserted with the
+//     grant (ScheduleExpiryTx), and a periodic sweep as the safety net.
 //   - Periodic tasks (periodic.go): the scheduled reconcile, the expiry sweep, HR start and end
 //     dates, the fulfilment of approved requests, the expiry of exceptions and the request and
 //     grant notices are River periodic jobs. River's elected leader alone enqueues periodic jobs,

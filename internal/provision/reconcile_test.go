@@ -298,9 +298,9 @@ func TestQueue(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = q.Stop(context.Background()) })
-			// Changes through a triggering store enqueue by themselves: a new identity
+			// Changes through the service enqueue in their transaction: a new identity
 			// reconciles every system, which provisions the catalog's birthright grants.
-			svc := service.New(provision.Triggering(st, q, nil), service.Options{})
+			svc := service.New(st, service.Options{Jobs: q})
 			if _, err := svc.CreateIdentity(ctx, service.SystemPrincipal("test"),
 				&gatehouse.Identity{EmployeeID: "E9", Email: "u9@example.com", Department: "Eng"}, "test"); err != nil {
 				t.Fatal(err)

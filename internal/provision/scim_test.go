@@ -330,7 +330,7 @@ func TestSCIMRateLimited(t *testing.T) {
 	}
 }
 
-// TestSCIMTargeted: an HR import moving one person, through the trigger, is reconciled by a
+// TestSCIMTargeted: an HR import moving one person, through the service, is reconciled by a
 // run targeted at that person: the SCIM users are looked up, never listed in full, the mover
 // converges, and a hand-made membership of somebody else is left for the next full run.
 func TestSCIMTargeted(t *testing.T) {
@@ -354,8 +354,8 @@ func TestSCIMTargeted(t *testing.T) {
 			}
 			f.srv.ClearRequests(t)
 
-			// p2 moves Eng → Sales, imported through the trigger as `gatehouse serve` does.
-			svc := service.New(provision.Triggering(f.st, f.q, nil), service.Options{})
+			// p2 moves Eng → Sales, imported through the service as `gatehouse serve` does.
+			svc := service.New(f.st, service.Options{Jobs: f.q})
 			res, err := svc.ImportHR(ctx, service.SystemPrincipal("test"), "hr.csv",
 				[]byte(hrHeader+hrRow(1, "Eng", "active")+hrRow(2, "Sales", "active")+hrRow(3, "Sales", "active")), false)
 			if err != nil || res.Import.Status != gatehouse.ImportApplied {

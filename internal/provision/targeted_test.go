@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -218,40 +220,37 @@ func TestTargetedScope(t *testing.T) {
 	}
 }
 
-// recordingQueue records what Triggering asks for.
+// recordingQueue records the reconciles the service's changes ask for.
 type recordingQueue struct {
-	mu    sync.Mutex
-	calls []enqueued
+	mu       sync.Mutex
+	calls    []enqueued
+	expiries []time.Time
 }
 
 type enqueued struct {
-	all        bool
-	systems    []string
-	identities []string
-	cause      string
+	all         bool
+	systems     []string
+	identities  []string
+	cause       string
+	deprovision bool
 }
 
-func (q *recordingQueue) record(e enqueued) ([]int64, error) {
+func (q *recordingQueue) record(e enqueued) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.calls = append(q.calls, e)
-	return nil, nil
 }
 
-func (q *recordingQueue) Enqueue(_ context.Context, systems []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{systems: systems, cause: cause})
+func (q *recordingQueue) ReconcileTx(_ context.Context, _ store.Tx, t provision.Trigger) error {
+	q.record(enqueued{all: t.All, systems: t.Systems, identities: t.Identities, cause: t.Cause, deprovision: t.Deprovision})
+	return nil
 }
 
-func (q *recordingQueue) EnqueueAll(_ context.Context, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{all: true, cause: cause})
-}
-
-func (q *recordingQueue) EnqueueFor(_ context.Context, systems, ids []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{systems: systems, identities: ids, cause: cause})
-}
-
-func (q *recordingQueue) EnqueueAllFor(_ context.Context, ids []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{all: true, identities: ids, cause: cause})
+func (q *recordingQueue) ScheduleExpiryTx(_ context.Context, _ store.Tx, at time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expiries = append(q.expiries, at)
+	return nil
 }
 
 func (q *recordingQueue) last(t *testing.T) enqueued {
@@ -273,7 +272,7 @@ func TestTriggerTargets(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	ctx := t.Context()
 	q := &recordingQueue{}
-	svc := service.New(provision.Triggering(st, q, nil), service.Options{})
+	svc := service.New(st, service.Options{Jobs: q})
 	p := service.SystemPrincipal("test")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
 		t.Fatal(err)

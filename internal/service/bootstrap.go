@@ -66,7 +66,7 @@ func clientAddr(ctx context.Context) string {
 // bootstrapUsed logs every use of the bootstrap token and audits it (actor "bootstrap", at most
 // once per client host per bootstrapAuditEvery). An error means the use could not be
 // audited: the caller refuses it rather than let the master key act unrecorded.
-func (s *Service) bootstrapUsed(ctx context.Context) error {
+func (s *Auth) bootstrapUsed(ctx context.Context) error {
 	addr := clientAddr(ctx)
 	if addr != "" {
 		s.log.WarnContext(ctx, "bootstrap token used", "client", addr)
@@ -114,7 +114,7 @@ func (s *Service) bootstrapUsed(ctx context.Context) error {
 // BootstrapRedundant returns the email of an active admin holding a live token, or "" when
 // there is none: while there is one, the bootstrap token is no longer needed and should be
 // unset. Admins are few, so this reads each one's tokens.
-func (s *Service) BootstrapRedundant(ctx context.Context) (string, error) {
+func (s *Auth) BootstrapRedundant(ctx context.Context) (string, error) {
 	now := s.now()
 	f := gatehouse.IdentityFilter{Role: gatehouse.RoleAdmin, Status: gatehouse.StatusActive, Limit: gatehouse.MaxLimit}
 	for {

@@ -22,7 +22,7 @@ type NewDelegation struct {
 
 // SetDelegation records that To may decide, between StartsAt and EndsAt, the steps that ask
 // From. One delegates one's own approvals; an operator may record it for someone away.
-func (s *Service) SetDelegation(ctx context.Context, p *gatehouse.Principal, in NewDelegation) (*gatehouse.Delegation, error) {
+func (s *Requests) SetDelegation(ctx context.Context, p *gatehouse.Principal, in NewDelegation) (*gatehouse.Delegation, error) {
 	if err := checkTexts(idText("from", in.From), idText("to", in.To), reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}

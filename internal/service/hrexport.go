@@ -40,7 +40,7 @@ type HRExportStarter interface {
 // written: an export whose audit event cannot be written sends nothing. A person changed
 // between the two passes is written as the second pass finds them; an attribute name first
 // seen in between is not a column.
-func (s *Service) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Writer) (*HRExport, error) {
+func (s *HR) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Writer) (*HRExport, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}

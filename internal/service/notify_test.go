@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -24,7 +25,7 @@ type recorder struct {
 	fail error
 }
 
-func (r *recorder) Enqueue(_ context.Context, m notify.Message) error {
+func (r *recorder) EnqueueTx(_ context.Context, _ *sql.Tx, m notify.Message) error {
 	if err := m.Validate(); err != nil {
 		r.t.Errorf("the service built an invalid message: %v", err)
 	}

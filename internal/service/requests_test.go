@@ -114,41 +114,6 @@ func (f *reqFixture) create(t testing.TB, who string, in service.NewRequest) *ga
 	return r
 }
 
-func TestJustificationProblems(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want string // a substring of the first problem; "" for none
-	}{
-		{"", "a justification:"},
-		{"   ", "a justification:"},
-		{"need access", "specific"},
-		{"pls", "in words"},
-		{"Please!!", "specific"},
-		{"ASAP", "in words"},
-		{"access", "specific"},
-		{"for work", "specific"},
-		{"required", "specific"},
-		{"I need access please, it is urgent", "specific"},
-		{"aaaaaaaaaaaaaaaaaaaa", "in words"},
-		{"asdf asdf asdf!!!!!!", "in words"},
-		{"fix INC-42", "longer"},
-		{"on-call for payments", ""},
-		{"deploy the billing fix for INC-4211 this week", ""},
-		{"Quarter-end close: reconcile vendor invoices until 31 March", ""},
-	} {
-		got := service.JustificationProblems(tc.in)
-		switch {
-		case tc.want == "" && got != nil:
-			t.Errorf("%q: problems %q, want none", tc.in, got)
-		case tc.want != "" && (len(got) == 0 || !strings.Contains(got[0], tc.want)):
-			t.Errorf("%q: problems %q, want one containing %q", tc.in, got, tc.want)
-		case tc.want != "" && !strings.Contains(got[0], "what task needs it"):
-			t.Errorf("%q: %q does not say what to add", tc.in, got[0])
-		}
-	}
-}
-
 func TestRequestRouting(t *testing.T) {
 	t.Parallel()
 	f := newReqFixture(t, storetest.OpenSQLite(t))

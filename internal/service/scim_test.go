@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func scimClient(email string) *gatehouse.Principal {
@@ -252,27 +253,25 @@ type recordingQueue struct {
 	causes      []string
 }
 
-func (q *recordingQueue) Enqueue(_ context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
-	q.causes = append(q.causes, cause)
-	q.deprovision = q.deprovision || deprovision
-	return nil, nil
+func (q *recordingQueue) ReconcileTx(_ context.Context, _ store.Tx, t provision.Trigger) error {
+	if t.All {
+		q.all++
+	}
+	q.causes = append(q.causes, t.Cause)
+	q.deprovision = q.deprovision || t.Deprovision
+	return nil
 }
 
-func (q *recordingQueue) EnqueueAll(_ context.Context, cause string, deprovision bool) ([]int64, error) {
-	q.all++
-	q.causes = append(q.causes, cause)
-	q.deprovision = q.deprovision || deprovision
-	return nil, nil
-}
+func (q *recordingQueue) ScheduleExpiryTx(context.Context, store.Tx, time.Time) error { return nil }
 
-// A SCIM change reconciles every system after it commits, as an HR import does; a leaver's
+// A SCIM change reconciles every system, in its transaction, as an HR import does; a leaver's
 // as deprovisioning (critical systems first).
 func TestSCIMChangesReconcile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, st, now := hrFixture(t)
 	q := &recordingQueue{}
-	svc := service.New(provision.Triggering(st, q, nil), service.Options{Now: func() time.Time { return *now }})
+	svc := service.New(st, service.Options{Now: func() time.Time { return *now }, Jobs: q})
 	okta := scimClient("okta@example.com")
 	ann, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")
 	if err != nil {

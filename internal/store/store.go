@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -151,6 +152,12 @@ type Reader interface {
 // may be unusable (PostgreSQL aborts it), so fn should return the error rather than carry on.
 type Tx interface {
 	Reader
+
+	// SQL is the transaction itself, for the job queue alone: the jobs a change implies
+	// (reconciles, expiries, notifications) are inserted in it, so they exist if and only if
+	// the change does. On SQLite the store's one write connection is in this transaction, so
+	// an insert on any other connection would wait for it for ever.
+	SQL() *sql.Tx
 
 	CreateIdentity(ctx context.Context, i *gatehouse.Identity) error // sets ID, CreatedAt, UpdatedAt
 	UpdateIdentity(ctx context.Context, i *gatehouse.Identity) error // by ID; sets UpdatedAt

@@ -239,7 +239,7 @@ func (h *handler) entitlement(w http.ResponseWriter, r *http.Request, p *gatehou
 
 // identitiesByID resolves the holders of a page of grants. The store has no "these ids" filter,
 // so this reads one maximal page of identities as a map: one query, complete for up to
-// store.MaxLimit identities; beyond that a holder may show by id only. A query per grant is
+// gatehouse.MaxLimit identities; beyond that a holder may show by id only. A query per grant is
 // what this avoids.
 func (h *handler) identitiesByID(r *http.Request, p *gatehouse.Principal, grants []*gatehouse.Grant) (map[string]*gatehouse.Identity, error) {
 	out := map[string]*gatehouse.Identity{}

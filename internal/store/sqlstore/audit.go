@@ -46,6 +46,7 @@ func (t *tx) AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
 
 // insertAudit stores a sealed event and advances the head.
 func (t *tx) insertAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
+	t.fp.saw(ev.Action)
 	var before, after any
 	if ev.Before != nil {
 		before = string(ev.Before)
