@@ -29,8 +29,8 @@ pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   if [ "$engine" = postgres ]; then
-    dropdb --if-exists -d "$pgbase/postgres" gh_bench_export 2>/dev/null || true
-    dropdb --if-exists -d "$pgbase/postgres" gh_bench_export_base 2>/dev/null || true
+    dropdb --if-exists --maintenance-db="$pgbase/postgres" gh_bench_export 2>/dev/null || true
+    dropdb --if-exists --maintenance-db="$pgbase/postgres" gh_bench_export_base 2>/dev/null || true
   fi
   rm -rf "$tmp"
 }
@@ -74,19 +74,19 @@ kb() { awk "/^$1:/{print \$2}" "/proc/$pid/status"; }
 # fresh empties the database; save keeps it as the base company; restore goes back to it.
 fresh() {
   if [ "$engine" = postgres ]; then
-    dropdb --if-exists -d "$pgbase/postgres" gh_bench_export; createdb -d "$pgbase/postgres" gh_bench_export
+    dropdb --if-exists --maintenance-db="$pgbase/postgres" gh_bench_export; createdb --maintenance-db="$pgbase/postgres" gh_bench_export
   else rm -f "$tmp"/bench.db*; fi
 }
 save() {
   if [ "$engine" = postgres ]; then
-    dropdb --if-exists -d "$pgbase/postgres" gh_bench_export_base
-    createdb -d "$pgbase/postgres" -T gh_bench_export gh_bench_export_base
+    dropdb --if-exists --maintenance-db="$pgbase/postgres" gh_bench_export_base
+    createdb --maintenance-db="$pgbase/postgres" -T gh_bench_export gh_bench_export_base
   else mkdir -p "$tmp/base"; rm -f "$tmp"/base/*; cp "$tmp"/bench.db* "$tmp/base/"; fi
 }
 restore() {
   if [ "$engine" = postgres ]; then
-    dropdb --if-exists -d "$pgbase/postgres" gh_bench_export
-    createdb -d "$pgbase/postgres" -T gh_bench_export_base gh_bench_export
+    dropdb --if-exists --maintenance-db="$pgbase/postgres" gh_bench_export
+    createdb --maintenance-db="$pgbase/postgres" -T gh_bench_export_base gh_bench_export
   else rm -f "$tmp"/bench.db*; cp "$tmp"/base/* "$tmp/"; fi
 }
 # timed LABEL CMD...: wall seconds and peak RSS (KB) of one command, appended to results.

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 func (a *app) accountsCommand() *cobra.Command {
@@ -23,7 +22,7 @@ func (a *app) accountsCommand() *cobra.Command {
 
 func (a *app) accountsListCommand() *cobra.Command {
 	var (
-		f  client.AccountFilter
+		f  gatehouse.AccountFilter
 		lf listFlags
 	)
 	list := &cobra.Command{
@@ -37,8 +36,8 @@ func (a *app) accountsListCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Account], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Account], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListAccounts(ctx, f)
 			})
 			if err != nil {
@@ -68,8 +67,8 @@ func (a *app) accountsListCommand() *cobra.Command {
 			return nil
 		},
 	}
-	list.Flags().StringVar(&f.System, "system", "", "system id")
-	list.Flags().StringVar(&f.Identity, "identity", "", "identity id")
+	list.Flags().StringVar(&f.SystemID, "system", "", "system id")
+	list.Flags().StringVar(&f.IdentityID, "identity", "", "identity id")
 	list.Flags().BoolVar(&f.Orphaned, "orphaned", false, "only accounts that belong to no identity")
 	lf.register(list)
 	return list

@@ -21,7 +21,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
 )
 
@@ -53,7 +52,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 
 func (a *app) auditListCommand() *cobra.Command {
 	var (
-		f            client.AuditFilter
+		f            gatehouse.AuditFilter
 		lf           listFlags
 		since, until string
 		object       string
@@ -99,8 +98,8 @@ func (a *app) auditListCommand() *cobra.Command {
 					}
 				}
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.AuditEvent], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.AuditEvent], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListAuditEvents(ctx, f)
 			})
 			if err != nil {
@@ -178,7 +177,7 @@ checkpoint files are verified (signatures and their chain).`,
 					if err != nil {
 						return err
 					}
-					return a.printVerification(&client.Verification{OK: v.OK, Count: v.Count, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, Break: clientBreak(v.Break)})
+					return a.printVerification(&service.Verification{OK: v.OK, Count: v.Count, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, Break: v.Break})
 				}
 				c, err := a.client(cmd)
 				if err != nil {
@@ -243,15 +242,8 @@ checkpoint files are verified (signatures and their chain).`,
 	return cmd
 }
 
-func clientBreak(b *audit.Break) *client.Break {
-	if b == nil {
-		return nil
-	}
-	return &client.Break{Seq: b.Seq, Reason: b.Reason, Through: b.Through, Checkpoint: b.Checkpoint}
-}
-
 // printVerification prints the plain chain check.
-func (a *app) printVerification(v *client.Verification) error {
+func (a *app) printVerification(v *service.Verification) error {
 	if a.json() {
 		if err := printJSON(a.stdout, v); err != nil {
 			return err
@@ -280,7 +272,7 @@ func verifyOverAPI(ctx context.Context, c *client.Client, pub ed25519.PublicKey,
 		return nil, err
 	}
 	v := audit.NewCheckpointVerifier(pub, cps)
-	f := client.AuditFilter{Ascending: true, ListOptions: client.ListOptions{Limit: store.MaxLimit}}
+	f := gatehouse.AuditFilter{Ascending: true, Limit: gatehouse.MaxLimit}
 	last := int64(0)
 	for {
 		page, err := c.ListAuditEvents(ctx, f)

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/connector/connectors"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) catalogCommand() *cobra.Command {
@@ -88,12 +89,12 @@ Exit code 0 when the catalog is valid, 1 when it has problems.`,
 
 // loadForServer reads catalog files to send to the server. Problems are found by the server
 // too, but reading locally first names a missing path without a round trip.
-func loadForServer(path string) ([]client.CatalogFile, error) {
+func loadForServer(path string) ([]service.CatalogFile, error) {
 	files, err := catalog.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return client.FilesOf(files), nil
+	return service.CatalogFilesOf(files), nil
 }
 
 // writeChanges writes one line per change: "+ entitlement corp-ldap/vpn",
@@ -122,7 +123,7 @@ func writeChanges(w io.Writer, p *catalog.Plan) {
 // planCatalog reads the catalog at path and asks the server what applying it would change.
 // Apply plans first too, for the revocations it must confirm, and goes on with the same client
 // and files.
-func (a *app) planCatalog(cmd *cobra.Command, path string) (*client.Client, []client.CatalogFile, *catalog.Plan, error) {
+func (a *app) planCatalog(cmd *cobra.Command, path string) (*client.Client, []service.CatalogFile, *catalog.Plan, error) {
 	files, err := loadForServer(path)
 	if err != nil {
 		return nil, nil, nil, err

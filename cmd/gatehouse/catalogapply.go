@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // promptInput is where apply reads its confirmation, and whether it is a terminal someone
@@ -54,7 +54,7 @@ you answer no), 2 it would revoke grants and --yes was not given where no one ca
 			if err != nil {
 				return err
 			}
-			opts := client.ApplyOptions{Prune: prune, Reason: reason, RebindSecrets: rebind}
+			opts := service.CatalogApply{Prune: prune, Reason: reason, RebindSecrets: rebind}
 			// Without --prune, removing held entitlements is refused by the server with its
 			// own advice (--prune): nothing to confirm yet.
 			if rv := plan.Revocations; rv != nil && (prune || len(plan.Blocked()) == 0) {
@@ -63,7 +63,7 @@ you answer no), 2 it would revoke grants and --yes was not given where no one ca
 				}
 				opts.ConfirmRevocations = rv.Confirmation
 			}
-			res, err := c.ApplyCatalogWith(cmd.Context(), files, opts)
+			res, err := c.ApplyCatalog(cmd.Context(), files, opts)
 			if err != nil {
 				return err
 			}

@@ -44,7 +44,7 @@ func (a *app) systemsListCommand() *cobra.Command {
 				return err
 			}
 			if a.json() {
-				return printJSON(a.stdout, client.Page[*gatehouse.System]{Items: nonNil(list)})
+				return printJSON(a.stdout, gatehouse.Page[*gatehouse.System]{Items: nonNil(list)})
 			}
 			t := newTable(a.stdout, "ID", "NAME", "TIER", "CONNECTOR", "OWNER")
 			for _, s := range list {
@@ -70,8 +70,8 @@ func (a *app) systemsShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ents, err := collect(listFlags{all: true}, func(o client.ListOptions) (*client.Page[*gatehouse.Entitlement], error) {
-				return c.ListEntitlements(ctx, client.EntitlementFilter{System: s.ID, ListOptions: o})
+			ents, err := collect(listFlags{all: true}, func(o pageAt) (*gatehouse.Page[*gatehouse.Entitlement], error) {
+				return c.ListEntitlements(ctx, gatehouse.EntitlementFilter{System: s.ID, Limit: o.Limit, Cursor: o.Cursor})
 			})
 			if err != nil {
 				return err
@@ -158,7 +158,7 @@ func (a *app) entitlementsCommand() *cobra.Command {
 
 func (a *app) entitlementsListCommand() *cobra.Command {
 	var (
-		f           client.EntitlementFilter
+		f           gatehouse.EntitlementFilter
 		lf          listFlags
 		requestable string
 	)
@@ -179,8 +179,8 @@ func (a *app) entitlementsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Entitlement], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Entitlement], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListEntitlements(cmd.Context(), f)
 			})
 			if err != nil {
@@ -197,7 +197,7 @@ func (a *app) entitlementsListCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&f.System, "system", "", "system id")
-	list.Flags().StringVar(&f.Risk, "risk", "", "standard, sensitive or privileged")
+	list.Flags().StringVar((*string)(&f.Risk), "risk", "", "standard, sensitive or privileged")
 	list.Flags().StringVar(&f.Query, "q", "", "substring of id, name or description")
 	list.Flags().StringVar(&requestable, "requestable", "", "true or false")
 	lf.register(list)
@@ -272,7 +272,7 @@ func (a *app) rolesListCommand() *cobra.Command {
 				return err
 			}
 			if a.json() {
-				return printJSON(a.stdout, client.Page[*gatehouse.Role]{Items: nonNil(list)})
+				return printJSON(a.stdout, gatehouse.Page[*gatehouse.Role]{Items: nonNil(list)})
 			}
 			t := newTable(a.stdout, "ID", "NAME", "ENTITLEMENTS", "BIRTHRIGHT")
 			for _, r := range list {
@@ -343,7 +343,7 @@ func (a *app) sodListCommand() *cobra.Command {
 				return err
 			}
 			if a.json() {
-				return printJSON(a.stdout, client.Page[*gatehouse.SoDRule]{Items: nonNil(list)})
+				return printJSON(a.stdout, gatehouse.Page[*gatehouse.SoDRule]{Items: nonNil(list)})
 			}
 			t := newTable(a.stdout, "ID", "SEVERITY", "ON_VIOLATION", "LEFT", "RIGHT")
 			for _, r := range list {

@@ -46,8 +46,10 @@ func (a *app) confirmationsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Confirmation], error) {
-				return c.ListConfirmations(cmd.Context(), status, mine, o)
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Confirmation], error) {
+				return c.ListConfirmations(cmd.Context(), gatehouse.ConfirmationQuery{Mine: mine, ConfirmationFilter: gatehouse.ConfirmationFilter{
+					Status: gatehouse.ConfirmationStatus(status), Limit: o.Limit, Cursor: o.Cursor,
+				}})
 			})
 			if err != nil {
 				return err

@@ -58,8 +58,10 @@ func binary(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+	for _, bin := range []string{binPath, failpointPath} {
+		if bin != "" {
+			os.RemoveAll(filepath.Dir(bin))
+		}
 	}
 	os.Exit(code)
 }
@@ -104,6 +106,12 @@ func freeAddr(t *testing.T) string {
 // start runs the binary with args and waits until /readyz answers and stdout contains ready.
 func start(t *testing.T, env []string, ready string, args ...string) *proc {
 	t.Helper()
+	return startBinary(t, binary(t), env, ready, args...)
+}
+
+// startBinary is start with another build of the binary (failpointBinary).
+func startBinary(t *testing.T, bin string, env []string, ready string, args ...string) *proc {
+	t.Helper()
 	addr := freeAddr(t)
 	if len(args) > 0 && args[0] == "serve" && !slices.Contains(args, "--secrets-dir") {
 		// The connectors' secret files (slapd's password, a SCIM peer's token) are written in
@@ -122,7 +130,7 @@ func start(t *testing.T, env []string, ready string, args ...string) *proc {
 		}
 	}
 	s := &proc{
-		cmd:    exec.Command(binary(t), append(args, "--addr", addr)...),
+		cmd:    exec.Command(bin, append(args, "--addr", addr)...),
 		url:    "http://" + addr,
 		stdout: &syncBuffer{},
 		stderr: &syncBuffer{},

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) emergencyCommand() *cobra.Command {
@@ -24,7 +24,7 @@ func (a *app) emergencyCommand() *cobra.Command {
 }
 
 func (a *app) emergencyGrantCommand() *cobra.Command {
-	var in client.NewEmergencyGrant
+	var in service.NewEmergencyGrant
 	var duration time.Duration
 	grant := &cobra.Command{
 		Use:   "grant --for EMAIL --entitlement ID --reason TEXT [--duration 1h]",
@@ -46,7 +46,7 @@ a post-event review (EMG-000123) opens that someone other than you must complete
 				return usageErrorf(cmd, "--duration must not be negative")
 			}
 			if duration > 0 {
-				in.Duration = duration.String()
+				in.Duration = gatehouse.Duration(duration)
 			}
 			c, err := a.client(cmd)
 			if err != nil {
@@ -87,7 +87,7 @@ func (a *app) emergencyListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.ListEmergencyReviews(cmd.Context(), open, client.ListOptions{Limit: limit})
+			out, err := c.ListEmergencyReviews(cmd.Context(), gatehouse.EmergencyReviewFilter{OpenOnly: open, Limit: limit})
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ func (a *app) emergencyListCommand() *cobra.Command {
 }
 
 func (a *app) emergencyReviewCommand() *cobra.Command {
-	var done client.EmergencyReviewCompletion
+	var done service.EmergencyReviewCompletion
 	review := &cobra.Command{
 		Use:   "review ID --who TEXT --why TEXT --what TEXT",
 		Short: "Complete the post-event review of an emergency grant (operators, security approvers; not the granter)",

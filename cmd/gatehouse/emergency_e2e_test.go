@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/connector/ldap/ldaptest"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // TestEmergencyEndToEnd: an emergency operator grants break-glass access through the CLI; the
@@ -81,7 +81,7 @@ roles:
 	r := gh(t, url, oncall, "-o", "json", "emergency", "grant", "--for", "dev@example.com", "--entitlement", "dir/dba",
 		"--reason", reason, "--duration", "2s")
 	expect(t, r, 0)
-	var eg client.EmergencyGrant
+	var eg service.EmergencyGrant
 	if err := json.Unmarshal([]byte(r.stdout), &eg); err != nil || eg.Review == nil || eg.Grant.ExpiresAt == nil {
 		t.Fatalf("emergency grant -o json: %v\n%s", err, r)
 	}

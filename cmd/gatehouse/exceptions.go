@@ -2,11 +2,12 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) exceptionsCommand() *cobra.Command {
@@ -38,7 +39,7 @@ revoke, the default) or it comes back for review (--on-expiry review).
 
 func (a *app) exceptionsCreateCommand() *cobra.Command {
 	var (
-		in                        client.NewException
+		in                        service.NewException
 		kind, expires, review, on string
 	)
 	create := &cobra.Command{
@@ -102,7 +103,7 @@ func (a *app) exceptionsDecideCommand(verb, short string, renewable bool) *cobra
 			if strings.TrimSpace(comment) == "" {
 				return usageErrorf(cmd, "--comment is required: say why")
 			}
-			dec := client.ExceptionDecision{Comment: comment}
+			dec := service.ExceptionDecision{Comment: comment}
 			if renew != "" {
 				d, err := gatehouse.ParseDuration(renew)
 				if err != nil {
@@ -144,7 +145,20 @@ func (a *app) exceptionsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := c.ListExceptions(cmd.Context(), identity, status, expiring, client.ListOptions{Limit: limit})
+			q := service.ExceptionQuery{Identity: identity, Limit: limit}
+			for _, st := range strings.Split(status, ",") {
+				if st = strings.TrimSpace(st); st != "" {
+					q.Statuses = append(q.Statuses, gatehouse.ExceptionStatus(st))
+				}
+			}
+			if expiring != "" {
+				d, err := gatehouse.ParseDuration(expiring)
+				if err != nil {
+					return usageErrorf(cmd, "--expiring: %v", err)
+				}
+				q.Expiring = time.Duration(d)
+			}
+			page, err := c.ListExceptions(cmd.Context(), q)
 			if err != nil {
 				return err
 			}

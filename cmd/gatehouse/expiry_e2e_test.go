@@ -55,8 +55,9 @@ func waitMember(t *testing.T, c *goldap.Conn, cn, uid string, want bool, within 
 
 // TestExpiryEndToEnd: a privileged grant for 2 seconds is provisioned into slapd and the
 // membership disappears after expiry, with nobody running a reconcile: `gatehouse serve` revokes
-// the grant (grant.expire) and its event reconciles the directory. Then a grant that expires
-// while the server is down is revoked, and deprovisioned, as the server starts again.
+// the grant (grant.expire), and that transaction enqueues the reconcile of the directory. Then a
+// grant that expires while the server is down is revoked, and deprovisioned, as the server
+// starts again.
 func TestExpiryEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")

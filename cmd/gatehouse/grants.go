@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) grantsCommand() *cobra.Command {
@@ -34,8 +35,9 @@ func grantState(g *gatehouse.Grant, now time.Time) string {
 
 func (a *app) grantsListCommand() *cobra.Command {
 	var (
-		f  client.GrantFilter
-		lf listFlags
+		f        gatehouse.GrantQuery
+		expiring string
+		lf       listFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -53,10 +55,12 @@ func (a *app) grantsListCommand() *cobra.Command {
 			default:
 				return usageErrorf(cmd, "--status %q: use active, revoked or all", f.Status)
 			}
-			if f.Expiring != "" {
-				if _, err := gatehouse.ParseDuration(f.Expiring); err != nil {
+			if expiring != "" {
+				d, err := gatehouse.ParseDuration(expiring)
+				if err != nil {
 					return usageErrorf(cmd, "--expiring: %v", err)
 				}
+				f.Expiring = d
 				if f.Status != "active" {
 					return usageErrorf(cmd, "--expiring lists grants in force: leave --status at active")
 				}
@@ -66,8 +70,8 @@ func (a *app) grantsListCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Grant], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Grant], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListGrants(ctx, f)
 			})
 			if err != nil {
@@ -95,12 +99,12 @@ func (a *app) grantsListCommand() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
-	fl.StringVar(&f.Entitlement, "entitlement", "", "entitlement id (system/slug)")
+	fl.StringVar(&f.IdentityID, "identity", "", "identity id, email or employee_id")
+	fl.StringVar(&f.EntitlementID, "entitlement", "", "entitlement id (system/slug)")
 	fl.StringVar(&f.System, "system", "", "system id")
-	fl.StringVar(&f.Source, "source", "", "direct, birthright, request, review, exception or emergency")
+	fl.StringVar((*string)(&f.Source), "source", "", "direct, birthright, request, review, exception or emergency")
 	fl.StringVar(&f.Status, "status", "active", "active, revoked or all")
-	fl.StringVar(&f.Expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
+	fl.StringVar(&expiring, "expiring", "", "only grants in force that expire within this time from now (e.g. 7d, 48h)")
 	lf.register(cmd)
 	return cmd
 }
@@ -147,7 +151,7 @@ func (a *app) printGrant(cmd *cobra.Command, c *client.Client, g *gatehouse.Gran
 
 func (a *app) grantsCreateCommand() *cobra.Command {
 	var (
-		in       client.NewGrant
+		in       service.NewGrant
 		duration string
 	)
 	cmd := &cobra.Command{
@@ -205,7 +209,7 @@ approved request of this person for it, TASK-n a manual task about them; EMG-n n
 	fl.StringVar(&in.Reference, "reference", "", "your ticket, or an approved exception EXC-n (required)")
 	fl.StringVar(&in.Reason, "reason", "", "why (required)")
 	fl.StringVar(&duration, "duration", "", "how long, e.g. 8h or 30d (default: the entitlement's max_duration, or no expiry)")
-	fl.StringVar(&in.Source, "source", "", "direct, the only source accepted here (others are written by their own flows)")
+	fl.StringVar((*string)(&in.Source), "source", "", "direct, the only source accepted here (others are written by their own flows)")
 	return cmd
 }
 

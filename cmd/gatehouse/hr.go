@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) hrCommand() *cobra.Command {
@@ -77,9 +78,9 @@ page, sending the file again for each.`,
 			if err != nil {
 				return err
 			}
-			res, err := importHRPages(cmd, c, args[0], data, client.HRImportOptions{DryRun: dryRun, Delta: delta}, max)
+			res, err := importHRPages(cmd, c, args[0], data, gatehouse.HRImportQuery{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
-				return err
+				return worded(err, jml.ProblemText) // an HR file's problems read "file: line N: field: reason"
 			}
 			if a.json() {
 				if err := printJSON(a.stdout, res); err != nil {
@@ -106,19 +107,19 @@ const hrPageMax = 1000
 // importHRPages imports (or dry-runs) a file and fetches the plan items that --max asks for:
 // the server answers a page of each class, never the whole company. A dry run with --max 0 is
 // asked again, with the same file, for each further page; an import is sent once.
-func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, o client.HRImportOptions, max int) (*client.HRImportResult, error) {
+func importHRPages(cmd *cobra.Command, c *client.Client, name string, data []byte, q gatehouse.HRImportQuery, max int) (*service.HRImportResult, error) {
 	limit := max
 	if limit == 0 || limit > hrPageMax {
 		limit = hrPageMax
 	}
-	o.Page = client.HRPage{Limit: limit}
-	res, err := c.ImportHRWith(cmd.Context(), name, data, o)
-	if err != nil || !o.DryRun || max != 0 || res.Plan == nil {
+	q.Limit = limit
+	res, err := c.ImportHR(cmd.Context(), name, data, q)
+	if err != nil || !q.DryRun || max != 0 || res.Plan == nil {
 		return res, err
 	}
 	for res.Plan.Page != nil && res.Plan.Page.NextOffset > 0 {
-		o.Page = client.HRPage{Limit: limit, Offset: res.Plan.Page.NextOffset}
-		next, err := c.ImportHRWith(cmd.Context(), name, data, o)
+		q.Offset = res.Plan.Page.NextOffset
+		next, err := c.ImportHR(cmd.Context(), name, data, q)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +158,7 @@ func grantList(cs []jml.GrantChange) string {
 }
 
 // writeHRResult prints an import's plan for people.
-func writeHRResult(w io.Writer, res *client.HRImportResult, max int) {
+func writeHRResult(w io.Writer, res *service.HRImportResult, max int) {
 	p := res.Plan
 	if p == nil {
 		return
@@ -270,8 +271,8 @@ func (a *app) hrImportsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.HRImport], error) {
-				return c.ListHRImports(cmd.Context(), status, o)
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.HRImport], error) {
+				return c.ListHRImports(cmd.Context(), gatehouse.HRImportFilter{Status: gatehouse.HRImportStatus(status), Limit: o.Limit, Cursor: o.Cursor})
 			})
 			if err != nil {
 				return err
@@ -372,7 +373,7 @@ changes nothing. Exit code 1 when the leaver guard holds it.`,
 			} else if len(plan.Items) == 0 && !plan.Held {
 				fmt.Fprintln(a.stdout, "Nothing to do: no end date passed and no start date reached.")
 			} else {
-				writeHRResult(a.stdout, &client.HRImportResult{Plan: plan}, 50)
+				writeHRResult(a.stdout, &service.HRImportResult{Plan: plan}, 50)
 				if plan.Held {
 					printf(a.stdout, "Nothing applied: %s.\n", plan.HeldReason)
 				} else {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // TestHRImportPagesEndToEnd: the server answers a dry run with a page of each class; the CLI
@@ -42,7 +42,7 @@ func TestHRImportPagesEndToEnd(t *testing.T) {
 		"Joiners:", "P00002 p00002@example.com", fmt.Sprintf("… and %d more (--max 0 for all)", n-3))
 	r := gh(t, demo.url, admin, "hr", "import", file, "--dry-run", "--max", "0", "-o", "json")
 	expect(t, r, 0)
-	var res client.HRImportResult
+	var res service.HRImportResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 // TestHREvidenceEndToEnd, through the binary: a leaver imported three days after their end date
@@ -53,8 +52,8 @@ func TestHREvidenceEndToEnd(t *testing.T) {
 	r = gh(t, srv.url, admin, "hr", "imports", "show", id, "-o", "json")
 	expect(t, r, 0)
 	var out struct {
-		Import  gatehouse.HRImport                     `json:"import"`
-		Changes client.Page[*gatehouse.HRImportChange] `json:"changes"`
+		Import  gatehouse.HRImport                        `json:"import"`
+		Changes gatehouse.Page[*gatehouse.HRImportChange] `json:"changes"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("%v:\n%s", err, r.stdout)

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -17,7 +16,7 @@ import (
 // is {"import": …, "changes": {"items": […], "next_cursor": …}}.
 func (a *app) hrImportShowCommand() *cobra.Command {
 	var (
-		f  client.HRChangeFilter
+		f  gatehouse.HRImportChangeFilter
 		lf listFlags
 	)
 	show := &cobra.Command{
@@ -43,10 +42,11 @@ One page of people is printed (--limit, default 50); --all prints every one. --c
 		if err != nil {
 			return err
 		}
-		page := &client.Page[*gatehouse.HRImportChange]{Items: []*gatehouse.HRImportChange{}}
+		page := &gatehouse.Page[*gatehouse.HRImportChange]{Items: []*gatehouse.HRImportChange{}}
 		if imp.Status == gatehouse.ImportApplied {
-			page, err = collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.HRImportChange], error) {
-				return c.ListHRImportChanges(cmd.Context(), imp.ID, f, o)
+			page, err = collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.HRImportChange], error) {
+				f.ImportID, f.Limit, f.Cursor = imp.ID, o.Limit, o.Cursor
+				return c.ListHRImportChanges(cmd.Context(), f)
 			})
 			if err != nil {
 				return err
@@ -54,8 +54,8 @@ One page of people is printed (--limit, default 50); --all prints every one. --c
 		}
 		if a.json() {
 			return printJSON(a.stdout, struct {
-				Import  *gatehouse.HRImport                     `json:"import"`
-				Changes *client.Page[*gatehouse.HRImportChange] `json:"changes"`
+				Import  *gatehouse.HRImport                        `json:"import"`
+				Changes *gatehouse.Page[*gatehouse.HRImportChange] `json:"changes"`
 			}{imp, page})
 		}
 		writeHRImport(a.stdout, imp)
@@ -95,7 +95,7 @@ func writeHRImport(w io.Writer, imp *gatehouse.HRImport) {
 }
 
 // writeHRChanges prints an import's evidence rows, one person a line.
-func writeHRChanges(a *app, imp *gatehouse.HRImport, page *client.Page[*gatehouse.HRImportChange]) {
+func writeHRChanges(a *app, imp *gatehouse.HRImport, page *gatehouse.Page[*gatehouse.HRImportChange]) {
 	w := a.stdout
 	var sum struct {
 		LateLeavers int `json:"late_leavers"`

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 func (a *app) whoamiCommand() *cobra.Command {
@@ -64,7 +63,7 @@ func (a *app) identitiesCommand() *cobra.Command {
 
 func (a *app) identitiesListCommand() *cobra.Command {
 	var (
-		f  client.IdentityFilter
+		f  gatehouse.IdentityFilter
 		lf listFlags
 	)
 	cmd := &cobra.Command{
@@ -78,8 +77,8 @@ func (a *app) identitiesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Identity], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Identity], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListIdentities(cmd.Context(), f)
 			})
 			if err != nil {
@@ -103,10 +102,10 @@ func (a *app) identitiesListCommand() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.Query, "q", "", "substring of email, name, employee_id or title")
 	fl.StringVar(&f.Department, "department", "", "department, exactly")
-	fl.StringVar(&f.Status, "status", "", "active, leave or terminated")
-	fl.StringVar(&f.EmploymentType, "type", "", "employee, contractor or intern")
+	fl.StringVar((*string)(&f.Status), "status", "", "active, leave or terminated")
+	fl.StringVar((*string)(&f.EmploymentType), "type", "", "employee, contractor or intern")
 	fl.StringVar(&f.ManagerID, "manager", "", "employee_id of the manager")
-	fl.StringVar(&f.Role, "role", "", "Gatehouse role: admin, operator or auditor")
+	fl.StringVar((*string)(&f.Role), "role", "", "Gatehouse role: admin, operator or auditor")
 	fl.StringVar(&f.Location, "location", "", "location, exactly")
 	lf.register(cmd)
 	return cmd
@@ -127,8 +126,8 @@ func (a *app) identitiesShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			grants, err := collect(listFlags{all: true}, func(o client.ListOptions) (*client.Page[*gatehouse.Grant], error) {
-				return c.ListGrants(ctx, client.GrantFilter{Identity: id.ID, Status: "active", ListOptions: o})
+			grants, err := collect(listFlags{all: true}, func(o pageAt) (*gatehouse.Page[*gatehouse.Grant], error) {
+				return c.ListGrants(ctx, gatehouse.GrantQuery{GrantFilter: gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: o.Limit, Cursor: o.Cursor}})
 			})
 			if err != nil {
 				return err

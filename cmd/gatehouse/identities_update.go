@@ -3,9 +3,9 @@ package main
 import (
 	"strings"
 
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 // identitiesUpdateCommand changes an identity by hand: a correction, a service account's owner,
@@ -13,13 +13,16 @@ import (
 // revoked, open requests cancelled, Gatehouse tokens, sessions and delegations ended).
 func (a *app) identitiesUpdateCommand() *cobra.Command {
 	var (
-		patch client.IdentityPatch
-		attrs []string
+		patch  service.IdentityPatch
+		reason string
+		attrs  []string
+		// The typed fields are set from their flags' text when given.
+		employment, status *string
 	)
 	str := map[string]**string{
 		"email": &patch.Email, "first-name": &patch.FirstName, "last-name": &patch.LastName,
 		"department": &patch.Department, "title": &patch.Title, "manager": &patch.ManagerID,
-		"location": &patch.Location, "type": &patch.EmploymentType, "status": &patch.Status,
+		"location": &patch.Location, "type": &employment, "status": &status,
 		"start-date": &patch.StartDate, "end-date": &patch.EndDate,
 	}
 	vals := map[string]*string{}
@@ -40,7 +43,7 @@ owner, named approver) or of a SCIM client's service account.`,
   gatehouse identities update E1042 --title "Staff Engineer" --reason "HR correction"`,
 		Args: exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.TrimSpace(patch.Reason) == "" {
+			if strings.TrimSpace(reason) == "" {
 				return usageErrorf(cmd, "--reason is required: say why, for the audit log")
 			}
 			changed := 0
@@ -61,6 +64,12 @@ owner, named approver) or of a SCIM client's service account.`,
 				patch.Attributes[strings.TrimSpace(k)] = v
 				changed++
 			}
+			if employment != nil {
+				patch.EmploymentType = (*gatehouse.EmploymentType)(employment)
+			}
+			if status != nil {
+				patch.Status = (*gatehouse.IdentityStatus)(status)
+			}
 			if changed == 0 {
 				return usageErrorf(cmd, "nothing to change: give at least one field flag")
 			}
@@ -68,7 +77,7 @@ owner, named approver) or of a SCIM client's service account.`,
 			if err != nil {
 				return err
 			}
-			id, err := c.UpdateIdentity(cmd.Context(), args[0], patch)
+			id, err := c.UpdateIdentity(cmd.Context(), args[0], patch, reason)
 			if err != nil {
 				return err
 			}
@@ -92,6 +101,6 @@ owner, named approver) or of a SCIM client's service account.`,
 		fl.StringVar(vals[name], name, "", help[name])
 	}
 	fl.StringArrayVar(&attrs, "attr", nil, "attribute key=value (repeatable; empty value removes it)")
-	fl.StringVar(&patch.Reason, "reason", "", "why, for the audit log (required)")
+	fl.StringVar(&reason, "reason", "", "why, for the audit log (required)")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 )
 
@@ -257,8 +258,13 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 		msg := apiErr.Message
 		if len(apiErr.Details) > 0 {
 			// The details are the problems, one per line; the message repeats them.
+			text := gatehouse.Problem.String
+			var w *problemWording
+			if errors.As(err, &w) {
+				text = w.text
+			}
 			for _, d := range apiErr.Details {
-				fmt.Fprintln(stderr, printable(d.String()))
+				fmt.Fprintln(stderr, printable(text(d)))
 			}
 			msg, _, _ = strings.Cut(msg, "\n")
 			msg = strings.TrimSuffix(msg, ":")
@@ -300,4 +306,20 @@ func hintFor(e *client.Error) string {
 		return "Your token works, but its identity lacks the Gatehouse role for this; `gatehouse whoami` shows your roles."
 	}
 	return ""
+}
+
+// problemWording says how the problems of an error's file are written: a catalog's as
+// compilers write them (gatehouse.Problem.String), an HR feed's as HR files' problems are
+// (jml.ProblemText). The problems themselves arrive from the server as they were found.
+type problemWording struct {
+	err  error
+	text func(gatehouse.Problem) string
+}
+
+func (w *problemWording) Error() string { return w.err.Error() }
+func (w *problemWording) Unwrap() error { return w.err }
+
+// worded gives err's problems the wording text, when err has problems.
+func worded(err error, text func(gatehouse.Problem) string) error {
+	return &problemWording{err: err, text: text}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // printJSON writes v as indented JSON: what -o json prints, for scripts and jq.
@@ -192,10 +191,16 @@ func (l *listFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&l.all, "all", false, "fetch every page, following next_cursor")
 }
 
+// pageAt is the page of a list to fetch: its size and the cursor of the previous page.
+type pageAt struct {
+	Limit  int
+	Cursor string
+}
+
 // collect fetches one page, or with all every page, of a list. fetch gets the cursor and the
 // page size.
-func collect[T any](l listFlags, fetch func(o client.ListOptions) (*client.Page[T], error)) (*client.Page[T], error) {
-	o := client.ListOptions{Limit: l.limit}
+func collect[T any](l listFlags, fetch func(o pageAt) (*gatehouse.Page[T], error)) (*gatehouse.Page[T], error) {
+	o := pageAt{Limit: l.limit}
 	if !l.all {
 		page, err := fetch(o)
 		if err != nil {
@@ -205,9 +210,9 @@ func collect[T any](l listFlags, fetch func(o client.ListOptions) (*client.Page[
 		return page, nil
 	}
 	if o.Limit == 0 {
-		o.Limit = store.MaxLimit // fewer round trips when all pages are wanted
+		o.Limit = gatehouse.MaxLimit // fewer round trips when all pages are wanted
 	}
-	out := client.Page[T]{Items: []T{}}
+	out := gatehouse.Page[T]{Items: []T{}}
 	for {
 		page, err := fetch(o)
 		if err != nil {
@@ -251,7 +256,7 @@ func identityNames(ctx context.Context, c *client.Client, ids []string) map[stri
 		return names
 	}
 	// Many ids: one listing of everyone is cheaper than a request per id.
-	o := client.IdentityFilter{ListOptions: client.ListOptions{Limit: store.MaxLimit}}
+	o := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := c.ListIdentities(ctx, o)
 		if err != nil {

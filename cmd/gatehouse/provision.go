@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -90,7 +91,7 @@ so --wait follows it through a restart (it gives up when the server has not answ
 						break poll
 					case <-time.After(poll):
 					}
-					next, err := c.ReconcileJobs(ctx, st.JobIDs())
+					next, err := c.ReconcileJobs(ctx, jobIDs(st))
 					switch {
 					case err == nil:
 						st, down = next, time.Time{}
@@ -138,7 +139,7 @@ func serverDown(err error) bool {
 }
 
 // progress is one line about jobs still running, for --wait.
-func progress(st *client.ReconcileStatus) string {
+func progress(st *service.ReconcileStatus) string {
 	done, retrying := 0, 0
 	for _, j := range st.Jobs {
 		switch {
@@ -155,7 +156,7 @@ func progress(st *client.ReconcileStatus) string {
 	return s
 }
 
-func (a *app) printReconcile(st *client.ReconcileStatus, waited bool) {
+func (a *app) printReconcile(st *service.ReconcileStatus, waited bool) {
 	t := newTable(a.stdout, "JOB", "SYSTEM", "STATE", "ATTEMPT", "PLANNED", "APPLIED", "FAILED", "FINDINGS", "ERROR")
 	last := map[int64]*gatehouse.Reconcile{}
 	for _, r := range st.Runs {
@@ -222,7 +223,7 @@ func (a *app) opsCommand() *cobra.Command {
 
 func (a *app) opsListCommand() *cobra.Command {
 	var (
-		f      client.OperationFilter
+		f      gatehouse.OperationFilter
 		failed bool
 		lf     listFlags
 	)
@@ -240,10 +241,10 @@ state changed it was applied (LATENCY: time-to-provision or time-to-deprovision)
 				return err
 			}
 			if failed {
-				f.Status = string(gatehouse.OpFailed)
+				f.Status = gatehouse.OpFailed
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.Operation], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.Operation], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListOperations(cmd.Context(), f)
 			})
 			if err != nil {
@@ -257,9 +258,9 @@ state changed it was applied (LATENCY: time-to-provision or time-to-deprovision)
 			return nil
 		},
 	}
-	list.Flags().StringVar(&f.System, "system", "", "system id")
+	list.Flags().StringVar(&f.SystemID, "system", "", "system id")
 	list.Flags().BoolVar(&failed, "failed", false, "only failed operations")
-	list.Flags().StringVar(&f.Identity, "identity", "", "identity id, email or employee_id")
+	list.Flags().StringVar(&f.IdentityID, "identity", "", "identity id, email or employee_id")
 	lf.register(list)
 	return list
 }
@@ -309,4 +310,13 @@ Exits 1 when there are findings.`,
 	}
 	cmd.Flags().StringVar(&system, "system", "", "system id")
 	return cmd
+}
+
+// jobIDs returns the ids of a reconcile status's jobs, to ask for their progress again.
+func jobIDs(st *service.ReconcileStatus) []int64 {
+	ids := make([]int64, len(st.Jobs))
+	for i, j := range st.Jobs {
+		ids[i] = j.ID
+	}
+	return ids
 }

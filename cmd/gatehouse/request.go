@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) requestCommand() *cobra.Command {
@@ -43,7 +43,7 @@ Nobody approves a request they submitted or that is for themselves, whatever the
 
 // requestInput is the request that create and preview send, read from their common flags.
 type requestInput struct {
-	in       client.NewRequest
+	in       service.NewRequest
 	duration string
 	remove   bool
 }
@@ -61,7 +61,7 @@ func (ri *requestInput) flags(c *cobra.Command) {
 }
 
 // request checks the flags and builds the request.
-func (ri *requestInput) request(cmd *cobra.Command) (client.NewRequest, error) {
+func (ri *requestInput) request(cmd *cobra.Command) (service.NewRequest, error) {
 	r := ri.in
 	if ri.duration != "" {
 		d, err := gatehouse.ParseDuration(ri.duration)
@@ -172,7 +172,9 @@ func (a *app) requestListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := c.ListRequests(cmd.Context(), view, state, client.ListOptions{Limit: limit})
+			page, err := c.ListRequests(cmd.Context(), gatehouse.RequestQuery{View: view, RequestFilter: gatehouse.RequestFilter{
+				States: splitStates(state), Limit: limit,
+			}})
 			if err != nil {
 				return err
 			}
@@ -338,7 +340,7 @@ func (a *app) requestDelegateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := c.CreateDelegation(cmd.Context(), client.NewDelegation{From: delegateFrom, To: delegateTo, EndsAt: end, Reason: reason})
+			d, err := c.CreateDelegation(cmd.Context(), service.NewDelegation{From: delegateFrom, To: delegateTo, EndsAt: end, Reason: reason})
 			if err != nil {
 				return err
 			}
@@ -386,4 +388,15 @@ func writeSteps(w io.Writer, steps []gatehouse.ApprovalStep) error {
 		t.row(fmt.Sprint(i+1), string(s.Kind), strings.Join(s.Emails, ", "), s.Why, string(s.Decision), s.DecidedBy, tsp(s.DecidedAt))
 	}
 	return t.flush()
+}
+
+// splitStates reads --state's comma-separated request states.
+func splitStates(s string) []gatehouse.RequestState {
+	var out []gatehouse.RequestState
+	for _, st := range strings.Split(s, ",") {
+		if st = strings.TrimSpace(st); st != "" {
+			out = append(out, gatehouse.RequestState(st))
+		}
+	}
+	return out
 }

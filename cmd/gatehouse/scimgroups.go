@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 func (a *app) scimGroupsCommand() *cobra.Command {
@@ -32,7 +31,7 @@ They are read-only here: the IdP that pushed a group is the only one that change
 
 func (a *app) scimGroupsListCommand() *cobra.Command {
 	var (
-		f  client.SCIMGroupFilter
+		f  gatehouse.SCIMGroupFilter
 		lf listFlags
 	)
 	list := &cobra.Command{
@@ -45,8 +44,8 @@ func (a *app) scimGroupsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := collect(lf, func(o client.ListOptions) (*client.Page[*gatehouse.SCIMGroup], error) {
-				f.ListOptions = o
+			page, err := collect(lf, func(o pageAt) (*gatehouse.Page[*gatehouse.SCIMGroup], error) {
+				f.Limit, f.Cursor = o.Limit, o.Cursor
 				return c.ListSCIMGroups(cmd.Context(), f)
 			})
 			if err != nil {
@@ -66,7 +65,7 @@ func (a *app) scimGroupsListCommand() *cobra.Command {
 			return nil
 		},
 	}
-	list.Flags().StringVar(&f.Member, "member", "", "groups of this identity: email, id or employee_id")
+	list.Flags().StringVar(&f.MemberID, "member", "", "groups of this identity: email, id or employee_id")
 	list.Flags().StringVar(&f.DisplayName, "name", "", "the group with this display name (case-insensitive)")
 	lf.register(list)
 	return list

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/jobs"
-	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -144,8 +143,9 @@ Environment:
 			defer st.Close()
 			// One River client hosts every job (internal/jobs): provisioning workers, the
 			// scheduled reconcile and the service's periodic tasks, which River's elected leader
-			// alone enqueues, so replicas run each once. Committed changes of desired state
-			// enqueue reconciles of the systems they affect (provision.Triggering).
+			// alone enqueues, so replicas run each once. A change of desired state inserts the
+			// reconciles of the systems it affects, the expiry of a time-bound grant and its
+			// notifications in its own transaction (service.JobQueue, service.Notifier).
 			// Notifications are River jobs on the same client (notify.Outbox.Register).
 			outbox, err := a.outbox(cmd, &nf, f.addr, log)
 			if err != nil {
@@ -156,9 +156,8 @@ Environment:
 				return err
 			}
 			outbox.Attach(host.Client())
-			// Grants with an expiry schedule their revocation (provision.ScheduleExpiries).
-			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, host, log), host, log), service.Options{
-				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: host, HR: hr,
+			svc := service.New(st, service.Options{
+				BootstrapToken: a.getenv("GATEHOUSE_BOOTSTRAP_TOKEN"), Logger: log, Provisioner: host, Jobs: host, HR: hr,
 				Open: systemOpener(st, secrets), Secrets: secrets, Notifier: notifier(outbox), RequestExpiry: nf.requestExpiry,
 				Checkpoints: checkpoints})
 			if err := host.Schedule(ctx, svc, jobs.Schedule{Expiry: expiryInterval, HRDates: hrDatesInterval,

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/spf13/cobra"
-
-	"github.com/gatehouse/gatehouse/internal/client"
 )
 
 func (a *app) sodViolationsCommand() *cobra.Command {
-	var f client.SoDViolationFilter
+	var f service.SoDViolationFilter
 	cmd := &cobra.Command{
 		Use:   "violations [--rule ID] [--identity EMAIL]",
 		Short: "List everyone who holds a conflicting pair today",

@@ -14,8 +14,8 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/connectors"
-	"github.com/gatehouse/gatehouse/internal/client"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -71,7 +71,7 @@ The test runs on the server, where the secrets are. Exits 1 when the check fails
 
 // printSystemTest prints a test result: one line when it passed; the step, the kind, the
 // plain-words explanation and the detail when it failed.
-func printSystemTest(a *app, res *client.SystemTest) {
+func printSystemTest(a *app, res *service.SystemTest) {
 	head := fmt.Sprintf("%s (%s)", res.SystemID, res.Type)
 	if spec := connectors.Specs.Lookup(res.Type); res.OK && spec != nil && spec.Offline != nil {
 		// Tested without connecting: there is no duration worth showing.
@@ -126,7 +126,7 @@ the open manual tasks of a manual system, and the latest operations.`,
 	}
 }
 
-func (a *app) printSystemStatus(st *client.SystemStatus) {
+func (a *app) printSystemStatus(st *service.SystemStatus) {
 	s := st.System
 	kv := []string{"system", fmt.Sprintf("%s (%s, %s, tier %s)", s.ID, s.Name, s.Connector.Type, s.Tier)}
 	if r := st.LastRun; r != nil {

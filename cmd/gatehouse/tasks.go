@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) tasksCommand() *cobra.Command {
@@ -29,7 +29,7 @@ func (a *app) tasksCommand() *cobra.Command {
 
 func (a *app) tasksListCommand() *cobra.Command {
 	var (
-		f        client.TaskFilter
+		f        service.TaskQuery
 		all      bool
 		limit    int
 		listDesc = `List manual tasks, most urgent first: what to change in which system, for whom, and
@@ -47,11 +47,11 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 			if err != nil {
 				return err
 			}
-			f.Status = string(gatehouse.TaskOpen)
+			f.Status = gatehouse.TaskOpen
 			if all {
 				f.Status = ""
 			}
-			f.ListOptions = client.ListOptions{Limit: limit}
+			f.Limit = limit
 			page, err := c.ListTasks(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -77,7 +77,7 @@ Open tasks only unless --all. Overdue tasks are marked and counted; with --overd
 			return nil
 		},
 	}
-	list.Flags().StringVar(&f.System, "system", "", "system id")
+	list.Flags().StringVar(&f.SystemID, "system", "", "system id")
 	list.Flags().BoolVar(&f.Overdue, "overdue", false, "only open tasks past their due time")
 	list.Flags().BoolVar(&all, "all", false, "tasks of every status, done and cancelled included")
 	list.Flags().IntVar(&limit, "limit", 0, "page size (default 50, at most 1000)")

@@ -91,12 +91,12 @@ func (a *app) tokenListCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			list, err := c.ListTokens(ctx, who, all)
+			list, err := c.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: who, IncludeRevoked: all})
 			if err != nil {
 				return err
 			}
 			if a.json() {
-				return printJSON(a.stdout, client.Page[*gatehouse.Token]{Items: nonNil(list)})
+				return printJSON(a.stdout, gatehouse.Page[*gatehouse.Token]{Items: nonNil(list)})
 			}
 			ids := make([]string, len(list))
 			for i, t := range list {

@@ -3,22 +3,15 @@ package api
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 func (a *api) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListAuditEvents(r.Context(), principal(r), store.AuditFilter{
-		Since:      q.time("since"),
-		Until:      q.time("until"),
-		Actor:      q.str("actor"),
-		Action:     q.str("action"),
-		ObjectType: q.str("object_type"),
-		ObjectID:   q.str("object_id"),
-		Ascending:  q.str("order") == "asc",
-		Limit:      q.int("limit"),
-		Cursor:     q.str("cursor"),
-	})
+	var f gatehouse.AuditFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListAuditEvents(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

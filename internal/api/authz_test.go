@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // walkRow is one route of the authorization walk: how to call it, and the status each caller
@@ -313,7 +315,7 @@ func TestAuthentication(t *testing.T) {
 			}
 
 			// The bootstrap token is an admin without an identity.
-			var me meAnswer
+			var me service.Me
 			must(t, f.do(t, request{method: "GET", path: "/api/v1/me", token: bootstrapSecret}), s200).json(t, &me)
 			if !me.Principal.Bootstrap || !me.Principal.Has("admin") || me.Identity != nil {
 				t.Errorf("bootstrap me = %+v, identity %v; want a bootstrap admin without identity", me.Principal, me.Identity)

@@ -101,7 +101,7 @@ func BenchmarkListIdentitiesAPI(b *testing.B) {
 	// The same worst case on the store alone, to tell the API's share from the database's.
 	b.Run("store-only/department+q-no-match", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := st.ListIdentities(ctx, store.IdentityFilter{Department: "Dept-07", Query: "zzz", Limit: 50}); err != nil {
+			if _, err := st.ListIdentities(ctx, gatehouse.IdentityFilter{Department: "Dept-07", Query: "zzz", Limit: 50}); err != nil {
 				b.Fatal(err)
 			}
 		}

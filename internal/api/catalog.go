@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // yamlTypes are the Content-Types of a YAML catalog body; there is no single registered one in
@@ -20,28 +19,9 @@ var yamlTypes = []string{"application/yaml", "application/x-yaml", "text/yaml"}
 // defaultCatalogFile names a YAML body in problems when X-Catalog-File does not.
 const defaultCatalogFile = "catalog.yaml"
 
-// catalogRequest is the JSON body of plan and apply: the catalog files as text.
-type catalogRequest struct {
-	Files  []catalogFile `json:"files"`
-	Prune  bool          `json:"prune,omitempty"`  // apply only
-	Reason string        `json:"reason,omitempty"` // apply only
-	// RebindSecrets (apply only) names the systems whose connector url may change while their
-	// secret references stay the same (catalog.SecretRebind).
-	RebindSecrets []string `json:"rebind_secrets,omitempty"`
-	// ConfirmRevocations (apply only) is the plan's revocations.confirmation: an apply that
-	// revokes grants is refused (409, with the revocations) without it, and when what it
-	// would revoke is no longer what that plan showed.
-	ConfirmRevocations string `json:"confirm_revocations,omitempty"`
-}
-
-type catalogFile struct {
-	Name    string `json:"name"`
-	Content string `json:"content"`
-}
-
 // readCatalog reads a plan or apply body: one YAML file, or the JSON form with several.
-func readCatalog(r *http.Request) (catalogRequest, []catalog.File, error) {
-	var in catalogRequest
+func readCatalog(r *http.Request) (service.CatalogRequest, []catalog.File, error) {
+	var in service.CatalogRequest
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
@@ -133,21 +113,25 @@ func (a *api) applyCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := queryOf(r)
-	prune := in.Prune || q.bool("prune")
+	// The options may come as query parameters too (curl with a YAML body); the body's win.
+	var q struct {
+		Prune              bool     `query:"prune"`
+		Reason             string   `query:"reason"`
+		RebindSecrets      []string `query:"rebind_secrets,list"`
+		ConfirmRevocations string   `query:"confirm_revocations"`
+	}
+	if err := decodeQuery(r, &q); err != nil {
+		return err
+	}
+	prune := in.Prune || q.Prune
 	reason := in.Reason
 	if reason == "" {
-		reason = q.str("reason")
+		reason = q.Reason
 	}
-	rebind := in.RebindSecrets
-	for _, id := range strings.Split(q.str("rebind_secrets"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			rebind = append(rebind, id)
-		}
-	}
+	rebind := append(in.RebindSecrets, q.RebindSecrets...)
 	confirm := in.ConfirmRevocations
 	if confirm == "" {
-		confirm = q.str("confirm_revocations")
+		confirm = q.ConfirmRevocations
 	}
 	res, err := a.svc.ApplyCatalogWith(r.Context(), principal(r), files, service.CatalogApply{
 		Prune: prune, Reason: reason, RebindSecrets: rebind, ConfirmRevocations: confirm,
@@ -191,15 +175,11 @@ func (a *api) getSystem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listEntitlements(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListEntitlements(r.Context(), principal(r), store.EntitlementFilter{
-		System:      q.str("system"),
-		Risk:        gatehouse.Risk(q.str("risk")),
-		Query:       q.str("q"),
-		Requestable: q.optBool("requestable"),
-		Limit:       q.int("limit"),
-		Cursor:      q.str("cursor"),
-	})
+	var f gatehouse.EntitlementFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListEntitlements(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

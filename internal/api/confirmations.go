@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // decideConfirmationRequest is the optional body of confirm and revoke.
@@ -13,11 +12,11 @@ type decideConfirmationRequest struct {
 }
 
 func (a *api) listConfirmations(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListConfirmations(r.Context(), principal(r), store.ConfirmationFilter{
-		Status: gatehouse.ConfirmationStatus(q.str("status")), ManagerID: q.str("manager_id"),
-		IdentityID: q.str("identity_id"), Limit: q.int("limit"), Cursor: q.str("cursor"),
-	}, q.bool("mine"))
+	var q gatehouse.ConfirmationQuery
+	if err := decodeQuery(r, &q); err != nil {
+		return err
+	}
+	page, err := a.svc.ListConfirmations(r.Context(), principal(r), q.ConfirmationFilter, q.Mine)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func TestConfirmationHandlers(t *testing.T) {
 
 			// "user" sees what is addressed to them; "other", the mover, sees nothing and may
 			// not decide; the decision revokes the grant.
-			var page store.Page[*gatehouse.Confirmation]
+			var page gatehouse.Page[*gatehouse.Confirmation]
 			must(t, f.as(t, "user", "GET", "/api/v1/confirmations?mine=true", ""), s200).json(t, &page)
 			if len(page.Items) != 1 || page.Items[0].ID != id {
 				t.Fatalf("user's confirmations = %+v", page.Items)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Direct grants (POST /api/v1/grants) are held to the controls a request meets: the attacks of
@@ -149,7 +148,7 @@ func TestDirectGrantExceptionSoD(t *testing.T) {
 // directRecord returns the audit record of a direct grant.
 func directRecord(t *testing.T, f *fixture, grantID string) service.DirectGrantRecord {
 	t.Helper()
-	var page store.Page[*gatehouse.AuditEvent]
+	var page gatehouse.Page[*gatehouse.AuditEvent]
 	must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?object_type=grant&object_id="+grantID, ""), s200).json(t, &page)
 	if len(page.Items) != 1 || page.Items[0].Action != "grant.create" {
 		t.Fatalf("events of grant %s: %+v", grantID, page.Items)
@@ -206,7 +205,7 @@ func TestDirectGrantSourceAndReference(t *testing.T) {
 			rec.Direct.Reason != "outage" {
 			t.Errorf("audit record = %+v / %+v", rec.Grant, rec.Direct)
 		}
-		var page store.Page[*gatehouse.Grant]
+		var page gatehouse.Page[*gatehouse.Grant]
 		must(t, f.as(t, "auditor", "GET", "/api/v1/grants?source=direct&entitlement="+ent, ""), s200).json(t, &page)
 		if len(page.Items) != 1 || page.Items[0].ID != g.ID {
 			t.Errorf("source=direct: %+v", page.Items)
@@ -217,7 +216,7 @@ func TestDirectGrantSourceAndReference(t *testing.T) {
 // grantsOf lists the active grants of an identity.
 func (f *fixture) grantsOf(t *testing.T, who string) []*gatehouse.Grant {
 	t.Helper()
-	var page store.Page[*gatehouse.Grant]
+	var page gatehouse.Page[*gatehouse.Grant]
 	must(t, f.as(t, "auditor", "GET", "/api/v1/grants?identity="+who, ""), s200).json(t, &page)
 	return page.Items
 }
@@ -247,7 +246,7 @@ func TestEmergencyReviewNotByBeneficiary(t *testing.T) {
 			!slices.Contains(rev.Assignees, "operator@example.com") {
 			t.Errorf("assignees = %v; want the operators but the granter, not the beneficiary", rev.Assignees)
 		}
-		var evs store.Page[*gatehouse.AuditEvent]
+		var evs gatehouse.Page[*gatehouse.AuditEvent]
 		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?action="+string(gatehouse.AuditEmergencyNotifySecurity)+"&object_id="+rev.ID, ""), s200).json(t, &evs)
 		if len(evs.Items) != 1 || !strings.Contains(string(evs.Items[0].After), "fallback") {
 			t.Errorf("notify event: %+v", evs.Items)

@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Emergency (break-glass) access: designated operators grant at once; readers follow the
@@ -24,8 +24,10 @@ func (a *api) grantEmergency(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listEmergencyReviews(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	f := store.EmergencyReviewFilter{OpenOnly: q.bool("open"), Limit: q.int("limit"), Cursor: q.str("cursor")}
+	var f gatehouse.EmergencyReviewFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
 	out, err := a.svc.ListEmergencyReviews(r.Context(), principal(r), f)
 	if err != nil {
 		return err

@@ -31,20 +31,20 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    string    `json:"code"`
-	Message string    `json:"message"`
-	Details []problem `json:"details,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Details are the problems of a rejected file (a catalog, an HR feed), one per problem,
+	// located: file, line, field and reason (docs/api.md, "Problems").
+	Details []gatehouse.Problem `json:"details,omitempty"`
 	// Revocations are what a refused catalog apply would revoke (409): confirm them with
 	// their confirmation (docs/api.md).
 	Revocations *catalog.Revocations `json:"revocations,omitempty"`
 }
 
-// problem is one catalog problem, located in its file.
-type problem struct {
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
+// problemList is an error that lists problems of a file: catalog.Problems, jml.Problems.
+type problemList interface {
+	error
+	List() []gatehouse.Problem
 }
 
 // writeError answers err. Messages of *gatehouse.Error are safe to show; anything else is our
@@ -52,12 +52,10 @@ type problem struct {
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body := errorBody{Error: errorDetail{Code: gatehouse.ErrorCode(err), Message: gatehouse.ErrorMessage(err)}}
 
-	var probs catalog.Problems
+	var probs problemList
 	if errors.As(err, &probs) {
 		body.Error.Code = gatehouse.EINVALID
-		for _, p := range probs {
-			body.Error.Details = append(body.Error.Details, problem{File: p.File, Line: p.Line, Field: p.Field, Message: p.Message})
-		}
+		body.Error.Details = probs.List()
 	}
 	var unconfirmed *catalog.UnconfirmedError
 	if errors.As(err, &unconfirmed) {

@@ -5,8 +5,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -26,19 +24,9 @@ func (a *api) createException(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listExceptions(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	in := service.ExceptionQuery{Identity: q.str("identity"), Rule: q.str("rule"), Limit: q.int("limit"), Cursor: q.str("cursor")}
-	if s := q.str("status"); s != "" {
-		for _, st := range strings.Split(s, ",") {
-			in.Statuses = append(in.Statuses, gatehouse.ExceptionStatus(strings.TrimSpace(st)))
-		}
-	}
-	if s := q.str("expiring"); s != "" {
-		within, err := gatehouse.ParseDuration(s)
-		if err != nil || within <= 0 {
-			return gatehouse.Errorf(gatehouse.EINVALID, "expiring: give a duration above zero, such as 30d")
-		}
-		in.Expiring = time.Duration(within)
+	var in service.ExceptionQuery
+	if err := decodeQuery(r, &in); err != nil {
+		return err
 	}
 	page, err := a.svc.ListExceptions(r.Context(), principal(r), in)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // GET /api/v1/grants?expiring=: the grants in force that end within a window, for notices.
@@ -18,7 +17,7 @@ func TestListExpiringGrants(t *testing.T) {
 		must(t, f.as(t, "operator", "POST", "/api/v1/grants", body), s201).json(t, &g)
 		ids := func(caller, query string) []string {
 			t.Helper()
-			var page store.Page[*gatehouse.Grant]
+			var page gatehouse.Page[*gatehouse.Grant]
 			must(t, f.as(t, caller, "GET", "/api/v1/grants?"+query, ""), s200).json(t, &page)
 			var out []string
 			for _, x := range page.Items {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 type revokeGrantRequest struct {
@@ -14,26 +13,16 @@ type revokeGrantRequest struct {
 }
 
 func (a *api) listGrants(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	f := store.GrantFilter{
-		IdentityID:    q.str("identity"),
-		EntitlementID: q.str("entitlement"),
-		System:        q.str("system"),
-		Source:        gatehouse.GrantSource(q.str("source")),
-		Status:        q.str("status"),
-		Limit:         q.int("limit"),
-		Cursor:        q.str("cursor"),
+	var q gatehouse.GrantQuery
+	if err := decodeQuery(r, &q); err != nil {
+		return err
 	}
-	var page store.Page[*gatehouse.Grant]
+	var page gatehouse.Page[*gatehouse.Grant]
 	var err error
-	if s := q.str("expiring"); s != "" {
-		within, perr := gatehouse.ParseDuration(s)
-		if perr != nil {
-			return gatehouse.Errorf(gatehouse.EINVALID, "expiring: %v", perr)
-		}
-		page, err = a.svc.ListExpiringGrants(r.Context(), principal(r), f, time.Duration(within))
+	if q.Expiring != 0 {
+		page, err = a.svc.ListExpiringGrants(r.Context(), principal(r), q.GrantFilter, time.Duration(q.Expiring))
 	} else {
-		page, err = a.svc.ListGrants(r.Context(), principal(r), f)
+		page, err = a.svc.ListGrants(r.Context(), principal(r), q.GrantFilter)
 	}
 	if err != nil {
 		return err
@@ -76,14 +65,11 @@ func (a *api) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 
 // listAccounts lives with grants: accounts are the observed side of what grants desire.
 func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListAccounts(r.Context(), principal(r), store.AccountFilter{
-		SystemID:   q.str("system"),
-		IdentityID: q.str("identity"),
-		Orphaned:   q.bool("orphaned"),
-		Limit:      q.int("limit"),
-		Cursor:     q.str("cursor"),
-	})
+	var f gatehouse.AccountFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListAccounts(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

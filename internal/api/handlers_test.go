@@ -45,7 +45,7 @@ func TestIdentitiesPaginationAndFilters(t *testing.T) {
 		path := "/api/v1/identities?department=Sales&limit=3"
 		pages := 0
 		for path != "" {
-			var page store.Page[*gatehouse.Identity]
+			var page gatehouse.Page[*gatehouse.Identity]
 			must(t, f.as(t, "auditor", "GET", path, ""), s200).json(t, &page)
 			pages++
 			for _, id := range page.Items {
@@ -79,7 +79,7 @@ func TestIdentitiesPaginationAndFilters(t *testing.T) {
 			{"status=terminated", nil},
 			{"employment_type=employee&q=operator", []string{"operator@example.com"}},
 		} {
-			var page store.Page[*gatehouse.Identity]
+			var page gatehouse.Page[*gatehouse.Identity]
 			a := must(t, f.as(t, "operator", "GET", "/api/v1/identities?"+tc.query, ""), s200)
 			a.json(t, &page)
 			var got []string
@@ -150,7 +150,7 @@ func TestIdentityHandlers(t *testing.T) {
 		must(t, f.as(t, "admin", "PUT", "/api/v1/identities/admin@example.com/roles", `{"roles":[]}`), http.StatusConflict)
 
 		// Me.
-		var me meAnswer
+		var me service.Me
 		must(t, f.as(t, "user", "GET", "/api/v1/me", ""), s200).json(t, &me)
 		if me.Identity == nil || me.Identity.Email != "user@example.com" || me.Principal.IdentityID != me.Identity.ID {
 			t.Errorf("me = %+v / %+v", me.Principal, me.Identity)
@@ -245,7 +245,7 @@ sod:
 		if _, err := f.st.GetRole(t.Context(), "finance-baseline"); err != nil {
 			t.Fatalf("applied role missing: %v", err)
 		}
-		var events store.Page[*gatehouse.AuditEvent]
+		var events gatehouse.Page[*gatehouse.AuditEvent]
 		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?action=catalog.apply&limit=10", ""), s200).json(t, &events)
 		if len(events.Items) != 2 || events.Items[0].Reason != "PR-12" { // the seed and PR-12
 			t.Errorf("catalog.apply events = %d, newest reason %q", len(events.Items), events.Items[0].Reason)
@@ -356,7 +356,7 @@ func TestCatalogErrors(t *testing.T) {
 			if tc.wantFile == "" {
 				return
 			}
-			i := slices.IndexFunc(e.Details, func(p problem) bool { return p.File == tc.wantFile && p.Line == badLine })
+			i := slices.IndexFunc(e.Details, func(p gatehouse.Problem) bool { return p.File == tc.wantFile && p.Line == badLine })
 			if i < 0 {
 				t.Fatalf("no detail at %s:%d in %+v", tc.wantFile, badLine, e.Details)
 			}
@@ -381,7 +381,7 @@ func TestGrantHandlers(t *testing.T) {
 
 		// The holder sees it; another ordinary identity does not.
 		must(t, f.as(t, "user", "GET", "/api/v1/grants/"+g.ID, ""), s200)
-		var mine store.Page[*gatehouse.Grant]
+		var mine gatehouse.Page[*gatehouse.Grant]
 		must(t, f.as(t, "user", "GET", "/api/v1/grants", ""), s200).json(t, &mine)
 		for _, x := range mine.Items {
 			if x.IdentityID != f.ids["user"].ID {
@@ -404,7 +404,7 @@ func TestGrantHandlers(t *testing.T) {
 			{"source=direct", 4},
 			{"source=direct&identity=E-other", 2},
 		} {
-			var page store.Page[*gatehouse.Grant]
+			var page gatehouse.Page[*gatehouse.Grant]
 			must(t, f.as(t, "auditor", "GET", "/api/v1/grants?"+tc.query, ""), s200).json(t, &page)
 			if len(page.Items) != tc.want {
 				t.Errorf("?%s: %d grants, want %d", tc.query, len(page.Items), tc.want)
@@ -419,7 +419,7 @@ func TestGrantHandlers(t *testing.T) {
 		}
 		must(t, f.as(t, "operator", "POST", "/api/v1/grants/"+g.ID+"/revoke", `{"reason":"again"}`), http.StatusConflict)
 		must(t, f.as(t, "operator", "POST", "/api/v1/grants/"+g.ID+"/revoke", `{}`), http.StatusBadRequest)
-		var page store.Page[*gatehouse.Grant]
+		var page gatehouse.Page[*gatehouse.Grant]
 		must(t, f.as(t, "auditor", "GET", "/api/v1/grants?status=revoked", ""), s200).json(t, &page)
 		if len(page.Items) != 1 || page.Items[0].ID != g.ID {
 			t.Errorf("revoked grants = %+v", page.Items)
@@ -468,7 +468,7 @@ func TestTokenHandlers(t *testing.T) {
 			if strings.Contains(string(a.body), secret) || strings.Contains(string(a.body), `"secret"`) || strings.Contains(string(a.body), `"hash"`) {
 				t.Errorf("%s's list shows a secret: %s", caller, a.body)
 			}
-			var page store.Page[*gatehouse.Token]
+			var page gatehouse.Page[*gatehouse.Token]
 			a.json(t, &page)
 			if !slices.ContainsFunc(page.Items, func(tk *gatehouse.Token) bool { return tk.ID == created.Token.ID }) {
 				t.Errorf("%s's list misses the new token", caller)
@@ -477,7 +477,7 @@ func TestTokenHandlers(t *testing.T) {
 				t.Errorf("user sees someone else's token")
 			}
 		}
-		var narrowed store.Page[*gatehouse.Token]
+		var narrowed gatehouse.Page[*gatehouse.Token]
 		must(t, f.as(t, "admin", "GET", "/api/v1/tokens?identity=other@example.com", ""), s200).json(t, &narrowed)
 		if len(narrowed.Items) != 1 || narrowed.Items[0].ID != f.otherToken.ID {
 			t.Errorf("admin ?identity=other: %+v", narrowed.Items)
@@ -495,7 +495,7 @@ func TestTokenHandlers(t *testing.T) {
 			t.Errorf("revoked = %+v", revoked)
 		}
 		must(t, f.do(t, request{method: "GET", path: "/api/v1/me", token: secret}), s401)
-		var active, all store.Page[*gatehouse.Token]
+		var active, all gatehouse.Page[*gatehouse.Token]
 		must(t, f.as(t, "user", "GET", "/api/v1/tokens", ""), s200).json(t, &active)
 		must(t, f.as(t, "user", "GET", "/api/v1/tokens?include_revoked=true", ""), s200).json(t, &all)
 		if len(all.Items) != len(active.Items)+1 {
@@ -507,7 +507,7 @@ func TestTokenHandlers(t *testing.T) {
 func TestAuditHandlers(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, f *fixture) {
-		var page store.Page[*gatehouse.AuditEvent]
+		var page gatehouse.Page[*gatehouse.AuditEvent]
 		must(t, f.as(t, "auditor", "GET", "/api/v1/audit/events?action=identity.create&order=asc", ""), s200).json(t, &page)
 		if len(page.Items) != 5 || page.Items[0].ObjectID != f.ids["admin"].ID {
 			t.Fatalf("identity.create ascending: %d events, first %+v", len(page.Items), page.Items[0])

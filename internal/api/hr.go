@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // hrRecord documents one object of the JSON form of an HR import: the CSV columns of docs/hr.md
@@ -54,12 +53,15 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	if ct == "" || err != nil || (mt != "text/csv" && mt != "application/json") {
 		return gatehouse.Errorf(gatehouse.EINVALID, "Content-Type: send the HR feed as text/csv, or as application/json (an array of objects with the CSV field names)")
 	}
-	q := queryOf(r)
-	class := jml.Class(q.str("class"))
+	var q gatehouse.HRImportQuery
+	if err := decodeQuery(r, &q); err != nil {
+		return err
+	}
+	class := jml.Class(q.Class)
 	if class != "" && !slices.Contains(jml.Classes(), class) {
 		return gatehouse.Errorf(gatehouse.EINVALID, "class: %q is not a plan class", class)
 	}
-	limit, offset := q.int("limit"), q.int("offset")
+	limit, offset := q.Limit, q.Offset
 	if limit <= 0 {
 		limit = hrPageDefault
 	}
@@ -74,9 +76,8 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	if mt == "application/json" {
 		format = "json"
 	}
-	dry := q.bool("dry_run")
-	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: dry, Delta: q.bool("delta")}
-	if dry {
+	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: q.DryRun, Delta: q.Delta}
+	if q.DryRun {
 		up.Keep = offset + limit
 	}
 	res, err := a.svc.ImportHRFrom(r.Context(), principal(r), up)
@@ -127,10 +128,11 @@ func (e *exportWriter) Write(p []byte) (int, error) {
 }
 
 func (a *api) listHRImports(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListHRImports(r.Context(), principal(r), store.HRImportFilter{
-		Status: gatehouse.HRImportStatus(q.str("status")), Limit: q.int("limit"), Cursor: q.str("cursor"),
-	})
+	var f gatehouse.HRImportFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListHRImports(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -147,10 +149,11 @@ func (a *api) getHRImport(w http.ResponseWriter, r *http.Request) error {
 
 // listHRImportChanges pages an applied import's evidence (one row per person it changed).
 func (a *api) listHRImportChanges(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListHRImportChanges(r.Context(), principal(r), store.HRImportChangeFilter{
-		ImportID: r.PathValue("id"), Class: q.str("class"), Late: q.bool("late"), Limit: q.int("limit"), Cursor: q.str("cursor"),
-	})
+	f := gatehouse.HRImportChangeFilter{ImportID: r.PathValue("id")}
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListHRImportChanges(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

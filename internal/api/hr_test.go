@@ -18,7 +18,7 @@ const hrHeader = "employee_id,email,first_name,last_name,department,title,manage
 // changes nobody's status, so the callers' tokens keep working.
 func (f *fixture) feed(extra ...string) string {
 	f.t.Helper()
-	page, err := f.st.ListIdentities(context.Background(), store.IdentityFilter{Limit: store.MaxLimit})
+	page, err := f.st.ListIdentities(context.Background(), gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestHRImportHandlers(t *testing.T) {
 
 			// List, get, approve and reject.
 			held := f.heldImport("approve")
-			var page store.Page[*gatehouse.HRImport]
+			var page gatehouse.Page[*gatehouse.HRImport]
 			must(t, f.as(t, "auditor", "GET", "/api/v1/hr/imports?status=held", ""), s200).json(t, &page)
 			if len(page.Items) != 1 || page.Items[0].ID != held {
 				t.Fatalf("held imports = %+v", page.Items)

@@ -227,7 +227,7 @@ func TestHRImportTooLarge(t *testing.T) {
 				}
 			}
 			must(t, f.as(t, "auditor", "GET", "/api/v1/identities/j00000@example.com", ""), http.StatusNotFound)
-			var page store.Page[*gatehouse.HRImport]
+			var page gatehouse.Page[*gatehouse.HRImport]
 			must(t, f.as(t, "auditor", "GET", "/api/v1/hr/imports", ""), http.StatusOK).json(t, &page)
 			if len(page.Items) != 0 {
 				t.Fatalf("imports after a refused upload: %+v", page.Items)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // TestHRImportChanges: an applied import's evidence is read over HTTP a page at a time,
@@ -25,7 +24,7 @@ func TestHRImportChanges(t *testing.T) {
 				body: feed, contentType: "text/csv"}), s201).json(t, &res)
 			base := "/api/v1/hr/imports/" + res.Import.ID + "/changes"
 
-			var p1, p2 store.Page[*gatehouse.HRImportChange]
+			var p1, p2 gatehouse.Page[*gatehouse.HRImportChange]
 			must(t, f.as(t, "auditor", "GET", base+"?limit=2", ""), s200).json(t, &p1)
 			if len(p1.Items) != 2 || p1.NextCursor == "" || p1.Items[0].Seq != 1 {
 				t.Fatalf("page 1 = %+v", p1)
@@ -34,12 +33,12 @@ func TestHRImportChanges(t *testing.T) {
 			if len(p2.Items) != 1 || p2.NextCursor != "" || p2.Items[0].Seq != 3 {
 				t.Fatalf("page 2 = %+v", p2)
 			}
-			var joiners store.Page[*gatehouse.HRImportChange]
+			var joiners gatehouse.Page[*gatehouse.HRImportChange]
 			must(t, f.as(t, "auditor", "GET", base+"?class=joiner", ""), s200).json(t, &joiners)
 			if len(joiners.Items) != 2 || joiners.Items[0].Name != "Yan Young" || len(joiners.Items[0].Gained) == 0 && joiners.Items[0].Class != "joiner" {
 				t.Fatalf("joiners = %+v", joiners.Items)
 			}
-			var late store.Page[*gatehouse.HRImportChange]
+			var late gatehouse.Page[*gatehouse.HRImportChange]
 			must(t, f.as(t, "auditor", "GET", base+"?late=true", ""), s200).json(t, &late)
 			if len(late.Items) != 0 { // first seen already terminated: never had access, not late
 				t.Fatalf("late = %+v", late.Items)

@@ -5,14 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
-
-// meAnswer is who the caller is. Identity is null for the bootstrap admin, which has none.
-type meAnswer struct {
-	Principal gatehouse.Principal `json:"principal"`
-	Identity  *gatehouse.Identity `json:"identity"`
-}
 
 type createIdentityRequest struct {
 	gatehouse.Identity
@@ -31,31 +24,19 @@ type setRolesRequest struct {
 }
 
 func (a *api) me(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	out := meAnswer{Principal: *p}
-	if p.IdentityID != "" {
-		id, err := a.svc.GetIdentity(r.Context(), p, p.IdentityID)
-		if err != nil {
-			return err
-		}
-		out.Identity = id
+	me, err := a.svc.Me(r.Context(), principal(r))
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, me)
 }
 
 func (a *api) listIdentities(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListIdentities(r.Context(), principal(r), store.IdentityFilter{
-		Query:          q.str("q"),
-		Department:     q.str("department"),
-		Status:         gatehouse.IdentityStatus(q.str("status")),
-		EmploymentType: gatehouse.EmploymentType(q.str("employment_type")),
-		ManagerID:      q.str("manager_id"),
-		Role:           gatehouse.AccessRole(q.str("role")),
-		Location:       q.str("location"),
-		Limit:          q.int("limit"),
-		Cursor:         q.str("cursor"),
-	})
+	var f gatehouse.IdentityFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListIdentities(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -113,7 +94,7 @@ func (a *api) setRoles(w http.ResponseWriter, r *http.Request) error {
 
 // nonNil makes an empty page encode as "items": [] rather than null, which clients would
 // otherwise have to special-case.
-func nonNil[T any](p store.Page[T]) store.Page[T] {
+func nonNil[T any](p gatehouse.Page[T]) gatehouse.Page[T] {
 	if p.Items == nil {
 		p.Items = []T{}
 	}
@@ -121,6 +102,6 @@ func nonNil[T any](p store.Page[T]) store.Page[T] {
 }
 
 // listOf wraps an unpaged list in the shape of a page, so every list answer looks alike.
-func listOf[T any](items []T) store.Page[T] {
-	return nonNil(store.Page[T]{Items: items})
+func listOf[T any](items []T) gatehouse.Page[T] {
+	return nonNil(gatehouse.Page[T]{Items: items})
 }

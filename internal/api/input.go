@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/urlquery"
 )
 
 // A request's input, read in one place: path values and query parameters are checked against
@@ -100,33 +101,10 @@ func (p param) check(v string) error {
 	return nil
 }
 
-// query reads query parameters that checkQuery has already validated, so its accessors need not
-// return errors: a value that does not parse is absent.
-type query struct{ v url.Values }
-
-func queryOf(r *http.Request) query { return query{r.URL.Query()} }
-
-func (q query) str(name string) string { return q.v.Get(name) }
-
-func (q query) int(name string) int {
-	n, _ := strconv.Atoi(q.v.Get(name))
-	return n
-}
-
-func (q query) bool(name string) bool { return q.v.Get(name) == "true" }
-
-// optBool is nil when the parameter is absent.
-func (q query) optBool(name string) *bool {
-	if !q.v.Has(name) {
-		return nil
-	}
-	b := q.bool(name)
-	return &b
-}
-
-func (q query) time(name string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, q.v.Get(name))
-	return t
+// decodeQuery reads a list route's filter from the query (checked by checkQuery already) with
+// the one codec the client encodes it with.
+func decodeQuery(r *http.Request, dst any) error {
+	return urlquery.Decode(r.URL.Query(), dst)
 }
 
 // decodeJSON reads the request body into v. Unknown fields are refused (a misspelt field must

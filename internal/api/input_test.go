@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 // TestBadBytes: a NUL byte or bytes that are not UTF-8 anywhere in a request (a JSON body
@@ -23,7 +23,7 @@ func TestBadBytes(t *testing.T) {
 			f := newFixture(t, eng.open(t))
 			ctx := context.Background()
 			count := func() int {
-				n, err := f.st.CountIdentities(ctx, store.IdentityFilter{})
+				n, err := f.st.CountIdentities(ctx, gatehouse.IdentityFilter{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -121,7 +121,7 @@ func TestHRBadBytes(t *testing.T) {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, eng.open(t))
-			before, err := f.st.CountIdentities(context.Background(), store.IdentityFilter{})
+			before, err := f.st.CountIdentities(context.Background(), gatehouse.IdentityFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestHRBadBytes(t *testing.T) {
 			if e := a.errorOf(t); !strings.Contains(e.Message, "not valid UTF-8") {
 				t.Errorf("JSON feed with bad bytes: %q", e.Message)
 			}
-			if after, _ := f.st.CountIdentities(context.Background(), store.IdentityFilter{}); after != before {
+			if after, _ := f.st.CountIdentities(context.Background(), gatehouse.IdentityFilter{}); after != before {
 				t.Errorf("%d identities imported from refused feeds", after-before)
 			}
 		})

@@ -197,7 +197,7 @@ func TestBirthrightIsNoWayAroundApproval(t *testing.T) {
 		} {
 			doc := strings.Replace(powersCatalog, "roles:\n", "roles:\n"+c.role, 1)
 			a := must(t, f.as(t, "admin", "POST", "/api/v1/catalog/apply",
-				jsonBody(catalogRequest{Files: []catalogFile{{Name: "c.yaml", Content: doc}}, Reason: "mine"})), http.StatusBadRequest)
+				jsonBody(service.CatalogRequest{Files: []service.CatalogFile{{Name: "c.yaml", Content: doc}}, CatalogApply: service.CatalogApply{Reason: "mine"}})), http.StatusBadRequest)
 			if e := a.errorOf(t); !strings.Contains(e.Message, c.want) {
 				t.Errorf("%s: %+v; want it to say %q", c.name, e, c.want)
 			}

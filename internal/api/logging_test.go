@@ -21,11 +21,11 @@ type brokenStore struct {
 	panics bool
 }
 
-func (b brokenStore) ListIdentities(context.Context, store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (b brokenStore) ListIdentities(context.Context, gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	if b.panics {
 		panic("boom")
 	}
-	return store.Page[*gatehouse.Identity]{}, errors.New(`pq: relation "identities" does not exist at /var/lib/db`)
+	return gatehouse.Page[*gatehouse.Identity]{}, errors.New(`pq: relation "identities" does not exist at /var/lib/db`)
 }
 
 // syncBuffer is a log sink safe for concurrent handlers.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // scrapeTimeout bounds the store queries of one scrape: a slow database must not make
@@ -78,14 +77,20 @@ func (a *api) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 // storeCollector reads gauges from the store at scrape time, with cheap queries only (counts and
 // the audit chain head), so that every replica reports the same database-wide numbers.
 type storeCollector struct {
-	st         store.Store
+	st         gaugeSource
 	log        *slog.Logger
 	up         *prometheus.Desc
 	identities *prometheus.Desc
 	auditHead  *prometheus.Desc
 }
 
-func newStoreCollector(st store.Store, log *slog.Logger) *storeCollector {
+// gaugeSource is what the collector reads: the store's cheap counts.
+type gaugeSource interface {
+	CountIdentities(ctx context.Context, f gatehouse.IdentityFilter) (int, error)
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+}
+
+func newStoreCollector(st gaugeSource, log *slog.Logger) *storeCollector {
 	return &storeCollector{
 		st:  st,
 		log: log,
@@ -112,7 +117,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 	counts := make(map[gatehouse.IdentityStatus]int, len(identityStatuses))
 	for _, s := range identityStatuses {
-		n, err := c.st.CountIdentities(ctx, store.IdentityFilter{Status: gatehouse.IdentityStatus(s)})
+		n, err := c.st.CountIdentities(ctx, gatehouse.IdentityFilter{Status: gatehouse.IdentityStatus(s)})
 		if err != nil {
 			c.log.Warn("metrics: count identities", "status", s, "err", err)
 			up = 0

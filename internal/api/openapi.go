@@ -320,7 +320,7 @@ func nullable(s map[string]any) map[string]any {
 }
 
 // componentName names a Go type in the document: its name, capitalized, with type arguments
-// folded in (store.Page[*gatehouse.Identity] becomes IdentityPage).
+// folded in (gatehouse.Page[*gatehouse.Identity] becomes IdentityPage).
 func componentName(t reflect.Type) string {
 	name := t.Name()
 	if i := strings.IndexByte(name, '['); i >= 0 {

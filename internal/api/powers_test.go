@@ -131,7 +131,7 @@ func TestRenameDoesNotMovePowers(t *testing.T) {
 
 		// Planning the same catalog again shows that the address now names someone else.
 		var plan catalog.Plan
-		must(t, f.as(t, "admin", "POST", "/api/v1/catalog/plan", jsonBody(catalogRequest{Files: []catalogFile{{Name: "c.yaml", Content: powersCatalog}}})),
+		must(t, f.as(t, "admin", "POST", "/api/v1/catalog/plan", jsonBody(service.CatalogRequest{Files: []service.CatalogFile{{Name: "c.yaml", Content: powersCatalog}}})),
 			http.StatusOK).json(t, &plan)
 		found := false
 		for _, p := range plan.Pins {
@@ -165,14 +165,14 @@ func TestCatalogApplyPins(t *testing.T) {
 		doc := strings.Replace(powersCatalog, "owner: own@example.com, approval: [security, sec@example.com]",
 			"owner: own@example.com, approval: [security, mgr@example.com]", 1)
 		var plan catalog.Plan
-		must(t, f.as(t, "auditor", "POST", "/api/v1/catalog/plan", jsonBody(catalogRequest{Files: []catalogFile{{Name: "c.yaml", Content: doc}}})),
+		must(t, f.as(t, "auditor", "POST", "/api/v1/catalog/plan", jsonBody(service.CatalogRequest{Files: []service.CatalogFile{{Name: "c.yaml", Content: doc}}})),
 			http.StatusOK).json(t, &plan)
 		if len(plan.Pins) != 1 || plan.Pins[0].IdentityID != f.ids["mgr"].ID || !strings.Contains(plan.Pins[0].Name, "E-mgr") {
 			t.Errorf("plan pins %+v; want approval[1] pinned to mgr", plan.Pins)
 		}
 		// An email naming no identity is refused, as before.
 		bad := strings.Replace(powersCatalog, "[sec@example.com, sec2@example.com]", "[sec@example.com, nobody@example.com]", 1)
-		must(t, f.as(t, "auditor", "POST", "/api/v1/catalog/plan", jsonBody(catalogRequest{Files: []catalogFile{{Name: "c.yaml", Content: bad}}})),
+		must(t, f.as(t, "auditor", "POST", "/api/v1/catalog/plan", jsonBody(service.CatalogRequest{Files: []service.CatalogFile{{Name: "c.yaml", Content: bad}}})),
 			http.StatusBadRequest)
 	})
 }

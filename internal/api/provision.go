@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // reconcileRequest is the body of POST /api/v1/reconcile.
@@ -30,7 +29,7 @@ func (a *api) reconcile(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
 	var ids []int64
-	for _, s := range strings.Split(queryOf(r).str("ids"), ",") {
+	for _, s := range strings.Split(r.URL.Query().Get("ids"), ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
@@ -48,15 +47,11 @@ func (a *api) reconcileJobs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listOperations(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListOperations(r.Context(), principal(r), store.OperationFilter{
-		SystemID:    q.str("system"),
-		ReconcileID: q.str("reconcile"),
-		IdentityID:  q.str("identity"),
-		Status:      gatehouse.OperationStatus(q.str("status")),
-		Limit:       q.int("limit"),
-		Cursor:      q.str("cursor"),
-	})
+	var f gatehouse.OperationFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListOperations(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -64,7 +59,7 @@ func (a *api) listOperations(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) drift(w http.ResponseWriter, r *http.Request) error {
-	runs, err := a.svc.Drift(r.Context(), principal(r), queryOf(r).str("system"))
+	runs, err := a.svc.Drift(r.Context(), principal(r), r.URL.Query().Get("system"))
 	if err != nil {
 		return err
 	}

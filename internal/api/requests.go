@@ -2,11 +2,9 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // requestDecision is the body of approve, deny, return and cancel: a comment (required to deny
@@ -46,14 +44,11 @@ func (a *api) previewRequest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listRequests(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	f := store.RequestFilter{Limit: q.int("limit"), Cursor: q.str("cursor")}
-	if s := q.str("state"); s != "" {
-		for _, st := range strings.Split(s, ",") {
-			f.States = append(f.States, gatehouse.RequestState(strings.TrimSpace(st)))
-		}
+	var q gatehouse.RequestQuery
+	if err := decodeQuery(r, &q); err != nil {
+		return err
 	}
-	page, err := a.svc.ListRequests(r.Context(), principal(r), service.RequestView(q.str("view")), f)
+	page, err := a.svc.ListRequests(r.Context(), principal(r), service.RequestView(q.View), q.RequestFilter)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // access says who may call a route. It documents the service's decision (in the OpenAPI
@@ -100,7 +99,7 @@ func (a *api) register(mux *http.ServeMux) {
 
 // Query parameters shared by several routes.
 var (
-	pLimit  = param{name: "limit", kind: kindInt, min: 1, max: store.MaxLimit, desc: "page size (default 50)"}
+	pLimit  = param{name: "limit", kind: kindInt, min: 1, max: gatehouse.MaxLimit, desc: "page size (default 50)"}
 	pCursor = param{name: "cursor", desc: "next_cursor of the previous page"}
 	paged   = []param{pLimit, pCursor}
 )
@@ -142,7 +141,7 @@ var routeTable = []route{
 
 	// Identities.
 	{name: "me", method: "GET", path: "/api/v1/me", tag: "identities", access: accessSignedIn,
-		summary: "The caller: its principal and identity (null for the bootstrap admin)", status: 200, response: meAnswer{},
+		summary: "The caller: its principal and identity (null for the bootstrap admin)", status: 200, response: service.Me{},
 		handle: (*api).me},
 	{name: "listIdentities", method: "GET", path: "/api/v1/identities", tag: "identities", access: accessReaders,
 		summary: "List identities",
@@ -155,7 +154,7 @@ var routeTable = []route{
 			param{name: "role", enum: accessRoles, desc: "Gatehouse access role"},
 			param{name: "location"},
 		),
-		status: 200, response: store.Page[*gatehouse.Identity]{}, handle: (*api).listIdentities},
+		status: 200, response: gatehouse.Page[*gatehouse.Identity]{}, handle: (*api).listIdentities},
 	{name: "createIdentity", method: "POST", path: "/api/v1/identities", tag: "identities", access: accessOperator,
 		summary: "Create an identity by hand (service accounts, before the HR feed)", body: createIdentityRequest{},
 		status: 201, response: &gatehouse.Identity{}, conflict: true, handle: (*api).createIdentity},
@@ -175,7 +174,7 @@ var routeTable = []route{
 	{name: "getCatalog", method: "GET", path: "/api/v1/catalog", tag: "catalog", access: accessSignedIn,
 		summary: "The whole stored catalog", status: 200, response: &gatehouse.Catalog{}, handle: (*api).getCatalog},
 	{name: "planCatalog", method: "POST", path: "/api/v1/catalog/plan", tag: "catalog", access: accessReaders,
-		summary: "What applying a catalog would change; changes nothing", body: catalogRequest{}, catalogBody: true,
+		summary: "What applying a catalog would change; changes nothing", body: service.CatalogRequest{}, catalogBody: true,
 		status: 200, response: &catalog.Plan{}, handle: (*api).planCatalog},
 	{name: "applyCatalog", method: "POST", path: "/api/v1/catalog/apply", tag: "catalog", access: accessAdmin,
 		summary: "Make the stored catalog equal to the given one, atomically; revoking grants needs the plan's confirmation (409 with the revocations otherwise)",
@@ -185,10 +184,10 @@ var routeTable = []route{
 			{name: "rebind_secrets", desc: "comma-separated ids of systems whose connector url changes while their secret references stay the same: confirms the secrets go to the new url (also a JSON body field)"},
 			{name: "confirm_revocations", desc: "the revocations.confirmation of the plan: an apply that revokes grants is refused (409, with error.revocations) without it, or when what it would revoke changed since that plan (also a JSON body field)"},
 		},
-		body: catalogRequest{}, catalogBody: true,
+		body: service.CatalogRequest{}, catalogBody: true,
 		status: 200, response: &service.ApplyResult{}, conflict: true, handle: (*api).applyCatalog},
 	{name: "listSystems", method: "GET", path: "/api/v1/systems", tag: "catalog", access: accessSignedIn,
-		summary: "List systems", status: 200, response: store.Page[*gatehouse.System]{}, handle: (*api).listSystems},
+		summary: "List systems", status: 200, response: gatehouse.Page[*gatehouse.System]{}, handle: (*api).listSystems},
 	{name: "getSystem", method: "GET", path: "/api/v1/systems/{id}", tag: "catalog", access: accessSignedIn,
 		summary: "Get a system", status: 200, response: &gatehouse.System{}, handle: (*api).getSystem},
 	{name: "testSystem", method: "POST", path: "/api/v1/systems/{id}/test", tag: "provisioning", access: accessOperator,
@@ -205,16 +204,16 @@ var routeTable = []route{
 			param{name: "q", desc: "substring of id, name, description"},
 			param{name: "requestable", kind: kindBool},
 		),
-		status: 200, response: store.Page[*gatehouse.Entitlement]{}, handle: (*api).listEntitlements},
+		status: 200, response: gatehouse.Page[*gatehouse.Entitlement]{}, handle: (*api).listEntitlements},
 	{name: "getEntitlement", method: "GET", path: "/api/v1/entitlements/{id...}", tag: "catalog", access: accessSignedIn,
 		summary: "Get an entitlement; its id contains a slash (corp-ldap/engineering)",
 		status:  200, response: &gatehouse.Entitlement{}, handle: (*api).getEntitlement},
 	{name: "listRoles", method: "GET", path: "/api/v1/roles", tag: "catalog", access: accessSignedIn,
-		summary: "List roles", status: 200, response: store.Page[*gatehouse.Role]{}, handle: (*api).listRoles},
+		summary: "List roles", status: 200, response: gatehouse.Page[*gatehouse.Role]{}, handle: (*api).listRoles},
 	{name: "getRole", method: "GET", path: "/api/v1/roles/{id}", tag: "catalog", access: accessSignedIn,
 		summary: "Get a role", status: 200, response: &gatehouse.Role{}, handle: (*api).getRole},
 	{name: "listSoDRules", method: "GET", path: "/api/v1/sod-rules", tag: "catalog", access: accessSignedIn,
-		summary: "List separation-of-duties rules", status: 200, response: store.Page[*gatehouse.SoDRule]{},
+		summary: "List separation-of-duties rules", status: 200, response: gatehouse.Page[*gatehouse.SoDRule]{},
 		handle: (*api).listSoDRules},
 	{name: "getSoDRule", method: "GET", path: "/api/v1/sod-rules/{id}", tag: "catalog", access: accessSignedIn,
 		summary: "Get a separation-of-duties rule", status: 200, response: &gatehouse.SoDRule{}, handle: (*api).getSoDRule},
@@ -237,7 +236,7 @@ var routeTable = []route{
 			param{name: "status", enum: []string{"active", "revoked"}},
 			param{name: "expiring", desc: "only grants in force that expire within this time from now (e.g. 7d, 48h)"},
 		),
-		status: 200, response: store.Page[*gatehouse.Grant]{}, handle: (*api).listGrants},
+		status: 200, response: gatehouse.Page[*gatehouse.Grant]{}, handle: (*api).listGrants},
 	{name: "createGrant", method: "POST", path: "/api/v1/grants", tag: "grants", access: accessOperator,
 		summary: "Grant an entitlement directly (source: direct; never to yourself; SoD rules apply)", body: service.NewGrant{},
 		status: 201, response: &gatehouse.Grant{}, conflict: true, handle: (*api).createGrant},
@@ -253,7 +252,7 @@ var routeTable = []route{
 			param{name: "identity", desc: "identity id"},
 			param{name: "orphaned", kind: kindBool, desc: "only accounts with no identity"},
 		),
-		status: 200, response: store.Page[*gatehouse.Account]{}, handle: (*api).listAccounts},
+		status: 200, response: gatehouse.Page[*gatehouse.Account]{}, handle: (*api).listAccounts},
 
 	// HR imports.
 	{name: "importHR", method: "POST", path: "/api/v1/hr/imports", tag: "hr", access: accessOperator,
@@ -274,7 +273,7 @@ var routeTable = []route{
 	{name: "listHRImports", method: "GET", path: "/api/v1/hr/imports", tag: "hr", access: accessReaders,
 		summary: "List HR imports, newest first",
 		query:   withPaging(param{name: "status", enum: enumOf(gatehouse.ImportApplied, gatehouse.ImportHeld, gatehouse.ImportRejected)}),
-		status:  200, response: store.Page[*gatehouse.HRImport]{}, handle: (*api).listHRImports},
+		status:  200, response: gatehouse.Page[*gatehouse.HRImport]{}, handle: (*api).listHRImports},
 	{name: "getHRImport", method: "GET", path: "/api/v1/hr/imports/{id}", tag: "hr", access: accessReaders,
 		summary: "Get an HR import with its summary", status: 200, response: &gatehouse.HRImport{},
 		handle: (*api).getHRImport},
@@ -284,7 +283,7 @@ var routeTable = []route{
 			param{name: "class", enum: enumOf(jml.Classes()...), desc: "only this class"},
 			param{name: "late", kind: kindBool, desc: "only leavers terminated after their end date"},
 		),
-		status: 200, response: store.Page[*gatehouse.HRImportChange]{}, handle: (*api).listHRImportChanges},
+		status: 200, response: gatehouse.Page[*gatehouse.HRImportChange]{}, handle: (*api).listHRImportChanges},
 	{name: "approveHRImport", method: "POST", path: "/api/v1/hr/imports/{id}/approve", tag: "hr", access: accessAdmin,
 		summary: "Apply a held HR import, planned again against the current state", body: decideRequest{},
 		status: 200, response: &service.HRImportResult{}, conflict: true, handle: (*api).approveHRImport},
@@ -301,7 +300,7 @@ var routeTable = []route{
 			param{name: "manager_id", desc: "identity id of the addressed manager (readers)"},
 			param{name: "identity_id", desc: "identity id of the mover"},
 		),
-		status: 200, response: store.Page[*gatehouse.Confirmation]{}, handle: (*api).listConfirmations},
+		status: 200, response: gatehouse.Page[*gatehouse.Confirmation]{}, handle: (*api).listConfirmations},
 	{name: "getConfirmation", method: "GET", path: "/api/v1/confirmations/{id}", tag: "hr", access: accessSignedIn,
 		summary: "Get a mover confirmation (readers, or the addressed manager)", status: 200, response: &gatehouse.Confirmation{},
 		handle: (*api).getConfirmation},
@@ -320,7 +319,7 @@ var routeTable = []route{
 			param{name: "view", enum: []string{"mine", "pending-me", "all"}},
 			param{name: "state", desc: "comma-separated request states"},
 		),
-		status: 200, response: store.Page[*gatehouse.AccessRequest]{}, handle: (*api).listRequests},
+		status: 200, response: gatehouse.Page[*gatehouse.AccessRequest]{}, handle: (*api).listRequests},
 	{name: "getRequest", method: "GET", path: "/api/v1/requests/{id}", tag: "requests", access: accessRequestRead,
 		summary: "Get an access request by id or number (REQ-000123), with its steps, findings and timeline",
 		status:  200, response: &gatehouse.AccessRequest{}, handle: (*api).getRequest},
@@ -359,7 +358,7 @@ var routeTable = []route{
 			param{name: "status", desc: "comma-separated: pending, approved, rejected, expired, revoked"},
 			param{name: "expiring", desc: "a duration such as 30d"},
 		),
-		status: 200, response: store.Page[*gatehouse.Exception]{}, handle: (*api).listExceptions},
+		status: 200, response: gatehouse.Page[*gatehouse.Exception]{}, handle: (*api).listExceptions},
 	{name: "getException", method: "GET", path: "/api/v1/exceptions/{id}", tag: "exceptions", access: accessExceptionRead,
 		summary: "Get an exception by id or number (EXC-000123)",
 		status:  200, response: &gatehouse.Exception{}, handle: (*api).getException},
@@ -408,11 +407,11 @@ var routeTable = []route{
 			param{name: "identity", desc: "id, email or employee_id"},
 			param{name: "reconcile", desc: "reconcile run id"},
 		),
-		status: 200, response: store.Page[*gatehouse.Operation]{}, handle: (*api).listOperations},
+		status: 200, response: gatehouse.Page[*gatehouse.Operation]{}, handle: (*api).listOperations},
 	{name: "drift", method: "GET", path: "/api/v1/drift", tag: "provisioning", access: accessReaders,
 		summary: "The last finished reconcile of each system, with its drift findings",
 		query:   []param{{name: "system", desc: "system id"}},
-		status:  200, response: store.Page[*gatehouse.Reconcile]{}, handle: (*api).drift},
+		status:  200, response: gatehouse.Page[*gatehouse.Reconcile]{}, handle: (*api).drift},
 
 	// Manual fulfillment tasks (connector type manual): operations done by people.
 	{name: "listTasks", method: "GET", path: "/api/v1/tasks", tag: "provisioning", access: accessReaderOrAssignee,
@@ -438,7 +437,7 @@ var routeTable = []route{
 			param{name: "display_name", desc: "exact, case-insensitive"},
 			param{name: "member", desc: "groups of this identity: id, email or employee_id"},
 		),
-		status: 200, response: store.Page[*gatehouse.SCIMGroup]{}, handle: (*api).listSCIMGroups},
+		status: 200, response: gatehouse.Page[*gatehouse.SCIMGroup]{}, handle: (*api).listSCIMGroups},
 	{name: "getSCIMGroup", method: "GET", path: "/api/v1/scim-groups/{id}", tag: "identities", access: accessReaders,
 		summary: "Get a SCIM group with its members (identity ids)", status: 200, response: &gatehouse.SCIMGroup{},
 		handle: (*api).getSCIMGroup},
@@ -455,7 +454,7 @@ var routeTable = []route{
 			param{name: "object_id"},
 			param{name: "order", enum: []string{"asc", "desc"}, desc: "desc (default): newest first"},
 		),
-		status: 200, response: store.Page[*gatehouse.AuditEvent]{}, handle: (*api).listAuditEvents},
+		status: 200, response: gatehouse.Page[*gatehouse.AuditEvent]{}, handle: (*api).listAuditEvents},
 	{name: "verifyAudit", method: "GET", path: "/api/v1/audit/verify", tag: "audit", access: accessReaders,
 		summary: "Re-compute the audit hash chain (200 whether or not it is intact)",
 		status:  200, response: &service.Verification{}, handle: (*api).verifyAudit},
@@ -470,7 +469,7 @@ var routeTable = []route{
 			{name: "identity", desc: "id, email or employee_id (admins)"},
 			{name: "include_revoked", kind: kindBool},
 		},
-		status: 200, response: store.Page[*gatehouse.Token]{}, handle: (*api).listTokens},
+		status: 200, response: gatehouse.Page[*gatehouse.Token]{}, handle: (*api).listTokens},
 	{name: "createToken", method: "POST", path: "/api/v1/tokens", tag: "tokens", access: accessSelfOrAdmin,
 		summary: "Create a token; its secret is in this answer only", body: createTokenRequest{},
 		status: 201, response: &service.CreatedToken{}, conflict: true, handle: (*api).createToken},

@@ -6,17 +6,15 @@ package api
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 func (a *api) listSCIMGroups(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	page, err := a.svc.ListSCIMGroups(r.Context(), principal(r), store.SCIMGroupFilter{
-		DisplayName: q.str("display_name"),
-		MemberID:    q.str("member"),
-		Limit:       q.int("limit"),
-		Cursor:      q.str("cursor"),
-	})
+	var f gatehouse.SCIMGroupFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	page, err := a.svc.ListSCIMGroups(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

@@ -5,19 +5,15 @@ package api
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *api) listTasks(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	list, err := a.svc.ListTasks(r.Context(), principal(r), service.TaskQuery{
-		SystemID: q.str("system"),
-		Status:   gatehouse.TaskStatus(q.str("status")),
-		Overdue:  q.bool("overdue"),
-		Limit:    q.int("limit"),
-		Cursor:   q.str("cursor"),
-	})
+	var q service.TaskQuery
+	if err := decodeQuery(r, &q); err != nil {
+		return err
+	}
+	list, err := a.svc.ListTasks(r.Context(), principal(r), q)
 	if err != nil {
 		return err
 	}

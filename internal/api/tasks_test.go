@@ -76,7 +76,7 @@ func TestTaskHandlers(t *testing.T) {
 				t.Fatalf("completed task = %+v", done)
 			}
 			must(t, f.as(t, "operator", "POST", "/api/v1/tasks/"+ref+"/complete", `{"note":"again"}`), http.StatusConflict)
-			ev, err := f.st.ListAuditEvents(context.Background(), store.AuditFilter{Action: "task.complete", ObjectID: ref})
+			ev, err := f.st.ListAuditEvents(context.Background(), gatehouse.AuditFilter{Action: "task.complete", ObjectID: ref})
 			if err != nil || len(ev.Items) != 1 {
 				t.Fatalf("audit events = %+v, %v; want one task.complete", ev.Items, err)
 			}

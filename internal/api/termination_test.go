@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // withAccess creates a person with a working Gatehouse token and two delegations: their
@@ -42,21 +41,21 @@ func (f *fixture) wantGatehouseAccessEnded(t *testing.T, id *gatehouse.Identity,
 	if a := f.do(t, request{method: "GET", path: "/api/v1/me", token: secret}); a.status != http.StatusUnauthorized {
 		t.Fatalf("%s's token after termination: status %d, want 401", id.Email, a.status)
 	}
-	toks, err := f.st.ListTokens(ctx, store.TokenFilter{IdentityID: id.ID, IncludeRevoked: true})
+	toks, err := f.st.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: id.ID, IncludeRevoked: true})
 	if err != nil || len(toks) != 1 || toks[0].RevokedAt == nil {
 		t.Fatalf("tokens of %s = %+v, %v: want one, revoked", id.Email, toks, err)
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "token.revoke", ObjectID: toks[0].ID, Limit: 10})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "token.revoke", ObjectID: toks[0].ID, Limit: 10})
 	if err != nil || len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Reason, why) || evs.Items[0].Reference != ref {
 		t.Fatalf("token.revoke of %s = %+v, %v: want one, reason containing %q, reference %q", id.Email, evs.Items, err, why, ref)
 	}
 	now := f.clock.now()
-	from, err1 := f.st.ListDelegations(ctx, store.DelegationFilter{FromID: id.ID, ActiveAt: now})
-	to, err2 := f.st.ListDelegations(ctx, store.DelegationFilter{ToID: id.ID, ActiveAt: now})
+	from, err1 := f.st.ListDelegations(ctx, gatehouse.DelegationFilter{FromID: id.ID, ActiveAt: now})
+	to, err2 := f.st.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: id.ID, ActiveAt: now})
 	if err1 != nil || err2 != nil || len(from)+len(to) != 0 {
 		t.Fatalf("delegations of %s still in force: %+v %+v %v %v", id.Email, from, to, err1, err2)
 	}
-	ended, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "delegation.end", Limit: 100})
+	ended, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "delegation.end", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +114,11 @@ func TestTerminationEndsGatehouseAccess(t *testing.T) {
 			revoke := f.wantGatehouseAccessEnded(t, hana, hanaSecret, "leaver", ref)
 			// In the import's transaction: after hana's identity.update, before the hr.import
 			// event that closes it.
-			upd, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "identity.update", ObjectID: hana.ID, Limit: 1})
+			upd, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "identity.update", ObjectID: hana.ID, Limit: 1})
 			if err != nil || len(upd.Items) != 1 {
 				t.Fatal(upd, err)
 			}
-			closing, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "hr.import", ObjectID: res.Import.ID, Limit: 1})
+			closing, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "hr.import", ObjectID: res.Import.ID, Limit: 1})
 			if err != nil || len(closing.Items) != 1 {
 				t.Fatal(closing, err)
 			}
@@ -193,7 +192,7 @@ func TestHRMassTerminationRevokesEveryToken(t *testing.T) {
 					t.Fatalf("token %s after the import: %+v, %v; want revoked", id, tok, err)
 				}
 			}
-			evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "token.revoke", Limit: store.MaxLimit})
+			evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "token.revoke", Limit: gatehouse.MaxLimit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +221,7 @@ func TestBootstrapUseIsAudited(t *testing.T) {
 			ctx := context.Background()
 			uses := func() []*gatehouse.AuditEvent {
 				t.Helper()
-				evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "bootstrap.use", Limit: 100})
+				evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "bootstrap.use", Limit: 100})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -238,7 +237,7 @@ func TestBootstrapUseIsAudited(t *testing.T) {
 			if len(got) != 1 || got[0].Actor != "bootstrap" {
 				t.Fatalf("bootstrap.use events = %+v; want one, by bootstrap", got)
 			}
-			roles, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "identity.roles", ObjectID: f.ids["user"].ID, Limit: 1})
+			roles, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "identity.roles", ObjectID: f.ids["user"].ID, Limit: 1})
 			if err != nil || len(roles.Items) != 1 || roles.Items[0].Actor != "bootstrap" {
 				t.Fatalf("identity.roles by the bootstrap token: %+v %v; want actor bootstrap", roles.Items, err)
 			}

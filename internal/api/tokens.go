@@ -18,8 +18,11 @@ type createTokenRequest struct {
 }
 
 func (a *api) listTokens(w http.ResponseWriter, r *http.Request) error {
-	q := queryOf(r)
-	list, err := a.svc.ListTokens(r.Context(), principal(r), q.str("identity"), q.bool("include_revoked"))
+	var f gatehouse.TokenFilter
+	if err := decodeQuery(r, &f); err != nil {
+		return err
+	}
+	list, err := a.svc.ListTokens(r.Context(), principal(r), f.IdentityID, f.IncludeRevoked)
 	if err != nil {
 		return err
 	}

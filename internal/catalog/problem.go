@@ -26,39 +26,13 @@ func (p Pos) String() string {
 	return p.File + ":" + strconv.Itoa(p.Line)
 }
 
-// Problem is one thing wrong with a catalog, with where it is.
+// Problem is one thing wrong with a catalog, with where it is: the domain's one problem shape.
 //
 // Field is a path from the top of the catalog: "settings.leaver_guard.max_fraction",
 // "systems[corp-ldap].connector.bind_password", "entitlements[corp-ldap/admins].approval[1]".
 // An object is named by its id when it has one, by its 0-based position in its file's list
 // otherwise ("entitlements[3].risk").
-type Problem struct {
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-// String renders the problem the way compilers do, so editors can jump to it:
-// "file:line: field: message".
-func (p Problem) String() string {
-	var b strings.Builder
-	if p.File != "" {
-		b.WriteString(p.File)
-		b.WriteString(":")
-		if p.Line > 0 {
-			b.WriteString(strconv.Itoa(p.Line))
-			b.WriteString(":")
-		}
-		b.WriteString(" ")
-	}
-	if p.Field != "" {
-		b.WriteString(p.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+type Problem = gatehouse.Problem
 
 // Problems is every problem found in a catalog. Parse, Validate and MakePlan return it as their
 // error, so that a user fixes all mistakes in one round instead of one per run.
@@ -78,6 +52,10 @@ func (ps Problems) Error() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// List returns the problems as the domain's list, for whoever reports them (the API's error
+// details).
+func (ps Problems) List() []gatehouse.Problem { return ps }
 
 // Code is gatehouse.EINVALID: a catalog with problems is bad input.
 func (ps Problems) Code() string { return gatehouse.EINVALID }

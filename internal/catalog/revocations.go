@@ -164,7 +164,7 @@ func PrunedGrants(ctx context.Context, r store.Reader, plan *Plan) ([]Revoked, e
 // activeGrantsOf lists the active grants of one entitlement.
 func activeGrantsOf(ctx context.Context, r store.Reader, entitlementID string) ([]*gatehouse.Grant, error) {
 	var grants []*gatehouse.Grant
-	f := store.GrantFilter{EntitlementID: entitlementID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{EntitlementID: entitlementID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListGrants(ctx, f)
 		if err != nil {

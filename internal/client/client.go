@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // Default timeouts. Dialing fails fast so that a wrong GATEHOUSE_ADDR is reported at once; a
@@ -99,10 +101,12 @@ func (c *Client) Addr() string { return c.base.String() }
 // Error is an error answer from the server: the JSON error body of docs/api.md, or a
 // description of a non-JSON answer (from a proxy, say).
 type Error struct {
-	StatusCode int      // HTTP status
-	Code       string   // gatehouse error code: invalid, unauthorized, forbidden, not_found, …
-	Message    string   // safe to show as it is
-	Details    []Detail // catalog problems, for a rejected catalog
+	StatusCode int    // HTTP status
+	Code       string // gatehouse error code: invalid, unauthorized, forbidden, not_found, …
+	Message    string // safe to show as it is
+	// Details are the problems of a rejected file (a catalog, an HR feed) as the server
+	// located them: file, line, field and reason each.
+	Details []gatehouse.Problem
 }
 
 func (e *Error) Error() string {
@@ -110,33 +114,6 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s (HTTP %d)", e.Code, e.StatusCode)
 	}
 	return e.Message
-}
-
-// Detail is one problem the server listed with an error, e.g. one catalog problem.
-type Detail struct {
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-// String formats a detail the way catalog problems are written everywhere:
-// "file:line: field: message", leaving out the parts the server did not give.
-func (d Detail) String() string {
-	var b strings.Builder
-	if d.File != "" {
-		b.WriteString(d.File)
-		if d.Line > 0 {
-			fmt.Fprintf(&b, ":%d", d.Line)
-		}
-		b.WriteString(": ")
-	}
-	if d.Field != "" {
-		b.WriteString(d.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(d.Message)
-	return b.String()
 }
 
 // UnreachableError says that no server answered at the address: it is not running, the
@@ -249,14 +226,14 @@ func decodeError(resp *http.Response, data []byte) error {
 		}
 		e.Message = env.Error.Message
 		for _, raw := range env.Error.Details {
-			var d Detail
+			var d gatehouse.Problem
 			if json.Unmarshal(raw, &d) != nil {
 				// A detail that is not a problem object: show it as text rather than drop it.
 				var s string
 				if json.Unmarshal(raw, &s) != nil {
 					s = string(raw)
 				}
-				d = Detail{Message: s}
+				d = gatehouse.Problem{Message: s}
 			}
 			e.Details = append(e.Details, d)
 		}

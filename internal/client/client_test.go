@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
 )
 
@@ -81,9 +82,9 @@ func TestQuery(t *testing.T) {
 	t.Parallel()
 	f := &fake{status: 200, body: `{"items":[{"id":"g1"}],"next_cursor":"c2"}`}
 	c := newClient(t, f)
-	page, err := c.ListGrants(context.Background(), client.GrantFilter{
-		Identity: "sam@example.com", Status: "active", ListOptions: client.ListOptions{Limit: 10, Cursor: "c1"},
-	})
+	page, err := c.ListGrants(context.Background(), gatehouse.GrantQuery{GrantFilter: gatehouse.GrantFilter{
+		IdentityID: "sam@example.com", Status: "active", Limit: 10, Cursor: "c1",
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,22 +3,14 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/gatehouse/gatehouse"
 )
 
-// ListConfirmations calls GET /api/v1/confirmations (status "" for all; mine for only those
-// addressed to the caller).
-func (c *Client) ListConfirmations(ctx context.Context, status string, mine bool, o ListOptions) (*Page[*gatehouse.Confirmation], error) {
-	var out Page[*gatehouse.Confirmation]
-	q := url.Values{}
-	set(q, "status", status)
-	if mine {
-		q.Set("mine", "true")
-	}
-	o.add(q)
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/confirmations", q, nil, &out)
+// ListConfirmations calls GET /api/v1/confirmations (q.Mine: only those addressed to the
+// caller).
+func (c *Client) ListConfirmations(ctx context.Context, q gatehouse.ConfirmationQuery) (*gatehouse.Page[*gatehouse.Confirmation], error) {
+	return list[gatehouse.Page[*gatehouse.Confirmation]](ctx, c, "/api/v1/confirmations", q)
 }
 
 // ConfirmConfirmation calls POST /api/v1/confirmations/{id}/confirm.

@@ -5,82 +5,29 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strconv"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/urlquery"
 )
 
-// HRImportResult is the answer of an HR import: the JML plan, and the stored import (nil for a
-// dry run).
-type HRImportResult struct {
-	Import *gatehouse.HRImport `json:"import,omitempty"`
-	DryRun bool                `json:"dry_run"`
-	Plan   *jml.Plan           `json:"plan"`
-}
-
-// ImportHR calls POST /api/v1/hr/imports with an HR feed CSV. name labels problems (its base
-// name is sent). A file with problems is an *Error whose message lists every
-// "file: line N: field: reason". The answer's plan carries the server's default page of items
-// (100 per class); ImportHRPage asks for another.
-func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, dryRun bool) (*HRImportResult, error) {
-	return c.ImportHRPage(ctx, name, csv, dryRun, HRPage{})
-}
-
-// HRPage asks for a page of an import's plan items: Limit items of each class (0: the server's
-// default, at most 1000) after skipping Offset of them, of Class only when it is set. The
-// summary always counts everyone; Plan.Page.NextOffset is the next page's Offset (a dry run is
-// asked again with the same file).
-type HRPage struct {
-	Limit, Offset int
-	Class         jml.Class
-}
-
-// ImportHRPage is ImportHR answering the given page of the plan's items.
-func (c *Client) ImportHRPage(ctx context.Context, name string, csv []byte, dryRun bool, pg HRPage) (*HRImportResult, error) {
-	return c.ImportHRWith(ctx, name, csv, HRImportOptions{DryRun: dryRun, Page: pg})
-}
-
-// HRImportOptions say how a file is imported: a dry run, a delta, which page of the plan.
-type HRImportOptions struct {
-	DryRun bool
-	// Delta sends the file as a delta (docs/hr.md): rows are upserts, the people it does not
-	// list are left alone.
-	Delta bool
-	Page  HRPage
-}
-
-// ImportHRWith calls POST /api/v1/hr/imports with an HR feed CSV, as o says.
-func (c *Client) ImportHRWith(ctx context.Context, name string, csv []byte, o HRImportOptions) (*HRImportResult, error) {
-	var out HRImportResult
-	q := url.Values{}
-	if o.DryRun {
-		q.Set("dry_run", "true")
-	}
-	if o.Delta {
-		q.Set("delta", "true")
-	}
-	pg := o.Page
-	if pg.Limit > 0 {
-		q.Set("limit", strconv.Itoa(pg.Limit))
-	}
-	if pg.Offset > 0 {
-		q.Set("offset", strconv.Itoa(pg.Offset))
-	}
-	set(q, "class", string(pg.Class))
+// ImportHR calls POST /api/v1/hr/imports with an HR feed CSV, as q says. name labels problems
+// (its base name is sent). A file with problems is an *Error with one Problem per problem
+// (file, line, field, reason). The answer's plan carries the page of items q asks for (the
+// server's default: 100 per class); Plan.Page.NextOffset is the next page's Offset (a dry run
+// is asked again with the same file).
+func (c *Client) ImportHR(ctx context.Context, name string, csv []byte, q gatehouse.HRImportQuery) (*service.HRImportResult, error) {
+	var out service.HRImportResult
 	body := rawBody{contentType: "text/csv", data: csv, header: map[string]string{"X-HR-File": filepath.Base(name)}}
-	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports", q, body, &out)
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports", urlquery.Encode(q), body, &out)
 }
 
-// ListHRImports calls GET /api/v1/hr/imports (status "" for all).
-func (c *Client) ListHRImports(ctx context.Context, status string, o ListOptions) (*Page[*gatehouse.HRImport], error) {
-	var out Page[*gatehouse.HRImport]
-	q := url.Values{}
-	set(q, "status", status)
-	o.add(q)
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/hr/imports", q, nil, &out)
+// ListHRImports calls GET /api/v1/hr/imports.
+func (c *Client) ListHRImports(ctx context.Context, f gatehouse.HRImportFilter) (*gatehouse.Page[*gatehouse.HRImport], error) {
+	return list[gatehouse.Page[*gatehouse.HRImport]](ctx, c, "/api/v1/hr/imports", f)
 }
 
 // GetHRImport calls GET /api/v1/hr/imports/{id}.
@@ -90,8 +37,8 @@ func (c *Client) GetHRImport(ctx context.Context, id string) (*gatehouse.HRImpor
 }
 
 // ApproveHRImport calls POST /api/v1/hr/imports/{id}/approve (admins).
-func (c *Client) ApproveHRImport(ctx context.Context, id, reason string) (*HRImportResult, error) {
-	var out HRImportResult
+func (c *Client) ApproveHRImport(ctx context.Context, id, reason string) (*service.HRImportResult, error) {
+	var out service.HRImportResult
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/hr/imports/"+seg(id)+"/approve", nil, map[string]string{"reason": reason}, &out)
 }
 

@@ -10,77 +10,36 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// ReconcileJob is one reconcile job's state (the server's provision.JobState).
-type ReconcileJob struct {
-	ID       int64  `json:"id"`
-	SystemID string `json:"system_id"`
-	State    string `json:"state"`
-	Attempt  int    `json:"attempt"`
-	Done     bool   `json:"done"`
-	Error    string `json:"error,omitempty"`
-}
-
-// ReconcileStatus is the progress of reconcile jobs (the server's service.ReconcileStatus).
-type ReconcileStatus struct {
-	Jobs      []ReconcileJob         `json:"jobs"`
-	Done      bool                   `json:"done"`
-	Converged bool                   `json:"converged"`
-	Runs      []*gatehouse.Reconcile `json:"runs"`
-	Failed    []*gatehouse.Operation `json:"failed_operations"`
-}
-
-// JobIDs returns the ids of the status's jobs.
-func (s *ReconcileStatus) JobIDs() []int64 {
-	ids := make([]int64, len(s.Jobs))
-	for i, j := range s.Jobs {
-		ids[i] = j.ID
-	}
-	return ids
-}
-
 // Reconcile calls POST /api/v1/reconcile: a reconcile of system, or of every system ("").
-func (c *Client) Reconcile(ctx context.Context, system string) (*ReconcileStatus, error) {
-	var out ReconcileStatus
+func (c *Client) Reconcile(ctx context.Context, system string) (*service.ReconcileStatus, error) {
+	var out service.ReconcileStatus
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/reconcile", nil, map[string]string{"system": system}, &out)
 }
 
 // ReconcileJobs calls GET /api/v1/reconcile/jobs.
-func (c *Client) ReconcileJobs(ctx context.Context, ids []int64) (*ReconcileStatus, error) {
+func (c *Client) ReconcileJobs(ctx context.Context, ids []int64) (*service.ReconcileStatus, error) {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatInt(id, 10)
 	}
-	var out ReconcileStatus
+	var out service.ReconcileStatus
 	return &out, c.do(ctx, http.MethodGet, "/api/v1/reconcile/jobs", url.Values{"ids": {strings.Join(s, ",")}}, nil, &out)
 }
 
-// OperationFilter selects provisioning operations.
-type OperationFilter struct {
-	System    string
-	Status    string // pending | running | applied | failed
-	Identity  string
-	Reconcile string
-	ListOptions
-}
-
 // ListOperations calls GET /api/v1/operations.
-func (c *Client) ListOperations(ctx context.Context, f OperationFilter) (*Page[*gatehouse.Operation], error) {
-	q := url.Values{}
-	set(q, "system", f.System)
-	set(q, "status", f.Status)
-	set(q, "identity", f.Identity)
-	set(q, "reconcile", f.Reconcile)
-	f.ListOptions.add(q)
-	var out Page[*gatehouse.Operation]
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/operations", q, nil, &out)
+func (c *Client) ListOperations(ctx context.Context, f gatehouse.OperationFilter) (*gatehouse.Page[*gatehouse.Operation], error) {
+	return list[gatehouse.Page[*gatehouse.Operation]](ctx, c, "/api/v1/operations", f)
 }
 
 // Drift calls GET /api/v1/drift: the last finished reconcile of each system, with its findings.
 func (c *Client) Drift(ctx context.Context, system string) ([]*gatehouse.Reconcile, error) {
 	q := url.Values{}
-	set(q, "system", system)
-	var out Page[*gatehouse.Reconcile]
+	if system != "" {
+		q.Set("system", system)
+	}
+	var out gatehouse.Page[*gatehouse.Reconcile]
 	return out.Items, c.do(ctx, http.MethodGet, "/api/v1/drift", q, nil, &out)
 }

@@ -3,64 +3,26 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
-
-	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// NewRequest is the body of CreateRequest and PreviewRequest (the server's service.NewRequest).
-type NewRequest struct {
-	For           string                  `json:"for,omitempty"`
-	Action        gatehouse.RequestAction `json:"action,omitempty"`
-	Entitlement   string                  `json:"entitlement,omitempty"`
-	Role          string                  `json:"role,omitempty"`
-	Justification string                  `json:"justification"`
-	Duration      gatehouse.Duration      `json:"duration,omitempty"`
-	Priority      gatehouse.Priority      `json:"priority,omitempty"`
-}
-
-// RequestPreview is what a request would be (the server's service.RequestPreview).
-type RequestPreview struct {
-	Beneficiary  string                    `json:"beneficiary"`
-	Entitlements []string                  `json:"entitlements"`
-	Steps        []gatehouse.ApprovalStep  `json:"steps"`
-	Findings     gatehouse.RequestFindings `json:"findings"`
-	Missing      []string                  `json:"missing,omitempty"`
-	DueAt        time.Time                 `json:"due_at"`
-}
-
-// NewDelegation is the body of CreateDelegation (the server's service.NewDelegation).
-type NewDelegation struct {
-	From     string    `json:"from,omitempty"`
-	To       string    `json:"to"`
-	StartsAt time.Time `json:"starts_at,omitzero"`
-	EndsAt   time.Time `json:"ends_at"`
-	Reason   string    `json:"reason,omitempty"`
-}
-
 // CreateRequest calls POST /api/v1/requests.
-func (c *Client) CreateRequest(ctx context.Context, in NewRequest) (*gatehouse.AccessRequest, error) {
+func (c *Client) CreateRequest(ctx context.Context, in service.NewRequest) (*gatehouse.AccessRequest, error) {
 	var out gatehouse.AccessRequest
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/requests", nil, in, &out)
 }
 
 // PreviewRequest calls POST /api/v1/requests/preview: the steps and findings, nothing created.
-func (c *Client) PreviewRequest(ctx context.Context, in NewRequest) (*RequestPreview, error) {
-	var out RequestPreview
+func (c *Client) PreviewRequest(ctx context.Context, in service.NewRequest) (*service.RequestPreview, error) {
+	var out service.RequestPreview
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/requests/preview", nil, in, &out)
 }
 
-// ListRequests calls GET /api/v1/requests (view mine, pending-me or all; state "" for all, or
-// comma-separated states).
-func (c *Client) ListRequests(ctx context.Context, view, state string, o ListOptions) (*Page[*gatehouse.AccessRequest], error) {
-	var out Page[*gatehouse.AccessRequest]
-	q := url.Values{}
-	set(q, "view", view)
-	set(q, "state", state)
-	o.add(q)
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/requests", q, nil, &out)
+// ListRequests calls GET /api/v1/requests.
+func (c *Client) ListRequests(ctx context.Context, q gatehouse.RequestQuery) (*gatehouse.Page[*gatehouse.AccessRequest], error) {
+	return list[gatehouse.Page[*gatehouse.AccessRequest]](ctx, c, "/api/v1/requests", q)
 }
 
 // GetRequest calls GET /api/v1/requests/{id} (an id or REQ-000123).
@@ -83,7 +45,7 @@ func (c *Client) ResubmitRequest(ctx context.Context, id, justification string) 
 }
 
 // CreateDelegation calls POST /api/v1/delegations.
-func (c *Client) CreateDelegation(ctx context.Context, in NewDelegation) (*gatehouse.Delegation, error) {
+func (c *Client) CreateDelegation(ctx context.Context, in service.NewDelegation) (*gatehouse.Delegation, error) {
 	var out gatehouse.Delegation
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/delegations", nil, in, &out)
 }

@@ -3,37 +3,14 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// TaskFilter selects manual tasks.
-type TaskFilter struct {
-	System  string
-	Status  string // open, done, cancelled; "" for every status
-	Overdue bool
-	ListOptions
-}
-
-// TaskList is a page of tasks, most urgent first, with the number overdue.
-type TaskList struct {
-	Items      []*gatehouse.ManualTask `json:"items"`
-	NextCursor string                  `json:"next_cursor,omitempty"`
-	Overdue    int                     `json:"overdue"`
-}
-
 // ListTasks calls GET /api/v1/tasks.
-func (c *Client) ListTasks(ctx context.Context, f TaskFilter) (*TaskList, error) {
-	q := url.Values{}
-	set(q, "system", f.System)
-	set(q, "status", f.Status)
-	if f.Overdue {
-		q.Set("overdue", "true")
-	}
-	f.ListOptions.add(q)
-	var out TaskList
-	return &out, c.do(ctx, http.MethodGet, "/api/v1/tasks", q, nil, &out)
+func (c *Client) ListTasks(ctx context.Context, q service.TaskQuery) (*service.TaskList, error) {
+	return list[service.TaskList](ctx, c, "/api/v1/tasks", q)
 }
 
 // GetTask calls GET /api/v1/tasks/{id}; id may be the reference (TASK-000123).

@@ -16,7 +16,7 @@ import (
 func allIdentities(t *testing.T, st store.Store) []*gatehouse.Identity {
 	t.Helper()
 	var out []*gatehouse.Identity
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := st.ListIdentities(context.Background(), f)
 		if err != nil {
@@ -33,7 +33,7 @@ func allIdentities(t *testing.T, st store.Store) []*gatehouse.Identity {
 func allGrants(t *testing.T, st store.Store) []*gatehouse.Grant {
 	t.Helper()
 	var out []*gatehouse.Grant
-	f := store.GrantFilter{Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := st.ListGrants(context.Background(), f)
 		if err != nil {

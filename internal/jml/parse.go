@@ -25,16 +25,14 @@ var Columns = []string{"employee_id", "email", "first_name", "last_name", "depar
 // Source is the identity source of people created by an HR import.
 const Source = "hr-csv"
 
-// Problem is one thing wrong with an HR file: "file: line N: field: message". Line is the
+// Problem is one thing wrong with an HR file (the domain's one problem shape). Line is the
 // file's line (the header is line 1); for a JSON array it is the 1-based position of the object.
-type Problem struct {
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
+type Problem = gatehouse.Problem
 
-func (p Problem) String() string {
+// ProblemText renders an HR problem as HR files' problems are written (docs/hr.md):
+// "file: line N: field: message". It says "line N" rather than "file:N" because a row of a
+// spreadsheet, or an object of a JSON array, is what a person looks for, not an editor position.
+func ProblemText(p Problem) string {
 	var b strings.Builder
 	if p.File != "" {
 		b.WriteString(p.File)
@@ -61,10 +59,14 @@ type Problems []Problem
 func (ps Problems) Error() string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {
-		lines[i] = p.String()
+		lines[i] = ProblemText(p)
 	}
 	return strings.Join(lines, "\n")
 }
+
+// List returns the problems as the domain's list, for whoever reports them (the API's error
+// details).
+func (ps Problems) List() []gatehouse.Problem { return ps }
 
 // As lets errors.As see Problems as a *gatehouse.Error (code EINVALID).
 func (ps Problems) As(target any) bool {

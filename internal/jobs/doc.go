@@ -3,14 +3,15 @@
 //
 //   - Reconciles (reconcile.go): one reconcile_system job per system and change, run by
 //     provision.Reconciler (the planner and the reconciler stay in internal/provision), retried
-//     with exponential backoff; reconcile_all fans out to every system. A reconcile holds its
-//     system's lease in the database while it runs (lease.go), so reconciles of one system
-//     never overlap, in one process or across replicas; one that finds the lease held snoozes
-//     and runs after. A process that stopped mid-run is recovered at the next start, or by the
-//     leader's recover_reconciles job, once its beacon went out (beacon.go) or its leases ran
-//     out (interrupted.go).
-//   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, and a periodic
-//     sweep as the safety net.
+//     with exponential backoff; reconcile_all fans out to every system. The reconciles a change
+//     implies are inserted in its own transaction (ReconcileTx, with the store's *sql.Tx), so
+//     they are committed with it. A reconcile holds its system's lease in the database while it
+//     runs (lease.go), so reconciles of one system never overlap, in one process or across
+//     replicas; one that finds the lease held snoozes and runs after. A process that stopped
+//     mid-run is recovered at the next start, or by the leader's recover_reconciles job, once
+//     its beacon went out (beacon.go) or its leases ran out (interrupted.go).
+//   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, inserted with the
+//     grant (ScheduleExpiryTx), and a periodic sweep as the safety net.
 //   - Periodic tasks (periodic.go): the scheduled reconcile, the expiry sweep, HR start and end
 //     dates, the fulfilment of approved requests, the expiry of exceptions and the request and
 //     grant notices are River periodic jobs. River's elected leader alone enqueues periodic jobs,

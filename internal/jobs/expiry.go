@@ -5,13 +5,14 @@ package jobs
 // Two kinds of expire_grants job run the same idempotent sweep (revoke every grant whose
 // expiry has passed; see service.ExpireGrants):
 //
-//   - one scheduled at each expiry, inserted when a grant with an expiry is committed
-//     (provision.ScheduleExpiries): access ends on time, within about a second (River's
-//     scheduler moves jobs due within its next tick to available ahead of time; workers poll
-//     every second);
-//   - a periodic one every interval, and one at start: the safety net. A job lost in a crash
-//     between a grant's commit and its job's insert, a clock moved, a grant written around the
-//     service, or a server that was down when access ended: the next sweep revokes it.
+//   - one scheduled at each expiry, inserted in the transaction that writes a grant with an
+//     expiry (ScheduleExpiryTx, which the service calls): access ends on time, within about a
+//     second (River's scheduler moves jobs due within its next tick to available ahead of time;
+//     workers poll every second), and a crash right after the commit loses no job;
+//   - a periodic one every interval, and one at start: the safety net. A clock moved, a grant
+//     written around the service, the expiries of a bulk change beyond the jobs one
+//     transaction schedules, or a server that was down when access ended: the next sweep
+//     revokes it.
 //
 // Both live in the database with the provisioning jobs, so a restart loses none.
 
@@ -23,6 +24,8 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // DefaultExpiryInterval is how often serve sweeps for expired grants by default, besides the
@@ -58,7 +61,7 @@ func (x *expiry) get() Expirer {
 
 // ExpireGrants makes the host revoke expired grants with e: at once (a server that was down
 // when access ended catches up as it starts), every interval, and at each expiry scheduled by
-// ScheduleExpiry. Call it once (Schedule does), before or after Start.
+// ScheduleExpiryTx. Call it once (Schedule does), before or after Start.
 func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration) error {
 	if every <= 0 {
 		return fmt.Errorf("expiry interval %s: use a duration above zero", every)
@@ -83,19 +86,22 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 	return nil
 }
 
-// ScheduleExpiry inserts a job that revokes what has expired at the given time. Jobs for the
+// ScheduleExpiryTx inserts a job that revokes what has expired at the given time, in the
+// transaction that writes the grant ending then: the job is committed with the grant, so a
+// crash right after the commit does not leave the grant to the periodic sweep. Jobs for the
 // same time are one job.
-func (h *Host) ScheduleExpiry(ctx context.Context, at time.Time) error {
+func (h *Host) ScheduleExpiryTx(ctx context.Context, tx store.Tx, at time.Time) error {
 	at = at.UTC()
-	_, err := h.client.Insert(ctx, ExpireArgs{At: at}, &river.InsertOpts{
+	args := ExpireArgs{At: at}
+	opts := &river.InsertOpts{
 		ScheduledAt: at,
 		Priority:    PriorityDeprovision,
 		MaxAttempts: h.opts.MaxAttempts,
 		// Not unique against completed jobs: a second grant for a second already swept
 		// (clock skew between replicas) must still get its job.
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates},
-	})
-	if err != nil {
+	}
+	if _, err := h.client.InsertTx(ctx, tx.SQL(), args, opts); err != nil {
 		return fmt.Errorf("schedule the expiry at %s: %w", at.Format(time.RFC3339Nano), err)
 	}
 	return nil

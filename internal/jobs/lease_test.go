@@ -323,7 +323,7 @@ func TestReconcileLeaseOfDeadProcess(t *testing.T) {
 	d.mu.Unlock()
 	survivor := startHost(t, sts[1], &provision.Reconciler{Store: sts[1], Open: d.open(1)}, ttl)
 	t.Cleanup(func() { _ = survivor.Stop(context.Background()) })
-	if runs, err := sts[1].ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning}); err != nil || len(runs.Items) != 1 {
+	if runs, err := sts[1].ListReconciles(ctx, gatehouse.ReconcileFilter{Status: gatehouse.ReconcileRunning}); err != nil || len(runs.Items) != 1 {
 		t.Fatalf("running runs after the survivor's start = %+v, %v; want the live one left alone", runs.Items, err)
 	}
 	// The doomed process loses its database: nothing renews the lease, nothing records the
@@ -339,12 +339,12 @@ func TestReconcileLeaseOfDeadProcess(t *testing.T) {
 
 	waitJobs(t, survivor, ids, 30*time.Second)
 	t.Logf("the dead process's job finished %s after it died", time.Since(died).Round(time.Millisecond))
-	runs, err := sts[1].ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+	runs, err := sts[1].ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 	if err != nil || len(runs.Items) != 2 || runs.Items[0].Status != gatehouse.ReconcileConverged ||
 		runs.Items[1].Status != gatehouse.ReconcileInterrupted {
 		t.Fatalf("runs of the job = %+v, %v", runs.Items, err)
 	}
-	events, err := sts[1].ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditReconcileInterrupted)})
+	events, err := sts[1].ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditReconcileInterrupted)})
 	if err != nil || len(events.Items) != 1 {
 		t.Fatalf("interruption events = %+v, %v", events.Items, err)
 	}
@@ -400,7 +400,7 @@ func TestReconcileLeaseRestartAtOnce(t *testing.T) {
 			if took := time.Since(restarted); took > 15*time.Second {
 				t.Errorf("the interrupted job finished %s after the restart, want far less than the lease's minute", took)
 			}
-			runs, err := st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+			runs, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 			if err != nil || len(runs.Items) != 2 || runs.Items[0].Status != gatehouse.ReconcileConverged ||
 				runs.Items[1].Status != gatehouse.ReconcileInterrupted {
 				t.Fatalf("runs of the job = %+v, %v", runs.Items, err)

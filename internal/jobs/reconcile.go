@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,11 @@ func (h *Host) Enqueue(ctx context.Context, systems []string, cause string, depr
 // one for other people, and a full one queued while another waits must run after the change
 // that queued it. Concurrent runs of one system are serialized by the worker instead.
 func (h *Host) EnqueueFor(ctx context.Context, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
+	return h.enqueue(ctx, nil, systems, identities, cause, deprovision)
+}
+
+// enqueue inserts the reconcile jobs, in tx when it is not nil.
+func (h *Host) enqueue(ctx context.Context, tx *sql.Tx, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
 	identities = provision.TargetIdentities(identities)
 	prio := PriorityChange
 	if deprovision {
@@ -67,8 +73,15 @@ func (h *Host) EnqueueFor(ctx context.Context, systems, identities []string, cau
 	since := h.now()
 	ids := make([]int64, 0, len(systems))
 	for _, s := range systems {
-		res, err := h.client.Insert(ctx, ReconcileArgs{SystemID: s, Cause: cause, Since: since, Identities: identities},
-			&river.InsertOpts{Priority: prio, MaxAttempts: h.opts.MaxAttempts})
+		args := ReconcileArgs{SystemID: s, Cause: cause, Since: since, Identities: identities}
+		opts := &river.InsertOpts{Priority: prio, MaxAttempts: h.opts.MaxAttempts}
+		var res *rivertype.JobInsertResult
+		var err error
+		if tx != nil {
+			res, err = h.client.InsertTx(ctx, tx, args, opts)
+		} else {
+			res, err = h.client.Insert(ctx, args, opts)
+		}
 		if err != nil {
 			return ids, fmt.Errorf("enqueue reconcile of %s: %w", s, err)
 		}
@@ -84,7 +97,16 @@ func (h *Host) EnqueueAll(ctx context.Context, cause string, deprovision bool) (
 
 // EnqueueAllFor asks for a targeted reconcile of every system for these identities (nil: full).
 func (h *Host) EnqueueAllFor(ctx context.Context, identities []string, cause string, deprovision bool) ([]int64, error) {
-	systems, err := h.st.ListSystems(ctx)
+	ids, err := h.allSystems(ctx, h.st)
+	if err != nil {
+		return nil, err
+	}
+	return h.EnqueueFor(ctx, ids, identities, cause, deprovision)
+}
+
+// allSystems lists every system this binary can reconcile, critical ones first.
+func (h *Host) allSystems(ctx context.Context, rd store.Reader) ([]string, error) {
+	systems, err := rd.ListSystems(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue reconciles: %w", err)
 	}
@@ -97,7 +119,27 @@ func (h *Host) EnqueueAllFor(ctx context.Context, identities []string, cause str
 		}
 		ids = append(ids, s.ID)
 	}
-	return h.EnqueueFor(ctx, ids, identities, cause, deprovision)
+	return ids, nil
+}
+
+// ReconcileTx inserts the reconciles a change asks for (t) in the change's own transaction:
+// they are committed with it, or not at all, so a process that dies right after the commit
+// loses none; the next start's workers run them. Every system is read in tx, so that the
+// systems a catalog apply adds in it are reconciled too. On SQLite the insert must go through
+// tx: the store and the queue share the one write connection, which tx holds.
+func (h *Host) ReconcileTx(ctx context.Context, tx store.Tx, t provision.Trigger) error {
+	if t.None() {
+		return nil
+	}
+	systems := t.Systems
+	if t.All {
+		var err error
+		if systems, err = h.allSystems(ctx, tx); err != nil {
+			return err
+		}
+	}
+	_, err := h.enqueue(ctx, tx.SQL(), systems, t.Identities, t.Cause, t.Deprovision)
+	return err
 }
 
 // Jobs returns the state of reconcile jobs.
@@ -203,7 +245,7 @@ func (w *reconcileAllWorker) Work(ctx context.Context, job *river.Job[ReconcileA
 func (h *Host) Due(ctx context.Context, system string) (bool, error) {
 	since := h.now().Add(-h.opts.Interval)
 	for cursor := ""; ; {
-		p, err := h.st.ListReconciles(ctx, store.ReconcileFilter{SystemID: system, Limit: 100, Cursor: cursor})
+		p, err := h.st.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: system, Limit: 100, Cursor: cursor})
 		if err != nil {
 			return false, fmt.Errorf("last reconcile of %s: %w", system, err)
 		}

@@ -14,8 +14,10 @@
 //     the URL, and never logged) and WebhookSender (webhook.go: POST JSON, optional
 //     HMAC-SHA256 signature). Their errors say whether a retry can help (Permanent,
 //     RetryAfter).
-//   - Outbox (outbox.go) makes delivery durable: Enqueue inserts one River job (kind "notify")
-//     per channel, in the same database as everything else, and the worker sends it with
+//   - Outbox (outbox.go) makes delivery durable: EnqueueTx inserts one River job (kind
+//     "notify") per channel in the transaction of the change the message reports (the request
+//     engine's, in the same database as everything else), so the message exists if and only if
+//     the change does, and a crash right after the commit loses none; the worker sends it with
 //     exponential backoff. A down SMTP server delays mail but never loses it, and never blocks
 //     the request that caused it. The jobs run on the provisioning queue's River client (one
 //     client per database: River's leader runs retries and periodic jobs), in a queue of their

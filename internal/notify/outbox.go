@@ -140,8 +140,8 @@ func (o *Outbox) Register(workers *river.Workers, queues map[string]river.QueueC
 func (o *Outbox) Attach(c Inserter) { o.client = c }
 
 // Enqueue schedules m on every configured channel (email only when m has recipients). It
-// returns once the jobs are stored: delivery happens in the background and is retried.
-// Call it after the change the message reports has committed (see EnqueueTx).
+// returns once the jobs are stored: delivery happens in the background and is retried. A
+// message that reports a change is stored in that change's transaction instead (EnqueueTx).
 func (o *Outbox) Enqueue(ctx context.Context, m Message) error { return o.EnqueueTx(ctx, nil, m) }
 
 // EnqueueTx is Enqueue inside the caller's transaction (nil: none), so the message exists if

@@ -16,7 +16,10 @@
 //     with exponential backoff on retryable connector errors. A retry re-plans from scratch, so
 //     a crash or an outage never loses an operation: desired state is in the database. A run a
 //     stopped process left running is marked interrupted at start (MarkInterrupted).
-//   - Triggering (trigger.go) enqueues a reconcile after every committed change. When the
+//   - A change of desired state states what it changed (Changes, trigger.go: a grant, an
+//     identity, HR data, a catalog, a manual task) as the service writes it, and the reconciles
+//     it asks for (a Trigger) are inserted in the change's own transaction
+//     (jobs.Host.ReconcileTx), so a crash right after the commit loses none. When the
 //     change names its people (an HR import, a grant), the runs are targeted (targeted.go): a
 //     connector that can read chosen accounts (connector.Finder) is asked for theirs only, and
 //     only they are planned, because reading 20,000 accounts to apply 200 movers was most of a

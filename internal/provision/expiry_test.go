@@ -2,52 +2,16 @@ package provision_test
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jobs"
-	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
-
-func TestExpiries(t *testing.T) {
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	grant := func(exp, revoked *time.Time) json.RawMessage {
-		b, _ := json.Marshal(gatehouse.Grant{ID: "g", EntitlementID: "app/x", ExpiresAt: exp, RevokedAt: revoked})
-		return b
-	}
-	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
-	for _, tc := range []struct {
-		name   string
-		events []*gatehouse.AuditEvent
-		want   []time.Time
-	}{
-		{"no events", nil, nil},
-		{"grant without expiry", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.create", After: grant(nil, nil)}}, nil},
-		{"grant with expiry", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour), nil)}},
-			[]time.Time{t0.Add(time.Hour)}},
-		{"revoked grant", []*gatehouse.AuditEvent{{ObjectType: "grant", Action: "grant.revoke", After: grant(at(time.Hour), at(0))}}, nil},
-		{"not a grant", []*gatehouse.AuditEvent{{ObjectType: "identity", Action: "identity.create", After: grant(at(time.Hour), nil)}}, nil},
-		{"same time once, earliest first", []*gatehouse.AuditEvent{
-			{ObjectType: "grant", Action: "grant.create", After: grant(at(2*time.Hour), nil)},
-			{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour+100*time.Millisecond), nil)},
-			{ObjectType: "grant", Action: "grant.create", After: grant(at(2*time.Hour), nil)},
-			{ObjectType: "grant", Action: "grant.create", After: grant(at(time.Hour+200*time.Millisecond), nil)},
-		}, []time.Time{t0.Add(time.Hour + 100*time.Millisecond), t0.Add(time.Hour + 200*time.Millisecond), t0.Add(2 * time.Hour)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := provision.Expiries(tc.events)
-			if !slices.EqualFunc(got, tc.want, time.Time.Equal) {
-				t.Errorf("Expiries = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
 
 // TestExpiryJobs: a grant committed with an expiry is revoked by the job scheduled at that
 // expiry (the sweep is an hour away), and the revocation deprovisions it; on both engines.
@@ -69,7 +33,7 @@ func TestExpiryJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = q.Stop(context.Background()) })
-			svc := service.New(provision.Triggering(provision.ScheduleExpiries(st, q, nil), q, nil), service.Options{})
+			svc := service.New(st, service.Options{Jobs: q})
 			if err := q.ExpireGrants(ctx, svc, time.Hour); err != nil {
 				t.Fatal(err)
 			}

@@ -22,7 +22,7 @@ const InterruptedError = "interrupted: the server stopped during this reconcile;
 func (r *Reconciler) MarkInterrupted(ctx context.Context, alive func(*gatehouse.Reconcile) bool) ([]*gatehouse.Reconcile, time.Time, error) {
 	var runs []*gatehouse.Reconcile
 	for cursor := ""; ; {
-		p, err := r.Store.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning, Limit: store.MaxLimit, Cursor: cursor})
+		p, err := r.Store.ListReconciles(ctx, gatehouse.ReconcileFilter{Status: gatehouse.ReconcileRunning, Limit: gatehouse.MaxLimit, Cursor: cursor})
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("interrupted reconciles: %w", err)
 		}

@@ -82,7 +82,7 @@ func TestInterruptedReconcile(t *testing.T) {
 				defer cancel()
 				_ = q1.Stop(sctx)
 			})
-			running, err := st.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning})
+			running, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{Status: gatehouse.ReconcileRunning})
 			if err != nil || len(running.Items) != 1 || running.Items[0].JobID != ids[0] {
 				t.Fatalf("running runs = %+v, %v", running.Items, err)
 			}
@@ -102,7 +102,7 @@ func TestInterruptedReconcile(t *testing.T) {
 				run.Error != "interrupted: the server stopped during this reconcile; the system is reconciled again" {
 				t.Fatalf("after restart the run is %+v, %v", run, err)
 			}
-			events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "reconcile.interrupted"})
+			events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "reconcile.interrupted"})
 			if err != nil || len(events.Items) != 1 || events.Items[0].Reference != stuck.ID {
 				t.Fatalf("audit of the interruption = %+v, %v", events.Items, err)
 			}
@@ -125,7 +125,7 @@ func TestInterruptedReconcile(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			runs, err := st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+			runs, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 			if err != nil || len(runs.Items) != 2 || runs.Items[0].Status != gatehouse.ReconcileConverged {
 				t.Fatalf("runs of the job = %+v, %v", runs.Items, err)
 			}

@@ -2,17 +2,10 @@ package provision
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
-
-// sqlDB is a store that exposes its database (sqlstore); the store decorators forward it so
-// that the job host, which needs the database for River, can be given a decorated store.
-type sqlDB interface {
-	DB() *sql.DB
-}
 
 // JobState is where a reconcile job is.
 type JobState struct {

@@ -216,7 +216,7 @@ func TestLDAPEndToEnd(t *testing.T) {
 	f.reconcile(cause)
 	f.want(directory{enabled: []string{"owner", "p1", "p2", "p3", "p4"}, groups: map[string][]string{
 		gStaff: {"owner", "p1", "p2", "p3", "p4"}, gEng: {"p1", "p2"}, gSales: {"p3", "p4"}}})
-	ops, err := st.ListOperations(ctx, store.OperationFilter{Limit: 1000})
+	ops, err := st.ListOperations(ctx, gatehouse.OperationFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestLDAPEndToEnd(t *testing.T) {
 
 	// Converged: a second reconcile changes nothing.
 	f.reconcile(provision.CauseSchedule)
-	if again, _ := st.ListOperations(ctx, store.OperationFilter{Limit: 1000}); len(again.Items) != len(ops.Items) {
+	if again, _ := st.ListOperations(ctx, gatehouse.OperationFilter{Limit: 1000}); len(again.Items) != len(ops.Items) {
 		t.Fatalf("a converged reconcile planned %d operations", len(again.Items)-len(ops.Items))
 	}
 
@@ -253,7 +253,7 @@ func TestLDAPEndToEnd(t *testing.T) {
 	f.reconcile(provision.CauseSchedule)
 	f.want(directory{enabled: []string{"owner", "p1", "p2", "p3"}, disabled: []string{"p4"}, groups: map[string][]string{
 		gStaff: {"owner", "p1", "p2", "p3"}, gEng: {"p1"}, gSales: {"p2", "p3"}}})
-	runs, err := st.ListReconciles(ctx, store.ReconcileFilter{Latest: true})
+	runs, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{Latest: true})
 	if err != nil || len(runs.Items) != 1 {
 		t.Fatalf("latest runs = %+v, %v", runs, err)
 	}
@@ -276,7 +276,7 @@ func TestLDAPEndToEnd(t *testing.T) {
 	if js[0].Done {
 		t.Fatalf("an outage ended the job: %+v", js[0])
 	}
-	failed, err := st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+	failed, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 	if err != nil || len(failed.Items) == 0 || failed.Items[len(failed.Items)-1].Status != gatehouse.ReconcileFailed ||
 		!strings.Contains(failed.Items[len(failed.Items)-1].Error, "connection refused") {
 		t.Fatalf("first run during the outage = %+v, %v", failed.Items[len(failed.Items)-1], err)

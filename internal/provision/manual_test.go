@@ -87,7 +87,7 @@ func testManualSystem(t *testing.T, st store.Store) {
 	}
 	list := func(status gatehouse.TaskStatus) []*gatehouse.ManualTask {
 		t.Helper()
-		p, err := st.ListTasks(ctx, store.TaskFilter{SystemID: "badge", Status: status})
+		p, err := st.ListTasks(ctx, gatehouse.TaskFilter{SystemID: "badge", Status: status})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func testManualSystem(t *testing.T, st store.Store) {
 	}
 	ops := func() []*gatehouse.Operation {
 		t.Helper()
-		p, err := st.ListOperations(ctx, store.OperationFilter{SystemID: "badge"})
+		p, err := st.ListOperations(ctx, gatehouse.OperationFilter{SystemID: "badge"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,14 +165,14 @@ func testManualSystem(t *testing.T, st store.Store) {
 	if applied != 2 {
 		t.Fatalf("applied operations of u1 = %d, want 2", applied)
 	}
-	accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "badge"})
+	accts, err := st.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: "badge"})
 	if err != nil || len(accts.Items) != 1 || accts.Items[0].IdentityID != ids["u1@example.com"].ID ||
 		len(accts.Items[0].Memberships) != 1 {
 		t.Fatalf("accounts = %+v, %v; want u1's, linked, in Front Door", accts.Items, err)
 	}
 
 	// u2's access is revoked before anybody did it: the next reconcile cancels the tasks.
-	grants, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: ids["u2@example.com"].ID, System: "badge"})
+	grants, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: ids["u2@example.com"].ID, System: "badge"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func testManualSystem(t *testing.T, st store.Store) {
 	if _, err := rec.Reconcile(ctx, "canteen", provision.RunOptions{Cause: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := st.ListTasks(ctx, store.TaskFilter{SystemID: "canteen"})
+	c, err := st.ListTasks(ctx, gatehouse.TaskFilter{SystemID: "canteen"})
 	if err != nil || len(c.Items) != 4 || !c.Items[0].DueAt.Equal(now.Add(72*time.Hour)) {
 		t.Fatalf("canteen tasks = %+v, %v", c.Items, err)
 	}

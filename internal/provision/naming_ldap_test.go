@@ -17,7 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -111,7 +110,7 @@ func testNamingThroughEngine(t *testing.T, tg namingTarget) {
 	wantNames(want)
 
 	// The plan named each account as the directory now does, and says why.
-	ops, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Limit: 100})
+	ops, err := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func testNamingThroughEngine(t *testing.T, tg namingTarget) {
 	if again := reconcile(); again.Planned != 0 || len(again.Findings) != 0 {
 		t.Fatalf("second run: %+v", again)
 	}
-	accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "dir", Limit: 100})
+	accts, err := st.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: "dir", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

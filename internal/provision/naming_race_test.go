@@ -119,7 +119,7 @@ func TestAccountNamesRace(t *testing.T) {
 	if got := directory(); !maps.Equal(got, map[string]string{"E1": "jsmith2"}) {
 		t.Fatalf("directory %v", got)
 	}
-	ops, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Limit: 100})
+	ops, err := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestAccountNamesRace(t *testing.T) {
 		}
 	}
 	// The audit log: each name given with the plan that gave it, and the one forgotten.
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Actor: provision.Actor, ObjectID: "dir", Limit: 100})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Actor: provision.Actor, ObjectID: "dir", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func TestReconcileEvidence(t *testing.T) {
 	if got := dir.members("eng"); !slices.Equal(got, []string{"u1", "u3"}) {
 		t.Fatalf("eng = %v", got)
 	}
-	failed, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpFailed})
+	failed, err := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpFailed})
 	if err != nil || len(failed.Items) != 3 {
 		t.Fatalf("failed = %+v, %v", failed.Items, err)
 	}
@@ -209,7 +209,7 @@ func TestReconcileEvidence(t *testing.T) {
 		}
 	}
 	// Accounts are linked to identities.
-	accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "app"})
+	accts, err := st.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: "app"})
 	if err != nil || len(accts.Items) != 2 || accts.Items[0].IdentityID == "" || len(accts.Items[0].Memberships) != 2 {
 		t.Fatalf("accounts = %+v, %v", accts.Items, err)
 	}
@@ -232,7 +232,7 @@ func TestReconcileEvidence(t *testing.T) {
 
 	// An outage stops the run at the first retryable error: the rest is not attempted, and
 	// the error is retryable.
-	grants, err := st.ListGrants(ctx, store.GrantFilter{System: "app", Status: "active"})
+	grants, err := st.ListGrants(ctx, gatehouse.GrantFilter{System: "app", Status: "active"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestReconcileEvidence(t *testing.T) {
 	if err == nil || connector.IsPermanent(err) || run.Failed != 3 || run.Applied != 0 {
 		t.Fatalf("outage run = %+v, %v", run, err)
 	}
-	ops, _ := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID})
+	ops, _ := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID})
 	notRun := 0
 	for _, o := range ops.Items {
 		if strings.HasPrefix(o.Error, "not run") {
@@ -273,7 +273,7 @@ func TestReconcileEvidence(t *testing.T) {
 	}
 
 	// Every step left audit evidence.
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "provision.", Limit: 100})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "provision.", Limit: 100})
 	if err != nil || len(evs.Items) == 0 {
 		t.Fatalf("provision.apply events = %d, %v", len(evs.Items), err)
 	}
@@ -298,9 +298,9 @@ func TestQueue(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = q.Stop(context.Background()) })
-			// Changes through a triggering store enqueue by themselves: a new identity
+			// Changes through the service enqueue in their transaction: a new identity
 			// reconciles every system, which provisions the catalog's birthright grants.
-			svc := service.New(provision.Triggering(st, q, nil), service.Options{})
+			svc := service.New(st, service.Options{Jobs: q})
 			if _, err := svc.CreateIdentity(ctx, service.SystemPrincipal("test"),
 				&gatehouse.Identity{EmployeeID: "E9", Email: "u9@example.com", Department: "Eng"}, "test"); err != nil {
 				t.Fatal(err)
@@ -451,7 +451,7 @@ func TestReconcileBatchesMemberships(t *testing.T) {
 	if got := fd.members("eng"); !slices.Equal(got, []string{"u1", "u3"}) {
 		t.Fatalf("eng = %v", got)
 	}
-	ops, err := st.ListOperations(ctx, store.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpApplied})
+	ops, err := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID, Status: gatehouse.OpApplied})
 	if err != nil || len(ops.Items) != 6 {
 		t.Fatalf("applied = %+v, %v", ops.Items, err)
 	}
@@ -476,7 +476,7 @@ func TestReconcileBatchesMemberships(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gs, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: id.ID, Status: "active"})
+		gs, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: id.ID, Status: "active"})
 		if err != nil || len(gs.Items) != 2 {
 			t.Fatalf("%s grants = %+v, %v", e, gs.Items, err)
 		}
@@ -511,7 +511,7 @@ func TestReconcileBatchesMemberships(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: u2.ID, EntitlementID: "app/eng", Status: "active"})
+	gs, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: u2.ID, EntitlementID: "app/eng", Status: "active"})
 	if err != nil || len(gs.Items) != 1 {
 		t.Fatalf("u2's eng grant = %+v, %v", gs.Items, err)
 	}

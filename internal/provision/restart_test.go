@@ -43,7 +43,7 @@ func TestCleanStopDoesNotReconcileAgain(t *testing.T) {
 			}
 			deadline := time.Now().Add(20 * time.Second)
 			for {
-				runs, err := st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+				runs, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +71,7 @@ func TestCleanStopDoesNotReconcileAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(3 * time.Second) // the start run of the schedule waits for leadership
-			all, err := st.ListReconciles(ctx, store.ReconcileFilter{})
+			all, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestCleanStopDoesNotReconcileAgain(t *testing.T) {
 			t.Cleanup(func() { _ = h3.Stop(context.Background()) })
 			deadline = time.Now().Add(20 * time.Second)
 			for {
-				runs, err := st.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileConverged})
+				runs, err := st.ListReconciles(ctx, gatehouse.ReconcileFilter{Status: gatehouse.ReconcileConverged})
 				if err != nil {
 					t.Fatal(err)
 				}

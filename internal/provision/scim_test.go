@@ -215,7 +215,7 @@ func TestSCIMEndToEnd(t *testing.T) {
 			f.reconcile(cause)
 			f.want(scimState{enabled: []string{"owner", "p1", "p2", "p3", "p4"}, groups: map[string][]string{
 				sStaff: {"owner", "p1", "p2", "p3", "p4"}, sEng: {"p1", "p2"}, sSales: {"p3", "p4"}}})
-			ops, err := f.st.ListOperations(ctx, store.OperationFilter{Limit: 1000})
+			ops, err := f.st.ListOperations(ctx, gatehouse.OperationFilter{Limit: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +230,7 @@ func TestSCIMEndToEnd(t *testing.T) {
 
 			// Converged: a second reconcile changes nothing.
 			f.reconcile(provision.CauseSchedule)
-			if again, _ := f.st.ListOperations(ctx, store.OperationFilter{Limit: 1000}); len(again.Items) != len(ops.Items) {
+			if again, _ := f.st.ListOperations(ctx, gatehouse.OperationFilter{Limit: 1000}); len(again.Items) != len(ops.Items) {
 				t.Fatalf("a converged reconcile planned %d operations", len(again.Items)-len(ops.Items))
 			}
 
@@ -256,7 +256,7 @@ func TestSCIMEndToEnd(t *testing.T) {
 			f.reconcile(provision.CauseSchedule)
 			f.want(scimState{enabled: []string{"owner", "p1", "p2", "p3"}, disabled: []string{"p4"}, groups: map[string][]string{
 				sStaff: {"owner", "p1", "p2", "p3"}, sEng: {"p1"}, sSales: {"p2", "p3"}}})
-			runs, err := f.st.ListReconciles(ctx, store.ReconcileFilter{Latest: true})
+			runs, err := f.st.ListReconciles(ctx, gatehouse.ReconcileFilter{Latest: true})
 			if err != nil || len(runs.Items) != 1 {
 				t.Fatalf("latest runs = %+v, %v", runs, err)
 			}
@@ -312,7 +312,7 @@ func TestSCIMRateLimited(t *testing.T) {
 			if js[0].State != "completed" || js[0].Attempt < 2 {
 				t.Fatalf("after the 429s: %+v, want completed after more than one attempt", js[0])
 			}
-			runs, err := f.st.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids})
+			runs, err := f.st.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids})
 			if err != nil || len(runs.Items) == 0 {
 				t.Fatalf("runs = %+v, %v", runs, err)
 			}
@@ -330,7 +330,7 @@ func TestSCIMRateLimited(t *testing.T) {
 	}
 }
 
-// TestSCIMTargeted: an HR import moving one person, through the trigger, is reconciled by a
+// TestSCIMTargeted: an HR import moving one person, through the service, is reconciled by a
 // run targeted at that person: the SCIM users are looked up, never listed in full, the mover
 // converges, and a hand-made membership of somebody else is left for the next full run.
 func TestSCIMTargeted(t *testing.T) {
@@ -354,8 +354,8 @@ func TestSCIMTargeted(t *testing.T) {
 			}
 			f.srv.ClearRequests(t)
 
-			// p2 moves Eng → Sales, imported through the trigger as `gatehouse serve` does.
-			svc := service.New(provision.Triggering(f.st, f.q, nil), service.Options{})
+			// p2 moves Eng → Sales, imported through the service as `gatehouse serve` does.
+			svc := service.New(f.st, service.Options{Jobs: f.q})
 			res, err := svc.ImportHR(ctx, service.SystemPrincipal("test"), "hr.csv",
 				[]byte(hrHeader+hrRow(1, "Eng", "active")+hrRow(2, "Sales", "active")+hrRow(3, "Sales", "active")), false)
 			if err != nil || res.Import.Status != gatehouse.ImportApplied {
@@ -364,7 +364,7 @@ func TestSCIMTargeted(t *testing.T) {
 			want := provision.HRImportCause(res.Import.ID) + " (targeted: 1 people)"
 			var run *gatehouse.Reconcile
 			for deadline := time.Now().Add(30 * time.Second); run == nil; time.Sleep(20 * time.Millisecond) {
-				runs, err := f.st.ListReconciles(ctx, store.ReconcileFilter{SystemID: "app", Limit: 10})
+				runs, err := f.st.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: "app", Limit: 10})
 				if err != nil {
 					t.Fatal(err)
 				}

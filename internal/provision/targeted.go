@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // A targeted run reconciles the people a change touched, not everybody: an HR import that moves
@@ -49,15 +48,15 @@ func (r *Reconciler) loadScoped(ctx context.Context, sys *gatehouse.System, conn
 		in.Identities = append(in.Identities, id)
 		person := connector.Person{Spec: connector.AccountSpec{Email: id.Email, FirstName: id.FirstName, LastName: id.LastName,
 			EmployeeID: id.EmployeeID}}
-		grants, err := all(ctx, func(c string) (store.Page[*gatehouse.Grant], error) {
-			return r.Store.ListGrants(ctx, store.GrantFilter{IdentityID: iid, System: sys.ID, Limit: store.MaxLimit, Cursor: c})
+		grants, err := all(ctx, func(c string) (gatehouse.Page[*gatehouse.Grant], error) {
+			return r.Store.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: iid, System: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load grants of %s: %w", iid, err)
 		}
 		in.Grants = append(in.Grants, grants...)
-		links, err := all(ctx, func(c string) (store.Page[*gatehouse.Account], error) {
-			return r.Store.ListAccounts(ctx, store.AccountFilter{SystemID: sys.ID, IdentityID: iid, Limit: store.MaxLimit, Cursor: c})
+		links, err := all(ctx, func(c string) (gatehouse.Page[*gatehouse.Account], error) {
+			return r.Store.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: sys.ID, IdentityID: iid, Limit: gatehouse.MaxLimit, Cursor: c})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load accounts of %s: %w", iid, err)

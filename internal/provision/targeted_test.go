@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
@@ -74,7 +75,7 @@ func TestTargetedReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := func() map[string]*gatehouse.Account {
-		accts, err := st.ListAccounts(ctx, store.AccountFilter{SystemID: "app"})
+		accts, err := st.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: "app"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +110,7 @@ func TestTargetedReconcile(t *testing.T) {
 	if _, err := svc.UpdateIdentity(ctx, p, u1.ID, service.IdentityPatch{Status: &terminated}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	grants, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: u1.ID, Status: "active"})
+	grants, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: u1.ID, Status: "active"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,40 +220,37 @@ func TestTargetedScope(t *testing.T) {
 	}
 }
 
-// recordingQueue records what Triggering asks for.
+// recordingQueue records the reconciles the service's changes ask for.
 type recordingQueue struct {
-	mu    sync.Mutex
-	calls []enqueued
+	mu       sync.Mutex
+	calls    []enqueued
+	expiries []time.Time
 }
 
 type enqueued struct {
-	all        bool
-	systems    []string
-	identities []string
-	cause      string
+	all         bool
+	systems     []string
+	identities  []string
+	cause       string
+	deprovision bool
 }
 
-func (q *recordingQueue) record(e enqueued) ([]int64, error) {
+func (q *recordingQueue) record(e enqueued) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.calls = append(q.calls, e)
-	return nil, nil
 }
 
-func (q *recordingQueue) Enqueue(_ context.Context, systems []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{systems: systems, cause: cause})
+func (q *recordingQueue) ReconcileTx(_ context.Context, _ store.Tx, t provision.Trigger) error {
+	q.record(enqueued{all: t.All, systems: t.Systems, identities: t.Identities, cause: t.Cause, deprovision: t.Deprovision})
+	return nil
 }
 
-func (q *recordingQueue) EnqueueAll(_ context.Context, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{all: true, cause: cause})
-}
-
-func (q *recordingQueue) EnqueueFor(_ context.Context, systems, ids []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{systems: systems, identities: ids, cause: cause})
-}
-
-func (q *recordingQueue) EnqueueAllFor(_ context.Context, ids []string, cause string, _ bool) ([]int64, error) {
-	return q.record(enqueued{all: true, identities: ids, cause: cause})
+func (q *recordingQueue) ScheduleExpiryTx(_ context.Context, _ store.Tx, at time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expiries = append(q.expiries, at)
+	return nil
 }
 
 func (q *recordingQueue) last(t *testing.T) enqueued {
@@ -274,7 +272,7 @@ func TestTriggerTargets(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	ctx := t.Context()
 	q := &recordingQueue{}
-	svc := service.New(provision.Triggering(st, q, nil), service.Options{})
+	svc := service.New(st, service.Options{Jobs: q})
 	p := service.SystemPrincipal("test")
 	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
 		t.Fatal(err)

@@ -45,8 +45,8 @@ func (t Tasks) EnsureTask(ctx context.Context, task *gatehouse.ManualTask, doneS
 
 // Tasks lists a system's tasks with one status, oldest first.
 func (t Tasks) Tasks(ctx context.Context, systemID string, status gatehouse.TaskStatus) ([]*gatehouse.ManualTask, error) {
-	return all(ctx, func(c string) (store.Page[*gatehouse.ManualTask], error) {
-		return t.Store.ListTasks(ctx, store.TaskFilter{SystemID: systemID, Status: status, Limit: store.MaxLimit, Cursor: c})
+	return all(ctx, func(c string) (gatehouse.Page[*gatehouse.ManualTask], error) {
+		return t.Store.ListTasks(ctx, gatehouse.TaskFilter{SystemID: systemID, Status: status, Limit: gatehouse.MaxLimit, Cursor: c})
 	})
 }
 

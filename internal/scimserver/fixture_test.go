@@ -192,7 +192,7 @@ func (f *fixture) identity(key string) *gatehouse.Identity {
 // grants lists the entitlements id holds, sorted.
 func (f *fixture) grants(id string) []string {
 	f.t.Helper()
-	page, err := f.st.ListGrants(context.Background(), store.GrantFilter{IdentityID: id, Status: "active", Limit: 100})
+	page, err := f.st.ListGrants(context.Background(), gatehouse.GrantFilter{IdentityID: id, Status: "active", Limit: 100})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scimproto"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func groupETag(g *gatehouse.SCIMGroup) string { return `W/"` + strconv.FormatInt(g.Version, 10) + `"` }
@@ -225,7 +224,7 @@ func (h *Handler) groups(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 			return err
 		}
 	}
-	f := store.SCIMGroupFilter{Limit: store.MaxLimit}
+	f := gatehouse.SCIMGroupFilter{Limit: gatehouse.MaxLimit}
 	if attr, value, ok := eqLookup(q.filter, "displayname", "externalid", "members.value", "members"); ok {
 		switch attr {
 		case "displayname":

@@ -271,7 +271,7 @@ func TestDeletedUserLeavesGroups(t *testing.T) {
 				}
 			}
 			// Audited, with the deletion's reference.
-			evs, err := f.st.ListAuditEvents(context.Background(), store.AuditFilter{ObjectID: g, Limit: 100})
+			evs, err := f.st.ListAuditEvents(context.Background(), gatehouse.AuditFilter{ObjectID: g, Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,7 +335,7 @@ func TestHeldDeletionLeavesGroupsWhenApproved(t *testing.T) {
 		t.Fatalf("a held DELETE changed the group: %v", got)
 	}
 	ctx := context.Background()
-	held, err := f.svc.ListHRImports(ctx, f.sys, store.HRImportFilter{Status: gatehouse.ImportHeld})
+	held, err := f.svc.ListHRImports(ctx, f.sys, gatehouse.HRImportFilter{Status: gatehouse.ImportHeld})
 	if err != nil || len(held.Items) != 1 {
 		t.Fatalf("held imports: %v %+v", err, held.Items)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestSCIMBadBytes(t *testing.T) {
 			t.Parallel()
 			f := newFixtureOn(t, eng.open(t))
 			ctx := context.Background()
-			before, err := f.st.CountIdentities(ctx, store.IdentityFilter{})
+			before, err := f.st.CountIdentities(ctx, gatehouse.IdentityFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +43,7 @@ func TestSCIMBadBytes(t *testing.T) {
 			}
 			f.do("GET", "/scim/v2/Users?filter=userName%20eq%20%22a%00%22", f.okta, "").wantError(t, http.StatusBadRequest, "invalidValue", "filter: contains a NUL byte")
 			f.do("GET", "/scim/v2/Users/%ff", f.okta, "").wantError(t, http.StatusBadRequest, "invalidValue", "id: is not valid UTF-8")
-			after, err := f.st.CountIdentities(ctx, store.IdentityFilter{})
+			after, err := f.st.CountIdentities(ctx, gatehouse.IdentityFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}

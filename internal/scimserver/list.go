@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/scimproto"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Page sizes: RFC 7644 lets the server choose; ServiceProviderConfig announces maxResults.
@@ -205,131 +204,6 @@ func attrValue(res map[string]any, p scimproto.AttrPath) any {
 	return v
 }
 
-// project applies attributes / excludedAttributes (RFC 7644 section 3.4.2.5). id and schemas
-// are always returned.
-func project(res map[string]any, attrs, excluded []string) map[string]any {
-	if len(attrs) == 0 && len(excluded) == 0 {
-		return res
-	}
-	if len(attrs) > 0 {
-		out := map[string]any{"schemas": res["schemas"], "id": res["id"]}
-		for _, a := range attrs {
-			p, ok := projectionPath(a)
-			if !ok {
-				continue
-			}
-			src, dst := res, out
-			if p.ext != "" {
-				src = getMap(res, p.ext)
-				if src == nil {
-					continue
-				}
-				d, _ := out[p.ext].(map[string]any)
-				if d == nil {
-					d = map[string]any{}
-					out[p.ext] = d
-				}
-				dst = d
-			}
-			k, v, ok := scimproto.Lookup(src, p.name)
-			if !ok {
-				continue
-			}
-			if p.sub == "" {
-				dst[k] = v
-				continue
-			}
-			switch vv := v.(type) {
-			case map[string]any:
-				sk, sv, ok := scimproto.Lookup(vv, p.sub)
-				if !ok {
-					continue
-				}
-				d, _ := dst[k].(map[string]any)
-				if d == nil {
-					d = map[string]any{}
-					dst[k] = d
-				}
-				d[sk] = sv
-			case []any:
-				var list []any
-				for _, el := range vv {
-					if m, ok := el.(map[string]any); ok {
-						if sk, sv, ok := scimproto.Lookup(m, p.sub); ok {
-							list = append(list, map[string]any{sk: sv})
-						}
-					}
-				}
-				dst[k] = list
-			}
-		}
-		return out
-	}
-	out := make(map[string]any, len(res))
-	for k, v := range res {
-		out[k] = v
-	}
-	for _, a := range excluded {
-		p, ok := projectionPath(a)
-		if !ok {
-			continue
-		}
-		dst := out
-		if p.ext != "" {
-			ext := getMap(out, p.ext)
-			if ext == nil {
-				continue
-			}
-			c := make(map[string]any, len(ext))
-			for k, v := range ext {
-				c[k] = v
-			}
-			out[p.ext] = c
-			dst = c
-		}
-		k, v, ok := scimproto.Lookup(dst, p.name)
-		if !ok || strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") {
-			continue
-		}
-		if p.sub == "" {
-			delete(dst, k)
-			continue
-		}
-		if m, ok := v.(map[string]any); ok {
-			c := make(map[string]any, len(m))
-			for mk, mv := range m {
-				if !strings.EqualFold(mk, p.sub) {
-					c[mk] = mv
-				}
-			}
-			dst[k] = c
-		}
-	}
-	return out
-}
-
-type projPath struct{ ext, name, sub string }
-
-// projectionPath splits "name", "name.sub", "urn:...:User:name" and the enterprise
-// extension's "urn:...:enterprise:2.0:User:name.sub".
-func projectionPath(s string) (projPath, bool) {
-	s = strings.TrimSpace(s)
-	var p projPath
-	lower := strings.ToLower(s)
-	switch {
-	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaEnterpriseUser)+":"):
-		p.ext, s = scimproto.SchemaEnterpriseUser, s[len(scimproto.SchemaEnterpriseUser)+1:]
-	case strings.EqualFold(s, scimproto.SchemaEnterpriseUser):
-		return projPath{name: scimproto.SchemaEnterpriseUser}, true
-	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaUser)+":"):
-		s = s[len(scimproto.SchemaUser)+1:]
-	case strings.HasPrefix(lower, strings.ToLower(scimproto.SchemaGroup)+":"):
-		s = s[len(scimproto.SchemaGroup)+1:]
-	}
-	p.name, p.sub, _ = strings.Cut(s, ".")
-	return p, p.name != ""
-}
-
 // eqLookup recognises a filter that one indexed lookup answers: "attr eq value" on one of
 // names (lower case attribute paths). It returns the value.
 func eqLookup(e scimproto.Expr, names ...string) (attr, value string, ok bool) {
@@ -400,7 +274,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 				// 7644 section 3.4.2.2: a multi-valued attribute matches when any value
 				// does), as the scan below and co, sw and ew find them. The database narrows
 				// by ASCII case only, so other addresses take the scan.
-				users, err := h.scimUsersWhere(ctx, p, store.IdentityFilter{SCIMEmail: value})
+				users, err := h.scimUsersWhere(ctx, p, gatehouse.IdentityFilter{SCIMEmail: value})
 				if err != nil {
 					return err
 				}
@@ -448,7 +322,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 	// when the filter or the order needs them, else for the page served only.
 	needGroups := mentions(q.filter, "groups") || strings.HasPrefix(strings.ToLower(q.sortBy), "groups")
 	var all []map[string]any
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := h.svc.SCIMListUsers(ctx, p, f)
 		if err != nil {
@@ -488,9 +362,9 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 }
 
 // scimUsersWhere returns every user SCIM shows that f selects.
-func (h *Handler) scimUsersWhere(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) ([]*gatehouse.Identity, error) {
+func (h *Handler) scimUsersWhere(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
-	f.Limit = store.MaxLimit
+	f.Limit = gatehouse.MaxLimit
 	for {
 		page, err := h.svc.SCIMListUsers(ctx, p, f)
 		if err != nil {
@@ -519,13 +393,13 @@ func isASCII(s string) bool {
 // it.
 func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal, q *query, mg *managers) error {
 	ctx := r.Context()
-	total, err := h.pages.count(func() (int, error) { return h.svc.SCIMCountUsers(ctx, p, store.IdentityFilter{}) })
+	total, err := h.pages.count(func() (int, error) { return h.svc.SCIMCountUsers(ctx, p, gatehouse.IdentityFilter{}) })
 	if err != nil {
 		return err
 	}
 	var items []*gatehouse.Identity
 	if q.count > 0 && q.startIndex <= total {
-		f := store.IdentityFilter{Limit: q.count}
+		f := gatehouse.IdentityFilter{Limit: q.count}
 		if cur, ok := h.pages.get(q.startIndex); ok {
 			f.Cursor = cur
 		} else {

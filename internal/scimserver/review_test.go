@@ -189,7 +189,7 @@ func sortedIDs(ids ...string) []string {
 func (f *fixture) auditCount() int {
 	f.t.Helper()
 	n := 0
-	flt := store.AuditFilter{Limit: store.MaxLimit}
+	flt := gatehouse.AuditFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := f.st.ListAuditEvents(context.Background(), flt)
 		if err != nil {
@@ -262,7 +262,7 @@ func TestReviewGroupNoOpAndRehire(t *testing.T) {
 	if _, ok := r.body["groups"]; ok {
 		t.Errorf("rehired bob has groups: %s", r.raw)
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "scim_group.replace", ObjectID: gid, Limit: 10})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "scim_group.replace", ObjectID: gid, Limit: 10})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != "scim:POST /Users" {
 		t.Errorf("group events = %+v, %v: want the rehire's removal of the old row, referenced to the POST", evs.Items, err)
 	}

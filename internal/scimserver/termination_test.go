@@ -52,18 +52,18 @@ func (f *fixture) wantAccessEnded(id, secret, reason string) {
 	f.t.Helper()
 	ctx := context.Background()
 	f.do("GET", "/api/v1/me", secret, "").want(f.t, http.StatusUnauthorized)
-	toks, err := f.st.ListTokens(ctx, store.TokenFilter{IdentityID: id, IncludeRevoked: true})
+	toks, err := f.st.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: id, IncludeRevoked: true})
 	if err != nil || len(toks) != 1 || toks[0].RevokedAt == nil {
 		f.t.Fatalf("tokens of %s = %+v, %v: want one, revoked", id, toks, err)
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "token.revoke", ObjectID: toks[0].ID, Limit: 10})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "token.revoke", ObjectID: toks[0].ID, Limit: 10})
 	if err != nil || len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Reason, reason) {
 		f.t.Fatalf("token.revoke events of %s = %+v, %v: want one with reason %q", id, evs.Items, err, reason)
 	}
-	if ds, err := f.st.ListDelegations(ctx, store.DelegationFilter{FromID: id, ActiveAt: time.Now()}); err != nil || len(ds) != 0 {
+	if ds, err := f.st.ListDelegations(ctx, gatehouse.DelegationFilter{FromID: id, ActiveAt: time.Now()}); err != nil || len(ds) != 0 {
 		f.t.Fatalf("delegations of %s in force: %+v, %v", id, ds, err)
 	}
-	ended, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "delegation.end", Limit: 100})
+	ended, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "delegation.end", Limit: 100})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // A User's groups attribute (RFC 7643 section 4.1.2) is read-only: it shows the SCIM groups
@@ -22,7 +21,7 @@ type userDocGroup struct {
 }
 
 // userGroups maps identity ids to their groups; a nil map has not been loaded.
-type userGroups map[string][]store.SCIMMembership
+type userGroups map[string][]gatehouse.SCIMMembership
 
 func (h *Handler) userGroups(ctx context.Context, p *gatehouse.Principal, ids ...string) (userGroups, error) {
 	gs, err := h.svc.SCIMUserGroups(ctx, p, ids)

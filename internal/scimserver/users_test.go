@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -123,7 +122,7 @@ func TestOktaLifecycle(t *testing.T) {
 	}
 	f.wantGrants(id, "app/sales", "app/users")
 	// The audit trail names the SCIM request.
-	evs, err := f.st.ListAuditEvents(context.Background(), store.AuditFilter{ObjectID: id, Limit: 100})
+	evs, err := f.st.ListAuditEvents(context.Background(), gatehouse.AuditFilter{ObjectID: id, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +286,7 @@ func TestLeaverGuardHoldsSCIMTerminations(t *testing.T) {
 	}
 	f.wantGrants(ids[2], "app/eng", "app/users")
 	ctx := context.Background()
-	held, err := f.svc.ListHRImports(ctx, f.sys, store.HRImportFilter{Status: gatehouse.ImportHeld})
+	held, err := f.svc.ListHRImports(ctx, f.sys, gatehouse.HRImportFilter{Status: gatehouse.ImportHeld})
 	if err != nil || len(held.Items) != 1 || held.Items[0].Format != "scim" || !strings.Contains(r.raw, held.Items[0].ID) {
 		t.Fatalf("held imports: %v %+v; response %s", err, held.Items, r.raw)
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 // ListAuditEvents lists audit events (readers only).
-func (s *Service) ListAuditEvents(ctx context.Context, p *gatehouse.Principal, f store.AuditFilter) (store.Page[*gatehouse.AuditEvent], error) {
+func (s *Audit) ListAuditEvents(ctx context.Context, p *gatehouse.Principal, f gatehouse.AuditFilter) (gatehouse.Page[*gatehouse.AuditEvent], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.AuditEvent]{}, err
+		return gatehouse.Page[*gatehouse.AuditEvent]{}, err
 	}
 	return s.store.ListAuditEvents(ctx, f)
 }
@@ -31,7 +31,7 @@ type Verification struct {
 }
 
 // VerifyAudit re-computes the whole hash chain (readers only).
-func (s *Service) VerifyAudit(ctx context.Context, p *gatehouse.Principal) (*Verification, error) {
+func (s *Audit) VerifyAudit(ctx context.Context, p *gatehouse.Principal) (*Verification, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (s *Service) VerifyAudit(ctx context.Context, p *gatehouse.Principal) (*Ver
 // chain head has not moved since, and otherwise verifies again. Pages that show the chain's
 // state on every load use it, so that a long log does not make every page slow; `audit verify`
 // (CLI and API) always re-reads the whole chain.
-func (s *Service) RecentVerification(ctx context.Context, p *gatehouse.Principal, maxAge time.Duration) (*Verification, error) {
+func (s *Audit) RecentVerification(ctx context.Context, p *gatehouse.Principal, maxAge time.Duration) (*Verification, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ type Checkpoints struct {
 
 // Checkpoint signs a checkpoint of the audit chain's head now (admins and auditors: auditors
 // are who need one at a moment of their choosing, and it changes no data).
-func (s *Service) Checkpoint(ctx context.Context, p *gatehouse.Principal) (*audit.Checkpoint, error) {
+func (s *Audit) Checkpoint(ctx context.Context, p *gatehouse.Principal) (*audit.Checkpoint, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) Checkpoint(ctx context.Context, p *gatehouse.Principal) (*audi
 // publishes it; by says who asked (for the log). The server calls it on its interval and at
 // shutdown. A head behind the newest checkpoint is refused and logged as an error: the log was
 // truncated or its head moved since that checkpoint.
-func (s *Service) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpoint, error) {
+func (s *Audit) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpoint, error) {
 	if s.checkpoints == nil || s.checkpoints.Signer == nil {
 		return nil, gatehouse.Errorf(gatehouse.ECONFLICT,
 			"this server signs no audit checkpoints: start it with --audit-key FILE --audit-checkpoint-dir DIR (docs/audit.md)")
@@ -155,7 +155,7 @@ func (s *Service) SignCheckpoint(ctx context.Context, by string) (*audit.Checkpo
 // one row, so the server can do it before every checkpoint and at start, and notice a log
 // re-sealed or truncated behind its back without waiting for an auditor's full verification.
 // A mismatch is logged as an error and returned as a conflict; nothing is signed over it.
-func (s *Service) CheckNewestCheckpoint(ctx context.Context) error {
+func (s *Audit) CheckNewestCheckpoint(ctx context.Context) error {
 	if s.checkpoints == nil || s.checkpoints.Signer == nil {
 		return nil
 	}

@@ -90,7 +90,7 @@ const scimSourcePrefix = "scim:"
 // SourceLabel is how an identity source is shown to people: a SCIM source as "scim:" and its
 // service account's current email (the stored key, "scim:<id>", stays as it is); any other
 // source, or a SCIM source whose account no longer exists, as stored.
-func (s *Service) SourceLabel(ctx context.Context, src string) string {
+func (s *core) SourceLabel(ctx context.Context, src string) string {
 	return sourceLabel(ctx, s.store, src)
 }
 
@@ -104,4 +104,15 @@ func sourceLabel(ctx context.Context, r store.Reader, src string) string {
 		return src // the key must name the account by id, not match it by email
 	}
 	return scimSourcePrefix + acct.Email
+}
+
+func (s *core) requireSelf(ctx context.Context, p *gatehouse.Principal, key string) error {
+	if key == p.IdentityID {
+		return nil
+	}
+	id, err := s.store.GetIdentity(ctx, key)
+	if err != nil || id.ID != p.IdentityID {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own access")
+	}
+	return nil
 }

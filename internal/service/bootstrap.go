@@ -66,7 +66,7 @@ func clientAddr(ctx context.Context) string {
 // bootstrapUsed logs every use of the bootstrap token and audits it (actor "bootstrap", at most
 // once per client host per bootstrapAuditEvery). An error means the use could not be
 // audited: the caller refuses it rather than let the master key act unrecorded.
-func (s *Service) bootstrapUsed(ctx context.Context) error {
+func (s *Auth) bootstrapUsed(ctx context.Context) error {
 	addr := clientAddr(ctx)
 	if addr != "" {
 		s.log.WarnContext(ctx, "bootstrap token used", "client", addr)
@@ -114,16 +114,16 @@ func (s *Service) bootstrapUsed(ctx context.Context) error {
 // BootstrapRedundant returns the email of an active admin holding a live token, or "" when
 // there is none: while there is one, the bootstrap token is no longer needed and should be
 // unset. Admins are few, so this reads each one's tokens.
-func (s *Service) BootstrapRedundant(ctx context.Context) (string, error) {
+func (s *Auth) BootstrapRedundant(ctx context.Context) (string, error) {
 	now := s.now()
-	f := store.IdentityFilter{Role: gatehouse.RoleAdmin, Status: gatehouse.StatusActive, Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Role: gatehouse.RoleAdmin, Status: gatehouse.StatusActive, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListIdentities(ctx, f)
 		if err != nil {
 			return "", fmt.Errorf("list admins: %w", err)
 		}
 		for _, id := range page.Items {
-			toks, err := s.store.ListTokens(ctx, store.TokenFilter{IdentityID: id.ID})
+			toks, err := s.store.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: id.ID})
 			if err != nil {
 				return "", fmt.Errorf("tokens of %s: %w", id.Email, err)
 			}

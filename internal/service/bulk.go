@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 // (known identity and entitlement, no leaver, no duplicate, max_duration, privileged access
 // time-bound) and gets its own audit event. If any grant is refused, none is recorded, and the
 // error names the refused grant by its index: "grants[12]: …".
-func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in []NewGrant) ([]*gatehouse.Grant, error) {
+func (s *Grants) CreateGrants(ctx context.Context, p *gatehouse.Principal, in []NewGrant) ([]*gatehouse.Grant, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -33,7 +32,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 		reqs[i] = g
 	}
 	out := make([]*gatehouse.Grant, 0, len(reqs))
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		b := newGrantBatch(tx, s.now())
 		for i, req := range reqs {
 			g, err := b.add(ctx, p, req)
@@ -44,6 +43,7 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 				return indexed(i, err)
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, req.Reason)
 			ev.Reference = req.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -57,52 +57,6 @@ func (s *Service) CreateGrants(ctx context.Context, p *gatehouse.Principal, in [
 		return nil, err
 	}
 	return out, nil
-}
-
-// CreateIdentities adds many identities in one transaction (operators; Gatehouse roles need
-// an admin), each checked as CreateIdentity checks one and with its own audit event. A manager
-// may be created earlier in the same batch, so a whole organization can be loaded in manager
-// order. If any identity is refused, none is created, and the error names it by its index:
-// "identities[7]: …".
-func (s *Service) CreateIdentities(ctx context.Context, p *gatehouse.Principal, in []*gatehouse.Identity, reason string) ([]*gatehouse.Identity, error) {
-	if err := requireOperator(p); err != nil {
-		return nil, err
-	}
-	ids := make([]*gatehouse.Identity, len(in))
-	for i, x := range in {
-		id := *x
-		id.ID = ""
-		id.Attributes = cloneMap(x.Attributes)
-		id.Roles = slices.Clone(x.Roles)
-		if len(id.Roles) > 0 && !p.Has(gatehouse.RoleAdmin) {
-			return nil, indexedAs("identities", i, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin may give Gatehouse roles"))
-		}
-		if id.Source == "" {
-			id.Source = "api"
-		}
-		if err := id.Validate(); err != nil {
-			return nil, indexedAs("identities", i, err)
-		}
-		ids[i] = &id
-	}
-	err := s.update(ctx, func(tx store.Tx) error {
-		for i, id := range ids {
-			if err := checkManager(ctx, tx, id); err != nil {
-				return indexedAs("identities", i, err)
-			}
-			if err := tx.CreateIdentity(ctx, id); err != nil {
-				return indexedAs("identities", i, err)
-			}
-			if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, id, reason)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ids, nil
 }
 
 // internalPrincipal reports whether p is one of Gatehouse's own components (SystemPrincipal)
@@ -167,7 +121,7 @@ func (b *grantBatch) add(ctx context.Context, p *gatehouse.Principal, in NewGran
 	held, ok := b.held[id.ID]
 	if !ok {
 		held = map[string]string{}
-		f := store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit}
+		f := gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit}
 		for {
 			page, err := b.tx.ListGrants(ctx, f)
 			if err != nil {

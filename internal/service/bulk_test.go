@@ -53,7 +53,7 @@ func bulkFixture(t *testing.T) (*service.Service, store.Store) {
 
 func grantCount(t *testing.T, st store.Store) int {
 	t.Helper()
-	page, err := st.ListGrants(context.Background(), store.GrantFilter{Limit: store.MaxLimit})
+	page, err := st.ListGrants(context.Background(), gatehouse.GrantFilter{Limit: gatehouse.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // GetSettings returns the catalog settings. Everyone signed in may read the catalog: people
 // need to see what exists to ask for it.
-func (s *Service) GetSettings(ctx context.Context, p *gatehouse.Principal) (gatehouse.Settings, error) {
+func (s *Catalog) GetSettings(ctx context.Context, p *gatehouse.Principal) (gatehouse.Settings, error) {
 	if err := authenticated(p); err != nil {
 		return gatehouse.Settings{}, err
 	}
@@ -22,7 +22,7 @@ func (s *Service) GetSettings(ctx context.Context, p *gatehouse.Principal) (gate
 }
 
 // GetCatalog returns the whole stored catalog.
-func (s *Service) GetCatalog(ctx context.Context, p *gatehouse.Principal) (*gatehouse.Catalog, error) {
+func (s *Catalog) GetCatalog(ctx context.Context, p *gatehouse.Principal) (*gatehouse.Catalog, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *Service) GetCatalog(ctx context.Context, p *gatehouse.Principal) (*gate
 }
 
 // ListSystems lists systems.
-func (s *Service) ListSystems(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.System, error) {
+func (s *Catalog) ListSystems(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.System, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (s *Service) ListSystems(ctx context.Context, p *gatehouse.Principal) ([]*g
 }
 
 // GetSystem returns one system.
-func (s *Service) GetSystem(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.System, error) {
+func (s *Catalog) GetSystem(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.System, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -106,15 +106,15 @@ func publicFailure(msg string) string {
 }
 
 // ListEntitlements lists entitlements.
-func (s *Service) ListEntitlements(ctx context.Context, p *gatehouse.Principal, f store.EntitlementFilter) (store.Page[*gatehouse.Entitlement], error) {
+func (s *Catalog) ListEntitlements(ctx context.Context, p *gatehouse.Principal, f gatehouse.EntitlementFilter) (gatehouse.Page[*gatehouse.Entitlement], error) {
 	if err := authenticated(p); err != nil {
-		return store.Page[*gatehouse.Entitlement]{}, err
+		return gatehouse.Page[*gatehouse.Entitlement]{}, err
 	}
 	return s.store.ListEntitlements(ctx, f)
 }
 
 // GetEntitlement returns one entitlement.
-func (s *Service) GetEntitlement(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Entitlement, error) {
+func (s *Catalog) GetEntitlement(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Entitlement, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) GetEntitlement(ctx context.Context, p *gatehouse.Principal, id
 }
 
 // ListRoles lists roles.
-func (s *Service) ListRoles(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.Role, error) {
+func (s *Catalog) ListRoles(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.Role, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) ListRoles(ctx context.Context, p *gatehouse.Principal) ([]*gat
 }
 
 // GetRole returns one role.
-func (s *Service) GetRole(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Role, error) {
+func (s *Catalog) GetRole(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Role, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (s *Service) GetRole(ctx context.Context, p *gatehouse.Principal, id string
 }
 
 // ListSoDRules lists separation-of-duties rules.
-func (s *Service) ListSoDRules(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.SoDRule, error) {
+func (s *Catalog) ListSoDRules(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.SoDRule, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Service) ListSoDRules(ctx context.Context, p *gatehouse.Principal) ([]*
 }
 
 // GetSoDRule returns one SoD rule.
-func (s *Service) GetSoDRule(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SoDRule, error) {
+func (s *Catalog) GetSoDRule(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SoDRule, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Service) GetSoDRule(ctx context.Context, p *gatehouse.Principal, id str
 // PlanCatalog says what applying files would change, and changes nothing. Readers may plan: a
 // reviewer of a catalog change should see its effect. The plan says which grants the apply
 // revokes and carries the confirmation the apply needs to revoke them (catalog.Revocations).
-func (s *Service) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File) (*catalog.Plan, error) {
+func (s *Catalog) PlanCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File) (*catalog.Plan, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -199,19 +199,42 @@ type BirthrightResult struct {
 // CatalogApply says how to apply a catalog.
 type CatalogApply struct {
 	// Prune allows removing entitlements people hold, revoking their grants.
-	Prune  bool
-	Reason string // why, for the audit log
+	Prune  bool   `json:"prune,omitempty"`
+	Reason string `json:"reason,omitempty"` // why, for the audit log
 	// RebindSecrets names the systems whose connector may move (a changed url) with its
 	// secrets unchanged (catalog.SecretRebind).
-	RebindSecrets []string
+	RebindSecrets []string `json:"rebind_secrets,omitempty"`
 	// ConfirmRevocations is the plan's Revocations.Confirmation: without it an apply that
 	// revokes grants is refused (catalog.UnconfirmedError), and with that of another plan too.
-	ConfirmRevocations string
+	ConfirmRevocations string `json:"confirm_revocations,omitempty"`
+}
+
+// CatalogRequest is the JSON body of a catalog plan or apply (docs/api.md): the catalog's files
+// and, for an apply, its options. A plan takes no options.
+type CatalogRequest struct {
+	Files []CatalogFile `json:"files"`
+	CatalogApply
+}
+
+// CatalogFile is one catalog file as it crosses the API: its name (problems are located in it,
+// and the catalog digest covers it) and its YAML as text.
+type CatalogFile struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// CatalogFilesOf gives files read with catalog.Load the form they cross the API in.
+func CatalogFilesOf(files []catalog.File) []CatalogFile {
+	out := make([]CatalogFile, len(files))
+	for i, f := range files {
+		out[i] = CatalogFile{Name: f.Name, Content: string(f.Content)}
+	}
+	return out
 }
 
 // ApplyCatalog applies files with prune, reason and rebind and no confirmation of
 // revocations: an apply that would revoke grants is refused (see ApplyCatalogWith).
-func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string, rebind ...string) (*ApplyResult, error) {
+func (s *Catalog) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, files []catalog.File, prune bool, reason string, rebind ...string) (*ApplyResult, error) {
 	return s.ApplyCatalogWith(ctx, p, files, CatalogApply{Prune: prune, Reason: reason, RebindSecrets: rebind})
 }
 
@@ -222,7 +245,7 @@ func (s *Service) ApplyCatalog(ctx context.Context, p *gatehouse.Principal, file
 // it removes, or birthright grants its rules no longer give) is refused unless
 // in.ConfirmRevocations is the confirmation of exactly those revocations; the catalog.apply
 // audit event records the revocations confirmed.
-func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, files []catalog.File, in CatalogApply) (*ApplyResult, error) {
+func (s *Catalog) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, files []catalog.File, in CatalogApply) (*ApplyResult, error) {
 	if err := checkTexts(reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}
@@ -237,7 +260,7 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 		return nil, err
 	}
 	var out ApplyResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		plan, err := catalog.MakePlan(ctx, tx, doc)
 		if err != nil {
 			return err
@@ -262,11 +285,16 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 			return err
 		}
 		out = ApplyResult{Plan: plan, Result: res}
+		// Every system is reconciled for everybody: a rule or a group may concern anyone.
+		fx.reconcile.Catalog()
+		for _, r := range res.Revoked {
+			fx.revoked(r.GrantID, r.IdentityID, "")
+		}
 		revoked := res.Revoked
 		if changesBirthright(plan) {
 			// Same transaction: a catalog whose rules changed never stands with grants that
 			// follow the old rules.
-			br, lost, err := s.recomputeBirthright(ctx, tx, p, "catalog:"+prefix(plan.Digest, 12))
+			br, lost, err := s.recomputeBirthright(ctx, tx, fx, p, "catalog:"+prefix(plan.Digest, 12))
 			if err != nil {
 				return err
 			}
@@ -290,7 +318,7 @@ func (s *Service) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 // active grants of the entitlements it removes, and the birthright grants that the roles of
 // doc no longer give to the people holding them (the grants of removed entitlements aside:
 // they are revoked with the entitlement).
-func (s *Service) planRevocations(ctx context.Context, r store.Reader, plan *catalog.Plan, doc *catalog.Document) (*catalog.Revocations, error) {
+func (s *Catalog) planRevocations(ctx context.Context, r store.Reader, plan *catalog.Plan, doc *catalog.Document) (*catalog.Revocations, error) {
 	revoked, err := catalog.PrunedGrants(ctx, r, plan)
 	if err != nil {
 		return nil, err
@@ -351,7 +379,7 @@ func changesBirthright(plan *catalog.Plan) bool {
 
 // recomputeBirthright brings every active person's birthright grants in line with the stored
 // rules, in tx, and returns the grants it revoked.
-func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string) (*BirthrightResult, []catalog.Revoked, error) {
+func (s *Catalog) recomputeBirthright(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string) (*BirthrightResult, []catalog.Revoked, error) {
 	current, err := allIdentities(ctx, tx)
 	if err != nil {
 		return nil, nil, err
@@ -373,7 +401,7 @@ func (s *Service) recomputeBirthright(ctx context.Context, tx store.Tx, p *gateh
 		st.entitlements[e.ID] = e
 	}
 	plan := jml.Recompute(current, roles, grants)
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return nil, nil, err
 	}
 	return &BirthrightResult{Identities: len(plan.Items), GrantsGained: plan.Summary.GrantsGained,

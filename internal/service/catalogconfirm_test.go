@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // TestCatalogConfirmationIsBoundToTheGrants: the confirmation of one plan does not apply
@@ -72,7 +71,7 @@ func TestCatalogConfirmationIsBoundToTheGrants(t *testing.T) {
 	if got := heldBy(t, st, "E3"); strings.Contains(got, "app/eng") {
 		t.Fatalf("E3 kept app/eng: %s", got)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "catalog.apply", Limit: 1})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "catalog.apply", Limit: 1})
 	if err != nil || len(evs.Items) != 1 {
 		t.Fatalf("catalog.apply events: %v, %v", evs.Items, err)
 	}

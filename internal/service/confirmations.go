@@ -22,7 +22,7 @@ const RevokeNotConfirmed = "mover review: not confirmed by new manager"
 // createConfirmations opens a confirmation per request-sourced grant a mover kept, addressed to
 // the new manager, with an audit event each, in the import's transaction. A grant that already
 // has an open confirmation for the same manager (the same move imported twice) gets no second.
-func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan) error {
+func (s *HR) createConfirmations(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan) error {
 	managers := map[string]string{} // employee_id → identity id
 	var out []*gatehouse.Confirmation
 	for _, it := range plan.Items {
@@ -40,7 +40,7 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 			mgr, managers[it.ConfirmBy] = m.ID, m.ID
 		}
 		for _, c := range it.Confirm {
-			open, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr,
+			open, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr,
 				Status: gatehouse.ConfirmationOpen, Limit: 1})
 			if err != nil {
 				return err
@@ -70,8 +70,8 @@ func (s *Service) createConfirmations(ctx context.Context, tx store.Tx, p *gateh
 // ListConfirmations lists mover confirmations, newest first. Readers (auditor, operator, admin)
 // see all of them, and with mine only those addressed to them; anyone else sees only those
 // addressed to them, whatever the filter asks.
-func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal, f store.ConfirmationFilter, mine bool) (store.Page[*gatehouse.Confirmation], error) {
-	var none store.Page[*gatehouse.Confirmation]
+func (s *HR) ListConfirmations(ctx context.Context, p *gatehouse.Principal, f gatehouse.ConfirmationFilter, mine bool) (gatehouse.Page[*gatehouse.Confirmation], error) {
+	var none gatehouse.Page[*gatehouse.Confirmation]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
@@ -83,7 +83,7 @@ func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal,
 			if !mine {
 				return none, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the auditor, operator or admin role")
 			}
-			return store.Page[*gatehouse.Confirmation]{Items: []*gatehouse.Confirmation{}}, nil
+			return gatehouse.Page[*gatehouse.Confirmation]{Items: []*gatehouse.Confirmation{}}, nil
 		}
 		if f.ManagerID != "" && f.ManagerID != p.IdentityID && !p.CanReadAll() {
 			return none, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see the confirmations addressed to you")
@@ -94,7 +94,7 @@ func (s *Service) ListConfirmations(ctx context.Context, p *gatehouse.Principal,
 }
 
 // GetConfirmation returns one confirmation: to readers, and to the manager it is addressed to.
-func (s *Service) GetConfirmation(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Confirmation, error) {
+func (s *HR) GetConfirmation(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Confirmation, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -109,18 +109,18 @@ func (s *Service) GetConfirmation(ctx context.Context, p *gatehouse.Principal, i
 }
 
 // ConfirmConfirmation keeps the access: the new manager vouches for it.
-func (s *Service) ConfirmConfirmation(ctx context.Context, p *gatehouse.Principal, id, comment string) (*gatehouse.Confirmation, error) {
+func (s *HR) ConfirmConfirmation(ctx context.Context, p *gatehouse.Principal, id, comment string) (*gatehouse.Confirmation, error) {
 	return s.decideConfirmation(ctx, p, id, gatehouse.ConfirmationConfirmed, comment)
 }
 
 // RevokeConfirmation removes the access: the grant is revoked as Service.RevokeGrant would
 // (the row kept as evidence, a grant.revoke event) with reason RevokeNotConfirmed, in the same
 // transaction as the decision.
-func (s *Service) RevokeConfirmation(ctx context.Context, p *gatehouse.Principal, id, comment string) (*gatehouse.Confirmation, error) {
+func (s *HR) RevokeConfirmation(ctx context.Context, p *gatehouse.Principal, id, comment string) (*gatehouse.Confirmation, error) {
 	return s.decideConfirmation(ctx, p, id, gatehouse.ConfirmationRevoked, comment)
 }
 
-func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal, id string, status gatehouse.ConfirmationStatus, comment string) (*gatehouse.Confirmation, error) {
+func (s *HR) decideConfirmation(ctx context.Context, p *gatehouse.Principal, id string, status gatehouse.ConfirmationStatus, comment string) (*gatehouse.Confirmation, error) {
 	if err := checkTexts(reasonText("comment", comment)); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		return nil, err
 	}
 	var out *gatehouse.Confirmation
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		c, err := tx.GetConfirmation(ctx, id)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 		}
 		// A second move opens a confirmation for the next manager; the earlier one is stale and
 		// its manager no longer decides about this person's access.
-		newer, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, Status: gatehouse.ConfirmationOpen, Limit: 1})
+		newer, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, Status: gatehouse.ConfirmationOpen, Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -177,6 +177,7 @@ func (s *Service) decideConfirmation(ctx context.Context, p *gatehouse.Principal
 			if err != nil {
 				return err
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, after, RevokeNotConfirmed)
 			ev.Reference = "confirmation:" + c.ID
 			events = append(events, ev)

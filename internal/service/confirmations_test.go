@@ -52,7 +52,7 @@ func TestMoverConfirmations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := svc.ListConfirmations(ctx, op, store.ConfirmationFilter{}, false)
+	all, err := svc.ListConfirmations(ctx, op, gatehouse.ConfirmationFilter{}, false)
 	if err != nil || len(all.Items) != 2 {
 		t.Fatalf("reader's list = %+v, %v", all.Items, err)
 	}
@@ -63,7 +63,7 @@ func TestMoverConfirmations(t *testing.T) {
 		}
 		byMover[c.IdentityID] = c
 	}
-	events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "confirmation.create"})
+	events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "confirmation.create"})
 	if err != nil || len(events.Items) != 2 || events.Items[0].Reference != "hr-import:"+res.Import.ID {
 		t.Fatalf("create events = %+v, %v", events.Items, err)
 	}
@@ -75,16 +75,16 @@ func TestMoverConfirmations(t *testing.T) {
 	// Who sees what: a manager without a Gatehouse role sees what is addressed to them.
 	cidP := &gatehouse.Principal{IdentityID: cid.ID, Email: cid.Email}
 	annP := &gatehouse.Principal{IdentityID: ann.ID, Email: ann.Email}
-	if mine, err := svc.ListConfirmations(ctx, cidP, store.ConfirmationFilter{}, false); err != nil || len(mine.Items) != 2 {
+	if mine, err := svc.ListConfirmations(ctx, cidP, gatehouse.ConfirmationFilter{}, false); err != nil || len(mine.Items) != 2 {
 		t.Fatalf("Cid's list = %+v, %v", mine.Items, err)
 	}
-	if mine, err := svc.ListConfirmations(ctx, annP, store.ConfirmationFilter{}, false); err != nil || len(mine.Items) != 0 {
+	if mine, err := svc.ListConfirmations(ctx, annP, gatehouse.ConfirmationFilter{}, false); err != nil || len(mine.Items) != 0 {
 		t.Fatalf("Ann's list = %+v, %v", mine.Items, err)
 	}
-	if _, err := svc.ListConfirmations(ctx, annP, store.ConfirmationFilter{ManagerID: cid.ID}, false); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+	if _, err := svc.ListConfirmations(ctx, annP, gatehouse.ConfirmationFilter{ManagerID: cid.ID}, false); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Fatalf("Ann listing Cid's: %v", err)
 	}
-	if mine, err := svc.ListConfirmations(ctx, op, store.ConfirmationFilter{}, true); err != nil || len(mine.Items) != 0 {
+	if mine, err := svc.ListConfirmations(ctx, op, gatehouse.ConfirmationFilter{}, true); err != nil || len(mine.Items) != 0 {
 		t.Fatalf("operator's --mine = %+v, %v", mine.Items, err)
 	}
 	if _, err := svc.GetConfirmation(ctx, annP, byMover[bob.ID].ID); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
@@ -126,15 +126,15 @@ func TestMoverConfirmations(t *testing.T) {
 	if got := heldBy(t, st, "E4"); got != "app/eng(birthright) app/users(birthright)" && got != "app/users(birthright)" {
 		t.Errorf("Dee holds %q after revocation", got)
 	}
-	revokes, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", ObjectID: g.ID})
+	revokes, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", ObjectID: g.ID})
 	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != service.RevokeNotConfirmed || revokes.Items[0].Reference != "confirmation:"+c.ID {
 		t.Fatalf("grant.revoke events = %+v, %v", revokes.Items, err)
 	}
-	decided, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "confirmation."})
+	decided, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "confirmation."})
 	if err != nil || len(decided.Items) != 4 {
 		t.Fatalf("confirmation events = %d, %v", len(decided.Items), err)
 	}
-	if _, err := svc.ListConfirmations(ctx, nil, store.ConfirmationFilter{}, false); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
+	if _, err := svc.ListConfirmations(ctx, nil, gatehouse.ConfirmationFilter{}, false); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
 		t.Fatalf("anonymous: %v", err)
 	}
 }

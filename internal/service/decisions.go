@@ -21,11 +21,11 @@ func allApprovers(r *gatehouse.AccessRequest) []string {
 }
 
 // delegateOf reports whether one of approvers has an active delegation to identityID.
-func (s *Service) delegateOf(ctx context.Context, rd store.Reader, identityID string, approvers []string) (bool, error) {
+func (s *Requests) delegateOf(ctx context.Context, rd store.Reader, identityID string, approvers []string) (bool, error) {
 	if len(approvers) == 0 {
 		return false, nil
 	}
-	ds, err := rd.ListDelegations(ctx, store.DelegationFilter{ToID: identityID, ActiveAt: s.now()})
+	ds, err := rd.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: identityID, ActiveAt: s.now()})
 	if err != nil {
 		return false, err
 	}
@@ -40,22 +40,22 @@ func (s *Service) delegateOf(ctx context.Context, rd store.Reader, identityID st
 // ApproveRequest approves the current step. The last approval writes the grants (source
 // request, reference REQ-n, expiry from the duration and max_duration) in the same transaction,
 // and the request moves to provisioning.
-func (s *Service) ApproveRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) ApproveRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
 	return s.decide(ctx, p, idOrRef, gatehouse.DecisionApproved, comment)
 }
 
 // DenyRequest denies the request at its current step (a comment is required).
-func (s *Service) DenyRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) DenyRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
 	return s.decide(ctx, p, idOrRef, gatehouse.DecisionDenied, comment)
 }
 
 // ReturnRequest sends the request back to its requester for more information (a comment, saying
 // what, is required).
-func (s *Service) ReturnRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) ReturnRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
 	return s.decide(ctx, p, idOrRef, gatehouse.DecisionReturned, comment)
 }
 
-func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef string, d gatehouse.Decision, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) decide(ctx context.Context, p *gatehouse.Principal, idOrRef string, d gatehouse.Decision, comment string) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(reasonText("comment", comment)); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "comment: say why (the requester reads it)")
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, err := tx.GetRequest(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 		may := p.IdentityID != "" && slices.Contains(st.Approvers, p.IdentityID)
 		via := ""
 		if !may && p.IdentityID != "" {
-			ds, err := tx.ListDelegations(ctx, store.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
+			ds, err := tx.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
 			if err != nil {
 				return err
 			}
@@ -142,16 +142,14 @@ func (s *Service) decide(ctx context.Context, p *gatehouse.Principal, idOrRef st
 			return err
 		}
 		if final {
-			if err := s.fulfil(ctx, tx, p, r, "approved by every step"); err != nil {
+			if err := s.fulfil(ctx, tx, fx, p, r, "approved by every step"); err != nil {
 				return err
 			}
 		}
 		out = r
+		s.announce(ctx, tx, fx, r) // the next step's approvers, or the decision to the requester
 		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out) // the next step's approvers, or the decision to the requester
-	}
 	return out, err
 }
 

@@ -15,14 +15,14 @@ import (
 type NewDelegation struct {
 	From     string    `json:"from,omitempty"` // "" for oneself; someone else's needs an operator
 	To       string    `json:"to"`
-	StartsAt time.Time `json:"starts_at,omitempty"` // default now
+	StartsAt time.Time `json:"starts_at,omitzero"` // default now
 	EndsAt   time.Time `json:"ends_at"`
 	Reason   string    `json:"reason,omitempty"`
 }
 
 // SetDelegation records that To may decide, between StartsAt and EndsAt, the steps that ask
 // From. One delegates one's own approvals; an operator may record it for someone away.
-func (s *Service) SetDelegation(ctx context.Context, p *gatehouse.Principal, in NewDelegation) (*gatehouse.Delegation, error) {
+func (s *Requests) SetDelegation(ctx context.Context, p *gatehouse.Principal, in NewDelegation) (*gatehouse.Delegation, error) {
 	if err := checkTexts(idText("from", in.From), idText("to", in.To), reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}

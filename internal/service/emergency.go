@@ -57,7 +57,7 @@ type EmergencyReviews struct {
 }
 
 // GrantEmergency grants emergency access at once (designated operators only).
-func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in NewEmergencyGrant) (*EmergencyGrant, error) {
+func (s *Emergency) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in NewEmergencyGrant) (*EmergencyGrant, error) {
 	if err := checkTexts(idText("identity", in.Identity), idText("entitlement", in.Entitlement), reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}
@@ -75,9 +75,7 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "identity and entitlement are required")
 	}
 	var out *EmergencyGrant
-	var security []string
-	var who string
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		st, err := tx.GetSettings(ctx)
 		if err != nil {
 			return err
@@ -125,6 +123,7 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}
+		fx.granted(g)
 		assignees, fallback, err := emergencyReviewers(ctx, tx, st, p, ben)
 		if err != nil {
 			return err
@@ -135,7 +134,8 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateEmergencyReview(ctx, rev); err != nil {
 			return err
 		}
-		// grant.create is the event provisioning reacts to, as for any grant.
+		// grant.create records the grant, as for any grant (its reconcile and expiry are stated
+		// above, fx.granted).
 		ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, in.Reason)
 		ev.Reference = ref
 		evs := []*gatehouse.AuditEvent{ev}
@@ -154,16 +154,16 @@ func (s *Service) GrantEmergency(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.AppendAudits(ctx, evs); err != nil {
 			return err
 		}
-		out, security, who = &EmergencyGrant{Grant: g, Review: rev}, rev.Assignees, ben.Email
+		out = &EmergencyGrant{Grant: g, Review: rev}
 		if fallback != "" {
 			s.log.Warn("emergency review assigned to operators", "ref", ref, "why", fallback)
 		}
+		s.notifySecurity(ctx, tx, fx, p, out, ben.Email, rev.Assignees)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.notifySecurity(ctx, p, out, who, security)
 	return out, nil
 }
 
@@ -190,7 +190,7 @@ func emergencyReviewers(ctx context.Context, rd store.Reader, st gatehouse.Setti
 		return assignees, "", nil
 	}
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
-		page, err := rd.ListIdentities(ctx, store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
+		page, err := rd.ListIdentities(ctx, gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
 		if err != nil {
 			return nil, "", fmt.Errorf("emergency reviewers: %w", err)
 		}
@@ -206,25 +206,24 @@ func emergencyReviewers(ctx context.Context, rd store.Reader, st gatehouse.Setti
 	return []string{}, "no security approver, operator or admin other than the granter and the beneficiary; nobody is assigned", nil
 }
 
-// notifySecurity tells the security approvers about a break-glass grant, after it committed.
-func (s *Service) notifySecurity(ctx context.Context, p *gatehouse.Principal, eg *EmergencyGrant, forWhom string, security []string) {
+// notifySecurity tells the security approvers about a break-glass grant, in fx of the
+// transaction (rd) that writes it.
+func (s *Emergency) notifySecurity(ctx context.Context, rd store.Reader, fx *effects, p *gatehouse.Principal, eg *EmergencyGrant, forWhom string, security []string) {
 	if s.notifier == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
-	defer cancel()
 	rev := eg.Review
-	what := "Add " + s.entitlementName(ctx, rev.EntitlementID)
+	what := "Add " + s.entitlementName(ctx, rd, rev.EntitlementID)
 	m := notify.Fulfilled(rev.Ref, what, forWhom, rev.Reason, s.notifier.Link("/api/v1/emergency/reviews/"+rev.Ref), recipients(security...)...).With(
 		notify.Field{Key: "Granted by", Value: p.Actor()},
 		notify.Field{Key: "Expires", Value: when(rev.ExpiresAt)},
 		notify.Field{Key: "Review due", Value: when(rev.DueAt)})
 	m.Subject = fmt.Sprintf("[%s] EMERGENCY access granted: %s for %s by %s", rev.Ref, what, forWhom, p.Actor())
-	s.send(ctx, m)
+	fx.notify(m)
 }
 
 // ListEmergencyReviews lists post-event reviews with the open and overdue counts (readers).
-func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f store.EmergencyReviewFilter) (*EmergencyReviews, error) {
+func (s *Emergency) ListEmergencyReviews(ctx context.Context, p *gatehouse.Principal, f gatehouse.EmergencyReviewFilter) (*EmergencyReviews, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -240,7 +239,7 @@ func (s *Service) ListEmergencyReviews(ctx context.Context, p *gatehouse.Princip
 }
 
 // GetEmergencyReview returns one post-event review by id or EMG reference (readers).
-func (s *Service) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.EmergencyReview, error) {
+func (s *Emergency) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.EmergencyReview, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -250,7 +249,7 @@ func (s *Service) GetEmergencyReview(ctx context.Context, p *gatehouse.Principal
 // CompleteEmergencyReview records the post-event review of a break-glass grant. Operators and
 // security approvers may complete it, never the operator who granted the access nor the person
 // who received it.
-func (s *Service) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string, in EmergencyReviewCompletion) (*gatehouse.EmergencyReview, error) {
+func (s *Emergency) CompleteEmergencyReview(ctx context.Context, p *gatehouse.Principal, idOrRef string, in EmergencyReviewCompletion) (*gatehouse.EmergencyReview, error) {
 	if err := checkTexts(reasonText("who", in.Who), reasonText("why", in.Why), reasonText("what", in.What)); err != nil {
 		return nil, err
 	}

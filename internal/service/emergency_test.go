@@ -93,7 +93,7 @@ func TestEmergencyGrantDenials(t *testing.T) {
 		}
 	}
 	// Nothing was written by any refusal: no grant, no review, no number used.
-	if g, _ := f.st.ListGrants(ctx, store.GrantFilter{Limit: 10}); len(g.Items) != 0 {
+	if g, _ := f.st.ListGrants(ctx, gatehouse.GrantFilter{Limit: 10}); len(g.Items) != 0 {
 		t.Errorf("refusals left grants: %+v", g.Items)
 	}
 	got, err := f.svc.GrantEmergency(ctx, f.oncall, ok)
@@ -133,7 +133,7 @@ func TestEmergencyGrantAndReview(t *testing.T) {
 			}
 			// Audited in the same transaction: the grant, the emergency and security's notice.
 			for _, action := range []string{"grant.create", string(gatehouse.AuditEmergencyGrant), string(gatehouse.AuditEmergencyNotifySecurity)} {
-				evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: action, Limit: 10})
+				evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: action, Limit: 10})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -141,12 +141,12 @@ func TestEmergencyGrantAndReview(t *testing.T) {
 					t.Errorf("audit %s: %+v", action, evs.Items)
 				}
 			}
-			list, err := f.svc.ListEmergencyReviews(ctx, f.other, store.EmergencyReviewFilter{OpenOnly: true})
+			list, err := f.svc.ListEmergencyReviews(ctx, f.other, gatehouse.EmergencyReviewFilter{OpenOnly: true})
 			if err != nil || len(list.Items) != 1 || list.Open != 1 || list.Overdue != 0 {
 				t.Fatalf("open reviews = %+v, %v; want 1 open, 0 overdue", list, err)
 			}
 			f.now = f.now.Add(25 * time.Hour)
-			if list, _ = f.svc.ListEmergencyReviews(ctx, f.other, store.EmergencyReviewFilter{}); list.Overdue != 1 {
+			if list, _ = f.svc.ListEmergencyReviews(ctx, f.other, gatehouse.EmergencyReviewFilter{}); list.Overdue != 1 {
 				t.Errorf("after 25h overdue = %d, want 1", list.Overdue)
 			}
 			done := service.EmergencyReviewCompletion{Who: "dev@example.com", Why: "INC-4711 db down", What: "restarted postgres"}
@@ -170,10 +170,10 @@ func TestEmergencyGrantAndReview(t *testing.T) {
 			if _, err := f.svc.CompleteEmergencyReview(ctx, f.other, rev.Ref, done); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 				t.Errorf("second completion: err = %v, want conflict", err)
 			}
-			if list, _ = f.svc.ListEmergencyReviews(ctx, f.other, store.EmergencyReviewFilter{OpenOnly: true}); len(list.Items) != 0 || list.Open != 0 || list.Overdue != 0 {
+			if list, _ = f.svc.ListEmergencyReviews(ctx, f.other, gatehouse.EmergencyReviewFilter{OpenOnly: true}); len(list.Items) != 0 || list.Open != 0 || list.Overdue != 0 {
 				t.Errorf("after review: %+v, want none open", list)
 			}
-			if _, err := f.svc.ListEmergencyReviews(ctx, f.plain, store.EmergencyReviewFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+			if _, err := f.svc.ListEmergencyReviews(ctx, f.plain, gatehouse.EmergencyReviewFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 				t.Errorf("ordinary identity lists reviews: err = %v, want forbidden", err)
 			}
 			if v, err := f.svc.VerifyAudit(ctx, service.SystemPrincipal("test")); err != nil || !v.OK {

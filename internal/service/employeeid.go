@@ -15,7 +15,7 @@ import (
 // new person, who must not become the manager (and approver) of the first one's reports.
 func identityByEmployeeID(ctx context.Context, r store.Reader, employeeID string) (*gatehouse.Identity, error) {
 	if employeeID != "" {
-		page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+		page, err := r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeID: employeeID, Limit: 1})
 		if err != nil {
 			return nil, fmt.Errorf("identity with employee_id %q: %w", employeeID, err)
 		}
@@ -26,24 +26,10 @@ func identityByEmployeeID(ctx context.Context, r store.Reader, employeeID string
 	return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "no identity with employee_id %q", employeeID)
 }
 
-// SCIMUserByEmployeeNumber returns the person SCIM shows whose employee number is employeeID
-// (a user's manager, an employeeNumber eq filter), by employee id only; ENOTFOUND when there is
-// none.
-func (s *Service) SCIMUserByEmployeeNumber(ctx context.Context, p *gatehouse.Principal, employeeID string) (*gatehouse.Identity, error) {
-	if err := requireSCIM(p); err != nil {
-		return nil, err
-	}
-	i, err := identityByEmployeeID(ctx, s.store, employeeID)
-	if err == nil && !scimVisible(i) {
-		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "no user with employeeNumber %q", employeeID)
-	}
-	return i, err
-}
-
 // GetIdentityByEmployeeID returns the identity whose employee id is employeeID (a manager_id),
 // by employee id only, with GetIdentity's rules: readers see everyone, others themselves only
 // (EFORBIDDEN, also when nobody has it, so that an ordinary identity learns nothing).
-func (s *Service) GetIdentityByEmployeeID(ctx context.Context, p *gatehouse.Principal, employeeID string) (*gatehouse.Identity, error) {
+func (s *Identities) GetIdentityByEmployeeID(ctx context.Context, p *gatehouse.Principal, employeeID string) (*gatehouse.Identity, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}

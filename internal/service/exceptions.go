@@ -54,18 +54,18 @@ type ExceptionDecision struct {
 
 // ExceptionQuery selects exceptions for ListExceptions.
 type ExceptionQuery struct {
-	Identity string // id, email or employee_id
-	Rule     string
-	Statuses []gatehouse.ExceptionStatus
+	Identity string                      `query:"identity"` // id, email or employee_id
+	Rule     string                      `query:"rule"`
+	Statuses []gatehouse.ExceptionStatus `query:"status,list"`
 	// Expiring keeps approved exceptions that expire within this time from now.
-	Expiring time.Duration
-	Limit    int
-	Cursor   string
+	Expiring time.Duration `query:"expiring"`
+	Limit    int           `query:"limit"`
+	Cursor   string        `query:"cursor"`
 }
 
 // CreateException records a pending exception. Operators record them for anyone; anyone may
 // ask for one for themselves.
-func (s *Service) CreateException(ctx context.Context, p *gatehouse.Principal, in NewException) (*gatehouse.Exception, error) {
+func (s *Exceptions) CreateException(ctx context.Context, p *gatehouse.Principal, in NewException) (*gatehouse.Exception, error) {
 	if err := checkTexts(idText("for", in.For), idText("rule", in.Rule), reasonText("rationale", in.Rationale), reasonText("controls", in.Controls)); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Service) CreateException(ctx context.Context, p *gatehouse.Principal, i
 }
 
 // exceptionSubject resolves whom an exception is for: oneself, or anyone for an operator.
-func (s *Service) exceptionSubject(ctx context.Context, rd store.Reader, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
+func (s *Exceptions) exceptionSubject(ctx context.Context, rd store.Reader, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
 	if key == "" {
 		if p.IdentityID == "" {
 			return nil, gatehouse.Errorf(gatehouse.EINVALID, "for: say whom the exception is for")
@@ -181,7 +181,7 @@ func (s *Service) exceptionSubject(ctx context.Context, rd store.Reader, p *gate
 }
 
 // ApproveException approves a pending exception (a new one, or one back for review).
-func (s *Service) ApproveException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+func (s *Exceptions) ApproveException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
 	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
 		return nil, err
 	}
@@ -189,14 +189,14 @@ func (s *Service) ApproveException(ctx context.Context, p *gatehouse.Principal, 
 }
 
 // RejectException rejects a pending exception.
-func (s *Service) RejectException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+func (s *Exceptions) RejectException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
 	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
 		return nil, err
 	}
 	return s.decideException(ctx, p, idOrRef, d, gatehouse.ExceptionRejected)
 }
 
-func (s *Service) decideException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision,
+func (s *Exceptions) decideException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision,
 	to gatehouse.ExceptionStatus) (*gatehouse.Exception, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
@@ -253,7 +253,7 @@ func (s *Service) decideException(ctx context.Context, p *gatehouse.Principal, i
 
 // mayDecideException: security approvers and admins decide, except on what they asked for or
 // what concerns them.
-func (s *Service) mayDecideException(ctx context.Context, rd store.Reader, p *gatehouse.Principal, e *gatehouse.Exception) error {
+func (s *Exceptions) mayDecideException(ctx context.Context, rd store.Reader, p *gatehouse.Principal, e *gatehouse.Exception) error {
 	if (p.IdentityID != "" && (p.IdentityID == e.IdentityID || p.IdentityID == e.RequestedByID)) || p.Actor() == e.RequestedBy {
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "no one decides an exception they asked for or that concerns them (%s)", e.Ref)
 	}
@@ -280,7 +280,7 @@ func securityApprover(ctx context.Context, rd store.Reader, p *gatehouse.Princip
 }
 
 // readsAllExceptions: readers, and the security approvers who decide them.
-func (s *Service) readsAllExceptions(ctx context.Context, p *gatehouse.Principal) (bool, error) {
+func (s *Exceptions) readsAllExceptions(ctx context.Context, p *gatehouse.Principal) (bool, error) {
 	if p.CanReadAll() {
 		return true, nil
 	}
@@ -289,7 +289,7 @@ func (s *Service) readsAllExceptions(ctx context.Context, p *gatehouse.Principal
 
 // GetException returns one exception: readers and security approvers see every one, others
 // their own.
-func (s *Service) GetException(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.Exception, error) {
+func (s *Exceptions) GetException(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.Exception, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -309,12 +309,12 @@ func (s *Service) GetException(ctx context.Context, p *gatehouse.Principal, idOr
 
 // ListExceptions lists exceptions, newest first: readers and security approvers see every one,
 // others their own.
-func (s *Service) ListExceptions(ctx context.Context, p *gatehouse.Principal, q ExceptionQuery) (store.Page[*gatehouse.Exception], error) {
-	var none store.Page[*gatehouse.Exception]
+func (s *Exceptions) ListExceptions(ctx context.Context, p *gatehouse.Principal, q ExceptionQuery) (gatehouse.Page[*gatehouse.Exception], error) {
+	var none gatehouse.Page[*gatehouse.Exception]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
-	f := store.ExceptionFilter{RuleID: q.Rule, Statuses: q.Statuses, Limit: q.Limit, Cursor: q.Cursor}
+	f := gatehouse.ExceptionFilter{RuleID: q.Rule, Statuses: q.Statuses, Limit: q.Limit, Cursor: q.Cursor}
 	for _, st := range q.Statuses {
 		if !st.Valid() {
 			return none, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not pending, approved, rejected, expired or revoked", st)
@@ -353,7 +353,7 @@ func (s *Service) ListExceptions(ctx context.Context, p *gatehouse.Principal, q 
 // exceptionFor returns the exception in force at now that lets identityID break rule with the
 // pair left/right, or nil.
 func exceptionFor(ctx context.Context, rd store.Reader, identityID, rule, left, right string, now time.Time) (*gatehouse.Exception, error) {
-	f := store.ExceptionFilter{IdentityID: identityID, RuleID: rule, Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}, Limit: store.MaxLimit}
+	f := gatehouse.ExceptionFilter{IdentityID: identityID, RuleID: rule, Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}, Limit: gatehouse.MaxLimit}
 	page, err := rd.ListExceptions(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("exceptions of %s: %w", identityID, err)
@@ -376,7 +376,7 @@ type exceptionUse struct {
 // for entitlements of the rule it waives: what on_expiry revoke takes away), and names it in
 // r's finding for the rule. It returns the audit event for the caller to append with its others:
 // the audit head is taken last, after the request's row.
-func (s *Service) recordExceptionGrants(ctx context.Context, tx store.Tx, p *gatehouse.Principal, u exceptionUse,
+func (s *Exceptions) recordExceptionGrants(ctx context.Context, tx store.Tx, p *gatehouse.Principal, u exceptionUse,
 	r *gatehouse.AccessRequest, grants map[string]string) (*gatehouse.AuditEvent, error) {
 	e := u.exc
 	before := cloneException(e)
@@ -402,16 +402,16 @@ func (s *Service) recordExceptionGrants(ctx context.Context, tx store.Tx, p *gat
 // ExpireExceptions ends every approved exception whose expiry is at or before now, as its
 // on_expiry says, and returns how many it handled. Each is handled in its own transaction;
 // one that another run changed first is left to that run.
-func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, error) {
+func (s *Exceptions) ExpireExceptions(ctx context.Context, now time.Time) (int, error) {
 	p := SystemPrincipal("exceptions")
-	page, err := s.store.ListExceptions(ctx, store.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved},
-		ExpiresBefore: now, Limit: store.MaxLimit})
+	page, err := s.store.ListExceptions(ctx, gatehouse.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved},
+		ExpiresBefore: now, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return 0, fmt.Errorf("list expired exceptions: %w", err)
 	}
 	n := 0
 	for _, listed := range page.Items {
-		err := s.update(ctx, func(tx store.Tx) error {
+		err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 			e, err := tx.GetException(ctx, listed.ID)
 			if err != nil {
 				return err
@@ -419,7 +419,7 @@ func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, err
 			if e.Status != gatehouse.ExceptionApproved || now.Before(e.ExpiresAt) {
 				return errExceptionMoved
 			}
-			return s.expireException(ctx, tx, p, e, now)
+			return s.expireException(ctx, tx, fx, p, e, now)
 		})
 		switch {
 		case err == nil:
@@ -435,7 +435,7 @@ func (s *Service) ExpireExceptions(ctx context.Context, now time.Time) (int, err
 	return n, nil
 }
 
-func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time) error {
+func (s *Exceptions) expireException(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time) error {
 	before := cloneException(e)
 	at := e.ExpiresAt.UTC().Format(time.RFC3339)
 	if e.OnExpiry == gatehouse.ExpiryReview {
@@ -445,7 +445,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 		}
 		return s.auditException(ctx, tx, p, gatehouse.AuditExceptionReview, before, e, e.Comment)
 	}
-	evs, err := s.revokeUnder(ctx, tx, p, e, now, "exception "+e.Ref+" expired at "+at)
+	evs, err := s.revokeUnder(ctx, tx, fx, p, e, now, "exception "+e.Ref+" expired at "+at)
 	if err != nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (s *Service) expireException(ctx context.Context, tx store.Tx, p *gatehouse
 // revokeUnder revokes the access exception e allowed: the grants written under it or, for an
 // exception no request used, the person's grants of the entitlements it names. It returns the
 // grant.revoke events (reference EXC-n) for the caller to append last.
-func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time,
+func (s *Exceptions) revokeUnder(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, e *gatehouse.Exception, now time.Time,
 	reason string) ([]*gatehouse.AuditEvent, error) {
 	ids := slices.Clone(e.GrantIDs)
 	if len(ids) == 0 && len(e.EntitlementIDs) > 0 {
@@ -492,6 +492,7 @@ func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 		if err != nil {
 			return nil, err
 		}
+		fx.revoked(gid, g.IdentityID, g.EntitlementID)
 		ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 		ev.Reference = e.Ref
 		evs = append(evs, ev)
@@ -501,7 +502,7 @@ func (s *Service) revokeUnder(ctx context.Context, tx store.Tx, p *gatehouse.Pri
 
 // RevokeException ends an exception early (security approvers or admins): a pending one
 // simply ends; an approved one also takes away the access it allowed, as on_expiry revoke.
-func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
+func (s *Exceptions) RevokeException(ctx context.Context, p *gatehouse.Principal, idOrRef string, d ExceptionDecision) (*gatehouse.Exception, error) {
 	if err := checkTexts(reasonText("comment", d.Comment)); err != nil {
 		return nil, err
 	}
@@ -512,7 +513,7 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "comment: say why")
 	}
 	var out *gatehouse.Exception
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		e, err := tx.GetException(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -531,7 +532,7 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 		before := cloneException(e)
 		var evs []*gatehouse.AuditEvent
 		if e.Status == gatehouse.ExceptionApproved {
-			if evs, err = s.revokeUnder(ctx, tx, p, e, s.now(), "exception "+e.Ref+" revoked: "+d.Comment); err != nil {
+			if evs, err = s.revokeUnder(ctx, tx, fx, p, e, s.now(), "exception "+e.Ref+" revoked: "+d.Comment); err != nil {
 				return err
 			}
 		}
@@ -551,11 +552,11 @@ func (s *Service) RevokeException(ctx context.Context, p *gatehouse.Principal, i
 // ExpireDueExceptions runs ExpireExceptions at the service's clock: the server's periodic
 // job (internal/jobs), which also runs at start, so that exceptions that expired while the
 // server was down are handled at once.
-func (s *Service) ExpireDueExceptions(ctx context.Context) (int, error) {
+func (s *Exceptions) ExpireDueExceptions(ctx context.Context) (int, error) {
 	return s.ExpireExceptions(ctx, s.now())
 }
 
-func (s *Service) auditException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.Exception, reason string) error {
+func (s *Exceptions) auditException(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.Exception, reason string) error {
 	ev := s.event(p, action, "exception", after.ID, before, after, reason)
 	ev.Reference = after.Ref
 	return tx.AppendAudit(ctx, ev)

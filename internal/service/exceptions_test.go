@@ -11,7 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -144,7 +143,7 @@ func TestExceptionDenials(t *testing.T) {
 	}
 
 	// Every change is audited with the EXC number.
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{ObjectType: "exception", Ascending: true})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{ObjectType: "exception", Ascending: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +221,7 @@ func testExceptionRequestPath(t *testing.T, f *reqFixture) {
 	if err != nil || g.RevokedAt == nil || !strings.Contains(g.RevokeReason, e.Ref) {
 		t.Fatalf("vault grant after expiry: %+v, %v", g, err)
 	}
-	active, err := f.st.ListGrants(ctx, store.GrantFilter{IdentityID: f.id["ann"].ID, Status: "active"})
+	active, err := f.st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: f.id["ann"].ID, Status: "active"})
 	if err != nil || len(active.Items) != 1 || active.Items[0].EntitlementID != "app/eng" {
 		t.Fatalf("ann's grants after expiry: %+v, %v", active.Items, err)
 	}
@@ -231,7 +230,7 @@ func testExceptionRequestPath(t *testing.T, f *reqFixture) {
 		t.Fatalf("status = %s", e.Status)
 	}
 	refused("after the exception expired")
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", ObjectID: g.ID})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", ObjectID: g.ID})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != e.Ref || evs.Items[0].Actor != "system:exceptions" {
 		t.Fatalf("revoke event: %+v, %v", evs.Items, err)
 	}
@@ -286,7 +285,7 @@ func TestExceptionExpiryReview(t *testing.T) {
 	if g2, _ := f.st.GetGrant(ctx, g.ID); g2.RevokedAt != nil {
 		t.Fatal("review revoked the grant")
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "exception.review"})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "exception.review"})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != e.Ref {
 		t.Fatalf("review event: %+v, %v", evs.Items, err)
 	}

@@ -36,7 +36,7 @@ var errNoneRevoked = errors.New("no grant left to revoke")
 // grant.expire event for each, and returns how many it revoked. It is idempotent and safe to
 // run from several replicas at once: a grant another run revoked first is skipped, so each
 // expired grant is revoked, and audited, exactly once.
-func (s *Service) ExpireGrants(ctx context.Context, now time.Time) (int, error) {
+func (s *Grants) ExpireGrants(ctx context.Context, now time.Time) (int, error) {
 	p := SystemPrincipal("expiry")
 	total := 0
 	for {
@@ -50,10 +50,10 @@ func (s *Service) ExpireGrants(ctx context.Context, now time.Time) (int, error) 
 
 // expireBatch revokes up to expiryBatch expired grants in one transaction. more says whether
 // more may be left.
-func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now time.Time) (n int, more bool, err error) {
-	err = s.update(ctx, func(tx store.Tx) error {
+func (s *Grants) expireBatch(ctx context.Context, p *gatehouse.Principal, now time.Time) (n int, more bool, err error) {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		n, more = 0, false
-		page, err := tx.ListGrants(ctx, store.GrantFilter{Status: "active", ExpiresBefore: now, Limit: expiryBatch})
+		page, err := tx.ListGrants(ctx, gatehouse.GrantFilter{Status: "active", ExpiresBefore: now, Limit: expiryBatch})
 		if err != nil {
 			return fmt.Errorf("list expired grants: %w", err)
 		}
@@ -79,6 +79,7 @@ func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now t
 			if err != nil {
 				return fmt.Errorf("expire grant %s: %w", g.ID, err)
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantExpire, "grant", g.ID, g, after, reason)
 			ev.Reference = g.Reference
 			evs = append(evs, ev)
@@ -106,12 +107,12 @@ func (s *Service) expireBatch(ctx context.Context, p *gatehouse.Principal, now t
 // ListExpiringGrants lists the grants in force that expire within the given time from now
 // (and have not expired yet), with f's other conditions and paging. As ListGrants, an ordinary
 // identity sees only its own.
-func (s *Service) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal, f store.GrantFilter, within time.Duration) (store.Page[*gatehouse.Grant], error) {
+func (s *Grants) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal, f gatehouse.GrantFilter, within time.Duration) (gatehouse.Page[*gatehouse.Grant], error) {
 	if within <= 0 {
-		return store.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: give a duration above zero, such as 7d or 48h")
+		return gatehouse.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: give a duration above zero, such as 7d or 48h")
 	}
 	if f.Status != "" && f.Status != "active" {
-		return store.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: only grants in force expire; leave status unset or active")
+		return gatehouse.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "expiring: only grants in force expire; leave status unset or active")
 	}
 	now := s.now()
 	f.Status, f.ExpiresAfter, f.ExpiresBefore = "active", now, now.Add(within)
@@ -121,9 +122,9 @@ func (s *Service) ListExpiringGrants(ctx context.Context, p *gatehouse.Principal
 // ExpiringGrants returns every grant in force that expires within the given time from now:
 // everyone's for readers (the notifier runs as a system principal), the principal's own for
 // others. It is where "your access ends soon" notices come from.
-func (s *Service) ExpiringGrants(ctx context.Context, p *gatehouse.Principal, within time.Duration) ([]*gatehouse.Grant, error) {
+func (s *Grants) ExpiringGrants(ctx context.Context, p *gatehouse.Principal, within time.Duration) ([]*gatehouse.Grant, error) {
 	var out []*gatehouse.Grant
-	f := store.GrantFilter{Limit: 500}
+	f := gatehouse.GrantFilter{Limit: 500}
 	for {
 		page, err := s.ListExpiringGrants(ctx, p, f, within)
 		if err != nil {

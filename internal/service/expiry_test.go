@@ -52,7 +52,7 @@ func seedExpiring(t *testing.T, st store.Store, n int, exp time.Time) []string {
 func expireEvents(t *testing.T, st store.Store) []*gatehouse.AuditEvent {
 	t.Helper()
 	var out []*gatehouse.AuditEvent
-	f := store.AuditFilter{Action: "grant.expire", Ascending: true, Limit: store.MaxLimit}
+	f := gatehouse.AuditFilter{Action: "grant.expire", Ascending: true, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := st.ListAuditEvents(context.Background(), f)
 		if err != nil {
@@ -167,7 +167,7 @@ func TestExpireGrants(t *testing.T) {
 			if err != nil || len(mine) != 1 || mine[0].IdentityID != ann.ID {
 				t.Fatalf("ann's expiring grants = %+v, %v; want her one", mine, err)
 			}
-			if _, err := svc.ListExpiringGrants(ctx, annP, store.GrantFilter{IdentityID: "owner@example.com"}, time.Hour); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+			if _, err := svc.ListExpiringGrants(ctx, annP, gatehouse.GrantFilter{IdentityID: "owner@example.com"}, time.Hour); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 				t.Errorf("ann lists owner's expiring grants: err = %v, want forbidden", err)
 			}
 			if _, err := svc.ExpiringGrants(ctx, p, 0); gatehouse.ErrorCode(err) != gatehouse.EINVALID {
@@ -232,7 +232,7 @@ func TestExpireGrantsConcurrently(t *testing.T) {
 			if len(evs) != n {
 				t.Errorf("%d grant.expire events, want %d", len(evs), n)
 			}
-			left, err := h.Store.ListGrants(ctx, store.GrantFilter{Status: "active", Limit: 10})
+			left, err := h.Store.ListGrants(ctx, gatehouse.GrantFilter{Status: "active", Limit: 10})
 			if err != nil || len(left.Items) != 0 {
 				t.Errorf("grants left in force: %d, %v", len(left.Items), err)
 			}

@@ -15,7 +15,7 @@ import (
 // fulfil writes (or, for a removal, revokes) the grants of an approved request and moves it to
 // provisioning, in the caller's transaction. SoD is checked again: what the beneficiary holds
 // may have changed since submission.
-func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
+func (s *Requests) fulfil(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, r *gatehouse.AccessRequest, why string) error {
 	before := cloneRequest(r)
 	now := s.now()
 	var events []*gatehouse.AuditEvent
@@ -41,6 +41,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 			if err != nil {
 				return err
 			}
+			fx.revoked(gid, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", gid, g, after, reason)
 			ev.Reference = r.Ref
 			events = append(events, ev)
@@ -87,6 +88,7 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 				return err
 			}
 			b.held[g.IdentityID][g.EntitlementID] = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, g, r.Justification)
 			ev.Reference = r.Ref
 			events = append(events, ev)
@@ -118,10 +120,10 @@ func (s *Service) fulfil(ctx context.Context, tx store.Tx, p *gatehouse.Principa
 // a manual task), or a reconcile started after approval converged without needing one. An
 // operation that failed makes the request failed, with the error. It returns how many requests
 // changed state.
-func (s *Service) SyncRequests(ctx context.Context) (int, error) {
+func (s *Requests) SyncRequests(ctx context.Context) (int, error) {
 	p := SystemPrincipal("requests")
 	changed := 0
-	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestProvisioning}, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestProvisioning}, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListRequests(ctx, f)
 		if err != nil {
@@ -135,8 +137,7 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 			if !done && failed == "" {
 				continue
 			}
-			var moved *gatehouse.AccessRequest
-			err = s.update(ctx, func(tx store.Tx) error {
+			err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 				cur, err := tx.GetRequest(ctx, r.ID)
 				if err != nil {
 					return err
@@ -165,14 +166,14 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 					return err
 				}
 				changed++
-				moved = cur
-				return s.auditRequest(ctx, tx, p, action, before, cur, cur.Error)
+				if err := s.auditRequest(ctx, tx, p, action, before, cur, cur.Error); err != nil {
+					return err
+				}
+				s.announce(ctx, tx, fx, cur) // fulfilled: the requester and the beneficiary
+				return nil
 			})
 			if err != nil && gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 				return changed, err
-			}
-			if err == nil {
-				s.announce(ctx, moved) // fulfilled: the requester and the beneficiary
 			}
 		}
 		if page.NextCursor == "" {
@@ -184,7 +185,7 @@ func (s *Service) SyncRequests(ctx context.Context) (int, error) {
 
 // provisioned reports whether every target change of r is applied (and when the last one was),
 // or why it failed.
-func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (done bool, failed string, last time.Time, err error) {
+func (s *Requests) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (done bool, failed string, last time.Time, err error) {
 	if r.ApprovedAt == nil {
 		return false, "", last, nil
 	}
@@ -203,7 +204,7 @@ func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (
 		if ent.ExternalID == "" {
 			continue // not a group in its system: the grant is the whole change
 		}
-		ops, err := s.store.ListOperations(ctx, store.OperationFilter{SystemID: ent.System, IdentityID: r.BeneficiaryID, Limit: 200})
+		ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{SystemID: ent.System, IdentityID: r.BeneficiaryID, Limit: 200})
 		if err != nil {
 			return false, "", last, err
 		}
@@ -226,7 +227,7 @@ func (s *Service) provisioned(ctx context.Context, r *gatehouse.AccessRequest) (
 		default:
 			// No operation: done when a reconcile started after approval converged (the
 			// membership was already there).
-			runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: ent.System, Latest: true, Limit: 1})
+			runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: ent.System, Latest: true, Limit: 1})
 			if err != nil {
 				return false, "", last, err
 			}

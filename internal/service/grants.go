@@ -12,42 +12,31 @@ import (
 )
 
 // ListGrants lists grants. An ordinary identity sees only its own.
-func (s *Service) ListGrants(ctx context.Context, p *gatehouse.Principal, f store.GrantFilter) (store.Page[*gatehouse.Grant], error) {
+func (s *Grants) ListGrants(ctx context.Context, p *gatehouse.Principal, f gatehouse.GrantFilter) (gatehouse.Page[*gatehouse.Grant], error) {
 	if err := authenticated(p); err != nil {
-		return store.Page[*gatehouse.Grant]{}, err
+		return gatehouse.Page[*gatehouse.Grant]{}, err
 	}
 	if !p.CanReadAll() {
 		if f.IdentityID == "" {
 			f.IdentityID = p.IdentityID
 		}
 		if err := s.requireSelf(ctx, p, f.IdentityID); err != nil {
-			return store.Page[*gatehouse.Grant]{}, err
+			return gatehouse.Page[*gatehouse.Grant]{}, err
 		}
 		f.IdentityID = p.IdentityID
 	} else if f.IdentityID != "" {
 		// Accept an email or employee_id as well as an id.
 		id, err := s.store.GetIdentity(ctx, f.IdentityID)
 		if err != nil {
-			return store.Page[*gatehouse.Grant]{}, err
+			return gatehouse.Page[*gatehouse.Grant]{}, err
 		}
 		f.IdentityID = id.ID
 	}
 	return s.store.ListGrants(ctx, f)
 }
 
-func (s *Service) requireSelf(ctx context.Context, p *gatehouse.Principal, key string) error {
-	if key == p.IdentityID {
-		return nil
-	}
-	id, err := s.store.GetIdentity(ctx, key)
-	if err != nil || id.ID != p.IdentityID {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own access")
-	}
-	return nil
-}
-
 // GetGrant returns one grant.
-func (s *Service) GetGrant(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Grant, error) {
+func (s *Grants) GetGrant(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Grant, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -116,7 +105,7 @@ type DirectGrantFacts struct {
 // holds, nor anything after termination. Refusals are logged, not audited: nothing changed.
 // Other sources are written by their own flows (requests, GrantEmergency, birthright rules,
 // CreateGrants for internal loads), never through this path.
-func (s *Service) CreateGrant(ctx context.Context, p *gatehouse.Principal, in NewGrant) (*gatehouse.Grant, error) {
+func (s *Grants) CreateGrant(ctx context.Context, p *gatehouse.Principal, in NewGrant) (*gatehouse.Grant, error) {
 	if err := checkTexts(idText("identity", in.Identity), idText("entitlement", in.Entitlement), idText("reference", in.Reference), reasonText("reason", in.Reason)); err != nil {
 		return nil, err
 	}
@@ -131,7 +120,7 @@ func (s *Service) CreateGrant(ctx context.Context, p *gatehouse.Principal, in Ne
 	return g, err
 }
 
-func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal, in NewGrant) (*gatehouse.Grant, error) {
+func (s *Grants) createDirectGrant(ctx context.Context, p *gatehouse.Principal, in NewGrant) (*gatehouse.Grant, error) {
 	if in.Source == "" {
 		in.Source = gatehouse.SourceDirect
 	}
@@ -146,7 +135,7 @@ func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal,
 		return nil, err
 	}
 	var out *gatehouse.Grant
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		now := s.now()
 		ben, err := tx.GetIdentity(ctx, in.Identity)
 		if err != nil {
@@ -194,6 +183,7 @@ func (s *Service) createDirectGrant(ctx context.Context, p *gatehouse.Principal,
 		if _, err := s.directSoD(ctx, tx, ben, ent.ID, held, now); err != nil {
 			return err
 		}
+		fx.granted(g)
 		out = g
 		return nil
 	})
@@ -214,7 +204,7 @@ func selfGrant(p *gatehouse.Principal, ben *gatehouse.Identity) bool {
 // and what their open requests ask for, a block rule refuses, an exception rule refuses unless
 // an approved exception for the rule and ben is in force, a record rule is noted. It returns
 // the rules broken that did not refuse.
-func (s *Service) directSoD(ctx context.Context, rd store.Reader, ben *gatehouse.Identity, ent string, held map[string]string,
+func (s *Grants) directSoD(ctx context.Context, rd store.Reader, ben *gatehouse.Identity, ent string, held map[string]string,
 	now time.Time) ([]gatehouse.SoDFinding, error) {
 	idx, err := s.sodIndex(ctx, rd)
 	if err != nil {
@@ -377,12 +367,12 @@ type DirectGrant struct {
 // ListDirectGrants lists the active direct grants of an entitlement (readers), newest first
 // within the page, each with the reason its audit event recorded: the grant row keeps who and
 // the reference, the audit log keeps why.
-func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, entitlementID string, limit int) (store.Page[*DirectGrant], error) {
-	var out store.Page[*DirectGrant]
+func (s *Grants) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, entitlementID string, limit int) (gatehouse.Page[*DirectGrant], error) {
+	var out gatehouse.Page[*DirectGrant]
 	if err := requireReadAll(p); err != nil {
 		return out, err
 	}
-	page, err := s.store.ListGrants(ctx, store.GrantFilter{EntitlementID: entitlementID, Source: gatehouse.SourceDirect, Status: "active", Limit: limit})
+	page, err := s.store.ListGrants(ctx, gatehouse.GrantFilter{EntitlementID: entitlementID, Source: gatehouse.SourceDirect, Status: "active", Limit: limit})
 	if err != nil {
 		return out, err
 	}
@@ -393,7 +383,7 @@ func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, 
 			continue
 		}
 		d := &DirectGrant{Grant: g}
-		evs, err := s.store.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantCreate), ObjectType: "grant", ObjectID: g.ID, Limit: 1})
+		evs, err := s.store.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantCreate), ObjectType: "grant", ObjectID: g.ID, Limit: 1})
 		if err != nil {
 			return out, fmt.Errorf("direct grant %s: audit: %w", g.ID, err)
 		}
@@ -407,7 +397,7 @@ func (s *Service) ListDirectGrants(ctx context.Context, p *gatehouse.Principal, 
 }
 
 // RevokeGrant revokes a grant (operators). The grant row stays, as evidence.
-func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.Grant, error) {
+func (s *Grants) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.Grant, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -418,7 +408,7 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "reason: say why the access is removed")
 	}
 	var out *gatehouse.Grant
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		before, err := tx.GetGrant(ctx, id)
 		if err != nil {
 			return err
@@ -433,15 +423,16 @@ func (s *Service) RevokeGrant(ctx context.Context, p *gatehouse.Principal, id, r
 		if out, err = tx.GetGrant(ctx, id); err != nil {
 			return err
 		}
+		fx.revoked(out.ID, out.IdentityID, out.EntitlementID)
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditGrantRevoke, "grant", id, before, out, reason))
 	})
 	return out, err
 }
 
 // ListAccounts lists observed accounts (readers only).
-func (s *Service) ListAccounts(ctx context.Context, p *gatehouse.Principal, f store.AccountFilter) (store.Page[*gatehouse.Account], error) {
+func (s *Grants) ListAccounts(ctx context.Context, p *gatehouse.Principal, f gatehouse.AccountFilter) (gatehouse.Page[*gatehouse.Account], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Account]{}, err
+		return gatehouse.Page[*gatehouse.Account]{}, err
 	}
 	return s.store.ListAccounts(ctx, f)
 }

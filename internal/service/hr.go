@@ -48,7 +48,7 @@ type Confirmation struct {
 }
 
 // hrOptions are the JML options of this service.
-func (s *Service) hrOptions(settings gatehouse.Settings) jml.Options {
+func (s *HR) hrOptions(settings gatehouse.Settings) jml.Options {
 	return jml.Options{LeadTime: s.hr.LeadTime, Missing: s.hr.Missing, Guard: settings.LeaverGuard}
 }
 
@@ -66,7 +66,7 @@ func parseHRFile(name, content string, delta bool) (*jml.Feed, error) {
 // ApproveHRImport applies a held import (admins). The snapshot is planned again against the
 // current state, so what is applied is what the file means now; the leaver guard is not asked
 // again: an admin's approval is the decision it waits for.
-func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*HRImportResult, error) {
+func (s *HR) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*HRImportResult, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 	}
 	defer release()
 	var out *HRImportResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		imp, err := heldImport(ctx, tx, id)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 		if err := tx.UpdateHRImport(ctx, imp); err != nil {
 			return err
 		}
-		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+		if err := s.applyHR(ctx, tx, fx, p, imp, plan, st); err != nil {
 			return err
 		}
 		if scimSource != "" {
@@ -151,7 +151,7 @@ func (s *Service) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, i
 
 // RejectHRImport closes a held import without applying it (admins). Its content is dropped;
 // the SHA-256 stays as evidence of which file was refused.
-func (s *Service) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.HRImport, error) {
+func (s *HR) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id, reason string) (*gatehouse.HRImport, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *Service) RejectHRImport(ctx context.Context, p *gatehouse.Principal, id
 }
 
 // GetHRImport returns one import (readers), without its content.
-func (s *Service) GetHRImport(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.HRImport, error) {
+func (s *HR) GetHRImport(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.HRImport, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -198,12 +198,12 @@ func (s *Service) GetHRImport(ctx context.Context, p *gatehouse.Principal, id st
 }
 
 // ListHRImports lists imports, newest first (readers).
-func (s *Service) ListHRImports(ctx context.Context, p *gatehouse.Principal, f store.HRImportFilter) (store.Page[*gatehouse.HRImport], error) {
+func (s *HR) ListHRImports(ctx context.Context, p *gatehouse.Principal, f gatehouse.HRImportFilter) (gatehouse.Page[*gatehouse.HRImport], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.HRImport]{}, err
+		return gatehouse.Page[*gatehouse.HRImport]{}, err
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return store.Page[*gatehouse.HRImport]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of applied, held, rejected", f.Status)
+		return gatehouse.Page[*gatehouse.HRImport]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of applied, held, rejected", f.Status)
 	}
 	return s.store.ListHRImports(ctx, f)
 }
@@ -238,7 +238,7 @@ type hrState struct {
 
 // planHR loads identities, active grants, birthright roles and settings from r and plans
 // snapshot against them.
-func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
+func (s *HR) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
 	now := s.now()
 	current, err := allIdentities(ctx, r)
 	if err != nil {
@@ -292,7 +292,7 @@ func (s *Service) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows,
 // allIdentities reads every identity, a page at a time.
 func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListIdentities(ctx, f)
 		if err != nil {
@@ -309,7 +309,7 @@ func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, 
 // activeGrants reads every grant in force at now, by identity id.
 func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[string][]*gatehouse.Grant, error) {
 	out := map[string][]*gatehouse.Grant{}
-	f := store.GrantFilter{Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListGrants(ctx, f)
 		if err != nil {
@@ -330,9 +330,10 @@ func activeGrants(ctx context.Context, r store.Reader, now time.Time) (map[strin
 // applyHR writes a plan in tx: identities first (a joiner needs its id for its grants), then
 // revocations, then new grants, each with its audit event referencing the import, then the
 // movers' confirmations.
-func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
+func (s *HR) applyHR(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, imp *gatehouse.HRImport, plan *jml.Plan, st *hrState) error {
 	ref := "hr-import:" + imp.ID
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	fx.reconcile.HR(ref)
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return err
 	}
 	if err := recordHRChanges(ctx, tx, imp.ID, plan, st); err != nil { // the import's evidence (hrevidence.go)
@@ -342,8 +343,8 @@ func (s *Service) applyHR(ctx context.Context, tx store.Tx, p *gatehouse.Princip
 }
 
 // applyJML writes the identity and grant changes of a JML plan, with reference ref on every
-// audit event.
-func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
+// audit event, and states them in fx: the plan knows whom each change concerns.
+func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
 	now := s.now()
 	// Events are appended together at the end, in the order of the changes: AppendAudits seals
 	// a batch much faster than one append per change. Their JSON is encoded meanwhile, on the
@@ -379,6 +380,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			}
 			ev.ev.Reference = ref
 			enc.add(ev)
+			fx.identity(next)
 		}
 		for i := range it.Lose {
 			l := &it.Lose[i]
@@ -389,6 +391,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
 			}
+			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, why)
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, l})
@@ -412,6 +415,7 @@ func (s *Service) applyJML(ctx context.Context, tx store.Tx, p *gatehouse.Princi
 				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
 			}
 			gc.GrantID = g.ID
+			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
 			ev.Reference = ref
 			enc.add(pendingEvent{ev, nil, g})
@@ -512,12 +516,12 @@ func (e *eventEncoder) stop() {
 // is idempotent: a second run the same day finds nothing, which makes running it on every
 // replica safe. A run the leaver guard stops applies nothing and returns the held plan; the
 // next feed import is where an admin decides.
-func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jml.Plan, error) {
+func (s *HR) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jml.Plan, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
 	var out *jml.Plan
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		current, err := allIdentities(ctx, tx)
 		if err != nil {
 			return err
@@ -565,7 +569,8 @@ func (s *Service) ApplyHRDates(ctx context.Context, p *gatehouse.Principal) (*jm
 			return nil
 		}
 		ref := "hr-dates:" + s.now().UTC().Format(gatehouse.DateLayout)
-		if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+		fx.reconcile.HR(ref)
+		if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 			return err
 		}
 		ev := s.event(p, gatehouse.AuditHRDates, "hr_dates", s.now().UTC().Format(gatehouse.DateLayout), nil, summarize(plan), "end dates and start dates reached")

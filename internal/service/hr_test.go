@@ -61,7 +61,7 @@ func heldBy(t *testing.T, st store.Store, key string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit})
+	page, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestImportHR(t *testing.T) {
 		t.Errorf("stored summary = %s (%v)", imp.Summary, err)
 	}
 	// Every change references the import.
-	events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 10})
+	events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", Limit: 10})
 	if err != nil || len(events.Items) != 3 || events.Items[0].Reference != "hr-import:"+res.Import.ID {
 		t.Fatalf("revoke events = %+v, %v", events.Items, err)
 	}
@@ -203,7 +203,7 @@ func TestImportHR(t *testing.T) {
 	if auditHead(t, st) != head+1 || heldBy(t, st, "E1") == "" {
 		t.Fatal("a held import applied something")
 	}
-	page, err := svc.ListHRImports(ctx, op, store.HRImportFilter{Status: gatehouse.ImportHeld})
+	page, err := svc.ListHRImports(ctx, op, gatehouse.HRImportFilter{Status: gatehouse.ImportHeld})
 	if err != nil || len(page.Items) != 1 || page.Items[0].ID != res.Import.ID {
 		t.Fatalf("held list = %+v, %v", page.Items, err)
 	}
@@ -244,7 +244,7 @@ func TestImportHR(t *testing.T) {
 	if err != nil || !v.OK {
 		t.Fatalf("verify = %+v, %v", v, err)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "hr.import", Limit: 10})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "hr.import", Limit: 10})
 	if err != nil || len(evs.Items) != 4 || !strings.Contains(string(evs.Items[3].After), hex.EncodeToString(sum[:])) || !strings.Contains(string(evs.Items[3].After), `"row_count":5`) {
 		t.Fatalf("hr.import events = %d, %v", len(evs.Items), err)
 	}
@@ -258,7 +258,7 @@ func TestImportHRAuthorizationAndJSON(t *testing.T) {
 	if _, err := svc.ImportHR(ctx, user, "hr.csv", []byte(hrHeader), true); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Fatalf("ordinary identity: %v", err)
 	}
-	if _, err := svc.ListHRImports(ctx, user, store.HRImportFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+	if _, err := svc.ListHRImports(ctx, user, gatehouse.HRImportFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Fatalf("ordinary identity lists: %v", err)
 	}
 	body := `[{"employee_id":"E1","email":"ann@example.com","department":"Eng","employment_type":"employee","status":"active","start_date":"2020-01-01","end_date":null}]`

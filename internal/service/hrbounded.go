@@ -56,7 +56,7 @@ type HRUpload struct {
 }
 
 // ImportHR imports an HR feed snapshot held in memory (see ImportHRFrom).
-func (s *Service) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName string, content []byte, dryRun bool) (*HRImportResult, error) {
+func (s *HR) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName string, content []byte, dryRun bool) (*HRImportResult, error) {
 	return s.ImportHRFrom(ctx, p, HRUpload{Name: fileName, Body: bytes.NewReader(content), DryRun: dryRun})
 }
 
@@ -72,7 +72,7 @@ func (s *Service) ImportHR(ctx context.Context, p *gatehouse.Principal, fileName
 // Only one import runs at a time, on every replica: while one runs (dry run or not), another
 // gets ECONFLICT naming the running import's id. A read error of the body (one larger than
 // the caller's limit, say) is returned as it is.
-func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up HRUpload) (*HRImportResult, error) {
+func (s *HR) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up HRUpload) (*HRImportResult, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		return &HRImportResult{DryRun: true, Plan: plan}, nil
 	}
 	var out *HRImportResult
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		recent, err := s.recentHRRemovals(ctx, tx)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 		if err := tx.CreateHRImport(ctx, imp); err != nil {
 			return err
 		}
-		if err := s.applyHR(ctx, tx, p, imp, plan, st); err != nil {
+		if err := s.applyHR(ctx, tx, fx, p, imp, plan, st); err != nil {
 			return err
 		}
 		ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")
@@ -175,7 +175,7 @@ func (s *Service) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up H
 
 // takeHRLease takes the HR import lease for id, renewing it while the import runs; release
 // drops it. While another import holds it, the answer is ECONFLICT naming that import.
-func (s *Service) takeHRLease(ctx context.Context, id, note string) (release func(), err error) {
+func (s *HR) takeHRLease(ctx context.Context, id, note string) (release func(), err error) {
 	now := s.now()
 	cur, ok, err := s.store.AcquireLease(ctx, store.Lease{Name: hrLeaseName, Holder: id, Note: note, ExpiresAt: now.Add(hrLeaseTTL)}, now)
 	if err != nil {
@@ -216,7 +216,7 @@ func (s *Service) takeHRLease(ctx context.Context, id, note string) (release fun
 // recentHRRemovals is what the leaver guard adds from earlier changes: the removals of the HR
 // imports applied within the rolling window (recentImportRemovals) and of the date checks
 // (hrguardwindow.go).
-func (s *Service) recentHRRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
+func (s *HR) recentHRRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
 	recent, err := s.recentImportRemovals(ctx, r)
 	if err != nil {
 		return recent, err
@@ -228,14 +228,14 @@ func (s *Service) recentHRRemovals(ctx context.Context, r store.Reader) (jml.Rec
 
 // recentImportRemovals is the removals of the HR imports applied within the rolling window. An
 // import an admin approved is not counted: the approval was the decision the guard asks for.
-func (s *Service) recentImportRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
+func (s *HR) recentImportRemovals(ctx context.Context, r store.Reader) (jml.Recent, error) {
 	window := s.hr.GuardWindow
 	if window <= 0 {
 		window = DefaultHRGuardWindow
 	}
 	recent := jml.Recent{Window: window}
 	since := s.now().Add(-window)
-	f := store.HRImportFilter{Status: gatehouse.ImportApplied, Limit: store.MaxLimit}
+	f := gatehouse.HRImportFilter{Status: gatehouse.ImportApplied, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListHRImports(ctx, f)
 		if err != nil {

@@ -176,7 +176,7 @@ func TestExportHR(t *testing.T) {
 	if x.People != 5 || len(x.Attributes) != 1 {
 		t.Fatalf("export = %+v", x)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditIdentitiesExport), Limit: 10})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditIdentitiesExport), Limit: 10})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Actor != "aud@example.com" {
 		t.Fatalf("export events = %+v, %v", evs.Items, err)
 	}
@@ -197,7 +197,7 @@ type pagedStore struct {
 	calls, most int
 }
 
-func (s *pagedStore) ListIdentities(ctx context.Context, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (s *pagedStore) ListIdentities(ctx context.Context, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	page, err := s.Store.ListIdentities(ctx, f)
 	s.calls++
 	s.most = max(s.most, len(page.Items))
@@ -226,7 +226,7 @@ func TestExportHRBounded(t *testing.T) {
 	ctx := context.Background()
 	svc, st, _ := hrFixture(t)
 	p := service.SystemPrincipal("test")
-	const n = store.MaxLimit*2 + 10
+	const n = gatehouse.MaxLimit*2 + 10
 	var b strings.Builder
 	b.WriteString(hrHeader)
 	for i := range n {
@@ -243,7 +243,7 @@ func TestExportHRBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := ps.calls / 2 // two passes
-	if x.People != n || ps.most > store.MaxLimit || pages < 3 || w.at != pages+1 {
+	if x.People != n || ps.most > gatehouse.MaxLimit || pages < 3 || w.at != pages+1 {
 		t.Fatalf("exported %d; %d reads of at most %d identities; first write after read %d", x.People, ps.calls, ps.most, w.at)
 	}
 }

@@ -75,8 +75,8 @@ func hrChange(id string, seq int, it *jml.Item, st *hrState) *gatehouse.HRImport
 
 // ListHRImportChanges pages an import's evidence, a person a row in plan order (readers). An
 // import applied before its evidence was kept, and a held or rejected one, has none.
-func (s *Service) ListHRImportChanges(ctx context.Context, p *gatehouse.Principal, f store.HRImportChangeFilter) (store.Page[*gatehouse.HRImportChange], error) {
-	var none store.Page[*gatehouse.HRImportChange]
+func (s *HR) ListHRImportChanges(ctx context.Context, p *gatehouse.Principal, f gatehouse.HRImportChangeFilter) (gatehouse.Page[*gatehouse.HRImportChange], error) {
+	var none gatehouse.Page[*gatehouse.HRImportChange]
 	if err := requireReadAll(p); err != nil {
 		return none, err
 	}

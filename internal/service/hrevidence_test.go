@@ -7,13 +7,12 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // changesOf reads every evidence row of an import.
 func changesOf(t *testing.T, svc *service.Service, p *gatehouse.Principal, id string) map[string]*gatehouse.HRImportChange {
 	t.Helper()
-	page, err := svc.ListHRImportChanges(context.Background(), p, store.HRImportChangeFilter{ImportID: id, Limit: store.MaxLimit})
+	page, err := svc.ListHRImportChanges(context.Background(), p, gatehouse.HRImportChangeFilter{ImportID: id, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,23 +94,23 @@ func TestHRImportEvidenceAndLateLeavers(t *testing.T) {
 	if bob.Gained[0].GrantID == "" || bob.IdentityID == "" {
 		t.Errorf("Bob's row lacks ids: %+v", bob)
 	}
-	late, err := svc.ListHRImportChanges(ctx, auditor, store.HRImportChangeFilter{ImportID: res.Import.ID, Late: true})
+	late, err := svc.ListHRImportChanges(ctx, auditor, gatehouse.HRImportChangeFilter{ImportID: res.Import.ID, Late: true})
 	if err != nil || len(late.Items) != 1 || late.Items[0].EmployeeID != "E3" {
 		t.Fatalf("late leavers = %+v, %v", late.Items, err)
 	}
 	// Readers only; a bad class and an unknown import are refused.
-	if _, err := svc.ListHRImportChanges(ctx, &gatehouse.Principal{Email: "x@example.com"}, store.HRImportChangeFilter{ImportID: res.Import.ID}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+	if _, err := svc.ListHRImportChanges(ctx, &gatehouse.Principal{Email: "x@example.com"}, gatehouse.HRImportChangeFilter{ImportID: res.Import.ID}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Errorf("a plain user reads the evidence: %v", err)
 	}
-	if _, err := svc.ListHRImportChanges(ctx, auditor, store.HRImportChangeFilter{ImportID: res.Import.ID, Class: "boss"}); gatehouse.ErrorCode(err) != gatehouse.EINVALID {
+	if _, err := svc.ListHRImportChanges(ctx, auditor, gatehouse.HRImportChangeFilter{ImportID: res.Import.ID, Class: "boss"}); gatehouse.ErrorCode(err) != gatehouse.EINVALID {
 		t.Errorf("bad class: %v", err)
 	}
-	if _, err := svc.ListHRImportChanges(ctx, auditor, store.HRImportChangeFilter{ImportID: "nope"}); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+	if _, err := svc.ListHRImportChanges(ctx, auditor, gatehouse.HRImportChangeFilter{ImportID: "nope"}); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("unknown import: %v", err)
 	}
 
 	// The audit event of the late termination says so; Dee's does not.
-	events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "identity.update", Limit: store.MaxLimit})
+	events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "identity.update", Limit: gatehouse.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +186,7 @@ func TestHandTerminationAfterEndDateIsLate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "identity.update", ObjectID: who.ID, Limit: 10})
+		events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "identity.update", ObjectID: who.ID, Limit: 10})
 		if err != nil || len(events.Items) != 1 {
 			t.Fatalf("%s: events %v, %v", tc.emp, events.Items, err)
 		}

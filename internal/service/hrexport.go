@@ -40,7 +40,7 @@ type HRExportStarter interface {
 // written: an export whose audit event cannot be written sends nothing. A person changed
 // between the two passes is written as the second pass finds them; an attribute name first
 // seen in between is not a column.
-func (s *Service) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Writer) (*HRExport, error) {
+func (s *HR) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Writer) (*HRExport, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Service) ExportHR(ctx context.Context, p *gatehouse.Principal, w io.Wri
 // eachPerson calls fn for every exported person (jml.Exported), a page of the store at a time:
 // never everyone in one slice.
 func eachPerson(ctx context.Context, r store.Reader, fn func(*gatehouse.Identity) error) error {
-	f := store.IdentityFilter{Kind: gatehouse.KindPerson, Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Kind: gatehouse.KindPerson, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListIdentities(ctx, f)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 // recentDateRemovals sums the removals of the date checks applied since since.
 func recentDateRemovals(ctx context.Context, r store.Reader, since time.Time) (int, error) {
 	n := 0
-	f := store.AuditFilter{Action: string(gatehouse.AuditHRDates), Since: since, Limit: store.MaxLimit}
+	f := gatehouse.AuditFilter{Action: string(gatehouse.AuditHRDates), Since: since, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListAuditEvents(ctx, f)
 		if err != nil {

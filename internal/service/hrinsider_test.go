@@ -190,7 +190,7 @@ func TestLateLeaverCannotBeHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "identity.update", ObjectID: bob.ID, Limit: 1})
+	events, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "identity.update", ObjectID: bob.ID, Limit: 1})
 	if err != nil || len(events.Items) != 1 || !strings.Contains(events.Items[0].Reason, "late: terminated 20 days after end date (2026-02-10") {
 		t.Fatalf("hand termination events = %+v, %v", events.Items, err)
 	}

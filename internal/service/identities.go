@@ -11,7 +11,7 @@ import (
 )
 
 // GetIdentity returns the identity named by id, email or employee_id.
-func (s *Service) GetIdentity(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
+func (s *Identities) GetIdentity(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -30,15 +30,15 @@ func (s *Service) GetIdentity(ctx context.Context, p *gatehouse.Principal, key s
 }
 
 // ListIdentities lists identities (readers only).
-func (s *Service) ListIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (s *Identities) ListIdentities(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Identity]{}, err
+		return gatehouse.Page[*gatehouse.Identity]{}, err
 	}
 	return s.store.ListIdentities(ctx, f)
 }
 
 // CountIdentities counts identities matching f (readers only).
-func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (int, error) {
+func (s *Identities) CountIdentities(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (int, error) {
 	if err := requireReadAll(p); err != nil {
 		return 0, err
 	}
@@ -47,7 +47,7 @@ func (s *Service) CountIdentities(ctx context.Context, p *gatehouse.Principal, f
 
 // CreateIdentity adds an identity by hand (operators), for service accounts or before the HR
 // feed is connected. Gatehouse roles are set separately, by an admin (SetRoles).
-func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in *gatehouse.Identity, reason string) (*gatehouse.Identity, error) {
+func (s *Identities) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in *gatehouse.Identity, reason string) (*gatehouse.Identity, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 	if err := id.Validate(); err != nil {
 		return nil, err
 	}
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		if err := checkManager(ctx, tx, &id); err != nil {
 			return err
 		}
@@ -76,6 +76,7 @@ func (s *Service) CreateIdentity(ctx context.Context, p *gatehouse.Principal, in
 		if err := tx.CreateIdentity(ctx, &id); err != nil {
 			return err
 		}
+		fx.identity(&id)
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, &id, reason))
 	})
 	if err != nil {
@@ -101,7 +102,7 @@ type IdentityPatch struct {
 }
 
 // UpdateIdentity changes an identity's fields (operators).
-func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, key string, patch IdentityPatch, reason string) (*gatehouse.Identity, error) {
+func (s *Identities) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, key string, patch IdentityPatch, reason string) (*gatehouse.Identity, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		return nil, err
 	}
 	var out *gatehouse.Identity
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		before, err := tx.GetIdentity(ctx, key)
 		if err != nil {
 			return err
@@ -167,13 +168,14 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 		if err := tx.UpdateIdentity(ctx, &after); err != nil {
 			return err
 		}
+		fx.identity(&after)
 		out = &after
 		// A termination after the end date says so, as an HR import's does (hrevidence.go).
 		if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityUpdate, "identity", after.ID, before, &after, lateReason(before, &after, s.now(), reason))); err != nil {
 			return err
 		}
 		if before.Status != gatehouse.StatusTerminated && after.Status == gatehouse.StatusTerminated {
-			return s.terminateByHand(ctx, tx, p, &after, reason)
+			return s.terminateByHand(ctx, tx, fx, p, &after, reason)
 		}
 		if e, ok := statusEnding(before, &after, ""); ok { // back from terminated (termination.go)
 			return s.endGatehouseAccess(ctx, tx, p, "", []ending{e})
@@ -185,7 +187,7 @@ func (s *Service) UpdateIdentity(ctx context.Context, p *gatehouse.Principal, ke
 
 // SetRoles replaces an identity's Gatehouse roles (admins only). An admin cannot remove their
 // own admin role, so that a typo cannot lock everyone out.
-func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key string, roles []gatehouse.AccessRole, reason string) (*gatehouse.Identity, error) {
+func (s *Identities) SetRoles(ctx context.Context, p *gatehouse.Principal, key string, roles []gatehouse.AccessRole, reason string) (*gatehouse.Identity, error) {
 	if err := checkTexts(reasonText("reason", reason)); err != nil {
 		return nil, err
 	}
@@ -232,7 +234,7 @@ func (s *Service) SetRoles(ctx context.Context, p *gatehouse.Principal, key stri
 // on which every power rests: nobody changes their own, and only an admin changes those of an
 // admin or of someone holding a designated power (catalog pins, see designatedPowers), so that
 // an operator can neither take over an approver's address nor switch an approver off.
-func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
+func (s *Identities) mayChangeStanding(ctx context.Context, rd store.Reader, p *gatehouse.Principal, before, after *gatehouse.Identity) error {
 	var changed []string
 	if !strings.EqualFold(before.Email, after.Email) {
 		changed = append(changed, "email")
@@ -268,7 +270,7 @@ func (s *Service) mayChangeStanding(ctx context.Context, rd store.Reader, p *gat
 	}
 	// An IdP's SCIM client is the account whose token it holds: terminating the account revokes
 	// the token, and the IdP's deactivations stop landing (its leavers keep access).
-	toks, err := rd.ListTokens(ctx, store.TokenFilter{IdentityID: before.ID})
+	toks, err := rd.ListTokens(ctx, gatehouse.TokenFilter{IdentityID: before.ID})
 	if err != nil {
 		return err
 	}
@@ -387,13 +389,13 @@ func cloneMap(m map[string]string) map[string]string {
 // revoked, its open access requests are cancelled and its Gatehouse tokens and delegations end
 // (termination.go), in the same transaction, so that the provisioning engine removes the access
 // at once instead of keeping it for a person who left.
-func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
+func (s *Identities) terminateByHand(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, id *gatehouse.Identity, reason string) error {
 	why := "leaver: terminated by " + p.Actor()
 	if reason != "" {
 		why += ": " + reason
 	}
 	now := s.now()
-	f := store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListGrants(ctx, f)
 		if err != nil {
@@ -403,6 +405,7 @@ func (s *Service) terminateByHand(ctx context.Context, tx store.Tx, p *gatehouse
 			if err := tx.RevokeGrant(ctx, g.ID, now, p.Actor(), why); err != nil {
 				return fmt.Errorf("leaver %s: revoke %s: %w", id.Email, g.EntitlementID, err)
 			}
+			fx.revoked(g.ID, g.IdentityID, g.EntitlementID)
 			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", g.ID, g, nil, why)
 			ev.Reference = g.Reference
 			if err := tx.AppendAudit(ctx, ev); err != nil {
@@ -447,4 +450,71 @@ func notOwnManager(ctx context.Context, rd store.Reader, p *gatehouse.Principal,
 			"manager_id: nobody makes themselves someone's manager by hand (the manager step of %s's requests would be yours); ask another operator or correct it in HR", before.Email)
 	}
 	return nil
+}
+
+// CreateIdentities adds many identities in one transaction (operators; Gatehouse roles need
+// an admin), each checked as CreateIdentity checks one and with its own audit event. A manager
+// may be created earlier in the same batch, so a whole organization can be loaded in manager
+// order. If any identity is refused, none is created, and the error names it by its index:
+// "identities[7]: …".
+func (s *Identities) CreateIdentities(ctx context.Context, p *gatehouse.Principal, in []*gatehouse.Identity, reason string) ([]*gatehouse.Identity, error) {
+	if err := requireOperator(p); err != nil {
+		return nil, err
+	}
+	ids := make([]*gatehouse.Identity, len(in))
+	for i, x := range in {
+		id := *x
+		id.ID = ""
+		id.Attributes = cloneMap(x.Attributes)
+		id.Roles = slices.Clone(x.Roles)
+		if len(id.Roles) > 0 && !p.Has(gatehouse.RoleAdmin) {
+			return nil, indexedAs("identities", i, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only an admin may give Gatehouse roles"))
+		}
+		if id.Source == "" {
+			id.Source = "api"
+		}
+		if err := id.Validate(); err != nil {
+			return nil, indexedAs("identities", i, err)
+		}
+		ids[i] = &id
+	}
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
+		for i, id := range ids {
+			if err := checkManager(ctx, tx, id); err != nil {
+				return indexedAs("identities", i, err)
+			}
+			if err := tx.CreateIdentity(ctx, id); err != nil {
+				return indexedAs("identities", i, err)
+			}
+			fx.identity(id)
+			if err := tx.AppendAudit(ctx, s.event(p, gatehouse.AuditIdentityCreate, "identity", id.ID, nil, id, reason)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// Me is who the caller is: its principal, and its identity (nil for the bootstrap admin, which
+// has none).
+type Me struct {
+	Principal gatehouse.Principal `json:"principal"`
+	Identity  *gatehouse.Identity `json:"identity"`
+}
+
+// Me answers who p is. Everyone signed in may ask about themselves.
+func (s *Identities) Me(ctx context.Context, p *gatehouse.Principal) (*Me, error) {
+	out := &Me{Principal: *p}
+	if p.IdentityID != "" {
+		id, err := s.GetIdentity(ctx, p, p.IdentityID)
+		if err != nil {
+			return nil, err
+		}
+		out.Identity = id
+	}
+	return out, nil
 }

@@ -5,18 +5,20 @@ package service
 // The request engine tells people what concerns them: approvers that a decision waits for
 // them, the requester and the beneficiary what was decided and when the access is in place,
 // a beneficiary that time-bound access ends soon, approvers (then operators) that a step is
-// overdue. Messages are handed to a Notifier (the server's durable outbox, internal/notify)
-// only after the change they report has committed, and a failure to hand one over is logged,
-// never returned: a down mail server must not fail an approval.
+// overdue. The change that a message reports states it (effects.notify), and the message is
+// stored for delivery by a Notifier (the server's durable outbox, internal/notify) in the
+// change's own transaction: it exists if and only if the change does, and a crash right after
+// the commit loses none. Delivery happens later, retried, so a down mail server does not fail
+// an approval; a message that cannot be handed over is logged, never returned.
 //
 // Overdue reminders, escalations and the expiry of undecided requests are found by
 // CheckRequestSLAs, which the server runs periodically. What was done is written to the
-// request's timeline and the audit log in one transaction before anyone is told, so a restart
-// or a second replica does not remind twice; the price is that a crash between that commit
-// and the hand-over loses one reminder (at most once, by design: a reminder is a nudge).
+// request's timeline and the audit log in the transaction that stores the message, so a
+// restart or a second replica does not remind twice, and none is lost: exactly once.
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -31,8 +33,8 @@ import (
 
 // Notifier hands messages over for delivery; *notify.Outbox is one.
 type Notifier interface {
-	// Enqueue schedules m; it returns once the message is stored for delivery.
-	Enqueue(ctx context.Context, m notify.Message) error
+	// EnqueueTx stores m for delivery in tx, the transaction of the change it reports.
+	EnqueueTx(ctx context.Context, tx *sql.Tx, m notify.Message) error
 	// Link is the absolute URL of a Gatehouse page, e.g. Link("/requests/REQ-000123").
 	Link(path string) string
 }
@@ -41,9 +43,6 @@ type Notifier interface {
 // (Options.RequestExpiry; gatehouse serve --request-expiry).
 const DefaultRequestExpiry = 14 * 24 * time.Hour
 
-// notifyTimeout bounds the hand-over of the messages of one change.
-const notifyTimeout = 30 * time.Second
-
 // Timeline event kinds and audit actions of the SLA check.
 const (
 	kindReminded  = "reminded"
@@ -51,31 +50,18 @@ const (
 	kindExpired   = "expired"
 )
 
-// send hands m to the notifier, logging (never returning) a failure. A message without
-// recipients still goes to the webhook channel (the outbox sends email only with some).
-func (s *Service) send(ctx context.Context, m notify.Message) {
-	if s.notifier == nil {
-		return
-	}
-	if err := s.notifier.Enqueue(ctx, m); err != nil {
-		s.log.Error("notification not enqueued", "event", m.Event, "reference", m.Reference, "recipients", len(m.To), "err", err)
-	}
-}
-
-// announce tells the people concerned about r's state, after the change that put it there
-// has committed: approvers when it waits for them, requester and beneficiary when it was
-// decided, fulfilled or expired. It runs on a context that outlives the caller's: the change
-// is done even if the client has gone.
-func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
+// announce tells the people concerned about r's state, in fx of the change that put it there
+// (rd is its transaction, so the message reads what the change wrote): approvers when it waits
+// for them, requester and beneficiary when it was decided, fulfilled or expired. A message
+// without recipients still goes to the webhook channel (the outbox sends email only with some).
+func (s *Notifications) announce(ctx context.Context, rd store.Reader, fx *effects, r *gatehouse.AccessRequest) {
 	if s.notifier == nil || r == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
-	defer cancel()
-	what, link := s.requestWhat(ctx, r), s.notifier.Link("/requests/"+r.Ref)
+	what, link := s.requestWhat(ctx, rd, r), s.notifier.Link("/requests/"+r.Ref)
 	parties := recipients(r.Requester, r.Beneficiary)
 	decision := func(d, why string) {
-		s.send(ctx, notify.Decision(r.Ref, what, r.Beneficiary, d, why, link, parties...).
+		fx.notify(notify.Decision(r.Ref, what, r.Beneficiary, d, why, link, parties...).
 			With(notify.Field{Key: "Requested by", Value: r.Requester}))
 	}
 	switch r.State {
@@ -85,8 +71,8 @@ func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
 			return
 		}
 		st := r.Steps[i]
-		to := s.approverRecipients(ctx, r, st.Approvers)
-		s.send(ctx, notify.ApprovalNeeded(r.Ref, what, r.Beneficiary, r.Justification, link, to...).With(
+		to := s.approverRecipients(ctx, rd, r, st.Approvers)
+		fx.notify(notify.ApprovalNeeded(r.Ref, what, r.Beneficiary, r.Justification, link, to...).With(
 			notify.Field{Key: "Requested by", Value: r.Requester},
 			notify.Field{Key: "Step", Value: fmt.Sprintf("%d of %d (%s)", i+1, len(r.Steps), st.Kind)},
 			notify.Field{Key: "Why you", Value: st.Why},
@@ -103,7 +89,7 @@ func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
 		}
 		decision("approved", decidedComment(r))
 	case gatehouse.RequestFulfilled:
-		s.send(ctx, notify.Fulfilled(r.Ref, what, r.Beneficiary, r.Justification, link, parties...).
+		fx.notify(notify.Fulfilled(r.Ref, what, r.Beneficiary, r.Justification, link, parties...).
 			With(notify.Field{Key: "Requested by", Value: r.Requester}))
 	case gatehouse.RequestExpired:
 		decision("expired", lastComment(r))
@@ -111,10 +97,10 @@ func (s *Service) announce(ctx context.Context, r *gatehouse.AccessRequest) {
 }
 
 // requestWhat says what r asks for: "Add Eng (app), Ledger (app)".
-func (s *Service) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) string {
+func (s *Notifications) requestWhat(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest) string {
 	names := make([]string, 0, len(r.Entitlements))
 	for _, id := range r.Entitlements {
-		names = append(names, s.entitlementName(ctx, id))
+		names = append(names, s.entitlementName(ctx, rd, id))
 	}
 	verb := "Add"
 	if r.Action == gatehouse.ActionRemove {
@@ -123,8 +109,8 @@ func (s *Service) requestWhat(ctx context.Context, r *gatehouse.AccessRequest) s
 	return verb + " " + strings.Join(names, ", ")
 }
 
-func (s *Service) entitlementName(ctx context.Context, id string) string {
-	e, err := s.store.GetEntitlement(ctx, id)
+func (s *Notifications) entitlementName(ctx context.Context, rd store.Reader, id string) string {
+	e, err := rd.GetEntitlement(ctx, id)
 	if err != nil {
 		return id
 	}
@@ -133,14 +119,14 @@ func (s *Service) entitlementName(ctx context.Context, id string) string {
 
 // approverRecipients are the active identities among ids and their active delegates, minus
 // the requester and the beneficiary (who may not decide).
-func (s *Service) approverRecipients(ctx context.Context, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
+func (s *Notifications) approverRecipients(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ids []string) []notify.Recipient {
 	now := s.now()
 	var emails []string
 	add := func(id string) {
 		if r != nil && (id == r.RequesterID || id == r.BeneficiaryID) {
 			return
 		}
-		who, err := s.store.GetIdentity(ctx, id)
+		who, err := rd.GetIdentity(ctx, id)
 		if err != nil {
 			s.log.Warn("notification: approver not found", "identity", id, "err", err)
 			return
@@ -151,7 +137,7 @@ func (s *Service) approverRecipients(ctx context.Context, r *gatehouse.AccessReq
 	}
 	for _, id := range ids {
 		add(id)
-		ds, err := s.store.ListDelegations(ctx, store.DelegationFilter{FromID: id, ActiveAt: now})
+		ds, err := rd.ListDelegations(ctx, gatehouse.DelegationFilter{FromID: id, ActiveAt: now})
 		if err != nil {
 			s.log.Warn("notification: delegations of an approver", "identity", id, "err", err)
 			continue
@@ -225,9 +211,9 @@ type SLAReport struct {
 // (request.escalate). Each is recorded
 // on the request's timeline, so it happens once per submission (a reminder once per step)
 // however often the check runs, and on however many replicas.
-func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
+func (s *Notifications) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 	var rep SLAReport
-	f := store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestPendingApproval}, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := s.store.ListRequests(ctx, f)
 		if err != nil {
@@ -246,7 +232,7 @@ func (s *Service) CheckRequestSLAs(ctx context.Context) (SLAReport, error) {
 }
 
 // slaDue says what the SLA check owes r at now.
-func (s *Service) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
+func (s *Notifications) slaDue(r *gatehouse.AccessRequest, now time.Time) (expire, remind, escalate bool, step int) {
 	if r.State != gatehouse.RequestPendingApproval {
 		return false, false, false, -1
 	}
@@ -275,20 +261,19 @@ func hasEvent(r *gatehouse.AccessRequest, kind, prefix string) bool {
 	})
 }
 
-func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
+func (s *Notifications) checkSLA(ctx context.Context, id string, rep *SLAReport) error {
 	p := SystemPrincipal("sla")
 	var (
 		out                      *gatehouse.AccessRequest
 		expire, remind, escalate bool
-		step                     int
-		remindNote, escalateNote string
 	)
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, err := tx.GetRequest(ctx, id)
 		if err != nil {
 			return err
 		}
 		now := s.now()
+		var step int
 		expire, remind, escalate, step = s.slaDue(r, now)
 		if !expire && !remind && !escalate {
 			return nil
@@ -301,6 +286,7 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 			ev.Reference = r.Ref
 			evs = append(evs, ev)
 		}
+		var remindNote, escalateNote string
 		if expire {
 			r.State = gatehouse.RequestExpired
 			record(kindExpired, gatehouse.AuditRequestExpire, fmt.Sprintf("no decision within %s of submission (%s); submit a new request if it is still needed",
@@ -323,7 +309,32 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 			ev.After = mustJSON(r)
 		}
 		out = r
-		return tx.AppendAudits(ctx, evs)
+		if err := tx.AppendAudits(ctx, evs); err != nil {
+			return err
+		}
+		if expire {
+			s.announce(ctx, tx, fx, r)
+			return nil
+		}
+		// Told in this transaction, which records that they were: once, however often the
+		// check runs and on however many replicas.
+		what, link := s.requestWhat(ctx, tx, r), s.notifier.Link("/requests/"+r.Ref)
+		fields := []notify.Field{{Key: "Requested by", Value: r.Requester}, {Key: "Priority", Value: string(r.Priority)},
+			{Key: "Waiting at", Value: stepLabel(r, step)}}
+		if remind {
+			to := s.approverRecipients(ctx, tx, r, r.Steps[step].Approvers)
+			fx.notify(notify.Overdue(r.Ref, what, r.Beneficiary, when(r.DueAt), remindNote+". Justification: "+r.Justification,
+				link, to...).With(fields...))
+		}
+		if escalate {
+			to, err := s.operatorRecipients(ctx, tx)
+			if err != nil {
+				s.log.Error("escalation: list operators", "request", r.Ref, "err", err)
+			}
+			fx.notify(notify.Overdue(r.Ref, what, r.Beneficiary, when(r.DueAt), escalateNote, link, to...).
+				With(append(fields, notify.Field{Key: "Approvers", Value: strings.Join(r.Steps[step].Emails, ", ")})...))
+		}
+		return nil
 	})
 	if err != nil || out == nil {
 		return err
@@ -331,39 +342,24 @@ func (s *Service) checkSLA(ctx context.Context, id string, rep *SLAReport) error
 	if expire {
 		rep.Expired++
 		s.log.Info("access request expired without a decision", "request", out.Ref)
-		s.announce(ctx, out)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
-	defer cancel()
-	what, link := s.requestWhat(ctx, out), s.notifier.Link("/requests/"+out.Ref)
-	fields := []notify.Field{{Key: "Requested by", Value: out.Requester}, {Key: "Priority", Value: string(out.Priority)},
-		{Key: "Waiting at", Value: stepLabel(out, step)}}
 	if remind {
 		rep.Reminded++
-		to := s.approverRecipients(ctx, out, out.Steps[step].Approvers)
-		s.send(ctx, notify.Overdue(out.Ref, what, out.Beneficiary, when(out.DueAt), remindNote+". Justification: "+out.Justification,
-			link, to...).With(fields...))
 	}
 	if escalate {
 		rep.Escalated++
-		to, err := s.operatorRecipients(ctx)
-		if err != nil {
-			s.log.Error("escalation: list operators", "request", out.Ref, "err", err)
-		}
-		s.send(ctx, notify.Overdue(out.Ref, what, out.Beneficiary, when(out.DueAt), escalateNote, link, to...).
-			With(append(fields, notify.Field{Key: "Approvers", Value: strings.Join(out.Steps[step].Emails, ", ")})...))
 	}
 	return nil
 }
 
 // operatorRecipients are the active operators, or the admins when there are none.
-func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, error) {
+func (s *Notifications) operatorRecipients(ctx context.Context, rd store.Reader) ([]notify.Recipient, error) {
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
 		var emails []string
-		f := store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
+		f := gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100}
 		for {
-			page, err := s.store.ListIdentities(ctx, f)
+			page, err := rd.ListIdentities(ctx, f)
 			if err != nil {
 				return nil, err
 			}
@@ -384,15 +380,15 @@ func (s *Service) operatorRecipients(ctx context.Context) ([]notify.Recipient, e
 
 // NotifyExpiringGrants tells the beneficiary of every grant in force that ends within the
 // given time, once per grant: each notice is recorded as a grant.notify_expiring audit event
-// before it is handed over, and a grant with one is not noticed again (after a restart, or
+// in the transaction that stores the message, and a grant with one is not noticed again (after a restart, or
 // on another replica). It returns how many grants were noticed. Without a notifier it does
 // nothing: nobody is told, so nothing is recorded as told.
-func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
+func (s *Notifications) NotifyExpiringGrants(ctx context.Context, within time.Duration) (int, error) {
 	if s.notifier == nil {
 		return 0, nil
 	}
 	p := SystemPrincipal("notify")
-	grants, err := s.ExpiringGrants(ctx, p, within)
+	grants, err := s.grants.ExpiringGrants(ctx, p, within)
 	if err != nil {
 		return 0, fmt.Errorf("expiring grants: %w", err)
 	}
@@ -406,7 +402,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			continue
 		}
 		var ben *gatehouse.Identity
-		err = s.update(ctx, func(tx store.Tx) error {
+		err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 			if told, err := s.toldExpiring(ctx, tx, g.ID); err != nil || told {
 				return err
 			}
@@ -422,7 +418,7 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			}
 			// Appending took the audit head, the lock every writer takes: a replica that
 			// recorded the same notice first has committed by now, and is seen here.
-			page, err := tx.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: g.ID, Limit: 2})
+			page, err := tx.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: g.ID, Limit: 2})
 			if err != nil {
 				return err
 			}
@@ -430,6 +426,16 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 				return errToldAlready
 			}
 			ben = b
+			ref, path := g.Reference, "/grants/"+g.ID
+			if _, ok := gatehouse.ParseRequestRef(ref); ok {
+				path = "/requests/" + strings.ToUpper(ref)
+			} else if ref == "" {
+				ref = g.ID
+			}
+			why := fmt.Sprintf("This access was granted until %s (%s, by %s). To keep it, submit a new request before it ends.",
+				when(*g.ExpiresAt), g.Source, g.GrantedBy)
+			fx.notify(notify.Expiring(ref, s.entitlementName(ctx, tx, g.EntitlementID), b.Email, when(*g.ExpiresAt), why,
+				s.notifier.Link(path), recipients(b.Email)...))
 			return nil
 		})
 		if errors.Is(err, errToldAlready) {
@@ -442,16 +448,6 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 			continue
 		}
 		n++
-		ref, path := g.Reference, "/grants/"+g.ID
-		if _, ok := gatehouse.ParseRequestRef(ref); ok {
-			path = "/requests/" + strings.ToUpper(ref)
-		} else if ref == "" {
-			ref = g.ID
-		}
-		why := fmt.Sprintf("This access was granted until %s (%s, by %s). To keep it, submit a new request before it ends.",
-			when(*g.ExpiresAt), g.Source, g.GrantedBy)
-		s.send(ctx, notify.Expiring(ref, s.entitlementName(ctx, g.EntitlementID), ben.Email, when(*g.ExpiresAt), why,
-			s.notifier.Link(path), recipients(ben.Email)...))
 	}
 	return n, nil
 }
@@ -459,8 +455,8 @@ func (s *Service) NotifyExpiringGrants(ctx context.Context, within time.Duration
 // errToldAlready rolls back an expiry notice another replica recorded first.
 var errToldAlready = errors.New("expiry notice already recorded")
 
-func (s *Service) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
-	page, err := rd.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
+func (s *Notifications) toldExpiring(ctx context.Context, rd store.Reader, grantID string) (bool, error) {
+	page, err := rd.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditGrantNotifyExpiring), ObjectType: "grant", ObjectID: grantID, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("expiry notices of grant %s: %w", grantID, err)
 	}

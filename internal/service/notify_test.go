@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -24,7 +25,7 @@ type recorder struct {
 	fail error
 }
 
-func (r *recorder) Enqueue(_ context.Context, m notify.Message) error {
+func (r *recorder) EnqueueTx(_ context.Context, _ *sql.Tx, m notify.Message) error {
 	if err := m.Validate(); err != nil {
 		r.t.Errorf("the service built an invalid message: %v", err)
 	}
@@ -276,7 +277,7 @@ func TestRequestSLAs(t *testing.T) {
 		t.Fatalf("approving an expired request: %v", err)
 	}
 	check(service.SLAReport{})
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "request.", Ascending: true, Limit: 100})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "request.", Ascending: true, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Provisioner is the job queue that runs reconciles (jobs.Host).
@@ -30,7 +29,7 @@ type ReconcileStatus struct {
 	Failed    []*gatehouse.Operation `json:"failed_operations"`
 }
 
-func (s *Service) provisioner() (Provisioner, error) {
+func (s *Provisioning) provisioner() (Provisioner, error) {
 	if s.prov == nil {
 		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "this server runs no provisioning workers (gatehouse demo does not: its systems are examples with no servers behind them; gatehouse serve does)")
 	}
@@ -39,7 +38,7 @@ func (s *Service) provisioner() (Provisioner, error) {
 
 // Reconcile enqueues a reconcile of one system, or of every system (systemID ""), critical
 // systems first (operators). It returns at once; ReconcileJobs follows the jobs.
-func (s *Service) Reconcile(ctx context.Context, p *gatehouse.Principal, systemID string) (*ReconcileStatus, error) {
+func (s *Provisioning) Reconcile(ctx context.Context, p *gatehouse.Principal, systemID string) (*ReconcileStatus, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -64,7 +63,7 @@ func (s *Service) Reconcile(ctx context.Context, p *gatehouse.Principal, systemI
 }
 
 // ReconcileJobs reports the progress of reconcile jobs (readers).
-func (s *Service) ReconcileJobs(ctx context.Context, p *gatehouse.Principal, ids []int64) (*ReconcileStatus, error) {
+func (s *Provisioning) ReconcileJobs(ctx context.Context, p *gatehouse.Principal, ids []int64) (*ReconcileStatus, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -78,7 +77,7 @@ func (s *Service) ReconcileJobs(ctx context.Context, p *gatehouse.Principal, ids
 	return s.reconcileStatus(ctx, q, ids)
 }
 
-func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int64) (*ReconcileStatus, error) {
+func (s *Provisioning) reconcileStatus(ctx context.Context, q Provisioner, ids []int64) (*ReconcileStatus, error) {
 	jobs, err := q.Jobs(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -87,7 +86,7 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 	for _, j := range jobs {
 		st.Done = st.Done && j.Done
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{JobIDs: ids, Limit: store.MaxLimit})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +107,7 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 		if r == nil || r.Status != gatehouse.ReconcileFailed {
 			continue
 		}
-		ops, err := s.store.ListOperations(ctx, store.OperationFilter{ReconcileID: r.ID, Status: gatehouse.OpFailed, Limit: store.MaxLimit})
+		ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: r.ID, Status: gatehouse.OpFailed, Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return nil, err
 		}
@@ -118,14 +117,14 @@ func (s *Service) reconcileStatus(ctx context.Context, q Provisioner, ids []int6
 }
 
 // ListOperations lists provisioning operations, newest first (readers).
-func (s *Service) ListOperations(ctx context.Context, p *gatehouse.Principal, f store.OperationFilter) (store.Page[*gatehouse.Operation], error) {
+func (s *Provisioning) ListOperations(ctx context.Context, p *gatehouse.Principal, f gatehouse.OperationFilter) (gatehouse.Page[*gatehouse.Operation], error) {
 	if err := requireReadAll(p); err != nil {
-		return store.Page[*gatehouse.Operation]{}, err
+		return gatehouse.Page[*gatehouse.Operation]{}, err
 	}
 	if f.IdentityID != "" {
 		id, err := s.store.GetIdentity(ctx, f.IdentityID)
 		if err != nil {
-			return store.Page[*gatehouse.Operation]{}, err
+			return gatehouse.Page[*gatehouse.Operation]{}, err
 		}
 		f.IdentityID = id.ID
 	}
@@ -134,7 +133,7 @@ func (s *Service) ListOperations(ctx context.Context, p *gatehouse.Principal, f 
 
 // Drift returns the last finished reconcile of each system (or of one), with its drift
 // findings (readers).
-func (s *Service) Drift(ctx context.Context, p *gatehouse.Principal, systemID string) ([]*gatehouse.Reconcile, error) {
+func (s *Provisioning) Drift(ctx context.Context, p *gatehouse.Principal, systemID string) ([]*gatehouse.Reconcile, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -143,7 +142,7 @@ func (s *Service) Drift(ctx context.Context, p *gatehouse.Principal, systemID st
 			return nil, err
 		}
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: strings.TrimSpace(systemID), Latest: true, Limit: store.MaxLimit})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: strings.TrimSpace(systemID), Latest: true, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/jml"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -53,82 +52,10 @@ const (
 	ViewAll       RequestView = "all"        // readers
 )
 
-// minJustification is the shortest justification that can say what and why.
-const minJustification = 15
-
-// genericWords say nothing about why: a justification made only of them is returned.
-var genericWords = map[string]bool{
-	"need": true, "needs": true, "needed": true, "access": true, "pls": true, "plz": true, "please": true,
-	"asap": true, "for": true, "work": true, "required": true, "require": true, "urgent": true, "i": true,
-	"it": true, "to": true, "the": true, "me": true, "give": true, "grant": true, "want": true, "my": true,
-	"job": true, "thanks": true, "thx": true, "this": true, "a": true, "an": true, "of": true, "is": true,
-	"role": true, "permission": true, "permissions": true, "as": true, "discussed": true, "n/a": true,
-	"na": true, "test": true, "todo": true, "tbd": true, "same": true, "like": true, "colleague": true,
-	"and": true, "now": true, "get": true, "have": true, "must": true, "should": true, "ok": true,
-}
-
-// missingHint is what a returned request is told to add.
-const missingHint = "say what task needs it and for how long (e.g. \"deploy the billing fix for INC-4211 this week\")"
-
-// JustificationProblems returns what a justification lacks, or nil when it is acceptable. The
-// rules are deliberately simple and explainable: empty, too short, made only of generic words,
-// or not words at all (one character repeated, keyboard noise).
-func JustificationProblems(s string) []string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return []string{"a justification: " + missingHint}
-	}
-	var words []string
-	letters := map[rune]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '/' && r != '-'
-	}) {
-		words = append(words, w)
-		for _, r := range w {
-			if unicode.IsLetter(r) {
-				letters[r] = true
-			}
-		}
-	}
-	if len(letters) < 4 || repeats(s) {
-		return []string{"a justification in words: " + missingHint}
-	}
-	generic := true
-	for _, w := range words {
-		if !genericWords[w] {
-			generic = false
-			break
-		}
-	}
-	if generic {
-		return []string{"a specific justification (\"" + s + "\" would fit any request): " + missingHint}
-	}
-	if len([]rune(s)) < minJustification {
-		return []string{fmt.Sprintf("a longer justification (at least %d characters): %s", minJustification, missingHint)}
-	}
-	return nil
-}
-
-// repeats reports a run of 5 or more of one character: "aaaaa", "!!!!!", "......".
-func repeats(s string) bool {
-	run, prev := 0, rune(0)
-	for _, r := range s {
-		if r == prev {
-			run++
-			if run >= 5 {
-				return true
-			}
-		} else {
-			run, prev = 1, r
-		}
-	}
-	return false
-}
-
 // PreviewRequest checks a request and routes it as CreateRequest would, creating nothing: the
 // requester sees who will be asked and the policy findings before submitting. A request that
 // would be refused is refused here with the same error.
-func (s *Service) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*RequestPreview, error) {
+func (s *Requests) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*RequestPreview, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -145,7 +72,7 @@ func (s *Service) PreviewRequest(ctx context.Context, p *gatehouse.Principal, in
 // blocking SoD conflict, a privileged entitlement without a duration. A weak justification is
 // not refused: the request is created in state returned, saying what is missing, and the
 // requester resubmits it. A removal needs no approval: its grants are revoked at once.
-func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*gatehouse.AccessRequest, error) {
+func (s *Requests) CreateRequest(ctx context.Context, p *gatehouse.Principal, in NewRequest) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(idText("for", in.For), idText("entitlement", in.Entitlement), idText("role", in.Role), reasonText("justification", in.Justification)); err != nil {
 		return nil, err
 	}
@@ -153,7 +80,7 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 		return nil, err
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, _, err := s.intake(ctx, tx, p, in, "")
 		if err != nil {
 			return err
@@ -179,22 +106,20 @@ func (s *Service) CreateRequest(ctx context.Context, p *gatehouse.Principal, in 
 			return err
 		}
 		if r.Action == gatehouse.ActionRemove {
-			if err := s.fulfil(ctx, tx, p, r, "a removal needs no approval"); err != nil {
+			if err := s.fulfil(ctx, tx, fx, p, r, "a removal needs no approval"); err != nil {
 				return err
 			}
 		}
 		out = r
+		s.announce(ctx, tx, fx, r) // approvers, or the requester if returned
 		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out) // after the commit: approvers, or the requester if returned
-	}
 	return out, err
 }
 
 // ResubmitRequest sends a returned request back to its approvers with a new justification. It
 // is checked and routed again, as a new request would be (the organization may have changed).
-func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, justification string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, justification string) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(reasonText("justification", justification)); err != nil {
 		return nil, err
 	}
@@ -202,7 +127,7 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 		return nil, err
 	}
 	var out *gatehouse.AccessRequest
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		r, err := tx.GetRequest(ctx, idOrRef)
 		if err != nil {
 			return err
@@ -213,7 +138,7 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 		if r.State != gatehouse.RequestReturned {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is %s: only a returned request is resubmitted", r.Ref, r.State)
 		}
-		if m := JustificationProblems(justification); len(m) > 0 {
+		if m := policy.JustificationProblems(justification); len(m) > 0 {
 			return gatehouse.Errorf(gatehouse.EINVALID, "justification: needs %s", strings.Join(m, "; "))
 		}
 		in := NewRequest{For: r.BeneficiaryID, Action: r.Action, Entitlement: r.EntitlementID, Role: r.RoleID,
@@ -232,17 +157,18 @@ func (s *Service) ResubmitRequest(ctx context.Context, p *gatehouse.Principal, i
 			return err
 		}
 		out = r
-		return s.auditRequest(ctx, tx, p, gatehouse.AuditRequestResubmit, &before, r, justification)
+		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestResubmit, &before, r, justification); err != nil {
+			return err
+		}
+		s.announce(ctx, tx, fx, r)
+		return nil
 	})
-	if err == nil {
-		s.announce(ctx, out)
-	}
 	return out, err
 }
 
 // intake checks in and builds the request it describes (not stored; State unset). self is the
 // id of the request being resubmitted, whose own entitlements do not count as pending.
-func (s *Service) intake(ctx context.Context, rd store.Reader, p *gatehouse.Principal, in NewRequest, self string) (*gatehouse.AccessRequest, *gatehouse.Identity, error) {
+func (s *Requests) intake(ctx context.Context, rd store.Reader, p *gatehouse.Principal, in NewRequest, self string) (*gatehouse.AccessRequest, *gatehouse.Identity, error) {
 	now := s.now()
 	if p.IdentityID == "" {
 		return nil, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "a request is made by a person: sign in with your own token")
@@ -356,7 +282,7 @@ func (s *Service) intake(ctx context.Context, rd store.Reader, p *gatehouse.Prin
 	if r.Steps, err = s.route(ctx, rd, r, requester, ben, ents); err != nil {
 		return nil, nil, err
 	}
-	r.Missing = JustificationProblems(r.Justification)
+	r.Missing = policy.JustificationProblems(r.Justification)
 	return r, ben, nil
 }
 
@@ -380,7 +306,7 @@ func rank(r gatehouse.Risk) int {
 // heldGrants maps the entitlements an identity holds now to their grant ids.
 func heldGrants(ctx context.Context, rd store.Reader, identityID string, now time.Time) (map[string]string, error) {
 	held := map[string]string{}
-	f := store.GrantFilter{IdentityID: identityID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: identityID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := rd.ListGrants(ctx, f)
 		if err != nil {
@@ -405,7 +331,7 @@ var openStates = []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.
 // request's reference, leaving out request self.
 func pendingEntitlements(ctx context.Context, rd store.Reader, identityID, self string) (map[string]string, error) {
 	out := map[string]string{}
-	f := store.RequestFilter{BeneficiaryID: identityID, States: openStates, Limit: store.MaxLimit}
+	f := gatehouse.RequestFilter{BeneficiaryID: identityID, States: openStates, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := rd.ListRequests(ctx, f)
 		if err != nil {
@@ -429,7 +355,7 @@ func pendingEntitlements(ctx context.Context, rd store.Reader, identityID, self 
 // policyFindings records SoD conflicts and peer context on r, and refuses what a blocking rule
 // forbids. An exception rule needs an approved exception, which the exceptions register will
 // provide; until then such a request is refused, saying so.
-func (s *Service) policyFindings(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity,
+func (s *Requests) policyFindings(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity,
 	held map[string]string, pending map[string]string) error {
 	idx, err := s.sodIndex(ctx, rd) // compiled once per catalog apply (sod.go)
 	if err != nil {
@@ -470,7 +396,7 @@ func (s *Service) policyFindings(ctx context.Context, rd store.Reader, r *gateho
 
 // peerContext counts, per entitlement, the beneficiary's active peers (same department and
 // title) and how many of them hold it.
-func (s *Service) peerContext(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity) error {
+func (s *Requests) peerContext(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, ben *gatehouse.Identity) error {
 	peers, holding, err := rd.CountPeers(ctx, ben, r.Entitlements)
 	if err != nil {
 		return err
@@ -484,8 +410,8 @@ func (s *Service) peerContext(ctx context.Context, rd store.Reader, r *gatehouse
 
 // ListRequests lists requests, newest first: mine (submitted by or for the caller), pending-me
 // (the current step asks the caller, or someone who delegated to them), or all (readers).
-func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
-	var none store.Page[*gatehouse.AccessRequest]
+func (s *Requests) ListRequests(ctx context.Context, p *gatehouse.Principal, view RequestView, f gatehouse.RequestFilter) (gatehouse.Page[*gatehouse.AccessRequest], error) {
+	var none gatehouse.Page[*gatehouse.AccessRequest]
 	if err := authenticated(p); err != nil {
 		return none, err
 	}
@@ -501,14 +427,14 @@ func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view
 		}
 	case ViewMine, "":
 		if p.IdentityID == "" {
-			return store.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
+			return gatehouse.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
 		}
 		f.Party = p.IdentityID
 	case ViewPendingMe:
 		if p.IdentityID == "" {
-			return store.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
+			return gatehouse.Page[*gatehouse.AccessRequest]{Items: []*gatehouse.AccessRequest{}}, nil
 		}
-		ds, err := s.store.ListDelegations(ctx, store.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
+		ds, err := s.store.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: p.IdentityID, ActiveAt: s.now()})
 		if err != nil {
 			return none, err
 		}
@@ -543,7 +469,7 @@ func (s *Service) ListRequests(ctx context.Context, p *gatehouse.Principal, view
 
 // GetRequest returns a request (by id or REQ-number) to its requester, its beneficiary, the
 // people its steps ask, and readers.
-func (s *Service) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRef string) (*gatehouse.AccessRequest, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -576,7 +502,7 @@ func (s *Service) GetRequest(ctx context.Context, p *gatehouse.Principal, idOrRe
 }
 
 // CancelRequest withdraws an open request: its requester or beneficiary may.
-func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
+func (s *Requests) CancelRequest(ctx context.Context, p *gatehouse.Principal, idOrRef, comment string) (*gatehouse.AccessRequest, error) {
 	if err := checkTexts(reasonText("comment", comment)); err != nil {
 		return nil, err
 	}
@@ -607,43 +533,7 @@ func (s *Service) CancelRequest(ctx context.Context, p *gatehouse.Principal, idO
 	return out, err
 }
 
-// closeLeaversRequests cancels, in the transaction that makes them leavers, the open requests
-// of the plan's leavers: nobody should approve access for someone who has left, and an approver
-// should not find such a request in the inbox. Each is audited with its number.
-func (s *Service) closeLeaversRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan) error {
-	for _, it := range plan.Items {
-		if it.Class != jml.Leaver || it.IdentityID == "" {
-			continue
-		}
-		if err := s.cancelOpenRequests(ctx, tx, p, it.IdentityID, "the beneficiary left ("+it.Reason+")"); err != nil {
-			return fmt.Errorf("%s: %w", it.EmployeeID, err)
-		}
-	}
-	return nil
-}
-
-// cancelOpenRequests cancels the open requests for beneficiary in tx, saying why.
-func (s *Service) cancelOpenRequests(ctx context.Context, tx store.Tx, p *gatehouse.Principal, beneficiary, why string) error {
-	open := []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned}
-	page, err := tx.ListRequests(ctx, store.RequestFilter{BeneficiaryID: beneficiary, States: open, Limit: store.MaxLimit})
-	if err != nil {
-		return fmt.Errorf("open requests: %w", err)
-	}
-	for _, r := range page.Items {
-		before := cloneRequest(r)
-		r.State = gatehouse.RequestCancelled
-		r.Events = append(r.Events, gatehouse.RequestEvent{At: s.now(), Actor: p.Actor(), Kind: "cancelled", Comment: why})
-		if err := tx.UpdateRequest(ctx, r); err != nil {
-			return fmt.Errorf("cancel %s: %w", r.Ref, err)
-		}
-		if err := s.auditRequest(ctx, tx, p, gatehouse.AuditRequestCancel, before, r, why); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Service) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {
+func (s *Requests) auditRequest(ctx context.Context, tx store.Tx, p *gatehouse.Principal, action gatehouse.AuditAction, before, after *gatehouse.AccessRequest, reason string) error {
 	ev := s.event(p, action, "request", after.ID, before, after, reason)
 	ev.Reference = after.Ref
 	return tx.AppendAudit(ctx, ev)

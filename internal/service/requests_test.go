@@ -114,41 +114,6 @@ func (f *reqFixture) create(t testing.TB, who string, in service.NewRequest) *ga
 	return r
 }
 
-func TestJustificationProblems(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want string // a substring of the first problem; "" for none
-	}{
-		{"", "a justification:"},
-		{"   ", "a justification:"},
-		{"need access", "specific"},
-		{"pls", "in words"},
-		{"Please!!", "specific"},
-		{"ASAP", "in words"},
-		{"access", "specific"},
-		{"for work", "specific"},
-		{"required", "specific"},
-		{"I need access please, it is urgent", "specific"},
-		{"aaaaaaaaaaaaaaaaaaaa", "in words"},
-		{"asdf asdf asdf!!!!!!", "in words"},
-		{"fix INC-42", "longer"},
-		{"on-call for payments", ""},
-		{"deploy the billing fix for INC-4211 this week", ""},
-		{"Quarter-end close: reconcile vendor invoices until 31 March", ""},
-	} {
-		got := service.JustificationProblems(tc.in)
-		switch {
-		case tc.want == "" && got != nil:
-			t.Errorf("%q: problems %q, want none", tc.in, got)
-		case tc.want != "" && (len(got) == 0 || !strings.Contains(got[0], tc.want)):
-			t.Errorf("%q: problems %q, want one containing %q", tc.in, got, tc.want)
-		case tc.want != "" && !strings.Contains(got[0], "what task needs it"):
-			t.Errorf("%q: %q does not say what to add", tc.in, got[0])
-		}
-	}
-}
-
 func TestRequestRouting(t *testing.T) {
 	t.Parallel()
 	f := newReqFixture(t, storetest.OpenSQLite(t))
@@ -206,7 +171,7 @@ func TestRequestRouting(t *testing.T) {
 		})
 	}
 	// A preview creates nothing.
-	if page, err := f.st.ListRequests(ctx, store.RequestFilter{}); err != nil || len(page.Items) != 0 {
+	if page, err := f.st.ListRequests(ctx, gatehouse.RequestFilter{}); err != nil || len(page.Items) != 0 {
 		t.Fatalf("after previews: %d requests, %v", len(page.Items), err)
 	}
 }
@@ -307,7 +272,7 @@ func TestRequestLifecycle(t *testing.T) {
 	if _, err := f.svc.SetDelegation(ctx, f.p["boss"], service.NewDelegation{To: "cid@example.com", EndsAt: f.clock().Add(24 * time.Hour), Reason: "holiday"}); err != nil {
 		t.Fatal(err)
 	}
-	if inbox, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewPendingMe, store.RequestFilter{}); err != nil || len(inbox.Items) != 1 {
+	if inbox, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewPendingMe, gatehouse.RequestFilter{}); err != nil || len(inbox.Items) != 1 {
 		t.Fatalf("delegate's inbox = %v, %v", inbox.Items, err)
 	}
 	f.advance(time.Minute)
@@ -318,7 +283,7 @@ func TestRequestLifecycle(t *testing.T) {
 	if _, err := f.svc.ApproveRequest(ctx, f.p["owner"], r.Ref, "ok"); err != nil {
 		t.Fatal(err)
 	}
-	if mine, _ := f.svc.ListRequests(ctx, f.p["owner"], service.ViewPendingMe, store.RequestFilter{}); len(mine.Items) != 0 {
+	if mine, _ := f.svc.ListRequests(ctx, f.p["owner"], service.ViewPendingMe, gatehouse.RequestFilter{}); len(mine.Items) != 0 {
 		t.Fatalf("owner's inbox still holds %d", len(mine.Items))
 	}
 	approvedAt := f.clock()
@@ -375,7 +340,7 @@ func TestRequestLifecycle(t *testing.T) {
 	}
 
 	// Every change is audited with the request number, and the chain holds.
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Ascending: true, Limit: store.MaxLimit})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Ascending: true, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,11 +416,11 @@ func TestRequestReturnResubmitDenyCancel(t *testing.T) {
 	if g, err := f.st.GetGrant(ctx, rm.GrantIDs[0]); err != nil || g.RevokedAt == nil {
 		t.Fatalf("removed grant = %+v %v", g, err)
 	}
-	mine, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewMine, store.RequestFilter{})
+	mine, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewMine, gatehouse.RequestFilter{})
 	if err != nil || len(mine.Items) != 2 {
 		t.Fatalf("cid's requests: %d %v", len(mine.Items), err)
 	}
-	if _, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewAll, store.RequestFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+	if _, err := f.svc.ListRequests(ctx, f.p["cid"], service.ViewAll, gatehouse.RequestFilter{}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Fatalf("all, not a reader: %v", err)
 	}
 }
@@ -544,7 +509,7 @@ func TestRequestConcurrentDecisions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				grants, err := f.st.ListGrants(ctx, store.GrantFilter{IdentityID: r.BeneficiaryID})
+				grants, err := f.st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: r.BeneficiaryID})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -637,11 +602,11 @@ func TestLeaverRequestsCancelled(t *testing.T) {
 	if err != nil || got.State != gatehouse.RequestCancelled || !strings.Contains(got.Events[len(got.Events)-1].Comment, "the beneficiary left") {
 		t.Fatalf("after the leaver import: %+v, %v", got, err)
 	}
-	inbox, err := f.svc.ListRequests(ctx, f.p["boss"], service.ViewPendingMe, store.RequestFilter{})
+	inbox, err := f.svc.ListRequests(ctx, f.p["boss"], service.ViewPendingMe, gatehouse.RequestFilter{})
 	if err != nil || len(inbox.Items) != 0 {
 		t.Fatalf("boss's inbox = %+v, %v", inbox.Items, err)
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "request.cancel", Limit: 5})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "request.cancel", Limit: 5})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != r.Ref {
 		t.Fatalf("audit = %+v, %v", evs.Items, err)
 	}
@@ -661,11 +626,11 @@ func TestTerminateByHand(t *testing.T) {
 	if _, err := f.svc.UpdateIdentity(ctx, f.p["op"], "ann@example.com", service.IdentityPatch{Status: &term}, "resigned"); err != nil {
 		t.Fatal(err)
 	}
-	active, err := f.st.ListGrants(ctx, store.GrantFilter{IdentityID: f.id["ann"].ID, Status: "active"})
+	active, err := f.st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: f.id["ann"].ID, Status: "active"})
 	if err != nil || len(active.Items) != 0 {
 		t.Fatalf("active grants after termination = %+v, %v", active.Items, err)
 	}
-	evs, err := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 5})
+	evs, err := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", Limit: 5})
 	if err != nil || len(evs.Items) != 1 || !strings.Contains(evs.Items[0].Reason, "resigned") || evs.Items[0].Reference != "CHG-9" {
 		t.Fatalf("revocation events = %+v, %v", evs.Items, err)
 	}
@@ -677,7 +642,7 @@ func TestTerminateByHand(t *testing.T) {
 	if _, err := f.svc.UpdateIdentity(ctx, f.p["op"], "ann@example.com", service.IdentityPatch{Status: &term}, "again"); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := f.st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 5}); len(again.Items) != 1 {
+	if again, _ := f.st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", Limit: 5}); len(again.Items) != 1 {
 		t.Fatalf("a second termination revoked again: %+v", again.Items)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,7 +33,7 @@ type router struct {
 // route builds the approval steps of r: each entitlement's chain in order (privileged ones
 // always with a security step), identical steps asked once. A step whose candidates all
 // decide an earlier step alone falls to the next fallback (see step).
-func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, requester, ben *gatehouse.Identity,
+func (s *Requests) route(ctx context.Context, rd store.Reader, r *gatehouse.AccessRequest, requester, ben *gatehouse.Identity,
 	ents []*gatehouse.Entitlement) ([]gatehouse.ApprovalStep, error) {
 	settings, err := rd.GetSettings(ctx)
 	if err != nil {
@@ -41,14 +42,7 @@ func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.Acces
 	rt := &router{rd: rd, requester: requester, beneficiary: ben, settings: settings, taken: map[string]string{}, asked: map[string]bool{}}
 	var steps []gatehouse.ApprovalStep
 	for _, e := range ents {
-		chain := slices.Clone(e.Approval)
-		if e.Risk == gatehouse.RiskPrivileged && !slices.Contains(chain, "security") {
-			chain = append(chain, "security")
-		}
-		if len(chain) == 0 {
-			chain = []string{"owner"} // every request is decided by someone
-		}
-		for _, kind := range chain {
+		for _, kind := range policy.ApprovalChain(e) {
 			st, err := rt.step(ctx, kind, e, steps)
 			if err != nil {
 				return nil, err
@@ -58,7 +52,7 @@ func (s *Service) route(ctx context.Context, rd store.Reader, r *gatehouse.Acces
 			}
 			steps = append(steps, *st)
 			if len(st.Approvers) == 1 {
-				rt.taken[st.Approvers[0]] = "the " + string(st.Kind) + " step"
+				rt.taken[st.Approvers[0]] = policy.StepName(st.Kind)
 			}
 		}
 	}
@@ -149,10 +143,7 @@ func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlemen
 	// The same people asked the same kind of question once: a second entitlement's manager
 	// step is the first one's, not a second step for someone else, even when the first one
 	// was routed on because its people already decide another step.
-	asked := string(sk) + "|" + strings.Join(identityIDs(ok), ",")
-	if len(ok) == 0 {
-		asked += "|fallback of system " + e.System
-	}
+	asked := policy.StepQuestion(sk, ok, e.System)
 	if rt.asked[asked] {
 		return nil, nil
 	}
@@ -171,9 +162,7 @@ func (rt *router) step(ctx context.Context, kind string, e *gatehouse.Entitlemen
 		}
 	}
 	st.Approvers, st.Emails = identityIDs(ok), identityEmails(ok)
-	if slices.ContainsFunc(have, func(h gatehouse.ApprovalStep) bool {
-		return h.Kind == st.Kind && slices.Equal(h.Approvers, st.Approvers)
-	}) {
+	if policy.SameStep(have, st) {
 		return nil, nil
 	}
 	st.Why = strings.Join(slices.Compact(why), "; ") // the system owner may be the entitlement owner: say it once
@@ -216,16 +205,10 @@ func (rt *router) fallback(ctx context.Context, systemID string) ([]*gatehouse.I
 	return ok, append(why, "the system owner cannot approve either, so it goes to the operators"), nil
 }
 
-// untaken leaves out the candidates who already decide another step of the request.
+// untaken leaves out the candidates who already decide another step of the request
+// (policy.Untaken).
 func (rt *router) untaken(cands []*gatehouse.Identity) (ok []*gatehouse.Identity, notes []string) {
-	for _, c := range cands {
-		if step, taken := rt.taken[c.ID]; taken {
-			notes = append(notes, c.Email+" already decides "+step+" (one person decides at most one step of a request)")
-			continue
-		}
-		ok = append(ok, c)
-	}
-	return ok, notes
+	return policy.Untaken(cands, rt.taken)
 }
 
 func identityIDs(ids []*gatehouse.Identity) []string {
@@ -244,25 +227,9 @@ func identityEmails(ids []*gatehouse.Identity) []string {
 	return out
 }
 
-// eligible keeps the candidates who may approve: active, neither the requester nor the
-// beneficiary. The notes say who was left out and why.
+// eligible keeps the candidates who may approve this request (policy.EligibleApprovers).
 func (rt *router) eligible(cands []*gatehouse.Identity) (ok []*gatehouse.Identity, notes []string) {
-	seen := map[string]bool{}
-	for _, c := range cands {
-		switch {
-		case seen[c.ID]:
-		case c.Status == gatehouse.StatusTerminated:
-			notes = append(notes, c.Email+" is terminated")
-		case c.ID == rt.beneficiary.ID:
-			notes = append(notes, c.Email+" is the beneficiary (no one approves their own access)")
-		case c.ID == rt.requester.ID:
-			notes = append(notes, c.Email+" submitted the request (no one approves their own request)")
-		default:
-			ok = append(ok, c)
-		}
-		seen[c.ID] = true
-	}
-	return ok, notes
+	return policy.EligibleApprovers(cands, rt.requester.ID, rt.beneficiary.ID)
 }
 
 func (rt *router) loadOperators(ctx context.Context) ([]*gatehouse.Identity, error) {
@@ -270,7 +237,7 @@ func (rt *router) loadOperators(ctx context.Context) ([]*gatehouse.Identity, err
 		return rt.operators, nil
 	}
 	for _, role := range []gatehouse.AccessRole{gatehouse.RoleOperator, gatehouse.RoleAdmin} {
-		page, err := rt.rd.ListIdentities(ctx, store.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
+		page, err := rt.rd.ListIdentities(ctx, gatehouse.IdentityFilter{Role: role, Status: gatehouse.StatusActive, Limit: 100})
 		if err != nil {
 			return nil, err
 		}
@@ -283,38 +250,18 @@ func (rt *router) loadOperators(ctx context.Context) ([]*gatehouse.Identity, err
 	return rt.operators, nil
 }
 
-// takenSteps maps who decided a step of r before step j to that step ("the manager step").
-func takenSteps(r *gatehouse.AccessRequest, j int) map[string]string {
-	taken := map[string]string{}
-	for _, st := range r.Steps[:j] {
-		if st.Decision != "" && st.DecidedByID != "" {
-			taken[st.DecidedByID] = "the " + string(st.Kind) + " step"
-		}
-	}
-	return taken
-}
-
 // rerouteNext re-routes the current step of r when every one of its approvers has decided an
 // earlier step (one person decides at most one step): it falls to the next fallback, the owner
 // of the system, then the operators, as at routing, and its Why says so.
-func (s *Service) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, now time.Time) error {
+func (s *Requests) rerouteNext(ctx context.Context, tx store.Tx, r *gatehouse.AccessRequest, now time.Time) error {
 	j := r.CurrentStep()
 	if j < 0 {
 		return nil
 	}
 	next := &r.Steps[j]
-	taken := takenSteps(r, j)
-	var notes []string
-	for i, id := range next.Approvers {
-		step, ok := taken[id]
-		if !ok {
-			return nil // someone who decided nothing yet may decide it
-		}
-		email := id
-		if i < len(next.Emails) {
-			email = next.Emails[i]
-		}
-		notes = append(notes, email+" decided "+step+" (one person decides at most one step of a request)")
+	notes, all := policy.AllDecidedElsewhere(*next, policy.DecidedSteps(r, j))
+	if !all {
+		return nil // someone who decided nothing yet may decide it
 	}
 	ok, fb, err := s.stepFallback(ctx, tx, r, j, nil)
 	if err != nil {

@@ -65,7 +65,7 @@ func scimVisible(i *gatehouse.Identity) bool {
 }
 
 // SCIMGetUser returns the person with identity id id.
-func (s *Service) SCIMGetUser(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) SCIMGetUser(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func scimUser(ctx context.Context, r store.Reader, id string) (*gatehouse.Identi
 // SCIMLookupUser finds a person by id, email or employee_id with one indexed lookup (the
 // filters IdPs send before a create: userName eq, id eq, employeeNumber eq; externalId eq is
 // SCIMUsersByExternalID). The caller checks which of them matched. ENOTFOUND when none does.
-func (s *Service) SCIMLookupUser(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) SCIMLookupUser(ctx context.Context, p *gatehouse.Principal, key string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
@@ -95,22 +95,22 @@ func (s *Service) SCIMLookupUser(ctx context.Context, p *gatehouse.Principal, ke
 }
 
 // scimFilter narrows f to what SCIM shows.
-func scimFilter(f store.IdentityFilter) store.IdentityFilter {
+func scimFilter(f gatehouse.IdentityFilter) gatehouse.IdentityFilter {
 	f.Kind = gatehouse.KindPerson
-	f.WithoutAttribute = &store.AttributeValue{Key: AttrSCIMDeleted, Value: "true"}
+	f.WithoutAttribute = &gatehouse.AttributeValue{Key: AttrSCIMDeleted, Value: "true"}
 	return f
 }
 
 // SCIMListUsers lists the people SCIM shows, by id.
-func (s *Service) SCIMListUsers(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (s *InboundSCIM) SCIMListUsers(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	if err := requireSCIM(p); err != nil {
-		return store.Page[*gatehouse.Identity]{}, err
+		return gatehouse.Page[*gatehouse.Identity]{}, err
 	}
 	return s.store.ListIdentities(ctx, scimFilter(f))
 }
 
 // SCIMCountUsers counts the people SCIM shows that f selects.
-func (s *Service) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f store.IdentityFilter) (int, error) {
+func (s *InboundSCIM) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f gatehouse.IdentityFilter) (int, error) {
 	if err := requireSCIM(p); err != nil {
 		return 0, err
 	}
@@ -120,20 +120,20 @@ func (s *Service) SCIMCountUsers(ctx context.Context, p *gatehouse.Principal, f 
 // SCIMCreateUser creates a person from a SCIM client (POST /Users). A userName or employee
 // number another identity holds is an ECONFLICT naming it and its holder; a userName of a
 // person this client deleted brings that person back (a rehire). See scimCreateMatch.
-func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, next *gatehouse.Identity, ref string) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, next *gatehouse.Identity, ref string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
 	src := SCIMSource(p)
 	var out *gatehouse.Identity
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		n := *next // a retried transaction starts from what the client sent
 		cur, err := s.scimCreateMatch(ctx, tx, src, &n)
 		if err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, &n, ref, gatehouse.AuditSCIMUserCreate)
+		out, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, &n, ref, gatehouse.AuditSCIMUserCreate)
 		if err != nil || held != nil || cur == nil {
 			return err
 		}
@@ -153,14 +153,14 @@ func (s *Service) SCIMCreateUser(ctx context.Context, p *gatehouse.Principal, ne
 // SCIMReplaceUser replaces a person's SCIM-fed fields (PUT, and PATCH after the patch is
 // applied to what the caller read). version, when not "", is the SCIMVersion the caller read:
 // a later change is a *SCIMStaleError. A person of another source is EFORBIDDEN.
-func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, id string, next *gatehouse.Identity, version, ref string) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, id string, next *gatehouse.Identity, version, ref string) (*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
 	src := SCIMSource(p)
 	var out *gatehouse.Identity
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		cur, err := s.scimOwned(ctx, tx, src, id, version)
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 		if err := scimReplaceCheck(ctx, tx, src, cur, next); err != nil {
 			return err
 		}
-		out, held, err = s.scimWrite(ctx, tx, p, src, cur, next, ref, gatehouse.AuditSCIMUserUpdate)
+		out, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, next, ref, gatehouse.AuditSCIMUserUpdate)
 		return err
 	})
 	if err != nil {
@@ -186,13 +186,13 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, p *gatehouse.Principal, i
 
 // SCIMDeleteUser makes a person a leaver (DELETE /Users/{id}): terminated, every grant
 // revoked, hidden from SCIM from then on, and no longer a member of any SCIM group.
-func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id, version, ref string) error {
+func (s *InboundSCIM) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id, version, ref string) error {
 	if err := requireSCIM(p); err != nil {
 		return err
 	}
 	src := SCIMSource(p)
 	var held *SCIMHeldError
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		cur, err := s.scimOwned(ctx, tx, src, id, version)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 		}
 		next.Attributes[AttrSCIMDeleted] = "true"
 		next.Status = gatehouse.StatusTerminated
-		if _, held, err = s.scimWrite(ctx, tx, p, src, cur, &next, ref, gatehouse.AuditSCIMUserUpdate); err != nil || held != nil {
+		if _, held, err = s.scimWrite(ctx, tx, fx, p, src, cur, &next, ref, gatehouse.AuditSCIMUserUpdate); err != nil || held != nil {
 			return err
 		}
 		return s.scimLeaveGroups(ctx, tx, p, id, ref)
@@ -219,7 +219,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, p *gatehouse.Principal, id
 }
 
 // scimOwned reads the person id for a change by the client of source src.
-func (s *Service) scimOwned(ctx context.Context, tx store.Tx, src, id, version string) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) scimOwned(ctx context.Context, tx store.Tx, src, id, version string) (*gatehouse.Identity, error) {
 	cur, err := scimUser(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (s *Service) scimOwned(ctx context.Context, tx store.Tx, src, id, version s
 // scimWrite plans next (cur is its stored identity, nil for a new person) as a one-person delta
 // with the JML engine and applies it, unless the leaver guard holds it: then it stores the held
 // import and returns it as a *SCIMHeldError (with a nil error, so the import is committed).
-func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref string, action gatehouse.AuditAction) (*gatehouse.Identity, *SCIMHeldError, error) {
+func (s *InboundSCIM) scimWrite(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, src string, cur, next *gatehouse.Identity, ref string, action gatehouse.AuditAction) (*gatehouse.Identity, *SCIMHeldError, error) {
 	now := s.now()
 	next.Source, next.Kind = src, gatehouse.KindPerson
 	next.Roles = nil
@@ -308,7 +308,7 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 			return nil, &SCIMHeldError{Import: imp}, nil
 		}
 	}
-	if err := s.applyJML(ctx, tx, p, ref, plan, st); err != nil {
+	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return nil, nil, err
 	}
 	if err := s.scimConfirmations(ctx, tx, p, it, ref); err != nil {
@@ -328,6 +328,7 @@ func (s *Service) scimWrite(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 	}
 	ev := s.event(p, action, "identity", id, cur, out, why)
 	ev.Reference = ref
+	fx.identity(out)
 	return out, nil, tx.AppendAudit(ctx, ev)
 }
 
@@ -346,7 +347,7 @@ func labelSCIMReasons(ctx context.Context, r store.Reader, plan *jml.Plan, src s
 
 // scimConfirmations asks a mover's new manager to confirm the requested access the mover
 // keeps, as an HR import does (createConfirmations, which ties them to an import).
-func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehouse.Principal, it *jml.Item, ref string) error {
+func (s *InboundSCIM) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehouse.Principal, it *jml.Item, ref string) error {
 	if len(it.Confirm) == 0 || it.ConfirmBy == "" {
 		return nil
 	}
@@ -356,7 +357,7 @@ func (s *Service) scimConfirmations(ctx context.Context, tx store.Tx, p *gatehou
 	}
 	var out []*gatehouse.Confirmation
 	for _, c := range it.Confirm {
-		open, err := tx.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr.ID,
+		open, err := tx.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: c.GrantID, ManagerID: mgr.ID,
 			Status: gatehouse.ConfirmationOpen, Limit: 1})
 		if err != nil {
 			return err
@@ -403,7 +404,7 @@ func forceWrite(plan *jml.Plan, cur, next *gatehouse.Identity) {
 // identityGrants reads the grants identityID holds at now.
 func identityGrants(ctx context.Context, r store.Reader, identityID string, now time.Time) ([]*gatehouse.Grant, error) {
 	var out []*gatehouse.Grant
-	f := store.GrantFilter{IdentityID: identityID, Status: "active", Limit: store.MaxLimit}
+	f := gatehouse.GrantFilter{IdentityID: identityID, Status: "active", Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListGrants(ctx, f)
 		if err != nil {
@@ -424,12 +425,12 @@ func identityGrants(ctx context.Context, r store.Reader, identityID string, now 
 // scimGuard applies the leaver guard to a SCIM source over a rolling hour: the removals it made
 // in the last hour plus n may not exceed max(min_count, max_fraction × its active people, those
 // removals included). It returns why the change is held, or "".
-func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, g gatehouse.LeaverGuard, n int) (string, error) {
+func (s *InboundSCIM) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, g gatehouse.LeaverGuard, n int) (string, error) {
 	now := s.now()
 	recent := 0
 	// Counted by the source the removed person belonged to (the event's after side), not by
 	// the actor's email: renaming the service account must not restart the window.
-	f := store.AuditFilter{Action: string(gatehouse.AuditSCIMUserUpdate), Since: now.Add(-time.Hour), Limit: store.MaxLimit}
+	f := gatehouse.AuditFilter{Action: string(gatehouse.AuditSCIMUserUpdate), Since: now.Add(-time.Hour), Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListAuditEvents(ctx, f)
 		if err != nil {
@@ -448,7 +449,7 @@ func (s *Service) scimGuard(ctx context.Context, tx store.Tx, p *gatehouse.Princ
 		}
 		f.Cursor = page.NextCursor
 	}
-	active, err := tx.CountIdentities(ctx, store.IdentityFilter{Source: src, Status: gatehouse.StatusActive, Kind: gatehouse.KindPerson})
+	active, err := tx.CountIdentities(ctx, gatehouse.IdentityFilter{Source: src, Status: gatehouse.StatusActive, Kind: gatehouse.KindPerson})
 	if err != nil {
 		return "", err
 	}
@@ -483,7 +484,7 @@ type scimHeldRow struct {
 	SCIMAttributes string `json:"scim_attributes,omitempty"` // JSON: the HR shape's values are strings
 }
 
-func (s *Service) holdSCIM(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, next *gatehouse.Identity, plan *jml.Plan, reason, ref string) (*gatehouse.HRImport, error) {
+func (s *InboundSCIM) holdSCIM(ctx context.Context, tx store.Tx, p *gatehouse.Principal, src string, next *gatehouse.Identity, plan *jml.Plan, reason, ref string) (*gatehouse.HRImport, error) {
 	row := scimHeldRow{EmployeeID: next.EmployeeID, Email: next.Email, FirstName: next.FirstName, LastName: next.LastName,
 		Department: next.Department, Title: next.Title, Location: next.Location, EmploymentType: string(next.EmploymentType),
 		Status: string(next.Status), StartDate: next.StartDate, EndDate: next.EndDate, SCIMSource: src,

@@ -47,7 +47,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if got := heldBy(t, st, ann.ID); got != "app/eng(birthright) app/users(birthright)" {
 		t.Errorf("joiner holds %q", got)
 	}
-	evs, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "scim.user.create", Limit: 10})
+	evs, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "scim.user.create", Limit: 10})
 	if err != nil || len(evs.Items) != 1 || evs.Items[0].Reference != "scim:POST /Users" || evs.Items[0].Actor != "okta@example.com" {
 		t.Fatalf("scim event: %v %+v", err, evs.Items)
 	}
@@ -74,7 +74,7 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 	if got := heldBy(t, st, ann.ID); got != "app/sales(request) app/users(birthright)" {
 		t.Errorf("mover holds %q", got)
 	}
-	conf, err := st.ListConfirmations(ctx, store.ConfirmationFilter{IdentityID: ann.ID, Limit: 10})
+	conf, err := st.ListConfirmations(ctx, gatehouse.ConfirmationFilter{IdentityID: ann.ID, Limit: 10})
 	if err != nil || len(conf.Items) != 1 || conf.Items[0].GrantID != req.ID || conf.Items[0].ManagerID != boss.ID {
 		t.Errorf("mover confirmations: %v %+v", err, conf.Items)
 	}
@@ -113,14 +113,14 @@ func TestSCIMUsersGoThroughJML(t *testing.T) {
 		t.Errorf("leaver holds %q", got)
 	}
 	// The evidence names who ended the access: the SCIM client, not HR.
-	revokes, err := st.ListAuditEvents(ctx, store.AuditFilter{Action: "grant.revoke", Limit: 1})
+	revokes, err := st.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: "grant.revoke", Limit: 1})
 	if err != nil || len(revokes.Items) != 1 || revokes.Items[0].Reason != "leaver: deactivated by "+service.SCIMSource(okta) {
 		t.Errorf("leaver's revocation = %+v, %v", revokes.Items, err)
 	}
 	if _, err := svc.SCIMGetUser(ctx, okta, ann.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("deleted user: %v", err)
 	}
-	if n, err := svc.SCIMCountUsers(ctx, okta, store.IdentityFilter{}); err != nil || n != 1 { // the boss
+	if n, err := svc.SCIMCountUsers(ctx, okta, gatehouse.IdentityFilter{}); err != nil || n != 1 { // the boss
 		t.Errorf("count after delete = %d, %v", n, err)
 	}
 	back, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")
@@ -253,27 +253,25 @@ type recordingQueue struct {
 	causes      []string
 }
 
-func (q *recordingQueue) Enqueue(_ context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
-	q.causes = append(q.causes, cause)
-	q.deprovision = q.deprovision || deprovision
-	return nil, nil
+func (q *recordingQueue) ReconcileTx(_ context.Context, _ store.Tx, t provision.Trigger) error {
+	if t.All {
+		q.all++
+	}
+	q.causes = append(q.causes, t.Cause)
+	q.deprovision = q.deprovision || t.Deprovision
+	return nil
 }
 
-func (q *recordingQueue) EnqueueAll(_ context.Context, cause string, deprovision bool) ([]int64, error) {
-	q.all++
-	q.causes = append(q.causes, cause)
-	q.deprovision = q.deprovision || deprovision
-	return nil, nil
-}
+func (q *recordingQueue) ScheduleExpiryTx(context.Context, store.Tx, time.Time) error { return nil }
 
-// A SCIM change reconciles every system after it commits, as an HR import does; a leaver's
+// A SCIM change reconciles every system, in its transaction, as an HR import does; a leaver's
 // as deprovisioning (critical systems first).
 func TestSCIMChangesReconcile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, st, now := hrFixture(t)
 	q := &recordingQueue{}
-	svc := service.New(provision.Triggering(st, q, nil), service.Options{Now: func() time.Time { return *now }})
+	svc := service.New(st, service.Options{Now: func() time.Time { return *now }, Jobs: q})
 	okta := scimClient("okta@example.com")
 	ann, err := svc.SCIMCreateUser(ctx, okta, scimPerson("S1", "ann@example.com", "Eng"), "t")
 	if err != nil {

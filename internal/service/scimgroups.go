@@ -87,7 +87,7 @@ func cleanSCIMGroup(g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
 
 // CreateSCIMGroup stores a group a SCIM client pushed, owned by the client's source. Members
 // are identity ids; an unknown one is refused by name.
-func (s *Service) CreateSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
+func (s *InboundSCIM) CreateSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (s *Service) CreateSCIMGroup(ctx context.Context, p *gatehouse.Principal, g
 }
 
 // GetSCIMGroup returns one group with its members, to a SCIM client or a reader.
-func (s *Service) GetSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SCIMGroup, error) {
+func (s *InboundSCIM) GetSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.SCIMGroup, error) {
 	if err := requireSCIMOrReadAll(p); err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) GetSCIMGroup(ctx context.Context, p *gatehouse.Principal, id s
 
 // nameGroupSources fills SourceName (the service account's current email) for people reading
 // groups, resolving each distinct source once.
-func (s *Service) nameGroupSources(ctx context.Context, gs []*gatehouse.SCIMGroup) {
+func (s *InboundSCIM) nameGroupSources(ctx context.Context, gs []*gatehouse.SCIMGroup) {
 	names := map[string]string{}
 	for _, g := range gs {
 		name, ok := names[g.Source]
@@ -138,12 +138,12 @@ func (s *Service) nameGroupSources(ctx context.Context, gs []*gatehouse.SCIMGrou
 
 // ListSCIMGroups lists groups by display name, to a SCIM client or a reader. f.MemberID may be
 // an identity's id, email or employee_id.
-func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (store.Page[*gatehouse.SCIMGroup], error) {
+func (s *InboundSCIM) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f gatehouse.SCIMGroupFilter) (gatehouse.Page[*gatehouse.SCIMGroup], error) {
 	if err := requireSCIMOrReadAll(p); err != nil {
-		return store.Page[*gatehouse.SCIMGroup]{}, err
+		return gatehouse.Page[*gatehouse.SCIMGroup]{}, err
 	}
 	if ok, err := s.resolveMember(ctx, &f); !ok {
-		return store.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
+		return gatehouse.Page[*gatehouse.SCIMGroup]{Items: []*gatehouse.SCIMGroup{}}, err
 	}
 	page, err := s.store.ListSCIMGroups(ctx, f)
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Service) ListSCIMGroups(ctx context.Context, p *gatehouse.Principal, f 
 }
 
 // CountSCIMGroups counts the groups f selects, for a SCIM client (totalResults) or a reader.
-func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f store.SCIMGroupFilter) (int, error) {
+func (s *InboundSCIM) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f gatehouse.SCIMGroupFilter) (int, error) {
 	if err := requireSCIMOrReadAll(p); err != nil {
 		return 0, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) CountSCIMGroups(ctx context.Context, p *gatehouse.Principal, f
 // resolveMember turns f.MemberID, an identity's id, email or employee_id, into its id. A key
 // that names nobody selects no group (ok false, no error): "the groups of x" is then empty,
 // for a SCIM client's filter as for a person's search.
-func (s *Service) resolveMember(ctx context.Context, f *store.SCIMGroupFilter) (ok bool, err error) {
+func (s *InboundSCIM) resolveMember(ctx context.Context, f *gatehouse.SCIMGroupFilter) (ok bool, err error) {
 	if f.MemberID == "" {
 		return true, nil
 	}
@@ -187,7 +187,7 @@ func (s *Service) resolveMember(ctx context.Context, f *store.SCIMGroupFilter) (
 // ReplaceSCIMGroup replaces the display name, external id and members of group g.ID. g.Version
 // is the version the client read (its If-Match), 0 for an unconditional replace; a group
 // changed since is an ECONFLICT. Only the group's own source may replace it.
-func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
+func (s *InboundSCIM) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, g *gatehouse.SCIMGroup) (*gatehouse.SCIMGroup, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *Service) ReplaceSCIMGroup(ctx context.Context, p *gatehouse.Principal, 
 }
 
 // DeleteSCIMGroup deletes a group and its memberships; only its own source may.
-func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) error {
+func (s *InboundSCIM) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, id string) error {
 	if err := requireSCIM(p); err != nil {
 		return err
 	}
@@ -254,9 +254,9 @@ func (s *Service) DeleteSCIMGroup(ctx context.Context, p *gatehouse.Principal, i
 // in the deletion's transaction: each group loses the member and moves to a new version (its
 // ETag changes), and each change is audited with the deletion's reference. Groups of every
 // source are changed, since the user no longer exists for any of them.
-func (s *Service) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id, ref string) error {
+func (s *InboundSCIM) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, id, ref string) error {
 	var groups []*gatehouse.SCIMGroup
-	f := store.SCIMGroupFilter{MemberID: id, Limit: store.MaxLimit}
+	f := gatehouse.SCIMGroupFilter{MemberID: id, Limit: gatehouse.MaxLimit}
 	for {
 		page, err := tx.ListSCIMGroups(ctx, f)
 		if err != nil {
@@ -289,7 +289,7 @@ func (s *Service) scimLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse
 
 // scimDeletionsLeaveGroups ends the group memberships of the people an approved held SCIM
 // change deleted (a DELETE the leaver guard held), as the DELETE would have.
-func (s *Service) scimDeletionsLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan, ref string) error {
+func (s *InboundSCIM) scimDeletionsLeaveGroups(ctx context.Context, tx store.Tx, p *gatehouse.Principal, plan *jml.Plan, ref string) error {
 	for _, it := range plan.Items {
 		if it.Identity != nil && it.IdentityID != "" && it.Identity.Attributes[AttrSCIMDeleted] == "true" {
 			if err := s.scimLeaveGroups(ctx, tx, p, it.IdentityID, ref); err != nil {

@@ -48,7 +48,7 @@ func newSCIMFixture(t *testing.T, people int) *scimFixture {
 // lastEvent returns the newest audit event.
 func scimLastEvent(t *testing.T, st store.Store) *gatehouse.AuditEvent {
 	t.Helper()
-	p, err := st.ListAuditEvents(t.Context(), store.AuditFilter{Limit: 1})
+	p, err := st.ListAuditEvents(t.Context(), gatehouse.AuditFilter{Limit: 1})
 	if err != nil || len(p.Items) != 1 {
 		t.Fatalf("last audit event: %v %v", p, err)
 	}
@@ -125,11 +125,11 @@ func TestSCIMGroupLifecycle(t *testing.T) {
 
 	// Readers and SCIM clients list and count; filters pass through.
 	for _, p := range []*gatehouse.Principal{f.okta, f.entra, f.auditor} {
-		page, err := f.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{MemberID: cat})
+		page, err := f.svc.ListSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{MemberID: cat})
 		if err != nil || len(page.Items) != 1 || page.Items[0].ID != g.ID {
 			t.Fatalf("%s lists cat's groups: %+v, %v", p.Email, page, err)
 		}
-		if n, err := f.svc.CountSCIMGroups(ctx, p, store.SCIMGroupFilter{}); err != nil || n != 1 {
+		if n, err := f.svc.CountSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{}); err != nil || n != 1 {
 			t.Fatalf("%s counts: %d, %v", p.Email, n, err)
 		}
 		if got, err := f.svc.GetSCIMGroup(ctx, p, g.ID); err != nil || got.DisplayName != "Engineering" {
@@ -139,11 +139,11 @@ func TestSCIMGroupLifecycle(t *testing.T) {
 
 	// A member may be named by email or employee_id; a key naming nobody selects nothing.
 	for key, want := range map[string]int{"p2@example.com": 1, "E2": 1, "p1@example.com": 0, "nobody@example.com": 0} {
-		page, err := f.svc.ListSCIMGroups(ctx, f.auditor, store.SCIMGroupFilter{MemberID: key})
+		page, err := f.svc.ListSCIMGroups(ctx, f.auditor, gatehouse.SCIMGroupFilter{MemberID: key})
 		if err != nil || len(page.Items) != want || page.Items == nil {
 			t.Fatalf("groups of %s: %+v, %v; want %d", key, page, err, want)
 		}
-		if n, err := f.svc.CountSCIMGroups(ctx, f.auditor, store.SCIMGroupFilter{MemberID: key}); err != nil || n != want {
+		if n, err := f.svc.CountSCIMGroups(ctx, f.auditor, gatehouse.SCIMGroupFilter{MemberID: key}); err != nil || n != want {
 			t.Fatalf("count of groups of %s: %d, %v; want %d", key, n, err, want)
 		}
 	}
@@ -179,11 +179,11 @@ func TestSCIMGroupAuthorization(t *testing.T) {
 	}{
 		{"employee get", f.employee, func(p *gatehouse.Principal) error { _, err := f.svc.GetSCIMGroup(ctx, p, g.ID); return err }, gatehouse.EFORBIDDEN},
 		{"employee list", f.employee, func(p *gatehouse.Principal) error {
-			_, err := f.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{})
+			_, err := f.svc.ListSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{})
 			return err
 		}, gatehouse.EFORBIDDEN},
 		{"employee count", f.employee, func(p *gatehouse.Principal) error {
-			_, err := f.svc.CountSCIMGroups(ctx, p, store.SCIMGroupFilter{})
+			_, err := f.svc.CountSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{})
 			return err
 		}, gatehouse.EFORBIDDEN},
 		{"employee create", f.employee, func(p *gatehouse.Principal) error {
@@ -196,7 +196,7 @@ func TestSCIMGroupAuthorization(t *testing.T) {
 		}, gatehouse.EFORBIDDEN},
 		{"employee delete", f.employee, func(p *gatehouse.Principal) error { return f.svc.DeleteSCIMGroup(ctx, p, g.ID) }, gatehouse.EFORBIDDEN},
 		{"anonymous list", nil, func(p *gatehouse.Principal) error {
-			_, err := f.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{})
+			_, err := f.svc.ListSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{})
 			return err
 		}, gatehouse.EUNAUTHORIZED},
 		{"auditor get", f.auditor, func(p *gatehouse.Principal) error { _, err := f.svc.GetSCIMGroup(ctx, p, g.ID); return err }, ""},

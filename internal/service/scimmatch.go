@@ -23,7 +23,7 @@ import (
 // the person this client deleted whose userName next has (a rehire), or nil for a new person,
 // in which case next gets a fresh id (and, when the client sent no employeeNumber, that id as
 // its employee id: a key no client value can collide with).
-func (s *Service) scimCreateMatch(ctx context.Context, tx store.Tx, src string, next *gatehouse.Identity) (*gatehouse.Identity, error) {
+func (s *InboundSCIM) scimCreateMatch(ctx context.Context, tx store.Tx, src string, next *gatehouse.Identity) (*gatehouse.Identity, error) {
 	cur, err := scimUserNameHolder(ctx, tx, src, next.Email, "")
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func scimEmployeeNumberFree(ctx context.Context, r store.Reader, src, employeeID
 // ignoring case (the one with exactly that id first), or nil. The exact lookup uses the
 // index; the one ignoring case scans the employee ids.
 func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self string) (*gatehouse.Identity, error) {
-	page, err := r.ListIdentities(ctx, store.IdentityFilter{EmployeeID: employeeID, Limit: 1})
+	page, err := r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeID: employeeID, Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("identity with employee id %q: %w", employeeID, err)
 	}
@@ -146,7 +146,7 @@ func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self 
 		return page.Items[0], nil
 	}
 	// A handful of spellings at most; self may be one of them.
-	page, err = r.ListIdentities(ctx, store.IdentityFilter{EmployeeIDFold: employeeID, Limit: store.MaxLimit})
+	page, err = r.ListIdentities(ctx, gatehouse.IdentityFilter{EmployeeIDFold: employeeID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, fmt.Errorf("identity with employee id %q ignoring case: %w", employeeID, err)
 	}
@@ -160,12 +160,12 @@ func employeeNumberHolder(ctx context.Context, r store.Reader, employeeID, self 
 
 // SCIMUsersByExternalID returns every person SCIM shows whose externalId is externalID,
 // compared exactly (externalId is caseExact, and no key: several users may share one).
-func (s *Service) SCIMUsersByExternalID(ctx context.Context, p *gatehouse.Principal, externalID string) ([]*gatehouse.Identity, error) {
+func (s *InboundSCIM) SCIMUsersByExternalID(ctx context.Context, p *gatehouse.Principal, externalID string) ([]*gatehouse.Identity, error) {
 	if err := requireSCIM(p); err != nil {
 		return nil, err
 	}
 	var out []*gatehouse.Identity
-	f := scimFilter(store.IdentityFilter{SCIMExternalID: externalID, Limit: store.MaxLimit})
+	f := scimFilter(gatehouse.IdentityFilter{SCIMExternalID: externalID, Limit: gatehouse.MaxLimit})
 	for {
 		page, err := s.store.ListIdentities(ctx, f)
 		if err != nil {
@@ -177,4 +177,18 @@ func (s *Service) SCIMUsersByExternalID(ctx context.Context, p *gatehouse.Princi
 		}
 		f.Cursor = page.NextCursor
 	}
+}
+
+// SCIMUserByEmployeeNumber returns the person SCIM shows whose employee number is employeeID
+// (a user's manager, an employeeNumber eq filter), by employee id only; ENOTFOUND when there is
+// none.
+func (s *InboundSCIM) SCIMUserByEmployeeNumber(ctx context.Context, p *gatehouse.Principal, employeeID string) (*gatehouse.Identity, error) {
+	if err := requireSCIM(p); err != nil {
+		return nil, err
+	}
+	i, err := identityByEmployeeID(ctx, s.store, employeeID)
+	if err == nil && !scimVisible(i) {
+		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "no user with employeeNumber %q", employeeID)
+	}
+	return i, err
 }

@@ -1,11 +1,7 @@
 package service
 
 import (
-	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -16,33 +12,24 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Service runs Gatehouse operations on a store.
+// Service runs Gatehouse operations on a store. It is the capabilities together (package doc):
+// each embedded pointer brings its exported methods, so callers that need everything keep one
+// value, and a caller that needs one capability may hold just that (svc.Requests).
 type Service struct {
-	store         store.Store
-	now           func() time.Time
-	log           *slog.Logger
-	bootstrapHash string        // SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, "" when unset
-	bootstrap     bootstrapUses // when each client's bootstrap use was last audited (bootstrap.go)
-	hr            HROptions
-	prov          Provisioner // the provisioning job queue; nil when not running one
-	open          provision.Opener
-	notifier      Notifier      // nil: nobody is told (notify.go)
-	requestExpiry time.Duration // an undecided request expires this long after submission
-	checkpoints   *Checkpoints  // signed audit checkpoints (audit.go); nil: none
-
-	// secrets is what connector secret references may name (catalog.go, Options.Secrets).
-	secrets *connector.SecretPolicy
-	// connectors are the connector types known: catalog validation checks settings against
-	// them, and what a type can do (Tasks, Offline) is asked of them, never of a type's name.
-	connectors gatehouse.ConnectorSpecs
-
-	// verified caches the last full audit verification for RecentVerification. It is only a
-	// display shortcut: correctness never depends on it, so process-local state is fine here.
-	verified struct {
-		sync.Mutex
-		result *Verification
-		at     time.Time
-	}
+	*core
+	*Auth
+	*Identities
+	*Grants
+	*Catalog
+	*Requests
+	*Exceptions
+	*Emergency
+	*HR
+	*InboundSCIM
+	*Tasks
+	*Provisioning
+	*Notifications
+	*Audit
 }
 
 // Options configure a Service.
@@ -54,6 +41,9 @@ type Options struct {
 	HR             HROptions
 	// Provisioner runs reconciles (the server's job queue); nil: reconcile is unavailable.
 	Provisioner Provisioner
+	// Jobs inserts the jobs that changes imply (reconciles, grant expiries) in their own
+	// transactions (the server's job queue); nil: none, as in the CLI's offline commands.
+	Jobs JobQueue
 	// Open opens a system's connector, for TestSystem (connectors.OpenSystem with the secrets
 	// provisioning uses); nil: systems cannot be tested.
 	Open provision.Opener
@@ -86,112 +76,45 @@ type HROptions struct {
 	GuardWindow time.Duration
 }
 
-// New returns a Service over st.
+// New returns a Service over st: the capabilities over one core, each given the others it
+// depends on (capabilities.go).
 func New(st store.Store, opts Options) *Service {
-	s := &Service{store: st, now: opts.Now, log: opts.Logger, hr: opts.HR, prov: opts.Provisioner, open: opts.Open,
-		notifier: opts.Notifier, requestExpiry: opts.RequestExpiry, checkpoints: opts.Checkpoints, secrets: opts.Secrets,
-		connectors: opts.Connectors}
-	if s.connectors == nil {
-		s.connectors = connectors.Specs
+	c := &core{store: st, now: opts.Now, log: opts.Logger, jobs: opts.Jobs, notifier: opts.Notifier}
+	if c.now == nil {
+		c.now = time.Now
 	}
-	if s.requestExpiry <= 0 {
-		s.requestExpiry = DefaultRequestExpiry
+	if c.log == nil {
+		c.log = slog.Default()
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = slog.Default()
+	s := &Service{core: c,
+		Auth:         &Auth{core: c},
+		Grants:       &Grants{core: c},
+		Exceptions:   &Exceptions{core: c},
+		Tasks:        &Tasks{core: c},
+		Provisioning: &Provisioning{core: c, prov: opts.Provisioner},
+		Audit:        &Audit{core: c, checkpoints: opts.Checkpoints},
 	}
 	if opts.BootstrapToken != "" {
-		s.bootstrapHash = gatehouse.HashToken(opts.BootstrapToken)
+		s.Auth.bootstrapHash = gatehouse.HashToken(opts.BootstrapToken)
+	}
+	s.Notifications = &Notifications{core: c, requestExpiry: opts.RequestExpiry, grants: s.Grants}
+	if s.Notifications.requestExpiry <= 0 {
+		s.Notifications.requestExpiry = DefaultRequestExpiry
+	}
+	s.Requests = &Requests{core: c, announcer: s.Notifications, exceptionGrants: s.Exceptions}
+	s.Identities = &Identities{core: c, requestCloser: s.Requests}
+	s.Emergency = &Emergency{core: c, securityNotifier: s.Notifications}
+	s.HR = &HR{core: c, hr: opts.HR, leaverRequests: s.Requests, accessEnder: s.Identities}
+	s.InboundSCIM = &InboundSCIM{core: c, scimHR: s.HR}
+	s.HR.scimGroupLeaver = s.InboundSCIM // HR and inbound SCIM both apply leavers: wired once both exist
+	s.Catalog = &Catalog{core: c, open: opts.Open, secrets: opts.Secrets, connectors: opts.Connectors, jmlApplier: s.HR}
+	if s.Catalog.connectors == nil {
+		s.Catalog.connectors = connectors.Specs
 	}
 	return s
 }
 
-// Store returns the underlying store, for health checks and metrics.
-func (s *Service) Store() store.Store { return s.store }
-
-// Now returns the service clock's current time.
-func (s *Service) Now() time.Time { return s.now() }
-
 // SystemPrincipal is the principal of Gatehouse's own components (the demo seeder, schedulers).
 func SystemPrincipal(component string) *gatehouse.Principal {
 	return &gatehouse.Principal{Email: "system:" + component, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}
-}
-
-// Authenticate turns a bearer token into a Principal. A token of a terminated identity no longer
-// works: leaving the company ends Gatehouse access too.
-func (s *Service) Authenticate(ctx context.Context, secret string) (*gatehouse.Principal, error) {
-	if secret == "" {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required")
-	}
-	hash := gatehouse.HashToken(secret)
-	if s.bootstrapHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.bootstrapHash)) == 1 {
-		// Logged and audited (bootstrap.go); a use that cannot be audited is refused.
-		if err := s.bootstrapUsed(ctx); err != nil {
-			return nil, err
-		}
-		return &gatehouse.Principal{Bootstrap: true, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}, nil
-	}
-	tok, err := s.store.GetTokenByHash(ctx, hash)
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "invalid token")
-	} else if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	if !tok.Valid(now) {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "token expired or revoked")
-	}
-	id, err := s.store.GetIdentity(ctx, tok.IdentityID)
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity no longer exists")
-	} else if err != nil {
-		return nil, err
-	}
-	if id.Status == gatehouse.StatusTerminated {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity is terminated")
-	}
-	// Recording use is best effort and off the request path: on SQLite it waits for the single
-	// writer, and a long import must not stall every signed-in request.
-	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
-		go func(id string) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if err := s.store.TouchToken(ctx, id, now); err != nil {
-				s.log.Warn("record token use", "token", id, "err", err)
-			}
-		}(tok.ID)
-	}
-	return &gatehouse.Principal{
-		IdentityID: id.ID, Email: id.Email, Roles: id.Roles, TokenID: tok.ID, Scopes: tok.Scopes,
-	}, nil
-}
-
-// update runs fn in a store transaction.
-func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return s.store.Update(ctx, fn)
-}
-
-// event builds an audit event for a change made by p.
-func (s *Service) event(p *gatehouse.Principal, action gatehouse.AuditAction, objType, objID string, before, after any, reason string) *gatehouse.AuditEvent {
-	return &gatehouse.AuditEvent{
-		Time: s.now(), Actor: p.Actor(), Action: action, ObjectType: objType, ObjectID: objID,
-		Before: mustJSON(before), After: mustJSON(after), Reason: reason,
-	}
-}
-
-func mustJSON(v any) json.RawMessage {
-	if v == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("service: domain object does not marshal: " + err.Error())
-	}
-	if string(b) == "null" {
-		return nil
-	}
-	return b
 }

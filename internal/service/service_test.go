@@ -9,7 +9,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -58,7 +57,7 @@ func TestVerifyStoreFindsRowsAppendedAroundGatehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A forger can compute a valid hash, but cannot append without moving the head.
-	evs, err := h.Store.ListAuditEvents(ctx, store.AuditFilter{Ascending: true, Limit: 10})
+	evs, err := h.Store.ListAuditEvents(ctx, gatehouse.AuditFilter{Ascending: true, Limit: 10})
 	if err != nil || len(evs.Items) != 1 {
 		t.Fatalf("list: %v %v", evs, err)
 	}

@@ -57,7 +57,7 @@ type OpenedSession struct {
 // SignIn checks token and opens a web session for it, from the client address addr (kept as
 // evidence). The sign-in is audited. A scoped token (an IdP's SCIM credential) is not a
 // person's sign-in and is refused.
-func (s *Service) SignIn(ctx context.Context, token, addr string, lim SessionLimits) (*OpenedSession, error) {
+func (s *Auth) SignIn(ctx context.Context, token, addr string, lim SessionLimits) (*OpenedSession, error) {
 	lim = lim.withDefaults()
 	p, err := s.Authenticate(ctx, token)
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Service) SignIn(ctx context.Context, token, addr string, lim SessionLim
 
 // bootstrapKey identifies the configured bootstrap token in a session row without being a hash
 // that could be looked up anywhere: a hash of its hash.
-func (s *Service) bootstrapKey() string {
+func (s *Auth) bootstrapKey() string {
 	if s.bootstrapHash == "" {
 		return ""
 	}
@@ -100,12 +100,12 @@ func (s *Service) bootstrapKey() string {
 // does not exist, has ended or timed out, or its token no longer works. A request records the
 // session's activity for the idle timeout (at most once a minute, off the request path, as for
 // tokens), so the idle timeout is exact to about a minute.
-func (s *Service) SessionPrincipal(ctx context.Context, secret string, lim SessionLimits) (*gatehouse.Principal, error) {
+func (s *Auth) SessionPrincipal(ctx context.Context, secret string, lim SessionLimits) (*gatehouse.Principal, error) {
 	_, p, err := s.session(ctx, secret, lim)
 	return p, err
 }
 
-func (s *Service) session(ctx context.Context, secret string, lim SessionLimits) (*gatehouse.Session, *gatehouse.Principal, error) {
+func (s *Auth) session(ctx context.Context, secret string, lim SessionLimits) (*gatehouse.Session, *gatehouse.Principal, error) {
 	lim = lim.withDefaults()
 	if secret == "" {
 		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "sign in first")
@@ -175,7 +175,7 @@ func sessionTouchEvery(lim SessionLimits) time.Duration {
 
 // SignOut ends the web session with this secret (audited). A session that has already ended
 // or timed out needs nothing: it is not valid anyway.
-func (s *Service) SignOut(ctx context.Context, secret string, lim SessionLimits) error {
+func (s *Auth) SignOut(ctx context.Context, secret string, lim SessionLimits) error {
 	sess, p, err := s.session(ctx, secret, lim)
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 		return nil
@@ -199,7 +199,7 @@ func (s *Service) SignOut(ctx context.Context, secret string, lim SessionLimits)
 }
 
 // endSessionsOfToken ends, in tx, the sessions a revoked token opened, each audited.
-func (s *Service) endSessionsOfToken(ctx context.Context, tx store.Tx, p *gatehouse.Principal, tokenID string, now time.Time) error {
+func (s *Auth) endSessionsOfToken(ctx context.Context, tx store.Tx, p *gatehouse.Principal, tokenID string, now time.Time) error {
 	ended, err := tx.EndSessionsOfToken(ctx, tokenID, now, SessionEndTokenRevoked)
 	if err != nil {
 		return err

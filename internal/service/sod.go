@@ -18,8 +18,8 @@ import (
 
 // SoDViolationFilter narrows the detective SoD listing.
 type SoDViolationFilter struct {
-	Rule     string // a rule id; "" for every rule
-	Identity string // id, email or employee_id; "" for everyone
+	Rule     string `query:"rule"`     // a rule id; "" for every rule
+	Identity string `query:"identity"` // id, email or employee_id; "" for everyone
 }
 
 // SoDGrantRef is one grant that puts an entitlement on a side of a broken rule.
@@ -68,7 +68,7 @@ type SoDViolations struct {
 // the ones rolled out detective-first, and block or exception rules can still be broken by access
 // granted before the rule existed or outside requests. It reads the active grants once, grouped by
 // identity, and checks each person against the compiled rules.
-func (s *Service) SoDViolations(ctx context.Context, p *gatehouse.Principal, f SoDViolationFilter) (*SoDViolations, error) {
+func (s *Catalog) SoDViolations(ctx context.Context, p *gatehouse.Principal, f SoDViolationFilter) (*SoDViolations, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Service) SoDViolations(ctx context.Context, p *gatehouse.Principal, f S
 		}
 		rules = []*gatehouse.SoDRule{r}
 	}
-	gf := store.GrantFilter{Status: "active", Limit: store.MaxLimit}
+	gf := gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit}
 	var only *gatehouse.Identity
 	if f.Identity != "" {
 		id, err := s.store.GetIdentity(ctx, f.Identity)
@@ -144,7 +144,7 @@ func (s *Service) SoDViolations(ctx context.Context, p *gatehouse.Principal, f S
 
 // nameViolators fills in emails: one lookup per person when few are involved, else one read of
 // every identity.
-func (s *Service) nameViolators(ctx context.Context, items []*SoDViolation, only *gatehouse.Identity) error {
+func (s *Catalog) nameViolators(ctx context.Context, items []*SoDViolation, only *gatehouse.Identity) error {
 	emails := map[string]string{}
 	if only != nil {
 		emails[only.ID] = only.Email
@@ -200,7 +200,7 @@ func grantRefs(grants []*gatehouse.Grant, entitlement string) []SoDGrantRef {
 
 // activeGrantsBy reads the grants f selects that are in force at now, by identity id, a page at
 // a time, and says how many there were.
-func activeGrantsBy(ctx context.Context, r store.Reader, f store.GrantFilter, now time.Time) (map[string][]*gatehouse.Grant, int, error) {
+func activeGrantsBy(ctx context.Context, r store.Reader, f gatehouse.GrantFilter, now time.Time) (map[string][]*gatehouse.Grant, int, error) {
 	out := map[string][]*gatehouse.Grant{}
 	n := 0
 	for {
@@ -227,7 +227,7 @@ func activeGrantsBy(ctx context.Context, r store.Reader, f store.GrantFilter, no
 // event. Only catalog.Apply writes SoD rules, always with that event in the same transaction, so
 // an unchanged sequence means unchanged rules, also when another process applied the catalog.
 // Keys are weak so that a Service dropped (in tests) takes its entry with it.
-var sodIndexes sync.Map // weak.Pointer[Service] → *sodCached
+var sodIndexes sync.Map // weak.Pointer[core] → *sodCached
 
 type sodCached struct {
 	seq int64
@@ -236,8 +236,8 @@ type sodCached struct {
 
 // sodIndex returns the SoD rules r sees, compiled: from the cache when no catalog apply happened
 // since they were compiled. r may be a transaction; the answer is then the transaction's view.
-func (s *Service) sodIndex(ctx context.Context, r store.Reader) (*policy.SoDIndex, error) {
-	page, err := r.ListAuditEvents(ctx, store.AuditFilter{Action: string(gatehouse.AuditCatalogApply), Limit: 1})
+func (s *core) sodIndex(ctx context.Context, r store.Reader) (*policy.SoDIndex, error) {
+	page, err := r.ListAuditEvents(ctx, gatehouse.AuditFilter{Action: string(gatehouse.AuditCatalogApply), Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("sod rules: last catalog apply: %w", err)
 	}
@@ -255,7 +255,7 @@ func (s *Service) sodIndex(ctx context.Context, r store.Reader) (*policy.SoDInde
 	}
 	idx := policy.CompileSoD(rules)
 	if _, loaded := sodIndexes.Swap(key, &sodCached{seq: seq, idx: idx}); !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { sodIndexes.Delete(k) }, key)
+		runtime.AddCleanup(s, func(k weak.Pointer[core]) { sodIndexes.Delete(k) }, key)
 	}
 	return idx, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -118,7 +117,7 @@ func BenchmarkSoDServicePath(b *testing.B) {
 		held := make([]string, 0, 64)
 		for i := 0; b.Loop(); i++ {
 			start := time.Now()
-			page, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: identities[i%people], Status: "active", Limit: store.MaxLimit})
+			page, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: identities[i%people], Status: "active", Limit: gatehouse.MaxLimit})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -149,7 +148,7 @@ func BenchmarkSoDServicePath(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			page, err := st.ListGrants(ctx, store.GrantFilter{IdentityID: identities[i%people], Status: "active", Limit: store.MaxLimit})
+			page, err := st.ListGrants(ctx, gatehouse.GrantFilter{IdentityID: identities[i%people], Status: "active", Limit: gatehouse.MaxLimit})
 			if err != nil {
 				b.Fatal(err)
 			}

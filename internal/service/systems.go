@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // systemTestTimeout bounds a connection test: long enough for a slow directory, short enough
@@ -46,7 +45,7 @@ type SystemTest struct {
 // containers without changing anything (operators: it acts with the system's credentials). A
 // failed check is a result with OK false, not an error: the test ran. It changes no state, so
 // it is logged, not audited.
-func (s *Service) TestSystem(ctx context.Context, p *gatehouse.Principal, id string) (*SystemTest, error) {
+func (s *Catalog) TestSystem(ctx context.Context, p *gatehouse.Principal, id string) (*SystemTest, error) {
 	if err := requireOperator(p); err != nil {
 		return nil, err
 	}
@@ -100,14 +99,14 @@ func (s *Service) TestSystem(ctx context.Context, p *gatehouse.Principal, id str
 // CanTestSystem reports whether TestSystem can test sys here: a system whose connector is
 // tested offline (a manual one: there is nothing to connect to) always, others when the server
 // opens connectors (gatehouse demo does not).
-func (s *Service) CanTestSystem(sys *gatehouse.System) bool {
+func (s *Catalog) CanTestSystem(sys *gatehouse.System) bool {
 	spec := s.connectors.Lookup(sys.Connector.Type)
 	return (spec != nil && spec.Offline != nil) || s.open != nil
 }
 
 // checkConnector opens, checks and closes the system's connector, filling res.Checked and
 // res.Capabilities. It returns the step that failed ("open", "check", "inventory") with the error.
-func (s *Service) checkConnector(ctx context.Context, sys *gatehouse.System, res *SystemTest) (string, error) {
+func (s *Catalog) checkConnector(ctx context.Context, sys *gatehouse.System, res *SystemTest) (string, error) {
 	c, err := s.open(ctx, sys)
 	if err != nil {
 		return "open", err
@@ -137,7 +136,7 @@ func (s *Service) checkConnector(ctx context.Context, sys *gatehouse.System, res
 
 // checkedText says what a passing Check verified, in the connector's terms (its spec's
 // Checked), or in general terms.
-func (s *Service) checkedText(sys *gatehouse.System) string {
+func (s *Catalog) checkedText(sys *gatehouse.System) string {
 	if spec := s.connectors.Lookup(sys.Connector.Type); spec != nil && spec.Checked != nil {
 		return spec.Checked(sys.Connector.Settings)
 	}
@@ -157,7 +156,7 @@ type SystemStatus struct {
 	// OpenTasks and OverdueTasks count the manual tasks waiting for a person (manual systems).
 	OpenTasks    int `json:"open_tasks"`
 	OverdueTasks int `json:"overdue_tasks"`
-	// MoreTasks: there are more open tasks than were counted (store.MaxLimit).
+	// MoreTasks: there are more open tasks than were counted (gatehouse.MaxLimit).
 	MoreTasks bool `json:"more_tasks,omitempty"`
 }
 
@@ -168,7 +167,7 @@ const (
 )
 
 // SystemStatus returns a system's provisioning status (readers).
-func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id string) (*SystemStatus, error) {
+func (s *Catalog) SystemStatus(ctx context.Context, p *gatehouse.Principal, id string) (*SystemStatus, error) {
 	if err := requireReadAll(p); err != nil {
 		return nil, err
 	}
@@ -177,14 +176,14 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		return nil, err
 	}
 	st := &SystemStatus{System: sys, Runs: []*gatehouse.Reconcile{}, Operations: []*gatehouse.Operation{}}
-	latest, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: sys.ID, Latest: true, Limit: 1})
+	latest, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: sys.ID, Latest: true, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(latest.Items) > 0 {
 		st.LastRun = latest.Items[0]
 	}
-	runs, err := s.store.ListReconciles(ctx, store.ReconcileFilter{SystemID: sys.ID, Limit: statusRuns})
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: sys.ID, Limit: statusRuns})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +192,7 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		c.Findings = nil // the last finished run carries them; repeating them per run is noise
 		st.Runs = append(st.Runs, &c)
 	}
-	ops, err := s.store.ListOperations(ctx, store.OperationFilter{SystemID: sys.ID, Limit: statusOperations})
+	ops, err := s.store.ListOperations(ctx, gatehouse.OperationFilter{SystemID: sys.ID, Limit: statusOperations})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +200,7 @@ func (s *Service) SystemStatus(ctx context.Context, p *gatehouse.Principal, id s
 		st.Operations = ops.Items
 	}
 	if s.connectors.Tasks(sys.Connector.Type) {
-		tasks, err := s.store.ListTasks(ctx, store.TaskFilter{SystemID: sys.ID, Status: gatehouse.TaskOpen, Limit: store.MaxLimit})
+		tasks, err := s.store.ListTasks(ctx, gatehouse.TaskFilter{SystemID: sys.ID, Status: gatehouse.TaskOpen, Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return nil, err
 		}

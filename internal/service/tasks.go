@@ -15,13 +15,13 @@ import (
 
 // TaskQuery selects manual tasks.
 type TaskQuery struct {
-	SystemID string
+	SystemID string `query:"system"`
 	// Status: open, done, cancelled, or "" for every status.
-	Status gatehouse.TaskStatus
+	Status gatehouse.TaskStatus `query:"status"`
 	// Overdue: only open tasks past their due time.
-	Overdue bool
-	Limit   int
-	Cursor  string
+	Overdue bool   `query:"overdue"`
+	Limit   int    `query:"limit"`
+	Cursor  string `query:"cursor"`
 }
 
 // TaskList is a page of tasks, sorted by due time (the most urgent first), with the number of
@@ -45,11 +45,11 @@ func canSeeTask(p *gatehouse.Principal, t *gatehouse.ManualTask) error {
 }
 
 // ListTasks lists manual tasks (readers; anyone else sees the tasks assigned to them).
-func (s *Service) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQuery) (*TaskList, error) {
+func (s *Tasks) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQuery) (*TaskList, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	f := store.TaskFilter{SystemID: strings.TrimSpace(q.SystemID), Status: q.Status, Limit: q.Limit, Cursor: q.Cursor}
+	f := gatehouse.TaskFilter{SystemID: strings.TrimSpace(q.SystemID), Status: q.Status, Limit: q.Limit, Cursor: q.Cursor}
 	if !p.CanReadAll() {
 		if p.Email == "" {
 			return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this needs the auditor, operator or admin role, or to be a task's assignee")
@@ -101,7 +101,7 @@ func (s *Service) ListTasks(ctx context.Context, p *gatehouse.Principal, q TaskQ
 }
 
 // GetTask returns one task by id or reference (TASK-000123) (readers and its assignee).
-func (s *Service) GetTask(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.ManualTask, error) {
+func (s *Tasks) GetTask(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.ManualTask, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -131,9 +131,9 @@ type TaskCompletion struct {
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // CompleteTask records that a person did an open task (operators). The operation that waited
-// for it is applied in the same transaction, and the system is reconciled after the commit,
-// which reads the task as the system's new state.
-func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id string, in TaskCompletion) (*gatehouse.ManualTask, error) {
+// for it is applied in the same transaction, which also enqueues a reconcile of the system:
+// it reads the task as the system's new state.
+func (s *Tasks) CompleteTask(ctx context.Context, p *gatehouse.Principal, id string, in TaskCompletion) (*gatehouse.ManualTask, error) {
 	if err := checkTexts(reasonText("note", in.Note)); err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id s
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "evidence_sha256: must be 64 hexadecimal digits (a SHA-256)")
 	}
 	var done *gatehouse.ManualTask
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.change(ctx, func(tx store.Tx, fx *effects) error {
 		t, err := tx.GetTask(ctx, strings.TrimSpace(id))
 		if err != nil {
 			return err
@@ -173,6 +173,7 @@ func (s *Service) CompleteTask(ctx context.Context, p *gatehouse.Principal, id s
 			return err
 		}
 		done = t
+		fx.reconcile.Task(t.Ref(), t.SystemID)
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditTaskComplete, "task", t.Ref(), before, t, note))
 	})
 	if err != nil {

@@ -30,7 +30,7 @@ type ending struct {
 // them end, each with an audit event carrying ref (the import, SCIM request or "" by hand).
 // Many identities (a large HR import) cost one statement per batch of identities per kind, and
 // the events are appended as one batch.
-func (s *Service) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, people []ending) error {
+func (s *Identities) endGatehouseAccess(ctx context.Context, tx store.Tx, p *gatehouse.Principal, ref string, people []ending) error {
 	if len(people) == 0 {
 		return nil
 	}

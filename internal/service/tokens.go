@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/subtle"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ type CreatedToken struct {
 
 // CreateToken issues a token. Admins issue tokens for anyone; every identity may issue tokens
 // for itself (for the CLI), which carry its own roles and no more.
-func (s *Service) CreateToken(ctx context.Context, p *gatehouse.Principal, in NewToken) (*CreatedToken, error) {
+func (s *Auth) CreateToken(ctx context.Context, p *gatehouse.Principal, in NewToken) (*CreatedToken, error) {
 	if err := checkTexts(idText("for", in.For), descriptionText("description", in.Description)); err != nil {
 		return nil, err
 	}
@@ -95,11 +96,11 @@ func (s *Service) CreateToken(ctx context.Context, p *gatehouse.Principal, in Ne
 }
 
 // ListTokens lists tokens: an admin sees all (or one identity's), others their own.
-func (s *Service) ListTokens(ctx context.Context, p *gatehouse.Principal, identity string, includeRevoked bool) ([]*gatehouse.Token, error) {
+func (s *Auth) ListTokens(ctx context.Context, p *gatehouse.Principal, identity string, includeRevoked bool) ([]*gatehouse.Token, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
-	f := store.TokenFilter{IncludeRevoked: includeRevoked}
+	f := gatehouse.TokenFilter{IncludeRevoked: includeRevoked}
 	switch {
 	case p.Has(gatehouse.RoleAdmin):
 		if identity != "" {
@@ -124,7 +125,7 @@ func (s *Service) ListTokens(ctx context.Context, p *gatehouse.Principal, identi
 }
 
 // RevokeToken revokes a token: admins any, others their own.
-func (s *Service) RevokeToken(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Token, error) {
+func (s *Auth) RevokeToken(ctx context.Context, p *gatehouse.Principal, id string) (*gatehouse.Token, error) {
 	if err := authenticated(p); err != nil {
 		return nil, err
 	}
@@ -154,4 +155,53 @@ func (s *Service) RevokeToken(ctx context.Context, p *gatehouse.Principal, id st
 		return tx.AppendAudit(ctx, s.event(p, gatehouse.AuditTokenRevoke, "token", id, before, out, ""))
 	})
 	return out, err
+}
+
+// Authenticate turns a bearer token into a Principal. A token of a terminated identity no longer
+// works: leaving the company ends Gatehouse access too.
+func (s *Auth) Authenticate(ctx context.Context, secret string) (*gatehouse.Principal, error) {
+	if secret == "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token is required")
+	}
+	hash := gatehouse.HashToken(secret)
+	if s.bootstrapHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.bootstrapHash)) == 1 {
+		// Logged and audited (bootstrap.go); a use that cannot be audited is refused.
+		if err := s.bootstrapUsed(ctx); err != nil {
+			return nil, err
+		}
+		return &gatehouse.Principal{Bootstrap: true, Roles: []gatehouse.AccessRole{gatehouse.RoleAdmin}}, nil
+	}
+	tok, err := s.store.GetTokenByHash(ctx, hash)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "invalid token")
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if !tok.Valid(now) {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "token expired or revoked")
+	}
+	id, err := s.store.GetIdentity(ctx, tok.IdentityID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity no longer exists")
+	} else if err != nil {
+		return nil, err
+	}
+	if id.Status == gatehouse.StatusTerminated {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "the token's identity is terminated")
+	}
+	// Recording use is best effort and off the request path: on SQLite it waits for the single
+	// writer, and a long import must not stall every signed-in request.
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
+		go func(id string) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := s.store.TouchToken(ctx, id, now); err != nil {
+				s.log.Warn("record token use", "token", id, "err", err)
+			}
+		}(tok.ID)
+	}
+	return &gatehouse.Principal{
+		IdentityID: id.ID, Email: id.Email, Roles: id.Roles, TokenID: tok.ID, Scopes: tok.Scopes,
+	}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -40,14 +41,14 @@ type Store interface {
 type Reader interface {
 	// GetIdentity finds an identity by id, email (case-insensitive) or employee_id.
 	GetIdentity(ctx context.Context, key string) (*gatehouse.Identity, error)
-	ListIdentities(ctx context.Context, f IdentityFilter) (Page[*gatehouse.Identity], error)
-	CountIdentities(ctx context.Context, f IdentityFilter) (int, error)
+	ListIdentities(ctx context.Context, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error)
+	CountIdentities(ctx context.Context, f gatehouse.IdentityFilter) (int, error)
 
 	GetSettings(ctx context.Context) (gatehouse.Settings, error)
 	GetSystem(ctx context.Context, id string) (*gatehouse.System, error)
 	ListSystems(ctx context.Context) ([]*gatehouse.System, error)
 	GetEntitlement(ctx context.Context, id string) (*gatehouse.Entitlement, error)
-	ListEntitlements(ctx context.Context, f EntitlementFilter) (Page[*gatehouse.Entitlement], error)
+	ListEntitlements(ctx context.Context, f gatehouse.EntitlementFilter) (gatehouse.Page[*gatehouse.Entitlement], error)
 	GetRole(ctx context.Context, id string) (*gatehouse.Role, error)
 	ListRoles(ctx context.Context) ([]*gatehouse.Role, error)
 	GetSoDRule(ctx context.Context, id string) (*gatehouse.SoDRule, error)
@@ -56,17 +57,17 @@ type Reader interface {
 	LoadCatalog(ctx context.Context) (*gatehouse.Catalog, error)
 
 	GetGrant(ctx context.Context, id string) (*gatehouse.Grant, error)
-	ListGrants(ctx context.Context, f GrantFilter) (Page[*gatehouse.Grant], error)
+	ListGrants(ctx context.Context, f gatehouse.GrantFilter) (gatehouse.Page[*gatehouse.Grant], error)
 	// CountActiveGrants counts unrevoked grants per entitlement id, for the given entitlements.
 	CountActiveGrants(ctx context.Context, entitlementIDs []string) (map[string]int, error)
 
-	ListAccounts(ctx context.Context, f AccountFilter) (Page[*gatehouse.Account], error)
+	ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[*gatehouse.Account], error)
 	// ListAccountNames returns the names given to people on a system, by identity id.
 	ListAccountNames(ctx context.Context, systemID string) ([]*gatehouse.AccountName, error)
 
 	GetToken(ctx context.Context, id string) (*gatehouse.Token, error)
 	GetTokenByHash(ctx context.Context, hash string) (*gatehouse.Token, error)
-	ListTokens(ctx context.Context, f TokenFilter) ([]*gatehouse.Token, error)
+	ListTokens(ctx context.Context, f gatehouse.TokenFilter) ([]*gatehouse.Token, error)
 
 	// GetSession returns a web session by id; GetSessionByHash by the hash of its secret.
 	GetSession(ctx context.Context, id string) (*gatehouse.Session, error)
@@ -75,40 +76,40 @@ type Reader interface {
 	// GetHRImport returns an HR import with its content (kept while it is held).
 	GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error)
 	// ListHRImports lists HR imports, newest first, without their content.
-	ListHRImports(ctx context.Context, f HRImportFilter) (Page[*gatehouse.HRImport], error)
+	ListHRImports(ctx context.Context, f gatehouse.HRImportFilter) (gatehouse.Page[*gatehouse.HRImport], error)
 	// ListHRImportChanges lists an applied import's evidence, a person a row, in plan order.
-	ListHRImportChanges(ctx context.Context, f HRImportChangeFilter) (Page[*gatehouse.HRImportChange], error)
+	ListHRImportChanges(ctx context.Context, f gatehouse.HRImportChangeFilter) (gatehouse.Page[*gatehouse.HRImportChange], error)
 
 	// GetConfirmation returns one mover confirmation.
 	GetConfirmation(ctx context.Context, id string) (*gatehouse.Confirmation, error)
 	// ListConfirmations lists mover confirmations, newest first.
-	ListConfirmations(ctx context.Context, f ConfirmationFilter) (Page[*gatehouse.Confirmation], error)
+	ListConfirmations(ctx context.Context, f gatehouse.ConfirmationFilter) (gatehouse.Page[*gatehouse.Confirmation], error)
 
 	// --- Provisioning evidence (internal/provision) ---
 
 	// GetReconcile returns one reconcile run with its drift findings.
 	GetReconcile(ctx context.Context, id string) (*gatehouse.Reconcile, error)
 	// ListReconciles lists reconcile runs, newest first.
-	ListReconciles(ctx context.Context, f ReconcileFilter) (Page[*gatehouse.Reconcile], error)
+	ListReconciles(ctx context.Context, f gatehouse.ReconcileFilter) (gatehouse.Page[*gatehouse.Reconcile], error)
 	// ListOperations lists provisioning operations, newest first.
-	ListOperations(ctx context.Context, f OperationFilter) (Page[*gatehouse.Operation], error)
+	ListOperations(ctx context.Context, f gatehouse.OperationFilter) (gatehouse.Page[*gatehouse.Operation], error)
 
 	// GetTask returns one manual fulfillment task by its id or its reference (TASK-000123).
 	GetTask(ctx context.Context, idOrRef string) (*gatehouse.ManualTask, error)
 	// ListTasks lists manual fulfillment tasks, oldest first (by number).
-	ListTasks(ctx context.Context, f TaskFilter) (Page[*gatehouse.ManualTask], error)
+	ListTasks(ctx context.Context, f gatehouse.TaskFilter) (gatehouse.Page[*gatehouse.ManualTask], error)
 
 	// GetSCIMGroup returns one SCIM group with its members.
 	GetSCIMGroup(ctx context.Context, id string) (*gatehouse.SCIMGroup, error)
 	// ListSCIMGroups lists SCIM groups by display name, with their members.
-	ListSCIMGroups(ctx context.Context, f SCIMGroupFilter) (Page[*gatehouse.SCIMGroup], error)
+	ListSCIMGroups(ctx context.Context, f gatehouse.SCIMGroupFilter) (gatehouse.Page[*gatehouse.SCIMGroup], error)
 	// CountSCIMGroups counts the groups f selects (Limit and Cursor are ignored).
-	CountSCIMGroups(ctx context.Context, f SCIMGroupFilter) (int, error)
+	CountSCIMGroups(ctx context.Context, f gatehouse.SCIMGroupFilter) (int, error)
 	// ListSCIMMemberships returns the SCIM groups each of identityIDs is a member of, by
 	// identity id, each list by lowercased display name: one query for a page of users.
-	ListSCIMMemberships(ctx context.Context, identityIDs []string) (map[string][]SCIMMembership, error)
+	ListSCIMMemberships(ctx context.Context, identityIDs []string) (map[string][]gatehouse.SCIMMembership, error)
 
-	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[*gatehouse.AuditEvent], error)
+	ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (gatehouse.Page[*gatehouse.AuditEvent], error)
 	// ScanAuditEvents calls fn for every event in sequence order, in constant memory.
 	ScanAuditEvents(ctx context.Context, fn func(*gatehouse.AuditEvent) error) error
 	// ScanAuditRange is ScanAuditEvents of the events with from <= seq <= to.
@@ -125,9 +126,9 @@ type Reader interface {
 	// GetRequest returns one access request by its id or its reference (REQ-000123).
 	GetRequest(ctx context.Context, idOrRef string) (*gatehouse.AccessRequest, error)
 	// ListRequests lists access requests, newest first (by number).
-	ListRequests(ctx context.Context, f RequestFilter) (Page[*gatehouse.AccessRequest], error)
+	ListRequests(ctx context.Context, f gatehouse.RequestFilter) (gatehouse.Page[*gatehouse.AccessRequest], error)
 	// ListDelegations lists approval delegations, oldest first.
-	ListDelegations(ctx context.Context, f DelegationFilter) ([]*gatehouse.Delegation, error)
+	ListDelegations(ctx context.Context, f gatehouse.DelegationFilter) ([]*gatehouse.Delegation, error)
 	// CountPeers counts an identity's peers (other active identities with its department and
 	// title; none when its department is empty) and, per entitlement, how many of them hold an
 	// unrevoked grant of it.
@@ -138,14 +139,14 @@ type Reader interface {
 	// GetException returns one exception by its id or its reference (EXC-000123).
 	GetException(ctx context.Context, idOrRef string) (*gatehouse.Exception, error)
 	// ListExceptions lists exceptions, newest first (by number).
-	ListExceptions(ctx context.Context, f ExceptionFilter) (Page[*gatehouse.Exception], error)
+	ListExceptions(ctx context.Context, f gatehouse.ExceptionFilter) (gatehouse.Page[*gatehouse.Exception], error)
 
 	// --- Emergency access (service/emergency.go) ---
 
 	// GetEmergencyReview returns one post-event review by its id or its reference (EMG-000123).
 	GetEmergencyReview(ctx context.Context, idOrRef string) (*gatehouse.EmergencyReview, error)
 	// ListEmergencyReviews lists post-event reviews, newest first (by number).
-	ListEmergencyReviews(ctx context.Context, f EmergencyReviewFilter) (Page[*gatehouse.EmergencyReview], error)
+	ListEmergencyReviews(ctx context.Context, f gatehouse.EmergencyReviewFilter) (gatehouse.Page[*gatehouse.EmergencyReview], error)
 	// CountEmergencyReviews counts open reviews, and of those the ones due at or before now.
 	CountEmergencyReviews(ctx context.Context, now time.Time) (open, overdue int, err error)
 }
@@ -154,6 +155,12 @@ type Reader interface {
 // may be unusable (PostgreSQL aborts it), so fn should return the error rather than carry on.
 type Tx interface {
 	Reader
+
+	// SQL is the transaction itself, for the job queue alone: the jobs a change implies
+	// (reconciles, expiries, notifications) are inserted in it, so they exist if and only if
+	// the change does. On SQLite the store's one write connection is in this transaction, so
+	// an insert on any other connection would wait for it for ever.
+	SQL() *sql.Tx
 
 	CreateIdentity(ctx context.Context, i *gatehouse.Identity) error // sets ID, CreatedAt, UpdatedAt
 	UpdateIdentity(ctx context.Context, i *gatehouse.Identity) error // by ID; sets UpdatedAt
@@ -284,218 +291,6 @@ type Tx interface {
 	// UpdateEmergencyReview writes r by ID. Completing an already completed review is
 	// ECONFLICT: someone completed it first.
 	UpdateEmergencyReview(ctx context.Context, r *gatehouse.EmergencyReview) error
-}
-
-// Page is one page of a list. NextCursor is "" on the last page; pass it back as Cursor to get the
-// next one.
-type Page[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-// DefaultLimit and MaxLimit bound page sizes.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 1000
-)
-
-// IdentityFilter selects identities. Empty fields do not filter.
-type IdentityFilter struct {
-	Query          string // case-insensitive substring of email, first/last name, employee_id, title
-	Department     string
-	Status         gatehouse.IdentityStatus
-	EmploymentType gatehouse.EmploymentType
-	ManagerID      string // employee_id of the manager
-	Role           gatehouse.AccessRole
-	Location       string
-	Kind           gatehouse.IdentityKind
-	Source         string // exact
-	EmployeeID     string // exact (unique, so at most one identity)
-	// EmployeeIDFold keeps identities whose employee_id is this ignoring case (of ASCII
-	// letters at least, on every engine): E100 and e100, which the unique index lets two
-	// people hold. No index serves it (a scan of
-	// the employee ids); SCIM checks a new employee number with it.
-	EmployeeIDFold string
-	// SCIMExternalID keeps identities whose Attributes["scim.externalId"] is exactly this (a
-	// SCIM client's own identifier of a user, no key: several may share it), through an index.
-	SCIMExternalID string
-	// SCIMEmail keeps the identities that may have this email address, ignoring case: as their
-	// email, or in the SCIM emails list they were sent (Attributes["scim.emails"], JSON text
-	// compared as text). It narrows a search in the database; the caller matches the
-	// addresses exactly, since a list may hold the address as another value (a display).
-	SCIMEmail string
-	// Attribute keeps identities whose attribute Key has value Value; WithoutAttribute leaves
-	// them out (the SCIM server hides the people its clients deleted).
-	Attribute        *AttributeValue
-	WithoutAttribute *AttributeValue
-	Limit            int
-	Cursor           string
-	// Offset skips this many identities (in id order, after Cursor): SCIM pages by index.
-	Offset int
-}
-
-// AttributeValue is one key and value of Identity.Attributes.
-type AttributeValue struct{ Key, Value string }
-
-// EntitlementFilter selects entitlements.
-type EntitlementFilter struct {
-	System      string
-	Risk        gatehouse.Risk
-	Query       string // substring of id, name, description
-	Requestable *bool
-	Limit       int
-	Cursor      string
-}
-
-// GrantFilter selects grants.
-type GrantFilter struct {
-	IdentityID    string
-	EntitlementID string
-	System        string
-	Source        gatehouse.GrantSource
-	// Status: "active" (not revoked), "revoked", or "" for all.
-	Status string
-	// ExpiresAfter and ExpiresBefore select grants whose expiry is in (ExpiresAfter,
-	// ExpiresBefore]; a zero bound is open. Setting either leaves out grants with no expiry.
-	ExpiresAfter, ExpiresBefore time.Time
-	Limit                       int
-	Cursor                      string
-}
-
-// AccountFilter selects observed accounts.
-type AccountFilter struct {
-	SystemID   string
-	IdentityID string
-	Orphaned   bool // only accounts with no identity
-	Limit      int
-	Cursor     string
-}
-
-// TokenFilter selects tokens.
-type TokenFilter struct {
-	IdentityID     string // "" for all
-	IncludeRevoked bool
-}
-
-// HRImportFilter selects HR imports.
-type HRImportFilter struct {
-	Status gatehouse.HRImportStatus // "" for all
-	Limit  int
-	Cursor string
-}
-
-// HRImportChangeFilter selects an import's evidence rows.
-type HRImportChangeFilter struct {
-	ImportID string // required
-	Class    string // "" for all
-	Late     bool   // only leavers terminated after their end date
-	Limit    int
-	Cursor   string
-}
-
-// ConfirmationFilter selects mover confirmations. Empty fields do not filter.
-type ConfirmationFilter struct {
-	ManagerID  string // identity id of the manager addressed
-	IdentityID string // the mover
-	GrantID    string
-	Status     gatehouse.ConfirmationStatus
-	Limit      int
-	Cursor     string
-}
-
-// ReconcileFilter selects reconcile runs (provisioning).
-type ReconcileFilter struct {
-	SystemID string
-	JobIDs   []int64 // runs of these jobs
-	// Latest keeps only the newest finished run of each system: the current drift (an
-	// interrupted run does not count: it did not finish reading).
-	Latest bool
-	// Status keeps only runs in this state ("": any), e.g. the runs still running.
-	Status gatehouse.ReconcileStatus
-	Limit  int
-	Cursor string
-}
-
-// OperationFilter selects provisioning operations.
-type OperationFilter struct {
-	SystemID    string
-	ReconcileID string
-	IdentityID  string
-	Status      gatehouse.OperationStatus // "" for all
-	Limit       int
-	Cursor      string
-}
-
-// TaskFilter selects manual tasks. Empty fields do not filter.
-type TaskFilter struct {
-	SystemID  string
-	Status    gatehouse.TaskStatus
-	Assignee  string
-	DueBefore time.Time // only tasks due before this time (with Status open: the overdue ones)
-	Limit     int
-	Cursor    string
-}
-
-// SCIMGroupFilter selects SCIM groups. Empty fields do not filter.
-type SCIMGroupFilter struct {
-	DisplayName string // exact, case-insensitive
-	ExternalID  string
-	MemberID    string // groups this identity is a member of
-	Source      string
-	Limit       int
-	Cursor      string
-}
-
-// AuditFilter selects audit events, newest first unless Ascending. Times select [Since, Until).
-type AuditFilter struct {
-	Since      time.Time
-	Until      time.Time
-	Actor      string
-	Action     string // exact, or a prefix ending in "." ("grant.")
-	ObjectType string
-	ObjectID   string
-	Ascending  bool
-	Limit      int
-	Cursor     string
-}
-
-// RequestFilter selects access requests. Empty fields do not filter.
-type RequestFilter struct {
-	RequesterID   string
-	BeneficiaryID string
-	// Party keeps requests this identity submitted or is the beneficiary of.
-	Party string
-	// Approvers keeps requests whose current step asks one of these identities.
-	Approvers []string
-	States    []gatehouse.RequestState
-	Limit     int
-	Cursor    string
-}
-
-// DelegationFilter selects delegations. Empty fields do not filter.
-type DelegationFilter struct {
-	FromID   string
-	ToID     string
-	ActiveAt time.Time // only those in force at this time
-}
-
-// ExceptionFilter selects exceptions. Empty fields do not filter.
-type ExceptionFilter struct {
-	IdentityID string
-	RuleID     string
-	Statuses   []gatehouse.ExceptionStatus
-	// ExpiresBefore keeps exceptions whose expiry is at or before it.
-	ExpiresBefore time.Time
-	Limit         int
-	Cursor        string
-}
-
-// EmergencyReviewFilter selects post-event reviews of break-glass grants. Empty fields do not
-// filter.
-type EmergencyReviewFilter struct {
-	OpenOnly bool
-	Limit    int
-	Cursor   string
 }
 
 // Lease is work that runs once at a time across replicas (an HR import): who holds it, and

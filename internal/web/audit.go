@@ -11,7 +11,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 type auditView struct {
@@ -43,7 +42,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request, p *gatehouse.Pri
 		ObjectID:   strings.TrimSpace(q.Get("object_id")),
 		Since:      strings.TrimSpace(q.Get("since")),
 	}
-	f := store.AuditFilter{Actor: v.Actor, Action: v.Action, ObjectType: v.ObjectType, ObjectID: v.ObjectID, Limit: pageSize, Cursor: q.Get("cursor")}
+	f := gatehouse.AuditFilter{Actor: v.Actor, Action: v.Action, ObjectType: v.ObjectType, ObjectID: v.ObjectID, Limit: pageSize, Cursor: q.Get("cursor")}
 	if v.Since != "" {
 		t, err := parseSince(v.Since)
 		if err != nil {

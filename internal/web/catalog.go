@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The catalog is readable by everyone signed in: people need to see what exists to ask for it.
@@ -70,7 +69,7 @@ func (h *handler) systemPage(w http.ResponseWriter, r *http.Request, p *gatehous
 	for _, k := range slices.Sorted(maps.Keys(s.Connector.Settings)) {
 		v.Settings = append(v.Settings, keyValue{k, settingText(k, s.Connector.Settings[k])})
 	}
-	page, err := h.svc.ListEntitlements(ctx, p, store.EntitlementFilter{System: s.ID, Limit: store.MaxLimit})
+	page, err := h.svc.ListEntitlements(ctx, p, gatehouse.EntitlementFilter{System: s.ID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -114,16 +113,20 @@ type entitlementsView struct {
 func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	ctx := r.Context()
 	q := r.URL.Query()
+	var f gatehouse.EntitlementFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := entitlementsView{
-		Query:  strings.TrimSpace(q.Get("q")),
-		System: q.Get("system"),
-		Risk:   q.Get("risk"),
+		Query:  f.Query,
+		System: f.System,
+		Risk:   string(f.Risk),
 		Risks:  []gatehouse.Risk{gatehouse.RiskStandard, gatehouse.RiskSensitive, gatehouse.RiskPrivileged},
 	}
 	if v.Risk != "" && !slices.Contains(v.Risks, gatehouse.Risk(v.Risk)) {
 		return gatehouse.Errorf(gatehouse.EINVALID, "risk %q is not one of standard, sensitive, privileged", v.Risk)
 	}
-	v.Filtered = v.Query != "" || v.System != "" || v.Risk != ""
+	v.Filtered = f.Query != "" || f.System != "" || f.Risk != "" || f.Requestable != nil
 	var err error
 	if v.Systems, err = h.svc.ListSystems(ctx, p); err != nil {
 		return err
@@ -132,7 +135,7 @@ func (h *handler) entitlements(w http.ResponseWriter, r *http.Request, p *gateho
 	for _, s := range v.Systems {
 		v.SystemNames[s.ID] = s.Name
 	}
-	f := store.EntitlementFilter{Query: v.Query, System: v.System, Risk: gatehouse.Risk(v.Risk), Limit: pageSize, Cursor: q.Get("cursor")}
+	f.Limit = pageSize
 	page, err := h.svc.ListEntitlements(ctx, p, f)
 	if err != nil {
 		return err
@@ -202,7 +205,7 @@ func (h *handler) entitlement(w http.ResponseWriter, r *http.Request, p *gatehou
 	}
 
 	if v.ShowHolders {
-		grants, err := h.svc.ListGrants(ctx, p, store.GrantFilter{EntitlementID: e.ID, Status: "active", Limit: pageSize})
+		grants, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{EntitlementID: e.ID, Status: "active", Limit: pageSize})
 		if err != nil {
 			return err
 		}
@@ -236,14 +239,14 @@ func (h *handler) entitlement(w http.ResponseWriter, r *http.Request, p *gatehou
 
 // identitiesByID resolves the holders of a page of grants. The store has no "these ids" filter,
 // so this reads one maximal page of identities as a map: one query, complete for up to
-// store.MaxLimit identities; beyond that a holder may show by id only. A query per grant is
+// gatehouse.MaxLimit identities; beyond that a holder may show by id only. A query per grant is
 // what this avoids.
 func (h *handler) identitiesByID(r *http.Request, p *gatehouse.Principal, grants []*gatehouse.Grant) (map[string]*gatehouse.Identity, error) {
 	out := map[string]*gatehouse.Identity{}
 	if len(grants) == 0 {
 		return out, nil
 	}
-	page, err := h.svc.ListIdentities(r.Context(), p, store.IdentityFilter{Limit: store.MaxLimit})
+	page, err := h.svc.ListIdentities(r.Context(), p, gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}

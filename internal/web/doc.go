@@ -9,4 +9,8 @@
 // signed-in Principal, and service errors are mapped to pages by their gatehouse error code in
 // one table (statusFor). A session is the API token itself, kept in an HttpOnly, SameSite=Strict
 // cookie, so revoking a token or terminating its identity ends the browser session too.
+//
+// List pages read their filters with the API's decoder (package urlquery into the domain's
+// filter types, decodeFilter), so a page's link and the API's list route take the same
+// parameters.
 package web

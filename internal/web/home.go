@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 type homeView struct {
@@ -38,7 +37,7 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, p *gatehouse.Prin
 			return err
 		}
 		v.Identity = id
-		mine, err := h.svc.ListGrants(ctx, p, store.GrantFilter{IdentityID: id.ID, Status: "active", Limit: store.MaxLimit})
+		mine, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{IdentityID: id.ID, Status: "active", Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return err
 		}
@@ -50,12 +49,12 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, p *gatehouse.Prin
 	}
 	v.Systems, v.Entitlements, v.CatalogRoles, v.SoDRules = len(cat.Systems), len(cat.Entitlements), len(cat.Roles), len(cat.SoD)
 	if v.Reader {
-		if v.Identities, err = h.svc.CountIdentities(ctx, p, store.IdentityFilter{}); err != nil {
+		if v.Identities, err = h.svc.CountIdentities(ctx, p, gatehouse.IdentityFilter{}); err != nil {
 			return err
 		}
 		// The service has no grant count, so count one maximal page of active grants; beyond
 		// it the page says "1000+".
-		all, err := h.svc.ListGrants(ctx, p, store.GrantFilter{Status: "active", Limit: store.MaxLimit})
+		all, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // hrUploadLimit bounds an HR file uploaded through the UI. The plan page carries the file back
@@ -72,14 +71,14 @@ func (h *handler) loadHRImports(r *http.Request, p *gatehouse.Principal, v *hrVi
 		v.Status = q.Get("status")
 	}
 	// Held imports wait for someone: they come first, whatever page of the history is shown.
-	held, err := h.svc.ListHRImports(ctx, p, store.HRImportFilter{Status: gatehouse.ImportHeld, Limit: store.MaxLimit})
+	held, err := h.svc.ListHRImports(ctx, p, gatehouse.HRImportFilter{Status: gatehouse.ImportHeld, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return deny(err, forbiddenHR)
 	}
 	for _, imp := range held.Items {
 		v.Held = append(v.Held, importRow(imp))
 	}
-	f := store.HRImportFilter{Status: gatehouse.HRImportStatus(v.Status), Limit: pageSize}
+	f := gatehouse.HRImportFilter{Status: gatehouse.HRImportStatus(v.Status), Limit: pageSize}
 	if r.Method == http.MethodGet {
 		f.Cursor = q.Get("cursor")
 	}
@@ -408,7 +407,7 @@ func (h *handler) loadHRChanges(r *http.Request, p *gatehouse.Principal, id stri
 	q := r.URL.Query()
 	v.Classes = jml.Classes()
 	v.Class, v.Late = q.Get("class"), q.Get("late") != ""
-	f := store.HRImportChangeFilter{ImportID: id, Class: v.Class, Late: v.Late, Limit: hrChangeRows, Cursor: q.Get("cursor")}
+	f := gatehouse.HRImportChangeFilter{ImportID: id, Class: v.Class, Late: v.Late, Limit: hrChangeRows, Cursor: q.Get("cursor")}
 	page, err := h.svc.ListHRImportChanges(r.Context(), p, f)
 	if err != nil {
 		return deny(err, forbiddenHR)

@@ -17,7 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // hrHeader is the HR feed's header (docs/hr.md).
@@ -88,7 +87,7 @@ func (f *fixture) post(t *testing.T, who, path string, form url.Values) (*http.R
 
 func (f *fixture) count(t *testing.T) int {
 	t.Helper()
-	n, err := f.svc.CountIdentities(context.Background(), service.SystemPrincipal("test"), store.IdentityFilter{})
+	n, err := f.svc.CountIdentities(context.Background(), service.SystemPrincipal("test"), gatehouse.IdentityFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func (f *fixture) count(t *testing.T) int {
 
 func (f *fixture) imports(t *testing.T) []*gatehouse.HRImport {
 	t.Helper()
-	page, err := f.svc.ListHRImports(context.Background(), service.SystemPrincipal("test"), store.HRImportFilter{})
+	page, err := f.svc.ListHRImports(context.Background(), service.SystemPrincipal("test"), gatehouse.HRImportFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

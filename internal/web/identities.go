@@ -5,10 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // pageSize is the length of every paginated table: enough to scan, short enough to render fast.
@@ -32,11 +30,15 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 		return nil
 	}
 	q := r.URL.Query()
+	var f gatehouse.IdentityFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := identitiesView{
-		Query:      strings.TrimSpace(q.Get("q")),
-		Department: strings.TrimSpace(q.Get("department")),
-		Status:     q.Get("status"),
-		Type:       q.Get("employment_type"),
+		Query:      f.Query,
+		Department: f.Department,
+		Status:     string(f.Status),
+		Type:       string(f.EmploymentType),
 		Statuses:   []gatehouse.IdentityStatus{gatehouse.StatusActive, gatehouse.StatusLeave, gatehouse.StatusTerminated},
 		Types:      []gatehouse.EmploymentType{gatehouse.Employee, gatehouse.Contractor, gatehouse.Intern},
 	}
@@ -46,16 +48,14 @@ func (h *handler) identities(w http.ResponseWriter, r *http.Request, p *gatehous
 	if v.Type != "" && !gatehouse.EmploymentType(v.Type).Valid() {
 		return gatehouse.Errorf(gatehouse.EINVALID, "employment type %q is not one of employee, contractor, intern", v.Type)
 	}
-	v.Filtered = v.Query != "" || v.Department != "" || v.Status != "" || v.Type != ""
-	f := store.IdentityFilter{
-		Query: v.Query, Department: v.Department,
-		Status: gatehouse.IdentityStatus(v.Status), EmploymentType: gatehouse.EmploymentType(v.Type),
-	}
+	cursor := f.Cursor
+	f.Limit, f.Cursor = 0, ""
+	v.Filtered = f != (gatehouse.IdentityFilter{}) // any filter the API takes, shown in the form or not
 	var err error
 	if v.Total, err = h.svc.CountIdentities(r.Context(), p, f); err != nil {
 		return deny(err, "You need the auditor, operator or admin role to list identities.")
 	}
-	f.Limit, f.Cursor = pageSize, q.Get("cursor")
+	f.Limit, f.Cursor = pageSize, cursor
 	page, err := h.svc.ListIdentities(r.Context(), p, f)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 		v.Attributes = append(v.Attributes, keyValue{k, id.Attributes[k]})
 	}
 
-	grants, err := h.svc.ListGrants(ctx, p, store.GrantFilter{IdentityID: id.ID, Limit: store.MaxLimit})
+	grants, err := h.svc.ListGrants(ctx, p, gatehouse.GrantFilter{IdentityID: id.ID, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	}
 
 	if p.CanReadAll() {
-		groups, err := h.svc.ListSCIMGroups(ctx, p, store.SCIMGroupFilter{MemberID: id.ID, Limit: scimGroupsShown})
+		groups, err := h.svc.ListSCIMGroups(ctx, p, gatehouse.SCIMGroupFilter{MemberID: id.ID, Limit: scimGroupsShown})
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 	if v.ShowAudit {
 		// Only the identity's own events: its grants' events are keyed by grant id, and the
 		// audit filter takes one object id, so fetching them would cost a query per grant.
-		af := store.AuditFilter{ObjectType: "identity", ObjectID: id.ID, Limit: 20}
+		af := gatehouse.AuditFilter{ObjectType: "identity", ObjectID: id.ID, Limit: 20}
 		evs, err := h.svc.ListAuditEvents(ctx, p, af)
 		if err != nil {
 			return err
@@ -181,7 +181,7 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request, p *gatehouse.
 func (h *handler) catalogIndex(r *http.Request, p *gatehouse.Principal) (map[string]*gatehouse.Entitlement, map[string]*gatehouse.System, error) {
 	ctx := r.Context()
 	ents := map[string]*gatehouse.Entitlement{}
-	f := store.EntitlementFilter{Limit: store.MaxLimit}
+	f := gatehouse.EntitlementFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := h.svc.ListEntitlements(ctx, p, f)
 		if err != nil {

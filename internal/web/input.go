@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/urlquery"
 )
 
 // formLimit bounds a form post that is not a file upload; every form's text fits (a
@@ -44,6 +45,19 @@ func checkForm(w http.ResponseWriter, r *http.Request) error {
 		return gatehouse.Errorf(gatehouse.EINVALID, "the form could not be read (at most %d KiB)", formLimit>>10)
 	}
 	return checkValues(r.PostForm)
+}
+
+// decodeFilter reads a list page's filter from its query with the decoder the API uses
+// (package urlquery), so a page's link and the API's list route take the same parameters.
+// Values are trimmed first: they come from a person typing in a search box.
+func decodeFilter(q url.Values, dst any) error {
+	trimmed := url.Values{}
+	for name, vs := range q {
+		for _, v := range vs {
+			trimmed.Add(name, strings.TrimSpace(v))
+		}
+	}
+	return urlquery.Decode(trimmed, dst)
 }
 
 func checkValues(vals url.Values) error {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const forbiddenProvisioning = "You need the auditor, operator or admin role to see provisioning."
@@ -26,16 +25,20 @@ type operationsView struct {
 func (h *handler) operations(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	ctx := r.Context()
 	q := r.URL.Query()
+	var f gatehouse.OperationFilter
+	if err := decodeFilter(q, &f); err != nil {
+		return err
+	}
 	v := operationsView{
-		System:   strings.TrimSpace(q.Get("system")),
-		Status:   q.Get("status"),
+		System:   f.SystemID,
+		Status:   string(f.Status),
 		Statuses: []gatehouse.OperationStatus{gatehouse.OpFailed, gatehouse.OpPending, gatehouse.OpRunning, gatehouse.OpApplied},
 	}
 	if v.Status != "" && !gatehouse.OperationStatus(v.Status).Valid() {
 		return gatehouse.Errorf(gatehouse.EINVALID, "status %q is not one of pending, running, applied, failed", v.Status)
 	}
-	v.Filtered = v.System != "" || v.Status != ""
-	f := store.OperationFilter{SystemID: v.System, Status: gatehouse.OperationStatus(v.Status), Limit: pageSize, Cursor: q.Get("cursor")}
+	v.Filtered = f.SystemID != "" || f.Status != "" || f.IdentityID != "" || f.ReconcileID != ""
+	f.Limit = pageSize
 	page, err := h.svc.ListOperations(ctx, p, f)
 	if err != nil {
 		return deny(err, forbiddenProvisioning)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 var priorities = []gatehouse.Priority{gatehouse.PriorityLow, gatehouse.PriorityNormal, gatehouse.PriorityHigh, gatehouse.PriorityCritical}
@@ -69,7 +68,7 @@ func (h *handler) renderNewRequest(w http.ResponseWriter, r *http.Request, p *ga
 		// The catalog is small enough to search in memory, which lets one box match the
 		// system's name as well as the entitlement's name, description and id.
 		yes := true
-		page, err := h.svc.ListEntitlements(ctx, p, store.EntitlementFilter{Requestable: &yes, Limit: store.MaxLimit})
+		page, err := h.svc.ListEntitlements(ctx, p, gatehouse.EntitlementFilter{Requestable: &yes, Limit: gatehouse.MaxLimit})
 		if err != nil {
 			return err
 		}
@@ -193,7 +192,7 @@ func (v requestsView) CurrentStep(r *gatehouse.AccessRequest) *gatehouse.Approva
 // myRequests lists the requests the caller made or is the beneficiary of, newest first.
 func (h *handler) myRequests(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	q := r.URL.Query()
-	page, err := h.svc.ListRequests(r.Context(), p, service.ViewMine, store.RequestFilter{Limit: pageSize, Cursor: q.Get("cursor")})
+	page, err := h.svc.ListRequests(r.Context(), p, service.ViewMine, gatehouse.RequestFilter{Limit: pageSize, Cursor: q.Get("cursor")})
 	if err != nil {
 		return err
 	}
@@ -212,7 +211,7 @@ func (h *handler) myRequests(w http.ResponseWriter, r *http.Request, p *gatehous
 // with its policy findings and the decision buttons.
 func (h *handler) approvals(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	q := r.URL.Query()
-	page, err := h.svc.ListRequests(r.Context(), p, service.ViewPendingMe, store.RequestFilter{Limit: store.MaxLimit})
+	page, err := h.svc.ListRequests(r.Context(), p, service.ViewPendingMe, gatehouse.RequestFilter{Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -235,7 +234,7 @@ func (h *handler) approvals(w http.ResponseWriter, r *http.Request, p *gatehouse
 // queue is the operators' view: every request still being worked on, by SLA due time, so the
 // overdue ones come first.
 func (h *handler) requestQueue(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
-	page, err := h.svc.ListRequests(r.Context(), p, service.ViewAll, store.RequestFilter{Limit: store.MaxLimit,
+	page, err := h.svc.ListRequests(r.Context(), p, service.ViewAll, gatehouse.RequestFilter{Limit: gatehouse.MaxLimit,
 		States: []gatehouse.RequestState{gatehouse.RequestSubmitted, gatehouse.RequestPendingApproval, gatehouse.RequestReturned,
 			gatehouse.RequestApproved, gatehouse.RequestProvisioning, gatehouse.RequestFailed}})
 	if err != nil {
@@ -295,7 +294,7 @@ func (h *handler) requestPage(w http.ResponseWriter, r *http.Request, p *gatehou
 			v.CanDecide = slices.Contains(req.Steps[v.Current].Approvers, p.IdentityID)
 			if !v.CanDecide {
 				// A delegate sees the request in their inbox; the buttons follow.
-				inbox, err := h.svc.ListRequests(r.Context(), p, service.ViewPendingMe, store.RequestFilter{Limit: store.MaxLimit})
+				inbox, err := h.svc.ListRequests(r.Context(), p, service.ViewPendingMe, gatehouse.RequestFilter{Limit: gatehouse.MaxLimit})
 				if err != nil {
 					return err
 				}

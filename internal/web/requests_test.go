@@ -120,7 +120,7 @@ func TestRequestPortal(t *testing.T) {
 	wantStatus(t, res, body, http.StatusOK)
 	wantContains(t, body, `id="preview-result"`, "boss@example.com", "cfo@example.com", "Manager", "Owner", "Why:",
 		"No separation-of-duties conflict", "Peers (Engineering, Engineer)", `<option value="high" selected>`)
-	if page, err := f.svc.ListRequests(context.Background(), service.SystemPrincipal("test"), service.ViewAll, store.RequestFilter{}); err != nil || len(page.Items) != 0 {
+	if page, err := f.svc.ListRequests(context.Background(), service.SystemPrincipal("test"), service.ViewAll, gatehouse.RequestFilter{}); err != nil || len(page.Items) != 0 {
 		t.Fatalf("a preview created requests: %v %v", page.Items, err)
 	}
 	// A generic justification is previewed as coming back.

@@ -221,7 +221,7 @@ func TestSessionCookieIsNotTheToken(t *testing.T) {
 			// The token itself is no session.
 			wantSignedOut(t, f.home(&http.Cookie{Name: "gatehouse_session", Value: token}), "the token as a cookie")
 			// The sign-in is audited.
-			page, err := f.st.ListAuditEvents(context.Background(), store.AuditFilter{Action: "session.create"})
+			page, err := f.st.ListAuditEvents(context.Background(), gatehouse.AuditFilter{Action: "session.create"})
 			if err != nil || len(page.Items) != 1 || page.Items[0].ObjectID != s.ID || page.Items[0].Actor != "alice@example.com" {
 				t.Fatalf("audit of the sign-in: %v %+v", err, page.Items)
 			}
@@ -281,7 +281,7 @@ func TestSignOutEndsSession(t *testing.T) {
 			if s.EndedAt == nil || s.EndReason != service.SessionEndSignOut {
 				t.Fatalf("stored session after sign-out: %+v", s)
 			}
-			page, err := f.st.ListAuditEvents(context.Background(), store.AuditFilter{Action: "session.end", ObjectID: s.ID})
+			page, err := f.st.ListAuditEvents(context.Background(), gatehouse.AuditFilter{Action: "session.end", ObjectID: s.ID})
 			if err != nil || len(page.Items) != 1 {
 				t.Fatalf("audit of the sign-out: %v %v", err, page.Items)
 			}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/audit"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const auditColumns = `seq, time, actor, action, object_type, object_id, "before", "after", reason, reference,
@@ -47,6 +46,7 @@ func (t *tx) AppendAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
 
 // insertAudit stores a sealed event and advances the head.
 func (t *tx) insertAudit(ctx context.Context, ev *gatehouse.AuditEvent) error {
+	t.fp.saw(ev.Action)
 	var before, after any
 	if ev.Before != nil {
 		before = string(ev.Before)
@@ -90,7 +90,7 @@ func (r *reader) AuditHead(ctx context.Context) (int64, string, error) {
 	return seq, hash, nil
 }
 
-func (r *reader) ListAuditEvents(ctx context.Context, f store.AuditFilter) (store.Page[*gatehouse.AuditEvent], error) {
+func (r *reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (gatehouse.Page[*gatehouse.AuditEvent], error) {
 	c := &conds{}
 	if !f.Since.IsZero() {
 		c.add(`time >= ` + c.arg(r.d.bindTime(f.Since)))

@@ -73,13 +73,13 @@ func BenchmarkListIdentities(b *testing.B) {
 	const n = 100_000
 	cases := []struct {
 		name string
-		f    store.IdentityFilter
+		f    gatehouse.IdentityFilter
 	}{
-		{"department+query", store.IdentityFilter{Department: "Engineering", Query: "garcia"}},
-		{"department", store.IdentityFilter{Department: "Engineering"}},
-		{"query", store.IdentityFilter{Query: "alice garcia"}},
-		{"query-no-match", store.IdentityFilter{Query: "zzzz"}},
-		{"status+page3", store.IdentityFilter{Status: gatehouse.StatusTerminated}},
+		{"department+query", gatehouse.IdentityFilter{Department: "Engineering", Query: "garcia"}},
+		{"department", gatehouse.IdentityFilter{Department: "Engineering"}},
+		{"query", gatehouse.IdentityFilter{Query: "alice garcia"}},
+		{"query-no-match", gatehouse.IdentityFilter{Query: "zzzz"}},
+		{"status+page3", gatehouse.IdentityFilter{Status: gatehouse.StatusTerminated}},
 	}
 	for _, e := range benchEngines {
 		b.Run(e.name, func(b *testing.B) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Settings
@@ -138,7 +137,7 @@ func (r *reader) GetEntitlement(ctx context.Context, id string) (*gatehouse.Enti
 	return getByID(ctx, r.q, scanEntitlement, "entitlement", `SELECT `+entitlementColumns+` FROM entitlements WHERE id = $1`, id)
 }
 
-func (r *reader) ListEntitlements(ctx context.Context, f store.EntitlementFilter) (store.Page[*gatehouse.Entitlement], error) {
+func (r *reader) ListEntitlements(ctx context.Context, f gatehouse.EntitlementFilter) (gatehouse.Page[*gatehouse.Entitlement], error) {
 	c := &conds{}
 	if f.System != "" {
 		c.add(`system_id = ` + c.arg(f.System))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const confirmationColumns = `id, identity_id, grant_id, entitlement_id, manager_id, hr_import_id, created_at,
@@ -25,7 +24,7 @@ func (r *reader) GetConfirmation(ctx context.Context, id string) (*gatehouse.Con
 }
 
 // ListConfirmations lists confirmations newest first (ids are time-ordered).
-func (r *reader) ListConfirmations(ctx context.Context, f store.ConfirmationFilter) (store.Page[*gatehouse.Confirmation], error) {
+func (r *reader) ListConfirmations(ctx context.Context, f gatehouse.ConfirmationFilter) (gatehouse.Page[*gatehouse.Confirmation], error) {
 	c := &conds{}
 	if f.ManagerID != "" {
 		c.add(`manager_id = ` + c.arg(f.ManagerID))

@@ -29,7 +29,7 @@
 //   - JSON (attributes, roles, connector, approval, entitlements, audit before/after…) is TEXT on
 //     both engines: audit bytes are hashed and must come back exactly as written.
 //   - Lists page by keyset (id, or seq for audit events) with an opaque cursor. Limit 0 means
-//     store.DefaultLimit; larger than store.MaxLimit means store.MaxLimit.
+//     gatehouse.DefaultLimit; larger than gatehouse.MaxLimit means gatehouse.MaxLimit.
 //   - Text search (IdentityFilter.Query, EntitlementFilter.Query) matches a lowercased search
 //     column computed in Go, so case folding is the same (Unicode) on both engines.
 //   - AuditFilter.Since is inclusive and Until exclusive: [Since, Until).

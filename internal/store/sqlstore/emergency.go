@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func scanEmergencyReview(row interface{ Scan(...any) error }) (*gatehouse.EmergencyReview, error) {
@@ -43,7 +42,7 @@ func (r *reader) GetEmergencyReview(ctx context.Context, idOrRef string) (*gateh
 }
 
 // ListEmergencyReviews lists reviews newest first, by number.
-func (r *reader) ListEmergencyReviews(ctx context.Context, f store.EmergencyReviewFilter) (store.Page[*gatehouse.EmergencyReview], error) {
+func (r *reader) ListEmergencyReviews(ctx context.Context, f gatehouse.EmergencyReviewFilter) (gatehouse.Page[*gatehouse.EmergencyReview], error) {
 	c := &conds{}
 	if f.OpenOnly {
 		c.add(`completed_at IS NULL`)

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func scanException(row interface{ Scan(...any) error }) (*gatehouse.Exception, error) {
@@ -45,7 +44,7 @@ func (r *reader) GetException(ctx context.Context, idOrRef string) (*gatehouse.E
 }
 
 // ListExceptions lists exceptions newest first, by number.
-func (r *reader) ListExceptions(ctx context.Context, f store.ExceptionFilter) (store.Page[*gatehouse.Exception], error) {
+func (r *reader) ListExceptions(ctx context.Context, f gatehouse.ExceptionFilter) (gatehouse.Page[*gatehouse.Exception], error) {
 	c := &conds{}
 	if f.IdentityID != "" {
 		c.add(`identity_id = ` + c.arg(f.IdentityID))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Grants
@@ -37,7 +36,7 @@ func prefixRange(c *conds, col, prefix string) {
 	c.add(col + ` >= ` + c.arg(prefix) + ` AND ` + col + ` < ` + c.arg(upper))
 }
 
-func (r *reader) ListGrants(ctx context.Context, f store.GrantFilter) (store.Page[*gatehouse.Grant], error) {
+func (r *reader) ListGrants(ctx context.Context, f gatehouse.GrantFilter) (gatehouse.Page[*gatehouse.Grant], error) {
 	c := &conds{}
 	if f.IdentityID != "" {
 		c.add(`identity_id = ` + c.arg(f.IdentityID))
@@ -59,7 +58,7 @@ func (r *reader) ListGrants(ctx context.Context, f store.GrantFilter) (store.Pag
 	case "revoked":
 		c.add(`revoked_at IS NOT NULL`)
 	default:
-		return store.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of active, revoked", f.Status)
+		return gatehouse.Page[*gatehouse.Grant]{}, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not one of active, revoked", f.Status)
 	}
 	if !f.ExpiresAfter.IsZero() || !f.ExpiresBefore.IsZero() {
 		// Spelled so that grants_expiry_idx (active grants with an expiry) serves it.
@@ -180,7 +179,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*gatehouse.Account, error
 	return &a, nil
 }
 
-func (r *reader) ListAccounts(ctx context.Context, f store.AccountFilter) (store.Page[*gatehouse.Account], error) {
+func (r *reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[*gatehouse.Account], error) {
 	c := &conds{}
 	if f.SystemID != "" {
 		c.add(`system_id = ` + c.arg(f.SystemID))

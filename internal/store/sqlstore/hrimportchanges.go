@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The evidence rows of an applied HR import (migration 0022): one per person, written in
@@ -88,9 +87,9 @@ func jsonList[T any](v []T) string {
 }
 
 // ListHRImportChanges pages an import's evidence in plan order (seq).
-func (r *reader) ListHRImportChanges(ctx context.Context, f store.HRImportChangeFilter) (store.Page[*gatehouse.HRImportChange], error) {
+func (r *reader) ListHRImportChanges(ctx context.Context, f gatehouse.HRImportChangeFilter) (gatehouse.Page[*gatehouse.HRImportChange], error) {
 	if f.ImportID == "" {
-		return store.Page[*gatehouse.HRImportChange]{}, gatehouse.Errorf(gatehouse.EINVALID, "import id is required")
+		return gatehouse.Page[*gatehouse.HRImportChange]{}, gatehouse.Errorf(gatehouse.EINVALID, "import id is required")
 	}
 	c := &conds{}
 	c.add(`import_id = ` + c.arg(f.ImportID))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // hrImportColumns leave out content, which can be megabytes: lists never need it.
@@ -42,7 +41,7 @@ func (r *reader) GetHRImport(ctx context.Context, id string) (*gatehouse.HRImpor
 }
 
 // ListHRImports lists imports newest first (ids are time-ordered).
-func (r *reader) ListHRImports(ctx context.Context, f store.HRImportFilter) (store.Page[*gatehouse.HRImport], error) {
+func (r *reader) ListHRImports(ctx context.Context, f gatehouse.HRImportFilter) (gatehouse.Page[*gatehouse.HRImport], error) {
 	c := &conds{}
 	if f.Status != "" {
 		c.add(`status = ` + c.arg(string(f.Status)))

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const identityColumns = `id, employee_id, email, first_name, last_name, department, title, manager_id, location,
@@ -56,7 +55,7 @@ func (r *reader) GetIdentity(ctx context.Context, key string) (*gatehouse.Identi
 	return i, nil
 }
 
-func (r *reader) identityConds(f store.IdentityFilter) *conds {
+func (r *reader) identityConds(f gatehouse.IdentityFilter) *conds {
 	c := &conds{}
 	if f.Query != "" {
 		c.add(`search LIKE ` + c.arg(searchPattern(f.Query)) + ` ESCAPE '\'`)
@@ -121,13 +120,13 @@ func scimEmailText(addr string) string {
 }
 
 // attrPair is how one attribute appears in the stored JSON text.
-func attrPair(a store.AttributeValue) string {
+func attrPair(a gatehouse.AttributeValue) string {
 	k, _ := jsonText(a.Key)
 	v, _ := jsonText(a.Value)
 	return k + ":" + v
 }
 
-func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (store.Page[*gatehouse.Identity], error) {
+func (r *reader) ListIdentities(ctx context.Context, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error) {
 	c := r.identityConds(f)
 	return listPage(ctx, r.q, keyset[*gatehouse.Identity]{
 		what: "identities", tag: "identities", sel: `SELECT ` + identityColumns + ` FROM identities`, key: `id`,
@@ -135,7 +134,7 @@ func (r *reader) ListIdentities(ctx context.Context, f store.IdentityFilter) (st
 	}, c, pageQuery{cursor: f.Cursor, limit: f.Limit, offset: f.Offset})
 }
 
-func (r *reader) CountIdentities(ctx context.Context, f store.IdentityFilter) (int, error) {
+func (r *reader) CountIdentities(ctx context.Context, f gatehouse.IdentityFilter) (int, error) {
 	c := r.identityConds(f)
 	var n int
 	if err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM identities`+c.String(), c.args...).Scan(&n); err != nil {

@@ -47,23 +47,23 @@ func TestIdentityFiltersForSCIM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deleted := &store.AttributeValue{Key: "scim.deleted", Value: "true"}
+			deleted := &gatehouse.AttributeValue{Key: "scim.deleted", Value: "true"}
 			for _, tc := range []struct {
 				name string
-				f    store.IdentityFilter
+				f    gatehouse.IdentityFilter
 				want int
 			}{
-				{"kind", store.IdentityFilter{Kind: gatehouse.KindPerson}, 9},
-				{"source", store.IdentityFilter{Source: "hr-csv"}, 3},
-				{"attribute", store.IdentityFilter{Attribute: deleted}, 5},
-				{"without attribute", store.IdentityFilter{Kind: gatehouse.KindPerson, WithoutAttribute: deleted}, 5},
-				{"escaped value", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `50%_"q"`}}, 5},
-				{"no partial match", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `50`}}, 0},
-				{"wildcards are literal", store.IdentityFilter{Attribute: &store.AttributeValue{Key: "x", Value: `5_%_"q"`}}, 0},
-				{"employee id", store.IdentityFilter{EmployeeID: "E3"}, 1},
-				{"scim externalId, shared", store.IdentityFilter{SCIMExternalID: "Ext-1"}, 5},
-				{"scim externalId is case-exact", store.IdentityFilter{SCIMExternalID: "ext-1"}, 0},
-				{"scim externalId, no partial match", store.IdentityFilter{SCIMExternalID: "Ext"}, 0},
+				{"kind", gatehouse.IdentityFilter{Kind: gatehouse.KindPerson}, 9},
+				{"source", gatehouse.IdentityFilter{Source: "hr-csv"}, 3},
+				{"attribute", gatehouse.IdentityFilter{Attribute: deleted}, 5},
+				{"without attribute", gatehouse.IdentityFilter{Kind: gatehouse.KindPerson, WithoutAttribute: deleted}, 5},
+				{"escaped value", gatehouse.IdentityFilter{Attribute: &gatehouse.AttributeValue{Key: "x", Value: `50%_"q"`}}, 5},
+				{"no partial match", gatehouse.IdentityFilter{Attribute: &gatehouse.AttributeValue{Key: "x", Value: `50`}}, 0},
+				{"wildcards are literal", gatehouse.IdentityFilter{Attribute: &gatehouse.AttributeValue{Key: "x", Value: `5_%_"q"`}}, 0},
+				{"employee id", gatehouse.IdentityFilter{EmployeeID: "E3"}, 1},
+				{"scim externalId, shared", gatehouse.IdentityFilter{SCIMExternalID: "Ext-1"}, 5},
+				{"scim externalId is case-exact", gatehouse.IdentityFilter{SCIMExternalID: "ext-1"}, 0},
+				{"scim externalId, no partial match", gatehouse.IdentityFilter{SCIMExternalID: "Ext"}, 0},
 			} {
 				n, err := st.CountIdentities(ctx, tc.f)
 				if err != nil || n != tc.want {
@@ -75,15 +75,15 @@ func TestIdentityFiltersForSCIM(t *testing.T) {
 					t.Errorf("%s: list = %d, %v; want %d", tc.name, len(page.Items), err, tc.want)
 				}
 			}
-			all, err := st.ListIdentities(ctx, store.IdentityFilter{Limit: 100})
+			all, err := st.ListIdentities(ctx, gatehouse.IdentityFilter{Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
-			page, err := st.ListIdentities(ctx, store.IdentityFilter{Offset: 4, Limit: 3})
+			page, err := st.ListIdentities(ctx, gatehouse.IdentityFilter{Offset: 4, Limit: 3})
 			if err != nil || len(page.Items) != 3 || page.Items[0].ID != all.Items[4].ID || page.Items[2].ID != all.Items[6].ID || page.NextCursor == "" {
 				t.Fatalf("offset page: %v %v", page, err)
 			}
-			next, err := st.ListIdentities(ctx, store.IdentityFilter{Cursor: page.NextCursor, Limit: 3})
+			next, err := st.ListIdentities(ctx, gatehouse.IdentityFilter{Cursor: page.NextCursor, Limit: 3})
 			if err != nil || next.Items[0].ID != all.Items[7].ID {
 				t.Fatalf("cursor after an offset page: %v %v", next, err)
 			}

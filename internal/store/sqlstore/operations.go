@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // DB returns the database the store writes to, and Engine its engine, for components that
@@ -39,7 +38,7 @@ func (r *reader) GetReconcile(ctx context.Context, id string) (*gatehouse.Reconc
 }
 
 // ListReconciles lists runs newest first (ids are time-ordered).
-func (r *reader) ListReconciles(ctx context.Context, f store.ReconcileFilter) (store.Page[*gatehouse.Reconcile], error) {
+func (r *reader) ListReconciles(ctx context.Context, f gatehouse.ReconcileFilter) (gatehouse.Page[*gatehouse.Reconcile], error) {
 	c := &conds{}
 	if f.SystemID != "" {
 		c.add(`system_id = ` + c.arg(f.SystemID))
@@ -78,7 +77,7 @@ func scanOperation(row interface{ Scan(...any) error }) (*gatehouse.Operation, e
 }
 
 // ListOperations lists operations newest first.
-func (r *reader) ListOperations(ctx context.Context, f store.OperationFilter) (store.Page[*gatehouse.Operation], error) {
+func (r *reader) ListOperations(ctx context.Context, f gatehouse.OperationFilter) (gatehouse.Page[*gatehouse.Operation], error) {
 	c := &conds{}
 	if f.SystemID != "" {
 		c.add(`system_id = ` + c.arg(f.SystemID))

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Every List method pages by keyset, not OFFSET: rows are ordered by a unique key, a cursor
@@ -44,8 +43,8 @@ type pageQuery struct {
 // listPage runs l with the conditions in c (which it extends with the cursor's and the limit's
 // placeholders): it fetches one row more than the page holds, and the extra row's presence is
 // what sets the next cursor.
-func listPage[T any](ctx context.Context, q querier, l keyset[T], c *conds, p pageQuery) (store.Page[T], error) {
-	var none store.Page[T]
+func listPage[T any](ctx context.Context, q querier, l keyset[T], c *conds, p pageQuery) (gatehouse.Page[T], error) {
+	var none gatehouse.Page[T]
 	if p.cursor != "" {
 		key, err := decodeCursor(l.tag, p.cursor)
 		if err != nil {
@@ -92,9 +91,9 @@ func listPage[T any](ctx context.Context, q querier, l keyset[T], c *conds, p pa
 func pageLimit(n int) int {
 	switch {
 	case n <= 0:
-		return store.DefaultLimit
-	case n > store.MaxLimit:
-		return store.MaxLimit
+		return gatehouse.DefaultLimit
+	case n > gatehouse.MaxLimit:
+		return gatehouse.MaxLimit
 	}
 	return n
 }
@@ -116,8 +115,8 @@ func decodeCursor(tag, cursor string) (string, error) {
 }
 
 // page cuts a result fetched with limit+1 rows into a page, with a cursor if there is more.
-func page[T any](items []T, limit int, tag string, key func(T) string) store.Page[T] {
-	p := store.Page[T]{Items: items}
+func page[T any](items []T, limit int, tag string, key func(T) string) gatehouse.Page[T] {
+	p := gatehouse.Page[T]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
 		p.NextCursor = encodeCursor(tag, key(items[limit-1]))

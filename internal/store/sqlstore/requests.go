@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func scanRequest(row interface{ Scan(...any) error }) (*gatehouse.AccessRequest, error) {
@@ -46,7 +45,7 @@ func (r *reader) GetRequest(ctx context.Context, idOrRef string) (*gatehouse.Acc
 }
 
 // ListRequests lists requests newest first, by number.
-func (r *reader) ListRequests(ctx context.Context, f store.RequestFilter) (store.Page[*gatehouse.AccessRequest], error) {
+func (r *reader) ListRequests(ctx context.Context, f gatehouse.RequestFilter) (gatehouse.Page[*gatehouse.AccessRequest], error) {
 	c := &conds{}
 	if f.RequesterID != "" {
 		c.add(`requester_id = ` + c.arg(f.RequesterID))
@@ -205,7 +204,7 @@ func scanDelegation(row interface{ Scan(...any) error }) (*gatehouse.Delegation,
 	return &d, nil
 }
 
-func (r *reader) ListDelegations(ctx context.Context, f store.DelegationFilter) ([]*gatehouse.Delegation, error) {
+func (r *reader) ListDelegations(ctx context.Context, f gatehouse.DelegationFilter) ([]*gatehouse.Delegation, error) {
 	c := &conds{}
 	if f.FromID != "" {
 		c.add(`from_id = ` + c.arg(f.FromID))

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // memberChunk is how many member rows one statement writes or checks: well below both engines'
@@ -54,7 +53,7 @@ func (r *reader) GetSCIMGroup(ctx context.Context, id string) (*gatehouse.SCIMGr
 }
 
 // scimGroupConds is the WHERE clause of f, shared by list and count.
-func scimGroupConds(f store.SCIMGroupFilter) *conds {
+func scimGroupConds(f gatehouse.SCIMGroupFilter) *conds {
 	c := &conds{}
 	if f.DisplayName != "" {
 		c.add(`lower(display_name) = lower(` + c.arg(f.DisplayName) + `)`)
@@ -73,8 +72,8 @@ func scimGroupConds(f store.SCIMGroupFilter) *conds {
 
 // ListSCIMGroups lists groups by lowercased display name (unique, so the order is total), with
 // their members: two queries per page, whatever its size.
-func (r *reader) ListSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (store.Page[*gatehouse.SCIMGroup], error) {
-	var none store.Page[*gatehouse.SCIMGroup]
+func (r *reader) ListSCIMGroups(ctx context.Context, f gatehouse.SCIMGroupFilter) (gatehouse.Page[*gatehouse.SCIMGroup], error) {
+	var none gatehouse.Page[*gatehouse.SCIMGroup]
 	c := scimGroupConds(f)
 	// The cursor carries the lowercased name as the database computed it (SQLite lowercases
 	// ASCII only), so items travel with their keys.
@@ -93,7 +92,7 @@ func (r *reader) ListSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (s
 	if err != nil {
 		return none, err
 	}
-	out := store.Page[*gatehouse.SCIMGroup]{Items: make([]*gatehouse.SCIMGroup, len(p.Items)), NextCursor: p.NextCursor}
+	out := gatehouse.Page[*gatehouse.SCIMGroup]{Items: make([]*gatehouse.SCIMGroup, len(p.Items)), NextCursor: p.NextCursor}
 	for i, k := range p.Items {
 		out.Items[i] = k.g
 	}
@@ -105,7 +104,7 @@ func (r *reader) ListSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (s
 
 // scimDeleted is how a person a SCIM client deleted appears in the identities' attributes
 // column (service.AttrSCIMDeleted "true"), as a LIKE pattern.
-var scimDeleted = likeContains(attrPair(store.AttributeValue{Key: "scim.deleted", Value: "true"}))
+var scimDeleted = likeContains(attrPair(gatehouse.AttributeValue{Key: "scim.deleted", Value: "true"}))
 
 // loadSCIMMembers fills the members of gs (sorted by identity id) in one query. A person a SCIM
 // client deleted is no member: SCIM hides them (their $ref would answer 404), and their
@@ -144,7 +143,7 @@ func (r *reader) loadSCIMMembers(ctx context.Context, gs []*gatehouse.SCIMGroup)
 	return nil
 }
 
-func (r *reader) CountSCIMGroups(ctx context.Context, f store.SCIMGroupFilter) (int, error) {
+func (r *reader) CountSCIMGroups(ctx context.Context, f gatehouse.SCIMGroupFilter) (int, error) {
 	c := scimGroupConds(f)
 	var n int
 	if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM scim_groups`+c.String(), c.args...).Scan(&n); err != nil {

@@ -15,7 +15,7 @@ func benchSCIMStore(b *testing.B, open func(testing.TB) store.Store, n int) (sto
 	s := open(b)
 	seedIdentities(b, s, n)
 	var ids []string
-	f := store.IdentityFilter{Limit: store.MaxLimit}
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		p, err := s.ListIdentities(context.Background(), f)
 		if err != nil {
@@ -101,7 +101,7 @@ func BenchmarkSCIMGroupList1000(b *testing.B) {
 				return nil
 			})
 			for b.Loop() {
-				p, err := s.ListSCIMGroups(context.Background(), store.SCIMGroupFilter{Limit: 1000})
+				p, err := s.ListSCIMGroups(context.Background(), gatehouse.SCIMGroupFilter{Limit: 1000})
 				if err != nil || len(p.Items) != 1000 {
 					b.Fatalf("list: %d groups, %v", len(p.Items), err)
 				}

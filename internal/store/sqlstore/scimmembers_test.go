@@ -79,7 +79,7 @@ func TestSCIMGroupsHideDeletedMembers(t *testing.T) {
 			if err != nil || !slices.Equal(got.Members, []string{ann.ID}) {
 				t.Errorf("GetSCIMGroup members = %v, %v; want [%s]", got.Members, err, ann.ID)
 			}
-			page, err := st.ListSCIMGroups(ctx, store.SCIMGroupFilter{Limit: 10})
+			page, err := st.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{Limit: 10})
 			if err != nil || len(page.Items) != 1 || !slices.Equal(page.Items[0].Members, []string{ann.ID}) {
 				t.Errorf("ListSCIMGroups = %+v, %v", page.Items, err)
 			}

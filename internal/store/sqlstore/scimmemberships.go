@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse"
 )
 
 // membershipChunk bounds the identity ids of one statement: a SCIM page holds at most 1,000
@@ -14,8 +14,8 @@ const membershipChunk = 1000
 
 // ListSCIMMemberships reads the groups of a page of identities, through the members' identity
 // index.
-func (r *reader) ListSCIMMemberships(ctx context.Context, identityIDs []string) (map[string][]store.SCIMMembership, error) {
-	out := make(map[string][]store.SCIMMembership)
+func (r *reader) ListSCIMMemberships(ctx context.Context, identityIDs []string) (map[string][]gatehouse.SCIMMembership, error) {
+	out := make(map[string][]gatehouse.SCIMMembership)
 	for start := 0; start < len(identityIDs); start += membershipChunk {
 		chunk := identityIDs[start:min(start+membershipChunk, len(identityIDs))]
 		c := &conds{}
@@ -31,7 +31,7 @@ func (r *reader) ListSCIMMemberships(ctx context.Context, identityIDs []string) 
 		}
 		for rows.Next() {
 			var iid string
-			var m store.SCIMMembership
+			var m gatehouse.SCIMMembership
 			if err := rows.Scan(&iid, &m.GroupID, &m.DisplayName); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("list scim memberships: %w", err)

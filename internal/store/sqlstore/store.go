@@ -90,7 +90,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 			_ = sqlTx.Rollback() // also on panic; the error of a rollback adds nothing
 		}
 	}()
-	t := &tx{reader: reader{q: &stmtTx{Tx: sqlTx}, d: s.d, now: s.now}}
+	t := &tx{reader: reader{q: &stmtTx{Tx: sqlTx}, d: s.d, now: s.now}, sql: sqlTx}
 	if err := fn(t); err != nil {
 		return s.writeFailed(err)
 	}
@@ -104,6 +104,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 	if err := sqlTx.Commit(); err != nil {
 		return s.writeFailed(fmt.Errorf("store: commit: %w", err))
 	}
+	t.fp.afterCommit()
 	if t.wrote {
 		s.wrote()
 	}
@@ -123,8 +124,10 @@ func (s *sqlStore) TouchToken(ctx context.Context, id string, at time.Time) erro
 // tx is a write transaction. It is not safe for concurrent use (neither is *sql.Tx).
 type tx struct {
 	reader
-	wrote   bool // a write method was called
-	audited bool // AppendAudit succeeded at least once
+	sql     *sql.Tx
+	fp      failpoint // the crash tests' (failpoint.go); nothing in a normal build
+	wrote   bool      // a write method was called
+	audited bool      // AppendAudit succeeded at least once
 
 	// The chain head, read (and on PostgreSQL locked) at the first AppendAudit, advanced by each
 	// append, and written back once before commit.
@@ -133,6 +136,9 @@ type tx struct {
 	headSeq    int64
 	headHash   string
 }
+
+// SQL returns the transaction, for the job queue's inserts (see store.Tx).
+func (t *tx) SQL() *sql.Tx { return t.sql }
 
 // newID returns a fresh time-ordered id (UUID v7), so that id order is creation order and keyset
 // pages by id stay cheap.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const taskColumns = `id, number, system_id, kind, identity_id, account, username, employee_id, grp, entitlement_id, cause,
@@ -44,7 +43,7 @@ func (r *reader) GetTask(ctx context.Context, idOrRef string) (*gatehouse.Manual
 }
 
 // ListTasks lists tasks oldest first: a queue is worked from its oldest end.
-func (r *reader) ListTasks(ctx context.Context, f store.TaskFilter) (store.Page[*gatehouse.ManualTask], error) {
+func (r *reader) ListTasks(ctx context.Context, f gatehouse.TaskFilter) (gatehouse.Page[*gatehouse.ManualTask], error) {
 	c := &conds{}
 	if f.SystemID != "" {
 		c.add(`system_id = ` + c.arg(f.SystemID))

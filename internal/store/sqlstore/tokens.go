@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 const tokenColumns = `id, identity_id, description, hash, hint, scopes, created_by, created_at, expires_at,
@@ -42,7 +41,7 @@ func (r *reader) GetTokenByHash(ctx context.Context, hash string) (*gatehouse.To
 }
 
 // ListTokens lists tokens in creation order (ids are time-ordered).
-func (r *reader) ListTokens(ctx context.Context, f store.TokenFilter) ([]*gatehouse.Token, error) {
+func (r *reader) ListTokens(ctx context.Context, f gatehouse.TokenFilter) ([]*gatehouse.Token, error) {
 	c := &conds{}
 	if f.IdentityID != "" {
 		c.add(`identity_id = ` + c.arg(f.IdentityID))

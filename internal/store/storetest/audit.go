@@ -106,20 +106,20 @@ func testAuditAppendAndList(t *testing.T, open func(t *testing.T) Harness) {
 
 	tests := []struct {
 		name   string
-		filter store.AuditFilter
+		filter gatehouse.AuditFilter
 		match  func(*gatehouse.AuditEvent) bool
 	}{
-		{"all", store.AuditFilter{}, func(*gatehouse.AuditEvent) bool { return true }},
-		{"actor", store.AuditFilter{Actor: "bob@example.com"}, func(e *gatehouse.AuditEvent) bool { return e.Actor == "bob@example.com" }},
-		{"action exact", store.AuditFilter{Action: "grant"}, func(e *gatehouse.AuditEvent) bool { return e.Action == "grant" }},
-		{"action prefix", store.AuditFilter{Action: "grant."}, func(e *gatehouse.AuditEvent) bool { return strings.HasPrefix(string(e.Action), "grant.") }},
-		{"object type", store.AuditFilter{ObjectType: "identity"}, func(e *gatehouse.AuditEvent) bool { return e.ObjectType == "identity" }},
-		{"object", store.AuditFilter{ObjectType: "grant", ObjectID: "obj-1"}, func(e *gatehouse.AuditEvent) bool {
+		{"all", gatehouse.AuditFilter{}, func(*gatehouse.AuditEvent) bool { return true }},
+		{"actor", gatehouse.AuditFilter{Actor: "bob@example.com"}, func(e *gatehouse.AuditEvent) bool { return e.Actor == "bob@example.com" }},
+		{"action exact", gatehouse.AuditFilter{Action: "grant"}, func(e *gatehouse.AuditEvent) bool { return e.Action == "grant" }},
+		{"action prefix", gatehouse.AuditFilter{Action: "grant."}, func(e *gatehouse.AuditEvent) bool { return strings.HasPrefix(string(e.Action), "grant.") }},
+		{"object type", gatehouse.AuditFilter{ObjectType: "identity"}, func(e *gatehouse.AuditEvent) bool { return e.ObjectType == "identity" }},
+		{"object", gatehouse.AuditFilter{ObjectType: "grant", ObjectID: "obj-1"}, func(e *gatehouse.AuditEvent) bool {
 			return e.ObjectType == "grant" && e.ObjectID == "obj-1"
 		}},
-		{"since", store.AuditFilter{Since: base.Add(20 * time.Minute)}, func(e *gatehouse.AuditEvent) bool { return !e.Time.Before(base.Add(20 * time.Minute)) }},
-		{"until", store.AuditFilter{Until: base.Add(3 * time.Minute)}, func(e *gatehouse.AuditEvent) bool { return e.Time.Before(base.Add(3 * time.Minute)) }},
-		{"window and actor", store.AuditFilter{Since: base.Add(5 * time.Minute), Until: base.Add(17 * time.Minute), Actor: "system:jml"},
+		{"since", gatehouse.AuditFilter{Since: base.Add(20 * time.Minute)}, func(e *gatehouse.AuditEvent) bool { return !e.Time.Before(base.Add(20 * time.Minute)) }},
+		{"until", gatehouse.AuditFilter{Until: base.Add(3 * time.Minute)}, func(e *gatehouse.AuditEvent) bool { return e.Time.Before(base.Add(3 * time.Minute)) }},
+		{"window and actor", gatehouse.AuditFilter{Since: base.Add(5 * time.Minute), Until: base.Add(17 * time.Minute), Actor: "system:jml"},
 			func(e *gatehouse.AuditEvent) bool {
 				return e.Actor == "system:jml" && !e.Time.Before(base.Add(5*time.Minute)) && e.Time.Before(base.Add(17*time.Minute))
 			}},
@@ -144,7 +144,7 @@ func testAuditAppendAndList(t *testing.T, open func(t *testing.T) Harness) {
 				}
 				f := tc.filter
 				f.Ascending, f.Limit = asc, 4
-				got := pageAll(t, func(cursor string) (store.Page[*gatehouse.AuditEvent], error) {
+				got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.AuditEvent], error) {
 					f.Cursor = cursor
 					return s.ListAuditEvents(ctx, f)
 				}, bySeq, 4)

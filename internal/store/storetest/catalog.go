@@ -224,18 +224,18 @@ func testEntitlementFilters(t *testing.T, open func(t *testing.T) Harness) {
 	}
 	tests := []struct {
 		name   string
-		filter store.EntitlementFilter
+		filter gatehouse.EntitlementFilter
 		match  func(*gatehouse.Entitlement) bool
 	}{
-		{"all", store.EntitlementFilter{}, func(*gatehouse.Entitlement) bool { return true }},
-		{"system is exact, not a prefix", store.EntitlementFilter{System: "crm"}, func(e *gatehouse.Entitlement) bool { return e.System == "crm" }},
-		{"risk", store.EntitlementFilter{Risk: gatehouse.RiskPrivileged}, func(e *gatehouse.Entitlement) bool { return e.Risk == gatehouse.RiskPrivileged }},
-		{"query description any case", store.EntitlementFilter{Query: "payments"}, func(e *gatehouse.Entitlement) bool { return has(e, "payments") }},
-		{"query id", store.EntitlementFilter{Query: "CRM-EU/"}, func(e *gatehouse.Entitlement) bool { return has(e, "crm-eu/") }},
-		{"query name", store.EntitlementFilter{Query: "group 1"}, func(e *gatehouse.Entitlement) bool { return has(e, "group 1") }},
-		{"requestable", store.EntitlementFilter{Requestable: ptr(true)}, func(e *gatehouse.Entitlement) bool { return e.Requestable }},
-		{"not requestable", store.EntitlementFilter{Requestable: ptr(false)}, func(e *gatehouse.Entitlement) bool { return !e.Requestable }},
-		{"system, risk and requestable", store.EntitlementFilter{System: "erp", Risk: gatehouse.RiskStandard, Requestable: ptr(true)},
+		{"all", gatehouse.EntitlementFilter{}, func(*gatehouse.Entitlement) bool { return true }},
+		{"system is exact, not a prefix", gatehouse.EntitlementFilter{System: "crm"}, func(e *gatehouse.Entitlement) bool { return e.System == "crm" }},
+		{"risk", gatehouse.EntitlementFilter{Risk: gatehouse.RiskPrivileged}, func(e *gatehouse.Entitlement) bool { return e.Risk == gatehouse.RiskPrivileged }},
+		{"query description any case", gatehouse.EntitlementFilter{Query: "payments"}, func(e *gatehouse.Entitlement) bool { return has(e, "payments") }},
+		{"query id", gatehouse.EntitlementFilter{Query: "CRM-EU/"}, func(e *gatehouse.Entitlement) bool { return has(e, "crm-eu/") }},
+		{"query name", gatehouse.EntitlementFilter{Query: "group 1"}, func(e *gatehouse.Entitlement) bool { return has(e, "group 1") }},
+		{"requestable", gatehouse.EntitlementFilter{Requestable: ptr(true)}, func(e *gatehouse.Entitlement) bool { return e.Requestable }},
+		{"not requestable", gatehouse.EntitlementFilter{Requestable: ptr(false)}, func(e *gatehouse.Entitlement) bool { return !e.Requestable }},
+		{"system, risk and requestable", gatehouse.EntitlementFilter{System: "erp", Risk: gatehouse.RiskStandard, Requestable: ptr(true)},
 			func(e *gatehouse.Entitlement) bool {
 				return e.System == "erp" && e.Risk == gatehouse.RiskStandard && e.Requestable
 			}},
@@ -254,7 +254,7 @@ func testEntitlementFilters(t *testing.T, open func(t *testing.T) Harness) {
 			}
 			f := tc.filter
 			f.Limit = 4
-			got := pageAll(t, func(cursor string) (store.Page[*gatehouse.Entitlement], error) {
+			got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Entitlement], error) {
 				f.Cursor = cursor
 				return s.ListEntitlements(t.Context(), f)
 			}, byID, f.Limit)
@@ -264,6 +264,6 @@ func testEntitlementFilters(t *testing.T, open func(t *testing.T) Harness) {
 			equal(t, "ids", sortedKeys(got, byID), sortedKeys(want, byID))
 		})
 	}
-	_, err := s.ListEntitlements(t.Context(), store.EntitlementFilter{Cursor: "%%%"})
+	_, err := s.ListEntitlements(t.Context(), gatehouse.EntitlementFilter{Cursor: "%%%"})
 	wantCode(t, err, gatehouse.EINVALID)
 }

@@ -36,13 +36,13 @@ func testConfirmations(t *testing.T, open func(t *testing.T) Harness) {
 	wantError(t, err, gatehouse.ENOTFOUND, `confirmation "nope" not found`)
 
 	// Newest first, paged, and filtered.
-	all := pageAll(t, func(cursor string) (store.Page[*gatehouse.Confirmation], error) {
-		return s.ListConfirmations(ctx, store.ConfirmationFilter{Limit: 1, Cursor: cursor})
+	all := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Confirmation], error) {
+		return s.ListConfirmations(ctx, gatehouse.ConfirmationFilter{Limit: 1, Cursor: cursor})
 	}, func(c *gatehouse.Confirmation) string { return c.ID }, 1)
 	equal(t, "all confirmations", all, []*gatehouse.Confirmation{c2, c1})
-	mine := mustGet[store.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, store.ConfirmationFilter{ManagerID: boss.ID}))
+	mine := mustGet[gatehouse.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, gatehouse.ConfirmationFilter{ManagerID: boss.ID}))
 	equal(t, "by manager", mine.Items, []*gatehouse.Confirmation{c1})
-	byGrant := mustGet[store.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, store.ConfirmationFilter{GrantID: g2.ID, IdentityID: mover.ID}))
+	byGrant := mustGet[gatehouse.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, gatehouse.ConfirmationFilter{GrantID: g2.ID, IdentityID: mover.ID}))
 	equal(t, "by grant", byGrant.Items, []*gatehouse.Confirmation{c2})
 
 	// A decision writes status, who, when and the comment.
@@ -53,7 +53,7 @@ func testConfirmations(t *testing.T, open func(t *testing.T) Harness) {
 		t.Fatalf("DecidedAt = %v", c1.DecidedAt)
 	}
 	equal(t, "decided", mustGet[*gatehouse.Confirmation](t)(s.GetConfirmation(ctx, c1.ID)), c1)
-	openOnes := mustGet[store.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, store.ConfirmationFilter{Status: gatehouse.ConfirmationOpen}))
+	openOnes := mustGet[gatehouse.Page[*gatehouse.Confirmation]](t)(s.ListConfirmations(ctx, gatehouse.ConfirmationFilter{Status: gatehouse.ConfirmationOpen}))
 	equal(t, "open", openOnes.Items, []*gatehouse.Confirmation{c2})
 
 	err = auditedErr(t, s, func(ctx context.Context, tx store.Tx) error {

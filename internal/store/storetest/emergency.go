@@ -76,15 +76,15 @@ func testEmergencyReviews(t *testing.T, open func(t *testing.T) Harness) {
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateEmergencyReview(ctx, got) })
 	again := *got
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateEmergencyReview(ctx, &again) }), gatehouse.ECONFLICT)
-	page, err := s.ListEmergencyReviews(ctx, store.EmergencyReviewFilter{OpenOnly: true})
+	page, err := s.ListEmergencyReviews(ctx, gatehouse.EmergencyReviewFilter{OpenOnly: true})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Ref != "EMG-000002" {
 		t.Fatalf("open list = %+v, %v; want EMG-000002 only", page.Items, err)
 	}
-	all, err := s.ListEmergencyReviews(ctx, store.EmergencyReviewFilter{Limit: 1})
+	all, err := s.ListEmergencyReviews(ctx, gatehouse.EmergencyReviewFilter{Limit: 1})
 	if err != nil || len(all.Items) != 1 || all.Items[0].Ref != "EMG-000002" || all.NextCursor == "" {
 		t.Fatalf("first page = %+v, %v; want newest first with a cursor", all.Items, err)
 	}
-	all, err = s.ListEmergencyReviews(ctx, store.EmergencyReviewFilter{Limit: 1, Cursor: all.NextCursor})
+	all, err = s.ListEmergencyReviews(ctx, gatehouse.EmergencyReviewFilter{Limit: 1, Cursor: all.NextCursor})
 	if err != nil || len(all.Items) != 1 || all.Items[0].Ref != "EMG-000001" || all.Items[0].What != "restarted" || all.Items[0].Open() {
 		t.Fatalf("second page = %+v, %v", all.Items, err)
 	}

@@ -42,22 +42,22 @@ func testExceptions(t *testing.T, open func(t *testing.T) Harness) {
 	_, err := s.GetException(ctx, "EXC-000042")
 	wantCode(t, err, gatehouse.ENOTFOUND)
 
-	all := pageAll(t, func(cursor string) (store.Page[*gatehouse.Exception], error) {
-		return s.ListExceptions(ctx, store.ExceptionFilter{Limit: 1, Cursor: cursor})
+	all := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Exception], error) {
+		return s.ListExceptions(ctx, gatehouse.ExceptionFilter{Limit: 1, Cursor: cursor})
 	}, func(e *gatehouse.Exception) string { return e.ID }, 1)
 	if len(all) != 2 || all[0].Ref != "EXC-000002" {
 		t.Fatalf("list: %d, first %s; want 2, newest first", len(all), all[0].Ref)
 	}
-	refs := func(f store.ExceptionFilter) []string {
+	refs := func(f gatehouse.ExceptionFilter) []string {
 		t.Helper()
-		p := mustGet[store.Page[*gatehouse.Exception]](t)(s.ListExceptions(ctx, f))
+		p := mustGet[gatehouse.Page[*gatehouse.Exception]](t)(s.ListExceptions(ctx, f))
 		return sortedKeys(p.Items, func(e *gatehouse.Exception) string { return e.Ref })
 	}
-	equal(t, "by identity", refs(store.ExceptionFilter{IdentityID: bob.ID}), []string{"EXC-000002"})
-	equal(t, "by rule", refs(store.ExceptionFilter{RuleID: "pay-vs-approve"}), []string{"EXC-000001"})
-	equal(t, "by status", refs(store.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionPending}}), []string{"EXC-000002"})
-	equal(t, "expiring at the bound", refs(store.ExceptionFilter{ExpiresBefore: t0}), []string{"EXC-000001"})
-	equal(t, "expiring before", refs(store.ExceptionFilter{ExpiresBefore: t0.Add(-time.Second)}), []string{})
+	equal(t, "by identity", refs(gatehouse.ExceptionFilter{IdentityID: bob.ID}), []string{"EXC-000002"})
+	equal(t, "by rule", refs(gatehouse.ExceptionFilter{RuleID: "pay-vs-approve"}), []string{"EXC-000001"})
+	equal(t, "by status", refs(gatehouse.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionPending}}), []string{"EXC-000002"})
+	equal(t, "expiring at the bound", refs(gatehouse.ExceptionFilter{ExpiresBefore: t0}), []string{"EXC-000001"})
+	equal(t, "expiring before", refs(gatehouse.ExceptionFilter{ExpiresBefore: t0.Add(-time.Second)}), []string{})
 
 	stale := *e1
 	e1.Status, e1.GrantIDs = gatehouse.ExceptionExpired, []string{"g1"}
@@ -66,7 +66,7 @@ func testExceptions(t *testing.T, open func(t *testing.T) Harness) {
 		t.Fatalf("version after update = %d", e1.Version)
 	}
 	equal(t, "updated", mustGet[*gatehouse.Exception](t)(s.GetException(ctx, e1.ID)), e1)
-	equal(t, "status column follows", refs(store.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}}), []string{})
+	equal(t, "status column follows", refs(gatehouse.ExceptionFilter{Statuses: []gatehouse.ExceptionStatus{gatehouse.ExceptionApproved}}), []string{})
 	stale.Status = gatehouse.ExceptionRevoked
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateException(ctx, &stale) }), gatehouse.ECONFLICT)
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error {

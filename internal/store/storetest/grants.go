@@ -117,18 +117,18 @@ func testGrantFilters(t *testing.T, open func(t *testing.T) Harness) {
 
 	tests := []struct {
 		name   string
-		filter store.GrantFilter
+		filter gatehouse.GrantFilter
 		match  func(*gatehouse.Grant) bool
 	}{
-		{"all", store.GrantFilter{}, func(*gatehouse.Grant) bool { return true }},
-		{"identity", store.GrantFilter{IdentityID: ids[1].ID}, func(g *gatehouse.Grant) bool { return g.IdentityID == ids[1].ID }},
-		{"entitlement", store.GrantFilter{EntitlementID: "crm/sales"}, func(g *gatehouse.Grant) bool { return g.EntitlementID == "crm/sales" }},
-		{"system", store.GrantFilter{System: "crm"}, func(g *gatehouse.Grant) bool { return strings.HasPrefix(g.EntitlementID, "crm/") }},
-		{"system with a dash", store.GrantFilter{System: "crm-eu"}, func(g *gatehouse.Grant) bool { return strings.HasPrefix(g.EntitlementID, "crm-eu/") }},
-		{"source", store.GrantFilter{Source: gatehouse.SourceReview}, func(g *gatehouse.Grant) bool { return g.Source == gatehouse.SourceReview }},
-		{"active", store.GrantFilter{Status: "active"}, func(g *gatehouse.Grant) bool { return g.RevokedAt == nil }},
-		{"revoked", store.GrantFilter{Status: "revoked"}, func(g *gatehouse.Grant) bool { return g.RevokedAt != nil }},
-		{"identity, system and active", store.GrantFilter{IdentityID: ids[0].ID, System: "crm", Status: "active"},
+		{"all", gatehouse.GrantFilter{}, func(*gatehouse.Grant) bool { return true }},
+		{"identity", gatehouse.GrantFilter{IdentityID: ids[1].ID}, func(g *gatehouse.Grant) bool { return g.IdentityID == ids[1].ID }},
+		{"entitlement", gatehouse.GrantFilter{EntitlementID: "crm/sales"}, func(g *gatehouse.Grant) bool { return g.EntitlementID == "crm/sales" }},
+		{"system", gatehouse.GrantFilter{System: "crm"}, func(g *gatehouse.Grant) bool { return strings.HasPrefix(g.EntitlementID, "crm/") }},
+		{"system with a dash", gatehouse.GrantFilter{System: "crm-eu"}, func(g *gatehouse.Grant) bool { return strings.HasPrefix(g.EntitlementID, "crm-eu/") }},
+		{"source", gatehouse.GrantFilter{Source: gatehouse.SourceReview}, func(g *gatehouse.Grant) bool { return g.Source == gatehouse.SourceReview }},
+		{"active", gatehouse.GrantFilter{Status: "active"}, func(g *gatehouse.Grant) bool { return g.RevokedAt == nil }},
+		{"revoked", gatehouse.GrantFilter{Status: "revoked"}, func(g *gatehouse.Grant) bool { return g.RevokedAt != nil }},
+		{"identity, system and active", gatehouse.GrantFilter{IdentityID: ids[0].ID, System: "crm", Status: "active"},
 			func(g *gatehouse.Grant) bool {
 				return g.IdentityID == ids[0].ID && strings.HasPrefix(g.EntitlementID, "crm/") && g.RevokedAt == nil
 			}},
@@ -147,7 +147,7 @@ func testGrantFilters(t *testing.T, open func(t *testing.T) Harness) {
 			}
 			f := tc.filter
 			f.Limit = 4
-			got := pageAll(t, func(cursor string) (store.Page[*gatehouse.Grant], error) {
+			got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Grant], error) {
 				f.Cursor = cursor
 				return s.ListGrants(t.Context(), f)
 			}, byID, f.Limit)
@@ -157,7 +157,7 @@ func testGrantFilters(t *testing.T, open func(t *testing.T) Harness) {
 			equal(t, "ids", sortedKeys(got, byID), sortedKeys(want, byID))
 		})
 	}
-	_, err := s.ListGrants(t.Context(), store.GrantFilter{Status: "expired"})
+	_, err := s.ListGrants(t.Context(), gatehouse.GrantFilter{Status: "expired"})
 	wantCode(t, err, gatehouse.EINVALID)
 }
 
@@ -236,7 +236,7 @@ func testAccounts(t *testing.T, open func(t *testing.T) Harness) {
 		t.Fatal("UpsertAccount changed the caller's nil memberships")
 	}
 	orphan.Memberships = []string{} // reads back empty, not nil
-	page := mustGet[store.Page[*gatehouse.Account]](t)(s.ListAccounts(ctx, store.AccountFilter{}))
+	page := mustGet[gatehouse.Page[*gatehouse.Account]](t)(s.ListAccounts(ctx, gatehouse.AccountFilter{}))
 	equal(t, "accounts", page.Items, []*gatehouse.Account{a, orphan})
 
 	// Upsert by (system, external id): same row, same id, new state.
@@ -258,20 +258,20 @@ func testAccounts(t *testing.T, open func(t *testing.T) Harness) {
 	byID := func(a *gatehouse.Account) string { return a.ID }
 	tests := []struct {
 		name   string
-		filter store.AccountFilter
+		filter gatehouse.AccountFilter
 		want   []*gatehouse.Account
 	}{
-		{"all", store.AccountFilter{}, []*gatehouse.Account{again, orphan, other}},
-		{"system", store.AccountFilter{SystemID: "corp-ldap"}, []*gatehouse.Account{again, orphan}},
-		{"identity", store.AccountFilter{IdentityID: bob.ID}, []*gatehouse.Account{again}},
-		{"orphaned", store.AccountFilter{Orphaned: true}, []*gatehouse.Account{orphan}},
-		{"system and identity", store.AccountFilter{SystemID: "wiki", IdentityID: alice.ID}, []*gatehouse.Account{other}},
+		{"all", gatehouse.AccountFilter{}, []*gatehouse.Account{again, orphan, other}},
+		{"system", gatehouse.AccountFilter{SystemID: "corp-ldap"}, []*gatehouse.Account{again, orphan}},
+		{"identity", gatehouse.AccountFilter{IdentityID: bob.ID}, []*gatehouse.Account{again}},
+		{"orphaned", gatehouse.AccountFilter{Orphaned: true}, []*gatehouse.Account{orphan}},
+		{"system and identity", gatehouse.AccountFilter{SystemID: "wiki", IdentityID: alice.ID}, []*gatehouse.Account{other}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.filter
 			f.Limit = 1
-			got := pageAll(t, func(cursor string) (store.Page[*gatehouse.Account], error) {
+			got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Account], error) {
 				f.Cursor = cursor
 				return s.ListAccounts(ctx, f)
 			}, byID, 1)

@@ -57,7 +57,7 @@ func testHRImportChanges(t *testing.T, open func(t *testing.T) Harness) {
 
 	// Every row reads back as written, a page at a time, in plan order.
 	var got []*gatehouse.HRImportChange
-	f := store.HRImportChangeFilter{ImportID: imp.ID, Limit: 100}
+	f := gatehouse.HRImportChangeFilter{ImportID: imp.ID, Limit: 100}
 	pages := 0
 	for {
 		p, err := s.ListHRImportChanges(ctx, f)
@@ -77,23 +77,23 @@ func testHRImportChanges(t *testing.T, open func(t *testing.T) Harness) {
 	}
 
 	// Filters: class, late leavers.
-	movers, err := s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: imp.ID, Class: "mover"})
+	movers, err := s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: imp.ID, Class: "mover"})
 	must(t, err)
 	if len(movers.Items) != 3 || movers.Items[0].Seq != 3 || movers.Items[0].Changes[0].To != "Engineering" {
 		t.Fatalf("movers = %+v", movers.Items)
 	}
-	late, err := s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: imp.ID, Late: true})
+	late, err := s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: imp.ID, Late: true})
 	must(t, err)
 	if len(late.Items) != 1 || late.Items[0].EmployeeID != "E0001" || late.Items[0].Late != "terminated 3 days after end date" {
 		t.Fatalf("late = %+v", late.Items)
 	}
 	// Another import's rows are its own.
-	o, err := s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: other.ID})
+	o, err := s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: other.ID})
 	must(t, err)
 	if len(o.Items) != 1 || o.Items[0].EmployeeID != "E9" || o.Items[0].Changes != nil || o.Items[0].Gained != nil {
 		t.Fatalf("other import = %+v", o.Items)
 	}
-	none, err := s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: "nope"})
+	none, err := s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: "nope"})
 	must(t, err)
 	if len(none.Items) != 0 || none.NextCursor != "" {
 		t.Fatalf("unknown import = %+v", none)
@@ -101,9 +101,9 @@ func testHRImportChanges(t *testing.T, open func(t *testing.T) Harness) {
 
 	// Bad input: no import id; a cursor of another list; a row of an import that does not
 	// exist; a seq stored twice.
-	_, err = s.ListHRImportChanges(ctx, store.HRImportChangeFilter{})
+	_, err = s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{})
 	wantCode(t, err, gatehouse.EINVALID)
-	_, err = s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: imp.ID, Cursor: "bm9wZQ"})
+	_, err = s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: imp.ID, Cursor: "bm9wZQ"})
 	wantCode(t, err, gatehouse.EINVALID)
 	err = auditedErr(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.CreateHRImportChanges(ctx, []*gatehouse.HRImportChange{{ImportID: "nope", Seq: 1, Class: "joiner", EmployeeID: "E1"}})
@@ -118,7 +118,7 @@ func testHRImportChanges(t *testing.T, open func(t *testing.T) Harness) {
 	})
 	wantCode(t, err, gatehouse.EINVALID)
 	// Nothing of a refused batch is kept.
-	after, err := s.ListHRImportChanges(ctx, store.HRImportChangeFilter{ImportID: imp.ID, Limit: store.MaxLimit})
+	after, err := s.ListHRImportChanges(ctx, gatehouse.HRImportChangeFilter{ImportID: imp.ID, Limit: gatehouse.MaxLimit})
 	must(t, err)
 	if len(after.Items) != n {
 		t.Fatalf("after refused batches: %d rows, want %d", len(after.Items), n)

@@ -32,18 +32,18 @@ func testHRImports(t *testing.T, open func(t *testing.T) Harness) {
 	wantError(t, err, gatehouse.ENOTFOUND, `HR import "nope" not found`)
 
 	// Lists are newest first, without content, and page.
-	p1, err := s.ListHRImports(ctx, store.HRImportFilter{Limit: 1})
+	p1, err := s.ListHRImports(ctx, gatehouse.HRImportFilter{Limit: 1})
 	must(t, err)
 	if len(p1.Items) != 1 || p1.Items[0].ID != held.ID || p1.Items[0].Content != "" || p1.NextCursor == "" {
 		t.Fatalf("page 1 = %+v", p1)
 	}
-	p2, err := s.ListHRImports(ctx, store.HRImportFilter{Limit: 1, Cursor: p1.NextCursor})
+	p2, err := s.ListHRImports(ctx, gatehouse.HRImportFilter{Limit: 1, Cursor: p1.NextCursor})
 	must(t, err)
 	if len(p2.Items) != 1 || p2.Items[0].ID != applied.ID || p2.NextCursor != "" {
 		t.Fatalf("page 2 = %+v", p2)
 	}
 	equal(t, "listed import", p2.Items[0], applied)
-	hp, err := s.ListHRImports(ctx, store.HRImportFilter{Status: gatehouse.ImportHeld})
+	hp, err := s.ListHRImports(ctx, gatehouse.HRImportFilter{Status: gatehouse.ImportHeld})
 	must(t, err)
 	if len(hp.Items) != 1 || hp.Items[0].ID != held.ID {
 		t.Fatalf("held = %+v", hp.Items)

@@ -128,7 +128,7 @@ func testIdentityConflicts(t *testing.T, open func(t *testing.T) Harness) {
 			wantError(t, err, tc.code, tc.message)
 		})
 	}
-	if n := mustGet[int](t)(s.CountIdentities(t.Context(), store.IdentityFilter{})); n != 4 {
+	if n := mustGet[int](t)(s.CountIdentities(t.Context(), gatehouse.IdentityFilter{})); n != 4 {
 		t.Fatalf("%d identities after the conflicts, want 4", n)
 	}
 }
@@ -181,32 +181,32 @@ func testIdentityFilters(t *testing.T, open func(t *testing.T) Harness) {
 	}
 	tests := []struct {
 		name   string
-		filter store.IdentityFilter
+		filter gatehouse.IdentityFilter
 		match  func(*gatehouse.Identity) bool
 		min    int // the fixture must make the case meaningful
 	}{
-		{"no filter", store.IdentityFilter{}, func(*gatehouse.Identity) bool { return true }, 40},
-		{"query first name any case", store.IdentityFilter{Query: "aLiCe"}, query("alice"), 2},
-		{"query last name substring", store.IdentityFilter{Query: "smith"}, query("smith"), 4},
-		{"query first and last", store.IdentityFilter{Query: "Alice Smithson"}, query("alice smithson"), 1},
-		{"query non-ASCII case", store.IdentityFilter{Query: "ÉMILE"}, query("émile"), 2},
-		{"query email", store.IdentityFilter{Query: "USER00017@"}, query("user00017@"), 1},
-		{"query employee_id", store.IdentityFilter{Query: "e0003"}, query("e0003"), 10},
-		{"query title", store.IdentityFilter{Query: "senior engineer"}, query("senior engineer"), 2},
-		{"query percent is literal", store.IdentityFilter{Query: "100%"}, query("100%"), 2},
-		{"query underscore is literal", store.IdentityFilter{Query: "r_o"}, query("r_o"), 2},
-		{"query backslash is literal", store.IdentityFilter{Query: `\`}, query(`\`), 0},
-		{"query matches nothing", store.IdentityFilter{Query: "zzz"}, query("zzz"), 0},
-		{"department", store.IdentityFilter{Department: "Sales"}, func(i *gatehouse.Identity) bool { return i.Department == "Sales" }, 10},
-		{"status", store.IdentityFilter{Status: gatehouse.StatusLeave}, func(i *gatehouse.Identity) bool { return i.Status == gatehouse.StatusLeave }, 5},
-		{"employment type", store.IdentityFilter{EmploymentType: gatehouse.Contractor}, func(i *gatehouse.Identity) bool { return i.EmploymentType == gatehouse.Contractor }, 5},
-		{"manager", store.IdentityFilter{ManagerID: "E00002"}, func(i *gatehouse.Identity) bool { return i.ManagerID == "E00002" }, 5},
-		{"role admin", store.IdentityFilter{Role: gatehouse.RoleAdmin}, func(i *gatehouse.Identity) bool { return i.HasRole(gatehouse.RoleAdmin) }, 3},
-		{"role operator", store.IdentityFilter{Role: gatehouse.RoleOperator}, func(i *gatehouse.Identity) bool { return i.HasRole(gatehouse.RoleOperator) }, 3},
-		{"location", store.IdentityFilter{Location: "Berlin"}, func(i *gatehouse.Identity) bool { return i.Location == "Berlin" }, 10},
-		{"department and query", store.IdentityFilter{Department: "Engineering", Query: "smith"},
+		{"no filter", gatehouse.IdentityFilter{}, func(*gatehouse.Identity) bool { return true }, 40},
+		{"query first name any case", gatehouse.IdentityFilter{Query: "aLiCe"}, query("alice"), 2},
+		{"query last name substring", gatehouse.IdentityFilter{Query: "smith"}, query("smith"), 4},
+		{"query first and last", gatehouse.IdentityFilter{Query: "Alice Smithson"}, query("alice smithson"), 1},
+		{"query non-ASCII case", gatehouse.IdentityFilter{Query: "ÉMILE"}, query("émile"), 2},
+		{"query email", gatehouse.IdentityFilter{Query: "USER00017@"}, query("user00017@"), 1},
+		{"query employee_id", gatehouse.IdentityFilter{Query: "e0003"}, query("e0003"), 10},
+		{"query title", gatehouse.IdentityFilter{Query: "senior engineer"}, query("senior engineer"), 2},
+		{"query percent is literal", gatehouse.IdentityFilter{Query: "100%"}, query("100%"), 2},
+		{"query underscore is literal", gatehouse.IdentityFilter{Query: "r_o"}, query("r_o"), 2},
+		{"query backslash is literal", gatehouse.IdentityFilter{Query: `\`}, query(`\`), 0},
+		{"query matches nothing", gatehouse.IdentityFilter{Query: "zzz"}, query("zzz"), 0},
+		{"department", gatehouse.IdentityFilter{Department: "Sales"}, func(i *gatehouse.Identity) bool { return i.Department == "Sales" }, 10},
+		{"status", gatehouse.IdentityFilter{Status: gatehouse.StatusLeave}, func(i *gatehouse.Identity) bool { return i.Status == gatehouse.StatusLeave }, 5},
+		{"employment type", gatehouse.IdentityFilter{EmploymentType: gatehouse.Contractor}, func(i *gatehouse.Identity) bool { return i.EmploymentType == gatehouse.Contractor }, 5},
+		{"manager", gatehouse.IdentityFilter{ManagerID: "E00002"}, func(i *gatehouse.Identity) bool { return i.ManagerID == "E00002" }, 5},
+		{"role admin", gatehouse.IdentityFilter{Role: gatehouse.RoleAdmin}, func(i *gatehouse.Identity) bool { return i.HasRole(gatehouse.RoleAdmin) }, 3},
+		{"role operator", gatehouse.IdentityFilter{Role: gatehouse.RoleOperator}, func(i *gatehouse.Identity) bool { return i.HasRole(gatehouse.RoleOperator) }, 3},
+		{"location", gatehouse.IdentityFilter{Location: "Berlin"}, func(i *gatehouse.Identity) bool { return i.Location == "Berlin" }, 10},
+		{"department and query", gatehouse.IdentityFilter{Department: "Engineering", Query: "smith"},
 			func(i *gatehouse.Identity) bool { return i.Department == "Engineering" && query("smith")(i) }, 1},
-		{"status, type and role", store.IdentityFilter{Status: gatehouse.StatusActive, EmploymentType: gatehouse.Employee, Role: gatehouse.RoleAuditor},
+		{"status, type and role", gatehouse.IdentityFilter{Status: gatehouse.StatusActive, EmploymentType: gatehouse.Employee, Role: gatehouse.RoleAuditor},
 			func(i *gatehouse.Identity) bool {
 				return i.Status == gatehouse.StatusActive && i.EmploymentType == gatehouse.Employee && i.HasRole(gatehouse.RoleAuditor)
 			}, 1},
@@ -225,7 +225,7 @@ func testIdentityFilters(t *testing.T, open func(t *testing.T) Harness) {
 			}
 			f := tc.filter
 			f.Limit = 3
-			got := pageAll(t, func(cursor string) (store.Page[*gatehouse.Identity], error) {
+			got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Identity], error) {
 				f.Cursor = cursor
 				return s.ListIdentities(t.Context(), f)
 			}, byID, f.Limit)
@@ -246,7 +246,7 @@ func testIdentityPagination(t *testing.T, open func(t *testing.T) Harness) {
 	s := open(t).Store
 	ctx := t.Context()
 	// More than MaxLimit, so that a larger limit shows it is capped.
-	const total = store.MaxLimit + 37
+	const total = gatehouse.MaxLimit + 37
 	ids := make([]*gatehouse.Identity, total)
 	var sales []*gatehouse.Identity
 	for n := range ids {
@@ -262,18 +262,18 @@ func testIdentityPagination(t *testing.T, open func(t *testing.T) Harness) {
 
 	tests := []struct {
 		name     string
-		filter   store.IdentityFilter
+		filter   gatehouse.IdentityFilter
 		pageSize int
 		want     []*gatehouse.Identity
 	}{
-		{"filtered, small pages", store.IdentityFilter{Department: "Sales", Limit: 10}, 10, sales},
-		{"everything, pages of 100", store.IdentityFilter{Limit: 100}, 100, ids},
-		{"limit above the maximum is capped", store.IdentityFilter{Limit: total}, store.MaxLimit, ids},
+		{"filtered, small pages", gatehouse.IdentityFilter{Department: "Sales", Limit: 10}, 10, sales},
+		{"everything, pages of 100", gatehouse.IdentityFilter{Limit: 100}, 100, ids},
+		{"limit above the maximum is capped", gatehouse.IdentityFilter{Limit: total}, gatehouse.MaxLimit, ids},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.filter
-			got := pageAll(t, func(cursor string) (store.Page[*gatehouse.Identity], error) {
+			got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.Identity], error) {
 				f.Cursor = cursor
 				p, err := s.ListIdentities(ctx, f)
 				if err == nil && p.NextCursor != "" && len(p.Items) != tc.pageSize {
@@ -288,17 +288,17 @@ func testIdentityPagination(t *testing.T, open func(t *testing.T) Harness) {
 		})
 	}
 
-	p := mustGet[store.Page[*gatehouse.Identity]](t)(s.ListIdentities(ctx, store.IdentityFilter{}))
-	if len(p.Items) != store.DefaultLimit || p.NextCursor == "" {
-		t.Fatalf("default page: %d items, cursor %q; want %d and a cursor", len(p.Items), p.NextCursor, store.DefaultLimit)
+	p := mustGet[gatehouse.Page[*gatehouse.Identity]](t)(s.ListIdentities(ctx, gatehouse.IdentityFilter{}))
+	if len(p.Items) != gatehouse.DefaultLimit || p.NextCursor == "" {
+		t.Fatalf("default page: %d items, cursor %q; want %d and a cursor", len(p.Items), p.NextCursor, gatehouse.DefaultLimit)
 	}
-	_, err := s.ListIdentities(ctx, store.IdentityFilter{Cursor: "not a cursor!"})
+	_, err := s.ListIdentities(ctx, gatehouse.IdentityFilter{Cursor: "not a cursor!"})
 	wantCode(t, err, gatehouse.EINVALID)
 	// A cursor from another list is refused rather than misread.
-	audit := mustGet[store.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, store.AuditFilter{Limit: 1}))
+	audit := mustGet[gatehouse.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, gatehouse.AuditFilter{Limit: 1}))
 	if audit.NextCursor == "" {
 		t.Fatal("two audit events with limit 1 give no next cursor")
 	}
-	_, err = s.ListIdentities(ctx, store.IdentityFilter{Cursor: audit.NextCursor})
+	_, err = s.ListIdentities(ctx, gatehouse.IdentityFilter{Cursor: audit.NextCursor})
 	wantCode(t, err, gatehouse.EINVALID)
 }

@@ -68,7 +68,7 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	missing := &gatehouse.Operation{ID: "nope", Kind: "enable", Status: gatehouse.OpApplied}
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateOperation(ctx, missing) }), gatehouse.ENOTFOUND)
 
-	all, err := s.ListOperations(ctx, store.OperationFilter{})
+	all, err := s.ListOperations(ctx, gatehouse.OperationFilter{})
 	must(t, err)
 	if len(all.Items) != 3 || all.Items[0].ID != ops[2].ID || all.Items[2].ID != ops[0].ID {
 		t.Fatalf("operations newest first = %+v", all.Items)
@@ -76,13 +76,13 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	equal(t, "listed operation", all.Items[2], ops[0])
 	equal(t, "failed operation", all.Items[1], ops[1])
 	for _, tc := range []struct {
-		f    store.OperationFilter
+		f    gatehouse.OperationFilter
 		want []string
 	}{
-		{store.OperationFilter{SystemID: "corp-ldap"}, []string{ops[1].ID, ops[0].ID}},
-		{store.OperationFilter{Status: gatehouse.OpFailed}, []string{ops[1].ID}},
-		{store.OperationFilter{ReconcileID: other.ID}, []string{ops[2].ID}},
-		{store.OperationFilter{IdentityID: "id2"}, []string{ops[2].ID, ops[1].ID}},
+		{gatehouse.OperationFilter{SystemID: "corp-ldap"}, []string{ops[1].ID, ops[0].ID}},
+		{gatehouse.OperationFilter{Status: gatehouse.OpFailed}, []string{ops[1].ID}},
+		{gatehouse.OperationFilter{ReconcileID: other.ID}, []string{ops[2].ID}},
+		{gatehouse.OperationFilter{IdentityID: "id2"}, []string{ops[2].ID, ops[1].ID}},
 	} {
 		p, err := s.ListOperations(ctx, tc.f)
 		must(t, err)
@@ -92,9 +92,9 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 		}
 		equal(t, "ListOperations", ids, tc.want)
 	}
-	p1, err := s.ListOperations(ctx, store.OperationFilter{Limit: 2})
+	p1, err := s.ListOperations(ctx, gatehouse.OperationFilter{Limit: 2})
 	must(t, err)
-	p2, err := s.ListOperations(ctx, store.OperationFilter{Limit: 2, Cursor: p1.NextCursor})
+	p2, err := s.ListOperations(ctx, gatehouse.OperationFilter{Limit: 2, Cursor: p1.NextCursor})
 	must(t, err)
 	if len(p1.Items) != 2 || p1.NextCursor == "" || len(p2.Items) != 1 || p2.Items[0].ID != ops[0].ID || p2.NextCursor != "" {
 		t.Fatalf("pages = %+v / %+v", p1, p2)
@@ -126,17 +126,17 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	equal(t, "finished reconcile", mustGet[*gatehouse.Reconcile](t)(s.GetReconcile(ctx, run.ID)), run)
 	later := &gatehouse.Reconcile{SystemID: "corp-ldap", Cause: "schedule", JobID: 43, Status: gatehouse.ReconcileRunning}
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateReconcile(ctx, later) })
-	latest, err := s.ListReconciles(ctx, store.ReconcileFilter{Latest: true})
+	latest, err := s.ListReconciles(ctx, gatehouse.ReconcileFilter{Latest: true})
 	must(t, err)
 	if len(latest.Items) != 1 || latest.Items[0].ID != run.ID {
 		t.Fatalf("latest = %+v (a running run is not the current drift)", latest.Items)
 	}
-	byJob, err := s.ListReconciles(ctx, store.ReconcileFilter{JobIDs: []int64{42, 43}})
+	byJob, err := s.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: []int64{42, 43}})
 	must(t, err)
 	if len(byJob.Items) != 2 || byJob.Items[0].ID != later.ID {
 		t.Fatalf("by job = %+v", byJob.Items)
 	}
-	bySys, err := s.ListReconciles(ctx, store.ReconcileFilter{SystemID: "wiki"})
+	bySys, err := s.ListReconciles(ctx, gatehouse.ReconcileFilter{SystemID: "wiki"})
 	must(t, err)
 	if len(bySys.Items) != 1 || bySys.Items[0].ID != other.ID {
 		t.Fatalf("by system = %+v", bySys.Items)
@@ -146,7 +146,7 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 	}), gatehouse.ENOTFOUND)
 
 	// The runs still running (a killed process leaves them so), and a run marked interrupted.
-	running, err := s.ListReconciles(ctx, store.ReconcileFilter{Status: gatehouse.ReconcileRunning})
+	running, err := s.ListReconciles(ctx, gatehouse.ReconcileFilter{Status: gatehouse.ReconcileRunning})
 	must(t, err)
 	if len(running.Items) != 2 || running.Items[0].ID != later.ID || running.Items[1].ID != other.ID {
 		t.Fatalf("running = %+v", running.Items)
@@ -162,7 +162,7 @@ func testOperations(t *testing.T, open func(t *testing.T) Harness) {
 }
 
 func firstOp(ctx context.Context, s store.Reader, reconcileID string) (*gatehouse.Operation, error) {
-	p, err := s.ListOperations(ctx, store.OperationFilter{ReconcileID: reconcileID})
+	p, err := s.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: reconcileID})
 	if err != nil || len(p.Items) == 0 {
 		return nil, err
 	}

@@ -46,24 +46,24 @@ func testRequests(t *testing.T, open func(t *testing.T) Harness) {
 	_, err = s.GetRequest(ctx, "REQ-000099")
 	wantCode(t, err, gatehouse.ENOTFOUND)
 
-	all := pageAll(t, func(cursor string) (store.Page[*gatehouse.AccessRequest], error) {
-		return s.ListRequests(ctx, store.RequestFilter{Limit: 1, Cursor: cursor})
+	all := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.AccessRequest], error) {
+		return s.ListRequests(ctx, gatehouse.RequestFilter{Limit: 1, Cursor: cursor})
 	}, func(r *gatehouse.AccessRequest) string { return r.ID }, 1)
 	equal(t, "newest first", sortedKeys(all, func(r *gatehouse.AccessRequest) string { return r.Ref }), []string{"REQ-000001", "REQ-000002"})
 	if all[0].Ref != "REQ-000002" {
 		t.Fatalf("first listed: %s, want the newest", all[0].Ref)
 	}
-	refs := func(f store.RequestFilter) []string {
+	refs := func(f gatehouse.RequestFilter) []string {
 		t.Helper()
-		p := mustGet[store.Page[*gatehouse.AccessRequest]](t)(s.ListRequests(ctx, f))
+		p := mustGet[gatehouse.Page[*gatehouse.AccessRequest]](t)(s.ListRequests(ctx, f))
 		return sortedKeys(p.Items, func(r *gatehouse.AccessRequest) string { return r.Ref })
 	}
-	equal(t, "by requester", refs(store.RequestFilter{RequesterID: boss.ID}), []string{"REQ-000002"})
-	equal(t, "by beneficiary", refs(store.RequestFilter{BeneficiaryID: ann.ID}), []string{"REQ-000001"})
-	equal(t, "by party", refs(store.RequestFilter{Party: boss.ID}), []string{"REQ-000002"})
-	equal(t, "by approver", refs(store.RequestFilter{Approvers: []string{boss.ID}}), []string{"REQ-000001"})
-	equal(t, "by approvers", refs(store.RequestFilter{Approvers: []string{boss.ID, ann.ID}}), []string{"REQ-000001", "REQ-000002"})
-	equal(t, "by state", refs(store.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestDenied, gatehouse.RequestPendingApproval}}),
+	equal(t, "by requester", refs(gatehouse.RequestFilter{RequesterID: boss.ID}), []string{"REQ-000002"})
+	equal(t, "by beneficiary", refs(gatehouse.RequestFilter{BeneficiaryID: ann.ID}), []string{"REQ-000001"})
+	equal(t, "by party", refs(gatehouse.RequestFilter{Party: boss.ID}), []string{"REQ-000002"})
+	equal(t, "by approver", refs(gatehouse.RequestFilter{Approvers: []string{boss.ID}}), []string{"REQ-000001"})
+	equal(t, "by approvers", refs(gatehouse.RequestFilter{Approvers: []string{boss.ID, ann.ID}}), []string{"REQ-000001", "REQ-000002"})
+	equal(t, "by state", refs(gatehouse.RequestFilter{States: []gatehouse.RequestState{gatehouse.RequestDenied, gatehouse.RequestPendingApproval}}),
 		[]string{"REQ-000001", "REQ-000002"})
 
 	// An update bumps the version; a stale one is a conflict; a decided request leaves the
@@ -78,7 +78,7 @@ func testRequests(t *testing.T, open func(t *testing.T) Harness) {
 	equal(t, "updated", mustGet[*gatehouse.AccessRequest](t)(s.GetRequest(ctx, r1.ID)), r1)
 	stale.State = gatehouse.RequestCancelled
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateRequest(ctx, &stale) }), gatehouse.ECONFLICT)
-	equal(t, "approver after the decision", refs(store.RequestFilter{Approvers: []string{boss.ID}}), []string{})
+	equal(t, "approver after the decision", refs(gatehouse.RequestFilter{Approvers: []string{boss.ID}}), []string{})
 	missing := newTestRequest(ann.ID, ann.ID)
 	missing.ID, missing.Version = "nope", 1
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateRequest(ctx, missing) }), gatehouse.ENOTFOUND)
@@ -90,10 +90,10 @@ func testRequests(t *testing.T, open func(t *testing.T) Harness) {
 	d := &gatehouse.Delegation{FromID: boss.ID, ToID: bob.ID, StartsAt: now, EndsAt: now.Add(48 * time.Hour), Reason: "holiday", CreatedBy: "boss"}
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateDelegation(ctx, d) })
 	wantUUIDv7(t, "delegation", d.ID)
-	got := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, store.DelegationFilter{ToID: bob.ID, ActiveAt: now.Add(time.Hour)}))
+	got := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: bob.ID, ActiveAt: now.Add(time.Hour)}))
 	equal(t, "active delegation", got, []*gatehouse.Delegation{d})
 	for _, at := range []time.Time{now.Add(-time.Second), now.Add(48 * time.Hour)} {
-		if got := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, store.DelegationFilter{FromID: boss.ID, ActiveAt: at})); len(got) != 0 {
+		if got := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, gatehouse.DelegationFilter{FromID: boss.ID, ActiveAt: at})); len(got) != 0 {
 			t.Fatalf("delegation active at %v", at)
 		}
 	}

@@ -183,7 +183,7 @@ func wantStored(t *testing.T, what string, tm time.Time) {
 
 // pageAll follows cursors from the first page to the last and returns every item, failing on a
 // duplicate key or a page out of order.
-func pageAll[T any](t *testing.T, list func(cursor string) (store.Page[T], error), key func(T) string, limit int) []T {
+func pageAll[T any](t *testing.T, list func(cursor string) (gatehouse.Page[T], error), key func(T) string, limit int) []T {
 	t.Helper()
 	var all []T
 	seen := map[string]bool{}

@@ -57,7 +57,7 @@ func testSCIMGroups(t *testing.T, open func(t *testing.T) Harness) {
 		return tx.CreateSCIMGroup(ctx, &gatehouse.SCIMGroup{DisplayName: "Ghosts", Members: []string{ann.ID, "ghost-1"}})
 	})
 	wantError(t, err, gatehouse.EINVALID, `members: "ghost-1" is not an identity id`)
-	if n := mustGet[int](t)(s.CountSCIMGroups(ctx, store.SCIMGroupFilter{})); n != 2 {
+	if n := mustGet[int](t)(s.CountSCIMGroups(ctx, gatehouse.SCIMGroupFilter{})); n != 2 {
 		t.Fatalf("after refused writes: %d groups, want 2", n)
 	}
 
@@ -87,9 +87,9 @@ func testSCIMGroups(t *testing.T, open func(t *testing.T) Harness) {
 	equal(t, "after a refused update", mustGet[*gatehouse.SCIMGroup](t)(s.GetSCIMGroup(ctx, eng.ID)), upd)
 
 	// Filters.
-	list := func(f store.SCIMGroupFilter) []string {
+	list := func(f gatehouse.SCIMGroupFilter) []string {
 		t.Helper()
-		p := mustGet[store.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, f))
+		p := mustGet[gatehouse.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, f))
 		names := []string{}
 		for _, g := range p.Items {
 			names = append(names, g.DisplayName)
@@ -99,21 +99,21 @@ func testSCIMGroups(t *testing.T, open func(t *testing.T) Harness) {
 		}
 		return names
 	}
-	equal(t, "all, by name ignoring case", list(store.SCIMGroupFilter{}), []string{"all-staff", "Engineering (all)"})
-	equal(t, "display name ignoring case", list(store.SCIMGroupFilter{DisplayName: "ENGINEERING (ALL)"}), []string{"Engineering (all)"})
-	equal(t, "display name is exact", list(store.SCIMGroupFilter{DisplayName: "Engineering"}), []string{})
-	equal(t, "external id", list(store.SCIMGroupFilter{ExternalID: "okta-00g2"}), []string{"Engineering (all)"})
-	equal(t, "old external id", list(store.SCIMGroupFilter{ExternalID: "okta-00g1"}), []string{})
-	equal(t, "member", list(store.SCIMGroupFilter{MemberID: bob.ID}), []string{"Engineering (all)"})
-	equal(t, "removed member", list(store.SCIMGroupFilter{MemberID: cat.ID}), []string{})
-	equal(t, "source", list(store.SCIMGroupFilter{Source: "scim:entra@example.com"}), []string{"all-staff"})
-	equal(t, "source and member", list(store.SCIMGroupFilter{Source: "scim:entra@example.com", MemberID: ann.ID}), []string{})
+	equal(t, "all, by name ignoring case", list(gatehouse.SCIMGroupFilter{}), []string{"all-staff", "Engineering (all)"})
+	equal(t, "display name ignoring case", list(gatehouse.SCIMGroupFilter{DisplayName: "ENGINEERING (ALL)"}), []string{"Engineering (all)"})
+	equal(t, "display name is exact", list(gatehouse.SCIMGroupFilter{DisplayName: "Engineering"}), []string{})
+	equal(t, "external id", list(gatehouse.SCIMGroupFilter{ExternalID: "okta-00g2"}), []string{"Engineering (all)"})
+	equal(t, "old external id", list(gatehouse.SCIMGroupFilter{ExternalID: "okta-00g1"}), []string{})
+	equal(t, "member", list(gatehouse.SCIMGroupFilter{MemberID: bob.ID}), []string{"Engineering (all)"})
+	equal(t, "removed member", list(gatehouse.SCIMGroupFilter{MemberID: cat.ID}), []string{})
+	equal(t, "source", list(gatehouse.SCIMGroupFilter{Source: "scim:entra@example.com"}), []string{"all-staff"})
+	equal(t, "source and member", list(gatehouse.SCIMGroupFilter{Source: "scim:entra@example.com", MemberID: ann.ID}), []string{})
 
 	// Delete takes the memberships with it.
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSCIMGroup(ctx, eng.ID) })
 	_, err = s.GetSCIMGroup(ctx, eng.ID)
 	wantCode(t, err, gatehouse.ENOTFOUND)
-	equal(t, "groups of ann after delete", list(store.SCIMGroupFilter{MemberID: ann.ID}), []string{})
+	equal(t, "groups of ann after delete", list(gatehouse.SCIMGroupFilter{MemberID: ann.ID}), []string{})
 	err = auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSCIMGroup(ctx, eng.ID) })
 	wantCode(t, err, gatehouse.ENOTFOUND)
 	// The name is free again.
@@ -153,8 +153,8 @@ func testSCIMGroupPagination(t *testing.T, open func(t *testing.T) Harness) {
 		return nil
 	})
 	for _, limit := range []int{1, 7, 25} {
-		all := pageAll(t, func(cursor string) (store.Page[*gatehouse.SCIMGroup], error) {
-			return s.ListSCIMGroups(ctx, store.SCIMGroupFilter{Limit: limit, Cursor: cursor})
+		all := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.SCIMGroup], error) {
+			return s.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{Limit: limit, Cursor: cursor})
 		}, func(g *gatehouse.SCIMGroup) string { return g.ID }, limit)
 		equal(t, fmt.Sprintf("all groups, pages of %d", limit), all, want)
 	}
@@ -171,11 +171,11 @@ func testSCIMGroupPagination(t *testing.T, open func(t *testing.T) Harness) {
 			mine = append(mine, g)
 		}
 	}
-	got := pageAll(t, func(cursor string) (store.Page[*gatehouse.SCIMGroup], error) {
-		return s.ListSCIMGroups(ctx, store.SCIMGroupFilter{MemberID: member, Limit: 3, Cursor: cursor})
+	got := pageAll(t, func(cursor string) (gatehouse.Page[*gatehouse.SCIMGroup], error) {
+		return s.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{MemberID: member, Limit: 3, Cursor: cursor})
 	}, func(g *gatehouse.SCIMGroup) string { return g.ID }, 3)
 	equal(t, "groups of one member", got, mine)
-	_, err := s.ListSCIMGroups(ctx, store.SCIMGroupFilter{Cursor: "bogus"})
+	_, err := s.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{Cursor: "bogus"})
 	wantCode(t, err, gatehouse.EINVALID)
 }
 
@@ -211,11 +211,11 @@ func testSCIMGroupLargeMembership(t *testing.T, open func(t *testing.T) Harness)
 		t.Fatalf("got %d members, want %d", len(got.Members), n)
 	}
 	equal(t, "members", got.Members, sortedKeys(next, func(s string) string { return s }))
-	if p := mustGet[store.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, store.SCIMGroupFilter{MemberID: ids[0]})); len(p.Items) != 0 {
+	if p := mustGet[gatehouse.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{MemberID: ids[0]})); len(p.Items) != 0 {
 		t.Fatalf("a removed member is still in %d groups", len(p.Items))
 	}
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSCIMGroup(ctx, g.ID) })
-	if p := mustGet[store.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, store.SCIMGroupFilter{MemberID: ids[n]})); len(p.Items) != 0 {
+	if p := mustGet[gatehouse.Page[*gatehouse.SCIMGroup]](t)(s.ListSCIMGroups(ctx, gatehouse.SCIMGroupFilter{MemberID: ids[n]})); len(p.Items) != 0 {
 		t.Fatalf("a deleted group's member is still in %d groups", len(p.Items))
 	}
 }
@@ -248,7 +248,7 @@ func testSCIMGroupWritesNeedAudit(t *testing.T, open func(t *testing.T) Harness)
 		}
 	}
 	equal(t, "group after refused writes", mustGet[*gatehouse.SCIMGroup](t)(s.GetSCIMGroup(ctx, g.ID)), g)
-	if n := mustGet[int](t)(s.CountSCIMGroups(ctx, store.SCIMGroupFilter{})); n != 1 {
+	if n := mustGet[int](t)(s.CountSCIMGroups(ctx, gatehouse.SCIMGroupFilter{})); n != 1 {
 		t.Fatalf("%d groups after refused writes, want 1", n)
 	}
 	wantHead(t, s, 2)

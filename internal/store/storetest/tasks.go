@@ -70,9 +70,9 @@ func testTasks(t *testing.T, open func(t *testing.T) Harness) {
 	wantCode(t, err, gatehouse.ENOTFOUND)
 
 	// Filters and paging, oldest first.
-	list := func(f store.TaskFilter) []string {
+	list := func(f gatehouse.TaskFilter) []string {
 		t.Helper()
-		items := pageAll(t, func(c string) (store.Page[*gatehouse.ManualTask], error) {
+		items := pageAll(t, func(c string) (gatehouse.Page[*gatehouse.ManualTask], error) {
 			f.Cursor, f.Limit = c, 1
 			return s.ListTasks(ctx, f)
 		}, func(tk *gatehouse.ManualTask) string { return tk.ID }, 1)
@@ -82,10 +82,10 @@ func testTasks(t *testing.T, open func(t *testing.T) Harness) {
 		}
 		return out
 	}
-	equal(t, "all", list(store.TaskFilter{}), []string{acct.Ref(), member.Ref(), other.Ref()})
-	equal(t, "system", list(store.TaskFilter{SystemID: "payroll"}), []string{acct.Ref(), member.Ref()})
-	equal(t, "assignee", list(store.TaskFilter{Assignee: "OPS@example.com"}), []string{acct.Ref(), member.Ref()})
-	equal(t, "due before", list(store.TaskFilter{DueBefore: created.Add(5 * time.Hour)}), []string{acct.Ref(), member.Ref()})
+	equal(t, "all", list(gatehouse.TaskFilter{}), []string{acct.Ref(), member.Ref(), other.Ref()})
+	equal(t, "system", list(gatehouse.TaskFilter{SystemID: "payroll"}), []string{acct.Ref(), member.Ref()})
+	equal(t, "assignee", list(gatehouse.TaskFilter{Assignee: "OPS@example.com"}), []string{acct.Ref(), member.Ref()})
+	equal(t, "due before", list(gatehouse.TaskFilter{DueBefore: created.Add(5 * time.Hour)}), []string{acct.Ref(), member.Ref()})
 
 	// An operation waiting for the task is applied when the task is done.
 	run := &gatehouse.Reconcile{SystemID: "payroll", Status: gatehouse.ReconcileRunning}
@@ -103,7 +103,7 @@ func testTasks(t *testing.T, open func(t *testing.T) Harness) {
 		_, err := tx.AbandonOperations(ctx, "payroll", created, "interrupted")
 		return err
 	})
-	ops := mustGet[store.Page[*gatehouse.Operation]](t)(s.ListOperations(ctx, store.OperationFilter{SystemID: "payroll"}))
+	ops := mustGet[gatehouse.Page[*gatehouse.Operation]](t)(s.ListOperations(ctx, gatehouse.OperationFilter{SystemID: "payroll"}))
 	if len(ops.Items) != 1 || ops.Items[0].Status != gatehouse.OpPending || ops.Items[0].Task != acct.Ref() {
 		t.Fatalf("waiting operation after AbandonOperations = %+v", ops.Items)
 	}
@@ -112,7 +112,7 @@ func testTasks(t *testing.T, open func(t *testing.T) Harness) {
 	acct.EvidenceSHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.FinishTask(ctx, acct) })
 	equal(t, "finished task", mustGet[*gatehouse.ManualTask](t)(s.GetTask(ctx, acct.ID)), acct)
-	ops = mustGet[store.Page[*gatehouse.Operation]](t)(s.ListOperations(ctx, store.OperationFilter{SystemID: "payroll"}))
+	ops = mustGet[gatehouse.Page[*gatehouse.Operation]](t)(s.ListOperations(ctx, gatehouse.OperationFilter{SystemID: "payroll"}))
 	if o := ops.Items[0]; o.Status != gatehouse.OpApplied || o.FinishedAt == nil || !o.FinishedAt.Equal(done.Truncate(time.Microsecond)) {
 		t.Fatalf("operation after its task was done = %+v; want applied at %v", o, done)
 	}
@@ -122,7 +122,7 @@ func testTasks(t *testing.T, open func(t *testing.T) Harness) {
 	wantCode(t, auditedErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.FinishTask(ctx, member) }), gatehouse.EINVALID)
 	member.Status, member.CompletedBy, member.Note = gatehouse.TaskCancelled, "system:provision", "no longer needed"
 	audited(t, s, func(ctx context.Context, tx store.Tx) error { return tx.FinishTask(ctx, member) })
-	equal(t, "open", list(store.TaskFilter{Status: gatehouse.TaskOpen}), []string{other.Ref()})
+	equal(t, "open", list(gatehouse.TaskFilter{Status: gatehouse.TaskOpen}), []string{other.Ref()})
 	// Done after the caller read the system (doneSince): the work is done, nothing is created.
 	var late *gatehouse.ManualTask
 	audited(t, s, func(ctx context.Context, tx store.Tx) error {

@@ -123,7 +123,7 @@ func testEndDelegations(t *testing.T, open func(t *testing.T) Harness) {
 			t.Fatalf("returned delegation %s already shows the new end; want it as it was", g.ID)
 		}
 	}
-	all := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, store.DelegationFilter{}))
+	all := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, gatehouse.DelegationFilter{}))
 	byID := map[string]*gatehouse.Delegation{}
 	for _, x := range all {
 		byID[x.ID] = x
@@ -141,7 +141,7 @@ func testEndDelegations(t *testing.T, open func(t *testing.T) Harness) {
 		}
 	}
 	for _, at := range []time.Time{now, now.Add(30 * time.Hour)} {
-		if act := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, store.DelegationFilter{ToID: leaver.ID, ActiveAt: at})); len(act) != 0 {
+		if act := mustGet[[]*gatehouse.Delegation](t)(s.ListDelegations(ctx, gatehouse.DelegationFilter{ToID: leaver.ID, ActiveAt: at})); len(act) != 0 {
 			t.Fatalf("delegations to the leaver in force at %v: %d", at, len(act))
 		}
 	}

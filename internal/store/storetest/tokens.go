@@ -73,14 +73,14 @@ func testTokens(t *testing.T, open func(t *testing.T) Harness) {
 
 	tests := []struct {
 		name   string
-		filter store.TokenFilter
+		filter gatehouse.TokenFilter
 		want   []*gatehouse.Token
 	}{
-		{"all unrevoked", store.TokenFilter{}, []*gatehouse.Token{t1, t3}},
-		{"all", store.TokenFilter{IncludeRevoked: true}, []*gatehouse.Token{t1, t2, t3}},
-		{"identity unrevoked", store.TokenFilter{IdentityID: alice.ID}, []*gatehouse.Token{t1}},
-		{"identity with revoked", store.TokenFilter{IdentityID: alice.ID, IncludeRevoked: true}, []*gatehouse.Token{t1, t2}},
-		{"identity without tokens", store.TokenFilter{IdentityID: "nobody"}, []*gatehouse.Token{}},
+		{"all unrevoked", gatehouse.TokenFilter{}, []*gatehouse.Token{t1, t3}},
+		{"all", gatehouse.TokenFilter{IncludeRevoked: true}, []*gatehouse.Token{t1, t2, t3}},
+		{"identity unrevoked", gatehouse.TokenFilter{IdentityID: alice.ID}, []*gatehouse.Token{t1}},
+		{"identity with revoked", gatehouse.TokenFilter{IdentityID: alice.ID, IncludeRevoked: true}, []*gatehouse.Token{t1, t2}},
+		{"identity without tokens", gatehouse.TokenFilter{IdentityID: "nobody"}, []*gatehouse.Token{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,7 +48,7 @@ func testUpdateRollsBackOnError(t *testing.T, open func(t *testing.T) Harness) {
 	_, err = s.GetIdentity(ctx, "E00001")
 	wantCode(t, err, gatehouse.ENOTFOUND)
 	wantHead(t, s, 0)
-	if p := mustGet[store.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, store.AuditFilter{})); len(p.Items) != 0 {
+	if p := mustGet[gatehouse.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, gatehouse.AuditFilter{})); len(p.Items) != 0 {
 		t.Fatalf("a rolled back transaction left %d audit events", len(p.Items))
 	}
 	// The store is still usable, and the next event is seq 1.
@@ -145,11 +145,11 @@ func snapshot(t *testing.T, r store.Reader) stateSnapshot {
 	t.Helper()
 	ctx := t.Context()
 	var s stateSnapshot
-	s.Identities = mustGet[store.Page[*gatehouse.Identity]](t)(r.ListIdentities(ctx, store.IdentityFilter{Limit: store.MaxLimit})).Items
+	s.Identities = mustGet[gatehouse.Page[*gatehouse.Identity]](t)(r.ListIdentities(ctx, gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit})).Items
 	s.Catalog = mustGet[*gatehouse.Catalog](t)(r.LoadCatalog(ctx))
-	s.Grants = mustGet[store.Page[*gatehouse.Grant]](t)(r.ListGrants(ctx, store.GrantFilter{Limit: store.MaxLimit})).Items
-	s.Accounts = mustGet[store.Page[*gatehouse.Account]](t)(r.ListAccounts(ctx, store.AccountFilter{Limit: store.MaxLimit})).Items
-	s.Tokens = mustGet[[]*gatehouse.Token](t)(r.ListTokens(ctx, store.TokenFilter{IncludeRevoked: true}))
+	s.Grants = mustGet[gatehouse.Page[*gatehouse.Grant]](t)(r.ListGrants(ctx, gatehouse.GrantFilter{Limit: gatehouse.MaxLimit})).Items
+	s.Accounts = mustGet[gatehouse.Page[*gatehouse.Account]](t)(r.ListAccounts(ctx, gatehouse.AccountFilter{Limit: gatehouse.MaxLimit})).Items
+	s.Tokens = mustGet[[]*gatehouse.Token](t)(r.ListTokens(ctx, gatehouse.TokenFilter{IncludeRevoked: true}))
 	seq, _, err := r.AuditHead(ctx)
 	must(t, err)
 	s.HeadSeq = seq
@@ -207,7 +207,7 @@ func testTxReadsOwnWrites(t *testing.T, open func(t *testing.T) Harness) {
 			return err
 		}
 		equal(t, "identity read in its transaction", got, i)
-		if n, err := tx.CountIdentities(ctx, store.IdentityFilter{}); err != nil || n != 2 {
+		if n, err := tx.CountIdentities(ctx, gatehouse.IdentityFilter{}); err != nil || n != 2 {
 			t.Errorf("CountIdentities in the transaction = %d, %v; want 2", n, err)
 		}
 		// Outside the transaction nothing is visible yet.
@@ -235,7 +235,7 @@ func testTxReadsOwnWrites(t *testing.T, open func(t *testing.T) Harness) {
 		if seq != 2 || hash != ev.Hash {
 			t.Errorf("AuditHead in the transaction = %d %s, want 2 %s", seq, hash, ev.Hash)
 		}
-		p, err := tx.ListAuditEvents(ctx, store.AuditFilter{Limit: 1})
+		p, err := tx.ListAuditEvents(ctx, gatehouse.AuditFilter{Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -281,21 +281,21 @@ func testTimeRoundTrip(t *testing.T, open func(t *testing.T) Harness) {
 		if got.GrantedAt != want || *got.ExpiresAt != want || g.GrantedAt != want {
 			t.Errorf("time %d (%v): stored grant times %v / %v, want %v (in UTC)", n, tm, got.GrantedAt, *got.ExpiresAt, want)
 		}
-		evs := mustGet[store.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, store.AuditFilter{ObjectID: "time", Limit: 1}))
+		evs := mustGet[gatehouse.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, gatehouse.AuditFilter{ObjectID: "time", Limit: 1}))
 		if len(evs.Items) != 1 || evs.Items[0].Time != want || evs.Items[0].Hash != ev.Hash {
 			t.Errorf("time %d (%v): audit event time %+v, want %v", n, tm, evs.Items, want)
 		}
 		// Since is inclusive and Until exclusive, to the microsecond.
 		bounds := []struct {
-			f    store.AuditFilter
+			f    gatehouse.AuditFilter
 			want int
 		}{
-			{store.AuditFilter{ObjectID: "time", Since: want, Until: want.Add(time.Microsecond)}, 1},
-			{store.AuditFilter{ObjectID: "time", Since: want.Add(time.Microsecond), Until: want.Add(time.Hour)}, 0},
-			{store.AuditFilter{ObjectID: "time", Since: want.Add(-time.Hour), Until: want}, 0},
+			{gatehouse.AuditFilter{ObjectID: "time", Since: want, Until: want.Add(time.Microsecond)}, 1},
+			{gatehouse.AuditFilter{ObjectID: "time", Since: want.Add(time.Microsecond), Until: want.Add(time.Hour)}, 0},
+			{gatehouse.AuditFilter{ObjectID: "time", Since: want.Add(-time.Hour), Until: want}, 0},
 		}
 		for _, b := range bounds {
-			p := mustGet[store.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, b.f))
+			p := mustGet[gatehouse.Page[*gatehouse.AuditEvent]](t)(s.ListAuditEvents(ctx, b.f))
 			count := 0
 			for _, e := range p.Items {
 				if e.Time.Equal(want) {
