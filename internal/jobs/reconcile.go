@@ -155,6 +155,11 @@ func (h *Host) Jobs(ctx context.Context, ids []int64) ([]provision.JobState, err
 		if err != nil {
 			return nil, fmt.Errorf("job %d: %w", id, err)
 		}
+		if j.Kind != (ReconcileArgs{}).Kind() && j.Kind != (ReconcileAllArgs{}).Kind() {
+			// The queue holds other work too (notifications, whose errors name mail hosts and
+			// addresses): a reader following reconciles sees reconciles only.
+			return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "job %d: no such reconcile job", id)
+		}
 		st := provision.JobState{ID: id, State: string(j.State), Attempt: j.Attempt}
 		switch j.State {
 		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:

@@ -356,3 +356,36 @@ func TestTargetedJobsNotDeduplicated(t *testing.T) {
 		seen[j.ID] = true
 	}
 }
+
+// TestJobsAnswersReconcilesOnly: GET /api/v1/reconcile/jobs follows reconciles; an id of other
+// work in the queue (an expiry here; notifications, whose errors name mail hosts, alike) is not
+// a reconcile job, and says nothing about it.
+func TestJobsAnswersReconcilesOnly(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := t.Context()
+	_, rec, _ := fakeFixture(t, st)
+	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		return q.ScheduleExpiryTx(ctx, tx, time.Now().Add(time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var other int64
+	if err := st.(jobs.DB).DB().QueryRowContext(ctx, `SELECT id FROM river_job WHERE kind = 'expire_grants'`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := q.EnqueueFor(ctx, []string{"app"}, nil, "grant:g", false)
+	if err != nil || len(mine) != 1 {
+		t.Fatalf("enqueue = %v, %v", mine, err)
+	}
+	if js, err := q.Jobs(ctx, mine); err != nil || len(js) != 1 || js[0].SystemID != "app" {
+		t.Fatalf("Jobs(reconcile) = %+v, %v; want the app's job", js, err)
+	}
+	_, err = q.Jobs(ctx, []int64{mine[0], other})
+	if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Fatalf("Jobs(expiry job) = %v, want ENOTFOUND", err)
+	}
+}

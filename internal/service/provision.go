@@ -62,6 +62,9 @@ func (s *Provisioning) Reconcile(ctx context.Context, p *gatehouse.Principal, sy
 	return s.reconcileStatus(ctx, q, ids)
 }
 
+// MaxReconcileJobs bounds the jobs one ReconcileJobs call reads (one read each).
+const MaxReconcileJobs = 100
+
 // ReconcileJobs reports the progress of reconcile jobs (readers).
 func (s *Provisioning) ReconcileJobs(ctx context.Context, p *gatehouse.Principal, ids []int64) (*ReconcileStatus, error) {
 	if err := requireReadAll(p); err != nil {
@@ -69,6 +72,9 @@ func (s *Provisioning) ReconcileJobs(ctx context.Context, p *gatehouse.Principal
 	}
 	if len(ids) == 0 {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "ids: name at least one job")
+	}
+	if len(ids) > MaxReconcileJobs {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "ids: at most %d jobs at a time, not %d", MaxReconcileJobs, len(ids))
 	}
 	q, err := s.provisioner()
 	if err != nil {
