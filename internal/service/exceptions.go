@@ -320,20 +320,25 @@ func (s *Exceptions) ListExceptions(ctx context.Context, p *gatehouse.Principal,
 			return none, gatehouse.Errorf(gatehouse.EINVALID, "status: %q is not pending, approved, rejected, expired or revoked", st)
 		}
 	}
-	if q.Identity != "" {
-		who, err := s.store.GetIdentity(ctx, q.Identity)
-		if err != nil {
-			return none, err
-		}
-		f.IdentityID = who.ID
-	}
 	all, err := s.readsAllExceptions(ctx, p)
 	if err != nil {
 		return none, err
 	}
+	ownOnly := gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own exceptions")
+	if q.Identity != "" {
+		who, err := s.store.GetIdentity(ctx, q.Identity)
+		if err != nil {
+			if !all && gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+				// The same answer as for somebody else's: who exists is not for everyone to probe.
+				return none, ownOnly
+			}
+			return none, err
+		}
+		f.IdentityID = who.ID
+	}
 	if !all {
 		if p.IdentityID == "" || (f.IdentityID != "" && f.IdentityID != p.IdentityID) {
-			return none, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may only see your own exceptions")
+			return none, ownOnly
 		}
 		f.IdentityID = p.IdentityID
 	}

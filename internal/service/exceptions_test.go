@@ -115,6 +115,11 @@ func TestExceptionDenials(t *testing.T) {
 	if _, err := f.svc.ListExceptions(ctx, f.p["cid"], service.ExceptionQuery{Identity: "ann@example.com"}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
 		t.Fatalf("cid lists ann's: %v", err)
 	}
+	// Nor may cid learn who exists: an unknown person is answered as somebody else is.
+	_, unknown := f.svc.ListExceptions(ctx, f.p["cid"], service.ExceptionQuery{Identity: "nobody@example.com"})
+	if _, err := f.svc.ListExceptions(ctx, f.p["cid"], service.ExceptionQuery{Identity: "ann@example.com"}); unknown == nil || err == nil || unknown.Error() != err.Error() {
+		t.Fatalf("cid lists an unknown person's: %v; somebody else's: %v — want the same refusal", unknown, err)
+	}
 	mine, err := f.svc.ListExceptions(ctx, f.p["cid"], service.ExceptionQuery{})
 	if err != nil || len(mine.Items) != 0 {
 		t.Fatalf("cid's own list: %d, %v", len(mine.Items), err)
