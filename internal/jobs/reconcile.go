@@ -67,7 +67,10 @@ func (h *Host) enqueue(ctx context.Context, tx *sql.Tx, systems, identities []st
 	if deprovision {
 		prio = PriorityDeprovision
 	}
-	if cause == provision.CauseSchedule {
+	if cause == provision.CauseSchedule && !deprovision {
+		// A change that names no grant (a person put on leave or terminated by hand, holding
+		// nothing Gatehouse granted) has no cause of its own, but taking access away still
+		// goes first, not behind every scheduled run.
 		prio = PrioritySchedule
 	}
 	since := h.now()

@@ -389,3 +389,32 @@ func TestJobsAnswersReconcilesOnly(t *testing.T) {
 		t.Fatalf("Jobs(expiry job) = %v, want ENOTFOUND", err)
 	}
 }
+
+// TestDeprovisionFirstWithoutCause: a change that takes access away but names no grant (a
+// person terminated by hand, holding no grant) has the schedule's cause, yet its reconcile runs
+// at the deprovisioning priority, ahead of the scheduled runs.
+func TestDeprovisionFirstWithoutCause(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := t.Context()
+	_, rec, _ := fakeFixture(t, st)
+	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		deprovision bool
+		want        int
+	}{{true, jobs.PriorityDeprovision}, {false, jobs.PrioritySchedule}} {
+		ids, err := q.EnqueueFor(ctx, []string{"app"}, nil, provision.CauseSchedule, tc.deprovision)
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("enqueue = %v, %v", ids, err)
+		}
+		var prio int
+		if err := st.(jobs.DB).DB().QueryRowContext(ctx, `SELECT priority FROM river_job WHERE id = ?`, ids[0]).Scan(&prio); err != nil {
+			t.Fatal(err)
+		}
+		if prio != tc.want {
+			t.Errorf("deprovision %v with cause %q: priority %d, want %d", tc.deprovision, provision.CauseSchedule, prio, tc.want)
+		}
+	}
+}
