@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -52,6 +53,9 @@ type Limiter struct {
 	shards   [shardCount]shard
 	perShard int
 	known    knownSet // credentials that authenticated from an address (known.go)
+	// sweep is the shard whose refilled entries the next failure also drops, round robin: a
+	// shard no new failure lands in would otherwise keep its stale entries for ever.
+	sweep atomic.Uint32
 }
 
 // shardCount spreads the lock: the check on every authenticated request takes one shard's
@@ -158,14 +162,11 @@ func (l *Limiter) Fail(addr netip.Addr) (retryAfter time.Duration, nowBlocked bo
 		s.entries[addr] = s.lru.PushFront(e)
 	}
 	// Entries that have refilled completely carry no state: drop them from the back so the
-	// table holds only addresses that failed recently.
-	for old := s.lru.Back(); old != nil && old.Value.(*entry) != e; old = s.lru.Back() {
-		oe := old.Value.(*entry)
-		if l.tokensAt(oe, now) < l.burst {
-			break
-		}
-		delete(s.entries, oe.addr)
-		s.lru.Remove(old)
+	// table holds only addresses that failed recently; here, and in one other shard.
+	l.dropRefilled(s, e, now)
+	if o := &l.shards[l.sweep.Add(1)%shardCount]; o != s && o.mu.TryLock() {
+		l.dropRefilled(o, nil, now) // TryLock: never wait for a second lock while holding one
+		o.mu.Unlock()
 	}
 	before := e.tokens
 	e.tokens = math.Max(0, e.tokens-1)
@@ -173,6 +174,18 @@ func (l *Limiter) Fail(addr netip.Addr) (retryAfter time.Duration, nowBlocked bo
 		return time.Duration((1-e.tokens)/l.rate*float64(time.Second)).Round(time.Second) + time.Second, true
 	}
 	return 0, false
+}
+
+// dropRefilled drops s's refilled entries from the back of its list, up to keep (s is locked).
+func (l *Limiter) dropRefilled(s *shard, keep *entry, now time.Time) {
+	for old := s.lru.Back(); old != nil && old.Value.(*entry) != keep; old = s.lru.Back() {
+		oe := old.Value.(*entry)
+		if l.tokensAt(oe, now) < l.burst {
+			break
+		}
+		delete(s.entries, oe.addr)
+		s.lru.Remove(old)
+	}
 }
 
 // Len is the number of addresses tracked.
