@@ -87,6 +87,13 @@ func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, 
 			jobs[j.ID] = j.Attempt
 		}
 	}
+	// A job whose run of this attempt finished less than a lease TTL ago is not interrupted: its
+	// worker returned and dropped the lease, and River's completer (batched, asynchronous) has
+	// yet to record it. Rescued, it would run the finished reconcile again. (One whose run ended
+	// longer ago lost its completion with its process, and is rescued.)
+	if err := h.dropFinished(ctx, jobs, marked); err != nil {
+		return 0, err
+	}
 	if len(runs) == 0 && len(jobs) == 0 {
 		return 0, nil
 	}
@@ -153,6 +160,40 @@ func (w *recoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) err
 	}
 	if n > 0 {
 		w.h.log.Warn("reconciles of a stopped process recovered", "runs", n)
+	}
+	return nil
+}
+
+// dropFinished removes from jobs (id → attempt) those not in marked whose run of that attempt
+// ended within the last lease TTL.
+func (h *Host) dropFinished(ctx context.Context, jobs map[int64]int, marked map[int64]bool) error {
+	recent := time.Now().Add(-h.opts.LeaseTTL)
+	var ids []int64
+	for id := range jobs {
+		if !marked[id] {
+			ids = append(ids, id)
+		}
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 100)]
+		ids = ids[len(chunk):]
+		f := gatehouse.ReconcileFilter{JobIDs: chunk, Limit: gatehouse.MaxLimit}
+		for {
+			page, err := h.st.ListReconciles(ctx, f)
+			if err != nil {
+				return fmt.Errorf("runs of interrupted reconcile jobs: %w", err)
+			}
+			for _, r := range page.Items {
+				if r.Status != gatehouse.ReconcileRunning && r.FinishedAt != nil && r.FinishedAt.After(recent) &&
+					jobs[r.JobID] == r.Attempt && !marked[r.JobID] {
+					delete(jobs, r.JobID)
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
 	}
 	return nil
 }
