@@ -18,7 +18,6 @@ import (
 // host in that window must not take its running reconcile for interrupted and start a second
 // reconcile of the system beside it.
 func TestLiveHolderKeepsLeaseWhenBeaconDrops(t *testing.T) {
-	t.Skip("fails on main (4d3635f): /work/coord/REVIEW.md finding 3, not fixed on i11-r; remove this skip with the fix")
 	sts := leaseFixture(t, 2)
 	ctx := t.Context()
 	hang := make(chan struct{})

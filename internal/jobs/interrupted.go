@@ -25,9 +25,11 @@ import (
 // operations the interrupted run left pending.
 //
 // The runs and jobs of other replicas that are alive hold their leases and are left alone. A
-// killed process's leases count as run out as soon as its beacon is out (beacon.go), else a
-// lease TTL after it died; when it does not start again, or started too early to tell, the
-// leader's recover_reconciles job (every TTL) recovers them.
+// killed process's leases count as run out once its beacon is out (beacon.go) and they missed
+// a renewal (renewalMissed: within about 3/8 TTL of its death; a host that finds them dark
+// but not yet late looks again by itself then, keepRechecking), else a lease TTL after it
+// died; when no host is running then, the leader's recover_reconciles job (every TTL)
+// recovers them.
 func (h *Host) RecoverInterrupted(ctx context.Context) (int, error) {
 	return h.recoverInterrupted(ctx, time.Now()) // wall time: River stamps attempted_at with it
 }
@@ -66,6 +68,7 @@ func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, 
 	for _, run := range runs {
 		marked[run.JobID] = true
 	}
+	listed := time.Now() // wall time, as River's attempted_at
 	left, err := h.client.JobList(ctx, river.NewJobListParams().Kinds(ReconcileArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(10000))
 	if err != nil {
@@ -98,7 +101,10 @@ func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, 
 		return 0, nil
 	}
 	var rescue riverdriver.JobRescueManyParams
-	rescue.StuckHorizon = horizon
+	// Only jobs attempted before the listing: one fetched again since is not the job above.
+	// (Not horizon: the jobs of the marked runs may have been attempted after it, and the
+	// jobs chosen above are already before horizon or marked.)
+	rescue.StuckHorizon = listed
 	for id, attempt := range jobs {
 		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: attempt, Error: provision.InterruptedError})
 		rescue.ID = append(rescue.ID, id)
