@@ -54,8 +54,9 @@ identities and grants, and runs them; every operation is recorded (gatehouse ops
 With --wait, wait until every reconcile has finished: exit 0 when all converged, 1 listing the
 operations that failed. A target that is down is retried with exponential backoff meanwhile, so
 --wait waits through an outage; --timeout bounds the wait. A server that stops in the middle
-of a reconcile marks the run interrupted when it starts again and runs the same job at once,
-so --wait follows it through a restart (it gives up when the server has not answered for 2m).`,
+of a reconcile marks the run interrupted when it starts again and runs the same job again (at
+once after a graceful stop, within about 3/8 of --reconcile-lease after a kill), so --wait
+follows it through a restart (it gives up when the server has not answered for 2m).`,
 		Example: `  gatehouse reconcile --system corp-ldap --wait`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -209,7 +209,7 @@ Environment:
 	cmd.Flags().DurationVar(&reconcileInterval, "reconcile-interval", defaultReconcileInterval,
 		"reconcile every system this often, to find and repair drift (0: only on changes)")
 	cmd.Flags().DurationVar(&reconcileLease, "reconcile-lease", jobs.DefaultLeaseTTL,
-		"a reconcile holds its system's lease, renewed while it runs; a killed replica's systems wait this long for another to take over")
+		"a reconcile holds its system's lease, renewed while it runs; a killed replica's systems wait about 3/8 of this (this long if its database session stays) for another to take over")
 	cmd.Flags().DurationVar(&expiryInterval, "expiry-interval", jobs.DefaultExpiryInterval,
 		"sweep for expired grants, and expired exceptions, this often, besides the job scheduled at each grant's expiry")
 	cmd.Flags().DurationVar(&hrDatesInterval, "hr-dates-interval", jobs.DefaultHRDatesInterval,

@@ -2,12 +2,14 @@ package jobs
 
 // The beacon: how a process tells whether the holder of a reconcile lease is still alive before
 // the lease runs out. Without it, a server restarted at once after a kill would wait a lease
-// TTL before it ran the reconcile the kill cut short, which a single server (SQLite, or one
-// PostgreSQL replica) did at once before leases.
+// TTL before it ran the reconcile the kill cut short; with it, about 3/8 TTL (a dark beacon
+// ends a lease only once the lease also missed a renewal, renewalMissed in lease.go, since the
+// beacon's session can end under a live process).
 //
 // On PostgreSQL each host holds a session advisory lock of its own instance for as long as it
 // runs, on a connection of its own: when the process dies its connection closes and
-// PostgreSQL releases the lock, so a lock that can be taken means its holder is gone. The lock
+// PostgreSQL releases the lock, so a lock that can be taken means its holder is gone, or that
+// the holder's session ended under it (it takes the lock again within a renewal period). The lock
 // says only whether a process lives; the lease (a row, renewed) stays what serializes the
 // reconciles, so a job is never tied to a connection. On SQLite there is one process: a lease
 // of another instance than this one's is a previous process's.
@@ -15,7 +17,6 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
@@ -61,8 +62,8 @@ func (h *Host) lightBeaconLocked(ctx context.Context) error {
 
 // keepBeacon checks the beacon's connection every interval until ctx ends, and lights it again
 // on a new one when it broke (a database restart or a network cut ended the session, and the
-// lock with it): until then other processes take this one for gone, end its leases, and its
-// reconciles stop at their next renewal.
+// lock with it). Until then the beacon is dark; others leave this process's leases alone as
+// long as it renews them (renewalMissed), which it does every renewal period, as this checks.
 func (h *Host) keepBeacon(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -127,16 +128,31 @@ func (h *Host) holderGone(ctx context.Context, instance int32, known bool) bool 
 	if err != nil {
 		return false
 	}
-	defer conn.Close()
+	// A connection that may still hold the other instance's lock must not go back to the pool:
+	// that instance could then never be judged gone, and, alive, it could not light its beacon
+	// again. Dropping it ends its session, and the lock with it.
+	held := true // unsure until the statements answered
+	defer func() {
+		if held {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		_ = conn.Close()
+	}()
 	var free bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, beaconClass, instance).Scan(&free); err != nil {
 		return false
 	}
-	if free {
-		var ok sql.NullBool
-		_ = conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, beaconClass, instance).Scan(&ok)
+	if !free {
+		held = false
+		return false
 	}
-	return free
+	var released bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, beaconClass, instance).Scan(&released); err != nil || !released {
+		h.log.Warn("release another instance's beacon lock; dropping the connection", "instance", instance, "err", err)
+		return true
+	}
+	held = false
+	return true
 }
 
 // leaseInstance is the instance of a reconcile lease's holder ("job:<id>:<instance>:<token>").

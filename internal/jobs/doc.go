@@ -9,7 +9,8 @@
 //     runs (lease.go), so reconciles of one system never overlap, in one process or across
 //     replicas; one that finds the lease held snoozes and runs after. A process that stopped
 //     mid-run is recovered at the next start, or by the leader's recover_reconciles job, once
-//     its beacon went out (beacon.go) or its leases ran out (interrupted.go).
+//     its beacon went out (beacon.go) and its leases missed a renewal (within about 3/8 of
+//     the lease TTL), or its leases ran out (interrupted.go).
 //   - Grant expiry (expiry.go): an expire_grants job at each grant's expiry, inserted with the
 //     grant (ScheduleExpiryTx), and a periodic sweep as the safety net.
 //   - Periodic tasks (periodic.go): the scheduled reconcile, the expiry sweep, HR start and end

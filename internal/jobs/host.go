@@ -82,6 +82,11 @@ type Host struct {
 	beaconMu   sync.Mutex
 	beacon     *sql.Conn
 	stopBeacon context.CancelFunc // ends keepBeacon
+	// rechecks carries the times keepRechecking is asked to recover again at (lease.go):
+	// when a lease's beacon is out but the lease has not missed a renewal yet.
+	rechecks     chan time.Time
+	stopRechecks context.CancelFunc // ends keepRechecking
+	rechecksDone chan struct{}      // closed when it ended
 
 	exp expiry // the expiry of time-bound grants (expiry.go)
 	svc tasks  // the service the periodic tasks call (periodic.go)
@@ -230,12 +235,19 @@ func (h *Host) Start(ctx context.Context) error {
 	if h.st.Engine() == "postgres" {
 		bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		h.stopBeacon = stop
-		go h.keepBeacon(bctx, h.opts.LeaseTTL/4)
+		go h.keepBeacon(bctx, renewEvery(h.opts.LeaseTTL))
+	}
+	if h.rec != nil {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		h.rechecks, h.stopRechecks, h.rechecksDone = make(chan time.Time, 8), stop, make(chan struct{})
+		go h.keepRechecking(rctx, h.rechecksDone)
 	}
 	if _, err := h.RecoverInterrupted(ctx); err != nil {
+		h.endRechecks()
 		return fmt.Errorf("job queue: %w", err)
 	}
 	if err := h.client.Start(ctx); err != nil {
+		h.endRechecks()
 		return fmt.Errorf("job queue: start: %w", err)
 	}
 	return nil
@@ -248,11 +260,22 @@ func (h *Host) Stop(ctx context.Context) error {
 	if err != nil {
 		h.abandonLeases()
 	}
+	h.endRechecks()
 	if h.stopBeacon != nil {
 		h.stopBeacon()
 	}
 	h.douseBeacon()
 	return err
+}
+
+// endRechecks ends keepRechecking and waits for it: a recovery it runs uses the store, which
+// the caller closes after Stop.
+func (h *Host) endRechecks() {
+	if h.stopRechecks != nil {
+		h.stopRechecks()
+		<-h.rechecksDone
+		h.stopRechecks = nil
+	}
 }
 
 // Client is the River client, for the packages whose jobs Options.Extra registered to insert

@@ -25,9 +25,11 @@ import (
 // operations the interrupted run left pending.
 //
 // The runs and jobs of other replicas that are alive hold their leases and are left alone. A
-// killed process's leases count as run out as soon as its beacon is out (beacon.go), else a
-// lease TTL after it died; when it does not start again, or started too early to tell, the
-// leader's recover_reconciles job (every TTL) recovers them.
+// killed process's leases count as run out once its beacon is out (beacon.go) and they missed
+// a renewal (renewalMissed: within about 3/8 TTL of its death; a host that finds them dark
+// but not yet late looks again by itself then, keepRechecking), else a lease TTL after it
+// died; when no host is running then, the leader's recover_reconciles job (every TTL)
+// recovers them.
 func (h *Host) RecoverInterrupted(ctx context.Context) (int, error) {
 	return h.recoverInterrupted(ctx, time.Now()) // wall time: River stamps attempted_at with it
 }
@@ -66,6 +68,7 @@ func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, 
 	for _, run := range runs {
 		marked[run.JobID] = true
 	}
+	listed := time.Now() // wall time, as River's attempted_at
 	left, err := h.client.JobList(ctx, river.NewJobListParams().Kinds(ReconcileArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(10000))
 	if err != nil {
@@ -87,11 +90,21 @@ func (h *Host) recoverInterrupted(ctx context.Context, horizon time.Time) (int, 
 			jobs[j.ID] = j.Attempt
 		}
 	}
+	// A job whose run of this attempt finished less than a lease TTL ago is not interrupted: its
+	// worker returned and dropped the lease, and River's completer (batched, asynchronous) has
+	// yet to record it. Rescued, it would run the finished reconcile again. (One whose run ended
+	// longer ago lost its completion with its process, and is rescued.)
+	if err := h.dropFinished(ctx, jobs, marked); err != nil {
+		return 0, err
+	}
 	if len(runs) == 0 && len(jobs) == 0 {
 		return 0, nil
 	}
 	var rescue riverdriver.JobRescueManyParams
-	rescue.StuckHorizon = horizon
+	// Only jobs attempted before the listing: one fetched again since is not the job above.
+	// (Not horizon: the jobs of the marked runs may have been attempted after it, and the
+	// jobs chosen above are already before horizon or marked.)
+	rescue.StuckHorizon = listed
 	for id, attempt := range jobs {
 		msg, _ := json.Marshal(rivertype.AttemptError{At: at, Attempt: attempt, Error: provision.InterruptedError})
 		rescue.ID = append(rescue.ID, id)
@@ -153,6 +166,40 @@ func (w *recoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) err
 	}
 	if n > 0 {
 		w.h.log.Warn("reconciles of a stopped process recovered", "runs", n)
+	}
+	return nil
+}
+
+// dropFinished removes from jobs (id → attempt) those not in marked whose run of that attempt
+// ended within the last lease TTL.
+func (h *Host) dropFinished(ctx context.Context, jobs map[int64]int, marked map[int64]bool) error {
+	recent := time.Now().Add(-h.opts.LeaseTTL)
+	var ids []int64
+	for id := range jobs {
+		if !marked[id] {
+			ids = append(ids, id)
+		}
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 100)]
+		ids = ids[len(chunk):]
+		f := gatehouse.ReconcileFilter{JobIDs: chunk, Limit: gatehouse.MaxLimit}
+		for {
+			page, err := h.st.ListReconciles(ctx, f)
+			if err != nil {
+				return fmt.Errorf("runs of interrupted reconcile jobs: %w", err)
+			}
+			for _, r := range page.Items {
+				if r.Status != gatehouse.ReconcileRunning && r.FinishedAt != nil && r.FinishedAt.After(recent) &&
+					jobs[r.JobID] == r.Attempt && !marked[r.JobID] {
+					delete(jobs, r.JobID)
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
 	}
 	return nil
 }

@@ -7,7 +7,8 @@ package jobs
 // runs after, so the change that queued it is not lost. The lease belongs to one execution of
 // one job (holder "job:<id>:<instance>:<token>"), not to a database connection, as a session
 // advisory lock would: a process that dies stops renewing it, and it runs out after the lease
-// TTL, or sooner when the process's beacon shows it gone (beacon.go), while a worker of a
+// TTL, or sooner (within about 3/8 TTL) when the process's beacon shows it gone (beacon.go) and
+// the lease missed a renewal (renewalMissed), while a worker of a
 // process whose queue stopped but whose goroutine still hangs gives it up explicitly
 // (Host.Stop). Tying it to the job id lets recovery tell the runs and jobs of a
 // live process from those of a dead one (interrupted.go): an unexpired lease of the job is
@@ -34,6 +35,25 @@ import (
 // holder renews it four times a TTL, so a renewal may fail (a database restart) without the
 // lease running out.
 const DefaultLeaseTTL = 30 * time.Second
+
+// renewEvery is how often a holder renews its lease of the given TTL: four times a TTL, so a
+// renewal may fail (a database restart) without the lease running out.
+func renewEvery(ttl time.Duration) time.Duration { return ttl / 4 }
+
+// renewalMissed says whether lease l, read at now, missed a renewal: less than 5/8 TTL is left
+// to it. A live holder renews every renewEvery (TTL/4), so just before its next renewal 3/4 TTL
+// are left; the 1/8 TTL below that is slack for a renewal that is slow to commit. Only when
+// this holds does a dark beacon end an unexpired lease early (liveLeases): the beacon is a
+// session of its own that a database restart or a network cut of that one connection ends
+// under a live process until keepBeacon lights it again (a renewal period later), so a dark
+// beacon alone does not prove its holder dead. A killed process's lease so counts as gone
+// within about 3/8 TTL of its last renewal instead of at once.
+func renewalMissed(l store.Lease, ttl time.Duration, now time.Time) bool {
+	return l.ExpiresAt.Before(now.Add(missedLeft(ttl)))
+}
+
+// missedLeft is what is left of a lease of the given TTL when it missed a renewal: 5/8 TTL.
+func missedLeft(ttl time.Duration) time.Duration { return ttl - renewEvery(ttl) - renewEvery(ttl)/2 }
 
 // leasePrefix names the reconcile leases: leasePrefix + system id.
 const leasePrefix = "reconcile:"
@@ -121,7 +141,7 @@ func (h *Host) takeLease(ctx context.Context, system string, id int64, attempt i
 // renewal succeeded (the database did not answer in time), it ends the run with lost: at the
 // moment the lease runs out, so that the run never goes on beside a new holder.
 func (h *Host) renew(ctx context.Context, l store.Lease, lost context.CancelCauseFunc) {
-	t := time.NewTicker(h.opts.LeaseTTL / 4)
+	t := time.NewTicker(renewEvery(h.opts.LeaseTTL))
 	defer t.Stop()
 	out := time.NewTimer(time.Until(l.ExpiresAt))
 	defer out.Stop()
@@ -182,8 +202,11 @@ func (h *Host) abandonLeases() {
 }
 
 // liveLeases returns, by system, the job id of each reconcile lease that has not run out and
-// whose holder's process is not known to be gone. The lease of a process that is gone is made
-// to run out now, so that the job recovering its system takes it at once.
+// whose holder's process is not known to be gone. The lease of a process that is gone (its
+// beacon is out and the lease missed a renewal, renewalMissed) is made to run out now, so that
+// the job recovering its system takes it at once. A lease whose beacon is out but which has
+// not missed a renewal yet counts as live; the host recovers again when it would have
+// (recheck), so that a killed process's reconciles wait about 3/8 TTL, not a TTL.
 func (h *Host) liveLeases(ctx context.Context) (map[string]int64, error) {
 	ls, err := h.st.ListLeases(ctx, leasePrefix)
 	if err != nil {
@@ -195,19 +218,67 @@ func (h *Host) liveLeases(ctx context.Context) (map[string]int64, error) {
 		if !now.Before(l.ExpiresAt) {
 			continue
 		}
-		if inst, ok := leaseInstance(l.Holder); h.holderGone(ctx, inst, ok) {
-			// Renewed to now in its holder's name: had the holder come back meanwhile, its
-			// own renewal would win again, and it would be left alone.
-			if _, _, err := h.st.AcquireLease(ctx, store.Lease{Name: l.Name, Holder: l.Holder, Note: l.Note + " (its process is gone)",
-				ExpiresAt: now}, now); err != nil {
-				return nil, fmt.Errorf("end the lease of a stopped process: %w", err)
-			}
-			h.log.Info("reconcile lease of a stopped process ended", "lease", l.Name, "held_by", l.Note)
+		inst, ok := leaseInstance(l.Holder)
+		if !h.holderGone(ctx, inst, ok) {
+			out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
 			continue
 		}
-		out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
+		if !renewalMissed(l, h.opts.LeaseTTL, now) {
+			// Dark, but renewed on time: perhaps only its beacon's session ended. Look again
+			// once it would have missed a renewal.
+			h.recheck(l.ExpiresAt.Add(-missedLeft(h.opts.LeaseTTL)))
+			out[strings.TrimPrefix(l.Name, leasePrefix)] = leaseJob(l.Holder)
+			continue
+		}
+		// Renewed to now in its holder's name: had the holder come back meanwhile, its own
+		// renewal would win again, and it would be left alone.
+		if _, _, err := h.st.AcquireLease(ctx, store.Lease{Name: l.Name, Holder: l.Holder, Note: l.Note + " (its process is gone)",
+			ExpiresAt: now}, now); err != nil {
+			return nil, fmt.Errorf("end the lease of a stopped process: %w", err)
+		}
+		h.log.Info("reconcile lease of a stopped process ended", "lease", l.Name, "held_by", l.Note)
 	}
 	return out, nil
+}
+
+// recheck asks the host to recover again (recoverInterrupted) at t, once: keepRechecking keeps
+// the earliest time asked. Without a running host (not started, or stopped) it does nothing:
+// the leader's recover_reconciles job still comes every TTL.
+func (h *Host) recheck(t time.Time) {
+	select {
+	case h.rechecks <- t:
+	default: // the loop is busy recovering; that recovery asks again if need be
+	}
+}
+
+// keepRechecking runs the recoveries recheck asked for until ctx ends, then closes done.
+func (h *Host) keepRechecking(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var at time.Time // the recovery planned; zero: none
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-h.rechecks:
+			if at.IsZero() || t.Before(at) {
+				at = t
+				// A little after: at t itself the lease has exactly 5/8 TTL left.
+				timer.Reset(time.Until(t) + 50*time.Millisecond)
+			}
+			continue
+		case <-timer.C:
+		}
+		at = time.Time{}
+		// As recover_reconciles: a job attempted a TTL ago without a lease never took one.
+		if n, err := h.recoverInterrupted(ctx, time.Now().Add(-h.opts.LeaseTTL)); err != nil && ctx.Err() == nil {
+			h.log.Warn("recover interrupted reconciles", "err", err)
+		} else if n > 0 {
+			h.log.Warn("reconciles of a stopped process recovered", "runs", n)
+		}
+	}
 }
 
 // processName names this process in lease notes: host and pid.

@@ -39,8 +39,19 @@ func (r *Reconciler) MarkInterrupted(ctx context.Context, alive func(*gatehouse.
 	if len(runs) == 0 {
 		return nil, at, nil
 	}
+	var marked []*gatehouse.Reconcile
 	err := r.Store.Update(ctx, func(tx store.Tx) error {
-		for _, run := range runs {
+		marked = marked[:0]
+		for _, listed := range runs {
+			// Read again in the transaction: a run of a live process may have finished (and
+			// dropped its lease) since it was listed; its recorded end must stand.
+			run, err := tx.GetReconcile(ctx, listed.ID)
+			if err != nil {
+				return err
+			}
+			if run.Status != gatehouse.ReconcileRunning {
+				continue
+			}
 			run.Status, run.Error, run.FinishedAt = gatehouse.ReconcileInterrupted, InterruptedError, &at
 			if err := tx.UpdateReconcile(ctx, run); err != nil {
 				return err
@@ -48,11 +59,12 @@ func (r *Reconciler) MarkInterrupted(ctx context.Context, alive func(*gatehouse.
 			if err := tx.AppendAudit(ctx, r.event(gatehouse.AuditReconcileInterrupted, run, run)); err != nil {
 				return err
 			}
+			marked = append(marked, run)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("mark interrupted reconciles: %w", err)
 	}
-	return runs, at, nil
+	return marked, at, nil
 }

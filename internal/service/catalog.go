@@ -285,8 +285,11 @@ func (s *Catalog) ApplyCatalogWith(ctx context.Context, p *gatehouse.Principal, 
 			return err
 		}
 		out = ApplyResult{Plan: plan, Result: res}
-		// Every system is reconciled for everybody: a rule or a group may concern anyone.
-		fx.reconcile.Catalog()
+		// Every system is reconciled for everybody: a rule or a group may concern anyone. An
+		// apply that changed nothing (the stored catalog again) wrote nothing and implies nothing.
+		if !res.NoChange {
+			fx.reconcile.Catalog()
+		}
 		for _, r := range res.Revoked {
 			fx.revoked(r.GrantID, r.IdentityID, "")
 		}
