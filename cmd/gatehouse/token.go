@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -23,7 +23,7 @@ func (a *app) tokenCommand() *cobra.Command {
 }
 
 func (a *app) tokenCreateCommand() *cobra.Command {
-	var in client.NewToken
+	var in service.TokenRequest
 	cmd := &cobra.Command{
 		Use:   "create [--for EMAIL] [--scope scim]",
 		Short: "Create a token; its secret is printed once",

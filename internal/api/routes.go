@@ -471,7 +471,7 @@ var routeTable = []route{
 		},
 		status: 200, response: gatehouse.Page[*gatehouse.Token]{}, handle: (*api).listTokens},
 	{name: "createToken", method: "POST", path: "/api/v1/tokens", tag: "tokens", access: accessSelfOrAdmin,
-		summary: "Create a token; its secret is in this answer only", body: createTokenRequest{},
+		summary: "Create a token; its secret is in this answer only", body: service.TokenRequest{},
 		status: 201, response: &service.CreatedToken{}, conflict: true, handle: (*api).createToken},
 	{name: "revokeToken", method: "DELETE", path: "/api/v1/tokens/{id}", tag: "tokens", access: accessSelfOrAdmin,
 		summary: "Revoke a token", status: 200, response: &gatehouse.Token{}, handle: (*api).revokeToken},

@@ -191,17 +191,8 @@ func (c *Client) ListTokens(ctx context.Context, f gatehouse.TokenFilter) ([]*ga
 	return out.Items, nil
 }
 
-// NewToken is the body of POST /api/v1/tokens.
-type NewToken struct {
-	For         string `json:"for,omitempty"` // email, id or employee_id; "" for the caller
-	TTL         string `json:"ttl,omitempty"` // Go duration text, e.g. "720h"
-	Description string `json:"description,omitempty"`
-	// Scopes limit the token (admins only): "scim" makes it a SCIM client's credential.
-	Scopes []string `json:"scopes,omitempty"`
-}
-
 // CreateToken calls POST /api/v1/tokens.
-func (c *Client) CreateToken(ctx context.Context, in NewToken) (*service.CreatedToken, error) {
+func (c *Client) CreateToken(ctx context.Context, in service.TokenRequest) (*service.CreatedToken, error) {
 	var out service.CreatedToken
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/tokens", nil, in, &out)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/client"
+	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // fake answers every request with status and body, and records the last request.
@@ -104,7 +105,7 @@ func TestBody(t *testing.T) {
 	t.Parallel()
 	f := &fake{status: 201, body: `{"token":{"id":"t1"},"secret":"gh_new"}`}
 	c := newClient(t, f)
-	ct, err := c.CreateToken(context.Background(), client.NewToken{For: "sam@example.com", TTL: "1h"})
+	ct, err := c.CreateToken(context.Background(), service.TokenRequest{For: "sam@example.com", TTL: "1h"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,32 @@ type NewToken struct {
 	Scopes      []string      `json:"scopes,omitempty"`
 }
 
+// TokenRequest is the body of POST /api/v1/tokens, as the API takes it and the client sends it.
+// TTL is text ("720h", "30d") because that is what people type; NewToken turns it into the
+// NewToken the service takes.
+type TokenRequest struct {
+	For         string   `json:"for,omitempty"` // id, email or employee_id; "" means the caller
+	TTL         string   `json:"ttl,omitempty"` // default 720h
+	Description string   `json:"description,omitempty"`
+	Scopes      []string `json:"scopes,omitempty"` // admins only: "scim" makes a SCIM client's credential
+}
+
+// NewToken checks the request's TTL and returns what CreateToken takes.
+func (in TokenRequest) NewToken() (NewToken, error) {
+	var ttl time.Duration
+	if in.TTL != "" {
+		d, err := gatehouse.ParseDuration(in.TTL)
+		if err != nil {
+			return NewToken{}, gatehouse.Errorf(gatehouse.EINVALID, "ttl: %v", err)
+		}
+		if d == 0 {
+			return NewToken{}, gatehouse.Errorf(gatehouse.EINVALID, "ttl: must be longer than 0s (omit it for the default %s)", DefaultTokenTTL)
+		}
+		ttl = time.Duration(d)
+	}
+	return NewToken{For: in.For, TTL: ttl, Description: in.Description, Scopes: in.Scopes}, nil
+}
+
 // CreatedToken carries the secret, which is shown this once and never stored.
 type CreatedToken struct {
 	Token  *gatehouse.Token `json:"token"`
