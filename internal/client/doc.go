@@ -5,9 +5,8 @@
 // and used from where it is defined. Pages, filters and problems are the domain's (package
 // gatehouse; a list method takes the filter the API decodes, encoded by package urlquery); the
 // bodies and answers of operations are the service's (package service, imported for its types
-// only). What is declared here is the client itself (Client, Options, its errors, HRExport's
-// count of a streamed export) and the one body that exists only at the API, not in the
-// service: NewToken, whose ttl is text.
+// only; service.TokenRequest, whose ttl is text, included). What is declared here is the client
+// itself (Client, Options, its errors, HRExport's count of a streamed export).
 //
 // Every method returns either the decoded response or an error that says what went wrong in
 // terms a person can act on: an *Error for an answer from the server (its code, message and,
