@@ -47,6 +47,10 @@ type problemList interface {
 	List() []gatehouse.Problem
 }
 
+// statusClientClosed is the status of a request its client abandoned (nginx's 499): it is in
+// the access log and the metrics, apart from the server's own 5xx failures.
+const statusClientClosed = 499
+
 // writeError answers err. Messages of *gatehouse.Error are safe to show; anything else is our
 // fault, logged in full and answered with a generic text so no SQL or path leaks out.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -77,6 +81,12 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusRequestEntityTooLarge
 	}
 	switch {
+	case r.Context().Err() != nil:
+		// The client hung up (or its deadline passed) and the work was cut short with it: not a
+		// server failure, and nobody reads the answer. 499 is the status proxies log for it.
+		status = statusClientClosed
+		a.log.InfoContext(r.Context(), "request abandoned by its client", "method", r.Method, "path", r.URL.Path,
+			"route", stateFrom(r.Context()).route, "err", err)
 	case status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"route", stateFrom(r.Context()).route, "code", body.Error.Code, "err", err)

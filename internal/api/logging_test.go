@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -84,5 +85,29 @@ func TestLogging(t *testing.T) {
 		if strings.Contains(string(ans.body), "does not exist") || strings.Contains(string(ans.body), "boom") {
 			t.Errorf("panics=%v: the cause leaks to the client: %s", panics, ans.body)
 		}
+	}
+}
+
+// TestAbandonedRequestIsNotAnError: a request whose client hung up fails in the store with the
+// context's error; that is logged as an abandoned request (info, status 499), not as a server
+// failure at level ERROR.
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	t.Parallel()
+	base := newFixture(t, engines[0].open(t))
+	var logs syncBuffer
+	f := *base
+	f.api = newAPI(service.New(base.st, service.Options{BootstrapToken: bootstrapSecret}), Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/identities", nil)
+	r.Header.Set("Authorization", "Bearer "+base.secrets["auditor"])
+	w := httptest.NewRecorder()
+	f.api.ServeHTTP(w, r)
+	if w.Code != statusClientClosed {
+		t.Errorf("status %d, want %d; body %s", w.Code, statusClientClosed, w.Body)
+	}
+	text := logs.String()
+	if strings.Contains(text, `"level":"ERROR"`) || !strings.Contains(text, "request abandoned by its client") {
+		t.Errorf("log of an abandoned request:\n%s", text)
 	}
 }

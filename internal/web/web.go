@@ -286,7 +286,14 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, p *gatehouse.Prin
 		ev.Heading = "Something went wrong"
 		ev.Message = "The error has been logged. Try again, and tell your Gatehouse admin if it keeps happening."
 	}
-	if status >= 500 {
+	switch {
+	case r.Context().Err() != nil:
+		// The browser went away (a closed tab, a click elsewhere) and cut the work short: not
+		// a failure of the server, and nobody sees the page.
+		h.log.Info("web: page abandoned by its client", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(499)
+		return
+	case status >= 500:
 		h.log.Error("web: page failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	h.render(w, r, p, status, "error", &view{Title: ev.Heading, Data: ev})
