@@ -329,13 +329,8 @@ func TestTriggerTargets(t *testing.T) {
 // TestTargetedJobsNotDeduplicated: a targeted job never swallows, nor is swallowed by, a full
 // job or a targeted job for other people (or the same people): each is its own River job.
 func TestTargetedJobsNotDeduplicated(t *testing.T) {
-	st := storetest.OpenSQLite(t)
+	_, q := idleHost(t)
 	ctx := t.Context()
-	_, rec, _ := fakeFixture(t, st)
-	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []int64
 	for _, who := range [][]string{nil, {"a"}, {"b"}, {"a"}, nil, {"b", "a"}} {
 		got, err := q.EnqueueFor(ctx, []string{"app"}, who, "grant:g", false)
@@ -361,13 +356,8 @@ func TestTargetedJobsNotDeduplicated(t *testing.T) {
 // work in the queue (an expiry here; notifications, whose errors name mail hosts, alike) is not
 // a reconcile job, and says nothing about it.
 func TestJobsAnswersReconcilesOnly(t *testing.T) {
-	st := storetest.OpenSQLite(t)
+	st, q := idleHost(t)
 	ctx := t.Context()
-	_, rec, _ := fakeFixture(t, st)
-	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := st.Update(ctx, func(tx store.Tx) error {
 		return q.ScheduleExpiryTx(ctx, tx, time.Now().Add(time.Hour))
 	}); err != nil {
@@ -394,13 +384,8 @@ func TestJobsAnswersReconcilesOnly(t *testing.T) {
 // person terminated by hand, holding no grant) has the schedule's cause, yet its reconcile runs
 // at the deprovisioning priority, ahead of the scheduled runs.
 func TestDeprovisionFirstWithoutCause(t *testing.T) {
-	st := storetest.OpenSQLite(t)
+	st, q := idleHost(t)
 	ctx := t.Context()
-	_, rec, _ := fakeFixture(t, st)
-	q, err := jobs.New(ctx, st, rec, jobs.Options{}) // not started: jobs wait
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		deprovision bool
 		want        int
@@ -417,4 +402,17 @@ func TestDeprovisionFirstWithoutCause(t *testing.T) {
 			t.Errorf("deprovision %v with cause %q: priority %d, want %d", tc.deprovision, provision.CauseSchedule, prio, tc.want)
 		}
 	}
+}
+
+// idleHost is a job host over a fresh SQLite store and the fake connector, not started: the
+// jobs it is given wait in the queue, where a test can look at them.
+func idleHost(t *testing.T) (store.Store, *jobs.Host) {
+	t.Helper()
+	st := storetest.OpenSQLite(t)
+	_, rec, _ := fakeFixture(t, st)
+	q, err := jobs.New(t.Context(), st, rec, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, q
 }
