@@ -80,7 +80,8 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 		func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, sweep() }, nil))
 	// The catch-up run is inserted directly rather than left to the periodic job's
 	// RunOnStart: after a crash, leadership waits for the dead leader's lease to lapse.
-	if _, err := h.client.Insert(ctx, ExpireArgs{}, sweep()); err != nil {
+	catchUp := &river.InsertOpts{Priority: PriorityDeprovision, MaxAttempts: h.opts.MaxAttempts, UniqueOpts: startUnique}
+	if _, err := h.client.Insert(ctx, ExpireArgs{}, catchUp); err != nil {
 		return fmt.Errorf("enqueue the expiry catch-up: %w", err)
 	}
 	return nil

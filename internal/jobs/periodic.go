@@ -118,8 +118,7 @@ func (h *Host) Schedule(ctx context.Context, svc *service.Service, s Schedule) e
 		}
 		// Inserted by every process as it starts rather than left to RunOnStart, as the
 		// expiry catch-up is: after a crash, leadership waits for the dead leader's lease.
-		// The uniqueness makes the starts of several replicas one run.
-		if _, err := h.client.Insert(ctx, t.args, opts); err != nil {
+		if _, err := h.client.Insert(ctx, t.args, startOpts()); err != nil {
 			return fmt.Errorf("enqueue the first %s job: %w", t.args.Kind(), err)
 		}
 	}
@@ -137,6 +136,18 @@ func periodicOpts(every time.Duration) *river.InsertOpts {
 	return &river.InsertOpts{Queue: queuePeriodic, MaxAttempts: 1,
 		UniqueOpts: river.UniqueOpts{ByPeriod: every, ByState: onceStates}}
 }
+
+// startOpts are the insert options of a periodic task's run as a process starts (startUnique).
+func startOpts() *river.InsertOpts {
+	return &river.InsertOpts{Queue: queuePeriodic, MaxAttempts: 1, UniqueOpts: startUnique}
+}
+
+// startUnique makes a task's run as a process starts unique only while it waits or runs, not
+// once completed: replicas starting together make one run, and a process restarted after a
+// crash runs again, even within the window of its predecessor's run (unique within the window,
+// that catch-up was skipped, and an expired grant waited for River to elect a new leader, up to
+// its leader TTL after the crash).
+var startUnique = river.UniqueOpts{ByArgs: true, ByState: pendingStates}
 
 // onceStates are pendingStates and completed: uniqueness among them lets a job run once in its
 // unique window.
