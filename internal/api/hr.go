@@ -76,10 +76,9 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	if mt == "application/json" {
 		format = "json"
 	}
-	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: q.DryRun, Delta: q.Delta}
-	if q.DryRun {
-		up.Keep = offset + limit
-	}
+	// The answer is a page: the plan keeps no more items than it needs (an applied import's
+	// every item is its evidence, GET /api/v1/hr/imports/{id}/changes).
+	up := service.HRUpload{Name: name, Body: r.Body, Format: format, DryRun: q.DryRun, Delta: q.Delta, Keep: offset + limit}
 	res, err := a.svc.ImportHRFrom(r.Context(), principal(r), up)
 	if err != nil {
 		return err

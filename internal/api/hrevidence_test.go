@@ -35,7 +35,7 @@ func TestHRImportChanges(t *testing.T) {
 			}
 			var joiners gatehouse.Page[*gatehouse.HRImportChange]
 			must(t, f.as(t, "auditor", "GET", base+"?class=joiner", ""), s200).json(t, &joiners)
-			if len(joiners.Items) != 2 || joiners.Items[0].Name != "Yan Young" || len(joiners.Items[0].Gained) == 0 && joiners.Items[0].Class != "joiner" {
+			if len(joiners.Items) != 2 || joiners.Items[0].Name != "Zoe Zane" || len(joiners.Items[0].Gained) == 0 && joiners.Items[0].Class != "joiner" {
 				t.Fatalf("joiners = %+v", joiners.Items)
 			}
 			var late gatehouse.Page[*gatehouse.HRImportChange]

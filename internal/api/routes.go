@@ -278,7 +278,7 @@ var routeTable = []route{
 		summary: "Get an HR import with its summary", status: 200, response: &gatehouse.HRImport{},
 		handle: (*api).getHRImport},
 	{name: "listHRImportChanges", method: "GET", path: "/api/v1/hr/imports/{id}/changes", tag: "hr", access: accessReaders,
-		summary: "An applied HR import's evidence: what it did to each person (named), in plan order",
+		summary: "An applied HR import's evidence: what it did to each person (named), in the order applied (the file's, then the people missing from it)",
 		query: withPaging(
 			param{name: "class", enum: enumOf(jml.Classes()...), desc: "only this class"},
 			param{name: "late", kind: kindBool, desc: "only leavers terminated after their end date"},

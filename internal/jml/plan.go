@@ -223,6 +223,22 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 // PlanRows is MakePlan over a snapshot read a person at a time (a Feed): only the people who
 // change are kept, as items, and with Options.Keep only the first Keep of each class.
 func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
+	p, _ := planRows(now, current, snapshot, roles, grants, opts, nil)
+	return p
+}
+
+// ApplyRows is PlanRows that hands the items to apply as they are planned, a chunk of rows at
+// a time in file order (the people missing from the snapshot last), so that a company-wide
+// change is written while it is planned and, with Options.Keep, no more than a page of its
+// items outlives its chunk. The items are counted before apply sees them; apply may fill in
+// the ids it writes (IdentityID, GrantChange.GrantID). An error from apply ends the plan
+// and is returned. The leaver guard is decided at the end, over every item: a caller that
+// must not apply a held plan applies inside a transaction it rolls back when Plan.Held.
+func ApplyRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options, apply func([]*Item) error) (*Plan, error) {
+	return planRows(now, current, snapshot, roles, grants, opts, apply)
+}
+
+func planRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options, apply func([]*Item) error) (*Plan, error) {
 	if opts.Owned == nil {
 		opts.Owned = DefaultOwned
 	}
@@ -274,21 +290,32 @@ func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 			}
 			out[k] = o
 		})
+		var items []*Item
 		for k := range m {
 			if out[k].log != nil {
 				p.merge(out[k].log)
 			}
 			if out[k].item != nil {
-				p.add(out[k].item)
+				items = append(items, out[k].item)
 			} else {
 				p.Summary.Unchanged++
 			}
 			out[k] = outcome{}
 		}
+		if err := p.handOver(items, apply); err != nil {
+			return nil, err
+		}
 	}
+	var missing []*Item
 	for _, c := range current {
 		if opts.Partial {
 			break
+		}
+		if len(missing) == chunk {
+			if err := p.handOver(missing, apply); err != nil {
+				return nil, err
+			}
+			missing = nil
 		}
 		if c.EmployeeID == "" || snapshot.Contains(c.EmployeeID) || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
 			continue
@@ -305,11 +332,26 @@ func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 			it.Lose = loseAll(grants[c.ID])
 			it.markLate(now, opts.OnTimeDays)
 		}
-		p.add(it)
+		missing = append(missing, it)
+	}
+	if err := p.handOver(missing, apply); err != nil {
+		return nil, err
 	}
 	p.trim()
 	p.guard(active, opts.Guard, opts.Recent)
-	return p
+	return p, nil
+}
+
+// handOver counts items into the plan (keeping what Options.Keep keeps) and gives them to
+// apply, when there is one.
+func (p *Plan) handOver(items []*Item, apply func([]*Item) error) error {
+	for _, it := range items {
+		p.add(it)
+	}
+	if apply == nil || len(items) == 0 {
+		return nil
+	}
+	return apply(items)
 }
 
 // trim sorts the items (removals first, then by employee_id) and, with a Keep, drops all but

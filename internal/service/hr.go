@@ -219,9 +219,13 @@ func heldImport(ctx context.Context, tx store.Tx, id string) (*gatehouse.HRImpor
 	return imp, nil
 }
 
-func summarize(plan *jml.Plan) HRSummary {
+func summarize(plan *jml.Plan) HRSummary { return summaryOf(plan, plan.Items) }
+
+// summaryOf is plan's summary with the confirmations of items (a plan applied a chunk at a
+// time keeps a page of its items; the applier keeps the ones with confirmations).
+func summaryOf(plan *jml.Plan, items []*jml.Item) HRSummary {
 	sum := HRSummary{Summary: plan.Summary, HeldReason: plan.HeldReason, Warnings: plan.Warnings}
-	for _, it := range plan.Items {
+	for _, it := range items {
 		for _, c := range it.Confirm {
 			sum.Confirmations = append(sum.Confirmations, Confirmation{EmployeeID: it.EmployeeID, GrantID: c.GrantID,
 				EntitlementID: c.EntitlementID, Manager: it.ConfirmBy})
@@ -239,54 +243,93 @@ type hrState struct {
 // planHR loads identities, active grants, birthright roles and settings from r and plans
 // snapshot against them.
 func (s *HR) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
-	now := s.now()
-	current, err := allIdentities(ctx, r)
+	in, err := s.loadHR(ctx, r, snapshot, tune...)
 	if err != nil {
 		return nil, nil, err
 	}
-	grants, err := activeGrants(ctx, r, now)
+	plan, err := in.plan(snapshot, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	return plan, in.st, nil
+}
+
+// hrPlanning is what an HR plan is made against, read from the store.
+type hrPlanning struct {
+	now     time.Time
+	current []*gatehouse.Identity
+	grants  map[string][]*gatehouse.Grant
+	roles   []jml.BirthrightRole
+	opts    jml.Options
+	feed    *jml.Feed // nil when the snapshot is not a file
+	st      *hrState
+}
+
+// loadHR reads from r what planning snapshot needs.
+func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*hrPlanning, error) {
+	in := &hrPlanning{now: s.now()}
+	var err error
+	if in.current, err = allIdentities(ctx, r); err != nil {
+		return nil, err
+	}
+	if in.grants, err = activeGrants(ctx, r, in.now); err != nil {
+		return nil, err
 	}
 	cat, err := r.LoadCatalog(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	roles, err := jml.CompileRoles(cat.Roles)
-	if err != nil {
-		return nil, nil, err
+	if in.roles, err = jml.CompileRoles(cat.Roles); err != nil {
+		return nil, err
 	}
-	st := &hrState{byID: make(map[string]*gatehouse.Identity, len(current)), entitlements: map[string]*gatehouse.Entitlement{}}
-	for _, c := range current {
-		st.byID[c.ID] = c
+	in.st = &hrState{byID: make(map[string]*gatehouse.Identity, len(in.current)), entitlements: map[string]*gatehouse.Entitlement{}}
+	for _, c := range in.current {
+		in.st.byID[c.ID] = c
 	}
 	for _, e := range cat.Entitlements {
-		st.entitlements[e.ID] = e
+		in.st.entitlements[e.ID] = e
 	}
-	opts := s.hrOptions(cat.Settings)
+	in.opts = s.hrOptions(cat.Settings)
 	for _, t := range tune {
-		t(&opts)
+		t(&in.opts)
 	}
-	feed, _ := snapshot.(*jml.Feed)
-	if feed != nil && feed.Delta() {
+	in.feed, _ = snapshot.(*jml.Feed)
+	if in.feed != nil && in.feed.Delta() {
 		// A delta's rows are upserts: the people it does not list are left alone, and its
 		// managers may be stored people (hrdelta.go).
-		opts.Partial = true
-		if err := checkDeltaManagers(feed, current); err != nil {
-			return nil, nil, err
+		in.opts.Partial = true
+		if err := checkDeltaManagers(in.feed, in.current); err != nil {
+			return nil, err
 		}
 	}
-	plan := jml.PlanRows(now, current, snapshot, roles, grants, opts)
+	return in, nil
+}
+
+// plan plans snapshot, handing its items to apply a chunk at a time as they are planned (nil:
+// plan only; jml.ApplyRows), and adds the warnings that look at every item.
+func (in *hrPlanning) plan(snapshot jml.Rows, apply func([]*jml.Item) error) (*jml.Plan, error) {
+	var ext endExtensions
+	plan, err := jml.ApplyRows(in.now, in.current, snapshot, in.roles, in.grants, in.opts, func(items []*jml.Item) error {
+		ext.visit(in.now, items)
+		if apply == nil {
+			return nil
+		}
+		return apply(items)
+	})
+	if err != nil {
+		return nil, err
+	}
+	feed := in.feed
 	if feed != nil && feed.Delta() {
-		plan.Warnings = append(plan.Warnings, terminatedManagerWarnings(feed, current)...)
+		plan.Warnings = append(plan.Warnings, terminatedManagerWarnings(feed, in.current)...)
 	}
 	if feed != nil {
-		plan.Warnings = append(plan.Warnings, extendedEndWarnings(now, plan)...)
+		plan.Warnings = append(plan.Warnings, ext.warnings()...)
 	}
-	if feed != nil && !opts.Partial {
-		plan.NotePartial(currentPeople(current)) // a file of changes sent as a snapshot
+	if feed != nil && !in.opts.Partial {
+		plan.NotePartial(currentPeople(in.current)) // a file of changes sent as a snapshot
 	}
-	return plan, st, nil
+	return plan, nil
 }
 
 // allIdentities reads every identity, a page at a time.
@@ -336,7 +379,7 @@ func (s *HR) applyHR(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse
 	if err := s.applyJML(ctx, tx, fx, p, ref, plan, st); err != nil {
 		return err
 	}
-	if err := recordHRChanges(ctx, tx, imp.ID, plan, st); err != nil { // the import's evidence (hrevidence.go)
+	if err := recordHRChanges(ctx, tx, imp.ID, 1, plan.Items, st); err != nil { // the import's evidence (hrevidence.go)
 		return err
 	}
 	return s.createConfirmations(ctx, tx, p, imp, plan)

@@ -49,9 +49,8 @@ type HRUpload struct {
 	// Delta: the file lists only changes (docs/hr.md, "Delta files"): rows are upserts, the
 	// people it does not list are left alone, and a manager may be a stored person.
 	Delta bool
-	// Keep bounds a dry run's plan items: the first Keep of each class (0: all). The summary
-	// counts everyone whatever Keep is. An import that is applied keeps every item, since it
-	// writes them; its answer is cut by the caller.
+	// Keep bounds the plan items of the answer: the first Keep of each class (0: all). The
+	// summary counts everyone whatever Keep is; the import's evidence keeps every item.
 	Keep int
 }
 
@@ -121,56 +120,26 @@ func (s *HR) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up HRUplo
 		}
 		return &HRImportResult{DryRun: true, Plan: plan}, nil
 	}
-	var out *HRImportResult
+	var plan *jml.Plan
+	var tune func(*jml.Options)
 	err = s.change(ctx, func(tx store.Tx, fx *effects) error {
 		recent, err := s.recentHRRemovals(ctx, tx)
 		if err != nil {
 			return err
 		}
-		plan, st, err := s.planHR(ctx, tx, feed, func(o *jml.Options) { o.Recent = recent })
-		if err != nil {
-			return err
-		}
-		if !plan.Held { // what the uploader may not change by hand waits for an admin (hrstanding.go)
-			why, err := hrStandingHold(ctx, tx, p, plan)
-			if err != nil {
-				return err
-			}
-			plan.Held, plan.HeldReason = why != "", why
-		}
-		imp.Summary = mustJSON(summarize(plan))
-		if plan.Held {
-			content, err := in.content()
-			if err != nil {
-				return err
-			}
-			imp.Status, imp.Reason, imp.Content = gatehouse.ImportHeld, plan.HeldReason, content
-			if err := tx.CreateHRImport(ctx, imp); err != nil {
-				return err
-			}
-			ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "held: "+plan.HeldReason)
-			ev.Reference = "hr-import:" + imp.ID
-			out = &HRImportResult{Import: imp, Plan: plan}
-			return tx.AppendAudit(ctx, ev)
-		}
-		imp.Status = gatehouse.ImportApplied
-		if err := tx.CreateHRImport(ctx, imp); err != nil {
-			return err
-		}
-		if err := s.applyHR(ctx, tx, fx, p, imp, plan, st); err != nil {
-			return err
-		}
-		ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")
-		ev.Reference = "hr-import:" + imp.ID
-		out = &HRImportResult{Import: imp, Plan: plan}
-		return tx.AppendAudit(ctx, ev)
+		tune = func(o *jml.Options) { o.Recent, o.Keep = recent, up.Keep }
+		plan, err = s.applyImport(ctx, tx, fx, p, imp, feed, tune)
+		return err
 	})
+	if held := (*heldHR)(nil); errors.As(err, &held) {
+		plan, err = s.holdImport(ctx, p, imp, feed, tune, held.reason, in)
+	}
 	if err != nil {
 		return nil, err
 	}
 	// The content went to the database with a held import; the answer does not carry it.
-	out.Import.Content = ""
-	return out, nil
+	imp.Content = ""
+	return &HRImportResult{Import: imp, Plan: plan}, nil
 }
 
 // takeHRLease takes the HR import lease for id, renewing it while the import runs; release

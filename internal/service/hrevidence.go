@@ -14,37 +14,29 @@ import (
 
 // The evidence of an applied HR import: the plan as it was applied, one row per person, kept
 // with the import (gatehouse.HRImportChange) and shown on its page. It is written in the import's
-// transaction, after the changes (a joiner's identity id and the new grants' ids are known
-// then), in batches: a company-wide import holds its plan anyway, and the rows are made a batch
-// at a time rather than as a second copy of it. A held import has none until it is approved;
-// the approval plans the file again, so what is kept is what was applied.
+// transaction, after each chunk of changes (a joiner's identity id and the new grants' ids are
+// known then), in the order applied: the file's order, then the people missing from it. A held
+// import has none until it is approved; the approval plans the file again, so what is kept is
+// what was applied.
 
 // hrEvidenceBatch is how many evidence rows are made and written at a time.
 const hrEvidenceBatch = 500
 
-// recordHRChanges stores plan (applied by applyJML) as import id's evidence.
-func recordHRChanges(ctx context.Context, tx store.Tx, id string, plan *jml.Plan, st *hrState) error {
-	batch := make([]*gatehouse.HRImportChange, 0, min(len(plan.Items), hrEvidenceBatch))
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+// recordHRChanges stores items (applied by applyJML) as import id's evidence, numbered from
+// seq on.
+func recordHRChanges(ctx context.Context, tx store.Tx, id string, seq int, items []*jml.Item, st *hrState) error {
+	for len(items) > 0 {
+		n := min(len(items), hrEvidenceBatch)
+		batch := make([]*gatehouse.HRImportChange, n)
+		for i, it := range items[:n] {
+			batch[i] = hrChange(id, seq+i, it, st)
 		}
 		if err := tx.CreateHRImportChanges(ctx, batch); err != nil {
 			return fmt.Errorf("HR import %s: store its evidence: %w", id, err)
 		}
-		clear(batch)
-		batch = batch[:0]
-		return nil
+		items, seq = items[n:], seq+n
 	}
-	for i, it := range plan.Items {
-		batch = append(batch, hrChange(id, i+1, it, st))
-		if len(batch) == hrEvidenceBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
+	return nil
 }
 
 // hrChange is one plan item as an evidence row, naming the person as the import stored them
@@ -73,7 +65,7 @@ func hrChange(id string, seq int, it *jml.Item, st *hrState) *gatehouse.HRImport
 	return c
 }
 
-// ListHRImportChanges pages an import's evidence, a person a row in plan order (readers). An
+// ListHRImportChanges pages an import's evidence, a person a row in the order applied (readers). An
 // import applied before its evidence was kept, and a held or rejected one, has none.
 func (s *HR) ListHRImportChanges(ctx context.Context, p *gatehouse.Principal, f gatehouse.HRImportChangeFilter) (gatehouse.Page[*gatehouse.HRImportChange], error) {
 	var none gatehouse.Page[*gatehouse.HRImportChange]

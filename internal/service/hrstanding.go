@@ -19,21 +19,74 @@ import (
 // guard holds one, for an admin to approve (ApproveHRImport): a legitimate one (an approver who
 // leaves) still happens, with a second person's say.
 func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal, plan *jml.Plan) (string, error) {
-	var self *gatehouse.Identity
+	c, err := newStandingCheck(ctx, rd, p)
+	if err != nil {
+		return "", err
+	}
+	if err := c.visit(plan.Items); err != nil {
+		return "", err
+	}
+	return c.reason(), nil
+}
+
+// standingCheck is hrStandingHold over a plan handed over a chunk of items at a time (visit,
+// before the items are applied: a joiner is an item without an identity id yet), then reason.
+type standingCheck struct {
+	ctx  context.Context
+	rd   store.Reader
+	p    *gatehouse.Principal
+	self *gatehouse.Identity
+	cat  *gatehouse.Catalog
+	why  []string
+	more int // reasons beyond the ones kept
+}
+
+// standingReasons is how many reasons a hold names: enough to say why; the dry run lists
+// everyone.
+const standingReasons = 5
+
+func newStandingCheck(ctx context.Context, rd store.Reader, p *gatehouse.Principal) (*standingCheck, error) {
+	c := &standingCheck{ctx: ctx, rd: rd, p: p}
 	if p.IdentityID != "" {
 		var err error
-		if self, err = rd.GetIdentity(ctx, p.IdentityID); err != nil {
-			return "", fmt.Errorf("uploader: %w", err)
+		if c.self, err = rd.GetIdentity(ctx, p.IdentityID); err != nil {
+			return nil, fmt.Errorf("uploader: %w", err)
 		}
 	}
-	var cat *gatehouse.Catalog
-	var why []string
-	for _, it := range plan.Items {
+	return c, nil
+}
+
+// hold records one reason.
+func (c *standingCheck) hold(why string) {
+	if len(c.why) < standingReasons {
+		c.why = append(c.why, why)
+		return
+	}
+	c.more++
+}
+
+// reason says why the items visited wait for an admin, or "".
+func (c *standingCheck) reason() string {
+	if len(c.why) == 0 {
+		return ""
+	}
+	more := ""
+	if c.more > 0 {
+		more = fmt.Sprintf(" and %d more", c.more)
+	}
+	return fmt.Sprintf("the import changes what %s may not change by hand, so an admin decides: %s%s",
+		c.p.Actor(), strings.Join(c.why, "; "), more)
+}
+
+// visit checks items.
+func (c *standingCheck) visit(items []*jml.Item) error {
+	ctx, rd, p, self := c.ctx, c.rd, c.p, c.self
+	for _, it := range items {
 		if it.Write() && it.IdentityID == "" {
 			// A joiner under the uploader: adding someone is no way to become their manager
 			// either, as by hand (CreateIdentity).
 			if self != nil && self.EmployeeID != "" && strings.EqualFold(it.Identity.ManagerID, self.EmployeeID) {
-				why = append(why, fmt.Sprintf("%s: a new person whose manager is the uploader", it.Email))
+				c.hold(fmt.Sprintf("%s: a new person whose manager is the uploader", it.Email))
 			}
 			continue
 		}
@@ -43,17 +96,17 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 		var standing []string // email, status, end_date
 		manager := ""
 		who := it.Email // named as people know them now, before the file renames them
-		for _, c := range it.Changes {
-			switch c.Field {
+		for _, ch := range it.Changes {
+			switch ch.Field {
 			case "email":
-				who = c.From
-				if !strings.EqualFold(c.From, c.To) {
-					standing = append(standing, c.Field)
+				who = ch.From
+				if !strings.EqualFold(ch.From, ch.To) {
+					standing = append(standing, ch.Field)
 				}
 			case "status", "end_date": // a passed end date is a termination (ApplyHRDates)
-				standing = append(standing, c.Field)
+				standing = append(standing, ch.Field)
 			case "manager_id":
-				manager = c.To
+				manager = ch.To
 			}
 		}
 		switch {
@@ -64,18 +117,18 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 			// nothing still apply, so that the company's feed, holding the uploader's own row,
 			// is not held for every correction.
 			var fields []string
-			for _, c := range it.Changes {
-				if slices.Contains(standing, c.Field) || c.Field == "manager_id" ||
-					(!p.Has(gatehouse.RoleAdmin) && birthrightField(c.Field)) {
-					fields = append(fields, c.Field)
+			for _, ch := range it.Changes {
+				if slices.Contains(standing, ch.Field) || ch.Field == "manager_id" ||
+					(!p.Has(gatehouse.RoleAdmin) && birthrightField(ch.Field)) {
+					fields = append(fields, ch.Field)
 				}
 			}
 			if len(fields) > 0 {
-				why = append(why, fmt.Sprintf("%s: own record (%s)", who, strings.Join(fields, ", ")))
+				c.hold(fmt.Sprintf("%s: own record (%s)", who, strings.Join(fields, ", ")))
 			}
 			continue
 		case self != nil && manager != "" && strings.EqualFold(manager, self.EmployeeID):
-			why = append(why, fmt.Sprintf("%s: makes the uploader their manager", who))
+			c.hold(fmt.Sprintf("%s: makes the uploader their manager", who))
 			continue
 		}
 		if len(standing) == 0 || p.Has(gatehouse.RoleAdmin) {
@@ -83,30 +136,20 @@ func hrStandingHold(ctx context.Context, rd store.Reader, p *gatehouse.Principal
 		}
 		whose := it.Identity
 		if whose.HasRole(gatehouse.RoleAdmin) {
-			why = append(why, fmt.Sprintf("%s: %s of an admin", who, strings.Join(standing, " and ")))
+			c.hold(fmt.Sprintf("%s: %s of an admin", who, strings.Join(standing, " and ")))
 			continue
 		}
-		if cat == nil {
+		if c.cat == nil {
 			var err error
-			if cat, err = rd.LoadCatalog(ctx); err != nil {
-				return "", err
+			if c.cat, err = rd.LoadCatalog(ctx); err != nil {
+				return err
 			}
 		}
-		if powers := designatedPowersIn(cat, whose); len(powers) > 0 {
-			why = append(why, fmt.Sprintf("%s: %s of a holder of a designated power (%s)", who, strings.Join(standing, " and "), strings.Join(powers, "; ")))
+		if powers := designatedPowersIn(c.cat, whose); len(powers) > 0 {
+			c.hold(fmt.Sprintf("%s: %s of a holder of a designated power (%s)", who, strings.Join(standing, " and "), strings.Join(powers, "; ")))
 		}
 	}
-	if len(why) == 0 {
-		return "", nil
-	}
-	const most = 5 // enough to say why; the dry run lists everyone
-	more := ""
-	if len(why) > most {
-		more = fmt.Sprintf(" and %d more", len(why)-most)
-		why = why[:most]
-	}
-	return fmt.Sprintf("the import changes what %s may not change by hand, so an admin decides: %s%s",
-		p.Actor(), strings.Join(why, "; "), more), nil
+	return nil
 }
 
 // birthrightField reports whether an HR field is one birthright rules are written over (see

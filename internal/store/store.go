@@ -77,7 +77,7 @@ type Reader interface {
 	GetHRImport(ctx context.Context, id string) (*gatehouse.HRImport, error)
 	// ListHRImports lists HR imports, newest first, without their content.
 	ListHRImports(ctx context.Context, f gatehouse.HRImportFilter) (gatehouse.Page[*gatehouse.HRImport], error)
-	// ListHRImportChanges lists an applied import's evidence, a person a row, in plan order.
+	// ListHRImportChanges lists an applied import's evidence, a person a row, in the order applied (seq).
 	ListHRImportChanges(ctx context.Context, f gatehouse.HRImportChangeFilter) (gatehouse.Page[*gatehouse.HRImportChange], error)
 
 	// GetConfirmation returns one mover confirmation.
