@@ -109,7 +109,7 @@ func Recompute(current []*gatehouse.Identity, roles []BirthrightRole, grants map
 		var log ruleLog
 		want := desiredSet(c, roles, held, &log)
 		p.merge(&log)
-		it := &Item{Class: Updated, EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID,
+		it := &Item{Class: Updated, EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID, Before: c,
 			Reason: "catalog changed: birthright recomputed", Gain: gains(want, held), Lose: loseBirthright(held, want)}
 		if len(it.Gain) > 0 || len(it.Lose) > 0 {
 			p.add(it)

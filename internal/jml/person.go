@@ -15,7 +15,7 @@ func planPerson(cur, s *gatehouse.Identity, pr prepared, grants map[string][]*ga
 	it := &Item{EmployeeID: s.EmployeeID, Email: s.Email, Identity: next, Reason: pr.reason}
 	var held []*gatehouse.Grant
 	if cur != nil {
-		it.IdentityID = cur.ID
+		it.IdentityID, it.Before = cur.ID, cur
 		held = grants[cur.ID]
 	}
 	entitled := pr.want != nil

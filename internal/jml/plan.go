@@ -2,6 +2,7 @@ package jml
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -139,8 +140,10 @@ type Item struct {
 	Email      string `json:"email"`
 	IdentityID string `json:"identity_id,omitempty"` // "" for a new identity
 	Reason     string `json:"reason,omitempty"`
-	// Identity is the identity as it will be stored (nil when it is not written).
+	// Identity is the identity as it will be stored (nil when it is not written); Before is the
+	// stored identity it was planned from (nil for a new person).
 	Identity *gatehouse.Identity `json:"-"`
+	Before   *gatehouse.Identity `json:"-"`
 	Changes  []Change            `json:"changes,omitempty"`
 	Gain     []GrantChange       `json:"gain,omitempty"`
 	Lose     []GrantChange       `json:"lose,omitempty"`
@@ -209,8 +212,9 @@ type Plan struct {
 	HeldReason string   `json:"held_reason,omitempty"`
 	Warnings   []string `json:"warnings,omitempty"`
 	// Page says which items an answer carries when it does not carry them all (nil: all).
-	Page *Page `json:"page,omitempty"`
-	keep int
+	Page    *Page `json:"page,omitempty"`
+	keep    int
+	current int // CurrentPeople
 }
 
 // MakePlan compares snapshot (a parsed HR feed) with the current identities and their active
@@ -223,22 +227,23 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 // PlanRows is MakePlan over a snapshot read a person at a time (a Feed): only the people who
 // change are kept, as items, and with Options.Keep only the first Keep of each class.
 func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
-	p, _ := planRows(now, current, snapshot, roles, grants, opts, nil)
-	return p
+	p, _ := ApplyRows(context.Background(), now, Current(current, grants), snapshot, roles, opts, nil)
+	return p // Current reads from memory: no error
 }
 
-// ApplyRows is PlanRows that hands the items to apply as they are planned, a chunk of rows at
-// a time in file order (the people missing from the snapshot last), so that a company-wide
-// change is written while it is planned and, with Options.Keep, no more than a page of its
-// items outlives its chunk. The items are counted before apply sees them; apply may fill in
-// the ids it writes (IdentityID, GrantChange.GrantID). An error from apply ends the plan
-// and is returned. The leaver guard is decided at the end, over every item: a caller that
-// must not apply a held plan applies inside a transaction it rolls back when Plan.Held.
-func ApplyRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options, apply func([]*Item) error) (*Plan, error) {
-	return planRows(now, current, snapshot, roles, grants, opts, apply)
-}
-
-func planRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options, apply func([]*Item) error) (*Plan, error) {
+// ApplyRows is PlanRows against stored state read as it goes, handing the items to apply (when
+// not nil) as they are planned, a chunk of rows at a time in file order (the people missing
+// from the snapshot last), so that a company-wide change is written while it is planned and,
+// with Options.Keep, no more than a page of its items outlives its chunk. The items are
+// counted before apply sees them; apply may fill in the ids it writes (IdentityID,
+// GrantChange.GrantID). An error from stored or apply ends the plan and is returned. The leaver
+// guard is decided at the end, over every item: a caller that must not apply a held plan
+// applies inside a transaction it rolls back when Plan.Held.
+//
+// stored is read before apply writes anything that could change what it answers: the counts
+// the guard and NotePartial need first, each chunk's people before the chunk is applied, and
+// the missing people (whom no row names, so whom apply has not touched) last.
+func ApplyRows(ctx context.Context, now time.Time, stored Stored, snapshot Rows, roles []BirthrightRole, opts Options, apply func([]*Item) error) (*Plan, error) {
 	if opts.Owned == nil {
 		opts.Owned = DefaultOwned
 	}
@@ -251,15 +256,20 @@ func planRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 	today := now.UTC().Format(gatehouse.DateLayout)
 	provisionFrom := now.UTC().Add(opts.LeadTime).Format(gatehouse.DateLayout)
 
-	byEmp := make(map[string]*gatehouse.Identity, len(current))
 	active := 0
-	for _, c := range current {
-		if c.EmployeeID != "" {
-			byEmp[c.EmployeeID] = c
+	err := stored.Each(ctx, func(page []*gatehouse.Identity) error {
+		for _, c := range page {
+			if c.Status == gatehouse.StatusActive {
+				active++
+			}
+			if c.Status != gatehouse.StatusTerminated && c.EmployeeID != "" && DefaultOwned(c) {
+				p.current++
+			}
 		}
-		if c.Status == gatehouse.StatusActive {
-			active++
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Evaluating the birthright rules is most of a plan's work, and independent per person:
 	// it runs on every CPU, a chunk of rows at a time, and the classification is collected after
@@ -272,12 +282,16 @@ func planRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 	out := make([]outcome, min(n, chunk))
 	for base := 0; base < n; base += chunk {
 		m := min(chunk, n-base)
+		byEmp, grants, err := chunkState(ctx, stored, snapshot, base, m)
+		if err != nil {
+			return nil, err
+		}
 		parallel(m, func(k int) {
 			s := snapshot.Identity(base + k)
 			cur := byEmp[s.EmployeeID]
 			if cur != nil && !opts.Owned(cur) {
 				out[k] = outcome{item: &Item{Class: Skipped, EmployeeID: s.EmployeeID, Email: s.Email, IdentityID: cur.ID,
-					Reason: fmt.Sprintf("identity has source %q, which HR does not own", cur.Source)}}
+					Before: cur, Reason: fmt.Sprintf("identity has source %q, which HR does not own", cur.Source)}}
 				return
 			}
 			pr := prepare(cur, s, today, provisionFrom, roles, grants)
@@ -306,40 +320,80 @@ func planRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles
 			return nil, err
 		}
 	}
-	var missing []*Item
-	for _, c := range current {
-		if opts.Partial {
-			break
-		}
-		if len(missing) == chunk {
-			if err := p.handOver(missing, apply); err != nil {
-				return nil, err
+	if !opts.Partial {
+		err := stored.Each(ctx, func(page []*gatehouse.Identity) error {
+			var gone []*gatehouse.Identity
+			var ids []string
+			for _, c := range page {
+				if c.EmployeeID == "" || snapshot.Contains(c.EmployeeID) || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
+					continue
+				}
+				gone = append(gone, c)
+				ids = append(ids, c.ID)
 			}
-			missing = nil
+			if len(gone) == 0 {
+				return nil
+			}
+			grants, err := stored.Grants(ctx, ids)
+			if err != nil {
+				return err
+			}
+			items := make([]*Item, len(gone))
+			for i, c := range gone {
+				items[i] = p.missing(c, grants[c.ID], now, opts)
+			}
+			return p.handOver(items, apply)
+		})
+		if err != nil {
+			return nil, err
 		}
-		if c.EmployeeID == "" || snapshot.Contains(c.EmployeeID) || !opts.Owned(c) || c.Status == gatehouse.StatusTerminated {
-			continue
-		}
-		it := &Item{EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID}
-		if opts.Missing == MissingHold {
-			it.Class, it.Reason = Missing, "not in the snapshot; held for review"
-		} else {
-			it.Class, it.Reason = Leaver, "not in the snapshot"
-			next := cloneIdentity(c)
-			next.Status = gatehouse.StatusTerminated
-			it.Identity = next
-			it.Changes = []Change{{Field: "status", From: string(c.Status), To: string(gatehouse.StatusTerminated)}}
-			it.Lose = loseAll(grants[c.ID])
-			it.markLate(now, opts.OnTimeDays)
-		}
-		missing = append(missing, it)
-	}
-	if err := p.handOver(missing, apply); err != nil {
-		return nil, err
 	}
 	p.trim()
 	p.guard(active, opts.Guard, opts.Recent)
 	return p, nil
+}
+
+// chunkState reads the stored people of rows [base, base+m) of snapshot, by employee_id, and
+// their grants in force.
+func chunkState(ctx context.Context, stored Stored, snapshot Rows, base, m int) (map[string]*gatehouse.Identity, map[string][]*gatehouse.Grant, error) {
+	ids := make([]string, 0, m)
+	for k := range m {
+		if e := snapshot.EmployeeID(base + k); e != "" {
+			ids = append(ids, e)
+		}
+	}
+	people, err := stored.People(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byEmp := make(map[string]*gatehouse.Identity, len(people))
+	held := make([]string, len(people))
+	for i, c := range people {
+		byEmp[c.EmployeeID] = c
+		held[i] = c.ID
+	}
+	grants, err := stored.Grants(ctx, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	return byEmp, grants, nil
+}
+
+// missing is the item of a stored person c, who holds grants, missing from a snapshot.
+func (p *Plan) missing(c *gatehouse.Identity, grants []*gatehouse.Grant, now time.Time, opts Options) *Item {
+	it := &Item{EmployeeID: c.EmployeeID, Email: c.Email, IdentityID: c.ID, Before: c}
+	if opts.Missing == MissingHold {
+		it.Class, it.Reason = Missing, "not in the snapshot; held for review"
+		return it
+	}
+	it.Class, it.Reason = Leaver, "not in the snapshot"
+	next := cloneIdentity(c)
+	next.Status = gatehouse.StatusTerminated
+	it.Identity = next
+	it.Changes = []Change{{Field: "status", From: string(c.Status), To: string(gatehouse.StatusTerminated)}}
+	it.Lose = loseAll(grants)
+	it.markLate(now, opts.OnTimeDays)
+	return it
 }
 
 // handOver counts items into the plan (keeping what Options.Keep keeps) and gives them to
@@ -353,6 +407,10 @@ func (p *Plan) handOver(items []*Item, apply func([]*Item) error) error {
 	}
 	return apply(items)
 }
+
+// CurrentPeople is the number of HR's people not terminated (active or on leave) before the
+// plan, what NotePartial measures a snapshot against.
+func (p *Plan) CurrentPeople() int { return p.current }
 
 // trim sorts the items (removals first, then by employee_id) and, with a Keep, drops all but
 // the first Keep of each class.

@@ -399,7 +399,7 @@ func (s *Catalog) recomputeBirthright(ctx context.Context, tx store.Tx, fx *effe
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &hrState{byID: map[string]*gatehouse.Identity{}, entitlements: map[string]*gatehouse.Entitlement{}}
+	st := &hrState{entitlements: map[string]*gatehouse.Entitlement{}}
 	for _, e := range cat.Entitlements {
 		st.entitlements[e.ID] = e
 	}

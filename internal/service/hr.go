@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -234,9 +235,8 @@ func summaryOf(plan *jml.Plan, items []*jml.Item) HRSummary {
 	return sum
 }
 
-// hrState is the state a plan was made against, kept for applying it.
+// hrState is what applying a plan needs besides its items: the catalog's entitlements.
 type hrState struct {
-	byID         map[string]*gatehouse.Identity
 	entitlements map[string]*gatehouse.Entitlement
 }
 
@@ -254,27 +254,23 @@ func (s *HR) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune
 	return plan, in.st, nil
 }
 
-// hrPlanning is what an HR plan is made against, read from the store.
+// hrPlanning is what an HR plan is made against.
 type hrPlanning struct {
+	ctx     context.Context
 	now     time.Time
-	current []*gatehouse.Identity
-	grants  map[string][]*gatehouse.Grant
+	stored  jml.Stored
+	current []*gatehouse.Identity // every stored identity, read for a delta only
 	roles   []jml.BirthrightRole
 	opts    jml.Options
 	feed    *jml.Feed // nil when the snapshot is not a file
 	st      *hrState
 }
 
-// loadHR reads from r what planning snapshot needs.
+// loadHR prepares planning snapshot against r. A snapshot's plan reads the stored people as it
+// goes (storedPeople); a delta's reads them all first, since its managers may be anybody
+// stored (hrdelta.go).
 func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*hrPlanning, error) {
-	in := &hrPlanning{now: s.now()}
-	var err error
-	if in.current, err = allIdentities(ctx, r); err != nil {
-		return nil, err
-	}
-	if in.grants, err = activeGrants(ctx, r, in.now); err != nil {
-		return nil, err
-	}
+	in := &hrPlanning{ctx: ctx, now: s.now()}
 	cat, err := r.LoadCatalog(ctx)
 	if err != nil {
 		return nil, err
@@ -282,10 +278,7 @@ func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune
 	if in.roles, err = jml.CompileRoles(cat.Roles); err != nil {
 		return nil, err
 	}
-	in.st = &hrState{byID: make(map[string]*gatehouse.Identity, len(in.current)), entitlements: map[string]*gatehouse.Entitlement{}}
-	for _, c := range in.current {
-		in.st.byID[c.ID] = c
-	}
+	in.st = &hrState{entitlements: make(map[string]*gatehouse.Entitlement, len(cat.Entitlements))}
 	for _, e := range cat.Entitlements {
 		in.st.entitlements[e.ID] = e
 	}
@@ -293,11 +286,15 @@ func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune
 	for _, t := range tune {
 		t(&in.opts)
 	}
+	in.stored = &storedPeople{r: r, now: in.now}
 	in.feed, _ = snapshot.(*jml.Feed)
 	if in.feed != nil && in.feed.Delta() {
 		// A delta's rows are upserts: the people it does not list are left alone, and its
 		// managers may be stored people (hrdelta.go).
 		in.opts.Partial = true
+		if in.current, err = allIdentities(ctx, r); err != nil {
+			return nil, err
+		}
 		if err := checkDeltaManagers(in.feed, in.current); err != nil {
 			return nil, err
 		}
@@ -309,7 +306,7 @@ func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune
 // plan only; jml.ApplyRows), and adds the warnings that look at every item.
 func (in *hrPlanning) plan(snapshot jml.Rows, apply func([]*jml.Item) error) (*jml.Plan, error) {
 	var ext endExtensions
-	plan, err := jml.ApplyRows(in.now, in.current, snapshot, in.roles, in.grants, in.opts, func(items []*jml.Item) error {
+	plan, err := jml.ApplyRows(in.ctx, in.now, in.stored, snapshot, in.roles, in.opts, func(items []*jml.Item) error {
 		ext.visit(in.now, items)
 		if apply == nil {
 			return nil
@@ -327,9 +324,59 @@ func (in *hrPlanning) plan(snapshot jml.Rows, apply func([]*jml.Item) error) (*j
 		plan.Warnings = append(plan.Warnings, ext.warnings()...)
 	}
 	if feed != nil && !in.opts.Partial {
-		plan.NotePartial(currentPeople(in.current)) // a file of changes sent as a snapshot
+		plan.NotePartial(plan.CurrentPeople()) // a file of changes sent as a snapshot
 	}
 	return plan, nil
+}
+
+// storedPeople is jml.Stored over a store reader (the import's transaction): the people of a
+// chunk of rows by employee_id, their grants in force at now, and everyone a page at a time.
+type storedPeople struct {
+	r   store.Reader
+	now time.Time
+}
+
+func (sp *storedPeople) People(ctx context.Context, ids []string) ([]*gatehouse.Identity, error) {
+	out, err := sp.r.IdentitiesByEmployeeID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load identities: %w", err)
+	}
+	return out, nil
+}
+
+func (sp *storedPeople) Grants(ctx context.Context, identityIDs []string) (map[string][]*gatehouse.Grant, error) {
+	gs, err := sp.r.ActiveGrantsOf(ctx, identityIDs)
+	if err != nil {
+		return nil, fmt.Errorf("load grants: %w", err)
+	}
+	out := make(map[string][]*gatehouse.Grant, len(identityIDs))
+	for _, g := range gs {
+		if g.Active(sp.now) {
+			out[g.IdentityID] = append(out[g.IdentityID], g)
+		}
+	}
+	// In id order, as a page of grants is: the plan lists a person's grants in this order.
+	for _, held := range out {
+		slices.SortFunc(held, func(a, b *gatehouse.Grant) int { return strings.Compare(a.ID, b.ID) })
+	}
+	return out, nil
+}
+
+func (sp *storedPeople) Each(ctx context.Context, fn func([]*gatehouse.Identity) error) error {
+	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
+	for {
+		page, err := sp.r.ListIdentities(ctx, f)
+		if err != nil {
+			return fmt.Errorf("load identities: %w", err)
+		}
+		if err := fn(page.Items); err != nil {
+			return err
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		f.Cursor = page.NextCursor
+	}
 }
 
 // allIdentities reads every identity, a page at a time.
@@ -416,8 +463,8 @@ func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehous
 				if err := tx.UpdateIdentity(ctx, next); err != nil {
 					return fmt.Errorf("%s: %w", it.EmployeeID, err)
 				}
-				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
-				if e, ok := statusEnding(st.byID[next.ID], next, reason); ok {
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", next.ID, nil, nil, reason), it.Before, next}
+				if e, ok := statusEnding(it.Before, next, reason); ok {
 					endings = append(endings, e)
 				}
 			}

@@ -45,8 +45,8 @@ func hrChange(id string, seq int, it *jml.Item, st *hrState) *gatehouse.HRImport
 	c := &gatehouse.HRImportChange{ImportID: id, Seq: seq, Class: string(it.Class), EmployeeID: it.EmployeeID,
 		IdentityID: it.IdentityID, Email: it.Email, Reason: it.Reason, LateDays: it.LateDays, Late: it.Late}
 	who := it.Identity
-	if who == nil && st != nil {
-		who = st.byID[it.IdentityID]
+	if who == nil {
+		who = it.Before
 	}
 	if who != nil {
 		c.Name = strings.TrimSpace(who.FirstName + " " + who.LastName)

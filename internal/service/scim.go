@@ -261,14 +261,13 @@ func (s *InboundSCIM) scimWrite(ctx context.Context, tx store.Tx, fx *effects, p
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &hrState{byID: map[string]*gatehouse.Identity{}, entitlements: make(map[string]*gatehouse.Entitlement, len(cat.Entitlements))}
+	st := &hrState{entitlements: make(map[string]*gatehouse.Entitlement, len(cat.Entitlements))}
 	for _, e := range cat.Entitlements {
 		st.entitlements[e.ID] = e
 	}
 	var current []*gatehouse.Identity
 	grants := map[string][]*gatehouse.Grant{}
 	if cur != nil {
-		st.byID[cur.ID] = cur
 		// The plan matches people by employee_id; a changed employee number is the same person.
 		c := *cur
 		c.EmployeeID = next.EmployeeID
@@ -291,6 +290,9 @@ func (s *InboundSCIM) scimWrite(ctx context.Context, tx store.Tx, fx *effects, p
 		return cur, nil, nil // nothing changes
 	}
 	it := plan.Items[0]
+	if cur != nil {
+		it.Before = cur // as stored: the plan saw a copy with the new employee number
+	}
 	if it.Class == jml.Skipped {
 		return nil, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "%s", it.Reason)
 	}

@@ -43,6 +43,9 @@ type Reader interface {
 	GetIdentity(ctx context.Context, key string) (*gatehouse.Identity, error)
 	ListIdentities(ctx context.Context, f gatehouse.IdentityFilter) (gatehouse.Page[*gatehouse.Identity], error)
 	CountIdentities(ctx context.Context, f gatehouse.IdentityFilter) (int, error)
+	// IdentitiesByEmployeeID returns the identities whose employee_id is one of ids (exactly),
+	// in no order: the people of a chunk of an HR feed.
+	IdentitiesByEmployeeID(ctx context.Context, ids []string) ([]*gatehouse.Identity, error)
 
 	GetSettings(ctx context.Context) (gatehouse.Settings, error)
 	GetSystem(ctx context.Context, id string) (*gatehouse.System, error)
@@ -60,6 +63,8 @@ type Reader interface {
 	ListGrants(ctx context.Context, f gatehouse.GrantFilter) (gatehouse.Page[*gatehouse.Grant], error)
 	// CountActiveGrants counts unrevoked grants per entitlement id, for the given entitlements.
 	CountActiveGrants(ctx context.Context, entitlementIDs []string) (map[string]int, error)
+	// ActiveGrantsOf returns the unrevoked grants of these identities, in no order.
+	ActiveGrantsOf(ctx context.Context, identityIDs []string) ([]*gatehouse.Grant, error)
 
 	ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[*gatehouse.Account], error)
 	// ListAccountNames returns the names given to people on a system, by identity id.

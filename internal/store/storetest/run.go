@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Grants", testGrants},
 		{"GrantFilters", testGrantFilters},
 		{"CountActiveGrants", testCountActiveGrants},
+		{"ReadsByKeys", testReadsByKeys}, // an HR import's chunks
 		{"Accounts", testAccounts},
 		{"Tokens", testTokens},
 		{"RevokeTokensOf", testRevokeTokensOf},           // termination (service/termination.go)
