@@ -233,10 +233,16 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 		usage   *usageError
 		apiErr  *client.Error
 		unreach *client.UnreachableError
+		answer  *client.AnswerError
 	)
 	switch {
 	case errors.Is(err, errFindings):
 		return exitFailure
+	case errors.As(err, &answer) && answer.Done():
+		// The change is made: an error exit would have it retried, and made twice.
+		fmt.Fprintf(stderr, "warning: %s\nIt is done: do not run the command again; list or show what it changed instead.\n",
+			printableLines(answer.Error()))
+		return exitOK
 	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "error: %s\n", printableLines(usage.err.Error()))
 		c := usage.cmd

@@ -186,21 +186,47 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return &UnreachableError{Addr: c.base.String(), Err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
+		if err != nil {
+			return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+		}
 		return decodeError(resp, data)
 	}
-	if out == nil || resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(data)) == 0 {
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorAnswer)) // lets the connection be reused
 		return nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	// Decoded as it arrives, whatever its size: answers are pages, and a limit here would turn
+	// a change the server made into an error.
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return &AnswerError{Method: method, Path: path, Status: resp.StatusCode, Err: err}
 	}
 	return nil
 }
+
+// maxErrorAnswer bounds what is read of an error answer (a file's problems, one per line).
+const maxErrorAnswer = 64 << 20
+
+// AnswerError is a request the server carried out (it answered 2xx) whose answer could not be
+// read or decoded: what it did is done, only its description is missing, so it must not be
+// sent again as if it had failed (Done reports which requests change something).
+type AnswerError struct {
+	Method, Path string
+	Status       int
+	Err          error
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("the server carried out %s %s (HTTP %d %s), but its answer could not be read: %v", e.Method, e.Path,
+		e.Status, http.StatusText(e.Status), e.Err)
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+// Done reports whether the request changed something on the server (any method but GET and
+// HEAD): it succeeded, and sending it again would do it twice.
+func (e *AnswerError) Done() bool { return e.Method != http.MethodGet && e.Method != http.MethodHead }
 
 // rawBody is a request body sent as it is (an HR feed CSV), not encoded as JSON.
 type rawBody struct {
