@@ -101,10 +101,18 @@ func (s *HR) ApproveHRImport(ctx context.Context, p *gatehouse.Principal, id, re
 				scimSource = ids[0].Source
 			}
 		} else {
-			var feed *jml.Feed
-			if feed, err = parseHRFile(imp.FileName, imp.Content, imp.Delta); err == nil {
-				snapshot = feed
+			feed, err := parseHRFile(imp.FileName, imp.Content, imp.Delta)
+			if err != nil {
+				return fmt.Errorf("held import %s no longer parses: %w", id, err)
 			}
+			// A file is applied as it is planned, a chunk at a time, as an import is (hrstream.go).
+			plan, err := s.applyImport(ctx, tx, fx, p, imp, feed, func(o *jml.Options) { o.Keep = hrAnswerKeep },
+				&hrApproval{before: before, reason: reason})
+			if err != nil {
+				return err
+			}
+			out = &HRImportResult{Import: imp, Plan: plan}
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("held import %s no longer parses: %w", id, err)

@@ -18,6 +18,10 @@ import (
 // and the import stored as held, with its content, in another (heldHR) — and the movers'
 // confirmations, whose new manager may be a joiner further down the file.
 
+// hrAnswerKeep is how many items of each class the answer of an approval carries (an import's
+// answer carries the page its caller asks for, HRUpload.Keep).
+const hrAnswerKeep = 100
+
 // hrApply applies an import's plan a chunk at a time (items) in tx.
 type hrApply struct {
 	s        *HR
@@ -59,17 +63,27 @@ type heldHR struct{ reason string }
 
 func (h *heldHR) Error() string { return "HR import held: " + h.reason }
 
+// hrApproval is an admin's approval of a held import: the import as it was, and the reason.
+type hrApproval struct {
+	before gatehouse.HRImport
+	reason string
+}
+
 // applyImport plans feed in tx and applies it as it goes (hrApply), for the import imp, which
-// it stores as applied with the plan's summary. A plan that is held returns *heldHR after
-// writing: the caller's transaction must roll back.
-func (s *HR) applyImport(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, imp *gatehouse.HRImport, feed *jml.Feed, tune func(*jml.Options)) (*jml.Plan, error) {
+// it stores as applied with the plan's summary. For an import (approval nil), a plan that the
+// leaver guard or the uploader's standing holds returns *heldHR after writing: the caller's
+// transaction must roll back. An approval of a held import (stored already) asks no guard
+// again, and is refused (EFORBIDDEN) on the approver's own standing (hrstanding.go).
+func (s *HR) applyImport(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, imp *gatehouse.HRImport, feed *jml.Feed, tune func(*jml.Options), approval *hrApproval) (*jml.Plan, error) {
 	in, err := s.loadHR(ctx, tx, feed, tune)
 	if err != nil {
 		return nil, err
 	}
-	imp.Status = gatehouse.ImportApplied
-	if err := tx.CreateHRImport(ctx, imp); err != nil { // the evidence rows refer to it
-		return nil, err
+	if approval == nil {
+		imp.Status = gatehouse.ImportApplied
+		if err := tx.CreateHRImport(ctx, imp); err != nil { // the evidence rows refer to it
+			return nil, err
+		}
 	}
 	ref := "hr-import:" + imp.ID
 	fx.reconcile.HR(ref)
@@ -81,20 +95,32 @@ func (s *HR) applyImport(ctx context.Context, tx store.Tx, fx *effects, p *gateh
 	if err != nil {
 		return nil, err
 	}
-	if plan.Held {
+	why := a.standing.reason() // what the uploader may not change by hand waits for an admin
+	switch {
+	case approval != nil && why != "":
+		// An admin's approval is a second person's say: not on their own record.
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "another admin approves held import %s: %s", imp.ID, why)
+	case approval == nil && plan.Held:
 		return nil, &heldHR{reason: plan.HeldReason}
-	}
-	if why := a.standing.reason(); why != "" { // what the uploader may not change by hand waits for an admin
+	case approval == nil && why != "":
 		return nil, &heldHR{reason: why}
 	}
 	if err := s.createConfirmations(ctx, tx, p, imp, &jml.Plan{Items: a.confirm}); err != nil {
 		return nil, err
 	}
 	imp.Summary = mustJSON(summaryOf(plan, a.confirm))
+	ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")
+	if approval != nil {
+		now := s.now()
+		imp.Status, imp.Content, imp.DecidedBy, imp.DecidedAt = gatehouse.ImportApplied, "", p.Actor(), &now
+		if approval.reason != "" {
+			imp.Reason = approval.reason
+		}
+		ev = s.event(p, gatehouse.AuditHRApprove, "hr_import", imp.ID, &approval.before, imp, approval.reason)
+	}
 	if err := tx.UpdateHRImport(ctx, imp); err != nil {
 		return nil, err
 	}
-	ev := s.event(p, gatehouse.AuditHRImport, "hr_import", imp.ID, nil, imp, "applied")
 	ev.Reference = ref
 	if err := tx.AppendAudit(ctx, ev); err != nil {
 		return nil, err
