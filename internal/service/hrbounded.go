@@ -99,7 +99,7 @@ func (s *HR) ImportHRFrom(ctx context.Context, p *gatehouse.Principal, up HRUplo
 
 	// A company-wide import leaves its garbage on the heap; handing it back to the system at
 	// once keeps the server's resident memory at what it holds, not at the import's high mark.
-	defer releaseAfterBulk(ctx)
+	defer debug.FreeOSMemory()
 	in := &hrInput{hash: sha256.New()}
 	if !up.DryRun {
 		if err := in.spool(); err != nil {
@@ -362,10 +362,3 @@ func (in *hrInput) content() (string, error) {
 	return b.String(), nil
 }
 
-// releaseAfterBulk returns freed memory to the operating system after a bulk change, unless
-// the request was abandoned.
-func releaseAfterBulk(ctx context.Context) {
-	if ctx.Err() == nil {
-		debug.FreeOSMemory()
-	}
-}
