@@ -361,4 +361,3 @@ func (in *hrInput) content() (string, error) {
 	}
 	return b.String(), nil
 }
-
