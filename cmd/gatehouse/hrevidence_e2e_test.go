@@ -58,7 +58,9 @@ func TestHREvidenceEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("%v:\n%s", err, r.stdout)
 	}
-	if out.Import.ID != id || len(out.Changes.Items) != 2 || out.Changes.Items[0].LateDays != 3 || out.Changes.Items[0].Name != "Emil Employee" {
+	// In the order applied: the file's (Ana's row comes before Emil's).
+	if out.Import.ID != id || len(out.Changes.Items) != 2 || out.Changes.Items[1].LateDays != 3 || out.Changes.Items[1].Name != "Emil Employee" ||
+		out.Changes.Items[0].Class != "mover" {
 		t.Fatalf("json = %+v", out)
 	}
 }
