@@ -69,6 +69,10 @@ type Options struct {
 	Keep int
 	// Recent is what the leaver guard adds from earlier imports.
 	Recent Recent
+	// Chunk is how many rows are planned (and handed to ApplyRows' apply) at a time: what the
+	// stored state read for them, and their items, are all a plan holds of the company at once
+	// (0: DefaultChunk).
+	Chunk int
 	// OnTimeDays: a leaver terminated at most this many days after their end date is not late
 	// (late.go). 0 for imports; the daily date check, which terminates on the day after the
 	// end date by design, allows 1.
@@ -224,6 +228,10 @@ func MakePlan(now time.Time, current []*gatehouse.Identity, snapshot []*gatehous
 	return PlanRows(now, current, newIdentityRows(snapshot), roles, grants, opts)
 }
 
+// DefaultChunk is Options.Chunk's default: enough rows to keep every CPU busy evaluating
+// birthright rules, and few enough that their people, grants and items stay small.
+const DefaultChunk = 4096
+
 // PlanRows is MakePlan over a snapshot read a person at a time (a Feed): only the people who
 // change are kept, as items, and with Options.Keep only the first Keep of each class.
 func PlanRows(now time.Time, current []*gatehouse.Identity, snapshot Rows, roles []BirthrightRole, grants map[string][]*gatehouse.Grant, opts Options) *Plan {
@@ -274,7 +282,7 @@ func ApplyRows(ctx context.Context, now time.Time, stored Stored, snapshot Rows,
 	// Evaluating the birthright rules is most of a plan's work, and independent per person:
 	// it runs on every CPU, a chunk of rows at a time, and the classification is collected after
 	// each chunk in file order. Only the items of people who change outlive their chunk.
-	const chunk = 4096
+	chunk := cmp.Or(opts.Chunk, DefaultChunk)
 	type outcome struct {
 		item *Item
 		log  *ruleLog

@@ -50,7 +50,7 @@ type Confirmation struct {
 
 // hrOptions are the JML options of this service.
 func (s *HR) hrOptions(settings gatehouse.Settings) jml.Options {
-	return jml.Options{LeadTime: s.hr.LeadTime, Missing: s.hr.Missing, Guard: settings.LeaverGuard}
+	return jml.Options{LeadTime: s.hr.LeadTime, Missing: s.hr.Missing, Guard: settings.LeaverGuard, Chunk: s.hr.Chunk}
 }
 
 // parseHRFile parses a stored HR feed (a held import's content): a JSON array when it starts

@@ -74,6 +74,9 @@ type HROptions struct {
 	// GuardWindow is the leaver guard's rolling window: the removals HR imports made within it
 	// count with a new import's. 0 means DefaultHRGuardWindow.
 	GuardWindow time.Duration
+	// Chunk is how many rows of a feed are planned and applied at a time (jml.Options.Chunk;
+	// 0: jml.DefaultChunk).
+	Chunk int
 }
 
 // New returns a Service over st: the capabilities over one core, each given the others it
