@@ -292,8 +292,8 @@ func (c *Connector) AddMember(ctx context.Context, group string, ref connector.A
 	}
 }
 
-// createGroup adds a groupOfNames named group with one member.
-func (c *Connector) createGroup(ctx context.Context, group, member string) error {
+// createGroup adds a groupOfNames named group with members (at least one).
+func (c *Connector) createGroup(ctx context.Context, group string, members ...string) error {
 	parsed, err := goldap.ParseDN(group)
 	if err != nil || len(parsed.RDNs) == 0 || len(parsed.RDNs[0].Attributes) != 1 {
 		return connector.Permanentf("group %q is not a DN with a single-valued first RDN", group)
@@ -309,7 +309,7 @@ func (c *Connector) createGroup(ctx context.Context, group, member string) error
 		if samName {
 			req.Attribute("sAMAccountName", []string{rdn.Value})
 		}
-		req.Attribute("member", []string{member})
+		req.Attribute("member", members)
 		return c.do(ctx, func(conn *goldap.Conn) error { return conn.Add(req) })
 	}
 	if !c.d.disableInPlace {
