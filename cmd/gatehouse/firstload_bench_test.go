@@ -223,6 +223,9 @@ func firstLoadOnce(t *testing.T, bin, db, hr, cat string) firstLoadRun {
 	var busy time.Duration
 	applied := 0
 	for _, r := range st.Runs {
+		if r.FinishedAt != nil {
+			t.Logf("run %s (%s): planned %d, applied %d, failed %d, %s %s", r.ID, r.Cause, r.Planned, r.Applied, r.Failed, r.FinishedAt.Sub(r.StartedAt), r.Error)
+		}
 		if r.FinishedAt != nil && r.Applied > 0 {
 			busy += r.FinishedAt.Sub(r.StartedAt)
 			applied += r.Applied
