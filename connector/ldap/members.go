@@ -136,6 +136,10 @@ func (c *Connector) resolveMany(ctx context.Context, refs []connector.AccountRef
 	found := map[string]string{} // lower-cased id → DN
 	var ids []string
 	for _, r := range refs {
+		if dn, ok := c.knownDN(r); ok {
+			found[strings.ToLower(r.ID)] = dn
+			continue
+		}
 		if r.ID != "" && c.d.idFilter(r.ID) != "" {
 			ids = append(ids, r.ID)
 		}
@@ -200,3 +204,41 @@ var _ connector.Concurrent = (*Connector)(nil)
 // Concurrency is the concurrency setting (connector.Concurrent). The operations share the one
 // connection: LDAP carries requests side by side on it, and slapd serves them on its threads.
 func (c *Connector) Concurrency() int { return c.cfg.Concurrency }
+
+// remember notes the DN of an account this connector created or adopted: a first load adds
+// each new account to ~10 groups, and reading it back for each (resolve) would double the
+// round trips. The connector lives for one reconcile; its only moves of an account go through
+// SetEnabled, which forgets it. A rename by somebody else within the run goes unseen until the
+// next inventory reports the membership as drift, as it would between resolve and modify.
+func (c *Connector) remember(ref connector.AccountRef) {
+	if ref.ID == "" || ref.Locator == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]string{}
+	}
+	c.known[strings.ToLower(ref.ID)] = ref.Locator
+}
+
+// forget drops what remember noted about an account (it is being moved).
+func (c *Connector) forget(ref connector.AccountRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.known, strings.ToLower(ref.ID))
+}
+
+// knownDN is the DN remember noted for ref, when ref names that account where it was noted.
+func (c *Connector) knownDN(ref connector.AccountRef) (string, bool) {
+	if ref.ID == "" {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dn, ok := c.known[strings.ToLower(ref.ID)]
+	if !ok || (ref.Locator != "" && ref.Locator != dn) {
+		return "", false
+	}
+	return dn, true
+}
