@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -12,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/connector"
 	"github.com/gatehouse/gatehouse/connector/connectors"
+	"github.com/gatehouse/gatehouse/connector/ldap"
 	"github.com/gatehouse/gatehouse/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -161,5 +163,128 @@ func TestLDAPFirstLoadConcurrent(t *testing.T) {
 	again, err := rec.Reconcile(ctx, "dir", provision.RunOptions{Cause: provision.CauseSchedule})
 	if err == nil || again.Planned != 3 {
 		t.Fatalf("second run: planned %d (%v), want p7's 3 operations again", again.Planned, err)
+	}
+}
+
+// outageAfter is the LDAP connector with a real outage in the middle of a first load: after
+// its n-th account creation begins, slapd is stopped. Embedding keeps every interface the
+// connector has (batched memberships, concurrency), so the engine drives it as it drives the
+// real one.
+type outageAfter struct {
+	*ldap.Connector
+	n     int32
+	calls atomic.Int32
+	stop  func()
+}
+
+func (o *outageAfter) CreateAccount(ctx context.Context, spec connector.AccountSpec) (connector.AccountRef, error) {
+	if o.calls.Add(1) == o.n {
+		o.stop()
+	}
+	return o.Connector.CreateAccount(ctx, spec)
+}
+
+// TestLDAPFirstLoadOutage: slapd goes away while creations run concurrently. The run fails
+// retryably; every creation recorded as applied exists, none that exists is recorded as not run
+// (creations already sent when the error came are recorded as they ended), the creations not
+// sent are recorded as not run, and no membership was applied for an account that was not
+// created. With slapd back, the next run finishes the load.
+func TestLDAPFirstLoadOutage(t *testing.T) {
+	slapd := ldaptest.Start(t, ldaptest.Options{})
+	ctx := t.Context()
+	st := storetest.OpenSQLite(t)
+	svc := service.New(st, service.Options{Secrets: tempSecrets})
+	p := service.SystemPrincipal("test")
+	if _, err := svc.CreateIdentity(ctx, p, &gatehouse.Identity{Email: "owner@example.com", Kind: gatehouse.KindService}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ApplyCatalog(ctx, p, []catalog.File{{Name: "c.yaml", Content: []byte(ldapCatalog(slapd))}}, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for n := 1; n <= firstLoadPeople; n++ {
+		rows = append(rows, hrRow(n, []string{"Eng", "Sales"}[n%2], "active"))
+	}
+	if res, err := svc.ImportHR(ctx, p, "hr.csv", []byte(hrHeader+strings.Join(rows, "")), false); err != nil || res.Import.Status != gatehouse.ImportApplied {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	outage := true
+	rec := &provision.Reconciler{Store: st, Open: func(ctx context.Context, sys *gatehouse.System) (connector.Connector, error) {
+		c, err := connectors.Open(ctx, sys.Connector, nil)
+		if err != nil || !outage {
+			return c, err
+		}
+		return &outageAfter{Connector: c.(*ldap.Connector), n: firstLoadPeople / 3, stop: func() { _ = slapd.Stop() }}, nil
+	}}
+	run, err := rec.Reconcile(ctx, "dir", provision.RunOptions{Cause: provision.CauseSchedule})
+	if err == nil || connector.IsPermanent(err) {
+		t.Fatalf("reconcile during an outage: %v, want a retryable failure", err)
+	}
+	if err := slapd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := readDirectory(t, slapd.Conn(t))
+	exists := map[string]bool{}
+	for _, u := range dir.enabled {
+		exists[u] = true
+	}
+	var ops []*gatehouse.Operation
+	for cursor := ""; ; {
+		page, err := st.ListOperations(ctx, gatehouse.OperationFilter{ReconcileID: run.ID, Limit: gatehouse.MaxLimit, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, page.Items...)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	applied, notRun, failed := 0, 0, 0
+	createdOK := map[string]bool{}
+	for _, o := range ops {
+		if o.Kind != "create_account" {
+			continue
+		}
+		switch {
+		case o.Status == gatehouse.OpApplied:
+			applied++
+			createdOK[o.IdentityID] = true
+			if !exists[o.Username] {
+				t.Errorf("creation of %s recorded as applied, but the directory has no such account", o.Username)
+			}
+		case strings.Contains(o.Error, "not run: an earlier operation failed"):
+			notRun++
+		default:
+			failed++
+		}
+	}
+	// An account whose creation was sent exists or not; one whose creation is recorded as
+	// not run must not. (An add that slapd made just before it stopped, whose read-back
+	// failed, is recorded as failed: its outcome was unknown, and the retry adopts it.)
+	for u := range exists {
+		for _, o := range ops {
+			if o.Kind == "create_account" && o.Username == u && o.Status != gatehouse.OpApplied &&
+				strings.Contains(o.Error, "not run") {
+				t.Errorf("account %s exists but its creation is recorded as not run: %s", u, o.Error)
+			}
+		}
+	}
+	if applied == 0 || notRun == 0 || failed == 0 || applied+notRun+failed != firstLoadPeople+1 {
+		t.Fatalf("creations: %d applied, %d failed, %d not run; want some of each, %d in all", applied, failed, notRun, firstLoadPeople+1)
+	}
+	for _, o := range ops {
+		if o.Kind == "add_member" && o.Status == gatehouse.OpApplied && !createdOK[o.IdentityID] {
+			t.Errorf("membership of %s in %s applied without its account", o.Username, o.Group)
+		}
+	}
+
+	outage = false
+	if _, err := rec.Reconcile(ctx, "dir", provision.RunOptions{Cause: provision.CauseSchedule}); err != nil {
+		t.Fatalf("reconcile after the outage: %v", err)
+	}
+	if got := readDirectory(t, slapd.Conn(t)); len(got.enabled) != firstLoadPeople+1 || len(got.groups[gStaff]) != firstLoadPeople+1 ||
+		len(got.groups[gEng])+len(got.groups[gSales]) != firstLoadPeople {
+		t.Fatalf("after the outage: %d accounts, staff %d, eng+sales %d", len(got.enabled), len(got.groups[gStaff]),
+			len(got.groups[gEng])+len(got.groups[gSales]))
 	}
 }
