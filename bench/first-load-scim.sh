@@ -25,4 +25,4 @@ if [ "$before" != "-" ]; then
   bins="before=$tmp/before,$bins"
 fi
 GATEHOUSE_BENCH_FIRSTLOAD=1 GATEHOUSE_BENCH_USERS=$users GATEHOUSE_BENCH_RUNS=$runs GATEHOUSE_BENCH_BINS=$bins \
-  go test -count=1 -timeout 120m -run '^TestFirstLoadSCIMFigures$' -v ./cmd/gatehouse/ | grep -E '^first-load-scim:|FAIL|^ok|Error|error'
+  go test -count=1 -timeout 120m -run '^TestFirstLoadSCIMFigures$' -v ./cmd/gatehouse/ | grep -E '^first-load(-scim)?:|FAIL|^ok|Error|error'
