@@ -14,8 +14,9 @@ var _ connector.MemberBatcher = (*Connector)(nil)
 
 // membersPerModify bounds the member values of one modify. A first load adds thousands of
 // people to a group: one value a request costs a round trip (and a placeholder check) each,
-// while one request for all of them could exceed what the server accepts (OpenLDAP's
-// sockbuf_max_incoming_auth is 4 MiB; AD caps the values a modify may change at 5,000).
+// while one request for all of them could exceed what the server accepts in one request
+// (OpenLDAP's default sockbuf_max_incoming_auth is 4 MiB; directories set their own limits).
+// 1,000 DNs are ~50 KiB.
 const membersPerModify = 1000
 
 // idsPerSearch bounds the ids one search looks up ((|(entryUUID=…)…) on an indexed attribute).
