@@ -60,6 +60,16 @@ type MemberBatcher interface {
 	ChangeMembers(ctx context.Context, group string, add, remove []AccountRef) error
 }
 
+// Concurrent is an optional interface of a connector that may be given several operations at
+// once: a first load creates thousands of accounts, and one at a time each waits for the
+// round trip of the one before. Concurrency is how many operations the engine may have in
+// flight on it (the system's concurrency setting; 1 or less: one at a time, as without the
+// interface). The engine only overlaps operations on different entries; those on one account
+// (create it, then add it to groups) keep their order.
+type Concurrent interface {
+	Concurrency() int
+}
+
 // Finder is an optional interface of a connector that can read chosen accounts instead of
 // every account: a change that touched a few people (an HR import moving 200 of 20,000) is
 // reconciled by reading those people only, which on a SCIM app serving a few thousand users a

@@ -28,6 +28,13 @@ const (
 const (
 	DefaultTimeout  = 10 * time.Second
 	DefaultPageSize = 500
+	// DefaultConcurrency is how many operations a reconcile may have in flight at once
+	// (account creations): enough to overlap the round trips of a first load, few enough for
+	// slapd's default thread pool (16) to serve other clients meanwhile.
+	DefaultConcurrency = 8
+	// MaxConcurrency bounds the setting: more than OpenLDAP's conn_max_pending_auth (1000)
+	// would be refused, and a directory is not faster for it long before.
+	MaxConcurrency = 64
 	// DefaultPlaceholder is the member an empty groupOfNames holds. It names no entry, so it
 	// grants nothing; it is never reported as a member.
 	DefaultPlaceholder = "cn=nobody"
@@ -51,6 +58,9 @@ type Config struct {
 
 	Timeout  time.Duration // dial timeout and per-operation timeout
 	PageSize int           // RFC 2696 page size for inventory searches
+	// Concurrency is how many operations a reconcile may have in flight at once
+	// (connector.Concurrent); they share the connection, which carries requests side by side.
+	Concurrency int
 
 	// Placeholder is the member value of an empty groupOfNames (not a catalog setting).
 	Placeholder string
@@ -77,6 +87,8 @@ var Spec = &gatehouse.ConnectorSpec{
 		{Name: "ca_file", Kind: gatehouse.SettingString, Description: "PEM file of CAs to trust instead of the system pool"},
 		{Name: "timeout", Kind: gatehouse.SettingDuration, Default: DefaultTimeout.String(), Description: "dial and per-operation timeout"},
 		{Name: "page_size", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultPageSize), Description: "page size of inventory searches"},
+		{Name: "concurrency", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultConcurrency),
+			Description: fmt.Sprintf("operations a reconcile may have in flight at once (account creations; 1 to %d)", MaxConcurrency)},
 		connector.DriftSetting,
 	},
 	NamesAccounts: true,
@@ -97,6 +109,7 @@ func ParseConfig(settings map[string]any) (*Config, error) {
 		UsersDN: v.String("users_dn"), GroupsDN: v.String("groups_dn"), DisabledDN: v.String("disabled_dn"),
 		Flavor: Flavor(v.String("flavor")), StartTLS: v.Bool("start_tls"), InsecureSkipVerify: v.Bool("insecure_skip_verify"),
 		CAFile: v.String("ca_file"), Timeout: v.Duration("timeout"), PageSize: v.Int("page_size"),
+		Concurrency: v.Int("concurrency"),
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -123,10 +136,16 @@ func (c *Config) validate() error {
 	if c.PageSize <= 0 {
 		c.PageSize = DefaultPageSize
 	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
 	if c.Placeholder == "" {
 		c.Placeholder = DefaultPlaceholder
 	}
 	var problems []string
+	if c.Concurrency > MaxConcurrency {
+		problems = append(problems, fmt.Sprintf("concurrency %d: at most %d", c.Concurrency, MaxConcurrency))
+	}
 	switch c.Flavor {
 	case FlavorOpenLDAP:
 	case FlavorAD:

@@ -31,6 +31,13 @@
 // uses a dedicated connection and a lean decoder (scan.go) because go-ldap's generic packet
 // decoding made it 4× slower than ldapsearch; writes go through go-ldap.
 //
+// A first load writes thousands of entries, so writes are batched where LDAP allows it: a
+// group's membership changes of one reconcile go in one modify per 1,000 members
+// (ChangeMembers, connector.MemberBatcher), with the accounts found by id in a few searches and
+// those the connector itself created or adopted in this run not read again; and the engine may
+// have up to the concurrency setting's creations in flight at once (connector.Concurrent) on
+// the one connection, which carries them side by side.
+//
 // LDAP result codes are mapped to the connector package's error classes: a dropped connection,
 // busy, unavailable or a time limit is retryable; invalid syntax, insufficient access, a schema
 // violation, a rejected certificate is Permanent.

@@ -30,6 +30,7 @@ type Connector struct {
 	mu     sync.Mutex
 	conn   *goldap.Conn
 	closed bool
+	known  map[string]string // lower-cased account id → DN of accounts created or adopted here (remember)
 }
 
 var (
@@ -248,6 +249,9 @@ func (c *Connector) isDisabled(dn *goldap.DN) bool {
 // the same account (same entryUUID), else by entryUUID under the account bases. An account
 // that is not found is a Permanent ErrNotFound.
 func (c *Connector) resolve(ctx context.Context, ref connector.AccountRef) (string, error) {
+	if dn, ok := c.knownDN(ref); ok {
+		return dn, nil
+	}
 	if ref.Locator != "" {
 		e, err := c.entry(ctx, ref.Locator, c.d.idAttr)
 		if err != nil && !isCode(err, goldap.LDAPResultInvalidDNSyntax) {

@@ -366,7 +366,8 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Flavor != ldap.FlavorOpenLDAP || cfg.Timeout != ldap.DefaultTimeout || cfg.PageSize != ldap.DefaultPageSize {
+	if cfg.Flavor != ldap.FlavorOpenLDAP || cfg.Timeout != ldap.DefaultTimeout || cfg.PageSize != ldap.DefaultPageSize ||
+		cfg.Concurrency != ldap.DefaultConcurrency {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	tests := []struct {
@@ -387,6 +388,9 @@ func TestParseConfig(t *testing.T) {
 		{"ad", func(m map[string]any) { m["flavor"] = "ad" }, ""},
 		{"timeout", func(m map[string]any) { m["timeout"] = "soon" }, "timeout"},
 		{"page size", func(m map[string]any) { m["page_size"] = "many" }, "page_size"},
+		{"one at a time", func(m map[string]any) { m["concurrency"] = 1 }, ""},
+		{"most at once", func(m map[string]any) { m["concurrency"] = ldap.MaxConcurrency }, ""},
+		{"too many at once", func(m map[string]any) { m["concurrency"] = ldap.MaxConcurrency + 1 }, "concurrency 65: at most 64"},
 		{"bool", func(m map[string]any) { m["start_tls"] = "yes please" }, "start_tls"},
 	}
 	for _, tt := range tests {

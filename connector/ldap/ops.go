@@ -34,6 +34,9 @@ func (c *Connector) CreateAccount(ctx context.Context, spec connector.AccountSpe
 	for attempt := 0; ; attempt++ {
 		ref, found, err := c.adopt(ctx, username, spec)
 		if err != nil || found {
+			if found {
+				c.remember(ref)
+			}
 			return ref, err
 		}
 		req, err := c.addAccountRequest(username, spec)
@@ -62,7 +65,9 @@ func (c *Connector) CreateAccount(ctx context.Context, spec connector.AccountSpe
 		if e == nil || len(e.GetRawAttributeValue(c.d.idAttr)) == 0 {
 			return connector.AccountRef{}, fmt.Errorf("ldap add %s: created entry has no %s", dn, c.d.idAttr)
 		}
-		return connector.AccountRef{ID: c.d.formatID(e.GetRawAttributeValue(c.d.idAttr)), Locator: e.DN}, nil
+		ref = connector.AccountRef{ID: c.d.formatID(e.GetRawAttributeValue(c.d.idAttr)), Locator: e.DN}
+		c.remember(ref)
+		return ref, nil
 	}
 }
 
@@ -178,6 +183,7 @@ func (c *Connector) adopt(ctx context.Context, username string, spec connector.A
 // first: a disable interrupted half way leaves an account without access, never a disabled one
 // that still has it, and running it again finishes the move.
 func (c *Connector) SetEnabled(ctx context.Context, ref connector.AccountRef, enabled bool) error {
+	c.forget(ref) // it may move
 	if c.d.disableInPlace {
 		return c.setUAC(ctx, ref, enabled)
 	}
@@ -292,8 +298,8 @@ func (c *Connector) AddMember(ctx context.Context, group string, ref connector.A
 	}
 }
 
-// createGroup adds a groupOfNames named group with one member.
-func (c *Connector) createGroup(ctx context.Context, group, member string) error {
+// createGroup adds a groupOfNames named group with members (at least one).
+func (c *Connector) createGroup(ctx context.Context, group string, members ...string) error {
 	parsed, err := goldap.ParseDN(group)
 	if err != nil || len(parsed.RDNs) == 0 || len(parsed.RDNs[0].Attributes) != 1 {
 		return connector.Permanentf("group %q is not a DN with a single-valued first RDN", group)
@@ -309,7 +315,7 @@ func (c *Connector) createGroup(ctx context.Context, group, member string) error
 		if samName {
 			req.Attribute("sAMAccountName", []string{rdn.Value})
 		}
-		req.Attribute("member", []string{member})
+		req.Attribute("member", members)
 		return c.do(ctx, func(conn *goldap.Conn) error { return conn.Add(req) })
 	}
 	if !c.d.disableInPlace {

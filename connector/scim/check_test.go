@@ -146,7 +146,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.UserName != UserNameEmail || c.Deprovision != DeprovisionDisable || c.PageSize != DefaultPageSize ||
-		c.MaxRetries != DefaultMaxRetries || c.Timeout != DefaultTimeout || c.MatchBy != MatchAll {
+		c.MaxRetries != DefaultMaxRetries || c.Timeout != DefaultTimeout || c.MatchBy != MatchAll || c.Concurrency != DefaultConcurrency {
 		t.Fatalf("defaults = %+v", c)
 	}
 	bad := []map[string]any{
@@ -160,6 +160,7 @@ func TestParseConfig(t *testing.T) {
 		{"url": "https://x/scim", "token_env": "T", "user_name": "uid"},
 		{"url": "https://x/scim", "token_env": "T", "match_by": "id"},
 		{"url": "https://x/scim", "token_env": "T", "page_size": "many"},
+		{"url": "https://x/scim", "token_env": "T", "concurrency": MaxConcurrency + 1},
 	}
 	for _, s := range bad {
 		if _, err := ParseConfig(s); !connector.IsPermanent(err) || connector.FailureOf(err) != connector.FailConfig {

@@ -23,6 +23,12 @@ const (
 	// anyway (ServiceProviderConfig filter.maxResults).
 	DefaultPageSize   = 200
 	DefaultMaxRetries = 5
+	// DefaultConcurrency is how many requests a reconcile may have in flight at once (account
+	// creations): a few overlap the app's latency without looking like a flood to it.
+	DefaultConcurrency = 4
+	// MaxConcurrency bounds the setting: beyond it an app is more likely to answer 429 than
+	// to go faster.
+	MaxConcurrency = 32
 	// MaxRetryAfter caps how long one Retry-After makes the connector wait: a server asking for
 	// more is better served by the job queue's own back-off.
 	MaxRetryAfter = 30 * time.Second
@@ -74,6 +80,7 @@ type Config struct {
 	Deprovision Deprovision
 	PageSize    int
 	MaxRetries  int // 429/503 answers waited out before an operation fails retryably
+	Concurrency int // operations a reconcile may have in flight at once (connector.Concurrent)
 }
 
 // Spec declares the scim connector's settings: ParseConfig decodes them from it and catalog
@@ -103,6 +110,8 @@ var Spec = &gatehouse.ConnectorSpec{
 			Description: "what disabling an account does"},
 		{Name: "max_retries", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultMaxRetries),
 			Description: "429/503 answers waited out before an operation fails retryably"},
+		{Name: "concurrency", Kind: gatehouse.SettingInt, Default: strconv.Itoa(DefaultConcurrency),
+			Description: fmt.Sprintf("requests a reconcile may have in flight at once (account creations; 1 to %d; each waits out 429/503 itself)", MaxConcurrency)},
 	},
 	Check: checkSettings,
 }
@@ -133,6 +142,7 @@ func ParseConfig(settings map[string]any) (*Config, error) {
 		CAFile: v.String("ca_file"), InsecureSkipVerify: v.Bool("insecure_skip_verify"), Timeout: v.Duration("timeout"),
 		UserName: UserName(v.String("user_name")), MatchBy: MatchBy(v.String("match_by")),
 		Deprovision: Deprovision(v.String("deprovision")), PageSize: v.Int("page_size"), MaxRetries: v.Int("max_retries"),
+		Concurrency: v.Int("concurrency"),
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -151,6 +161,9 @@ func (c *Config) validate() error {
 	if c.MaxRetries < 0 {
 		c.MaxRetries = 0
 	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
 	if c.UserName == "" {
 		c.UserName = UserNameEmail
 	}
@@ -158,6 +171,9 @@ func (c *Config) validate() error {
 		c.Deprovision = DeprovisionDisable
 	}
 	var problems []string
+	if c.Concurrency > MaxConcurrency {
+		problems = append(problems, fmt.Sprintf("concurrency %d: at most %d", c.Concurrency, MaxConcurrency))
+	}
 	switch c.UserName {
 	case UserNameEmail, UserNameEmployeeID, UserNameLocalPart:
 	default:

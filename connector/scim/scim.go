@@ -42,7 +42,12 @@ var (
 	_ connector.Checker       = (*Connector)(nil)
 	_ connector.MemberBatcher = (*Connector)(nil)
 	_ connector.Finder        = (*Connector)(nil)
+	_ connector.Concurrent    = (*Connector)(nil)
 )
+
+// Concurrency is the concurrency setting (connector.Concurrent): requests in flight at once,
+// each waiting out a 429 or 503 by itself as send does.
+func (c *Connector) Concurrency() int { return c.cfg.Concurrency }
 
 // Capabilities: accounts always; groups when the server has them (and then they are created
 // when missing). Deleting on deprovision removes the memberships with the user.

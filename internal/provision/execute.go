@@ -95,15 +95,49 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			}
 		}
 	}
+	// Creations run concurrently when the connector allows it (connector.Concurrent): they
+	// are handed out when the loop reaches the first of them, and recorded here in plan order.
+	conc := concurrency(conn)
+	// noteCreate notes the outcome of a creation (run in turn or ahead of it).
+	noteCreate := func(op Op, row *gatehouse.Operation, ref connector.AccountRef, err error) {
+		// A deferred creation names the account it will be: the memberships planned
+		// for it are asked for at once, not one reconcile later.
+		if err == nil || connector.IsDeferred(err) {
+			created[op.IdentityID] = ref
+			row.AccountRef = ref.ID
+		}
+		if err != nil && !connector.IsDeferred(err) {
+			failedCreate[op.IdentityID] = true
+			if op.NewName {
+				// No account under the name: the next run names the person again.
+				r.releaseName(ctx, run, op, err)
+			}
+		}
+	}
+	var ahead map[int]outcome
 	for i, op := range plan.Ops {
 		row := rows[i]
 		wasWaiting := row.Task != ""
+		if conc > 1 && ahead == nil && op.Kind == OpCreateAccount && stopped == nil {
+			ahead = r.createConcurrently(ctx, conn, plan.Ops, rows, lost, i, conc)
+		}
 		start := r.now()
+		early, ran := ahead[i]
+		if ran {
+			start = early.start
+		}
 		if !wasWaiting {
 			row.StartedAt = &start
 		}
 		var err error
 		switch {
+		case ran:
+			// Sent before an error stopped the run, perhaps: what happened is recorded.
+			err = early.err
+			noteCreate(op, row, early.ref, err)
+			if connector.IsRetryable(err) && stopped == nil {
+				stopped = err
+			}
 		case stopped != nil:
 			err = fmt.Errorf("not run: an earlier operation failed: %w", stopped)
 		case op.Account.ID == "" && op.Kind != OpCreateAccount && failedCreate[op.IdentityID]:
@@ -135,18 +169,8 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			}
 			var ref connector.AccountRef
 			ref, err = apply(ctx, conn, op)
-			// A deferred creation names the account it will be: the memberships planned
-			// for it are asked for at once, not one reconcile later.
-			if (err == nil || connector.IsDeferred(err)) && op.Kind == OpCreateAccount {
-				created[op.IdentityID] = ref
-				row.AccountRef = ref.ID
-			}
-			if err != nil && !connector.IsDeferred(err) && op.Kind == OpCreateAccount {
-				failedCreate[op.IdentityID] = true
-				if op.NewName {
-					// No account under the name: the next run names the person again.
-					r.releaseName(ctx, run, op, err)
-				}
+			if op.Kind == OpCreateAccount {
+				noteCreate(op, row, ref, err)
 			}
 			if connector.IsRetryable(err) {
 				stopped = err
@@ -163,14 +187,19 @@ func (r *Reconciler) execute(ctx context.Context, conn connector.Connector, in *
 			continue
 		}
 		end := r.now()
+		if ran {
+			end = early.end
+		}
 		row.FinishedAt = &end
 		if err != nil {
 			row.Status, row.Error = gatehouse.OpFailed, err.Error()
 			run.Failed++
 			switch {
-			case errors.Is(err, stopped) && firstRetry == nil:
+			// Creations run concurrently may meet more than one retryable error: they
+			// all count as the outage that stopped the run, not as permanent failures.
+			case (errors.Is(err, stopped) || connector.IsRetryable(err)) && firstRetry == nil:
 				firstRetry = fmt.Errorf("%s: %w", op, err)
-			case stopped == nil || !errors.Is(err, stopped):
+			case stopped == nil || !(errors.Is(err, stopped) || connector.IsRetryable(err)):
 				errs = append(errs, fmt.Errorf("%s: %w", op, err))
 			}
 		} else {
