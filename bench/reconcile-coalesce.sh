@@ -8,7 +8,8 @@
 # jobs coalesced), REV_AFTER to HEAD.
 # Settings (environment):
 #   WRITES=10000    grant writes (creates and revokes of one LDAP group), spread evenly over
-#   DURATION=20     seconds, 8 in flight at once, on 3,000 people (bench/coalesce)
+#   DURATION=20     seconds, 8 in flight at once, on 3,000 people (fewer when PEOPLE are;
+#                   bench/coalesce)
 #   WAIT=10m        longest wait for the directory after the last write
 #   GATEHOUSE_BENCH_PG=postgres://postgres@127.0.0.1:5432  (must allow createdb/dropdb)
 # Needs slapd (apt-get install slapd).
@@ -34,6 +35,7 @@ after=${4:-HEAD}
 writes=${WRITES:-10000}
 seconds=${DURATION:-20}
 wait=${WAIT:-10m}
+pool=$((people < 3000 ? people / 8 * 8 : 3000))
 pgbase=${GATEHOUSE_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 case $engine in sqlite | postgres) ;; *) echo "usage: $0 [PEOPLE] [sqlite|postgres] [REV_BEFORE] [REV_AFTER]" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
@@ -67,6 +69,7 @@ slapd_start() {
   [ -s "$dir/settings.env" ] || { echo "slapd did not start:" >&2; cat "$tmp/slapd.log" >&2; return 1; }
   # shellcheck disable=SC1091
   . "$dir/settings.env"
+  SERVE_ARGS="--secrets-dir $dir" # where the bind password file is
 }
 
 catalog() {
@@ -95,7 +98,7 @@ run_rev() { # LABEL
   hr_post "$addr" "$tmp/hr.csv" >/dev/null
   settle "$last_pid"
   out=$("$tmp/coalesce" load -addr "$addr" -db "$db" -ldap-url "$LDAP_URL" -people "$tmp/hr.csv" \
-    -n "$writes" -seconds "$seconds" -wait "$wait")
+    -pool "$pool" -n "$writes" -seconds "$seconds" -wait "$wait")
   serve_stop
   slapd_stop
   printf '%-7s %-8s people=%s %s\n' "$1" "$engine" "$people" "$out"
