@@ -13,6 +13,11 @@ package jobs
 // running reconcile of its system, lease.go) or retryable (waiting out a backoff). A running
 // job is never merged into: it may have read the state the change is about before the change
 // committed, so the change queues a new job, which runs after it (the lease serializes them).
+// A job River started that finds its system's lease held (another run is going on) would
+// snooze and come back as a second pending job; when a pending one exists it hands its work
+// over to it instead and completes, recording the job it handed over to (handedOver), which
+// Jobs follows: a caller following it follows the run that does its work.
+//
 // River owns the river_job table; the merge touches only the columns River reads when it
 // fetches a job (args, priority, max_attempts, state and scheduled_at), in the writer's
 // transaction, so a change's reconcile is still committed with it, or not at all.
@@ -26,7 +31,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // coalescedMark follows the cause of a reconcile job that later changes merged into: the run
@@ -146,4 +155,53 @@ func coalesce(cur, add ReconcileArgs) ReconcileArgs {
 		out.Cause = cur.Cause + coalescedMark
 	}
 	return out
+}
+
+// handedOver is the output of a reconcile job that handed its work over to the pending job Into.
+type handedOver struct {
+	Into int64 `json:"handed_over_to"`
+}
+
+// handOver merges the work of job id (running, its system's lease held by another run) into
+// its system's pending job and returns that job's id, or 0 when there is none.
+func (h *Host) handOver(ctx context.Context, id int64, args ReconcileArgs, prio int) (int64, error) {
+	var into int64
+	err := h.st.Update(ctx, func(tx store.Tx) error {
+		if err := h.lockSystems(ctx, tx.SQL(), []string{args.SystemID}); err != nil {
+			return err
+		}
+		got, ok, err := h.mergePending(ctx, tx.SQL(), args, prio)
+		if ok && got != id {
+			into = got
+		}
+		return err
+	})
+	if err != nil {
+		h.log.Warn("hand a reconcile over to the pending one", "system", args.SystemID, "job", id, "err", err)
+		return 0, err
+	}
+	return into, nil
+}
+
+// follow returns the job that does j's work: j, or the job j handed its work over to (and so
+// on: that one may have handed over too).
+func (h *Host) follow(ctx context.Context, j *rivertype.JobRow) (*rivertype.JobRow, error) {
+	for range 1000 {
+		if j.State != rivertype.JobStateCompleted || j.Output() == nil {
+			return j, nil
+		}
+		var out handedOver
+		if err := json.Unmarshal(j.Output(), &out); err != nil || out.Into == 0 {
+			return j, nil
+		}
+		next, err := h.client.JobGet(ctx, out.Into)
+		if errors.Is(err, river.ErrNotFound) {
+			return j, nil // cleaned up after its retention period: it finished long ago
+		}
+		if err != nil {
+			return nil, fmt.Errorf("job %d it was handed over to: %w", out.Into, err)
+		}
+		j = next
+	}
+	return j, nil
 }

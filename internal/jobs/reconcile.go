@@ -179,6 +179,9 @@ func (h *Host) Jobs(ctx context.Context, ids []int64) ([]provision.JobState, err
 			// addresses): a reader following reconciles sees reconciles only.
 			return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "job %d: no such reconcile job", id)
 		}
+		if j, err = h.follow(ctx, j); err != nil {
+			return nil, fmt.Errorf("job %d: %w", id, err)
+		}
 		st := provision.JobState{ID: id, State: string(j.State), Attempt: j.Attempt}
 		switch j.State {
 		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
@@ -203,17 +206,23 @@ type reconcileWorker struct {
 
 func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
 	h, sys := w.h, job.Args.SystemID
-	ctx, release, err := h.takeLease(ctx, sys, job.ID, job.Attempt)
+	runCtx, release, err := h.takeLease(ctx, sys, job.ID, job.Attempt)
 	if errors.Is(err, errLeased) {
 		// Another reconcile of this system is running, here or in another replica: run after
-		// it, so this one sees (and applies) whatever changed since it started.
-		return river.JobSnooze(leaseSnooze)
+		// it, so this one sees (and applies) whatever changed since it started; as part of the
+		// system's pending job when there is one (coalesce.go).
+		into, err := h.handOver(ctx, job.JobRow.ID, job.Args, job.Priority)
+		if err != nil || into == 0 {
+			return river.JobSnooze(leaseSnooze)
+		}
+		h.log.Debug("reconcile handed over to the pending one", "system", sys, "job", job.ID, "into", into)
+		return river.RecordOutput(ctx, handedOver{Into: into})
 	}
 	if err != nil {
 		return err
 	}
 	defer release()
-	run, err := h.rec.Reconcile(ctx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
+	run, err := h.rec.Reconcile(runCtx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
 		Attempt: job.Attempt, Identities: job.Args.Identities})
 	if err == nil {
 		h.log.Info("reconciled", "system", sys, "cause", run.Cause, "planned", run.Planned, "applied", run.Applied,
