@@ -11,6 +11,7 @@
 #   DURATION=20     seconds, 8 in flight at once, on 3,000 people (fewer when PEOPLE are;
 #                   bench/coalesce)
 #   WAIT=10m        longest wait for the directory after the last write
+#   DRAIN=2m        longest wait for the reconcile queue to drain after the last write
 #   GATEHOUSE_BENCH_PG=postgres://postgres@127.0.0.1:5432  (must allow createdb/dropdb)
 # Needs slapd (apt-get install slapd).
 #
@@ -25,6 +26,8 @@
 #   pending_at_last_write   the same, at the last write's answer
 #   converged_s             from the last write's answer until slapd's group holds exactly
 #                           the people whose grant is in force ("timeout" after WAIT)
+#   drained_s               from the last write's answer until no reconcile job is pending or
+#                           running ("timeout" after DRAIN, with the number left)
 #   jobs                    reconcile jobs the writes created
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +38,7 @@ after=${4:-HEAD}
 writes=${WRITES:-10000}
 seconds=${DURATION:-20}
 wait=${WAIT:-10m}
+drain=${DRAIN:-2m}
 pool=$((people < 3000 ? people / 8 * 8 : 3000))
 pgbase=${GATEHOUSE_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 case $engine in sqlite | postgres) ;; *) echo "usage: $0 [PEOPLE] [sqlite|postgres] [REV_BEFORE] [REV_AFTER]" >&2; exit 2 ;; esac
@@ -98,7 +102,7 @@ run_rev() { # LABEL
   hr_post "$addr" "$tmp/hr.csv" >/dev/null
   settle "$last_pid"
   out=$("$tmp/coalesce" load -addr "$addr" -db "$db" -ldap-url "$LDAP_URL" -people "$tmp/hr.csv" \
-    -pool "$pool" -n "$writes" -seconds "$seconds" -wait "$wait")
+    -pool "$pool" -n "$writes" -seconds "$seconds" -wait "$wait" -drain "$drain")
   serve_stop
   slapd_stop
   printf '%-7s %-8s people=%s %s\n' "$1" "$engine" "$people" "$out"

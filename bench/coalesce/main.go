@@ -13,10 +13,12 @@
 // last write waits until the LDAP group of the entitlement holds exactly the people whose
 // grant is in force. One line is printed:
 //
-//	writes=10000 write_s=20.1 peak_pending=1 pending_at_last_write=1 converged_s=2.3 jobs=612
+//	writes=10000 write_s=20.1 peak_pending=1 pending_at_last_write=1 converged_s=2.3 drained_s=3.1 jobs=612
 //
 // converged_s is from the last write's answer until slapd holds exactly the granted
-// memberships ("timeout" after -wait); jobs is how many reconcile jobs the writes created.
+// memberships ("timeout" after -wait); drained_s until no reconcile job is pending or running
+// any more (after converged; "timeout" after -drain, with the jobs left); jobs is how many
+// reconcile jobs the writes created.
 // Write k is person k mod -pool of the feed (its first -pool people after the header row),
 // created when that person holds no grant of the run, else revoked, so a person is written by
 // one worker at a time; with -pool 3000 and 10,000 writes a third of them end revoked.
@@ -101,7 +103,7 @@ type loadConfig struct {
 	addr, token, ent, db, ldapURL, groupDN string
 	people                                 []string // emails
 	n, c                                   int
-	span, wait                             time.Duration
+	span, wait, drain                      time.Duration
 }
 
 func load(args []string) error {
@@ -119,6 +121,7 @@ func load(args []string) error {
 	fs.IntVar(&cfg.c, "c", 8, "writes in flight at once")
 	secs := fs.Float64("seconds", 20, "seconds the writes are spread over")
 	fs.DurationVar(&cfg.wait, "wait", 10*time.Minute, "longest wait for the directory after the last write")
+	fs.DurationVar(&cfg.drain, "drain", 2*time.Minute, "longest wait for the queue to drain after the last write")
 	_ = fs.Parse(args)
 	cfg.span = time.Duration(*secs * float64(time.Second))
 	if cfg.addr == "" || cfg.token == "" || cfg.db == "" || cfg.ldapURL == "" || *feed == "" {
@@ -246,6 +249,17 @@ func run(cfg loadConfig) error {
 			break
 		}
 	}
+	drained := "timeout"
+	for deadline := last.Add(cfg.drain); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if n, err := unfinishedJobs(db); err == nil && n == 0 {
+			drained = fmt.Sprintf("%.1f", time.Since(last).Seconds())
+			break
+		}
+	}
+	if drained == "timeout" {
+		n, _ := unfinishedJobs(db)
+		drained = fmt.Sprintf("timeout(>%s,%d_left)", cfg.drain, n)
+	}
 	close(stopSampler)
 	<-samplerDone
 	lastJob, err := maxJob(db)
@@ -256,8 +270,8 @@ func run(cfg loadConfig) error {
 		n, _ := pendingJobs(db)
 		converged = fmt.Sprintf("timeout(>%s,%d_pending,%s)", cfg.wait, n, diff)
 	}
-	fmt.Printf("writes=%d write_s=%.1f peak_pending=%d pending_at_last_write=%d converged_s=%s jobs=%d\n",
-		cfg.n, last.Sub(start).Seconds(), peak.Load(), atLast.Load(), converged, lastJob-firstJob)
+	fmt.Printf("writes=%d write_s=%.1f peak_pending=%d pending_at_last_write=%d converged_s=%s drained_s=%s jobs=%d\n",
+		cfg.n, last.Sub(start).Seconds(), peak.Load(), atLast.Load(), converged, drained, lastJob-firstJob)
 	return nil
 }
 
@@ -272,6 +286,14 @@ func pendingJobs(db *sql.DB) (int64, error) {
 	var n int64
 	err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'reconcile_system'
 		AND state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	return n, err
+}
+
+// unfinishedJobs counts the reconcile jobs pending or running.
+func unfinishedJobs(db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'reconcile_system'
+		AND state IN ('available', 'scheduled', 'retryable', 'running')`).Scan(&n)
 	return n, err
 }
 
