@@ -16,7 +16,9 @@ package jobs
 // A job River started that finds its system's lease held (another run is going on) would
 // snooze and come back as a second pending job; when a pending one exists it hands its work
 // over to it instead and completes, recording the job it handed over to (handedOver), which
-// Jobs follows: a caller following it follows the run that does its work.
+// Jobs follows: a caller following it follows the run that does its work. When none waits it
+// snoozes (for leaseSnooze), and meanwhile a change may queue one: for that second two wait,
+// at most one more a worker that found the system busy, until one of them hands over.
 //
 // River owns the river_job table; the merge touches only the columns River reads when it
 // fetches a job (args, priority, max_attempts, state and scheduled_at), in the writer's

@@ -289,8 +289,9 @@ func TestReconcileLeaseAcrossHosts(t *testing.T) {
 		for _, s := range spans {
 			ran[s.host]++
 		}
-		if len(spans) < 2 {
-			t.Errorf("%d reconciles of %s, want several", len(spans), sys)
+		// b waits for the dead lease, while its reconciles merge into one: one run at least.
+		if len(spans) < 2 && sys == "a" || len(spans) < 1 {
+			t.Errorf("%d reconciles of %s, want several of a and one of b at least", len(spans), sys)
 		}
 	}
 	if first := d.spans["b"][0].start; first.Before(dead) {

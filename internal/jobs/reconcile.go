@@ -183,6 +183,9 @@ func (h *Host) Jobs(ctx context.Context, ids []int64) ([]provision.JobState, err
 			return nil, fmt.Errorf("job %d: %w", id, err)
 		}
 		st := provision.JobState{ID: id, State: string(j.State), Attempt: j.Attempt}
+		if j.ID != id {
+			st.HandedOverTo = j.ID
+		}
 		switch j.State {
 		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 			st.Done = true

@@ -22,7 +22,7 @@ import (
 
 // TestCoalescedBurstConverges: a burst of grant writes through the service (8 writers granting
 // and revoking one LDAP group of 40 people, each write inserting its reconcile in its own
-// transaction) while the job host runs: the reconciles coalesce, so never more than one waits,
+// transaction) while the job host runs: the reconciles coalesce, so the queue stays bounded,
 // and nothing is lost to a merge: slapd ends with exactly the memberships of the grants in
 // force. On both engines, with a real slapd.
 func TestCoalescedBurstConverges(t *testing.T) {
@@ -127,8 +127,10 @@ func TestCoalescedBurstConverges(t *testing.T) {
 			}
 			close(stop)
 			sampled.Wait()
-			if peak > 1 {
-				t.Errorf("%d reconciles waited at once during the burst, want at most 1", peak)
+			// One waits; besides it, for about a second, each job River started that found the
+			// system busy and none waiting to hand over to (it snoozes): at most one a worker.
+			if peak > 1+4 {
+				t.Errorf("%d reconciles waited at once during the burst, want at most 1 and one a worker (4)", peak)
 			}
 			t.Logf("224 writes: %d people granted at the end, at most %d reconcile waiting", len(want), peak)
 		})
