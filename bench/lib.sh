@@ -26,13 +26,13 @@ pg_url() { echo "$pgbase/$1?sslmode=disable"; }
 # serve_start BIN DB PORT LOG: starts `BIN serve` in the background with the bootstrap token
 # $GATEHOUSE_TOKEN and no scheduled reconcile (a full one at start would run beside what is
 # measured; the ones changes trigger still run), and waits until it answers /readyz. Its pid is
-# left in $last_pid and appended to $servers.
+# left in $last_pid and appended to $servers. $SERVE_ARGS, when set, are more flags of serve.
 servers=""
 last_pid=""
 serve_start() {
   local bin=$1 db=$2 port=$3 log=$4 p
   GATEHOUSE_BOOTSTRAP_TOKEN=$GATEHOUSE_TOKEN "$bin" serve --db "$db" --addr "127.0.0.1:$port" \
-    --reconcile-interval 0 2>"$log" &
+    --reconcile-interval 0 ${SERVE_ARGS:-} 2>"$log" &
   p=$!
   servers="$servers $p"
   last_pid=$p

@@ -1,11 +1,11 @@
 // Package jobs hosts River, Gatehouse's durable job queue, in the store's own database (SQLite
 // or PostgreSQL): one client per process, its workers and queues, and every recurring task.
 //
-//   - Reconciles (reconcile.go): one reconcile_system job per system and change, run by
-//     provision.Reconciler (the planner and the reconciler stay in internal/provision), retried
-//     with exponential backoff; reconcile_all fans out to every system. The reconciles a change
-//     implies are inserted in its own transaction (ReconcileTx, with the store's *sql.Tx), so
-//     they are committed with it. A reconcile holds its system's lease in the database while it
+//   - Reconciles (reconcile.go): reconcile_system jobs run by provision.Reconciler (the planner
+//     and the reconciler stay in internal/provision), retried with exponential backoff;
+//     reconcile_all fans out to every system. The reconciles a change implies are inserted in
+//     its own transaction (ReconcileTx, with the store's *sql.Tx), so they are committed with
+//     it. A system has at most one reconcile waiting: a change merges into it (coalesce.go). A reconcile holds its system's lease in the database while it
 //     runs (lease.go), so reconciles of one system never overlap, in one process or across
 //     replicas; one that finds the lease held snoozes and runs after. A process that stopped
 //     mid-run is recovered at the next start, or by the leader's recover_reconciles job, once

@@ -46,21 +46,34 @@ type ReconcileAllArgs struct {
 func (ReconcileAllArgs) Kind() string { return "reconcile_all" }
 
 // Enqueue asks for a reconcile of each system, in the order given (callers order critical
-// systems first); deprovision gives the jobs the highest priority. It returns the job ids.
+// systems first); deprovision gives the jobs the highest priority. It returns the job ids,
+// one a system: the job that will do the work, which may be a pending job merged into
+// (EnqueueFor).
 func (h *Host) Enqueue(ctx context.Context, systems []string, cause string, deprovision bool) ([]int64, error) {
 	return h.EnqueueFor(ctx, systems, nil, cause, deprovision)
 }
 
 // EnqueueFor is Enqueue of targeted runs: each system is reconciled for these identities only
-// (nil: a full run, as Enqueue). Jobs are inserted without River's uniqueness options, so no
-// job is ever deduplicated against another: a targeted job must not swallow a full one, nor
-// one for other people, and a full one queued while another waits must run after the change
-// that queued it. Concurrent runs of one system are serialized by the worker instead.
+// (nil: a full run, as Enqueue). A system keeps at most one pending reconcile (coalesce.go):
+// when one waits to run, the request merges into it (the union of the people, or a full run
+// when either is full or the union is more than provision.MaxTargeted; the higher priority;
+// the earlier change) and its id is returned, so that a caller following it follows the run
+// that does this work. A running reconcile is never merged into: the request queues a new
+// job, which runs after it (concurrent runs of one system are serialized by the lease), so
+// that changes committed after a run started are not left to it.
 func (h *Host) EnqueueFor(ctx context.Context, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
-	return h.enqueue(ctx, nil, systems, identities, cause, deprovision)
+	var ids []int64
+	err := h.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		ids, err = h.enqueue(ctx, tx.SQL(), systems, identities, cause, deprovision)
+		return err
+	})
+	return ids, err
 }
 
-// enqueue inserts the reconcile jobs, in tx when it is not nil.
+// enqueue merges a reconcile of each system into its pending job or inserts one, in tx: the
+// look for a pending job and the insert must be one transaction, or two writers could each
+// insert one.
 func (h *Host) enqueue(ctx context.Context, tx *sql.Tx, systems, identities []string, cause string, deprovision bool) ([]int64, error) {
 	identities = provision.TargetIdentities(identities)
 	prio := PriorityChange
@@ -73,22 +86,25 @@ func (h *Host) enqueue(ctx context.Context, tx *sql.Tx, systems, identities []st
 		// goes first, not behind every scheduled run.
 		prio = PrioritySchedule
 	}
+	if err := h.lockSystems(ctx, tx, systems); err != nil {
+		return nil, err
+	}
 	since := h.now()
 	ids := make([]int64, 0, len(systems))
 	for _, s := range systems {
 		args := ReconcileArgs{SystemID: s, Cause: cause, Since: since, Identities: identities}
-		opts := &river.InsertOpts{Priority: prio, MaxAttempts: h.opts.MaxAttempts}
-		var res *rivertype.JobInsertResult
-		var err error
-		if tx != nil {
-			res, err = h.client.InsertTx(ctx, tx, args, opts)
-		} else {
-			res, err = h.client.Insert(ctx, args, opts)
-		}
+		id, merged, err := h.mergePending(ctx, tx, args, prio)
 		if err != nil {
-			return ids, fmt.Errorf("enqueue reconcile of %s: %w", s, err)
+			return ids, err
 		}
-		ids = append(ids, res.Job.ID)
+		if !merged {
+			res, err := h.client.InsertTx(ctx, tx, args, &river.InsertOpts{Priority: prio, MaxAttempts: h.opts.MaxAttempts})
+			if err != nil {
+				return ids, fmt.Errorf("enqueue reconcile of %s: %w", s, err)
+			}
+			id = res.Job.ID
+		}
+		ids = append(ids, id)
 	}
 	return ids, nil
 }
@@ -163,7 +179,13 @@ func (h *Host) Jobs(ctx context.Context, ids []int64) ([]provision.JobState, err
 			// addresses): a reader following reconciles sees reconciles only.
 			return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "job %d: no such reconcile job", id)
 		}
+		if j, err = h.follow(ctx, j); err != nil {
+			return nil, fmt.Errorf("job %d: %w", id, err)
+		}
 		st := provision.JobState{ID: id, State: string(j.State), Attempt: j.Attempt}
+		if j.ID != id {
+			st.HandedOverTo = j.ID
+		}
 		switch j.State {
 		case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 			st.Done = true
@@ -187,17 +209,23 @@ type reconcileWorker struct {
 
 func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
 	h, sys := w.h, job.Args.SystemID
-	ctx, release, err := h.takeLease(ctx, sys, job.ID, job.Attempt)
+	runCtx, release, err := h.takeLease(ctx, sys, job.ID, job.Attempt)
 	if errors.Is(err, errLeased) {
 		// Another reconcile of this system is running, here or in another replica: run after
-		// it, so this one sees (and applies) whatever changed since it started.
-		return river.JobSnooze(leaseSnooze)
+		// it, so this one sees (and applies) whatever changed since it started; as part of the
+		// system's pending job when there is one (coalesce.go).
+		into, err := h.handOver(ctx, job.JobRow.ID, job.Args, job.Priority)
+		if err != nil || into == 0 {
+			return river.JobSnooze(leaseSnooze)
+		}
+		h.log.Debug("reconcile handed over to the pending one", "system", sys, "job", job.ID, "into", into)
+		return river.RecordOutput(ctx, handedOver{Into: into})
 	}
 	if err != nil {
 		return err
 	}
 	defer release()
-	run, err := h.rec.Reconcile(ctx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
+	run, err := h.rec.Reconcile(runCtx, sys, provision.RunOptions{Cause: job.Args.Cause, Since: job.Args.Since, JobID: job.ID,
 		Attempt: job.Attempt, Identities: job.Args.Identities})
 	if err == nil {
 		h.log.Info("reconciled", "system", sys, "cause", run.Cause, "planned", run.Planned, "applied", run.Applied,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,17 +70,18 @@ func TestChangeJobsInTransaction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The grant's reconcile (app, for u9) merges into the one waiting since the identity.
 			jobsNow := list("reconcile_system")
-			if len(jobsNow) != 2 {
-				t.Fatalf("after a grant: %d reconcile jobs, want 2", len(jobsNow))
+			if len(jobsNow) != 1 {
+				t.Fatalf("after a grant: %d reconcile jobs, want 1 (the identity's, merged into)", len(jobsNow))
 			}
 			var args jobs.ReconcileArgs
-			if err := json.Unmarshal(jobsNow[1].EncodedArgs, &args); err != nil {
+			if err := json.Unmarshal(jobsNow[0].EncodedArgs, &args); err != nil {
 				t.Fatal(err)
 			}
-			if args.SystemID != "app" || args.Cause != provision.GrantCause(g.ID) || !slices.Equal(args.Identities, []string{u9.ID}) ||
-				jobsNow[1].Priority != jobs.PriorityChange {
-				t.Errorf("grant's reconcile = %+v, priority %d; want app for u9, cause grant:%s", args, jobsNow[1].Priority, g.ID)
+			if args.SystemID != "app" || !strings.HasSuffix(args.Cause, " (and later changes)") || !slices.Equal(args.Identities, []string{u9.ID}) ||
+				jobsNow[0].Priority != jobs.PriorityChange {
+				t.Errorf("grant's reconcile = %+v, priority %d; want app for u9, the identity's cause and later changes (grant:%s)", args, jobsNow[0].Priority, g.ID)
 			}
 			exp := list("expire_grants")
 			// (SQLite keeps River's times to the millisecond.)
@@ -111,8 +113,12 @@ func TestChangeJobsInTransaction(t *testing.T) {
 			if !errors.Is(err, boom) {
 				t.Fatalf("update = %v", err)
 			}
-			if r, e, n := count("reconcile_system"), count("expire_grants"), count("notify"); r != 2 || e != 1 || n != 1 {
-				t.Errorf("after a rollback: %d reconcile, %d expiry, %d notify jobs; want 2, 1, 1 as before", r, e, n)
+			if r, e, n := count("reconcile_system"), count("expire_grants"), count("notify"); r != 1 || e != 1 || n != 1 {
+				t.Errorf("after a rollback: %d reconcile, %d expiry, %d notify jobs; want 1, 1, 1 as before", r, e, n)
+			}
+			// Nor is the merge of its reconcile (of every system, full) into the waiting one kept.
+			if after := list("reconcile_system"); len(after) != 1 || string(after[0].EncodedArgs) != string(jobsNow[0].EncodedArgs) {
+				t.Errorf("after a rollback: reconcile job %s, want as before: %s", after[0].EncodedArgs, jobsNow[0].EncodedArgs)
 			}
 		})
 	}

@@ -15,6 +15,10 @@ type JobState struct {
 	Attempt  int    `json:"attempt"`
 	Done     bool   `json:"done"` // completed, cancelled or discarded: no further attempt
 	Error    string `json:"error,omitempty"`
+	// HandedOverTo is the job doing this one's work, which it handed over to its system's
+	// waiting job (it found another reconcile of the system running); State, Attempt, Done and
+	// Error are that job's. 0 when it does its own.
+	HandedOverTo int64 `json:"handed_over_to,omitempty"`
 }
 
 // Systems affected by a change, critical first: the systems of the given entitlements.

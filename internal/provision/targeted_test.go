@@ -326,29 +326,26 @@ func TestTriggerTargets(t *testing.T) {
 	}
 }
 
-// TestTargetedJobsNotDeduplicated: a targeted job never swallows, nor is swallowed by, a full
-// job or a targeted job for other people (or the same people): each is its own River job.
-func TestTargetedJobsNotDeduplicated(t *testing.T) {
+// TestTargetedJobsCoalesce: the reconciles of one system that wait to run are one job: a
+// targeted request merges its people into a waiting targeted job, and a full one makes it full
+// (the coalescing in detail, on both engines: internal/jobs).
+func TestTargetedJobsCoalesce(t *testing.T) {
 	_, q := idleHost(t)
 	ctx := t.Context()
 	var ids []int64
-	for _, who := range [][]string{nil, {"a"}, {"b"}, {"a"}, nil, {"b", "a"}} {
+	for _, who := range [][]string{{"a"}, {"b"}, {"a"}, nil, {"b", "a"}} {
 		got, err := q.EnqueueFor(ctx, []string{"app"}, who, "grant:g", false)
 		if err != nil || len(got) != 1 {
 			t.Fatalf("enqueue for %v = %v, %v", who, got, err)
 		}
 		ids = append(ids, got[0])
 	}
-	js, err := q.Jobs(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
+	if len(slices.Compact(slices.Clone(ids))) != 1 {
+		t.Fatalf("job ids %v, want one job", ids)
 	}
-	seen := map[int64]bool{}
-	for _, j := range js {
-		if seen[j.ID] || j.State != "available" {
-			t.Errorf("job %+v: want %d distinct jobs waiting, got %v", j, len(ids), ids)
-		}
-		seen[j.ID] = true
+	js, err := q.Jobs(ctx, ids[:1])
+	if err != nil || len(js) != 1 || js[0].State != "available" {
+		t.Fatalf("jobs = %+v, %v; want one waiting", js, err)
 	}
 }
 
@@ -384,12 +381,12 @@ func TestJobsAnswersReconcilesOnly(t *testing.T) {
 // person terminated by hand, holding no grant) has the schedule's cause, yet its reconcile runs
 // at the deprovisioning priority, ahead of the scheduled runs.
 func TestDeprovisionFirstWithoutCause(t *testing.T) {
-	st, q := idleHost(t)
 	ctx := t.Context()
 	for _, tc := range []struct {
 		deprovision bool
 		want        int
 	}{{true, jobs.PriorityDeprovision}, {false, jobs.PrioritySchedule}} {
+		st, q := idleHost(t) // a fresh queue each: the second job would merge into the first
 		ids, err := q.EnqueueFor(ctx, []string{"app"}, nil, provision.CauseSchedule, tc.deprovision)
 		if err != nil || len(ids) != 1 {
 			t.Fatalf("enqueue = %v, %v", ids, err)

@@ -3,7 +3,9 @@ package service
 // Provisioning: reconcile on demand, its progress, the operations and the drift it found.
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -92,7 +94,14 @@ func (s *Provisioning) reconcileStatus(ctx context.Context, q Provisioner, ids [
 	for _, j := range jobs {
 		st.Done = st.Done && j.Done
 	}
-	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: ids, Limit: gatehouse.MaxLimit})
+	// A job that handed its work over has no run of its own: the job it handed over to runs.
+	runIDs := slices.Clone(ids)
+	for _, j := range jobs {
+		if j.HandedOverTo != 0 {
+			runIDs = append(runIDs, j.HandedOverTo)
+		}
+	}
+	runs, err := s.store.ListReconciles(ctx, gatehouse.ReconcileFilter{JobIDs: runIDs, Limit: gatehouse.MaxLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +115,7 @@ func (s *Provisioning) reconcileStatus(ctx context.Context, q Provisioner, ids [
 	}
 	st.Converged = st.Done
 	for _, j := range jobs {
-		r := last[j.ID]
+		r := last[cmp.Or(j.HandedOverTo, j.ID)]
 		if r == nil || r.Status != gatehouse.ReconcileConverged || j.State != "completed" {
 			st.Converged = false
 		}
