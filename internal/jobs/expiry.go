@@ -37,6 +37,8 @@ type ExpireArgs struct {
 	// At is the expiry this job was scheduled for; zero for the periodic sweep. Grants ending
 	// at the same time (a batch granted together for the same duration) share one job.
 	At time.Time `json:"at,omitzero"`
+	// Start marks the catch-up run a process makes as it starts (startOpts).
+	Start bool `json:"start,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -81,7 +83,7 @@ func (h *Host) ExpireGrants(ctx context.Context, e Expirer, every time.Duration)
 	// The catch-up run is inserted directly rather than left to the periodic job's
 	// RunOnStart: after a crash, leadership waits for the dead leader's lease to lapse.
 	catchUp := &river.InsertOpts{Priority: PriorityDeprovision, MaxAttempts: h.opts.MaxAttempts, UniqueOpts: startUnique}
-	if _, err := h.client.Insert(ctx, ExpireArgs{}, catchUp); err != nil {
+	if _, err := h.client.Insert(ctx, ExpireArgs{Start: true}, catchUp); err != nil {
 		return fmt.Errorf("enqueue the expiry catch-up: %w", err)
 	}
 	return nil

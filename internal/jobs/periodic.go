@@ -57,7 +57,9 @@ type scheduled struct {
 }
 
 // HRDatesArgs is the hr_dates job: apply passed end dates and reached start dates.
-type HRDatesArgs struct{}
+type HRDatesArgs struct {
+	Start bool `json:"start,omitempty"` // the run a process makes as it starts (startOpts)
+}
 
 // Kind is the River job kind.
 func (HRDatesArgs) Kind() string { return "hr_dates" }
@@ -71,14 +73,18 @@ func (RequestSyncArgs) Kind() string { return "sync_requests" }
 
 // ExceptionExpiryArgs is the expire_exceptions job: expired exceptions revoke their access or
 // come back for review.
-type ExceptionExpiryArgs struct{}
+type ExceptionExpiryArgs struct {
+	Start bool `json:"start,omitempty"` // the run a process makes as it starts (startOpts)
+}
 
 // Kind is the River job kind.
 func (ExceptionExpiryArgs) Kind() string { return "expire_exceptions" }
 
 // NoticesArgs is the notices job: overdue reminders, escalations, request expiry and
 // expiring-grant notices.
-type NoticesArgs struct{}
+type NoticesArgs struct {
+	Start bool `json:"start,omitempty"` // the run a process makes as it starts (startOpts)
+}
 
 // Kind is the River job kind.
 func (NoticesArgs) Kind() string { return "notices" }
@@ -101,24 +107,24 @@ func (h *Host) Schedule(ctx context.Context, svc *service.Service, s Schedule) e
 		return err
 	}
 	for _, t := range []struct {
-		args    river.JobArgs
-		every   time.Duration
-		atStart bool
+		args  river.JobArgs
+		every time.Duration
+		start river.JobArgs // the run as the process starts; nil: none
 	}{
-		{HRDatesArgs{}, s.HRDates, true},
-		{RequestSyncArgs{}, s.RequestSync, false},
-		{ExceptionExpiryArgs{}, s.Exceptions, true},
-		{NoticesArgs{}, s.Notices, true},
+		{HRDatesArgs{}, s.HRDates, HRDatesArgs{Start: true}},
+		{RequestSyncArgs{}, s.RequestSync, nil},
+		{ExceptionExpiryArgs{}, s.Exceptions, ExceptionExpiryArgs{Start: true}},
+		{NoticesArgs{}, s.Notices, NoticesArgs{Start: true}},
 	} {
 		opts := periodicOpts(t.every)
 		h.client.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(t.every),
 			func() (river.JobArgs, *river.InsertOpts) { o := *opts; return t.args, &o }, nil))
-		if !t.atStart {
+		if t.start == nil {
 			continue
 		}
 		// Inserted by every process as it starts rather than left to RunOnStart, as the
 		// expiry catch-up is: after a crash, leadership waits for the dead leader's lease.
-		if _, err := h.client.Insert(ctx, t.args, startOpts()); err != nil {
+		if _, err := h.client.Insert(ctx, t.start, startOpts()); err != nil {
 			return fmt.Errorf("enqueue the first %s job: %w", t.args.Kind(), err)
 		}
 	}
@@ -142,11 +148,11 @@ func startOpts() *river.InsertOpts {
 	return &river.InsertOpts{Queue: queuePeriodic, MaxAttempts: 1, UniqueOpts: startUnique}
 }
 
-// startUnique makes a task's run as a process starts unique only while it waits or runs, not
-// once completed: replicas starting together make one run, and a process restarted after a
-// crash runs again, even within the window of its predecessor's run (unique within the window,
-// that catch-up was skipped, and an expired grant waited for River to elect a new leader, up to
-// its leader TTL after the crash).
+// startUnique makes a task's run as a process starts (its args say start, so it is not one of
+// the periodic runs) unique only while it waits or runs, not once completed: replicas starting
+// together make one run, and a process restarted after a crash runs again, even within the
+// window of its predecessor's run (unique within the window, that catch-up was skipped, and an
+// expired grant waited for River to elect a new leader, up to its leader TTL after the crash).
 var startUnique = river.UniqueOpts{ByArgs: true, ByState: pendingStates}
 
 // onceStates are pendingStates and completed: uniqueness among them lets a job run once in its
