@@ -2,15 +2,11 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -343,61 +339,46 @@ func (s *HR) applyHR(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse
 }
 
 // applyJML writes the identity and grant changes of a JML plan, with reference ref on every
-// audit event, and states them in fx: the plan knows whom each change concerns.
+// audit event, and states them in fx: the plan knows whom each change concerns. The rows are
+// written in batches (the store's bulk writes: thousands of rows a statement on PostgreSQL):
+// identities first, since a joiner's grants need its id, then the revocations and the new
+// grants; the audit events follow in the order of the plan, person by person.
 func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
 	now := s.now()
-	// Events are appended together at the end, in the order of the changes: AppendAudits seals
-	// a batch much faster than one append per change. Their JSON is encoded meanwhile, on the
-	// other CPUs, while this goroutine writes the rows.
-	enc := newEventEncoder()
-	defer enc.stop()
-	var endings []ending // terminated (or rehired): their Gatehouse access ends, in one batch
-	for _, it := range plan.Items {
-		reason := string(it.Class)
-		if it.Reason != "" {
-			reason += ": " + it.Reason
+	reasons := make([]string, len(plan.Items))
+	created := make([]bool, len(plan.Items))
+	var creates, updates []*gatehouse.Identity
+	var createdBy, updatedBy []int // the item of each row
+	for k, it := range plan.Items {
+		reasons[k] = itemReason(it)
+		switch {
+		case it.Identity == nil:
+		case it.IdentityID == "":
+			created[k] = true
+			creates, createdBy = append(creates, it.Identity), append(createdBy, k)
+		default:
+			updates, updatedBy = append(updates, it.Identity), append(updatedBy, k)
 		}
-		if it.Late != "" { // auditors count late leavers (jml/late.go)
-			reason += "; late: " + it.Late
+	}
+	if err := tx.CreateIdentities(ctx, creates); err != nil {
+		return itemError(plan, createdBy, err, nil)
+	}
+	if err := tx.UpdateIdentities(ctx, updates); err != nil {
+		return itemError(plan, updatedBy, err, nil)
+	}
+	var revokes []store.Revocation
+	var grants []*gatehouse.Grant
+	var revokedBy, grantedBy []int
+	var revokedWhat, grantedWhat []string // entitlement ids, for errors
+	for k, it := range plan.Items {
+		if created[k] {
+			it.IdentityID = it.Identity.ID
 		}
-		if it.Identity != nil {
-			next := it.Identity
-			var ev pendingEvent
-			if it.IdentityID == "" {
-				if err := tx.CreateIdentity(ctx, next); err != nil {
-					return fmt.Errorf("%s: %w", it.EmployeeID, err)
-				}
-				it.IdentityID = next.ID
-				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityCreate, "identity", next.ID, nil, nil, reason), nil, next}
-			} else {
-				if err := tx.UpdateIdentity(ctx, next); err != nil {
-					return fmt.Errorf("%s: %w", it.EmployeeID, err)
-				}
-				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", next.ID, nil, nil, reason), st.byID[next.ID], next}
-				if e, ok := statusEnding(st.byID[next.ID], next, reason); ok {
-					endings = append(endings, e)
-				}
-			}
-			ev.ev.Reference = ref
-			enc.add(ev)
-			fx.identity(next)
+		for _, l := range it.Lose {
+			revokes = append(revokes, store.Revocation{GrantID: l.GrantID, Reason: loseReason(it, reasons[k])})
+			revokedBy, revokedWhat = append(revokedBy, k), append(revokedWhat, "revoke "+l.EntitlementID)
 		}
-		for i := range it.Lose {
-			l := &it.Lose[i]
-			why := "birthright no longer applies (" + reason + ")"
-			if it.Class == jml.Leaver {
-				why = "leaver: " + it.Reason
-			}
-			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
-				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
-			}
-			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
-			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, why)
-			ev.Reference = ref
-			enc.add(pendingEvent{ev, nil, l})
-		}
-		for i := range it.Gain {
-			gc := &it.Gain[i]
+		for _, gc := range it.Gain {
 			ent, ok := st.entitlements[gc.EntitlementID]
 			if !ok {
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "role %s gives %s, which is not in the catalog", gc.Role, gc.EntitlementID)
@@ -411,9 +392,52 @@ func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehous
 			if !exp.IsZero() {
 				g.ExpiresAt = &exp
 			}
-			if err := tx.CreateGrant(ctx, g); err != nil {
-				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
+			grants = append(grants, g)
+			grantedBy, grantedWhat = append(grantedBy, k), append(grantedWhat, "grant "+gc.EntitlementID)
+		}
+	}
+	if err := tx.RevokeGrants(ctx, revokes, now, p.Actor()); err != nil {
+		return itemError(plan, revokedBy, err, revokedWhat)
+	}
+	if err := tx.CreateGrants(ctx, grants); err != nil {
+		return itemError(plan, grantedBy, err, grantedWhat)
+	}
+
+	// Events are appended together at the end, in the order of the plan: AppendAudits seals a
+	// batch much faster than one append per change. Their JSON is encoded on the other CPUs
+	// while this goroutine goes through the plan.
+	enc := newEventEncoder()
+	defer enc.stop()
+	var endings []ending // terminated (or rehired): their Gatehouse access ends, in one batch
+	next := 0            // the next of grants
+	for k, it := range plan.Items {
+		reason := reasons[k]
+		if it.Identity != nil {
+			after := it.Identity
+			var ev pendingEvent
+			if created[k] {
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityCreate, "identity", after.ID, nil, nil, reason), nil, after}
+			} else {
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", after.ID, nil, nil, reason), st.byID[after.ID], after}
+				if e, ok := statusEnding(st.byID[after.ID], after, reason); ok {
+					endings = append(endings, e)
+				}
 			}
+			ev.ev.Reference = ref
+			enc.add(ev)
+			fx.identity(after)
+		}
+		for i := range it.Lose {
+			l := &it.Lose[i]
+			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, loseReason(it, reason))
+			ev.Reference = ref
+			enc.add(pendingEvent{ev, nil, l})
+		}
+		for i := range it.Gain {
+			gc := &it.Gain[i]
+			g := grants[next]
+			next++
 			gc.GrantID = g.ID
 			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
@@ -432,81 +456,6 @@ func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehous
 		return err
 	}
 	return s.closeLeaversRequests(ctx, tx, p, plan)
-}
-
-// pendingEvent is an audit event whose before and after are not encoded yet.
-type pendingEvent struct {
-	ev            *gatehouse.AuditEvent
-	before, after any
-}
-
-// eventEncoder encodes the before and after of audit events in canonical form (what
-// AppendAudits would otherwise do, serially with the inserts, after them) on background
-// goroutines while the caller goes on writing rows: for a bulk change the encoding costs about
-// a third of writing the rows. The objects are not changed after their event is added.
-type eventEncoder struct {
-	events []*gatehouse.AuditEvent // in the order added
-	batch  []pendingEvent
-	work   chan []pendingEvent
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error
-	closed bool
-}
-
-// encodeBatch is how many events a worker takes at a time: enough to make the channel's cost
-// negligible.
-const encodeBatch = 256
-
-func newEventEncoder() *eventEncoder {
-	e := &eventEncoder{work: make(chan []pendingEvent, 64)}
-	// One CPU is the caller's, writing rows; the others encode.
-	for range max(runtime.GOMAXPROCS(0)-1, 1) {
-		e.wg.Go(func() {
-			for batch := range e.work {
-				for _, pe := range batch {
-					pe.ev.Before, pe.ev.After = mustJSON(pe.before), mustJSON(pe.after)
-					if err := audit.Canonicalize(pe.ev); err != nil {
-						e.mu.Lock()
-						e.err = errors.Join(e.err, err)
-						e.mu.Unlock()
-					}
-				}
-			}
-		})
-	}
-	return e
-}
-
-func (e *eventEncoder) add(pe pendingEvent) {
-	e.events = append(e.events, pe.ev)
-	e.batch = append(e.batch, pe)
-	if len(e.batch) == encodeBatch {
-		e.work <- e.batch
-		e.batch = make([]pendingEvent, 0, encodeBatch)
-	}
-}
-
-// finish waits for every event to be encoded and returns them in the order added.
-func (e *eventEncoder) finish() ([]*gatehouse.AuditEvent, error) {
-	if len(e.batch) > 0 {
-		e.work <- e.batch
-		e.batch = nil
-	}
-	e.stop()
-	if e.err != nil {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "%s", e.err.Error())
-	}
-	return e.events, nil
-}
-
-// stop ends the workers (after finish, or when the change failed halfway).
-func (e *eventEncoder) stop() {
-	if !e.closed {
-		e.closed = true
-		close(e.work)
-	}
-	e.wg.Wait()
 }
 
 // ApplyHRDates applies what the calendar changes without a new feed (operators; meant to run
