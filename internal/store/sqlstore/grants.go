@@ -54,7 +54,7 @@ func (r *reader) ListGrants(ctx context.Context, f gatehouse.GrantFilter) (gateh
 	case "":
 	case "active":
 		// Expiry is the callers' business: they hold the clock that decides it.
-		c.add(`revoked_at IS NULL`)
+		c.add(r.d.activeGrant)
 	case "revoked":
 		c.add(`revoked_at IS NOT NULL`)
 	default:
