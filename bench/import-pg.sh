@@ -51,7 +51,7 @@ for r in $(seq 1 "$rounds"); do
         /^Benchmark[^ ]*\/[^ ]*\/(sqlite|postgres)/ && / ns\/op/ {
           split($1, p, "/"); sub(/-[0-9]+$/, "", p[3])
           printf "%s\t%s\t%s\t%.2f\n", l, p[2], p[3], $3 / 1e9 > "/dev/stderr"
-          printf "%-7s round %s  %-13s %-9s %7.2f s\n", l, r, p[2], p[3], $3 / 1e9
+          printf "%-7s round %s  %-13s %-9s %7.2f s\n", l, r, p[2], p[3], $3 / 1e9; fflush()
         }' 2>>"$tmp/results"
     if grep -q '^--- FAIL' "$tmp/out"; then cat "$tmp/out" >&2; exit 1; fi
   done

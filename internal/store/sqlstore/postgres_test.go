@@ -1,7 +1,9 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -79,30 +81,7 @@ func TestPostgresPagePlansWithoutStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	db := st.(interface{ DB() *sql.DB }).DB()
-	for _, q := range []string{
-		`ALTER TABLE identities SET (autovacuum_enabled = false)`,
-		`ALTER TABLE grants SET (autovacuum_enabled = false)`,
-		`ALTER TABLE audit_events SET (autovacuum_enabled = false)`,
-		`INSERT INTO identities (id, employee_id, email, status, kind, created_at, updated_at)
-			SELECT 'i' || lpad(n::text, 8, '0'), 'E' || n, 'p' || n || '@example.com', 'active', 'person', now(), now()
-			FROM generate_series(1, 100000) AS n`,
-		`INSERT INTO grants (id, identity_id, entitlement_id, source, granted_at)
-			SELECT 'g' || lpad(n::text, 8, '0'), 'i' || lpad((1 + n % 100000)::text, 8, '0'), 'app/e' || (n % 20), 'birthright', now()
-			FROM generate_series(1, 200000) AS n`,
-		`INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, reason, reference, prev_hash, hash)
-			SELECT n, now(), 'system:hr', 'grant.create', 'grant', 'g' || n, '', 'hr-import:x', '', ''
-			FROM generate_series(1, 200000) AS n`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var stats int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema()
-		AND tablename IN ('identities', 'grants', 'audit_events')`).Scan(&stats); err != nil || stats != 0 {
-		t.Fatalf("the tables have %d column statistics (%v): the plans would not be planned without them", stats, err)
-	}
+	loadUnanalyzed(t, st)
 	cursor := func(list func(store.Reader) (string, error)) string {
 		next, err := list(st)
 		if err != nil || next == "" {
@@ -201,4 +180,78 @@ func TestPostgresAnalyzeAfterBulkWrite(t *testing.T) {
 			t.Fatal("grants not analyzed after a write of 20,000 rows")
 		}
 	}
+}
+
+// loadUnanalyzed fills st (PostgreSQL) as a bulk load leaves it before anything analyzed it:
+// 100,000 identities, 200,000 active grants and 200,000 audit events, autovacuum off for the
+// three tables, and no column statistics.
+func loadUnanalyzed(tb testing.TB, st store.Store) {
+	ctx := context.Background()
+	db := st.(interface{ DB() *sql.DB }).DB()
+	for _, q := range []string{
+		`ALTER TABLE identities SET (autovacuum_enabled = false)`,
+		`ALTER TABLE grants SET (autovacuum_enabled = false)`,
+		`ALTER TABLE audit_events SET (autovacuum_enabled = false)`,
+		`INSERT INTO identities (id, employee_id, email, status, kind, created_at, updated_at)
+			SELECT 'i' || lpad(n::text, 8, '0'), 'E' || n, 'p' || n || '@example.com', 'active', 'person', now(), now()
+			FROM generate_series(1, 100000) AS n`,
+		`INSERT INTO grants (id, identity_id, entitlement_id, source, granted_at)
+			SELECT 'g' || lpad(n::text, 8, '0'), 'i' || lpad((1 + n % 100000)::text, 8, '0'), 'app/e' || (n % 20), 'birthright', now()
+			FROM generate_series(1, 200000) AS n`,
+		`INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, reason, reference, prev_hash, hash)
+			SELECT n, now(), 'system:hr', 'grant.create', 'grant', 'g' || n, '', 'hr-import:x', '', ''
+			FROM generate_series(1, 200000) AS n`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	var stats int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema()
+		AND tablename IN ('identities', 'grants', 'audit_events')`).Scan(&stats); err != nil || stats != 0 {
+		tb.Fatalf("the tables have %d column statistics (%v): the plans would not be planned without them", stats, err)
+	}
+}
+
+// BenchmarkActiveGrantsPageUnanalyzed: a page of 1,000 active grants from the middle of 200,000
+// right after a bulk load, before anything analyzed the table, as the store asks for it
+// ("store") and in the query shape before migration 0026 ("revoked_at-is-null"), on the same table:
+//
+//	go test -run '^$' -bench ActiveGrantsPageUnanalyzed ./internal/store/sqlstore
+func BenchmarkActiveGrantsPageUnanalyzed(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, storetest.NewPostgresSchema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	loadUnanalyzed(b, st)
+	db := st.(interface{ DB() *sql.DB }).DB()
+	const mid = "g00100000"
+	cursor := base64.RawURLEncoding.EncodeToString([]byte("grants:" + mid))
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			p, err := st.ListGrants(ctx, gatehouse.GrantFilter{Status: "active", Limit: gatehouse.MaxLimit, Cursor: cursor})
+			if err != nil || len(p.Items) != gatehouse.MaxLimit {
+				b.Fatalf("%d grants, %v", len(p.Items), err)
+			}
+		}
+	})
+	b.Run("revoked_at-is-null", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := db.QueryContext(ctx, `SELECT id, identity_id, entitlement_id, source, reference, granted_by, granted_at,
+				expires_at, revoked_at, revoked_by, revoke_reason FROM grants WHERE revoked_at IS NULL AND id > $1 ORDER BY id LIMIT 1001`, mid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			rows.Close()
+			if n != gatehouse.MaxLimit+1 {
+				b.Fatalf("%d rows", n)
+			}
+		}
+	})
 }
