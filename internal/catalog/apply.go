@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -224,14 +225,18 @@ func (a *applier) revokeAll(ctx context.Context, entitlementID string) ([]Revoke
 	if err != nil {
 		return nil, fmt.Errorf("catalog apply: %w", err)
 	}
+	// In bulk: an entitlement held by everyone has as many grants as there are people.
 	out := make([]Revoked, 0, len(grants))
-	for _, g := range grants {
+	revs := make([]store.Revocation, len(grants))
+	evs := make([]*gatehouse.AuditEvent, len(grants))
+	reason := PruneReason
+	if a.opts.Reason != "" {
+		reason += ": " + a.opts.Reason
+	}
+	for i, g := range grants {
 		before, err := json.Marshal(g)
 		if err != nil {
 			return nil, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
-		}
-		if err := a.tx.RevokeGrant(ctx, g.ID, a.opts.Now, a.opts.Actor, PruneReason); err != nil {
-			return nil, fmt.Errorf("catalog apply: revoke grant %s of %s: %w", g.ID, entitlementID, err)
 		}
 		revoked := *g
 		at := a.opts.Now
@@ -240,17 +245,22 @@ func (a *applier) revokeAll(ctx context.Context, entitlementID string) ([]Revoke
 		if err != nil {
 			return nil, fmt.Errorf("catalog apply: grant %s: %w", g.ID, err)
 		}
-		reason := PruneReason
-		if a.opts.Reason != "" {
-			reason += ": " + a.opts.Reason
-		}
-		if err := a.tx.AppendAudit(ctx, &gatehouse.AuditEvent{
+		revs[i] = store.Revocation{GrantID: g.ID, Reason: PruneReason}
+		evs[i] = &gatehouse.AuditEvent{
 			Time: a.opts.Now, Actor: a.opts.Actor, Action: gatehouse.AuditGrantRevoke, ObjectType: "grant", ObjectID: g.ID,
 			Before: before, After: after, Reason: reason, Reference: a.ref,
-		}); err != nil {
-			return nil, fmt.Errorf("catalog apply: audit revoke of grant %s: %w", g.ID, err)
 		}
 		out = append(out, Revoked{GrantID: g.ID, IdentityID: g.IdentityID})
+	}
+	if err := a.tx.RevokeGrants(ctx, revs, a.opts.Now, a.opts.Actor); err != nil {
+		var re *store.RowError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("catalog apply: revoke grant %s of %s: %w", grants[re.Index].ID, entitlementID, re.Err)
+		}
+		return nil, fmt.Errorf("catalog apply: revoke grants of %s: %w", entitlementID, err)
+	}
+	if err := a.tx.AppendAudits(ctx, evs); err != nil {
+		return nil, fmt.Errorf("catalog apply: audit revokes of grants of %s: %w", entitlementID, err)
 	}
 	return out, nil
 }

@@ -2,16 +2,11 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -248,145 +243,6 @@ type hrState struct {
 	entitlements map[string]*gatehouse.Entitlement
 }
 
-// planHR loads identities, active grants, birthright roles and settings from r and plans
-// snapshot against them.
-func (s *HR) planHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*jml.Plan, *hrState, error) {
-	in, err := s.loadHR(ctx, r, snapshot, tune...)
-	if err != nil {
-		return nil, nil, err
-	}
-	plan, err := in.plan(snapshot, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return plan, in.st, nil
-}
-
-// hrPlanning is what an HR plan is made against.
-type hrPlanning struct {
-	ctx     context.Context
-	now     time.Time
-	stored  jml.Stored
-	current []*gatehouse.Identity // every stored identity, read for a delta only
-	roles   []jml.BirthrightRole
-	opts    jml.Options
-	feed    *jml.Feed // nil when the snapshot is not a file
-	st      *hrState
-}
-
-// loadHR prepares planning snapshot against r. A snapshot's plan reads the stored people as it
-// goes (storedPeople); a delta's reads them all first, since its managers may be anybody
-// stored (hrdelta.go).
-func (s *HR) loadHR(ctx context.Context, r store.Reader, snapshot jml.Rows, tune ...func(*jml.Options)) (*hrPlanning, error) {
-	in := &hrPlanning{ctx: ctx, now: s.now()}
-	cat, err := r.LoadCatalog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if in.roles, err = jml.CompileRoles(cat.Roles); err != nil {
-		return nil, err
-	}
-	in.st = &hrState{entitlements: make(map[string]*gatehouse.Entitlement, len(cat.Entitlements))}
-	for _, e := range cat.Entitlements {
-		in.st.entitlements[e.ID] = e
-	}
-	in.opts = s.hrOptions(cat.Settings)
-	for _, t := range tune {
-		t(&in.opts)
-	}
-	in.stored = &storedPeople{r: r, now: in.now}
-	in.feed, _ = snapshot.(*jml.Feed)
-	if in.feed != nil && in.feed.Delta() {
-		// A delta's rows are upserts: the people it does not list are left alone, and its
-		// managers may be stored people (hrdelta.go).
-		in.opts.Partial = true
-		if in.current, err = allIdentities(ctx, r); err != nil {
-			return nil, err
-		}
-		if err := checkDeltaManagers(in.feed, in.current); err != nil {
-			return nil, err
-		}
-	}
-	return in, nil
-}
-
-// plan plans snapshot, handing its items to apply a chunk at a time as they are planned (nil:
-// plan only; jml.ApplyRows), and adds the warnings that look at every item.
-func (in *hrPlanning) plan(snapshot jml.Rows, apply func([]*jml.Item) error) (*jml.Plan, error) {
-	var ext endExtensions
-	plan, err := jml.ApplyRows(in.ctx, in.now, in.stored, snapshot, in.roles, in.opts, func(items []*jml.Item) error {
-		ext.visit(in.now, items)
-		if apply == nil {
-			return nil
-		}
-		return apply(items)
-	})
-	if err != nil {
-		return nil, err
-	}
-	feed := in.feed
-	if feed != nil && feed.Delta() {
-		plan.Warnings = append(plan.Warnings, terminatedManagerWarnings(feed, in.current)...)
-	}
-	if feed != nil {
-		plan.Warnings = append(plan.Warnings, ext.warnings()...)
-	}
-	if feed != nil && !in.opts.Partial {
-		plan.NotePartial(plan.CurrentPeople()) // a file of changes sent as a snapshot
-	}
-	return plan, nil
-}
-
-// storedPeople is jml.Stored over a store reader (the import's transaction): the people of a
-// chunk of rows by employee_id, their grants in force at now, and everyone a page at a time.
-type storedPeople struct {
-	r   store.Reader
-	now time.Time
-}
-
-func (sp *storedPeople) People(ctx context.Context, ids []string) ([]*gatehouse.Identity, error) {
-	out, err := sp.r.IdentitiesByEmployeeID(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load identities: %w", err)
-	}
-	return out, nil
-}
-
-func (sp *storedPeople) Grants(ctx context.Context, identityIDs []string) (map[string][]*gatehouse.Grant, error) {
-	gs, err := sp.r.ActiveGrantsOf(ctx, identityIDs)
-	if err != nil {
-		return nil, fmt.Errorf("load grants: %w", err)
-	}
-	out := make(map[string][]*gatehouse.Grant, len(identityIDs))
-	for _, g := range gs {
-		if g.Active(sp.now) {
-			out[g.IdentityID] = append(out[g.IdentityID], g)
-		}
-	}
-	// In id order, as a page of grants is: the plan lists a person's grants in this order.
-	for _, held := range out {
-		slices.SortFunc(held, func(a, b *gatehouse.Grant) int { return strings.Compare(a.ID, b.ID) })
-	}
-	return out, nil
-}
-
-func (sp *storedPeople) Each(ctx context.Context, fn func([]*gatehouse.Identity) error) error {
-	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
-	for {
-		page, err := sp.r.ListIdentities(ctx, f)
-		if err != nil {
-			return fmt.Errorf("load identities: %w", err)
-		}
-		if err := fn(page.Items); err != nil {
-			return err
-		}
-		if page.NextCursor == "" {
-			return nil
-		}
-		f.Cursor = page.NextCursor
-	}
-}
-
 // allIdentities reads every identity, a page at a time.
 func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
@@ -441,61 +297,46 @@ func (s *HR) applyHR(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse
 }
 
 // applyJML writes the identity and grant changes of a JML plan, with reference ref on every
-// audit event, and states them in fx: the plan knows whom each change concerns.
+// audit event, and states them in fx: the plan knows whom each change concerns. The rows are
+// written in batches (the store's bulk writes: thousands of rows a statement on PostgreSQL):
+// identities first, since a joiner's grants need its id, then the revocations and the new
+// grants; the audit events follow in the order of the plan, person by person.
 func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehouse.Principal, ref string, plan *jml.Plan, st *hrState) error {
 	now := s.now()
-	// Events are appended together at the end, in the order of the changes: AppendAudits seals
-	// a batch much faster than one append per change. Their JSON is encoded meanwhile, on the
-	// other CPUs, while this goroutine writes the rows.
-	enc := newEventEncoder()
-	defer enc.stop()
-	var endings []ending // terminated (or rehired): their Gatehouse access ends, in one batch
-	for _, it := range plan.Items {
-		reason := string(it.Class)
-		if it.Reason != "" {
-			reason += ": " + it.Reason
+	reasons := make([]string, len(plan.Items))
+	created := make([]bool, len(plan.Items))
+	var creates, updates []*gatehouse.Identity
+	var createdBy, updatedBy []int // the item of each row
+	for k, it := range plan.Items {
+		reasons[k] = itemReason(it)
+		switch {
+		case it.Identity == nil:
+		case it.IdentityID == "":
+			created[k] = true
+			creates, createdBy = append(creates, it.Identity), append(createdBy, k)
+		default:
+			updates, updatedBy = append(updates, it.Identity), append(updatedBy, k)
 		}
-		if it.Late != "" { // auditors count late leavers (jml/late.go)
-			reason += "; late: " + it.Late
+	}
+	if err := tx.CreateIdentities(ctx, creates); err != nil {
+		return itemError(plan, createdBy, err, nil)
+	}
+	if err := tx.UpdateIdentities(ctx, updates); err != nil {
+		return itemError(plan, updatedBy, err, nil)
+	}
+	var revokes []store.Revocation
+	var grants []*gatehouse.Grant
+	var revokedBy, grantedBy []int
+	var revokedWhat, grantedWhat []string // entitlement ids, for errors
+	for k, it := range plan.Items {
+		if created[k] {
+			it.IdentityID = it.Identity.ID
 		}
-		if it.Identity != nil {
-			next := it.Identity
-			var ev pendingEvent
-			if it.IdentityID == "" {
-				if err := tx.CreateIdentity(ctx, next); err != nil {
-					return fmt.Errorf("%s: %w", it.EmployeeID, err)
-				}
-				it.IdentityID = next.ID
-				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityCreate, "identity", next.ID, nil, nil, reason), nil, next}
-			} else {
-				if err := tx.UpdateIdentity(ctx, next); err != nil {
-					return fmt.Errorf("%s: %w", it.EmployeeID, err)
-				}
-				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", next.ID, nil, nil, reason), it.Before, next}
-				if e, ok := statusEnding(it.Before, next, reason); ok {
-					endings = append(endings, e)
-				}
-			}
-			ev.ev.Reference = ref
-			enc.add(ev)
-			fx.identity(next)
+		for _, l := range it.Lose {
+			revokes = append(revokes, store.Revocation{GrantID: l.GrantID, Reason: loseReason(it, reasons[k])})
+			revokedBy, revokedWhat = append(revokedBy, k), append(revokedWhat, "revoke "+l.EntitlementID)
 		}
-		for i := range it.Lose {
-			l := &it.Lose[i]
-			why := "birthright no longer applies (" + reason + ")"
-			if it.Class == jml.Leaver {
-				why = "leaver: " + it.Reason
-			}
-			if err := tx.RevokeGrant(ctx, l.GrantID, now, p.Actor(), why); err != nil {
-				return fmt.Errorf("%s: revoke %s: %w", it.EmployeeID, l.EntitlementID, err)
-			}
-			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
-			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, why)
-			ev.Reference = ref
-			enc.add(pendingEvent{ev, nil, l})
-		}
-		for i := range it.Gain {
-			gc := &it.Gain[i]
+		for _, gc := range it.Gain {
 			ent, ok := st.entitlements[gc.EntitlementID]
 			if !ok {
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "role %s gives %s, which is not in the catalog", gc.Role, gc.EntitlementID)
@@ -509,9 +350,52 @@ func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehous
 			if !exp.IsZero() {
 				g.ExpiresAt = &exp
 			}
-			if err := tx.CreateGrant(ctx, g); err != nil {
-				return fmt.Errorf("%s: grant %s: %w", it.EmployeeID, gc.EntitlementID, err)
+			grants = append(grants, g)
+			grantedBy, grantedWhat = append(grantedBy, k), append(grantedWhat, "grant "+gc.EntitlementID)
+		}
+	}
+	if err := tx.RevokeGrants(ctx, revokes, now, p.Actor()); err != nil {
+		return itemError(plan, revokedBy, err, revokedWhat)
+	}
+	if err := tx.CreateGrants(ctx, grants); err != nil {
+		return itemError(plan, grantedBy, err, grantedWhat)
+	}
+
+	// Events are appended together at the end, in the order of the plan: AppendAudits seals a
+	// batch much faster than one append per change. Their JSON is encoded on the other CPUs
+	// while this goroutine goes through the plan.
+	enc := newEventEncoder()
+	defer enc.stop()
+	var endings []ending // terminated (or rehired): their Gatehouse access ends, in one batch
+	next := 0            // the next of grants
+	for k, it := range plan.Items {
+		reason := reasons[k]
+		if it.Identity != nil {
+			after := it.Identity
+			var ev pendingEvent
+			if created[k] {
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityCreate, "identity", after.ID, nil, nil, reason), nil, after}
+			} else {
+				ev = pendingEvent{s.event(p, gatehouse.AuditIdentityUpdate, "identity", after.ID, nil, nil, reason), it.Before, after}
+				if e, ok := statusEnding(it.Before, after, reason); ok {
+					endings = append(endings, e)
+				}
 			}
+			ev.ev.Reference = ref
+			enc.add(ev)
+			fx.identity(after)
+		}
+		for i := range it.Lose {
+			l := &it.Lose[i]
+			fx.revoked(l.GrantID, it.IdentityID, l.EntitlementID)
+			ev := s.event(p, gatehouse.AuditGrantRevoke, "grant", l.GrantID, nil, nil, loseReason(it, reason))
+			ev.Reference = ref
+			enc.add(pendingEvent{ev, nil, l})
+		}
+		for i := range it.Gain {
+			gc := &it.Gain[i]
+			g := grants[next]
+			next++
 			gc.GrantID = g.ID
 			fx.granted(g)
 			ev := s.event(p, gatehouse.AuditGrantCreate, "grant", g.ID, nil, nil, "birthright: role "+gc.Role+" ("+reason+")")
@@ -530,81 +414,6 @@ func (s *HR) applyJML(ctx context.Context, tx store.Tx, fx *effects, p *gatehous
 		return err
 	}
 	return s.closeLeaversRequests(ctx, tx, p, plan)
-}
-
-// pendingEvent is an audit event whose before and after are not encoded yet.
-type pendingEvent struct {
-	ev            *gatehouse.AuditEvent
-	before, after any
-}
-
-// eventEncoder encodes the before and after of audit events in canonical form (what
-// AppendAudits would otherwise do, serially with the inserts, after them) on background
-// goroutines while the caller goes on writing rows: for a bulk change the encoding costs about
-// a third of writing the rows. The objects are not changed after their event is added.
-type eventEncoder struct {
-	events []*gatehouse.AuditEvent // in the order added
-	batch  []pendingEvent
-	work   chan []pendingEvent
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error
-	closed bool
-}
-
-// encodeBatch is how many events a worker takes at a time: enough to make the channel's cost
-// negligible.
-const encodeBatch = 256
-
-func newEventEncoder() *eventEncoder {
-	e := &eventEncoder{work: make(chan []pendingEvent, 64)}
-	// One CPU is the caller's, writing rows; the others encode.
-	for range max(runtime.GOMAXPROCS(0)-1, 1) {
-		e.wg.Go(func() {
-			for batch := range e.work {
-				for _, pe := range batch {
-					pe.ev.Before, pe.ev.After = mustJSON(pe.before), mustJSON(pe.after)
-					if err := audit.Canonicalize(pe.ev); err != nil {
-						e.mu.Lock()
-						e.err = errors.Join(e.err, err)
-						e.mu.Unlock()
-					}
-				}
-			}
-		})
-	}
-	return e
-}
-
-func (e *eventEncoder) add(pe pendingEvent) {
-	e.events = append(e.events, pe.ev)
-	e.batch = append(e.batch, pe)
-	if len(e.batch) == encodeBatch {
-		e.work <- e.batch
-		e.batch = make([]pendingEvent, 0, encodeBatch)
-	}
-}
-
-// finish waits for every event to be encoded and returns them in the order added.
-func (e *eventEncoder) finish() ([]*gatehouse.AuditEvent, error) {
-	if len(e.batch) > 0 {
-		e.work <- e.batch
-		e.batch = nil
-	}
-	e.stop()
-	if e.err != nil {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "%s", e.err.Error())
-	}
-	return e.events, nil
-}
-
-// stop ends the workers (after finish, or when the change failed halfway).
-func (e *eventEncoder) stop() {
-	if !e.closed {
-		e.closed = true
-		close(e.work)
-	}
-	e.wg.Wait()
 }
 
 // ApplyHRDates applies what the calendar changes without a new feed (operators; meant to run

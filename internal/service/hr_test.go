@@ -38,8 +38,14 @@ const hrHeader = "employee_id,email,first_name,last_name,department,title,manage
 
 func hrFixture(t *testing.T) (*service.Service, store.Store, *time.Time) {
 	t.Helper()
+	return hrFixtureOn(t, storetest.OpenSQLite)
+}
+
+// hrFixtureOn is hrFixture on the store open returns.
+func hrFixtureOn(t *testing.T, open func(testing.TB) store.Store) (*service.Service, store.Store, *time.Time) {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.OpenSQLite(t)
+	st := open(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	svc := service.New(st, service.Options{Now: func() time.Time { return now }, HR: service.HROptions{LeadTime: 7 * 24 * time.Hour}})
 	p := service.SystemPrincipal("test")
@@ -82,10 +88,23 @@ func auditHead(t *testing.T, st store.Store) int64 {
 	return seq
 }
 
+// TestImportHR runs on both engines: PostgreSQL writes an import's rows in bulk statements.
 func TestImportHR(t *testing.T) {
 	t.Parallel()
+	for _, eng := range []struct {
+		name string
+		open func(testing.TB) store.Store
+	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			testImportHR(t, eng.open)
+		})
+	}
+}
+
+func testImportHR(t *testing.T, open func(testing.TB) store.Store) {
 	ctx := context.Background()
-	svc, st, now := hrFixture(t)
+	svc, st, now := hrFixtureOn(t, open)
 	op := &gatehouse.Principal{Email: "ops@example.com", Roles: []gatehouse.AccessRole{gatehouse.RoleOperator}}
 	admin := service.SystemPrincipal("test")
 

@@ -54,7 +54,7 @@ func (r *reader) ListGrants(ctx context.Context, f gatehouse.GrantFilter) (gateh
 	case "":
 	case "active":
 		// Expiry is the callers' business: they hold the clock that decides it.
-		c.add(`revoked_at IS NULL`)
+		c.add(r.d.activeGrant)
 	case "revoked":
 		c.add(`revoked_at IS NOT NULL`)
 	default:
@@ -134,6 +134,7 @@ func (t *tx) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 		t.d.bindTime(g.GrantedAt), t.d.nullTime(g.ExpiresAt), t.d.nullTime(g.RevokedAt), g.RevokedBy, g.RevokeReason)
 	switch {
 	case err == nil:
+		t.touched("grants", 1)
 		return nil
 	case t.d.isForeignKey(err):
 		return notFound("identity", g.IdentityID)
@@ -156,6 +157,7 @@ func (t *tx) RevokeGrant(ctx context.Context, id string, at time.Time, by, reaso
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("revoke grant %q: %w", id, err)
 	} else if n > 0 {
+		t.touched("grants", 1)
 		return nil
 	}
 	// Nothing changed: say whether the grant is missing or already revoked.

@@ -200,6 +200,7 @@ func (t *tx) CreateIdentity(ctx context.Context, i *gatehouse.Identity) error {
 		return fmt.Errorf("create identity %s: %w", i.Email, err)
 	}
 	i.CreatedAt, i.UpdatedAt = now, now
+	t.touched("identities", 1)
 	return nil
 }
 
@@ -226,5 +227,6 @@ func (t *tx) UpdateIdentity(ctx context.Context, i *gatehouse.Identity) error {
 		return err
 	}
 	i.UpdatedAt = now
+	t.touched("identities", 1)
 	return nil
 }

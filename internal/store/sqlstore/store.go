@@ -35,6 +35,8 @@ type sqlStore struct {
 	stmts *stmtCache
 	// health is whether writes succeed (faults.go), for Ping.
 	health writeHealth
+	// analyze runs ANALYZE after bulk writes (analyze.go); nil on SQLite.
+	analyze *analyzer
 }
 
 var (
@@ -44,12 +46,16 @@ var (
 
 func newStore(d *dialect, read, write *sql.DB, o options) *sqlStore {
 	stmts := newStmtCache(read)
-	return &sqlStore{
+	s := &sqlStore{
 		reader: reader{q: stmts, d: d, now: o.now, db: read},
 		read:   read,
 		write:  write,
 		stmts:  stmts,
 	}
+	if d.name == "postgres" {
+		s.analyze = newAnalyzer()
+	}
+	return s
 }
 
 // clock returns the injected time, normalized as stored.
@@ -70,6 +76,9 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	if s.analyze != nil {
+		s.analyze.close()
+	}
 	err := errors.Join(s.stmts.close(), s.read.Close())
 	if s.write != s.read {
 		err = errors.Join(err, s.write.Close())
@@ -108,6 +117,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx store.Tx) error) error
 	if t.wrote {
 		s.wrote()
 	}
+	s.analyzeAfter(t)
 	return nil
 }
 
@@ -135,6 +145,8 @@ type tx struct {
 	headDirty  bool
 	headSeq    int64
 	headHash   string
+
+	changed map[string]int // rows written per table, for the ANALYZE after commit (analyze.go)
 }
 
 // SQL returns the transaction, for the job queue's inserts (see store.Tx).

@@ -68,6 +68,9 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"AuditTamper", testAuditTamper},
 		{"AuditAppendBatch", testAuditAppendBatch},
 		{"AuditEventBySeq", testAuditEventBySeq}, // a signed checkpoint's event
+		{"BulkIdentities", testBulkIdentities},   // batch writes (PostgreSQL: statements over arrays)
+		{"BulkGrants", testBulkGrants},
+		{"BulkAudit", testBulkAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
