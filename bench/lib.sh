@@ -100,7 +100,7 @@ hr_post() {
 catalog_dir() {
   local dir=$1 ents=$2 i
   mkdir -p "$dir"
-  "$tmp/hrcsv" -catalog >"$dir/10-catalog.yaml"
+  "$tmp/hrcsv" -catalog -owner bench-owner@example.com >"$dir/10-catalog.yaml"
   {
     echo "entitlements:"
     for i in $(seq 0 $((ents - 1))); do
@@ -109,8 +109,9 @@ catalog_dir() {
   } >"$dir/20-requestable.yaml"
 }
 
-# catalog_setup BIN ADDR CATALOG: on a fresh server, the catalog's owner (a service identity)
-# and the catalog, as a user starts.
+# catalog_setup BIN ADDR CATALOG: on a fresh server, the catalog's owner (the service identity
+# bench-owner@example.com, which catalog_dir names) and the catalog, before any HR import, so the
+# import itself grants the birthright access.
 catalog_setup() {
   local bin=$1 addr=$2 catalog=$3
   GATEHOUSE_ADDR=$addr "$bin" identities create --email bench-owner@example.com --kind service \

@@ -73,13 +73,22 @@ func indexOf(d string) int {
 	return 0
 }
 
-// Catalog is a catalog YAML for generated feeds: one system, an entitlement per department and
+// TopEmail is the email of the first person of every feed Write writes: the top of the
+// company, who has no manager.
+const TopEmail = "person0000000@example.com"
+
+// Catalog is a catalog YAML for generated feeds, owned by bench-owner@example.com (a service
+// identity the caller creates before applying it): see CatalogOwnedBy.
+func Catalog() string { return CatalogOwnedBy("bench-owner@example.com") }
+
+// CatalogOwnedBy is a catalog YAML for generated feeds: one manual system owned by owner (an
+// identity must have that email when the catalog is applied), an entitlement per department and
 // an all-staff one, and a birthright role for each (so every active person gets two grants).
-func Catalog() string {
+func CatalogOwnedBy(owner string) string {
 	s := `settings:
   leaver_guard: {max_fraction: 0.05, min_count: 20}
 systems:
-  - {id: dir, name: Directory, owner: bench-owner@example.com, tier: critical, connector: {type: manual}}
+  - {id: dir, name: Directory, owner: ` + owner + `, tier: critical, connector: {type: manual}}
 entitlements:
   - {id: dir/all-staff, system: dir, name: All staff, kind: group, risk: standard}
 `
