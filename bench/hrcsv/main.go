@@ -4,7 +4,8 @@
 //	go run ./bench/hrcsv -n 100000 -move 0.01 -leave 0.005 > hr-next.csv
 //
 // and, with -catalog, the catalog that matches it: one manual system `dir`, an entitlement and
-// a birthright role per department and all-staff. The system's owner is the top of the company,
+// a birthright role per department and all-staff (with -requestable N, also N entitlements
+// dir/req-00… that people request, as bench/reqrate and bench/mixload do). The system's owner is the top of the company,
 // person0000000@example.com, the first person of every feed (-owner names another). A catalog's
 // owner must exist when it is applied, so on a fresh `gatehouse serve` import the feed first:
 //
@@ -32,10 +33,11 @@ func main() {
 	move := flag.Float64("move", 0, "fraction of people who change department")
 	leave := flag.Float64("leave", 0, "fraction of people terminated")
 	catalog := flag.Bool("catalog", false, "write the matching catalog YAML instead")
+	requestable := flag.Int("requestable", 0, "with -catalog: also this many requestable entitlements dir/req-00… (approval: manager, owner), for bench/reqrate and bench/mixload")
 	owner := flag.String("owner", hrgen.TopEmail, "with -catalog: the email of the system's owner (an identity with it must exist when the catalog is applied)")
 	flag.Parse()
 	if *catalog {
-		fmt.Print(hrgen.CatalogOwnedBy(*owner))
+		fmt.Print(hrgen.CatalogOwnedBy(*owner, *requestable))
 		return
 	}
 	if err := hrgen.Write(os.Stdout, *n, hrgen.Options{Seed: *seed, MoveFraction: *move, LeaveFraction: *leave}); err != nil {
