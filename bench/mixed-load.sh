@@ -24,7 +24,10 @@
 # triggering a reconcile of `dir` as in production.
 #
 # Prints one line per run, then per revision and engine the median of each figure, and the
-# PostgreSQL/SQLite ratio of the rates.
+# PostgreSQL/SQLite ratio of the rates. Besides the rate and latencies (bench/mixload), each run
+# reports the CPU the gatehouse process spent per request answered (server_cpu_ms_per_req,
+# from /proc: user + system; PostgreSQL's own CPU is not in it): on a machine shared with other
+# work the rate says how much CPU the run got, this says what a request costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- HEAD
@@ -47,14 +50,16 @@ trap cleanup EXIT
 
 go build -o "$tmp/hrcsv" ./bench/hrcsv
 go build -o "$tmp/mixload" ./bench/mixload
-revs=("$@")
+revs=()
+for rev in "$@"; do revs+=("$(git rev-parse --short "$rev^{commit}")"); done # fixed now: HEAD may move while this runs
 for i in "${!revs[@]}"; do
-  echo "building ${revs[$i]} ($(git rev-parse --short "${revs[$i]}"))" >&2
+  echo "building ${revs[$i]}" >&2
   build_rev "${revs[$i]}" "$tmp/gh-$i"
 done
 "$tmp/hrcsv" -n "$people" >"$tmp/people.csv"
 catalog_dir "$tmp/catalog" 50
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 fresh_db() {
   if [ "$1" = postgres ]; then pg_fresh "$pgdb"; pg_url "$pgdb"; else rm -f "$tmp"/mix.db*; echo "sqlite:$tmp/mix.db"; fi
 }
@@ -66,12 +71,17 @@ run() {
   company "$gh" "$addr" "$tmp/catalog" "$tmp/people.csv"
   token=$(operator_token "$gh" "$addr" "$tmp/people.csv")
   settle "$last_pid"
+  cpu0=$(cpu_ticks "$last_pid")
   out=$("$tmp/mixload" -addr "$addr" -token "$token" -people "$tmp/people.csv" -c "$conns" -d "$duration" -reads "$reads" 2>"$tmp/mixload.err") ||
     { cat "$tmp/mixload.err" >&2; echo "$out" >&2; serve_stop; return 1; }
+  cpu1=$(cpu_ticks "$last_pid")
   serve_stop
+  # The server's own CPU per request answered (user + system, of the process only: not
+  # PostgreSQL's, not the client's): what bounds the rate on an idle machine.
+  out="$out server_cpu_ms_per_req=$(echo "$out" | awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" '{for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) n = substr($i, 10)} END {printf "%.2f", t * 1000 / hz / n}')"
   sed 's/^/    /' "$tmp/mixload.err" >&2
   printf '%s\t%s\t%s\n' "$i" "$engine" "$out" >>"$tmp/results"
-  printf '%-10s %-8s round %s  %s\n' "$(git rev-parse --short "${revs[$i]}")" "$engine" "$r" "$out"
+  printf '%-10s %-8s round %s  %s\n' "${revs[$i]}" "$engine" "$r" "$out"
 }
 
 echo "mixed-load: ${#revs[@]} revision(s), $rounds round(s), $people people, $conns connections, $duration, reads $reads, engines: $engines; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -86,12 +96,12 @@ done
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 echo
 echo "medians of $rounds round(s); $(nproc) CPUs, load at the end $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M') UTC"
-printf '%-10s %-9s %9s %9s %9s %9s %9s %7s\n' revision engine 'req/s' 'read p50' 'read p99' 'write p50' 'write p99' errors
+printf '%-10s %-9s %9s %9s %9s %9s %9s %7s %9s\n' revision engine 'req/s' 'read p50' 'read p99' 'write p50' 'write p99' errors 'cpu ms/r'
 for i in "${!revs[@]}"; do
   for engine in $engines; do
     rows=$(awk -F'\t' -v i="$i" -v e="$engine" '$1 == i && $2 == e {print $3}' "$tmp/results")
-    printf '%-10s %-9s' "$(git rev-parse --short "${revs[$i]}")" "$engine"
-    for f in rate read_p50_ms read_p99_ms write_p50_ms write_p99_ms errors; do
+    printf '%-10s %-9s' "${revs[$i]}" "$engine"
+    for f in rate read_p50_ms read_p99_ms write_p50_ms write_p99_ms errors server_cpu_ms_per_req; do
       printf ' %9s' "$(echo "$rows" | field "$f" | median)"
     done
     echo
@@ -102,4 +112,5 @@ for i in "${!revs[@]}"; do
     echo "$(git rev-parse --short "${revs[$i]}"): PostgreSQL/SQLite rate $(awk -v a="$p" -v b="$s" 'BEGIN {printf "%.2f", a / b}')"
   fi
 done
-echo "(latencies in ms; rate = requests answered / wall seconds, reads and writes together)"
+echo "(latencies in ms; rate = requests answered / wall seconds, reads and writes together; cpu ms/r = CPU"
+echo " of the gatehouse process per request answered: without PostgreSQL's own and the client's)"
