@@ -6,8 +6,8 @@
 //
 // The token's holder must be an operator (they read everything and write grants and requests
 // for others). -people is the HR feed the company was imported from (bench/hrcsv); its first
-// row (the top of the company) and its last (the requester, see bench/reqrate) are never a
-// beneficiary of a write.
+// row (the top of the company), the top's direct reports and its last row (the requester) are
+// never a beneficiary of a write, as in bench/reqrate.
 //
 // Reads (-reads, default 0.9 of all requests), in turn by a fixed pattern:
 //
@@ -321,7 +321,8 @@ func pct(l []time.Duration) (float64, float64) {
 	return ms(l[len(l)/2]), ms(l[min(len(l)-1, len(l)*99/100)])
 }
 
-// readPeople reads the feed's people but its first and last row (see the package comment).
+// readPeople reads the feed's people but its first and last row and the first's direct reports
+// (see the package comment).
 func readPeople(file string) ([]person, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -336,13 +337,15 @@ func readPeople(file string) ([]person, error) {
 		return nil, fmt.Errorf("people %s: need a header and at least three people", file)
 	}
 	col := func(name string) int { return slices.Index(rows[0], name) }
-	email, dept, last := col("email"), col("department"), col("last_name")
-	if email < 0 || dept < 0 || last < 0 {
-		return nil, fmt.Errorf("people %s: need the columns email, department and last_name", file)
+	email, dept, last, eid, mgr := col("email"), col("department"), col("last_name"), col("employee_id"), col("manager_id")
+	if email < 0 || dept < 0 || last < 0 || eid < 0 || mgr < 0 {
+		return nil, fmt.Errorf("people %s: need the columns email, department, last_name, employee_id and manager_id", file)
 	}
 	out := make([]person, 0, len(rows)-3)
 	for _, r := range rows[2 : len(rows)-1] {
-		out = append(out, person{email: r[email], dept: r[dept], last: r[last]})
+		if r[mgr] != rows[1][eid] {
+			out = append(out, person{email: r[email], dept: r[dept], last: r[last]})
+		}
 	}
 	return out, nil
 }
