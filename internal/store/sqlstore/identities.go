@@ -58,15 +58,7 @@ func (r *reader) GetIdentity(ctx context.Context, key string) (*gatehouse.Identi
 func (r *reader) identityConds(f gatehouse.IdentityFilter) *conds {
 	c := &conds{}
 	if f.Query != "" {
-		if r.d.name == "sqlite" {
-			// A search reads the column of every row until the page is full, and SQLite's LIKE,
-			// folding case and wildcards character by character, took a third longer than
-			// instr; the column and the needle are both lowercased already, so the two match
-			// the same rows.
-			c.add(`instr(search, ` + c.arg(searchNeedle(f.Query)) + `) > 0`)
-		} else {
-			c.add(`search LIKE ` + c.arg(searchPattern(f.Query)) + ` ESCAPE '\'`)
-		}
+		c.add(`search LIKE ` + c.arg(searchPattern(f.Query)) + ` ESCAPE '\'`)
 	}
 	if f.Department != "" {
 		c.add(`department = ` + c.arg(f.Department))

@@ -62,11 +62,9 @@ func searchText(fields ...string) string {
 }
 
 // searchPattern is the LIKE pattern for a user's query over a search column.
-func searchPattern(q string) string { return likeContains(searchNeedle(q)) }
-
-// searchNeedle is a user's query as the text a search column must contain.
-func searchNeedle(q string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(q)), searchSep, "")
+func searchPattern(q string) string {
+	q = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(q)), searchSep, "")
+	return likeContains(q)
 }
 
 // timeDest scans a timestamp column of either engine (int64 microseconds from SQLite,
