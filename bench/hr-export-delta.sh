@@ -106,7 +106,7 @@ floor() {
 }
 export -f floor; export engine pgbase tmp cols
 
-go run ./bench/hrcsv -catalog >"$tmp/catalog.yaml"
+go run ./bench/hrcsv -catalog -owner bench-owner@example.com >"$tmp/catalog.yaml"
 # company SIZE: a fresh database holding SIZE people (catalog applied, snapshot imported), saved.
 company() {
   fresh; start

@@ -95,22 +95,18 @@ hr_post() {
 }
 
 # catalog_dir DIR ENTS: the benchmark catalog (bench/hrcsv -catalog: one manual system, an
-# entitlement and a birthright role per department, all-staff) plus ENTS requestable
-# entitlements dir/req-00.. with the default approval chain (manager, owner).
+# entitlement and a birthright role per department, all-staff, and ENTS requestable
+# entitlements dir/req-00.. with the default approval chain, manager then owner), owned by
+# bench-owner@example.com, whom catalog_setup creates.
 catalog_dir() {
-  local dir=$1 ents=$2 i
+  local dir=$1 ents=$2
   mkdir -p "$dir"
-  "$tmp/hrcsv" -catalog >"$dir/10-catalog.yaml"
-  {
-    echo "entitlements:"
-    for i in $(seq 0 $((ents - 1))); do
-      printf '  - {id: dir/req-%02d, system: dir, name: Requestable %02d, kind: group, risk: standard}\n' "$i" "$i"
-    done
-  } >"$dir/20-requestable.yaml"
+  "$tmp/hrcsv" -catalog -owner bench-owner@example.com -requestable "$ents" >"$dir/10-catalog.yaml"
 }
 
-# catalog_setup BIN ADDR CATALOG: on a fresh server, the catalog's owner (a service identity)
-# and the catalog, as a user starts.
+# catalog_setup BIN ADDR CATALOG: on a fresh server, the catalog's owner (the service identity
+# bench-owner@example.com, which catalog_dir names) and the catalog, before any HR import, so the
+# import itself grants the birthright access.
 catalog_setup() {
   local bin=$1 addr=$2 catalog=$3
   GATEHOUSE_ADDR=$addr "$bin" identities create --email bench-owner@example.com --kind service \

@@ -8,13 +8,18 @@ n=${1:-100000}
 tmp=$(mktemp -d)
 db=${2:-sqlite:$tmp/bench.db}
 port=$((20000 + RANDOM % 20000))
-token=bench-$(date +%s)-$RANDOM
+# serve refuses a bootstrap token under 32 characters.
+token=bench-bootstrap-$(date +%s)-$RANDOM-0123456789abcdef
 go build -o "$tmp/gatehouse" ./cmd/gatehouse
 go run ./bench/seed --db "$db" --identities "$n"
 GATEHOUSE_BOOTSTRAP_TOKEN=$token "$tmp/gatehouse" serve --db "$db" --addr "127.0.0.1:$port" 2>"$tmp/serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 $pid 2>/dev/null || { echo "gatehouse serve did not start:" >&2; tail "$tmp/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
 url="http://127.0.0.1:$port/api/v1/identities?department=Finance&q=first1&limit=50"
 # Warm up, then time 200 requests one after another, as a person paging would.
 for _ in $(seq 1 20); do curl -fsS -H "Authorization: Bearer $token" "$url" >/dev/null; done

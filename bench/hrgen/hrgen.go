@@ -73,18 +73,32 @@ func indexOf(d string) int {
 	return 0
 }
 
-// Catalog is a catalog YAML for generated feeds: one system, an entitlement per department and
-// an all-staff one, and a birthright role for each (so every active person gets two grants).
-func Catalog() string {
+// TopEmail is the email of the first person of every feed Write writes: the top of the
+// company, who has no manager.
+const TopEmail = "person0000000@example.com"
+
+// Catalog is a catalog YAML for generated feeds, owned by bench-owner@example.com (a service
+// identity the caller creates before applying it): see CatalogOwnedBy.
+func Catalog() string { return CatalogOwnedBy("bench-owner@example.com", 0) }
+
+// CatalogOwnedBy is a catalog YAML for generated feeds: one manual system owned by owner (an
+// identity must have that email when the catalog is applied), an entitlement per department and
+// an all-staff one, and a birthright role for each (so every active person gets two grants);
+// plus requestable entitlements dir/req-00, dir/req-01, … with the default approval chain
+// (manager, owner), for the request and load drivers.
+func CatalogOwnedBy(owner string, requestable int) string {
 	s := `settings:
   leaver_guard: {max_fraction: 0.05, min_count: 20}
 systems:
-  - {id: dir, name: Directory, owner: bench-owner@example.com, tier: critical, connector: {type: manual}}
+  - {id: dir, name: Directory, owner: ` + owner + `, tier: critical, connector: {type: manual}}
 entitlements:
   - {id: dir/all-staff, system: dir, name: All staff, kind: group, risk: standard}
 `
 	for _, d := range Departments {
 		s += fmt.Sprintf("  - {id: dir/%s, system: dir, name: %s, kind: group, risk: standard}\n", slug(d), d)
+	}
+	for k := range requestable {
+		s += fmt.Sprintf("  - {id: dir/req-%02d, system: dir, name: Requestable %02d, kind: group, risk: standard}\n", k, k)
 	}
 	s += "roles:\n  - {id: all-staff, name: All staff, entitlements: [dir/all-staff], birthright: 'identity.status == \"active\" && identity.kind == \"person\"'}\n"
 	for _, d := range Departments {

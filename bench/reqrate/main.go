@@ -4,8 +4,8 @@
 //	go run ./bench/reqrate -addr http://127.0.0.1:8080 -token "$TOKEN" -people hr.csv -n 2000 -c 8
 //
 // Each request is the token's holder (an operator) asking on behalf of one person of the HR feed
-// (-people; its first row, the top of the company, and its last, the requester, are skipped:
-// either would leave a step with no one to decide it) for one entitlement of -entitlement
+// (-people; its first row, the top of the company, the top's direct reports, and its last row,
+// the requester, are skipped: each would leave a step with no one to decide it) for one entitlement of -entitlement
 // (a fmt pattern taking 0..-entitlements-1): request k asks for person k mod P and entitlement
 // k div P, so no two requests of a run, nor of runs with distinct -offset ranges, collide on
 // an open request. With several -addr (comma-separated), request k goes to address k mod the
@@ -127,6 +127,8 @@ func run(addrs []string, token, peopleFile, entPattern string, ents, n, c, offse
 // feed (person i's manager is person (i-1)/8), so no beneficiary's manager step loses its
 // approver to the rule that the requester decides nothing. The first, the top of the company,
 // has no manager: that step falls back to the system owner, who already decides the owner step.
+// Nor are the top's direct reports: `bench/hrcsv -catalog` makes the top the system's owner, who
+// would then decide both steps of their requests (one person decides at most one step).
 func beneficiaries(file string) ([]string, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -140,13 +142,15 @@ func beneficiaries(file string) ([]string, error) {
 	if len(rows) < 4 {
 		return nil, fmt.Errorf("people %s: need a header and at least three people", file)
 	}
-	col := slices.Index(rows[0], "email")
-	if col < 0 {
-		return nil, fmt.Errorf("people %s: no email column", file)
+	col, eid, mgr := slices.Index(rows[0], "email"), slices.Index(rows[0], "employee_id"), slices.Index(rows[0], "manager_id")
+	if col < 0 || eid < 0 || mgr < 0 {
+		return nil, fmt.Errorf("people %s: need the columns email, employee_id and manager_id", file)
 	}
 	out := make([]string, 0, len(rows)-3)
 	for _, r := range rows[2 : len(rows)-1] {
-		out = append(out, r[col])
+		if r[mgr] != rows[1][eid] {
+			out = append(out, r[col])
+		}
 	}
 	return out, nil
 }
