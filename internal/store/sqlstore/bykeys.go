@@ -45,9 +45,9 @@ func byKeys[T any](ctx context.Context, r *reader, what, sel string, keys []stri
 	return out, nil
 }
 
-// IdentitiesByEmployeeID says employee_id <> '' so that both engines use the unique index on
-// employee_id, which is partial (WHERE employee_id <> ''): without it, each batch scans the
-// table.
+// IdentitiesByEmployeeID asks for a non-empty employee_id too, so that both engines use the
+// unique index on employee_id, which is partial (it leaves out the empty ones): without it,
+// each batch scans the table.
 func (r *reader) IdentitiesByEmployeeID(ctx context.Context, ids []string) ([]*gatehouse.Identity, error) {
 	return byKeys(ctx, r, "identities by employee_id", `SELECT `+identityColumns+` FROM identities WHERE employee_id <> '' AND employee_id`, ids,
 		func(row interface{ Scan(...any) error }) (*gatehouse.Identity, error) { return scanIdentity(row) })

@@ -47,10 +47,6 @@ func WithMaxOpenConns(n int) Option {
 	}
 }
 
-// sqliteMmapSize is how much of a SQLite file connections map into memory (1 GiB; beyond it
-// pages are read as before).
-const sqliteMmapSize = 1 << 30
-
 // sqliteBusyTimeout is how long a SQLite connection waits for a lock held by another process
 // before failing. Within one process writers queue on the single write connection instead.
 const sqliteBusyTimeout = 10 * time.Second
@@ -151,13 +147,10 @@ func openSQLite(ctx context.Context, path string, o options) (*sqlStore, error) 
 	}
 
 	params.Add("_pragma", "query_only(1)") // the read pool can never write by mistake
-	// Readers take pages from a memory map of the file rather than a read(2) each: every
-	// commit invalidates the page cache of every other connection, so under a steady trickle
-	// of writes readers re-read most pages they touch, and those system calls were an eighth
-	// of the server's CPU under a mixed load. The map is address space, not memory: the OS
-	// page cache backs it. (Not on the write connection: set there, it made a process that
-	// opened the file while another migrated it fail with SQLITE_BUSY.)
-	params.Add("_pragma", fmt.Sprintf("mmap_size(%d)", sqliteMmapSize))
+	// No memory map for readers (mmap_size): it saved the read(2) calls that were an eighth of
+	// the server's CPU under a mixed load, but every page it maps counts in the server's
+	// resident memory, which then grows with the database file rather than with what the
+	// server holds.
 	read, err := sql.Open("sqlite", path+"?"+params.Encode())
 	if err != nil {
 		write.Close()
