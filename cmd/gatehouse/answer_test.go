@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// TestDoneButAnswerUnreadable: when the server applied an HR import (201) but its answer cannot
-// be read (cut short by a proxy, say), `gatehouse hr import` exits 0 with a warning that says
-// it is done, so that nobody imports the file a second time; a read whose answer is cut short
-// still fails.
+// TestDoneButAnswerUnreadable: when the server carried out an HR import (201) but its answer
+// cannot be read (cut short by a proxy, say), `gatehouse hr import` says it was carried out, so
+// that nobody imports the file a second time, and exits 1, since the import may have been held;
+// a read whose answer is cut short fails.
 func TestDoneButAnswerUnreadable(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,12 +34,58 @@ func TestDoneButAnswerUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := runCLI(t, env, "hr", "import", file)
-	if code != 0 || !strings.Contains(stderr, "warning: the server carried out POST /api/v1/hr/imports (HTTP 201 Created)") ||
+	// Exit 1: a held import exits 1, and whether it was held is in the answer.
+	if code != 1 || !strings.Contains(stderr, "error: the server carried out POST /api/v1/hr/imports (HTTP 201 Created)") ||
 		!strings.Contains(stderr, "do not run the command again") {
 		t.Errorf("hr import: exit %d, stderr:\n%s", code, stderr)
 	}
 	_, stderr, code = runCLI(t, env, "identities", "list")
 	if code != 1 || !strings.Contains(stderr, "error: ") {
 		t.Errorf("identities list: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestAnswerUnreadableExitCode: a command whose exit code says what the server answered (a
+// held import, a dry run, a failed system test, a reconcile that did not converge) cannot
+// exit 0 when that answer could not be read: nothing says the import was applied, the test
+// passed or the run converged. A change it made is still said to be made, so that it is not
+// sent again.
+func TestAnswerUnreadableExitCode(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/reconcile":
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = io.WriteString(w, `{"jobs": [{"id": 7, "state": "avail`)
+		default:
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"held": true, "ok": fal`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{"GATEHOUSE_ADDR": srv.URL, "GATEHOUSE_TOKEN": "gh_x"}
+	file := filepath.Join(t.TempDir(), "hr.csv")
+	if err := os.WriteFile(file, []byte("employee_id,email\nE1,a@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		changed bool // the request changes something: the message says not to send it again
+	}{
+		{[]string{"hr", "import", file}, true}, // held or applied: unknown
+		{[]string{"hr", "import", "--dry-run", file}, false},
+		{[]string{"hr", "dates"}, true},
+		{[]string{"systems", "test", "corp-ldap"}, false},
+		{[]string{"reconcile", "--system", "corp-ldap", "--wait"}, true},
+	} {
+		_, stderr, code := runCLI(t, env, tc.args...)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1; stderr:\n%s", strings.Join(tc.args, " "), code, stderr)
+		}
+		if again := strings.Contains(stderr, "do not run the command again"); again != tc.changed {
+			t.Errorf("%s: says not to run it again: %v, want %v; stderr:\n%s", strings.Join(tc.args, " "), again, tc.changed, stderr)
+		}
 	}
 }

@@ -80,7 +80,9 @@ page, sending the file again for each.`,
 			}
 			res, err := importHRPages(cmd, c, args[0], data, gatehouse.HRImportQuery{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
-				return worded(err, jml.ProblemText) // an HR file's problems read "file: line N: field: reason"
+				// An HR file's problems read "file: line N: field: reason"; an import whose answer
+				// is unread may have been held, which exits 1.
+				return needAnswer(worded(err, jml.ProblemText))
 			}
 			if a.json() {
 				if err := printJSON(a.stdout, res); err != nil {
@@ -364,7 +366,7 @@ changes nothing. Exit code 1 when the leaver guard holds it.`,
 			}
 			plan, err := c.ApplyHRDates(cmd.Context())
 			if err != nil {
-				return err
+				return needAnswer(err) // held exits 1
 			}
 			if a.json() {
 				if err := printJSON(a.stdout, plan); err != nil {

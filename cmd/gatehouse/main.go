@@ -224,6 +224,23 @@ func groupRun(cmd *cobra.Command, args []string) error {
 	return &usageError{cmd: cmd, err: errors.New(msg)}
 }
 
+// unreadAnswer is an answer a command's exit code reports (a held import, a reconcile that did
+// not converge) that could not be read: the command cannot say it succeeded.
+type unreadAnswer struct{ answer *client.AnswerError }
+
+func (u *unreadAnswer) Error() string { return u.answer.Error() }
+func (u *unreadAnswer) Unwrap() error { return u.answer }
+
+// needAnswer marks err, when the server's answer could not be read, as one the command cannot
+// exit 0 on: what its exit code reports is in that answer.
+func needAnswer(err error) error {
+	var answer *client.AnswerError
+	if errors.As(err, &answer) {
+		return &unreadAnswer{answer: answer}
+	}
+	return err
+}
+
 // exitCode is THE table from errors to exit codes, and the one place errors are printed.
 func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 	if err == nil {
@@ -234,9 +251,16 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 		apiErr  *client.Error
 		unreach *client.UnreachableError
 		answer  *client.AnswerError
+		unread  *unreadAnswer
 	)
 	switch {
 	case errors.Is(err, errFindings):
+		return exitFailure
+	case errors.As(err, &unread):
+		fmt.Fprintf(stderr, "error: %s\n", printableLines(unread.answer.Error()))
+		if unread.answer.Done() {
+			fmt.Fprintln(stderr, "It was carried out, but not what came of it: do not run the command again; list or show what it changed instead.")
+		}
 		return exitFailure
 	case errors.As(err, &answer) && answer.Done():
 		// The change is made: an error exit would have it retried, and made twice.

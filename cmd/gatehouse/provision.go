@@ -66,6 +66,9 @@ follows it through a restart (it gives up when the server has not answered for 2
 			}
 			ctx := cmd.Context()
 			st, err := c.Reconcile(ctx, system)
+			if err != nil && wait {
+				return needAnswer(err) // without the jobs' ids there is nothing to wait for
+			}
 			if err != nil {
 				return err
 			}

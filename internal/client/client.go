@@ -200,7 +200,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	// Decoded as it arrives, whatever its size: answers are pages, and a limit here would turn
 	// a change the server made into an error.
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return &AnswerError{Method: method, Path: path, Status: resp.StatusCode, Err: err}
+		return &AnswerError{Method: method, Path: path, Query: query, Status: resp.StatusCode, Err: err}
 	}
 	return nil
 }
@@ -213,6 +213,7 @@ const maxErrorAnswer = 64 << 20
 // sent again as if it had failed (Done reports which requests change something).
 type AnswerError struct {
 	Method, Path string
+	Query        url.Values
 	Status       int
 	Err          error
 }
@@ -224,9 +225,20 @@ func (e *AnswerError) Error() string {
 
 func (e *AnswerError) Unwrap() error { return e.Err }
 
-// Done reports whether the request changed something on the server (any method but GET and
-// HEAD): it succeeded, and sending it again would do it twice.
-func (e *AnswerError) Done() bool { return e.Method != http.MethodGet && e.Method != http.MethodHead }
+// Done reports whether the request changed something on the server: it succeeded, and sending
+// it again would do it twice. Reads are not, and neither are the POSTs that only compute an
+// answer (a dry run, a preview, a plan, a system's test): without their answer nothing was done.
+func (e *AnswerError) Done() bool {
+	if e.Method == http.MethodGet || e.Method == http.MethodHead || e.Query.Get("dry_run") == "true" {
+		return false
+	}
+	switch {
+	case e.Path == "/api/v1/catalog/plan", e.Path == "/api/v1/requests/preview",
+		strings.HasPrefix(e.Path, "/api/v1/systems/") && strings.HasSuffix(e.Path, "/test"):
+		return false
+	}
+	return true
+}
 
 // rawBody is a request body sent as it is (an HR feed CSV), not encoded as JSON.
 type rawBody struct {
