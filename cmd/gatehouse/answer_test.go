@@ -89,3 +89,32 @@ func TestAnswerUnreadableExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestNotCarriedOutExitCode: a 2xx answer that is not the server's (a sign-in page an
+// authenticating proxy redirected the request to, answered 200 to the GET the redirect made of
+// the POST) says nothing was carried out: the revocation did not happen, and the command fails
+// rather than telling its caller it is done.
+func TestNotCarriedOutExitCode(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch {
+		case r.URL.Path == "/sign-in":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html><body>Sign in</body></html>")
+		case r.URL.Path == "/api/v1/grants/g2/revoke":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html><body>Session expired</body></html>")
+		default:
+			http.Redirect(w, r, "/sign-in", http.StatusFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{"GATEHOUSE_ADDR": srv.URL, "GATEHOUSE_TOKEN": "gh_x"}
+	for _, id := range []string{"g1", "g2"} {
+		_, stderr, code := runCLI(t, env, "grants", "revoke", id, "--reason", "left")
+		if code != 1 || strings.Contains(stderr, "the server carried out") || strings.Contains(stderr, "It is done") {
+			t.Errorf("grants revoke %s: exit %d, stderr:\n%s", id, code, stderr)
+		}
+	}
+}

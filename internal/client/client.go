@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -193,6 +194,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		return decodeError(resp, data)
 	}
+	if err := ownAnswer(resp, method, path); err != nil {
+		return err
+	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorAnswer)) // lets the connection be reused
 		return nil
@@ -201,6 +205,25 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	// a change the server made into an error.
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
 		return &AnswerError{Method: method, Path: path, Query: query, Status: resp.StatusCode, Err: err}
+	}
+	return nil
+}
+
+// ownAnswer checks that a 2xx answer is the server's answer to the request as sent: a redirect
+// that turned it into a GET (an authenticating proxy's sign-in page, say), or an answer that is
+// not JSON, says nothing about whether the server carried the request out — it most likely
+// never saw it — so it is an error, never an AnswerError that says the change is done.
+func ownAnswer(resp *http.Response, method, path string) error {
+	if resp.Request != nil && resp.Request.Method != method {
+		return fmt.Errorf("%s %s was redirected to %s %s (HTTP %d): not carried out; check GATEHOUSE_ADDR and any proxy in front of the server",
+			method, path, resp.Request.Method, resp.Request.URL.Redacted(), resp.StatusCode)
+	}
+	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+		return fmt.Errorf("%s %s: the answer (HTTP %d, %q) is not the Gatehouse server's: nothing says it was carried out; check GATEHOUSE_ADDR and any proxy in front of the server",
+			method, path, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	return nil
 }
