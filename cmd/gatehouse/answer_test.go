@@ -7,15 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
 // TestDoneButAnswerUnreadable: when the server carried out an HR import (201) but its answer
-// cannot be read (cut short by a proxy, say), `gatehouse hr import` says it was carried out, so
-// that nobody imports the file a second time, and exits 1, since the import may have been held;
-// a read whose answer is cut short fails.
+// cannot be read (cut short by a proxy, say), `gatehouse hr import` reports what the status
+// header the server sent first says: applied exits 0 with a warning that it is done, so that
+// nobody imports the file a second time; held exits 1 as a held import does; without the header
+// it cannot say, and exits 1 saying it was carried out. A read whose answer is cut short fails.
 func TestDoneButAnswerUnreadable(t *testing.T) {
 	t.Parallel()
+	var status atomic.Value // the X-Gatehouse-Import-Status the fake server sends
+	status.Store("applied")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -23,6 +27,10 @@ func TestDoneButAnswerUnreadable(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 			_, _ = io.WriteString(w, `{"items": [{"id": "a`)
 			return
+		}
+		if st := status.Load().(string); st != "" {
+			w.Header().Set("Location", "/api/v1/hr/imports/imp-1")
+			w.Header().Set("X-Gatehouse-Import-Status", st)
 		}
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"import": {"id": "imp-1", "status": "applied"}, "plan": {"summary": {"rows": 3`)
@@ -34,10 +42,20 @@ func TestDoneButAnswerUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := runCLI(t, env, "hr", "import", file)
-	// Exit 1: a held import exits 1, and whether it was held is in the answer.
+	if code != 0 || !strings.Contains(stderr, "warning: the server carried out POST /api/v1/hr/imports (/api/v1/hr/imports/imp-1) (HTTP 201 Created)") ||
+		!strings.Contains(stderr, "do not run the command again") {
+		t.Errorf("hr import, applied: exit %d, stderr:\n%s", code, stderr)
+	}
+	status.Store("held")
+	_, stderr, code = runCLI(t, env, "hr", "import", file)
+	if code != 1 || !strings.Contains(stderr, "error: the import was held for an admin, nothing applied (/api/v1/hr/imports/imp-1)") {
+		t.Errorf("hr import, held: exit %d, stderr:\n%s", code, stderr)
+	}
+	status.Store("")
+	_, stderr, code = runCLI(t, env, "hr", "import", file)
 	if code != 1 || !strings.Contains(stderr, "error: the server carried out POST /api/v1/hr/imports (HTTP 201 Created)") ||
 		!strings.Contains(stderr, "do not run the command again") {
-		t.Errorf("hr import: exit %d, stderr:\n%s", code, stderr)
+		t.Errorf("hr import, no status: exit %d, stderr:\n%s", code, stderr)
 	}
 	_, stderr, code = runCLI(t, env, "identities", "list")
 	if code != 1 || !strings.Contains(stderr, "error: ") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -80,9 +81,8 @@ page, sending the file again for each.`,
 			}
 			res, err := importHRPages(cmd, c, args[0], data, gatehouse.HRImportQuery{DryRun: dryRun, Delta: delta}, max)
 			if err != nil {
-				// An HR file's problems read "file: line N: field: reason"; an import whose answer
-				// is unread may have been held, which exits 1.
-				return needAnswer(worded(err, jml.ProblemText))
+				// An HR file's problems read "file: line N: field: reason".
+				return importOutcome(worded(err, jml.ProblemText))
 			}
 			if a.json() {
 				if err := printJSON(a.stdout, res); err != nil {
@@ -396,4 +396,23 @@ func importMode(imp *gatehouse.HRImport) string {
 		return "delta"
 	}
 	return "snapshot"
+}
+
+// importOutcome is what an import whose answer could not be read reports, from the status the
+// server sent in the answer's header: applied is done (exit 0 with a warning; importing the
+// file again is not needed), held exits 1 as a held import does; without it (an older server, a
+// dry run) the command cannot say.
+func importOutcome(err error) error {
+	var answer *client.AnswerError
+	if !errors.As(err, &answer) || answer.Query.Get("dry_run") == "true" {
+		return needAnswer(err)
+	}
+	switch answer.Header.Get("X-Gatehouse-Import-Status") {
+	case string(gatehouse.ImportApplied):
+		return err
+	case string(gatehouse.ImportHeld):
+		return fmt.Errorf("the import was held for an admin, nothing applied (%s), but the answer could not be read: %w",
+			answer.Header.Get("Location"), answer.Err)
+	}
+	return needAnswer(err)
 }

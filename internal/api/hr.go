@@ -47,6 +47,9 @@ const (
 	hrOffsetLimit = 10_000_000
 )
 
+// importStatusHeader carries an applied or held import's status (applied, held).
+const importStatusHeader = "X-Gatehouse-Import-Status"
+
 func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
@@ -87,6 +90,10 @@ func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
 	status := http.StatusOK
 	if res.Import != nil {
 		status = http.StatusCreated
+		// Said in the header too, which a client has whole even when the answer is cut short:
+		// whether the import was applied or held decides what it reports.
+		w.Header().Set("Location", "/api/v1/hr/imports/"+res.Import.ID)
+		w.Header().Set(importStatusHeader, string(res.Import.Status))
 	}
 	return writeJSON(w, status, res)
 }

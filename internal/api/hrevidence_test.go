@@ -20,8 +20,14 @@ func TestHRImportChanges(t *testing.T) {
 			feed := f.feed("E-zoe,zoe@example.com,Zoe,Zane,Sales,Rep,E-admin,Paris,employee,active,2024-01-02,",
 				"E-yan,yan@example.com,Yan,Young,Sales,Rep,E-admin,Paris,employee,active,2024-01-02,",
 				"E-xia,xia@example.com,Xia,Xu,Sales,Rep,E-admin,Paris,employee,terminated,2024-01-02,2024-06-30")
-			must(t, f.do(t, request{method: "POST", path: "/api/v1/hr/imports", token: f.secrets["operator"],
-				body: feed, contentType: "text/csv"}), s201).json(t, &res)
+			created := must(t, f.do(t, request{method: "POST", path: "/api/v1/hr/imports", token: f.secrets["operator"],
+				body: feed, contentType: "text/csv"}), s201)
+			created.json(t, &res)
+			// The outcome is in the header too, for a client whose answer is cut short.
+			if got := created.header.Get("X-Gatehouse-Import-Status"); got != "applied" ||
+				created.header.Get("Location") != "/api/v1/hr/imports/"+res.Import.ID {
+				t.Fatalf("headers %v", created.header)
+			}
 			base := "/api/v1/hr/imports/" + res.Import.ID + "/changes"
 
 			var p1, p2 gatehouse.Page[*gatehouse.HRImportChange]

@@ -204,7 +204,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	// Decoded as it arrives, whatever its size: answers are pages, and a limit here would turn
 	// a change the server made into an error.
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return &AnswerError{Method: method, Path: path, Query: query, Status: resp.StatusCode, Err: err}
+		return &AnswerError{Method: method, Path: path, Query: query, Status: resp.StatusCode, Header: resp.Header, Err: err}
 	}
 	return nil
 }
@@ -238,12 +238,19 @@ type AnswerError struct {
 	Method, Path string
 	Query        url.Values
 	Status       int
-	Err          error
+	// Header is the answer's header, which arrived whole: a created object's Location, an
+	// HR import's X-Gatehouse-Import-Status.
+	Header http.Header
+	Err    error
 }
 
 func (e *AnswerError) Error() string {
-	return fmt.Sprintf("the server carried out %s %s (HTTP %d %s), but its answer could not be read: %v", e.Method, e.Path,
-		e.Status, http.StatusText(e.Status), e.Err)
+	at := ""
+	if loc := e.Header.Get("Location"); loc != "" {
+		at = " (" + loc + ")"
+	}
+	return fmt.Sprintf("the server carried out %s %s%s (HTTP %d %s), but its answer could not be read: %v", e.Method, e.Path,
+		at, e.Status, http.StatusText(e.Status), e.Err)
 }
 
 func (e *AnswerError) Unwrap() error { return e.Err }
