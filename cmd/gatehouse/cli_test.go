@@ -66,6 +66,7 @@ func TestExitCodes(t *testing.T) {
 		{"serve missing secrets dir", nil, []string{"serve", "--secrets-dir", "/nonexistent/gatehouse-secrets"}, 2, "--secrets-dir /nonexistent/gatehouse-secrets"},
 		{"serve bad secret env pattern", nil, []string{"serve", "--secret-env-allow", "CORP_[*"}, 2, "not a pattern"},
 		{"serve zero HR guard window", nil, []string{"serve", "--hr-guard-window", "0s"}, 2, "above 0"},
+		{"serve HR file bound", nil, []string{"serve", "--hr-max-mib", "0"}, 2, "use 1 to 1024"},
 		{"confirmations decide needs an ID", server, []string{"confirmations", "confirm"}, 2, "ID"},
 		{"missing catalog", nil, []string{"catalog", "validate", filepath.Join(t.TempDir(), "none")}, 1, "no such file"},
 	}

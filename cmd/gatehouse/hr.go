@@ -62,7 +62,7 @@ more people than the catalog's leaver_guard allows is held: nothing is applied, 
 is 1 (a dry run says it would be held, and exits 0), and an admin approves or rejects it with 'gatehouse hr imports approve|reject ID'.
 The guard counts the removals of the HR imports of the last 24 hours with this file's.
 
-The file may be up to 64 MiB. One import runs at a time: while another (or its dry run) runs,
+The file may be up to 64 MiB (the server's --hr-max-mib). One import runs at a time: while another (or its dry run) runs,
 this one is refused naming it; try again when it is done. The server answers the counts of
 everyone and a page of people per class (--max of them); a dry run with --max 0 fetches every
 page, sending the file again for each.`,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/internal/api"
 	"github.com/gatehouse/gatehouse/internal/jml"
 	"github.com/gatehouse/gatehouse/internal/jobs"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -27,6 +28,10 @@ const (
 	// shutdownTimeout is how long requests in flight get to finish after SIGINT/SIGTERM.
 	shutdownTimeout = 15 * time.Second
 )
+
+// maxHRMiB bounds --hr-max-mib: a file is kept packed in memory while it is imported (about 1.7
+// times its size), so the bound is what one import may cost the server.
+const maxHRMiB = 1024
 
 // serverFlags are the flags serve and demo share.
 type serverFlags struct {
@@ -67,6 +72,7 @@ func (a *app) serveCommand() *cobra.Command {
 		hrLeadTime          time.Duration
 		hrMissing           string
 		hrGuardWindow       time.Duration
+		hrMaxMiB            int64
 		nf                  notifyFlags
 		expiryInterval      time.Duration
 		hrDatesInterval     time.Duration
@@ -115,6 +121,9 @@ Environment:
 			hr, err := hrOptions(cmd, hrLeadTime, hrMissing)
 			if err != nil {
 				return err
+			}
+			if hrMaxMiB <= 0 || hrMaxMiB > maxHRMiB {
+				return usageErrorf(cmd, "--hr-max-mib %d: use 1 to %d", hrMaxMiB, maxHRMiB)
 			}
 			if hrGuardWindow <= 0 {
 				return usageErrorf(cmd, "--hr-guard-window %s: use a duration above 0 (e.g. 24h)", hrGuardWindow)
@@ -182,6 +191,7 @@ Environment:
 				ln.Close()
 				return err
 			}
+			signIn.hrLimit = hrMaxMiB << 20
 			srv, err := newSecuredServer(svc, log, signIn)
 			if err != nil {
 				ln.Close()
@@ -218,6 +228,8 @@ Environment:
 		"move approved requests to fulfilled this often once their operations are applied")
 	cmd.Flags().DurationVar(&hrLeadTime, "hr-lead-time", 0,
 		"provision a future joiner this long before their start_date (e.g. 72h)")
+	cmd.Flags().Int64Var(&hrMaxMiB, "hr-max-mib", api.DefaultHRLimit>>20,
+		"largest HR file the API takes, in MiB (a person is ~130 bytes: 64 MiB is ~500,000 people); the import streams it, so memory follows the file, not the company")
 	cmd.Flags().DurationVar(&hrGuardWindow, "hr-guard-window", service.DefaultHRGuardWindow,
 		"the HR leaver guard counts the terminations and suspensions of the HR imports of this rolling window together")
 	cmd.Flags().StringVar(&hrMissing, "hr-missing", string(jml.MissingLeaver),
@@ -255,7 +267,9 @@ func newSecuredServer(svc *service.Service, log *slog.Logger, si signIn) (*http.
 	if err != nil {
 		return nil, fmt.Errorf("web UI: %w", err)
 	}
-	srv := server.New(svc, si.serverOptions(log, ui))
+	opts := si.serverOptions(log, ui)
+	opts.API.HRLimit = si.hrLimit
+	srv := server.New(svc, opts)
 	// The log and audit of a bootstrap token's use name the client's address.
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		return service.WithClientAddr(ctx, c.RemoteAddr().String())

@@ -43,7 +43,8 @@ func (f *signInFlags) register(cmd *cobra.Command) {
 type signIn struct {
 	limiter  *ratelimit.Limiter
 	sessions service.SessionLimits
-	secure   bool // the session cookie is Secure: the public URL is https
+	secure   bool  // the session cookie is Secure: the public URL is https
+	hrLimit  int64 // the API's bound on HR files (api.Options.HRLimit; 0: its default)
 }
 
 // settings checks the flags. publicURL is --public-url: an https URL makes the session cookie
