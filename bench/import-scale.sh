@@ -5,6 +5,7 @@
 # measure (default: this checkout). Settings (environment):
 #   ENGINES="sqlite postgres"
 #   GATEHOUSE_BENCH_PG=postgres://postgres@127.0.0.1:5432  (must allow createdb/dropdb)
+# The server takes files up to 1 GiB (serve --hr-max-mib 1024): a million people is ~130 MiB.
 #
 # For each size and engine, on a fresh database and a fresh `gatehouse serve`:
 #   import    the catalog of bench/hrcsv -catalog, then the wall time of POST /api/v1/hr/imports
@@ -29,6 +30,7 @@ addr=http://127.0.0.1:$port
 export GATEHOUSE_TOKEN=bench-bootstrap-$(date +%s)-$RANDOM-0123456789abcdef
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+export SERVE_ARGS="--hr-max-mib 1024"
 cleanup() { serve_stop; pg_drop "$pgdb"; rm -rf "$tmp"; }
 trap cleanup EXIT
 
