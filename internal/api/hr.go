@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/jml"
@@ -47,10 +48,19 @@ const (
 	hrOffsetLimit = 10_000_000
 )
 
+// hrImportTimeout is how long an HR import may take to arrive and to be answered.
+const hrImportTimeout = time.Hour
+
 // importStatusHeader carries an applied or held import's status (applied, held).
 const importStatusHeader = "X-Gatehouse-Import-Status"
 
 func (a *api) importHR(w http.ResponseWriter, r *http.Request) error {
+	// A company-wide file takes longer to send and to apply than the server's read and write
+	// timeouts allow other requests: past them the import would still be applied but its
+	// answer cut off, and the client would report a failure for what succeeded.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(hrImportTimeout))  // not supported under a test recorder
+	_ = rc.SetWriteDeadline(time.Now().Add(hrImportTimeout)) // idem
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || (mt != "text/csv" && mt != "application/json") {
