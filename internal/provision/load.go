@@ -36,7 +36,22 @@ func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, conn conne
 	if in.Identities, err = r.loadIdentities(ctx, in); err != nil {
 		return nil, fmt.Errorf("load identities: %w", err)
 	}
+	shareIDs(in)
 	return in, nil
+}
+
+// shareIDs points every grant at its holder's id string, so that a person's id is held once
+// rather than once per grant as the store returned it.
+func shareIDs(in *Input) {
+	ids := make(map[string]string, len(in.Identities))
+	for _, id := range in.Identities {
+		ids[id.ID] = id.ID
+	}
+	for _, g := range in.Grants {
+		if id, ok := ids[g.IdentityID]; ok {
+			g.IdentityID = id
+		}
+	}
 }
 
 // loadGrants reads the system's grants a plan can use. A grant of an entitlement without an
