@@ -181,6 +181,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, systemID string, o RunOption
 		return finish(err)
 	}
 	plan := PlanSystem(*in)
+	// Desired state is in the plan now; a whole company's of it need not live through the run.
+	in.Grants, in.Identities = nil, nil
 	run.Planned = len(plan.Ops)
 	if in.Inventory != nil {
 		run.Accounts, run.Groups = len(in.Inventory.Accounts), len(in.Inventory.Groups)
@@ -284,34 +286,6 @@ func (r *Reconciler) waiting(ctx context.Context, systemID string) (map[string]*
 	return m, nil
 }
 
-// load reads what the planner needs: desired state from the store, observed state from the
-// connector.
-func (r *Reconciler) load(ctx context.Context, sys *gatehouse.System, conn connector.Connector, o RunOptions) (*Input, error) {
-	in, err := r.loadSystem(ctx, sys, conn, o)
-	if err != nil {
-		return nil, err
-	}
-	if in.Grants, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Grant], error) {
-		return r.Store.ListGrants(ctx, gatehouse.GrantFilter{System: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
-	}); err != nil {
-		return nil, fmt.Errorf("load grants: %w", err)
-	}
-	if in.Identities, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Identity], error) {
-		return r.Store.ListIdentities(ctx, gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit, Cursor: c})
-	}); err != nil {
-		return nil, fmt.Errorf("load identities: %w", err)
-	}
-	if in.Links, err = all(ctx, func(c string) (gatehouse.Page[*gatehouse.Account], error) {
-		return r.Store.ListAccounts(ctx, gatehouse.AccountFilter{SystemID: sys.ID, Limit: gatehouse.MaxLimit, Cursor: c})
-	}); err != nil {
-		return nil, fmt.Errorf("load accounts: %w", err)
-	}
-	if in.Inventory, err = conn.Inventory(ctx, managedGroups(in.Entitlements)); err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
-	}
-	return in, nil
-}
-
 // loadSystem reads what every run needs: the system's policy and entitlements, and the
 // connector's capabilities.
 func (r *Reconciler) loadSystem(ctx context.Context, sys *gatehouse.System, conn connector.Connector, o RunOptions) (*Input, error) {
@@ -342,26 +316,6 @@ func managedGroups(ents []*gatehouse.Entitlement) []string {
 		}
 	}
 	return groups
-}
-
-// all reads every page of a list.
-func all[T any](ctx context.Context, list func(cursor string) (gatehouse.Page[T], error)) ([]T, error) {
-	var out []T
-	cursor := ""
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p, err := list(cursor)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		if p.NextCursor == "" {
-			return out, nil
-		}
-		cursor = p.NextCursor
-	}
 }
 
 func (r *Reconciler) event(action gatehouse.AuditAction, run *gatehouse.Reconcile, after any) *gatehouse.AuditEvent {
