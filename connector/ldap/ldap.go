@@ -31,6 +31,7 @@ type Connector struct {
 	conn   *goldap.Conn
 	closed bool
 	known  map[string]string // lower-cased account id → DN of accounts created or adopted here (remember)
+	free   map[string]bool   // lower-cased account names PrepareCreates found free (takeFree)
 }
 
 var (

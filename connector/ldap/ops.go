@@ -159,6 +159,9 @@ func randomPassword() (string, error) {
 
 // adopt looks for an existing account named username.
 func (c *Connector) adopt(ctx context.Context, username string, spec connector.AccountSpec) (connector.AccountRef, bool, error) {
+	if c.takeFree(username) {
+		return connector.AccountRef{}, false, nil // found free just before (PrepareCreates)
+	}
 	es, err := c.findAccounts(ctx, "(&"+c.d.userFilter+"("+c.d.usernameAttr+"="+goldap.EscapeFilter(username)+"))")
 	if err != nil {
 		return connector.AccountRef{}, false, err
