@@ -246,15 +246,26 @@ type hrState struct {
 // allIdentities reads every identity, a page at a time.
 func allIdentities(ctx context.Context, r store.Reader) ([]*gatehouse.Identity, error) {
 	var out []*gatehouse.Identity
+	err := eachIdentityPage(ctx, r, func(page []*gatehouse.Identity) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// eachIdentityPage calls fn with every identity, a page of the store at a time.
+func eachIdentityPage(ctx context.Context, r store.Reader, fn func([]*gatehouse.Identity) error) error {
 	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
 	for {
 		page, err := r.ListIdentities(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("load identities: %w", err)
+			return fmt.Errorf("load identities: %w", err)
 		}
-		out = append(out, page.Items...)
+		if err := fn(page.Items); err != nil {
+			return err
+		}
 		if page.NextCursor == "" {
-			return out, nil
+			return nil
 		}
 		f.Cursor = page.NextCursor
 	}

@@ -138,18 +138,5 @@ func (sp *storedPeople) Grants(ctx context.Context, identityIDs []string) (map[s
 }
 
 func (sp *storedPeople) Each(ctx context.Context, fn func([]*gatehouse.Identity) error) error {
-	f := gatehouse.IdentityFilter{Limit: gatehouse.MaxLimit}
-	for {
-		page, err := sp.r.ListIdentities(ctx, f)
-		if err != nil {
-			return fmt.Errorf("load identities: %w", err)
-		}
-		if err := fn(page.Items); err != nil {
-			return err
-		}
-		if page.NextCursor == "" {
-			return nil
-		}
-		f.Cursor = page.NextCursor
-	}
+	return eachIdentityPage(ctx, sp.r, fn)
 }
